@@ -1,0 +1,54 @@
+"""The gradient checker finds right gradients right and wrong ones wrong."""
+
+import numpy as np
+import pytest
+
+from tinyrec.gradcheck import check_module, numerical_gradient, relative_error
+from tinyrec.nn.module import Module, Parameter
+
+
+class Square(Module):
+    """y = w ⊙ x²; backward may be deliberately broken."""
+
+    def __init__(self, dim, broken=False):
+        self.weight = Parameter(np.linspace(0.5, 1.5, dim))
+        self.broken = broken
+
+    def forward(self, x):
+        self._x = x
+        return self.weight.data * x * x
+
+    def backward(self, grad_output):
+        x = self._x
+        self.weight.accumulate((grad_output * x * x).sum(axis=0))
+        factor = 1.0 if self.broken else 2.0  # the broken one forgets the 2 of d(x²)/dx
+        return grad_output * self.weight.data * factor * x
+
+
+def test_numerical_gradient_of_a_known_function():
+    x = np.array([1.0, -2.0, 3.0])
+    grad = numerical_gradient(lambda: float(np.sum(x**3)), x)
+    np.testing.assert_allclose(grad, 3 * np.array([1.0, 4.0, 9.0]), rtol=1e-8)
+    np.testing.assert_array_equal(x, [1.0, -2.0, 3.0])  # restored
+
+
+def test_check_module_passes_a_correct_backward():
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    report = check_module(Square(3), x)
+    assert set(report.errors) == {"input0", "weight"}
+    report.assert_ok(1e-7)
+
+
+def test_check_module_catches_a_wrong_backward():
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    report = check_module(Square(3, broken=True), x)
+    assert report.errors["input0"] > 0.1
+    assert report.errors["weight"] < 1e-7
+    with pytest.raises(AssertionError, match="input0"):
+        report.assert_ok()
+
+
+def test_relative_error_is_scale_free():
+    a = np.array([1.0, 2.0])
+    assert relative_error(a, a) == 0.0
+    assert relative_error(1e6 * a, 1e6 * (a + [1e-3, 0])) == pytest.approx(relative_error(a, a + [1e-3, 0]))

@@ -1,0 +1,312 @@
+"""Parameter, RowGrad, Module and Sequential: the contract every layer of tinyrec follows.
+
+A module computes ``Y = f(X; θ)`` in :meth:`Module.forward`, caching what it needs, and in
+:meth:`Module.backward` receives ``dY`` (the gradient of the loss with respect to its output) and
+
+* returns ``dX`` (the gradient with respect to each input; a tuple when there are several, ``None``
+  for integer inputs such as indices), and
+* **adds** ``dθ`` to ``θ.grad`` for each of its parameters.
+
+Gradients accumulate across ``backward`` calls until :meth:`Module.zero_grad`, as in PyTorch, so a
+parameter used twice (a shared embedding) receives the sum of both contributions.
+
+There is no autograd tape: a composite module writes its own ``backward``, calling its children's
+``backward`` in the reverse order of ``forward`` and summing gradients where branches meet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..errors import BackwardBeforeForwardError, ShapeError
+from ..kernels.embedding import coalesce_rows
+
+
+class RowGrad:
+    """A row-sparse gradient of a 2-D table: only the rows that a batch touched.
+
+    Attributes
+    ----------
+    rows : (m,) int64
+        Distinct row indices, sorted ascending.
+    values : (m, dim) float
+        ``values[j]`` is the gradient of row ``rows[j]``.
+
+    The dense equivalent is ``G = zeros(table.shape); G[rows] = values``; :meth:`to_dense` builds
+    it (for tests and small tables only: embedding tables never materialize it in training).
+    """
+
+    __slots__ = ("rows", "values")
+
+    def __init__(self, rows: np.ndarray, values: np.ndarray):
+        rows = np.asarray(rows, dtype=np.int64)
+        if values.ndim != 2 or rows.shape != (values.shape[0],):
+            raise ShapeError(
+                f"RowGrad needs rows of shape (m,) and values of shape (m, dim); "
+                f"got {rows.shape} and {values.shape}"
+            )
+        self.rows = rows
+        self.values = values
+
+    @classmethod
+    def from_indices(cls, indices: np.ndarray, values: np.ndarray) -> RowGrad:
+        """Build a RowGrad from possibly repeated ``indices``: repeated rows are summed."""
+        indices = np.ascontiguousarray(indices, dtype=np.int64).reshape(-1)
+        values = np.ascontiguousarray(values).reshape(indices.shape[0], -1)
+        rows, summed = coalesce_rows(indices, values)
+        return cls(rows, summed)
+
+    def to_dense(self, shape: tuple[int, int]) -> np.ndarray:
+        """The dense gradient array of ``shape`` (zeros outside ``rows``)."""
+        dense = np.zeros(shape, dtype=self.values.dtype)
+        dense[self.rows] = self.values  # rows are distinct, so plain assignment is exact
+        return dense
+
+    def __add__(self, other: RowGrad) -> RowGrad:
+        """The sum of two row gradients of the same table (rows of both, repeats summed)."""
+        return RowGrad.from_indices(
+            np.concatenate([self.rows, other.rows]), np.concatenate([self.values, other.values])
+        )
+
+    def __repr__(self) -> str:
+        return f"RowGrad(rows={len(self.rows)}, dim={self.values.shape[1]}, dtype={self.values.dtype})"
+
+
+class Parameter:
+    """A learnable array: ``.data`` and its accumulated gradient ``.grad``.
+
+    ``.grad`` is ``None`` (no gradient since the last :meth:`zero_grad`), a dense ndarray of
+    ``data``'s shape, or a :class:`RowGrad` for embedding tables.
+    """
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data: np.ndarray):
+        self.data = np.asarray(data)
+        self.grad = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def accumulate(self, grad) -> None:
+        """Add ``grad`` (dense array or RowGrad) to ``self.grad``."""
+        if isinstance(grad, RowGrad):
+            if grad.values.shape[1:] != self.data.shape[1:]:
+                raise ShapeError(f"RowGrad of dim {grad.values.shape[1:]} for a table of shape {self.shape}")
+            if self.grad is None:
+                self.grad = grad
+            elif isinstance(self.grad, RowGrad):
+                self.grad = self.grad + grad
+            else:  # dense += sparse: rows are distinct, so fancy-index += is exact
+                self.grad[grad.rows] += grad.values
+            return
+        if grad.shape != self.data.shape:
+            raise ShapeError(f"gradient of shape {grad.shape} for a parameter of shape {self.shape}")
+        if self.grad is None:
+            self.grad = np.array(grad, dtype=self.data.dtype, copy=True)
+        elif isinstance(self.grad, RowGrad):
+            dense = self.grad.to_dense(self.data.shape)
+            dense += grad
+            self.grad = dense
+        else:
+            self.grad += grad
+
+    def dense_grad(self) -> np.ndarray | None:
+        """``.grad`` as a dense array (a RowGrad is expanded), or None."""
+        if isinstance(self.grad, RowGrad):
+            return self.grad.to_dense(self.data.shape)
+        return self.grad
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.shape}, dtype={self.dtype})"
+
+
+class Module:
+    """Base class of every layer and network.
+
+    Subclasses implement ``forward(*inputs)`` and ``backward(grad_output)``. Parameters, child
+    modules and buffers are found by walking the instance's attributes in the order they were
+    assigned, so ``named_parameters()`` has a stable order (``mlp.0.weight``). Lists and tuples
+    of modules are walked too (named ``name.0``, ``name.1``, ...).
+
+    Buffers (non-learnable state saved with the model, like BatchNorm's running mean) are
+    declared by :meth:`register_buffer`.
+    """
+
+    training: bool = True
+
+    # -- the two methods every layer writes ---------------------------------------------------
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self, grad_output):
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def __call__(self, *inputs, **kwargs):
+        return self.forward(*inputs, **kwargs)
+
+    # -- traversal ----------------------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
+                for i, child in enumerate(value):
+                    yield f"{name}.{i}", child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every descendant, depth first."""
+        yield self
+        for child in self.children():
+            yield from child.modules()
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """``(dotted_name, Parameter)`` for this module and its children; shared ones once."""
+        seen: set[int] = set()
+        for name, param in self._named_parameters_all(prefix):
+            if id(param) not in seen:
+                seen.add(id(param))
+                yield name, param
+
+    def _named_parameters_all(self, prefix: str):
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child._named_parameters_all(prefix + name + ".")
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, param in self.named_parameters():
+            yield param
+
+    def register_buffer(self, name: str, array: np.ndarray) -> None:
+        """Declare ``self.<name>`` as a buffer: saved in ``state_dict`` but not learned."""
+        buffers = self.__dict__.setdefault("_buffer_names", [])
+        if name not in buffers:
+            buffers.append(name)
+        setattr(self, name, array)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        for name in self.__dict__.get("_buffer_names", []):
+            yield prefix + name, getattr(self, name)
+        for name, child in self.named_children():
+            yield from child.named_buffers(prefix + name + ".")
+
+    # -- training state -----------------------------------------------------------------------
+    def zero_grad(self) -> None:
+        for param in self.parameters():
+            param.zero_grad()
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch this module and its children to training mode (Dropout active)."""
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode (Dropout is the identity, BatchNorm uses running stats)."""
+        return self.train(False)
+
+    # -- saving -------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A plain dict of copies of every parameter and buffer, keyed by dotted name."""
+        state = {name: param.data.copy() for name, param in self.named_parameters()}
+        state.update({name: np.array(buf, copy=True) for name, buf in self.named_buffers()})
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
+        """Copy arrays from ``state`` into the parameters and buffers of the same name.
+
+        Shapes must match exactly; values are cast to each parameter's dtype. With ``strict``,
+        missing and unexpected keys raise a KeyError listing them.
+        """
+        params = dict(self.named_parameters())
+        buffers = dict(self.named_buffers())
+        expected = set(params) | set(buffers)
+        if strict:
+            missing = sorted(expected - set(state))
+            unexpected = sorted(set(state) - expected)
+            if missing or unexpected:
+                raise KeyError(f"state_dict mismatch: missing {missing}, unexpected {unexpected}")
+        for name, value in state.items():
+            if name not in expected:
+                continue
+            value = np.asarray(value)
+            target = params[name].data if name in params else buffers[name]
+            if value.shape != target.shape:
+                raise ShapeError(f"{name}: state has shape {value.shape}, module has {target.shape}")
+            # write in place so that optimizers holding the Parameter keep seeing it
+            target[...] = value.astype(target.dtype, copy=False)
+
+    # -- helpers for subclasses ---------------------------------------------------------------
+    def _require_cache(self, *names: str):
+        """Return the cached attributes ``names``, or raise if ``forward`` has not run."""
+        values = tuple(getattr(self, name, None) for name in names)
+        if any(v is None for v in values):
+            raise BackwardBeforeForwardError(
+                f"{type(self).__name__}.backward called before forward; call forward first"
+            )
+        return values[0] if len(values) == 1 else values
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not children:
+            return head + ")"
+        lines = [head]
+        for name, child in children:
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        return "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Y = f_n(...f_2(f_1(X)))``.
+
+    ``backward`` runs the chain rule in reverse: ``dX = f_1'(...f_n'(dY))``. Children are named
+    ``"0"``, ``"1"``, ... as in ``torch.nn.Sequential``.
+    """
+
+    def __init__(self, *modules: Module):
+        for m in modules:
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential takes Modules, got {type(m).__name__}")
+        self.layers = list(modules)
+
+    def named_children(self):
+        for i, module in enumerate(self.layers):
+            yield str(i), module
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, i: int) -> Module:
+        return self.layers[i]
+
+    def forward(self, x):
+        for module in self.layers:
+            x = module(x)
+        return x
+
+    def backward(self, grad_output):
+        grad = grad_output
+        for module in reversed(self.layers):
+            grad = module.backward(grad)
+        return grad

@@ -1,0 +1,99 @@
+"""Small helpers every module uses to check its inputs and resolve ``dtype=`` / ``seed=``.
+
+They exist so that bad input fails early with a message naming the problem and the fix, instead
+of surfacing later as a NumPy broadcasting traceback.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .errors import DTypeError, IndexOutOfRangeError, NonFiniteError, ShapeError
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def resolve_dtype(dtype) -> np.dtype:
+    """Return ``dtype`` as a NumPy dtype, accepting only float32 and float64."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as exc:
+        raise DTypeError(f"dtype={dtype!r} is not a dtype; use np.float32 or np.float64") from exc
+    if resolved not in FLOAT_DTYPES:
+        raise DTypeError(f"dtype={resolved} is not supported; use np.float32 (default) or np.float64")
+    return resolved
+
+
+def as_generator(seed) -> np.random.Generator:
+    """Turn ``seed`` (None, an int, or a ``np.random.Generator``) into a Generator.
+
+    The same int always gives the same stream, so seeded construction repeats exactly.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        if seed is not None and seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed}")
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed must be None, an int or a np.random.Generator, got {type(seed).__name__}")
+
+
+def check_float_array(x, name: str, *, dtype=None, ndim=None, min_ndim=None) -> np.ndarray:
+    """Check that ``x`` is a floating ndarray (of ``dtype`` when given) with the expected rank.
+
+    Returns ``x`` itself (no copy). Raises :class:`DTypeError` or :class:`ShapeError`.
+    """
+    if not isinstance(x, np.ndarray):
+        raise DTypeError(f"{name} must be a numpy array, got {type(x).__name__}; wrap it in np.asarray")
+    if x.dtype not in FLOAT_DTYPES:
+        raise DTypeError(
+            f"{name} has dtype {x.dtype}; expected a float array (float32 or float64), "
+            f"e.g. {name}.astype(np.float32)"
+        )
+    if dtype is not None and x.dtype != dtype:
+        raise DTypeError(
+            f"{name} has dtype {x.dtype} but this module computes in {np.dtype(dtype)}; "
+            f"cast with {name}.astype(np.{np.dtype(dtype).name}) or build the module with "
+            f"dtype=np.{x.dtype.name}"
+        )
+    _check_ndim(x, name, ndim, min_ndim)
+    return x
+
+
+def check_index_array(idx, name: str, upper: int, *, ndim=None, min_ndim=None) -> np.ndarray:
+    """Check that ``idx`` holds integers in ``[0, upper)``; return it as an int64 array."""
+    idx = np.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(f"{name} must hold integers, got dtype {idx.dtype}; cast with .astype(np.int64)")
+    _check_ndim(idx, name, ndim, min_ndim)
+    if idx.size:
+        low, high = idx.min(), idx.max()
+        if low < 0 or high >= upper:
+            bad = low if low < 0 else high
+            raise IndexOutOfRangeError(f"{name} contains {bad}, outside the valid range [0, {upper})")
+    return idx.astype(np.int64, copy=False)
+
+
+def check_finite(x: np.ndarray, name: str) -> None:
+    """Raise :class:`NonFiniteError` when ``x`` contains NaN or inf."""
+    if not np.all(np.isfinite(x)):
+        n_bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise NonFiniteError(f"{name} contains {n_bad} NaN or inf value(s); remove or impute them first")
+
+
+def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Raise :class:`ShapeError` unless ``a`` and ``b`` have the same shape."""
+    if a.shape != b.shape:
+        raise ShapeError(f"{name_a} has shape {a.shape} but {name_b} has shape {b.shape}; they must match")
+
+
+def _check_ndim(x: np.ndarray, name: str, ndim, min_ndim) -> None:
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.ndim not in allowed:
+            want = " or ".join(str(n) for n in allowed)
+            raise ShapeError(f"{name} must have {want} dimension(s), got shape {x.shape}")
+    if min_ndim is not None and x.ndim < min_ndim:
+        raise ShapeError(f"{name} must have at least {min_ndim} dimension(s), got shape {x.shape}")
