@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -24,4 +25,3 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
-

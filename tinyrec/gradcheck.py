@@ -171,7 +171,9 @@ def check_module(
 
     def loss() -> float:
         leaves = _flatten(run_forward())
-        return float(sum(np.sum(np.asarray(y, dtype=np.float64) * g) for y, g in zip(leaves, grad_leaves, strict=True)))
+        return float(
+            sum(np.sum(np.asarray(y, dtype=np.float64) * g) for y, g in zip(leaves, grad_leaves, strict=True))
+        )
 
     # analytic gradients
     module.zero_grad()
