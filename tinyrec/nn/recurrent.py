@@ -1,0 +1,491 @@
+"""Recurrent layers: RNN, GRU and LSTM, with backpropagation through time written step by step.
+
+All three share one skeleton (:class:`_Recurrent`). For each layer ``l`` and each time step ``t``
+
+    gi_t = W_ih x_t + b_ih            (all steps at once: one matmul over (L·N) rows)
+    gh_t = W_hh h_{t-1} + b_hh        (one matmul per step: the recurrence)
+    h_t  = cell(gi_t, gh_t, state_{t-1})
+
+where the rows of ``W_ih`` ``(G·hidden, input)`` and ``W_hh`` ``(G·hidden, hidden)`` hold the ``G``
+gates stacked in torch's order (RNN: 1; GRU: r, z, n; LSTM: i, f, g, o). Backward walks the steps
+in reverse, producing ``dgi_t = dL/dgi_t`` and ``dgh_t = dL/dgh_t`` for every step; the parameter
+and input gradients then follow in a few large matmuls:
+
+    dW_ih = Σ_t dgi_tᵀ x_t      db_ih = Σ_t Σ_n dgi_t      dx_t = dgi_t W_ih
+    dW_hh = Σ_t dgh_tᵀ h_{t-1}  db_hh = Σ_t Σ_n dgh_t
+
+and the gradient flowing back through the recurrence is ``dh_{t-1} = (direct terms) + dgh_t W_hh``.
+With ``num_layers > 1`` the output sequence of layer ``l`` is the input of layer ``l + 1`` (torch
+semantics, without the inter-layer dropout).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..validation import as_generator, check_float_array, resolve_dtype
+from . import init
+from .module import Module, Parameter
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^{-x}), computed as (1 + tanh(x/2)) / 2: no overflow for large |x|."""
+    y = np.tanh(x * 0.5)
+    y += 1.0
+    y *= 0.5
+    return y
+
+
+class _Recurrent(Module):
+    """The shared skeleton of RNN, GRU and LSTM: parameters, checks, layers, in-projection.
+
+    A subclass sets ``_gates`` (G) and ``_n_states`` (1 for h, 2 for h and c) and writes the two
+    methods of its cell: ``_cell_forward(gi, W_hh, b_hh, state0)`` over a whole sequence and
+    ``_cell_backward(dout, dstate, W_hh, cache)`` returning ``(dgi, dgh, dstate0)``.
+    """
+
+    _gates = 1
+    _n_states = 1
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        *,
+        dtype=np.float32,
+        seed=None,
+    ):
+        sizes = (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers))
+        for name, value in sizes:
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+        self.num_layers = int(num_layers)
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.dtype = resolve_dtype(dtype)
+        rng = as_generator(seed)
+        # torch: every weight and bias ~ U(-1/sqrt(hidden), 1/sqrt(hidden)), in this order
+        bound = 1.0 / math.sqrt(hidden_size)
+        rows = self._gates * hidden_size
+        for layer in range(num_layers):
+            in_size = input_size if layer == 0 else hidden_size
+            shapes = [("weight_ih", (rows, in_size)), ("weight_hh", (rows, hidden_size))]
+            if bias:
+                shapes += [("bias_ih", (rows,)), ("bias_hh", (rows,))]
+            for name, shape in shapes:
+                data = init.uniform(shape, -bound, bound, dtype=self.dtype, seed=rng)
+                setattr(self, f"{name}_l{layer}", Parameter(data))
+        self._cache = None
+        self.initial_state_grad = None
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, bias={self.bias}, "
+            f"batch_first={self.batch_first}, dtype={self.dtype.name}"
+        )
+
+    def _weights(self, layer: int):
+        get = lambda name: getattr(self, f"{name}_l{layer}", None)  # noqa: E731
+        w_ih, w_hh, b_ih, b_hh = (get(n) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+        return w_ih, w_hh, b_ih, b_hh
+
+    # -- checks ---------------------------------------------------------------------------------
+    def _check_input(self, x) -> np.ndarray:
+        """Return the input as a contiguous time-major array ``(L, N, input_size)``."""
+        layout = "(batch, length, input_size)" if self.batch_first else "(length, batch, input_size)"
+        check_float_array(x, "input", dtype=self.dtype, ndim=3)
+        if x.shape[2] != self.input_size:
+            raise ShapeError(
+                f"input has {x.shape[2]} features per step but this {type(self).__name__} was built with "
+                f"input_size={self.input_size}; expected shape {layout}"
+            )
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ShapeError(f"input of shape {x.shape} is empty; expected {layout} with batch, length >= 1")
+        return np.ascontiguousarray(x.transpose(1, 0, 2) if self.batch_first else x)
+
+    def _check_state(self, state, name: str, batch: int) -> np.ndarray:
+        want = (self.num_layers, batch, self.hidden_size)
+        if state is None:
+            return np.zeros(want, dtype=self.dtype)
+        check_float_array(state, name, dtype=self.dtype, ndim=3)
+        if state.shape != want:
+            raise ShapeError(
+                f"{name} has shape {state.shape}; expected (num_layers, batch, hidden_size) = {want}"
+            )
+        return state
+
+    def _check_grad(self, grad, name: str, shape: tuple) -> np.ndarray | None:
+        if grad is None:
+            return None
+        grad = np.asarray(grad)
+        if grad.shape != shape:
+            raise ShapeError(f"{name} has shape {grad.shape}; expected {shape} (the shape forward returned)")
+        return grad.astype(self.dtype, copy=False)
+
+    # -- forward / backward over the stack of layers ---------------------------------------------
+    def _forward_all(self, x, states):
+        """``x`` as given, ``states``: tuple of (num_layers, N, H) arrays or Nones."""
+        x_tm = self._check_input(x)  # (L, N, I)
+        L, N, _ = x_tm.shape
+        names = ("h0", "c0")[: self._n_states]
+        states = tuple(self._check_state(s, n, N) for s, n in zip(states, names, strict=True))
+        finals = tuple(np.empty((self.num_layers, N, self.hidden_size), self.dtype) for _ in states)
+        caches = []
+        layer_in = x_tm
+        for layer in range(self.num_layers):
+            w_ih, w_hh, b_ih, b_hh = self._weights(layer)
+            gi = layer_in.reshape(L * N, -1) @ w_ih.data.T  # (L·N, G·H): the input part of every gate
+            if b_ih is not None:
+                gi += b_ih.data
+            gi = gi.reshape(L, N, -1)
+            b = None if b_hh is None else b_hh.data
+            out, last, cache = self._cell_forward(gi, w_hh.data, b, tuple(s[layer] for s in states))
+            for final, value in zip(finals, last, strict=True):
+                final[layer] = value
+            caches.append((layer_in, cache))
+            layer_in = out  # (L, N, H)
+        self._cache = caches
+        output = layer_in.transpose(1, 0, 2) if self.batch_first else layer_in
+        return np.ascontiguousarray(output), finals
+
+    def _backward_all(self, grad_output, grad_finals):
+        caches = self._require_cache("_cache")
+        L, N = caches[0][0].shape[:2]
+        H = self.hidden_size
+        out_shape = (N, L, H) if self.batch_first else (L, N, H)
+        grad_output = self._check_grad(grad_output, "grad_output", out_shape)
+        if grad_output is None:
+            d_out = np.zeros((L, N, H), dtype=self.dtype)
+        else:  # (L, N, H) time-major
+            d_out = np.ascontiguousarray(grad_output.transpose(1, 0, 2) if self.batch_first else grad_output)
+        state_shape = (self.num_layers, N, H)
+        grad_finals = tuple(
+            self._check_grad(g, n, state_shape) for g, n in zip(grad_finals, ("dh_n", "dc_n"), strict=False)
+        )
+        initial = tuple(np.empty(state_shape, dtype=self.dtype) for _ in range(self._n_states))
+        for layer in reversed(range(self.num_layers)):
+            layer_in, cache = caches[layer]
+            w_ih, w_hh, b_ih, b_hh = self._weights(layer)
+            # (N, H) each; copies, because the cell accumulates into them
+            d_last = tuple(
+                np.zeros((N, H), self.dtype) if g is None else np.array(g[layer]) for g in grad_finals
+            )
+            dgi, dgh, d_first = self._cell_backward(d_out, d_last, w_hh.data, cache)
+            G = dgi.shape[2]
+            dgi2, dgh2 = dgi.reshape(L * N, G), dgh.reshape(L * N, G)  # (L·N, G·H)
+            w_ih.accumulate(dgi2.T @ layer_in.reshape(L * N, -1))
+            w_hh.accumulate(dgh2.T @ cache["h_prev"].reshape(L * N, H))
+            if b_ih is not None:
+                b_ih.accumulate(dgi2.sum(axis=0))
+                b_hh.accumulate(dgh2.sum(axis=0))
+            d_out = (dgi2 @ w_ih.data).reshape(L, N, -1)  # dL/d(layer input), time-major
+            for store, value in zip(initial, d_first, strict=True):
+                store[layer] = value
+        self.initial_state_grad = initial[0] if self._n_states == 1 else initial
+        return np.ascontiguousarray(d_out.transpose(1, 0, 2) if self.batch_first else d_out)
+
+
+class RNN(_Recurrent):
+    """Elman RNN: ``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``, act = tanh or ReLU.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+        Features per step of the input and of the hidden state.
+    nonlinearity : {"tanh", "relu"}
+    num_layers : int, default 1
+        Stacked layers; layer ``l > 0`` reads layer ``l - 1``'s output sequence.
+    bias : bool, default True
+    batch_first : bool, default True
+        ``input : (batch, length, input_size)`` when True (tinyrec's default, unlike torch's),
+        ``(length, batch, input_size)`` when False.
+    dtype : float32 (default) or float64
+    seed : int or np.random.Generator
+        Every weight and bias starts as U(−1/√hidden, 1/√hidden), as in torch.
+
+    Attributes
+    ----------
+    weight_ih_l{k} : (hidden, input_size) for k = 0, (hidden, hidden) above
+    weight_hh_l{k} : (hidden, hidden)
+    bias_ih_l{k}, bias_hh_l{k} : (hidden,)
+        Torch's names and shapes: ``load_state_dict`` accepts a torch RNN's state dict.
+    initial_state_grad : (num_layers, batch, hidden)
+        After ``backward``: dL/dh0 (the initial state's gradient; ``backward`` returns only dx).
+
+    Notes
+    -----
+    Forward, for each step ``t = 1..L`` (``a_t`` is the pre-activation):
+
+        a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh,     h_t = act(a_t)
+
+    Backward through time, ``t = L..1``, with ``dh_L`` starting at ``grad_h_n`` (or 0)::
+
+        dh_t   += dY_t                              (the output's own gradient)
+        da_t    = dh_t ⊙ (1 − h_t²)                 (tanh)   or   dh_t ⊙ [a_t > 0]   (ReLU)
+        dh_{t-1} = da_t W_hh
+
+    then ``dW_ih = Σ_t da_tᵀ x_t``, ``dW_hh = Σ_t da_tᵀ h_{t-1}``, ``db_ih = db_hh = Σ_t da_t``
+    (summed over the batch too) and ``dx_t = da_t W_ih``.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        nonlinearity: str = "tanh",
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        *,
+        dtype=np.float32,
+        seed=None,
+    ):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dtype=dtype, seed=seed)
+
+    def forward(self, x: np.ndarray, h0: np.ndarray | None = None):
+        """``x : (N, L, input_size)``, ``h0 : (num_layers, N, hidden)`` or None (zeros).
+
+        Returns ``(output, h_n)``: ``output : (N, L, hidden)`` (the top layer's h_t for every t),
+        ``h_n : (num_layers, N, hidden)`` (every layer's last state).
+        """
+        output, (h_n,) = self._forward_all(x, (h0,))
+        return output, h_n
+
+    def backward(self, grad_output: np.ndarray | None, grad_h_n: np.ndarray | None = None) -> np.ndarray:
+        """dY ``(N, L, hidden)`` (or None) and dh_n ``(num_layers, N, hidden)`` (or None) → dx."""
+        return self._backward_all(grad_output, (grad_h_n,))
+
+    def _cell_forward(self, gi, w_hh, b_hh, state0):
+        (h0,) = state0
+        L, N, H = gi.shape
+        hs = np.empty((L + 1, N, H), dtype=self.dtype)  # hs[t + 1] = h_t; hs[0] = h0
+        hs[0] = h0
+        for t in range(L):
+            a = np.matmul(hs[t], w_hh.T, out=hs[t + 1])
+            a += gi[t]
+            if b_hh is not None:
+                a += b_hh
+            if self.nonlinearity == "tanh":
+                np.tanh(a, out=a)
+            else:
+                np.maximum(a, 0.0, out=a)
+        return hs[1:], (hs[L],), {"h_prev": hs[:-1], "h": hs[1:]}
+
+    def _cell_backward(self, d_out, d_state, w_hh, cache):
+        (dh,) = d_state
+        h = cache["h"]
+        da = np.empty_like(h)  # (L, N, H)
+        for t in reversed(range(h.shape[0])):
+            dh += d_out[t]
+            if self.nonlinearity == "tanh":
+                np.multiply(dh, 1.0 - h[t] * h[t], out=da[t])
+            else:  # ReLU: h_t > 0 exactly where a_t > 0
+                np.multiply(dh, h[t] > 0, out=da[t])
+            dh = da[t] @ w_hh
+        return da, da, (dh,)
+
+
+class GRU(_Recurrent):
+    """Gated recurrent unit (Cho et al., 2014) with torch's gate order (r, z, n) and equations.
+
+    Parameters are those of :class:`RNN` without ``nonlinearity``; the weights stack the three
+    gates: ``weight_ih_l{k} : (3·hidden, input)``, ``weight_hh_l{k} : (3·hidden, hidden)``,
+    ``bias_ih_l{k}``, ``bias_hh_l{k} : (3·hidden,)``; rows ``[0, H)`` are r, ``[H, 2H)`` z,
+    ``[2H, 3H)`` n. ``initial_state_grad`` holds dL/dh0 after ``backward``.
+
+    Notes
+    -----
+    Forward, for each step (``σ`` the logistic function, ``⊙`` the elementwise product)::
+
+        r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+        z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+        n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
+        h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+
+    Backward through time, ``t = L..1``, ``dh`` starting at ``grad_h_n`` (or 0), with
+    ``ghn_t = W_hn h_{t-1} + b_hn`` cached::
+
+        dh     += dY_t
+        dn      = dh ⊙ (1 − z_t);       da_n = dn ⊙ (1 − n_t²)
+        dz      = dh ⊙ (h_{t-1} − n_t); da_z = dz ⊙ z_t (1 − z_t)
+        dr      = da_n ⊙ ghn_t;         da_r = dr ⊙ r_t (1 − r_t)
+        dgi_t   = [da_r, da_z, da_n]                 (gradient of W_i· x_t + b_i·)
+        dgh_t   = [da_r, da_z, da_n ⊙ r_t]           (gradient of W_h· h_{t-1} + b_h·)
+        dh_{t-1} = dh ⊙ z_t + dgh_t W_hh
+
+    and the parameter and input gradients of the module docstring.
+    """
+
+    _gates = 3
+
+    def forward(self, x: np.ndarray, h0: np.ndarray | None = None):
+        """``x : (N, L, input_size)``, ``h0 : (num_layers, N, hidden)`` or None → ``(output, h_n)``."""
+        output, (h_n,) = self._forward_all(x, (h0,))
+        return output, h_n
+
+    def backward(self, grad_output: np.ndarray | None, grad_h_n: np.ndarray | None = None) -> np.ndarray:
+        """dY ``(N, L, hidden)`` (or None) and dh_n ``(num_layers, N, hidden)`` (or None) → dx."""
+        return self._backward_all(grad_output, (grad_h_n,))
+
+    def _cell_forward(self, gi, w_hh, b_hh, state0):
+        (h0,) = state0
+        L, N, G = gi.shape
+        H = G // 3
+        hs = np.empty((L + 1, N, H), dtype=self.dtype)  # hs[t + 1] = h_t
+        hs[0] = h0
+        gates = np.empty((L, N, G), dtype=self.dtype)  # [r, z, n] after their nonlinearity
+        ghn = np.empty((L, N, H), dtype=self.dtype)  # W_hn h_{t-1} + b_hn
+        gh = np.empty((N, G), dtype=self.dtype)
+        w_hh_t = w_hh.T
+        for t in range(L):
+            np.matmul(hs[t], w_hh_t, out=gh)
+            if b_hh is not None:
+                gh += b_hh
+            rz = gates[t, :, : 2 * H]
+            np.add(gi[t, :, : 2 * H], gh[:, : 2 * H], out=rz)
+            rz[...] = _sigmoid(rz)
+            r, z = rz[:, :H], rz[:, H:]
+            ghn[t] = gh[:, 2 * H :]
+            n = gates[t, :, 2 * H :]
+            np.multiply(r, ghn[t], out=n)
+            n += gi[t, :, 2 * H :]
+            np.tanh(n, out=n)
+            h = hs[t + 1]  # h_t = n + z ⊙ (h_{t-1} − n)
+            np.subtract(hs[t], n, out=h)
+            h *= z
+            h += n
+        return hs[1:], (hs[L],), {"h_prev": hs[:-1], "gates": gates, "ghn": ghn}
+
+    def _cell_backward(self, d_out, d_state, w_hh, cache):
+        (dh,) = d_state
+        gates, ghn, h_prev = cache["gates"], cache["ghn"], cache["h_prev"]
+        L, N, G = gates.shape
+        H = G // 3
+        dgi = np.empty((L, N, G), dtype=self.dtype)
+        dgh = np.empty((L, N, G), dtype=self.dtype)
+        for t in reversed(range(L)):
+            dh += d_out[t]
+            r, z, n = gates[t, :, :H], gates[t, :, H : 2 * H], gates[t, :, 2 * H :]
+            da_n = dgi[t, :, 2 * H :]
+            np.multiply(dh, 1.0 - z, out=da_n)  # dn
+            da_n *= 1.0 - n * n
+            np.multiply(da_n, r, out=dgh[t, :, 2 * H :])
+            np.multiply(da_n * ghn[t], r * (1.0 - r), out=dgi[t, :, :H])  # da_r
+            np.multiply(dh * (h_prev[t] - n), z * (1.0 - z), out=dgi[t, :, H : 2 * H])  # da_z
+            dgh[t, :, : 2 * H] = dgi[t, :, : 2 * H]
+            dh = dh * z
+            dh += dgh[t] @ w_hh
+        return dgi, dgh, (dh,)
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory (Hochreiter & Schmidhuber, 1997) with torch's gate order (i, f, g, o).
+
+    Parameters are those of :class:`GRU`, with four gates: ``weight_ih_l{k} : (4·hidden, input)``,
+    ``weight_hh_l{k} : (4·hidden, hidden)``, biases ``(4·hidden,)``; rows ``[0, H)`` are i,
+    ``[H, 2H)`` f, ``[2H, 3H)`` g, ``[3H, 4H)`` o. ``initial_state_grad`` holds ``(dh0, dc0)``
+    after ``backward``.
+
+    Notes
+    -----
+    Forward, for each step, with ``a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh`` split in four::
+
+        i_t = σ(a_i)   f_t = σ(a_f)   g_t = tanh(a_g)   o_t = σ(a_o)
+        c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
+        h_t = o_t ⊙ tanh(c_t)
+
+    Backward through time, ``t = L..1``, ``(dh, dc)`` starting at ``grad_state`` (or 0)::
+
+        dh  += dY_t
+        dc  += dh ⊙ o_t ⊙ (1 − tanh²(c_t))
+        da_o = dh ⊙ tanh(c_t) ⊙ o_t (1 − o_t)
+        da_i = dc ⊙ g_t ⊙ i_t (1 − i_t)
+        da_f = dc ⊙ c_{t-1} ⊙ f_t (1 − f_t)
+        da_g = dc ⊙ i_t ⊙ (1 − g_t²)
+        dc_{t-1} = dc ⊙ f_t
+        dh_{t-1} = [da_i, da_f, da_g, da_o] W_hh
+
+    ``dgi_t = dgh_t = [da_i, da_f, da_g, da_o]``, and the parameter and input gradients follow as
+    in the module docstring.
+    """
+
+    _gates = 4
+    _n_states = 2
+
+    def forward(self, x: np.ndarray, state: tuple | None = None):
+        """``x : (N, L, input_size)``, ``state = (h0, c0)`` each ``(num_layers, N, hidden)``, or None.
+
+        Returns ``(output, (h_n, c_n))`` with ``output : (N, L, hidden)``.
+        """
+        if state is None:
+            state = (None, None)
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise ShapeError("LSTM state must be a tuple (h0, c0) of (num_layers, batch, hidden) arrays")
+        output, (h_n, c_n) = self._forward_all(x, tuple(state))
+        return output, (h_n, c_n)
+
+    def backward(self, grad_output: np.ndarray | None, grad_state: tuple | None = None) -> np.ndarray:
+        """dY ``(N, L, hidden)`` (or None) and ``grad_state = (dh_n, dc_n)`` (or None) → dx."""
+        if grad_state is None:
+            grad_state = (None, None)
+        if not isinstance(grad_state, (tuple, list)) or len(grad_state) != 2:
+            raise ShapeError("LSTM grad_state must be a tuple (dh_n, dc_n) or None")
+        return self._backward_all(grad_output, tuple(grad_state))
+
+    def _cell_forward(self, gi, w_hh, b_hh, state0):
+        h0, c0 = state0
+        L, N, G = gi.shape
+        H = G // 4
+        hs = np.empty((L + 1, N, H), dtype=self.dtype)  # hs[t + 1] = h_t
+        cs = np.empty((L + 1, N, H), dtype=self.dtype)  # cs[t + 1] = c_t
+        hs[0], cs[0] = h0, c0
+        acts = np.empty((L, N, G), dtype=self.dtype)  # [i, f, g, o] after their nonlinearity
+        tanh_c = np.empty((L, N, H), dtype=self.dtype)
+        w_hh_t = w_hh.T
+        for t in range(L):
+            a = acts[t]
+            np.matmul(hs[t], w_hh_t, out=a)
+            a += gi[t]
+            if b_hh is not None:
+                a += b_hh
+            ifo = _sigmoid(a)  # σ on all four blocks, then g is overwritten with tanh
+            np.tanh(a[:, 2 * H : 3 * H], out=ifo[:, 2 * H : 3 * H])
+            a[...] = ifo
+            i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+            c = cs[t + 1]
+            np.multiply(f, cs[t], out=c)
+            c += i * g
+            np.tanh(c, out=tanh_c[t])
+            np.multiply(o, tanh_c[t], out=hs[t + 1])
+        cache = {"h_prev": hs[:-1], "c_prev": cs[:-1], "acts": acts, "tanh_c": tanh_c}
+        return hs[1:], (hs[L], cs[L]), cache
+
+    def _cell_backward(self, d_out, d_state, w_hh, cache):
+        dh, dc = d_state
+        acts, tanh_c, c_prev = cache["acts"], cache["tanh_c"], cache["c_prev"]
+        L, N, G = acts.shape
+        H = G // 4
+        da = np.empty((L, N, G), dtype=self.dtype)
+        for t in reversed(range(L)):
+            dh += d_out[t]
+            i, f, g, o = (acts[t, :, k * H : (k + 1) * H] for k in range(4))
+            tc = tanh_c[t]
+            dc += dh * o * (1.0 - tc * tc)
+            np.multiply(dh * tc, o * (1.0 - o), out=da[t, :, 3 * H :])
+            np.multiply(dc * g, i * (1.0 - i), out=da[t, :, :H])
+            np.multiply(dc * c_prev[t], f * (1.0 - f), out=da[t, :, H : 2 * H])
+            np.multiply(dc * i, 1.0 - g * g, out=da[t, :, 2 * H : 3 * H])
+            dc *= f
+            dh = da[t] @ w_hh
+        return da, da, (dh, dc)
