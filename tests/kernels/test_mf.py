@@ -1,0 +1,171 @@
+"""The matrix-factorization kernels equal their NumPy twins.
+
+Two twins per kernel: a loop over ratings that writes each update as one NumPy row operation (for
+inputs with repeated users and items, where the order of updates matters), and a fully vectorized
+step for inputs whose users and items are all distinct (then the updates are independent).
+"""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinyrec.kernels.mf import bpr_epoch, funk_svd_epoch
+
+
+def numpy_funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg):
+    sse = 0.0
+    for t in order:
+        u, i = users[t], items[t]
+        err = ratings[t] - (mu + bu[u] + bi[i] + P[u] @ Q[i])
+        sse += err**2
+        bu[u] += lr[0] * (err - reg[0] * bu[u])
+        bi[i] += lr[1] * (err - reg[1] * bi[i])
+        p_old, q_old = P[u].copy(), Q[i].copy()
+        P[u] += lr[2] * (err * q_old - reg[2] * p_old)
+        Q[i] += lr[3] * (err * p_old - reg[3] * q_old)
+    return sse
+
+
+def numpy_bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):
+    loss = 0.0
+    for u, i, j in zip(users, positives, negatives, strict=True):
+        x = P[u] @ (Q[i] - Q[j]) + bi[i] - bi[j]
+        loss += np.logaddexp(0.0, -x)
+        z = 1.0 / (1.0 + np.exp(x))
+        bi[i] += lr[2] * (z - reg[2] * bi[i])
+        bi[j] += lr[2] * (-z - reg[2] * bi[j])
+        p, qi, qj = P[u].copy(), Q[i].copy(), Q[j].copy()
+        P[u] += lr[0] * (z * (qi - qj) - reg[0] * p)
+        Q[i] += lr[1] * (z * p - reg[1] * qi)
+        Q[j] += lr[1] * (-z * p - reg[1] * qj)
+    return loss
+
+
+def _mf_problem(rng, n, n_users, n_items, d):
+    users = rng.integers(0, n_users, n).astype(np.int32)
+    items = rng.integers(0, n_items, n).astype(np.int32)
+    ratings = rng.integers(1, 6, n).astype(np.float64)
+    bu, bi = rng.normal(0, 0.1, n_users), rng.normal(0, 0.1, n_items)
+    P, Q = rng.normal(0, 0.1, (n_users, d)), rng.normal(0, 0.1, (n_items, d))
+    lr = rng.uniform(0.001, 0.05, 4)
+    reg = rng.uniform(0.0, 0.1, 4)
+    return users, items, ratings, bu, bi, P, Q, lr, reg
+
+
+@settings(max_examples=40)
+@given(
+    n=st.integers(0, 40),
+    n_users=st.integers(1, 5),
+    n_items=st.integers(1, 5),
+    d=st.integers(0, 4),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_funk_svd_epoch_equals_row_by_row_numpy(n, n_users, n_items, d, seed):
+    rng = np.random.default_rng(seed)
+    users, items, ratings, bu, bi, P, Q, lr, reg = _mf_problem(rng, n, n_users, n_items, d)
+    order = rng.permutation(n).astype(np.int64)
+    ref = [a.copy() for a in (bu, bi, P, Q)]
+    sse_ref = numpy_funk_svd_epoch(users, items, ratings, order, 3.5, *ref, lr, reg)
+    sse = funk_svd_epoch(users, items, ratings, order, 3.5, bu, bi, P, Q, lr, reg)
+    assert np.isclose(sse, sse_ref, rtol=1e-12, atol=1e-12)
+    for got, want in zip((bu, bi, P, Q), ref, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=20)
+@given(n=st.integers(1, 6), d=st.integers(1, 4), seed=st.integers(0, 2**31 - 1))
+def test_funk_svd_epoch_distinct_pairs_is_one_vectorized_step(n, d, seed):
+    rng = np.random.default_rng(seed)
+    users = rng.permutation(n).astype(np.int64)  # every user and item once: independent updates
+    items = rng.permutation(n).astype(np.int64)
+    _, _, ratings, bu, bi, P, Q, lr, reg = _mf_problem(rng, n, n, n, d)
+    err = ratings - (3.0 + bu[users] + bi[items] + np.sum(P[users] * Q[items], axis=1))
+    want_bu, want_bi, want_P, want_Q = bu.copy(), bi.copy(), P.copy(), Q.copy()
+    want_bu[users] += lr[0] * (err - reg[0] * bu[users])
+    want_bi[items] += lr[1] * (err - reg[1] * bi[items])
+    want_P[users] += lr[2] * (err[:, None] * Q[items] - reg[2] * P[users])
+    want_Q[items] += lr[3] * (err[:, None] * P[users] - reg[3] * Q[items])
+    sse = funk_svd_epoch(users, items, ratings, np.arange(n, dtype=np.int64), 3.0, bu, bi, P, Q, lr, reg)
+    assert np.isclose(sse, np.sum(err**2), rtol=1e-12)
+    for got, want in zip((bu, bi, P, Q), (want_bu, want_bi, want_P, want_Q), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_funk_svd_epoch_float32_stays_float32_and_close_to_float64():
+    rng = np.random.default_rng(0)
+    users, items, ratings, bu, bi, P, Q, lr, reg = _mf_problem(rng, 200, 7, 9, 3)
+    order = np.arange(200, dtype=np.int64)
+    arrays32 = [a.astype(np.float32) for a in (bu, bi, P, Q)]
+    funk_svd_epoch(users, items, ratings.astype(np.float32), order, 3.5, *arrays32, lr, reg)
+    funk_svd_epoch(users, items, ratings, order, 3.5, bu, bi, P, Q, lr, reg)
+    for a32, a64 in zip(arrays32, (bu, bi, P, Q), strict=True):
+        assert a32.dtype == np.float32
+        np.testing.assert_allclose(a32, a64, rtol=1e-4, atol=1e-5)
+
+
+def test_funk_svd_epoch_empty_order_changes_nothing():
+    rng = np.random.default_rng(1)
+    users, items, ratings, bu, bi, P, Q, lr, reg = _mf_problem(rng, 5, 3, 3, 2)
+    before = [a.copy() for a in (bu, bi, P, Q)]
+    sse = funk_svd_epoch(users, items, ratings, np.zeros(0, dtype=np.int64), 3.0, bu, bi, P, Q, lr, reg)
+    assert sse == 0.0
+    for a, b in zip((bu, bi, P, Q), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=40)
+@given(
+    n=st.integers(0, 40),
+    n_users=st.integers(1, 5),
+    n_items=st.integers(2, 6),
+    d=st.integers(1, 4),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_bpr_epoch_equals_row_by_row_numpy(n, n_users, n_items, d, seed):
+    rng = np.random.default_rng(seed)
+    users = rng.integers(0, n_users, n).astype(np.int64)
+    positives = rng.integers(0, n_items, n).astype(np.int64)
+    negatives = (positives + rng.integers(1, n_items, n)) % n_items  # j != i
+    P, Q = rng.normal(0, 1.0, (n_users, d)), rng.normal(0, 1.0, (n_items, d))
+    bi = rng.normal(0, 1.0, n_items)
+    lr, reg = rng.uniform(0.01, 0.1, 3), rng.uniform(0.0, 0.1, 3)
+    ref = [a.copy() for a in (P, Q, bi)]
+    loss_ref = numpy_bpr_epoch(users, positives, negatives, *ref, lr, reg)
+    loss = bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg)
+    assert np.isclose(loss, loss_ref, rtol=1e-12, atol=1e-12)
+    for got, want in zip((P, Q, bi), ref, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_bpr_epoch_loss_is_finite_for_huge_margins():
+    P = np.array([[100.0]])
+    Q = np.array([[100.0], [-100.0]])
+    bi = np.zeros(2)
+    for pos, neg in ((0, 1), (1, 0)):  # x = +2e4 then x = -2e4
+        loss = bpr_epoch(
+            np.array([0]),
+            np.array([pos]),
+            np.array([neg]),
+            P.copy(),
+            Q.copy(),
+            bi.copy(),
+            np.zeros(3),
+            np.zeros(3),
+        )
+        assert np.isfinite(loss)
+    assert np.isclose(loss, 2e4)
+
+
+def test_bpr_epoch_raises_the_positive_above_the_negative():
+    rng = np.random.default_rng(3)
+    P, Q, bi = rng.normal(0, 0.1, (1, 4)), rng.normal(0, 0.1, (2, 4)), np.zeros(2)
+    users, pos, neg = (
+        np.zeros(200, dtype=np.int64),
+        np.zeros(200, dtype=np.int64),
+        np.ones(200, dtype=np.int64),
+    )
+    lr, reg = np.full(3, 0.1), np.zeros(3)
+    first = bpr_epoch(users, pos, neg, P, Q, bi, lr, reg)
+    second = bpr_epoch(users, pos, neg, P, Q, bi, lr, reg)
+    assert second < first
+    assert P[0] @ Q[0] + bi[0] > P[0] @ Q[1] + bi[1]
