@@ -1,0 +1,373 @@
+"""Loss functions with explicit ``forward`` and ``backward``, numerically equal to ``torch.nn``'s.
+
+Every loss is a small object:
+
+* ``forward(prediction, target)`` computes the per-element losses ``ℓ_i``, caches what the
+  gradient needs, and returns the reduced value: a Python float for ``reduction="mean"``
+  (``L = (1/n) Σ_i ℓ_i``) or ``"sum"`` (``L = Σ_i ℓ_i``), the array ``ℓ`` for ``"none"``;
+* ``backward(grad_output=None)`` returns ``dprediction`` (the gradient of the final objective with
+  respect to ``prediction``, same shape). ``grad_output`` is the gradient of the final objective
+  with respect to the loss value: a number (default 1.0) for mean/sum, an array of ``ℓ``'s shape
+  for ``"none"``. By the chain rule ``dprediction_i = g · ∂ℓ_i/∂prediction_i`` with ``g =
+  grad_output / n`` (mean), ``grad_output`` (sum) or ``grad_output_i`` (none).
+
+Losses have no parameters and do not accumulate: each ``backward`` returns a fresh array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import BackwardBeforeForwardError, DataError, DTypeError, ShapeError
+from .validation import check_float_array, check_index_array, check_same_shape
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """``log σ(x) = -softplus(-x) = min(x, 0) - log(1 + exp(-|x|))``, finite for any finite x."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """``σ(x) = 1 / (1 + exp(-x))`` without overflow: ``exp`` only ever sees ``-|x|``."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    """Row-wise ``x - logsumexp(x)`` for ``x : (N, C)``, shifted by the row max for stability."""
+    shifted = x - x.max(axis=1, keepdims=True)  # (N, C) - (N, 1)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+class _Loss:
+    """Shared machinery: the reduction, the grad_output scaling, the forward cache."""
+
+    differentiable_target = False
+
+    def __init__(self, reduction: str = "mean"):
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"reduction={reduction!r} is not one of {_REDUCTIONS}")
+        self.reduction = reduction
+        self._cache = None
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def _reduce(self, losses: np.ndarray, count: float | None = None):
+        """Apply the reduction to per-element ``losses``; ``count`` overrides ``n`` for the mean."""
+        if self.reduction == "none":
+            return losses
+        total = losses.sum(dtype=np.float64)
+        if self.reduction == "sum":
+            return float(total)
+        n = losses.size if count is None else count
+        return float(total / n) if n else float("nan")
+
+    def _upstream(self, grad_output, shape: tuple, count: float | None = None):
+        """``g`` of the module docstring: a number (mean/sum) or an array of ``shape`` (none)."""
+        if self.reduction == "none":
+            if grad_output is None:
+                return 1.0
+            grad_output = np.asarray(grad_output)
+            if grad_output.shape != shape:
+                raise ShapeError(
+                    f"{type(self).__name__}(reduction='none').backward got grad_output of shape "
+                    f"{grad_output.shape}; it must have the per-element loss shape {shape}"
+                )
+            return grad_output
+        g = 1.0
+        if grad_output is not None:
+            if np.size(grad_output) != 1:
+                raise ShapeError(
+                    f"grad_output of a reduced loss must be a number, got shape {np.shape(grad_output)}"
+                )
+            g = float(np.asarray(grad_output).reshape(-1)[0])
+        if self.reduction == "mean":
+            n = int(np.prod(shape)) if count is None else count
+            return g / n if n else float("nan")
+        return g
+
+    def _require_cache(self):
+        if self._cache is None:
+            raise BackwardBeforeForwardError(
+                f"{type(self).__name__}.backward called before forward; "
+                "call forward(prediction, target) first"
+            )
+        return self._cache
+
+    def _check_pair(self, prediction, target, pred_name="prediction", target_name="target"):
+        """Both float arrays of the same shape; target cast to the prediction's dtype."""
+        check_float_array(prediction, pred_name)
+        if not isinstance(target, np.ndarray):
+            target = np.asarray(target)
+        if target.dtype.kind != "f":
+            raise DTypeError(
+                f"{target_name} has dtype {target.dtype}; {type(self).__name__} needs a float "
+                f"{target_name}, e.g. {target_name}.astype(np.{prediction.dtype.name})"
+            )
+        check_same_shape(prediction, target, pred_name, target_name)
+        return target.astype(prediction.dtype, copy=False)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class MSELoss(_Loss):
+    """Mean squared error, as ``torch.nn.MSELoss``.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Notes
+    -----
+    For ``prediction ŷ`` and ``target y`` of the same (any) shape, ``ℓ_i = (ŷ_i − y_i)²`` and
+    ``L = (1/n) Σ_i ℓ_i`` (mean over all ``n`` elements), ``Σ_i ℓ_i`` (sum) or ``ℓ`` (none).
+
+    Gradient: ``∂ℓ_i/∂ŷ_i = 2 (ŷ_i − y_i)``, so ``dŷ = 2 (ŷ − y) · g``.
+    """
+
+    def forward(self, prediction: np.ndarray, target: np.ndarray):
+        target = self._check_pair(prediction, target)
+        diff = prediction - target
+        self._cache = diff
+        return self._reduce(diff * diff)
+
+    def backward(self, grad_output=None) -> np.ndarray:
+        diff = self._require_cache()
+        return (2.0 * diff * self._upstream(grad_output, diff.shape)).astype(diff.dtype, copy=False)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities, as ``torch.nn.BCELoss``.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Notes
+    -----
+    For probabilities ``p ∈ [0, 1]`` and targets ``y ∈ [0, 1]`` of the same shape,
+
+        ℓ_i = −[ y_i · max(log p_i, −100) + (1 − y_i) · max(log(1 − p_i), −100) ]
+
+    (the logs are clamped at −100 as torch does, so ``p = 0`` or ``1`` gives a finite loss).
+
+    Gradient, exactly as torch computes it: ``∂ℓ_i/∂p_i = (p_i − y_i) / max(p_i (1 − p_i), 1e-12)``.
+    Prefer :class:`BCEWithLogitsLoss` on raw scores: it is exact where this one saturates.
+    """
+
+    _EPS = 1e-12
+
+    def forward(self, prediction: np.ndarray, target: np.ndarray):
+        target = self._check_pair(prediction, target)
+        for name, arr in (("prediction", prediction), ("target", target)):
+            if arr.size and not (arr.min() >= 0 and arr.max() <= 1):  # also rejects NaN
+                raise DataError(
+                    f"BCELoss {name} must lie in [0, 1]; got values in [{arr.min()}, {arr.max()}]"
+                    + ("; pass raw scores to BCEWithLogitsLoss instead" if name == "prediction" else "")
+                )
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(prediction), -100)
+            log_1mp = np.maximum(np.log1p(-prediction), -100)
+        self._cache = (prediction, target)
+        return self._reduce(-(target * log_p + (1 - target) * log_1mp))
+
+    def backward(self, grad_output=None) -> np.ndarray:
+        p, y = self._require_cache()
+        dp = (p - y) / np.maximum(p * (1 - p), self._EPS)
+        return (dp * self._upstream(grad_output, p.shape)).astype(p.dtype, copy=False)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid + binary cross-entropy in one stable step, as ``torch.nn.BCEWithLogitsLoss``.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+    pos_weight : array or float, optional
+        Weight ``w⁺`` of the positive term, broadcast against the last axis as in torch
+        (``pos_weight : (n_outputs,)`` for ``prediction : (batch, n_outputs)``).
+
+    Notes
+    -----
+    For logits ``x`` and targets ``y ∈ [0, 1]`` of the same shape, with ``σ`` the sigmoid,
+
+        ℓ_i = −[ w⁺ y_i log σ(x_i) + (1 − y_i) log(1 − σ(x_i)) ]
+            = (1 − y_i) x_i − (1 + (w⁺ − 1) y_i) · log σ(x_i),
+
+    using ``log(1 − σ(x)) = log σ(x) − x``; ``log σ(x) = min(x, 0) − log(1 + e^{−|x|})`` never
+    overflows, so logits of ±1e4 give finite losses and gradients. Without ``pos_weight``
+    (``w⁺ = 1``) this is ``ℓ_i = max(x_i, 0) − x_i y_i + log(1 + e^{−|x_i|})``.
+
+    Gradient: ``∂ℓ_i/∂x_i = σ(x_i) (1 + (w⁺ − 1) y_i) − w⁺ y_i``, which is ``σ(x_i) − y_i`` when
+    ``w⁺ = 1``.
+    """
+
+    def __init__(self, reduction: str = "mean", pos_weight=None):
+        super().__init__(reduction)
+        self.pos_weight = None if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
+
+    def forward(self, prediction: np.ndarray, target: np.ndarray):
+        target = self._check_pair(prediction, target)
+        if target.size and not (target.min() >= 0 and target.max() <= 1):
+            raise DataError(
+                f"BCEWithLogitsLoss target must lie in [0, 1]; got values in [{target.min()}, {target.max()}]"
+            )
+        x, y = prediction, target
+        if self.pos_weight is None:
+            losses = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+        else:
+            w = self._pos_weight_for(x)
+            losses = (1 - y) * x - (1 + (w - 1) * y) * _log_sigmoid(x)
+        self._cache = (x, y)
+        return self._reduce(losses.astype(x.dtype, copy=False))
+
+    def backward(self, grad_output=None) -> np.ndarray:
+        x, y = self._require_cache()
+        s = _sigmoid(x)
+        if self.pos_weight is None:
+            dx = s - y
+        else:
+            w = self._pos_weight_for(x)
+            dx = s * (1 + (w - 1) * y) - w * y
+        return (dx * self._upstream(grad_output, x.shape)).astype(x.dtype, copy=False)
+
+    def _pos_weight_for(self, x: np.ndarray) -> np.ndarray:
+        w = self.pos_weight.astype(x.dtype)
+        try:
+            np.broadcast_shapes(w.shape, x.shape)
+        except ValueError as exc:
+            raise ShapeError(
+                f"pos_weight of shape {w.shape} does not broadcast to prediction {x.shape}"
+            ) from exc
+        return w
+
+    def extra_repr(self) -> str:
+        pw = "" if self.pos_weight is None else f", pos_weight={self.pos_weight.tolist()}"
+        return super().extra_repr() + pw
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax + negative log-likelihood over classes, as ``torch.nn.CrossEntropyLoss``.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+    ignore_index : int, default -100
+        Samples whose class index equals it contribute neither loss nor gradient, and the mean
+        is taken over the other samples (class-index targets only).
+    label_smoothing : float in [0, 1], default 0.0
+        The target becomes ``(1 − ε) · target + ε / C``.
+
+    Notes
+    -----
+    ``prediction : (N, C)`` raw logits (or ``(C,)`` for one sample); ``target`` is either class
+    indices ``(N,)`` of an integer dtype, or class probabilities ``(N, C)`` of a float dtype.
+    With ``log p_nc = x_nc − log Σ_k exp(x_nk)`` (computed after subtracting the row maximum, so
+    it never overflows) and ``t_nc`` the (smoothed) target distribution (one-hot for indices),
+
+        ℓ_n = −Σ_c t_nc log p_nc.
+
+    The mean divides by the number of non-ignored samples (by ``N`` for probability targets).
+
+    Gradient: ``∂ℓ_n/∂x_nc = p_nc Σ_k t_nk − t_nc`` (``= p_nc − t_nc`` when ``t_n`` sums to 1),
+    and zero for ignored samples.
+    """
+
+    def __init__(self, reduction: str = "mean", ignore_index: int = -100, label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+        self.ignore_index = int(ignore_index)
+        self.label_smoothing = float(label_smoothing)
+
+    def forward(self, prediction: np.ndarray, target: np.ndarray):
+        check_float_array(prediction, "prediction", ndim=(1, 2))
+        target = np.asarray(target)
+        unbatched = prediction.ndim == 1
+        x = prediction.reshape(1, -1) if unbatched else prediction  # (N, C)
+        n, c = x.shape
+        eps = self.label_smoothing
+        if target.dtype.kind in "iu":
+            idx = target.reshape(-1) if unbatched else target
+            if idx.shape != (n,):
+                raise ShapeError(
+                    f"class-index target must have shape ({n},) for prediction {prediction.shape}, "
+                    f"got {target.shape}"
+                )
+            keep = idx != self.ignore_index  # (N,)
+            check_index_array(idx[keep], "target class index", c)
+            t = np.zeros_like(x)  # (N, C): the smoothed one-hot rows, zero for ignored samples
+            t[np.flatnonzero(keep), idx[keep]] = 1.0 - eps
+            t[keep] += eps / c
+            count = int(keep.sum())
+        elif target.dtype.kind == "f":
+            check_same_shape(prediction, target, "prediction", "target (class probabilities)")
+            t = target.reshape(n, c).astype(x.dtype) * (1.0 - eps) + eps / c
+            count = n
+        else:
+            raise DTypeError(
+                f"target has dtype {target.dtype}; give class indices (int64) or class probabilities (float)"
+            )
+        log_p = _log_softmax(x)
+        losses = -(t * log_p).sum(axis=1)  # (N,)
+        self._cache = (log_p, t, count, prediction.shape)
+        return self._reduce(losses[0] if unbatched else losses, count=count)
+
+    def backward(self, grad_output=None) -> np.ndarray:
+        log_p, t, count, shape = self._require_cache()
+        loss_shape = () if len(shape) == 1 else (shape[0],)
+        g = self._upstream(grad_output, loss_shape, count=count)
+        g = np.reshape(g, (-1, 1)) if np.ndim(g) else g  # (N, 1): one factor per sample
+        dx = (np.exp(log_p) * t.sum(axis=1, keepdims=True) - t) * g  # (N, C)
+        return dx.reshape(shape).astype(log_p.dtype, copy=False)
+
+    def extra_repr(self) -> str:
+        smoothing = f"label_smoothing={self.label_smoothing}"
+        return f"{super().extra_repr()}, ignore_index={self.ignore_index}, {smoothing}"
+
+
+class BPRLoss(_Loss):
+    """Bayesian Personalized Ranking loss: a positive item should outscore a negative one.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Notes
+    -----
+    ``forward(pos_scores, neg_scores)`` with both arrays of the same shape (e.g. ``(batch,)``:
+    the score ``ŷ_ui`` of an observed item and ``ŷ_uj`` of a sampled one). With ``d = ŷ_ui − ŷ_uj``,
+
+        ℓ = −log σ(d) = log(1 + e^{−d}),
+
+    computed as ``−(min(d, 0) − log(1 + e^{−|d|}))`` so that it is finite for any finite ``d``
+    (Rendle et al., "BPR: Bayesian Personalized Ranking from Implicit Feedback", UAI 2009).
+
+    Gradient: ``∂ℓ/∂d = −σ(−d)``, so ``backward()`` returns the pair
+    ``(d_pos, d_neg) = (−σ(−d) · g, σ(−d) · g)``.
+    """
+
+    differentiable_target = True  # both arguments are scores: gradcheck checks both gradients
+
+    def forward(self, pos_scores: np.ndarray, neg_scores: np.ndarray):
+        check_float_array(pos_scores, "pos_scores")
+        check_float_array(neg_scores, "neg_scores")
+        check_same_shape(pos_scores, neg_scores, "pos_scores", "neg_scores")
+        d = pos_scores - neg_scores.astype(pos_scores.dtype, copy=False)
+        self._cache = d
+        return self._reduce(-_log_sigmoid(d))
+
+    def backward(self, grad_output=None) -> tuple[np.ndarray, np.ndarray]:
+        d = self._require_cache()
+        dneg = (_sigmoid(-d) * self._upstream(grad_output, d.shape)).astype(d.dtype, copy=False)
+        return -dneg, dneg
+
+
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "BPRLoss", "CrossEntropyLoss", "MSELoss"]
