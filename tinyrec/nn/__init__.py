@@ -5,6 +5,33 @@ every gradient. See :mod:`tinyrec.nn.module` for the contract they all follow.
 """
 
 from . import init
+from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .dropout import Dropout
+from .embedding import Embedding
+from .linear import Linear
+from .merge import Concat, Dot, Multiply
 from .module import Module, Parameter, RowGrad, Sequential
+from .reshape import Flatten, Identity
 
-__all__ = ["Module", "Parameter", "RowGrad", "Sequential", "init"]
+__all__ = [
+    "Module",
+    "Parameter",
+    "RowGrad",
+    "Sequential",
+    "init",
+    # core layers
+    "Concat",
+    "Dot",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "Multiply",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]

@@ -1,0 +1,242 @@
+"""Activation functions: ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax (as ``torch.nn``).
+
+None has parameters. Each takes ``dtype=`` (the dtype its input must have) and ``seed=``
+(accepted for a uniform constructor signature; nothing is random). In every ``Notes`` section
+``X`` is the input, ``Y`` the output, ``dY`` the gradient of the loss with respect to ``Y``, and
+``⊙`` the element-wise product.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..validation import check_float_array, resolve_dtype
+from ._checks import check_grad_output, check_seed, normalize_dim
+from .module import Module
+
+
+class _Activation(Module):
+    """Shared plumbing: dtype/seed arguments, the input check, and the ``dY`` check."""
+
+    def __init__(self, *, dtype=np.float32, seed=None):
+        self.dtype = resolve_dtype(dtype)
+        check_seed(seed)
+        self._y = None  # every activation here differentiates through its output or input
+
+    def _check_input(self, x) -> np.ndarray:
+        return check_float_array(x, "x", dtype=self.dtype)
+
+    def _check_grad(self, grad_output, cached: np.ndarray) -> np.ndarray:
+        return check_grad_output(grad_output, cached.shape, self.dtype, type(self).__name__)
+
+    def extra_repr(self) -> str:
+        return f"dtype={self.dtype.name}"
+
+
+class ReLU(_Activation):
+    """Rectified linear unit, element-wise.
+
+    Notes
+    -----
+    Shapes: ``X``, ``Y``, ``dY``, ``dX`` all ``(*)``, any shape.
+
+    * forward: ``Y = max(X, 0)``
+    * ``dX = dY ⊙ [X > 0]`` (the derivative at 0 is taken as 0, as torch does)
+
+    Caches ``Y`` (``Y > 0`` exactly where ``X > 0``).
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check_input(x)
+        self._y = np.maximum(x, 0)
+        return self._y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        y = self._require_cache("_y")
+        dy = self._check_grad(grad_output, y)
+        return dy * (y > 0)
+
+
+class LeakyReLU(_Activation):
+    """Leaky rectified linear unit, element-wise.
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.01
+        Slope for negative inputs.
+
+    Notes
+    -----
+    Shapes: ``(*)`` for ``X``, ``Y``, ``dY``, ``dX``. With ``a = negative_slope``:
+
+    * forward: ``Y = X`` where ``X > 0``, ``Y = a X`` elsewhere
+    * ``dX = dY`` where ``X > 0``, ``dX = a dY`` elsewhere (at ``X = 0`` the slope is ``a``, as in torch)
+
+    Caches ``X``.
+    """
+
+    def __init__(self, negative_slope: float = 0.01, *, dtype=np.float32, seed=None):
+        super().__init__(dtype=dtype, seed=seed)
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
+            raise ValueError(f"negative_slope must be a real number, got {negative_slope!r}")
+        self.negative_slope = float(negative_slope)
+        self._x = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check_input(x)
+        self._x = x
+        return np.where(x > 0, x, x * self.dtype.type(self.negative_slope))
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        x = self._require_cache("_x")
+        dy = self._check_grad(grad_output, x)
+        return np.where(x > 0, dy, dy * self.dtype.type(self.negative_slope))
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}, dtype={self.dtype.name}"
+
+
+class Sigmoid(_Activation):
+    """The logistic function ``σ(x) = 1 / (1 + e^(−x))``, element-wise, computed stably.
+
+    Notes
+    -----
+    Shapes: ``(*)`` for ``X``, ``Y``, ``dY``, ``dX``.
+
+    * forward: ``Y = σ(X)``, evaluated as ``1 / (1 + e^(−X))`` for ``X ≥ 0`` and as
+      ``e^X / (1 + e^X)`` for ``X < 0``, so that ``e^(…)`` never overflows (``σ(±1000)`` is exactly
+      1 and 0, without warnings).
+    * ``dX = dY ⊙ Y ⊙ (1 − Y)``
+
+    Caches ``Y``.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check_input(x)
+        e = np.exp(-np.abs(x))  # in (0, 1]: e^(-x) for x >= 0, e^(x) for x < 0
+        self._y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return self._y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        y = self._require_cache("_y")
+        dy = self._check_grad(grad_output, y)
+        return dy * y * (1 - y)
+
+
+class Tanh(_Activation):
+    """Hyperbolic tangent, element-wise.
+
+    Notes
+    -----
+    Shapes: ``(*)`` for ``X``, ``Y``, ``dY``, ``dX``.
+
+    * forward: ``Y = tanh(X)``
+    * ``dX = dY ⊙ (1 − Y²)``
+
+    Caches ``Y``.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check_input(x)
+        self._y = np.tanh(x)
+        return self._y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        y = self._require_cache("_y")
+        dy = self._check_grad(grad_output, y)
+        return dy * (1 - y * y)
+
+
+class Softmax(_Activation):
+    """Softmax along one axis: each slice along ``dim`` becomes a probability vector.
+
+    Parameters
+    ----------
+    dim : int, default -1
+        The axis that sums to 1. (torch's ``Softmax`` has no default and guesses with a warning;
+        tinyrec uses the last axis.)
+
+    Notes
+    -----
+    Shapes: ``(*)`` for ``X``, ``Y``, ``dY``, ``dX``; sums below run over ``dim``.
+
+    * forward: ``Y_i = e^(X_i − m) / Σ_j e^(X_j − m)`` with ``m = max_j X_j`` (subtracting the
+      maximum changes nothing mathematically and keeps ``e^(…) ≤ 1``, so nothing overflows)
+    * ``dX_i = Y_i (dY_i − Σ_j dY_j Y_j)`` (the Jacobian ``diag(Y) − Y Yᵀ`` applied to ``dY``)
+
+    Caches ``Y``.
+    """
+
+    def __init__(self, dim: int = -1, *, dtype=np.float32, seed=None):
+        super().__init__(dtype=dtype, seed=seed)
+        self.dim = _check_dim_arg(dim)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check_input(x)
+        axis = normalize_dim(self.dim, x.ndim, "Softmax")
+        if x.shape[axis] == 0:
+            self._y = x.copy()
+            return self._y
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        self._y = e / e.sum(axis=axis, keepdims=True)
+        return self._y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        y = self._require_cache("_y")
+        dy = self._check_grad(grad_output, y)
+        axis = normalize_dim(self.dim, y.ndim, "Softmax")
+        return y * (dy - (dy * y).sum(axis=axis, keepdims=True))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, dtype={self.dtype.name}"
+
+
+class LogSoftmax(_Activation):
+    """The logarithm of :class:`Softmax`, computed directly by log-sum-exp (never ``log(0)``).
+
+    Parameters
+    ----------
+    dim : int, default -1
+        The axis normalized over.
+
+    Notes
+    -----
+    Shapes: ``(*)`` for ``X``, ``Y``, ``dY``, ``dX``; sums below run over ``dim``.
+
+    * forward: ``Y_i = X_i − m − log Σ_j e^(X_j − m)`` with ``m = max_j X_j`` (log-sum-exp:
+      finite for logits of any size, e.g. ``[1000, 0]`` gives ``[0, −1000]``)
+    * ``dX_i = dY_i − softmax(X)_i Σ_j dY_j`` with ``softmax(X) = e^Y``
+
+    Caches ``Y``.
+    """
+
+    def __init__(self, dim: int = -1, *, dtype=np.float32, seed=None):
+        super().__init__(dtype=dtype, seed=seed)
+        self.dim = _check_dim_arg(dim)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check_input(x)
+        axis = normalize_dim(self.dim, x.ndim, "LogSoftmax")
+        if x.shape[axis] == 0:
+            self._y = x.copy()
+            return self._y
+        shifted = x - x.max(axis=axis, keepdims=True)
+        self._y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        return self._y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        y = self._require_cache("_y")
+        dy = self._check_grad(grad_output, y)
+        axis = normalize_dim(self.dim, y.ndim, "LogSoftmax")
+        return dy - np.exp(y) * dy.sum(axis=axis, keepdims=True)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, dtype={self.dtype.name}"
+
+
+def _check_dim_arg(dim) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise ValueError(f"dim must be an int (an axis of the input), got {dim!r}")
+    return int(dim)

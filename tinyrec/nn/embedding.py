@@ -1,0 +1,109 @@
+"""A lookup table of learnable vectors, as ``torch.nn.Embedding`` with ``sparse=True``."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..kernels.embedding import gather_rows
+from ..validation import as_generator, check_index_array, resolve_dtype
+from . import init
+from ._checks import check_grad_output, check_positive_int
+from .module import Module, Parameter, RowGrad
+
+
+class Embedding(Module):
+    """Rows of a table ``W`` picked by integer ids: ``Y[...] = W[ids[...]]``.
+
+    Parameters
+    ----------
+    num_embeddings : int
+        Number of rows (users, items, ...); valid ids are ``0 .. num_embeddings - 1``.
+    embedding_dim : int
+        Length of each vector.
+    padding_idx : int or None, default None
+        An id whose row is all zeros and never receives a gradient (a "no item" filler in
+        padded sequences). Negative values count from the end, as in torch.
+    dtype : np.float32 (default) or np.float64
+    seed : None, int or np.random.Generator
+        Source of the initial table.
+
+    Attributes
+    ----------
+    weight : Parameter, (num_embeddings, embedding_dim)
+        Initialized from N(0, 1) as torch does; the ``padding_idx`` row is zeroed.
+
+    Notes
+    -----
+    Shapes: ``ids : (*S)`` of any shape (int), ``Y : (*S, embedding_dim)``.
+
+    * forward: ``Y[s] = W[ids[s]]`` for every position ``s``.
+    * ``dW[k] = Σ_{s : ids[s] = k} dY[s]`` — the rows of ``dY`` whose id is ``k``, summed; rows
+      never looked up get no gradient, and the ``padding_idx`` row never does.
+    * ``dids`` does not exist (ids are integers): ``backward`` returns ``None``.
+
+    ``dW`` is kept **row-sparse**: ``backward`` builds a :class:`RowGrad` of the distinct ids in
+    the batch (repeated ids coalesced by a Numba kernel), never a dense table-sized array, so a
+    step costs O(batch · dim) however large the table. This is torch's ``sparse=True``; optimizers
+    apply it lazily, only to those rows (like ``torch.optim.SparseAdam``). torch's ``max_norm`` and
+    ``scale_grad_by_freq`` options are not provided.
+
+    Examples
+    --------
+    >>> emb = Embedding(10, 4, seed=0)
+    >>> emb(np.array([[1, 2, 2]])).shape
+    (1, 3, 4)
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        *,
+        dtype=np.float32,
+        seed=None,
+    ):
+        self.num_embeddings = check_positive_int(num_embeddings, "num_embeddings")
+        self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
+        self.dtype = resolve_dtype(dtype)
+        if padding_idx is not None:
+            n = self.num_embeddings
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral):
+                raise ValueError(f"padding_idx must be an int or None, got {padding_idx!r}")
+            if not -n <= padding_idx < n:
+                raise ValueError(f"padding_idx={padding_idx} must be within [{-n}, {n}) for {n} embeddings")
+            padding_idx = int(padding_idx) % n
+        self.padding_idx = padding_idx
+        rng = as_generator(seed)
+        table = init.normal((self.num_embeddings, self.embedding_dim), 0.0, 1.0, dtype=self.dtype, seed=rng)
+        if padding_idx is not None:
+            table[padding_idx] = 0.0
+        self.weight = Parameter(table)
+        self._ids = None  # (n,) int64, the flattened ids of the last forward
+        self._ids_shape = None
+
+    def forward(self, indices) -> np.ndarray:
+        """Look up ``indices : (*S)`` (ints in ``[0, num_embeddings)``); returns ``(*S, dim)``."""
+        ids = check_index_array(indices, "indices", self.num_embeddings)
+        self._ids_shape = ids.shape
+        self._ids = np.ascontiguousarray(ids).reshape(-1)
+        out = gather_rows(self.weight.data, self._ids)  # (n, dim)
+        return out.reshape(ids.shape + (self.embedding_dim,))
+
+    def backward(self, grad_output: np.ndarray) -> None:
+        """Accumulate the row-sparse ``dW`` (a :class:`RowGrad`); return ``None``."""
+        ids, ids_shape = self._require_cache("_ids", "_ids_shape")
+        dy = check_grad_output(grad_output, ids_shape + (self.embedding_dim,), self.dtype, "Embedding")
+        grad = RowGrad.from_indices(ids, dy.reshape(-1, self.embedding_dim))  # distinct sorted rows
+        if self.padding_idx is not None:
+            keep = grad.rows != self.padding_idx
+            if not keep.all():
+                grad = RowGrad(grad.rows[keep], grad.values[keep])
+        self.weight.accumulate(grad)
+        return None
+
+    def extra_repr(self) -> str:
+        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}, dtype={self.dtype.name}"
