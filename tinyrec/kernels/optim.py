@@ -1,0 +1,91 @@
+"""Row-wise optimizer updates for row-sparse gradients (lazy SGD, Adam, Adagrad).
+
+An embedding table ``W : (n_rows, dim)`` receives a :class:`~tinyrec.nn.module.RowGrad`: distinct
+rows ``rows : (m,)`` and their gradients ``grads : (m, dim)``, with ``m`` (a batch) much smaller
+than ``n_rows``. These kernels update **only those rows** of the table and of the optimizer's
+per-row state, in place, in one pass; the rest of the table is never read.
+
+``rows`` must be distinct (coalesced: :func:`tinyrec.kernels.embedding.coalesce_rows`); a repeated
+row would be updated twice. Scalars that depend only on the step count (bias corrections, the
+decayed learning rate) are computed once by the caller and passed in.
+"""
+
+import math
+
+from numba import njit
+
+
+def _sgd_rows(table, rows, grads, lr):
+    """``W[r] -= lr · g_r`` for each distinct row ``r``.
+
+    NumPy twin: ``table[rows] -= lr * grads``.
+    """
+    dim = table.shape[1]
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        for d in range(dim):
+            table[r, d] -= lr * grads[j, d]
+
+
+sgd_rows = njit(cache=True)(_sgd_rows)
+
+
+def _adam_rows(table, exp_avg, exp_avg_sq, rows, grads, beta1, beta2, eps, step_size):
+    """Lazy Adam on the present rows, exactly as ``torch.optim.SparseAdam`` orders the arithmetic.
+
+    For each distinct row ``r`` with gradient ``g`` (element-wise over ``dim``)::
+
+        m_r ← m_r + (1 − β1)(g − m_r)
+        v_r ← v_r + (1 − β2)(g² − v_r)
+        W_r ← W_r − step_size · m_r / (√v_r + eps)
+
+    with ``step_size = lr · √(1 − β2^t) / (1 − β1^t)`` computed by the caller from the
+    parameter's own step count ``t``. ``exp_avg`` (m) and ``exp_avg_sq`` (v) have the table's shape.
+
+    NumPy twin::
+
+        m = exp_avg[rows] + (1 - beta1) * (grads - exp_avg[rows]); exp_avg[rows] = m
+        v = exp_avg_sq[rows] + (1 - beta2) * (grads**2 - exp_avg_sq[rows]); exp_avg_sq[rows] = v
+        table[rows] -= step_size * m / (np.sqrt(v) + eps)
+    """
+    dim = table.shape[1]
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        for d in range(dim):
+            g = grads[j, d]
+            m = exp_avg[r, d] + (g - exp_avg[r, d]) * (1.0 - beta1)
+            v = exp_avg_sq[r, d] + (g * g - exp_avg_sq[r, d]) * (1.0 - beta2)
+            exp_avg[r, d] = m
+            exp_avg_sq[r, d] = v
+            table[r, d] -= step_size * (m / (math.sqrt(v) + eps))
+
+
+adam_rows = njit(cache=True)(_adam_rows)
+
+
+def _adagrad_rows(table, state_sum, rows, grads, clr, eps):
+    """Lazy Adagrad on the present rows, as torch's Adagrad does with a sparse gradient.
+
+    For each distinct row ``r`` with gradient ``g``::
+
+        s_r ← s_r + g²
+        W_r ← W_r − clr · g / (√s_r + eps)
+
+    with ``clr = lr / (1 + (t − 1) · lr_decay)`` computed by the caller.
+
+    NumPy twin::
+
+        state_sum[rows] += grads**2
+        table[rows] -= clr * grads / (np.sqrt(state_sum[rows]) + eps)
+    """
+    dim = table.shape[1]
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        for d in range(dim):
+            g = grads[j, d]
+            s = state_sum[r, d] + g * g
+            state_sum[r, d] = s
+            table[r, d] -= clr * (g / (math.sqrt(s) + eps))
+
+
+adagrad_rows = njit(cache=True)(_adagrad_rows)

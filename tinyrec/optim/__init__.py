@@ -1,0 +1,14 @@
+"""tinyrec.optim: optimizers with torch semantics, dense and lazy row-sparse.
+
+``SGD``, ``Adam``, ``AdamW``, ``Adagrad`` take an iterable of Parameters (``model.parameters()``)
+and have ``step()``, ``zero_grad()``, ``state_dict()`` / ``load_state_dict()``. A parameter whose
+``.grad`` is a :class:`~tinyrec.nn.module.RowGrad` (an embedding table) is updated lazily: only
+its present rows, by a Numba kernel (:mod:`tinyrec.kernels.optim`).
+"""
+
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .base import Optimizer, SparseGradientError, clip_grad_norm_
+from .sgd import SGD
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "SparseGradientError", "clip_grad_norm_"]

@@ -1,0 +1,144 @@
+"""Adam and AdamW, dense and lazy row-sparse (``torch.optim.SparseAdam`` semantics)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..kernels.optim import adam_rows
+from ..nn.module import Parameter, RowGrad
+from .base import Optimizer, SparseGradientError, _check_betas, _check_nonnegative
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015), as ``torch.optim.Adam``.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+        E.g. ``model.parameters()``.
+    lr : float, default 1e-3
+        Learning rate ``η``.
+    betas : (float, float), default (0.9, 0.999)
+        Decay rates ``β1, β2`` of the first and second moment estimates.
+    eps : float, default 1e-8
+        Added to the denominator.
+    weight_decay : float, default 0
+        L2 penalty ``λ`` added to the gradient (see :class:`AdamW` for the decoupled form).
+    amsgrad : bool, default False
+        Use the running maximum of ``v`` in the denominator (dense gradients only).
+
+    Notes
+    -----
+    Each parameter keeps its own step count ``t`` and moments ``m``, ``v`` (zeros at first).
+    Dense gradient ``g``::
+
+        t ← t + 1;   g ← g + λ θ
+        m ← β1 m + (1 − β1) g;        v ← β2 v + (1 − β2) g²
+        θ ← θ − (η / (1 − β1^t)) · m / (√v / √(1 − β2^t) + eps)
+
+    **Row-sparse gradients** (:class:`~tinyrec.nn.module.RowGrad`): the lazy update of
+    ``torch.optim.SparseAdam``. Only the present rows of ``m``, ``v`` and ``θ`` change; ``t`` is the
+    parameter's step count (incremented once per ``step``, whatever rows are present)::
+
+        m_r ← β1 m_r + (1 − β1) g_r;  v_r ← β2 v_r + (1 − β2) g_r²
+        θ_r ← θ_r − η √(1 − β2^t) / (1 − β1^t) · m_r / (√v_r + eps)
+
+    (``eps`` enters unscaled by the bias correction there, as in torch). A nonzero
+    ``weight_decay`` adds ``λ θ_r`` to the present rows' gradients only (SparseAdam has no weight
+    decay). ``amsgrad`` with a RowGrad raises :class:`~tinyrec.optim.base.SparseGradientError`.
+    """
+
+    _hyperparameters = ("lr", "betas", "eps", "weight_decay", "amsgrad")
+    _decoupled = False
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ):
+        _check_nonnegative(lr=lr, eps=eps, weight_decay=weight_decay)
+        self.betas = _check_betas(betas)
+        super().__init__(params)
+        self.lr = float(lr)
+        self.eps = float(eps)
+        self.weight_decay = float(weight_decay)
+        self.amsgrad = bool(amsgrad)
+
+    def _begin_step(self, data: np.ndarray, state: dict) -> int:
+        """Create the state at the first update, apply AdamW's decoupled decay, return ``t``."""
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(data)
+            state["exp_avg_sq"] = np.zeros_like(data)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(data)
+        state["step"] += 1
+        return state["step"]
+
+    def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:
+        t = self._begin_step(data, state)
+        beta1, beta2 = self.betas
+        if self._decoupled and self.weight_decay:
+            data *= 1.0 - self.lr * self.weight_decay
+        elif self.weight_decay:
+            grad = grad + self.weight_decay * data
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (grad - m) * (1.0 - beta1)
+        v *= beta2
+        v += (1.0 - beta2) * grad * grad
+        if self.amsgrad:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        step_size = self.lr / (1.0 - beta1**t)
+        denom = np.sqrt(v) / math.sqrt(1.0 - beta2**t) + self.eps
+        data -= step_size * (m / denom)
+
+    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict) -> None:
+        if self.amsgrad:
+            raise SparseGradientError(
+                "amsgrad has no lazy row-sparse version (neither does torch.optim.SparseAdam); "
+                "use amsgrad=False for parameters with a RowGrad (embedding tables)"
+            )
+        t = self._begin_step(data, state)
+        beta1, beta2 = self.betas
+        values = grad.values
+        if self._decoupled and self.weight_decay:
+            data[grad.rows] *= 1.0 - self.lr * self.weight_decay  # rows are distinct: exact
+        elif self.weight_decay:
+            values = values + self.weight_decay * data[grad.rows]  # (m, dim)
+        step_size = self.lr * math.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
+        adam_rows(
+            data, state["exp_avg"], state["exp_avg_sq"], grad.rows, values, beta1, beta2, self.eps, step_size
+        )
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, ICLR 2019), as ``torch.optim.AdamW``.
+
+    Parameters are those of :class:`Adam`, except ``weight_decay`` defaults to ``1e-2``.
+
+    Notes
+    -----
+    Before the Adam update (of :class:`Adam`, with ``λ = 0`` in the gradient), the parameter
+    decays: ``θ ← θ (1 − η λ)``. With a RowGrad only the present rows decay (lazily).
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

@@ -1,0 +1,92 @@
+"""Stochastic gradient descent with momentum, Nesterov momentum and weight decay (torch semantics)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..kernels.optim import sgd_rows
+from ..nn.module import Parameter, RowGrad
+from .base import Optimizer, SparseGradientError, _check_nonnegative
+
+
+class SGD(Optimizer):
+    """SGD, as ``torch.optim.SGD``.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+        E.g. ``model.parameters()``.
+    lr : float
+        Learning rate ``η``.
+    momentum : float, default 0
+        Momentum factor ``μ``.
+    dampening : float, default 0
+        Dampening ``τ`` of the momentum.
+    nesterov : bool, default False
+        Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
+    weight_decay : float, default 0
+        L2 penalty ``λ`` added to the gradient.
+
+    Notes
+    -----
+    For a parameter ``θ`` with gradient ``g`` at step ``t`` (dense gradient)::
+
+        g ← g + λ θ
+        b ← g                       at the first step,   b ← μ b + (1 − τ) g   after
+        g ← g + μ b  (nesterov)     or   g ← b   (momentum > 0)
+        θ ← θ − η g
+
+    **Row-sparse gradients** (:class:`~tinyrec.nn.module.RowGrad`): only the present rows are
+    updated, ``θ_r ← θ_r − η (g_r + λ θ_r)`` (a Numba kernel). The weight decay is thus applied
+    lazily, to the rows in the batch only (torch raises for weight decay with sparse gradients).
+    Momentum has no lazy form (torch's sparse momentum buffer keeps moving every row it has ever
+    seen, which is the dense update), so ``momentum > 0`` with a RowGrad raises
+    :class:`~tinyrec.optim.base.SparseGradientError`: use ``momentum=0`` or :class:`Adam` there.
+    """
+
+    _hyperparameters = ("lr", "momentum", "dampening", "nesterov", "weight_decay")
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ):
+        _check_nonnegative(lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
+        super().__init__(params)
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.dampening = float(dampening)
+        self.nesterov = bool(nesterov)
+        self.weight_decay = float(weight_decay)
+
+    def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:
+        if self.weight_decay:
+            grad = grad + self.weight_decay * data
+        if self.momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(grad, dtype=data.dtype, copy=True)
+            else:
+                buf *= self.momentum
+                buf += (1.0 - self.dampening) * grad
+            grad = grad + self.momentum * buf if self.nesterov else buf
+        data -= self.lr * grad
+
+    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict) -> None:
+        if self.momentum:
+            raise SparseGradientError(
+                "SGD momentum has no lazy row-sparse version, and this parameter has a RowGrad "
+                "(an Embedding); use SGD(momentum=0) or Adam for embedding tables"
+            )
+        values = grad.values
+        if self.weight_decay:
+            values = values + self.weight_decay * data[grad.rows]  # (m, dim): decay of present rows
+        sgd_rows(data, grad.rows, values, self.lr)
