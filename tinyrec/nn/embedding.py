@@ -96,7 +96,11 @@ class Embedding(Module):
         """Accumulate the row-sparse ``dW`` (a :class:`RowGrad`); return ``None``."""
         ids, ids_shape = self._require_cache("_ids", "_ids_shape")
         dy = check_grad_output(grad_output, ids_shape + (self.embedding_dim,), self.dtype, "Embedding")
-        grad = RowGrad.from_indices(ids, dy.reshape(-1, self.embedding_dim))  # distinct sorted rows
+        values = dy.reshape(-1, self.embedding_dim)  # (n, dim), one row per looked-up id
+        if ids.size == 0:  # an empty batch touches no row
+            grad = RowGrad(ids, values.copy())
+        else:
+            grad = RowGrad.from_indices(ids, values)  # distinct sorted rows, repeats summed
         if self.padding_idx is not None:
             keep = grad.rows != self.padding_idx
             if not keep.all():
