@@ -1,0 +1,267 @@
+"""The training loop for plain networks, built from small reusable pieces.
+
+:func:`fit` trains a :class:`~tinyrec.nn.module.Module` on arrays ``(X, y)`` with mini-batches::
+
+    for each epoch:
+        for each batch (shuffled, seeded):
+            optimizer.zero_grad()
+            prediction = model(*X_batch)
+            value = loss(prediction, y_batch)            # NaN guard here
+            model.backward(loss.backward())
+            optimizer.step()
+        validation loss and metrics; progress line on stderr
+
+The pieces — :func:`batch_indices`, :func:`take_batch`, :class:`ProgressBar`,
+:func:`check_finite_loss`, :func:`predict` and :class:`History` — are public so that the
+recommender training loops (sampled batches, early stopping) can reuse them.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import NonFiniteError, ShapeError
+from .nn.module import Module
+from .validation import as_generator
+
+
+@dataclass
+class History:
+    """What :func:`fit` records, one entry per epoch.
+
+    Attributes
+    ----------
+    train_loss : list of float
+        Mean training loss of the epoch (the batch losses weighted by batch size).
+    val_loss : list of float
+        Loss on the validation data at the end of the epoch (empty without validation data).
+    metrics : dict of str to list of float
+        ``metrics[name][e]`` is ``metric(y_true, y_pred)`` at the end of epoch ``e``, on the
+        validation data when given, else on the training data.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+    def last(self) -> dict[str, float]:
+        """The latest value of every recorded series (for a progress line)."""
+        out = {"loss": self.train_loss[-1]} if self.train_loss else {}
+        if self.val_loss:
+            out["val_loss"] = self.val_loss[-1]
+        out.update({name: values[-1] for name, values in self.metrics.items() if values})
+        return out
+
+
+def batch_indices(
+    n: int, batch_size: int, *, shuffle: bool, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """Yield index arrays of at most ``batch_size`` covering ``range(n)`` once (permuted if ``shuffle``)."""
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+def take_batch(X: tuple[np.ndarray, ...], index: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The rows ``index`` of each input array (a multi-input model gets one array per input)."""
+    return tuple(x[index] for x in X)
+
+
+def check_finite_loss(value: float, *, epoch: int, batch: int, last_finite: float | None) -> None:
+    """Raise :class:`~tinyrec.errors.NonFiniteError` when a loss value is NaN or inf.
+
+    The message names the epoch and batch (1-based) and the last finite loss seen, so the user
+    can tell a slow divergence (growing loss) from bad input (NaN from the start).
+    """
+    if not math.isfinite(value):
+        last = "none yet" if last_finite is None else f"{last_finite:.6g}"
+        raise NonFiniteError(
+            f"the training loss became {value} at epoch {epoch}, batch {batch} (last finite loss: {last}); "
+            "lower the learning rate, clip gradients (tinyrec.optim.clip_grad_norm_) or check the data "
+            "for NaN/inf"
+        )
+
+
+class ProgressBar:
+    """A one-line progress display on a stream (stderr by default), redrawn in place.
+
+    ``update(batch, running_loss)`` redraws at most every ``min_interval`` seconds (and at the
+    last batch); ``end(summary)`` finishes the line with a summary. ``enabled=False`` makes every
+    method a no-op, so the loop calls it unconditionally.
+    """
+
+    def __init__(self, epoch: int, epochs: int, n_batches: int, *, enabled: bool = True,
+                 stream=None, width: int = 20, min_interval: float = 0.1):  # fmt: skip
+        self.epoch, self.epochs, self.n_batches = epoch, epochs, n_batches
+        self.enabled = enabled
+        self.stream = sys.stderr if stream is None else stream
+        self.width = width
+        self.min_interval = min_interval
+        self._last_draw = -math.inf
+        self._line = ""
+
+    def update(self, batch: int, running_loss: float) -> None:
+        """Show that ``batch`` (1-based) of ``n_batches`` is done, with the running mean loss."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if batch < self.n_batches and now - self._last_draw < self.min_interval:
+            return
+        self._last_draw = now
+        filled = self.width * batch // max(self.n_batches, 1)
+        bar = "#" * filled + "." * (self.width - filled)
+        self._line = (
+            f"epoch {self.epoch}/{self.epochs} [{bar}] {batch}/{self.n_batches} loss {running_loss:.4f}"
+        )
+        self.stream.write("\r" + self._line)
+        self.stream.flush()
+
+    def end(self, summary: dict[str, float]) -> None:
+        """Finish the epoch's line with ``name value`` pairs (validation loss, metrics)."""
+        if not self.enabled:
+            return
+        extra = "".join(f" {name} {value:.4f}" for name, value in summary.items() if name != "loss")
+        self.stream.write("\r" + self._line + extra + "\n")
+        self.stream.flush()
+
+
+def predict(model: Module, X: tuple[np.ndarray, ...], batch_size: int) -> np.ndarray:
+    """The model's output on all rows of ``X``, in evaluation mode and in batches of ``batch_size``."""
+    was_training = model.training
+    model.eval()
+    try:
+        n = len(X[0])
+        outputs = [
+            model(*take_batch(X, np.arange(s, min(s + batch_size, n)))) for s in range(0, n, batch_size)
+        ]
+    finally:
+        model.train(was_training)
+    return np.concatenate(outputs, axis=0)
+
+
+def _as_inputs(X, y, name: str) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """``X`` as a tuple of arrays with as many rows as ``y``."""
+    X = tuple(np.asarray(x) for x in X) if isinstance(X, (tuple, list)) else (np.asarray(X),)
+    y = np.asarray(y)
+    for i, x in enumerate(X):
+        if x.ndim == 0 or len(x) != len(y):
+            raise ShapeError(
+                f"{name}: input {i} has shape {x.shape} but the targets have {len(y)} rows; "
+                "every input needs one row per target"
+            )
+    return X, y
+
+
+def _epoch_metrics(model, loss, metrics, X, y, batch_size, history: History, *, validation: bool) -> None:
+    """Append the validation loss (when ``validation``) and every metric of this epoch to ``history``."""
+    if not metrics and not validation:
+        return
+    y_pred = predict(model, X, batch_size)
+    if validation:
+        history.val_loss.append(float(loss.forward(y_pred, y)))
+    for name, metric in (metrics or {}).items():
+        history.metrics.setdefault(name, []).append(float(metric(y, y_pred)))
+
+
+def fit(
+    model: Module,
+    loss,
+    optimizer,
+    X,
+    y,
+    epochs: int,
+    batch_size: int,
+    validation_data: tuple | None = None,
+    metrics: dict[str, Callable] | None = None,
+    shuffle: bool = True,
+    seed=0,
+    verbose: bool = True,
+) -> History:
+    """Train ``model`` by mini-batch gradient descent; return the per-epoch :class:`History`.
+
+    Parameters
+    ----------
+    model : Module
+        Its ``forward(*inputs)`` gives the prediction, its ``backward(dY)`` fills the gradients.
+    loss : loss object
+        From :mod:`tinyrec.losses`, with ``reduction="mean"`` or ``"sum"``.
+    optimizer : Optimizer
+        Built on ``model.parameters()``.
+    X : array (n, ...) or tuple of arrays
+        The inputs; a tuple for multi-input models (e.g. ``(user_ids, item_ids)``), each with
+        ``n`` rows.
+    y : array (n, ...)
+        The targets.
+    epochs, batch_size : int
+        Number of passes over the data; rows per batch (the last batch may be smaller).
+    validation_data : (X_val, y_val), optional
+        Evaluated at the end of every epoch (in eval mode), for ``val_loss`` and the metrics.
+    metrics : dict of str to callable, optional
+        ``metric(y_true, y_pred) -> float``, computed at the end of every epoch on the
+        validation data when given, else on the training data.
+    shuffle : bool, default True
+        Permute the rows at every epoch.
+    seed : int or np.random.Generator, default 0
+        Seeds the shuffling; the same seed gives the same batches.
+    verbose : bool, default True
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    NonFiniteError
+        When a batch loss is NaN or inf (naming the epoch and the last finite loss).
+    """
+    if getattr(loss, "reduction", "mean") == "none":
+        raise ValueError("fit needs a loss that returns a number: use reduction='mean' or 'sum'")
+    if int(epochs) < 1 or int(batch_size) < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
+    X, y = _as_inputs(X, y, "X")
+    if len(y) == 0:
+        raise ShapeError("fit got no training rows (y is empty)")
+    if validation_data is not None:
+        X_val, y_val = _as_inputs(validation_data[0], validation_data[1], "validation_data")
+    rng = as_generator(seed)
+    n = len(y)
+    n_batches = math.ceil(n / batch_size)
+    history = History()
+    last_finite = None
+    model.train()
+    for epoch in range(1, epochs + 1):
+        bar = ProgressBar(epoch, epochs, n_batches, enabled=verbose)
+        total, seen = 0.0, 0
+        for b, index in enumerate(batch_indices(n, batch_size, shuffle=shuffle, rng=rng), start=1):
+            inputs = take_batch(X, index)
+            optimizer.zero_grad()
+            prediction = model(*inputs)
+            value = float(loss.forward(prediction, y[index]))
+            check_finite_loss(value, epoch=epoch, batch=b, last_finite=last_finite)
+            last_finite = value
+            model.backward(loss.backward())
+            optimizer.step()
+            total += value * len(index)
+            seen += len(index)
+            bar.update(b, total / seen)
+        history.train_loss.append(total / seen)
+        if validation_data is not None:
+            _epoch_metrics(model, loss, metrics, X_val, y_val, batch_size, history, validation=True)
+        else:
+            _epoch_metrics(model, loss, metrics, X, y, batch_size, history, validation=False)
+        bar.end(history.last())
+    return history
+
+
+__all__ = ["History", "ProgressBar", "batch_indices", "check_finite_loss", "fit", "predict", "take_batch"]
