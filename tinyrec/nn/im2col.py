@@ -1,0 +1,159 @@
+"""Sliding windows over the spatial axes: im2col, col2im, and the checks convolution and pooling share.
+
+A convolution or pooling layer sees an input ``X : (batch, channels, *spatial)`` (``d = 1``: NCL,
+``d = 2``: NCHW) through windows of ``kernel`` positions moved by ``stride`` over the input
+padded by ``padding`` on both sides of each spatial axis. Along one axis of padded length
+``L + 2p``, a kernel of extent ``dilation · (k − 1) + 1`` fits at
+
+    L_out = floor((L + 2p − dilation · (k − 1) − 1) / stride) + 1
+
+positions (the formula of ``torch.nn.Conv1d``); window ``o`` reads the padded positions
+``o · stride + j · dilation`` for ``j = 0 .. k − 1``.
+
+**im2col** copies every window into one column of a matrix, so that a convolution becomes a
+single matrix product::
+
+    X_col : (channels · prod(kernel), batch · prod(out))
+    X_col[(c, j), (n, o)] = X_padded[n, c, o · stride + j · dilation]
+
+Rows are ordered ``(c, j_1, ..., j_d)`` (the order of a torch weight ``(out, in, *kernel)``
+flattened), columns ``(n, o_1, ..., o_d)``. The copy is made with one strided slice per kernel
+offset ``j`` (``prod(kernel)`` vectorized copies, no loop over the data).
+
+**col2im** is its adjoint: it adds every entry of a column matrix back to the input position it
+was copied from (positions covered by several windows receive the sum) and crops the padding.
+It is exactly the gradient of im2col: if ``X_col = im2col(X)`` then ``dX = col2im(dX_col)``.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..errors import ShapeError
+from ..validation import check_float_array
+
+
+def as_tuple(value, d: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
+    """``value`` (an int, or a sequence of ``d`` ints) as a ``d``-tuple of ints ``>= minimum``."""
+    items = (value,) * d if isinstance(value, Integral) else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = ()
+    if (
+        len(items) != d
+        or not all(isinstance(v, Integral) and not isinstance(v, bool) for v in items)
+        or any(v < minimum for v in items)
+    ):
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise ShapeError(f"{name} must be a {kind} int or a tuple of {d} {kind} ints, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def output_shape(spatial, kernel, stride, padding, dilation, layer: str) -> tuple[int, ...]:
+    """Output spatial shape; a ShapeError when the padded input is shorter than the kernel."""
+    out = []
+    for axis, (n, k, s, p, dl) in enumerate(zip(spatial, kernel, stride, padding, dilation, strict=True)):
+        extent = dl * (k - 1) + 1
+        if n + 2 * p < extent:
+            where = "length" if len(spatial) == 1 else f"size along spatial axis {axis}"
+            raise ShapeError(
+                f"{layer}: input {where} {n} (+ 2 × padding {p}) is shorter than the kernel extent "
+                f"{extent}; use longer (or padded) inputs, more padding, or a smaller kernel_size"
+            )
+        out.append((n + 2 * p - extent) // s + 1)
+    return tuple(out)
+
+
+def check_pool_padding(kernel, padding, layer: str) -> None:
+    """torch's rule for pooling: each padding at most half the kernel (no window of padding only)."""
+    for k, p in zip(kernel, padding, strict=True):
+        if p > k // 2:
+            raise ShapeError(
+                f"{layer}: padding {p} is more than half the kernel size {k}; "
+                f"use padding <= kernel_size // 2 (as torch requires)"
+            )
+
+
+def batched_input(x, d: int, dtype, layer: str, channels: int | None = None):
+    """Check ``x : (batch, channels, *spatial)`` or unbatched ``(channels, *spatial)``.
+
+    Returns ``(X, unbatched)`` with ``X`` of ``d + 2`` dimensions (a leading axis of 1 is added to
+    an unbatched input, as torch does). ``channels``, when given, must match ``X.shape[1]``.
+    """
+    layout = "(batch, channels, length)" if d == 1 else "(batch, channels, height, width)"
+    x = check_float_array(x, f"{layer} input", dtype=dtype)
+    if x.ndim not in (d + 1, d + 2):
+        raise ShapeError(
+            f"{layer} expects an input of shape {layout} or the same without batch; got shape {x.shape}"
+        )
+    unbatched = x.ndim == d + 1
+    if channels is not None and x.shape[-d - 1] != channels:
+        raise ShapeError(
+            f"{layer} was built for {channels} input channels but the input of shape {x.shape} has "
+            f"{x.shape[-d - 1]}; channels come right after the batch axis (NCL / NCHW layout)"
+        )
+    return (x[None] if unbatched else x), unbatched  # (batch, channels, *spatial)
+
+
+def pad(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:
+    """``x : (batch, channels, *spatial)`` padded by ``padding[i]`` on both sides of spatial axis i.
+
+    Returns ``x`` itself (no copy) when every padding is 0.
+    """
+    if not any(padding):
+        return x
+    widths = [(0, 0), (0, 0)] + [(p, p) for p in padding]
+    return np.pad(x, widths, mode="constant", constant_values=value)
+
+
+def _offset_slices(offset, stride, dilation, out) -> tuple[slice, ...]:
+    """Slices of the padded spatial axes read by kernel offset ``offset`` across all windows."""
+    return tuple(
+        slice(j * dl, j * dl + s * (o - 1) + 1, s)
+        for j, s, dl, o in zip(offset, stride, dilation, out, strict=True)
+    )
+
+
+def im2col(x: np.ndarray, kernel, stride, padding, dilation, out) -> np.ndarray:
+    """The window matrix ``X_col : (channels · prod(kernel), batch · prod(out))`` of ``x``.
+
+    ``x : (batch, channels, *spatial)``; ``out`` is :func:`output_shape`'s result. See the module
+    docstring for the row and column order.
+    """
+    n, c = x.shape[:2]
+    xp = pad(x, padding).swapaxes(0, 1)  # (channels, batch, *padded): a view, no copy
+    cols = np.empty((c, *kernel, n, *out), dtype=x.dtype)
+    for offset in np.ndindex(*kernel):  # prod(kernel) strided block copies
+        read = _offset_slices(offset, stride, dilation, out)
+        cols[(slice(None), *offset)] = xp[(slice(None), slice(None), *read)]
+    return cols.reshape(c * math.prod(kernel), n * math.prod(out))  # (C·K, N·P), contiguous
+
+
+def col2im(cols: np.ndarray, x_shape, kernel, stride, padding, dilation, out) -> np.ndarray:
+    """The adjoint of :func:`im2col`: ``dX : x_shape`` with each column entry added back in place.
+
+    ``cols : (channels · prod(kernel), batch · prod(out))``. Positions shared by overlapping windows
+    receive the sum of their entries; the padding is cropped.
+    """
+    n, c, *spatial = x_shape
+    padded = [s + 2 * p for s, p in zip(spatial, padding, strict=True)]
+    cols = cols.reshape(c, *kernel, n, *out)  # (C, *kernel, N, *out)
+    dxp = np.zeros((n, c, *padded), dtype=cols.dtype)
+    dxp_t = dxp.swapaxes(0, 1)  # (channels, batch, *padded): a view that writes into dxp
+    for offset in np.ndindex(*kernel):  # within one offset the windows hit distinct positions
+        read = _offset_slices(offset, stride, dilation, out)
+        dxp_t[(slice(None), slice(None), *read)] += cols[(slice(None), *offset)]
+    crop = tuple(slice(p, p + s) for p, s in zip(padding, spatial, strict=True))
+    return np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)]) if any(padding) else dxp
+
+
+def windows(xp: np.ndarray, kernel, stride) -> np.ndarray:
+    """Read-only view ``(batch, channels, *out, *kernel)`` of the windows of a padded input."""
+    d = len(kernel)
+    view = sliding_window_view(xp, kernel, axis=tuple(range(2, 2 + d)))  # (N, C, *(L - k + 1), *kernel)
+    return view[(slice(None), slice(None), *(slice(None, None, s) for s in stride))]
