@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..validation import as_generator, check_float_array, resolve_dtype
 from . import init
 from .module import Module, Parameter
@@ -125,10 +125,13 @@ class _Recurrent(Module):
     def _check_grad(self, grad, name: str, shape: tuple) -> np.ndarray | None:
         if grad is None:
             return None
-        grad = np.asarray(grad)
+        where = f"{type(self).__name__}.backward: {name}"
+        if not isinstance(grad, np.ndarray) or grad.dtype != self.dtype:
+            got = grad.dtype if isinstance(grad, np.ndarray) else type(grad).__name__
+            raise DTypeError(f"{where} must be a {self.dtype} array like the forward outputs, got {got}")
         if grad.shape != shape:
-            raise ShapeError(f"{name} has shape {grad.shape}; expected {shape} (the shape forward returned)")
-        return grad.astype(self.dtype, copy=False)
+            raise ShapeError(f"{where} has shape {grad.shape}; expected {shape} (the shape forward returned)")
+        return grad
 
     # -- forward / backward over the stack of layers ---------------------------------------------
     def _forward_all(self, x, states):
