@@ -1,0 +1,315 @@
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d and AdaptiveMaxPool1d (torch semantics, no parameters).
+
+Inputs are ``(batch, channels, *spatial)`` (or unbatched ``(channels, *spatial)``) and every
+channel is pooled on its own over windows of ``kernel_size`` moved by ``stride`` (default: the
+kernel size, non-overlapping windows), after ``padding`` on both sides of each spatial axis.
+Output sizes follow torch (``ceil_mode=False``): ``L_out = floor((L + 2p − k) / stride) + 1``.
+
+The windows are a strided view of the padded input (:func:`tinyrec.nn.im2col.windows`); there
+is no loop over the data. Gradients of max pooling are scattered back with ``np.bincount``
+(windows may overlap when ``stride < kernel_size``, so a plain fancy-index assignment would drop
+repeated positions).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..validation import as_generator, check_float_array, resolve_dtype
+from .im2col import as_tuple, batched_input, check_pool_padding, output_shape, pad, windows
+from .module import Module
+
+
+def _check_grad(layer: Module, grad_output, expected) -> np.ndarray:
+    name = type(layer).__name__
+    dy = check_float_array(grad_output, f"{name}.backward grad_output", dtype=layer.dtype)
+    if dy.shape != tuple(expected):
+        raise ShapeError(
+            f"{name}.backward: grad_output has shape {dy.shape}, the output had {tuple(expected)}"
+        )
+    return dy
+
+
+def _scatter_add(flat_positions: np.ndarray, values: np.ndarray, size: int, dtype) -> np.ndarray:
+    """``out[flat_positions[i]] += values[i]`` over a flat array of ``size`` zeros (repeats summed)."""
+    return np.bincount(flat_positions.ravel(), weights=values.ravel(), minlength=size).astype(
+        dtype, copy=False
+    )
+
+
+class _PoolNd(Module):
+    """Shared constructor and input handling of the fixed-window pools; ``_d`` spatial axes."""
+
+    _d = 0
+
+    def __init__(self, kernel_size, stride=None, padding=0, *, dtype=np.float32, seed=None):
+        as_generator(seed)  # validated for a uniform signature; pooling draws no random numbers
+        d = self._d
+        self.kernel_size = as_tuple(kernel_size, d, "kernel_size")
+        self.stride = self.kernel_size if stride is None else as_tuple(stride, d, "stride")
+        self.padding = as_tuple(padding, d, "padding", minimum=0)
+        check_pool_padding(self.kernel_size, self.padding, type(self).__name__)
+        self.dtype = resolve_dtype(dtype)
+        self._cache = None
+
+    def _prepare(self, x):
+        """Check ``x``; return (batched x, unbatched flag, output spatial shape)."""
+        name = type(self).__name__
+        x, unbatched = batched_input(x, self._d, self.dtype, name)
+        ones = (1,) * self._d
+        out = output_shape(x.shape[2:], self.kernel_size, self.stride, self.padding, ones, name)
+        return x, unbatched, out
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _MaxPoolNd(_PoolNd):
+    """Max over each window; padding is ``−inf`` so it never wins.
+
+    Ties: the gradient goes to the **first** maximal element of the window in row-major order
+    (the one ``np.argmax`` returns), as torch's CPU kernel does. A NaN in a window is its max.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x, unbatched, out = self._prepare(x)
+        n, c = x.shape[:2]
+        xp = pad(x, self.padding, -np.inf)  # (N, C, *padded)
+        win = windows(xp, self.kernel_size, self.stride)  # (N, C, *out, *kernel), a view
+        flat = win.reshape(n, c, *out, -1)  # (N, C, *out, K): a copy, windows flattened row-major
+        arg = np.argmax(flat, axis=-1)  # (N, C, *out): first maximum of each window
+        y = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        # where each maximum sits in the padded input, as a flat index into (N, C, *padded)
+        offsets = np.unravel_index(arg, self.kernel_size)  # per-axis offset inside the window
+        grid = np.indices(out, sparse=True)  # per-axis window index, broadcastable to *out
+        coords = [g * s + o for g, s, o in zip(grid, self.stride, offsets, strict=True)]
+        rows = np.arange(n * c).reshape(n, c, *(1,) * self._d)  # (N, C, 1, ...): the (n, c) row
+        self._cache = (
+            rows * math.prod(xp.shape[2:]) + np.ravel_multi_index(coords, xp.shape[2:]),
+            x.shape,
+            xp.shape,
+        )
+        self._unbatched = unbatched
+        return y[0] if unbatched else y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        where, x_shape, xp_shape = self._require_cache("_cache")
+        dy = _check_grad(self, grad_output, where.shape[self._unbatched :])
+        dxp = _scatter_add(where, dy, math.prod(xp_shape), self.dtype).reshape(xp_shape)
+        crop = tuple(slice(p, p + s) for p, s in zip(self.padding, x_shape[2:], strict=True))
+        dx = np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])  # (N, C, *spatial)
+        return dx[0] if self._unbatched else dx
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Max over windows along the sequence, ``torch.nn.MaxPool1d(kernel_size, stride, padding)``.
+
+    Parameters
+    ----------
+    kernel_size : int
+    stride : int, optional
+        Defaults to ``kernel_size``.
+    padding : int, default 0
+        ``−inf`` added on both ends; at most ``kernel_size // 2``.
+    dtype : np.float32 (default) or np.float64
+        The dtype inputs must have.
+    seed : int or np.random.Generator, optional
+        Accepted (and type-checked) like every tinyrec constructor; pooling is deterministic.
+
+    Notes
+    -----
+    ``X : (batch, C, L)`` (or ``(C, L)``) → ``Y : (batch, C, L_out)``,
+    ``L_out = floor((L + 2p − k) / stride) + 1``.
+
+    Forward: ``Y[n, c, t] = max_j X_pad[n, c, t·stride + j]``; cached: the position
+    ``a[n, c, t]`` of that maximum in the padded input (the first one on ties, as torch).
+
+    Backward: ``dX[n, c, i] = Σ_{t : a[n, c, t] = i} dY[n, c, t]`` — each output's gradient goes
+    to the element that won its window; an element winning several overlapping windows gets the
+    sum.
+    """
+
+    _d = 1
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max over 2-D windows, ``torch.nn.MaxPool2d(kernel_size, stride, padding)``.
+
+    Parameters
+    ----------
+    kernel_size : int or (kH, kW)
+    stride : int or (int, int), optional
+        Defaults to ``kernel_size``.
+    padding : int or (int, int), default 0
+        ``−inf`` on both sides of each axis; at most half the kernel along that axis.
+    dtype : np.float32 (default) or np.float64
+    seed : optional, unused (as :class:`MaxPool1d`)
+
+    Notes
+    -----
+    ``X : (batch, C, H, W)`` → ``Y : (batch, C, H_out, W_out)``.
+    Forward: ``Y[n, c, h, w] = max_{i, j} X_pad[n, c, h·s_H + i, w·s_W + j]``; ties go to the
+    first maximum in row-major window order (torch's CPU kernel scans rows, then columns).
+    Backward: ``dX`` receives ``dY[n, c, h, w]`` at the position of that maximum (summed over
+    overlapping windows), zero elsewhere.
+    """
+
+    _d = 2
+
+
+class _AvgPoolNd(_PoolNd):
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        count_include_pad: bool = True,
+        *,
+        dtype=np.float32,
+        seed=None,
+    ):
+        super().__init__(kernel_size, stride, padding, dtype=dtype, seed=seed)
+        self.count_include_pad = bool(count_include_pad)
+
+    def _divisor(self, spatial, out) -> np.ndarray:
+        """``(*out)`` number of elements each window averages (padding counted or not)."""
+        if self.count_include_pad or not any(self.padding):
+            return np.full(out, math.prod(self.kernel_size), dtype=self.dtype)
+        real = pad(np.ones((1, 1, *spatial), dtype=self.dtype), self.padding)  # 1 = real, 0 = padding
+        return windows(real, self.kernel_size, self.stride).sum(axis=tuple(range(-self._d, 0)))[0, 0]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x, unbatched, out = self._prepare(x)
+        win = windows(pad(x, self.padding), self.kernel_size, self.stride)  # (N, C, *out, *kernel)
+        divisor = self._divisor(x.shape[2:], out)  # (*out)
+        y = win.sum(axis=tuple(range(-self._d, 0))) / divisor
+        self._cache = (x.shape, out, divisor)
+        self._unbatched = unbatched
+        return y[0] if unbatched else y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        x_shape, out, divisor = self._require_cache("_cache")
+        n, c, *spatial = x_shape
+        dy = _check_grad(self, grad_output, (n, c, *out)[self._unbatched :]).reshape(n, c, *out)
+        share = dy / divisor  # (N, C, *out): what each element of a window receives
+        padded = [s + 2 * p for s, p in zip(spatial, self.padding, strict=True)]
+        dxp = np.zeros((n, c, *padded), dtype=self.dtype)
+        for offset in np.ndindex(*self.kernel_size):  # prod(kernel) vectorized adds
+            reach = tuple(
+                slice(j, j + s * (o - 1) + 1, s) for j, s, o in zip(offset, self.stride, out, strict=True)
+            )
+            dxp[(slice(None), slice(None), *reach)] += share
+        crop = tuple(slice(p, p + s) for p, s in zip(self.padding, spatial, strict=True))
+        dx = np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])  # (N, C, *spatial)
+        return dx[0] if self._unbatched else dx
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", count_include_pad={self.count_include_pad}"
+
+
+class AvgPool1d(_AvgPoolNd):
+    """Mean over windows along the sequence, ``torch.nn.AvgPool1d`` (``ceil_mode=False``).
+
+    Parameters
+    ----------
+    kernel_size : int
+    stride : int, optional
+        Defaults to ``kernel_size``.
+    padding : int, default 0
+        Zeros on both ends; at most ``kernel_size // 2``.
+    count_include_pad : bool, default True
+        Divide by ``k`` (True) or by the number of non-padding elements in the window (False).
+    dtype : np.float32 (default) or np.float64
+    seed : optional, unused (as :class:`MaxPool1d`)
+
+    Notes
+    -----
+    ``X : (batch, C, L)`` → ``Y : (batch, C, L_out)``.
+    Forward: ``Y[n, c, t] = (1 / m_t) Σ_j X_pad[n, c, t·stride + j]`` with ``m_t`` the divisor.
+    Cached: the shapes and ``m``.
+    Backward: ``dX_pad[n, c, t·stride + j] += dY[n, c, t] / m_t`` for every ``j``, padding cropped.
+    """
+
+    _d = 1
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Mean over 2-D windows, ``torch.nn.AvgPool2d`` (``ceil_mode=False``, no ``divisor_override``).
+
+    Parameters as :class:`AvgPool1d`, with ints or ``(int, int)`` pairs.
+
+    Notes
+    -----
+    Forward: ``Y[n, c, h, w] = (1 / m_hw) Σ_{i, j} X_pad[n, c, h·s_H + i, w·s_W + j]``.
+    Backward: every element of window ``(h, w)`` receives ``dY[n, c, h, w] / m_hw``.
+    """
+
+    _d = 2
+
+
+class AdaptiveMaxPool1d(Module):
+    """Max over ``output_size`` bins covering the sequence, ``torch.nn.AdaptiveMaxPool1d``.
+
+    ``AdaptiveMaxPool1d(1)`` is the max over time of Caser's horizontal convolutions.
+
+    Parameters
+    ----------
+    output_size : int
+        ``L_out``, the number of bins.
+    dtype : np.float32 (default) or np.float64
+    seed : int or np.random.Generator, optional
+        Accepted (and type-checked) like every tinyrec constructor; pooling is deterministic.
+
+    Notes
+    -----
+    ``X : (batch, C, L)`` (or ``(C, L)``) → ``Y : (batch, C, L_out)``. Bin ``t`` covers positions
+    ``start_t = floor(t·L / L_out)`` to ``end_t = ceil((t + 1)·L / L_out)`` (exclusive), as torch;
+    bins overlap when ``L_out`` does not divide ``L``.
+
+    Forward: ``Y[n, c, t] = max_{start_t <= i < end_t} X[n, c, i]``; cached: the position of that
+    maximum (the first one on ties, as torch).
+    Backward: ``dX[n, c, i] = Σ_{t : argmax = i} dY[n, c, t]``.
+    """
+
+    def __init__(self, output_size: int, *, dtype=np.float32, seed=None):
+        as_generator(seed)  # validated for a uniform signature; pooling draws no random numbers
+        self.output_size = as_tuple(output_size, 1, "output_size")[0]
+        self.dtype = resolve_dtype(dtype)
+        self._cache = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x, unbatched = batched_input(x, 1, self.dtype, "AdaptiveMaxPool1d")
+        n, c, length = x.shape
+        if length == 0:
+            raise ShapeError(
+                "AdaptiveMaxPool1d: the input sequence is empty (length 0); it needs length >= 1"
+            )
+        t = np.arange(self.output_size)
+        start = (t * length) // self.output_size
+        end = -((-(t + 1) * length) // self.output_size)  # ceil division
+        # (L_out, m) positions of each bin, the last one repeated to pad short bins to the longest
+        # (a repeat never changes the max nor which position wins first)
+        idx = np.minimum(start[:, None] + np.arange((end - start).max()), end[:, None] - 1)
+        gathered = x[:, :, idx]  # (N, C, L_out, m)
+        arg = np.argmax(gathered, axis=-1)  # (N, C, L_out)
+        y = np.take_along_axis(gathered, arg[..., None], axis=-1)[..., 0]
+        position = idx[t, arg]  # (N, C, L_out): index into L of each maximum
+        rows = np.arange(n * c).reshape(n, c, 1)
+        self._cache = (rows * length + position, x.shape)
+        self._unbatched = unbatched
+        return y[0] if unbatched else y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        where, x_shape = self._require_cache("_cache")
+        dy = _check_grad(self, grad_output, where.shape[self._unbatched :])
+        dx = _scatter_add(where, dy, math.prod(x_shape), self.dtype).reshape(x_shape)
+        return dx[0] if self._unbatched else dx
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+__all__ = ["AdaptiveMaxPool1d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
