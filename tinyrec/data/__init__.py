@@ -1,0 +1,28 @@
+"""``tinyrec.data``: interactions, loaders, preprocessing, splits and negative sampling.
+
+* :class:`Interactions`: the immutable table every model takes (``interactions.py``);
+* loaders: :func:`movielens`, :func:`movietweetings`, :func:`from_csv`, :func:`synthetic`;
+* :mod:`~tinyrec.data.preprocess`: duplicates, invalid rows, k-core, implicit, centering;
+* :mod:`~tinyrec.data.split`: holdout, leave-one-out, temporal, k-fold (one index space, no overlap);
+* :mod:`~tinyrec.data.sampling`: negatives that are never positives, BPR triples, sampled
+  evaluation candidates, minibatches.
+"""
+
+from . import split
+from .datasets import ML100K_FOLDS, MOVIELENS, movielens, movietweetings
+from .interactions import Interactions
+from .parsing import from_csv
+from .split import SplitReport, leave_one_out, random_holdout
+
+__all__ = [
+    "Interactions",
+    "movielens",
+    "movietweetings",
+    "from_csv",
+    "split",
+    "leave_one_out",
+    "random_holdout",
+    "SplitReport",
+    "MOVIELENS",
+    "ML100K_FOLDS",
+]

@@ -1,0 +1,297 @@
+"""Train/test splits that cannot leak: one index space, no shared (user, item) pair, seeded.
+
+Every function returns ``(train, test)`` (or a list of them), two :class:`Interactions` built with
+:meth:`Interactions.subset` from the same table, so they share ``n_users``, ``n_items``, the raw-id
+maps and the metadata. The rules every split follows:
+
+* **No overlap.** A split refuses data with repeated ``(user, item)`` pairs (run
+  :func:`tinyrec.data.preprocess.drop_duplicates` first), so no pair can land on both sides.
+* **Unseen users and items.** A test interaction whose user or item has no interaction in train
+  cannot be scored by a collaborative model. By default (``drop_unseen=True``) it is dropped from
+  test; the :class:`SplitReport` counts what was dropped. With ``drop_unseen=False`` it is kept
+  (models then use their documented cold-start fallback).
+* **Never empty.** An empty train or test raises :class:`~tinyrec.errors.DataError`.
+* **Seeded.** The same ``seed`` gives the same split.
+
+Pass ``return_report=True`` to get ``(train, test, report)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import DataError
+from ..validation import as_generator
+from .interactions import Interactions
+
+__all__ = ["SplitReport", "random_holdout", "leave_one_out", "temporal_split", "kfold", "finalize_split"]
+
+
+@dataclass(frozen=True)
+class SplitReport:
+    """What a split did.
+
+    Attributes
+    ----------
+    method : str
+        The split, e.g. ``"leave_one_out(by='time')"``.
+    n_train, n_test : int
+        Interactions in train and (after dropping) in test.
+    dropped_unseen : int
+        Test interactions dropped because their user or item is absent from train.
+    dropped_users, dropped_items : int
+        Distinct users / items among those dropped rows that are absent from train.
+    kept_unseen : int
+        Test interactions whose user or item is absent from train, kept (``drop_unseen=False``).
+    """
+
+    method: str
+    n_train: int
+    n_test: int
+    dropped_unseen: int
+    dropped_users: int
+    dropped_items: int
+    kept_unseen: int
+
+    def __str__(self) -> str:
+        text = f"{self.method}: train {self.n_train:,}, test {self.n_test:,}"
+        if self.dropped_unseen:
+            text += (
+                f"; dropped {self.dropped_unseen:,} test interactions of {self.dropped_users:,} users / "
+                f"{self.dropped_items:,} items unseen in train"
+            )
+        if self.kept_unseen:
+            text += f"; kept {self.kept_unseen:,} test interactions with a user or item unseen in train"
+        return text
+
+
+def _check_splittable(data: Interactions) -> None:
+    if not isinstance(data, Interactions):
+        raise TypeError(f"expected an Interactions, got {type(data).__name__}")
+    if data.has_duplicates():
+        n_dup = len(data) - int(data.positives_csr()[1].shape[0])
+        raise DataError(
+            f"the data has {n_dup:,} repeated (user, item) pairs, so a split could put one pair in both "
+            f"train and test; run tinyrec.data.preprocess.drop_duplicates(data) first"
+        )
+
+
+def finish_split(data: Interactions, test_mask: np.ndarray, method: str, drop_unseen: bool, return_report):
+    """Turn a boolean test mask over ``data`` into ``(train, test[, report])`` (train = the rest)."""
+    test_mask = np.asarray(test_mask, dtype=bool)
+    if test_mask.all():
+        raise DataError(f"{method}: the train split is empty; lower the test fraction")
+    if not test_mask.any():
+        raise DataError(f"{method}: the test split is empty; raise the test fraction or use more data")
+    return finalize_split(data.subset(~test_mask), data.subset(test_mask), method, drop_unseen, return_report)
+
+
+def finalize_split(train: Interactions, test: Interactions, method: str, drop_unseen: bool, return_report):
+    """Apply the module's rules to a candidate ``(train, test)`` pair in one index space.
+
+    Test interactions whose user or item is absent from train are dropped (``drop_unseen=True``)
+    or kept, and counted in the :class:`SplitReport`; an empty side raises
+    :class:`~tinyrec.errors.DataError`; a ``(user, item)`` pair present on both sides raises too.
+    Exposed for splits built elsewhere (the predefined ML-100K folds) so they follow the same rules.
+    """
+    if not train.same_index_space(test):
+        raise DataError(f"{method}: train and test do not share one index space")
+    tr_ptr, tr_items = train.positives_csr()
+    te_ptr, te_items = test.positives_csr()
+    key = np.int64(train.n_items)
+    tr_keys = np.repeat(np.arange(train.n_users, dtype=np.int64), np.diff(tr_ptr)) * key + tr_items
+    te_keys = np.repeat(np.arange(test.n_users, dtype=np.int64), np.diff(te_ptr)) * key + te_items
+    overlap = np.intersect1d(tr_keys, te_keys, assume_unique=True).shape[0]
+    if overlap:
+        raise DataError(f"{method}: {overlap} (user, item) pairs are in both train and test")
+    seen_user = np.bincount(train.users, minlength=train.n_users) > 0
+    seen_item = np.bincount(train.items, minlength=train.n_items) > 0
+    user_ok, item_ok = seen_user[test.users], seen_item[test.items]
+    unseen = ~(user_ok & item_ok)
+    n_unseen = int(unseen.sum())
+    if drop_unseen and n_unseen:
+        test_rows = ~unseen
+        if not test_rows.any():
+            raise DataError(
+                f"{method}: the test split is empty after dropping {n_unseen} interactions whose user or "
+                f"item is unseen in train; use more data, or drop_unseen=False"
+            )
+        dropped_users = int(np.unique(test.users[~user_ok]).shape[0])
+        dropped_items = int(np.unique(test.items[~item_ok]).shape[0])
+        test = test.subset(test_rows)
+    else:
+        dropped_users = dropped_items = 0
+    report = SplitReport(
+        method=method,
+        n_train=len(train),
+        n_test=len(test),
+        dropped_unseen=n_unseen if drop_unseen else 0,
+        dropped_users=dropped_users,
+        dropped_items=dropped_items,
+        kept_unseen=0 if drop_unseen else n_unseen,
+    )
+    train = train.with_info(split=report, role="train")
+    test = test.with_info(split=report, role="test")
+    return (train, test, report) if return_report else (train, test)
+
+
+def _rank_within_user(data: Interactions, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each row among its user's rows ordered by ``key`` (ascending), and user counts."""
+    order = np.lexsort((key, data.users))  # by user, then key
+    counts = data.user_counts()
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(len(data), dtype=np.int64)
+    rank[order] = np.arange(len(data)) - starts[data.users[order]]
+    return rank, counts
+
+
+def random_holdout(
+    data: Interactions,
+    test_fraction: float = 0.2,
+    *,
+    by: str = "global",
+    seed=0,
+    drop_unseen: bool = True,
+    return_report: bool = False,
+):
+    """Hold out a random fraction of the interactions.
+
+    Parameters
+    ----------
+    data : Interactions
+    test_fraction : float in (0, 1)
+        ``by="global"``: ``round(test_fraction * n)`` random interactions go to test.
+        ``by="user"``: for each user with ``n_u`` interactions, ``min(n_u - 1, round(test_fraction * n_u))``
+        random ones go to test (every user keeps at least one in train).
+    by : {"global", "user"}
+    seed : int or np.random.Generator
+    drop_unseen : bool
+        Drop test interactions whose user or item is absent from train (counted in the report).
+    return_report : bool
+        Also return the :class:`SplitReport`.
+    """
+    _check_splittable(data)
+    if not 0.0 < float(test_fraction) < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    rng = as_generator(seed)
+    n = len(data)
+    if by == "global":
+        n_test = int(round(test_fraction * n))
+        test_mask = np.zeros(n, dtype=bool)
+        test_mask[rng.permutation(n)[:n_test]] = True
+    elif by == "user":
+        rank, counts = _rank_within_user(data, rng.random(n))
+        n_test = np.minimum(counts - 1, np.round(test_fraction * counts).astype(np.int64))
+        test_mask = rank < n_test[data.users]
+    else:
+        raise ValueError(f"by must be 'global' or 'user', got {by!r}")
+    method = f"random_holdout({test_fraction}, by={by!r})"
+    return finish_split(data, test_mask, method, drop_unseen, return_report)
+
+
+def leave_one_out(
+    data: Interactions, *, by: str = "time", seed=0, drop_unseen: bool = True, return_report: bool = False
+):
+    """Hold out one interaction per user: the latest (``by="time"``) or a random one.
+
+    Parameters
+    ----------
+    data : Interactions
+        With ``timestamps`` when ``by="time"``.
+    by : {"time", "random"}
+        ``"time"``: the user's interaction with the largest timestamp; ties in that timestamp are
+        broken by the **larger item index** (the rule used by the published NCF reference split).
+        ``"random"``: a uniformly random interaction of the user (seeded).
+    seed : int or np.random.Generator
+        Used by ``by="random"`` only.
+    drop_unseen : bool
+        Drop a held-out interaction whose item never occurs in train (counted in the report).
+    return_report : bool
+
+    Returns
+    -------
+    train, test : Interactions
+        ``test`` has at most one interaction per user. Users with a single interaction keep it in
+        train (they have nothing to train on otherwise) and have no test interaction.
+
+    Notes
+    -----
+    With dense item indices that follow the sorted raw ids (as every tinyrec loader builds them),
+    "larger item index" and "larger raw item id" are the same rule.
+    """
+    _check_splittable(data)
+    if by == "time":
+        if data.timestamps is None:
+            raise DataError("leave_one_out(by='time') needs timestamps; this data has none: use by='random'")
+        # order within a user by (timestamp, item): the last row is the latest, ties -> larger item
+        order = np.lexsort((data.items, data.timestamps, data.users))
+    elif by == "random":
+        key = as_generator(seed).random(len(data))
+        order = np.lexsort((key, data.users))
+    else:
+        raise ValueError(f"by must be 'time' or 'random', got {by!r}")
+    users_sorted = data.users[order]
+    is_last = np.ones(len(data), dtype=bool)
+    is_last[:-1] = users_sorted[1:] != users_sorted[:-1]  # last row of each user's run
+    counts = data.user_counts()
+    is_last &= counts[users_sorted] >= 2
+    test_mask = np.zeros(len(data), dtype=bool)
+    test_mask[order[is_last]] = True
+    return finish_split(data, test_mask, f"leave_one_out(by={by!r})", drop_unseen, return_report)
+
+
+def temporal_split(
+    data: Interactions,
+    *,
+    test_fraction: float | None = 0.2,
+    at: int | None = None,
+    drop_unseen: bool = True,
+    return_report: bool = False,
+):
+    """Global temporal cut: every interaction at or after time ``at`` goes to test.
+
+    Parameters
+    ----------
+    test_fraction : float in (0, 1), optional
+        When ``at`` is not given, ``at`` is the timestamp of the interaction at position
+        ``n - round(test_fraction * n)`` in time order; interactions tied with it also go to
+        test, so test can be slightly larger than the fraction.
+    at : int, optional
+        The cut time (same clock as ``data.timestamps``).
+
+    Notes
+    -----
+    This is the split that respects causality for every user at once: nothing in train happened
+    after anything in test. Many test users are then unseen in train (new users), which
+    ``drop_unseen`` handles.
+    """
+    _check_splittable(data)
+    if data.timestamps is None:
+        raise DataError("temporal_split needs timestamps; this data has none")
+    if at is None:
+        if test_fraction is None or not 0.0 < float(test_fraction) < 1.0:
+            raise ValueError(f"test_fraction must be in (0, 1) when at is not given, got {test_fraction}")
+        n_test = max(1, int(round(test_fraction * len(data))))
+        at = int(np.sort(data.timestamps)[len(data) - n_test])
+    test_mask = data.timestamps >= int(at)
+    return finish_split(data, test_mask, f"temporal_split(at={int(at)})", drop_unseen, return_report)
+
+
+def kfold(data: Interactions, k: int = 5, *, seed=0, drop_unseen: bool = True, return_report: bool = False):
+    """Split into ``k`` random folds; return ``k`` pairs ``(train, test)``, fold ``j`` as test.
+
+    The test sets (before dropping unseen users/items) partition the data: every interaction is
+    tested exactly once. Fold sizes differ by at most one.
+    """
+    _check_splittable(data)
+    if int(k) < 2 or int(k) > len(data):
+        raise ValueError(f"k must be in [2, {len(data)}] (the number of interactions), got {k}")
+    fold = np.empty(len(data), dtype=np.int64)
+    for j, part in enumerate(np.array_split(as_generator(seed).permutation(len(data)), int(k))):
+        fold[part] = j
+    return [
+        finish_split(data, fold == j, f"kfold(k={k}, fold={j})", drop_unseen, return_report)
+        for j in range(int(k))
+    ]
