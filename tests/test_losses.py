@@ -1,0 +1,224 @@
+"""Losses: hand-computed values, gradient checks on drawn inputs, extreme logits, bad input."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinyrec.errors import BackwardBeforeForwardError, DataError, DTypeError, IndexOutOfRangeError, ShapeError
+from tinyrec.gradcheck import check_loss
+from tinyrec.losses import BCELoss, BCEWithLogitsLoss, BPRLoss, CrossEntropyLoss, MSELoss
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+# -- values by hand ---------------------------------------------------------------------------
+def test_mse_by_hand():
+    pred, target = np.array([1.0, 2.0, 4.0]), np.array([0.0, 2.0, 1.0])
+    assert MSELoss().forward(pred, target) == pytest.approx((1 + 0 + 9) / 3)
+    assert MSELoss(reduction="sum").forward(pred, target) == pytest.approx(10.0)
+    np.testing.assert_allclose(MSELoss(reduction="none").forward(pred, target), [1.0, 0.0, 9.0])
+    loss = MSELoss()
+    loss.forward(pred, target)
+    np.testing.assert_allclose(loss.backward(), 2 * np.array([1.0, 0.0, 3.0]) / 3)
+    np.testing.assert_allclose(loss.backward(3.0), 2 * np.array([1.0, 0.0, 3.0]))
+
+
+def test_bce_by_hand_and_clamp():
+    p, y = np.array([0.8, 0.25]), np.array([1.0, 0.0])
+    assert BCELoss().forward(p, y) == pytest.approx(-(np.log(0.8) + np.log(0.75)) / 2)
+    # log(0) is clamped at -100, as torch does
+    assert BCELoss(reduction="sum").forward(np.array([0.0, 1.0]), np.array([1.0, 0.0])) == pytest.approx(
+        200.0
+    )
+    loss = BCELoss(reduction="sum")
+    loss.forward(p, y)
+    np.testing.assert_allclose(loss.backward(), [-1 / 0.8, 1 / 0.75])
+
+
+def test_bce_with_logits_by_hand():
+    x, y = np.array([0.0, 2.0, -1.0]), np.array([1.0, 0.0, 1.0])
+    expected = [np.log(2), np.log1p(np.exp(2.0)), np.log1p(np.exp(1.0))]
+    np.testing.assert_allclose(BCEWithLogitsLoss(reduction="none").forward(x, y), expected)
+    loss = BCEWithLogitsLoss(reduction="sum")
+    loss.forward(x, y)
+    np.testing.assert_allclose(loss.backward(), 1 / (1 + np.exp(-x)) - y)
+    # pos_weight multiplies the positive term only
+    weighted = BCEWithLogitsLoss(reduction="none", pos_weight=3.0).forward(x, y)
+    np.testing.assert_allclose(weighted, [3 * np.log(2), np.log1p(np.exp(2.0)), 3 * np.log1p(np.exp(1.0))])
+
+
+def test_cross_entropy_by_hand():
+    x = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]])
+    idx = np.array([1, 2])
+    lse = np.log(np.exp([1.0, 2.0, 3.0]).sum())
+    expected = [np.log(3), lse - 3.0]
+    np.testing.assert_allclose(CrossEntropyLoss(reduction="none").forward(x, idx), expected)
+    # probabilities given as one-hot rows give the same losses
+    onehot = np.eye(3)[idx]
+    np.testing.assert_allclose(CrossEntropyLoss(reduction="none").forward(x, onehot), expected)
+    loss = CrossEntropyLoss(reduction="sum")
+    loss.forward(x, idx)
+    softmax = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(loss.backward(), softmax - onehot)
+
+
+def test_cross_entropy_ignore_index_and_unbatched():
+    x = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]])
+    target = np.array([0, -100, 1])
+    loss = CrossEntropyLoss()
+    full = CrossEntropyLoss(reduction="none").forward(x, np.array([0, 0, 1]))
+    assert loss.forward(x, target) == pytest.approx((full[0] + full[2]) / 2)  # mean over 2 kept rows
+    grad = loss.backward()
+    np.testing.assert_array_equal(grad[1], [0.0, 0.0])
+    # an unbatched sample: (C,) logits and a scalar class
+    assert CrossEntropyLoss().forward(x[0], np.array(0)) == pytest.approx(full[0])
+
+
+def test_cross_entropy_label_smoothing_by_hand():
+    x, idx, eps = np.array([[1.0, 2.0, 3.0]]), np.array([0]), 0.3
+    log_p = x - np.log(np.exp(x).sum())
+    expected = -((1 - eps) * log_p[0, 0] + eps / 3 * log_p.sum())
+    assert CrossEntropyLoss(label_smoothing=eps).forward(x, idx) == pytest.approx(expected)
+
+
+def test_bpr_by_hand():
+    pos, neg = np.array([0.0, 3.0]), np.array([0.0, 1.0])
+    loss = BPRLoss(reduction="none")
+    np.testing.assert_allclose(loss.forward(pos, neg), [np.log(2), np.log1p(np.exp(-2.0))])
+    bpr = BPRLoss(reduction="sum")
+    bpr.forward(pos, neg)
+    d_pos, d_neg = bpr.backward()
+    sig = 1 / (1 + np.exp([0.0, 2.0]))  # σ(−d)
+    np.testing.assert_allclose(d_pos, -sig)
+    np.testing.assert_allclose(d_neg, sig)
+
+
+# -- gradient checks --------------------------------------------------------------------------
+def _case(name, rng, n, c):
+    """(loss class kwargs-free factory, prediction, target) for a drawn size."""
+    if name == "mse":
+        return MSELoss, rng.standard_normal((n, c)), rng.standard_normal((n, c))
+    if name == "bce":
+        return BCELoss, rng.uniform(0.05, 0.95, (n, c)), rng.uniform(0, 1, (n, c))
+    if name == "bce_logits":
+        return BCEWithLogitsLoss, 3 * rng.standard_normal((n, c)), rng.uniform(0, 1, (n, c))
+    if name == "ce_index":
+        return CrossEntropyLoss, 2 * rng.standard_normal((n, c)), rng.integers(0, c, n)
+    if name == "ce_prob":
+        return CrossEntropyLoss, 2 * rng.standard_normal((n, c)), rng.dirichlet(np.ones(c), n)
+    return BPRLoss, rng.standard_normal((n, c)), rng.standard_normal((n, c))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(["mse", "bce", "bce_logits", "ce_index", "ce_prob", "bpr"]),
+    reduction=st.sampled_from(REDUCTIONS),
+    n=st.integers(1, 5),
+    c=st.integers(1, 4),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_gradcheck_every_loss_and_reduction(name, reduction, n, c, seed):
+    rng = np.random.default_rng(seed)
+    cls, prediction, target = _case(name, rng, n, c)
+    check_loss(cls(reduction=reduction), prediction, target).assert_ok(1e-6)
+
+
+@settings(max_examples=20, deadline=None)
+@given(reduction=st.sampled_from(REDUCTIONS), seed=st.integers(0, 2**31 - 1))
+def test_gradcheck_options(reduction, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((4, 3))
+    check_loss(
+        BCEWithLogitsLoss(reduction, pos_weight=[0.5, 2.0, 3.0]), x, rng.uniform(0, 1, (4, 3))
+    ).assert_ok()
+    target = np.array([0, -100, 2, 1])
+    check_loss(CrossEntropyLoss(reduction, label_smoothing=0.2), x, target).assert_ok()
+    target = np.array([0, 1, 2, 1])
+    check_loss(CrossEntropyLoss(reduction, ignore_index=1, label_smoothing=0.1), x, target).assert_ok()
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_extreme_logits_are_finite(reduction):
+    x = np.array([1e4, -1e4, 1e4, -1e4])
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    for loss, args in [
+        (BCEWithLogitsLoss(reduction), (x, y)),
+        (BCEWithLogitsLoss(reduction, pos_weight=2.0), (x, y)),
+        (BPRLoss(reduction), (x, -x)),
+        (CrossEntropyLoss(reduction), (np.stack([x, -x], axis=1), np.array([1, 0, 0, 1]))),
+    ]:
+        value = loss.forward(*args)
+        assert np.all(np.isfinite(value))
+        grads = loss.backward(np.ones(np.shape(value)) if reduction == "none" else None)
+        assert all(np.all(np.isfinite(g)) for g in (grads if isinstance(grads, tuple) else (grads,)))
+    # the worst cases are exactly linear: loss 1e4 where the logit points the wrong way
+    np.testing.assert_allclose(BCEWithLogitsLoss("none").forward(x, y), [1e4, 1e4, 0.0, 0.0])
+
+
+def test_float32_stays_float32():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 2)).astype(np.float32)
+    for loss, target in [
+        (MSELoss(), np.zeros((3, 2))),
+        (BCEWithLogitsLoss(), np.ones((3, 2))),
+        (CrossEntropyLoss(), np.array([0, 1, 1])),
+    ]:
+        loss.forward(x, target)
+        assert loss.backward().dtype == np.float32
+    assert MSELoss("none").forward(x, np.zeros((3, 2), np.float32)).dtype == np.float32
+
+
+# -- bad input --------------------------------------------------------------------------------
+def test_shape_mismatch_and_dtype_errors():
+    with pytest.raises(ShapeError, match="shape"):
+        MSELoss().forward(np.zeros(3), np.zeros(4))
+    with pytest.raises(DTypeError, match="float"):
+        MSELoss().forward(np.zeros(3, dtype=np.int64), np.zeros(3))
+    with pytest.raises(DTypeError, match="float target"):
+        BCEWithLogitsLoss().forward(np.zeros(3), np.array([0, 1, 1]))
+    with pytest.raises(ShapeError, match="pos_scores"):
+        BPRLoss().forward(np.zeros(3), np.zeros((3, 1)))
+    with pytest.raises(DTypeError):
+        CrossEntropyLoss().forward(np.zeros((2, 3)), np.array(["a", "b"]))
+
+
+def test_bce_range_errors():
+    with pytest.raises(DataError, match=r"target must lie in \[0, 1\]"):
+        BCELoss().forward(np.full(2, 0.5), np.array([0.0, 2.0]))
+    with pytest.raises(DataError, match="BCEWithLogitsLoss"):
+        BCELoss().forward(np.array([0.5, 1.5]), np.array([0.0, 1.0]))
+    with pytest.raises(DataError, match=r"\[0, 1\]"):
+        BCEWithLogitsLoss().forward(np.zeros(2), np.array([-1.0, 1.0]))
+
+
+def test_cross_entropy_errors():
+    with pytest.raises(IndexOutOfRangeError, match="outside the valid range"):
+        CrossEntropyLoss().forward(np.zeros((2, 3)), np.array([0, 3]))
+    with pytest.raises(IndexOutOfRangeError):
+        CrossEntropyLoss().forward(np.zeros((2, 3)), np.array([0, -1]))
+    with pytest.raises(ShapeError, match="class-index target"):
+        CrossEntropyLoss().forward(np.zeros((2, 3)), np.array([0, 1, 2]))
+    with pytest.raises(ShapeError, match="dimension"):
+        CrossEntropyLoss().forward(np.zeros((2, 3, 4)), np.zeros((2, 4), dtype=np.int64))
+
+
+@pytest.mark.parametrize("cls", [MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, BPRLoss])
+def test_backward_before_forward(cls):
+    with pytest.raises(BackwardBeforeForwardError, match="before forward"):
+        cls().backward()
+
+
+def test_bad_reduction_and_grad_output():
+    with pytest.raises(ValueError, match="reduction"):
+        MSELoss(reduction="avg")
+    loss = MSELoss(reduction="none")
+    loss.forward(np.zeros(3), np.ones(3))
+    with pytest.raises(ShapeError, match="per-element loss shape"):
+        loss.backward(np.ones(4))
+    loss = MSELoss()
+    loss.forward(np.zeros(3), np.ones(3))
+    with pytest.raises(ShapeError, match="must be a number"):
+        loss.backward(np.ones(3))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        CrossEntropyLoss(label_smoothing=1.5)
