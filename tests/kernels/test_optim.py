@@ -1,0 +1,113 @@
+"""Row-wise optimizer kernels equal their vectorized NumPy twins (coalesced rows, empty, one row).
+
+The NumPy twins below are the formulas of each kernel's docstring, applied with fancy indexing
+(exact here because the rows are distinct, as a RowGrad's are).
+"""
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinyrec.kernels.optim import _adam_rows, adagrad_rows, adam_rows, sgd_rows
+
+
+def numpy_sgd(table, rows, grads, lr):
+    table[rows] -= lr * grads
+
+
+def numpy_adam(table, exp_avg, exp_avg_sq, rows, grads, beta1, beta2, eps, step_size):
+    m = exp_avg[rows] + (1 - beta1) * (grads - exp_avg[rows])
+    v = exp_avg_sq[rows] + (1 - beta2) * (grads**2 - exp_avg_sq[rows])
+    exp_avg[rows] = m
+    exp_avg_sq[rows] = v
+    table[rows] -= step_size * m / (np.sqrt(v) + eps)
+
+
+def numpy_adagrad(table, state_sum, rows, grads, clr, eps):
+    state_sum[rows] += grads**2
+    table[rows] -= clr * grads / (np.sqrt(state_sum[rows]) + eps)
+
+
+@st.composite
+def row_batches(draw):
+    """A table, optimizer state and a coalesced RowGrad: m distinct sorted rows (m may be 0 or 1)."""
+    n_rows = draw(st.integers(1, 12))
+    dim = draw(st.integers(1, 5))
+    m = draw(st.integers(0, n_rows))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    rows = np.sort(rng.choice(n_rows, size=m, replace=False)).astype(np.int64)
+    table = rng.standard_normal((n_rows, dim)).astype(dtype)
+    grads = rng.standard_normal((m, dim)).astype(dtype)
+    state1 = rng.standard_normal((n_rows, dim)).astype(dtype)
+    state2 = rng.uniform(0, 2, (n_rows, dim)).astype(dtype)  # second moments / sums are >= 0
+    return table, rows, grads, state1, state2
+
+
+def _tol(dtype):
+    return {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-14}
+
+
+@settings(max_examples=50, deadline=None)
+@given(batch=row_batches(), lr=st.floats(1e-4, 1.0))
+def test_sgd_rows_equals_numpy(batch, lr):
+    table, rows, grads, _, _ = batch
+    expected = table.copy()
+    numpy_sgd(expected, rows, grads, lr)
+    sgd_rows(table, rows, grads, lr)
+    np.testing.assert_allclose(table, expected, **_tol(table.dtype))
+
+
+@settings(max_examples=50, deadline=None)
+@given(batch=row_batches(), t=st.integers(1, 50), beta1=st.floats(0.0, 0.99), beta2=st.floats(0.0, 0.9999))
+def test_adam_rows_equals_numpy(batch, t, beta1, beta2):
+    table, rows, grads, m, v = batch
+    eps, lr = 1e-8, 1e-2
+    step_size = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)
+    want = [table.copy(), m.copy(), v.copy()]
+    numpy_adam(*want, rows, grads, beta1, beta2, eps, step_size)
+    adam_rows(table, m, v, rows, grads, beta1, beta2, eps, step_size)
+    for got, exp in zip((table, m, v), want, strict=True):
+        assert got.dtype == exp.dtype
+        np.testing.assert_allclose(got, exp, **_tol(table.dtype))
+
+
+@settings(max_examples=50, deadline=None)
+@given(batch=row_batches(), clr=st.floats(1e-4, 1.0))
+def test_adagrad_rows_equals_numpy(batch, clr):
+    table, rows, grads, _, s = batch
+    want = [table.copy(), s.copy()]
+    numpy_adagrad(*want, rows, grads, clr, 1e-10)
+    adagrad_rows(table, s, rows, grads, clr, 1e-10)
+    np.testing.assert_allclose(table, want[0], **_tol(table.dtype))
+    np.testing.assert_allclose(s, want[1], **_tol(table.dtype))
+
+
+def test_absent_rows_untouched_and_empty_batch():
+    rng = np.random.default_rng(0)
+    table, m = rng.standard_normal((2, 6, 2))
+    v = rng.uniform(0, 1, (6, 2))  # second moments are >= 0
+    before = [a.copy() for a in (table, m, v)]
+    adam_rows(table, m, v, np.array([4], dtype=np.int64), np.ones((1, 2)), 0.9, 0.999, 1e-8, 0.1)
+    for got, old in zip((table, m, v), before, strict=True):
+        np.testing.assert_array_equal(np.delete(got, 4, axis=0), np.delete(old, 4, axis=0))
+        assert not np.array_equal(got[4], old[4])
+    # an empty RowGrad changes nothing
+    snapshot = [a.copy() for a in (table, m, v)]
+    adam_rows(table, m, v, np.zeros(0, dtype=np.int64), np.zeros((0, 2)), 0.9, 0.999, 1e-8, 0.1)
+    for got, old in zip((table, m, v), snapshot, strict=True):
+        np.testing.assert_array_equal(got, old)
+
+
+def test_plain_function_equals_jitted():
+    """The readable plain function is the same computation as the compiled kernel."""
+    rng = np.random.default_rng(1)
+    args = [rng.standard_normal((5, 3)), rng.standard_normal((5, 3)), rng.uniform(0, 1, (5, 3))]
+    copies = [a.copy() for a in args]
+    rows, grads = np.array([0, 2, 4], dtype=np.int64), rng.standard_normal((3, 3))
+    adam_rows(*args, rows, grads, 0.9, 0.999, 1e-8, 0.01)
+    _adam_rows(*copies, rows, grads, 0.9, 0.999, 1e-8, 0.01)
+    for a, b in zip(args, copies, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
