@@ -1,0 +1,284 @@
+"""Normalization layers: LayerNorm and BatchNorm1d, with torch's arguments, defaults and statistics.
+
+Both standardize ``X`` over some axes ``A`` and then scale and shift it::
+
+    μ = mean_A(X)      σ² = mean_A((X − μ)²)      (biased variance)
+    X̂ = (X − μ) · r,   r = 1 / sqrt(σ² + eps)
+    Y = γ ⊙ X̂ + β
+
+LayerNorm takes ``A`` = the trailing ``normalized_shape`` axes of each sample; BatchNorm1d takes
+``A`` = the batch (and length) axes of each channel. Their backward passes share one formula.
+With ``g = dY ⊙ γ`` and ``m`` the number of elements averaged over::
+
+    dX = r · (g − mean_A(g) − X̂ ⊙ mean_A(g ⊙ X̂))
+
+(μ and σ depend on every element of ``X`` they average, which gives the two subtracted terms:
+``−mean_A(g)`` through μ, and ``−X̂ ⊙ mean_A(g ⊙ X̂)`` through σ).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..validation import as_generator, check_float_array, resolve_dtype
+from .module import Module, Parameter
+
+
+def _standardize(x: np.ndarray, axes: tuple[int, ...], eps: float):
+    """``(X̂, r, μ, σ²)`` of ``x`` over ``axes`` (kept as size-1 axes for broadcasting)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = np.mean(centered * centered, axis=axes, keepdims=True)  # biased, as torch normalizes
+    rstd = 1.0 / np.sqrt(var + eps)
+    return centered * rstd, rstd, mean, var
+
+
+def _standardize_backward(g: np.ndarray, xhat: np.ndarray, rstd: np.ndarray, axes) -> np.ndarray:
+    """``dX = r · (g − mean_A(g) − X̂ ⊙ mean_A(g ⊙ X̂))``, the gradient through μ and σ."""
+    mean_g = g.mean(axis=axes, keepdims=True)
+    mean_gx = (g * xhat).mean(axis=axes, keepdims=True)
+    return rstd * (g - mean_g - xhat * mean_gx)
+
+
+def _check_grad(layer: Module, grad_output, shape) -> np.ndarray:
+    name = type(layer).__name__
+    dy = check_float_array(grad_output, f"{name}.backward grad_output", dtype=layer.dtype)
+    if dy.shape != shape:
+        raise ShapeError(f"{name}.backward: grad_output has shape {dy.shape}, the output had {shape}")
+    return dy
+
+
+class LayerNorm(Module):
+    """Layer normalization over the last dimensions of each sample, ``torch.nn.LayerNorm``.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        ``S``, the trailing shape normalized over (``D = prod(S)`` elements per sample).
+    eps : float, default 1e-5
+        Added to the variance.
+    elementwise_affine : bool, default True
+        Learn ``weight`` γ (ones) and ``bias`` β (zeros) of shape ``S``.
+    bias : bool, default True
+        With ``elementwise_affine``, whether β is learned (torch's ``bias=``).
+    dtype : np.float32 (default) or np.float64
+    seed : int or np.random.Generator, optional
+        Accepted (and type-checked) like every constructor; the initialization is deterministic.
+
+    Notes
+    -----
+    ``X : (*, *S)`` → ``Y`` of the same shape; statistics are over the ``S`` axes of each sample.
+
+    Forward::
+
+        μ = mean_S(X),  σ² = mean_S((X − μ)²),  r = 1 / sqrt(σ² + eps)
+        X̂ = (X − μ) · r,   Y = γ ⊙ X̂ + β
+
+    Cached: ``X̂`` and ``r``.
+
+    Backward (sums over every leading axis ``*``, means over ``S``)::
+
+        dγ = Σ_* dY ⊙ X̂            dβ = Σ_* dY
+        g  = dY ⊙ γ
+        dX = r · (g − mean_S(g) − X̂ ⊙ mean_S(g ⊙ X̂))
+    """
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        *,
+        dtype=np.float32,
+        seed=None,
+    ):
+        as_generator(seed)  # validated for a uniform signature; the initialization is not random
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else normalized_shape
+        shape = tuple(shape)
+        if not shape or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape):
+            raise ShapeError(
+                f"normalized_shape must be a positive int or a tuple of them, got {normalized_shape!r}"
+            )
+        if not eps > 0:
+            raise ValueError(f"eps must be positive, got {eps}")
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps = float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        self.dtype = resolve_dtype(dtype)
+        self.weight = Parameter(np.ones(shape, dtype=self.dtype)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(shape, dtype=self.dtype)) if elementwise_affine and bias else None
+        self._cache = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = check_float_array(x, "LayerNorm input", dtype=self.dtype)
+        k = len(self.normalized_shape)
+        if x.ndim < k or x.shape[x.ndim - k :] != self.normalized_shape:
+            raise ShapeError(
+                f"LayerNorm{self.normalized_shape} needs an input whose last {k} dimension(s) are "
+                f"{self.normalized_shape}; got shape {x.shape}"
+            )
+        axes = tuple(range(x.ndim - k, x.ndim))
+        xhat, rstd, _, _ = _standardize(x, axes, self.eps)  # rstd : (*, 1, ..., 1)
+        self._cache = (xhat, rstd)
+        y = xhat.copy()  # never hand out the cached array
+        if self.weight is not None:
+            y = y * self.weight.data
+        if self.bias is not None:
+            y = y + self.bias.data
+        return y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        xhat, rstd = self._require_cache("_cache")
+        dy = _check_grad(self, grad_output, xhat.shape)
+        batch_axes = tuple(range(xhat.ndim - len(self.normalized_shape)))
+        g = dy
+        if self.weight is not None:
+            self.weight.accumulate((dy * xhat).sum(axis=batch_axes))  # dγ = Σ_* dY ⊙ X̂
+            g = dy * self.weight.data
+        if self.bias is not None:
+            self.bias.accumulate(dy.sum(axis=batch_axes))  # dβ = Σ_* dY
+        axes = tuple(range(len(batch_axes), xhat.ndim))
+        return _standardize_backward(g, xhat, rstd, axes)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"dtype={self.dtype.name}"
+        )
+
+
+class BatchNorm1d(Module):
+    """Batch normalization of each channel, ``torch.nn.BatchNorm1d``, for ``(N, C)`` or ``(N, C, L)``.
+
+    Parameters
+    ----------
+    num_features : int
+        ``C``, the number of channels.
+    eps : float, default 1e-5
+    momentum : float or None, default 0.1
+        Weight of the new batch in the running averages; ``None`` gives the cumulative average
+        (factor ``1 / num_batches_tracked``), as torch.
+    affine : bool, default True
+        Learn ``weight`` γ (ones) and ``bias`` β (zeros), each ``(C,)``.
+    track_running_stats : bool, default True
+        Keep ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` buffers
+        and use them in eval mode. Without them, batch statistics are used in both modes.
+    dtype : np.float32 (default) or np.float64
+    seed : int or np.random.Generator, optional
+        Accepted (and type-checked) like every constructor; the initialization is deterministic.
+
+    Notes
+    -----
+    ``X : (N, C)`` or ``(N, C, L)`` → ``Y`` of the same shape. ``A`` = the axes ``N`` (and ``L``),
+    ``m = N·L`` values per channel.
+
+    Training mode (or no running statistics)::
+
+        μ_c = mean_A(X[:, c]),  σ²_c = mean_A((X[:, c] − μ_c)²),  r_c = 1 / sqrt(σ²_c + eps)
+        X̂ = (X − μ) · r,   Y = γ ⊙ X̂ + β
+        running_mean ← (1 − f) · running_mean + f · μ
+        running_var  ← (1 − f) · running_var  + f · σ² · m / (m − 1)      (unbiased, as torch)
+
+    with ``f = momentum``. Training needs ``m > 1``. Backward (μ and σ depend on the batch)::
+
+        dγ = Σ_A dY ⊙ X̂      dβ = Σ_A dY      g = dY ⊙ γ
+        dX = r · (g − mean_A(g) − X̂ ⊙ mean_A(g ⊙ X̂))
+
+    Eval mode with running statistics: ``r = 1 / sqrt(running_var + eps)``,
+    ``X̂ = (X − running_mean) · r``, ``Y = γ ⊙ X̂ + β``; the statistics are constants, so
+    ``dX = dY ⊙ γ · r`` (and ``dγ``, ``dβ`` as above). Cached in both modes: ``X̂``, ``r``.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        *,
+        dtype=np.float32,
+        seed=None,
+    ):
+        as_generator(seed)  # validated for a uniform signature; the initialization is not random
+        if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
+            raise ShapeError(f"num_features must be a positive int, got {num_features!r}")
+        if not eps > 0:
+            raise ValueError(f"eps must be positive, got {eps}")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1] or None (cumulative average), got {momentum}")
+        self.num_features = int(num_features)
+        self.eps = float(eps)
+        self.momentum = momentum
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        self.dtype = resolve_dtype(dtype)
+        self.weight = Parameter(np.ones(num_features, dtype=self.dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=self.dtype)) if affine else None
+        if self.track_running_stats:
+            self.register_buffer("running_mean", np.zeros(num_features, dtype=self.dtype))
+            self.register_buffer("running_var", np.ones(num_features, dtype=self.dtype))
+            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+        else:  # as torch: the attributes exist but are None and not saved
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+        self._cache = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = check_float_array(x, "BatchNorm1d input", dtype=self.dtype)
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ShapeError(
+                f"BatchNorm1d({self.num_features}) needs an input of shape (batch, {self.num_features}) "
+                f"or (batch, {self.num_features}, length); got shape {x.shape}"
+            )
+        axes = (0,) if x.ndim == 2 else (0, 2)
+        stat_shape = (1, -1) if x.ndim == 2 else (1, -1, 1)  # broadcasts a (C,) vector over X
+        use_batch = self.training or not self.track_running_stats
+        if use_batch:
+            m = x.size // self.num_features
+            if m < 2:
+                raise ShapeError(
+                    f"BatchNorm1d needs more than 1 value per channel in training mode, got input shape "
+                    f"{x.shape}; use a larger batch or call .eval()"
+                )
+            xhat, rstd, mean, var = _standardize(x, axes, self.eps)
+            if self.training and self.track_running_stats:
+                self._update_running_stats(mean.reshape(-1), var.reshape(-1), m)
+        else:
+            rstd = (1.0 / np.sqrt(self.running_var + self.eps)).reshape(stat_shape)
+            xhat = (x - self.running_mean.reshape(stat_shape)) * rstd
+        self._cache = (xhat, rstd, axes, use_batch)
+        if not self.affine:
+            return xhat.copy()  # never hand out the cached array
+        return xhat * self.weight.data.reshape(stat_shape) + self.bias.data.reshape(stat_shape)
+
+    def _update_running_stats(self, mean: np.ndarray, var: np.ndarray, m: int) -> None:
+        """Exponential (or cumulative, when momentum is None) averages, updated in place."""
+        self.num_batches_tracked += 1
+        f = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        self.running_mean *= 1.0 - f
+        self.running_mean += f * mean
+        self.running_var *= 1.0 - f
+        self.running_var += f * var * (m / (m - 1))  # the unbiased variance, as torch stores it
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        xhat, rstd, axes, use_batch = self._require_cache("_cache")
+        dy = _check_grad(self, grad_output, xhat.shape)
+        g = dy
+        if self.affine:
+            self.weight.accumulate((dy * xhat).sum(axis=axes))  # dγ = Σ_A dY ⊙ X̂
+            self.bias.accumulate(dy.sum(axis=axes))  # dβ = Σ_A dY
+            g = dy * self.weight.data.reshape(rstd.shape)
+        if not use_batch:  # running statistics are constants
+            return g * rstd
+        return _standardize_backward(g, xhat, rstd, axes)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}, dtype={self.dtype.name}"
+        )
+
+
+__all__ = ["BatchNorm1d", "LayerNorm"]
