@@ -55,30 +55,41 @@ def _funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg):
             q_if += η_qi (e_ui p_uf − λ_qi q_if)
 
     These are gradient steps on ``½ e_ui² + ½ λ (b_u² + b_i² + ‖p_u‖² + ‖q_i‖²)``.
-    Each update is computed in float64 and stored in the arrays' own dtype (float32 or float64).
+    Arithmetic is in the dtype of ``P`` (float32 or float64); ``sse`` is accumulated in float64.
     """
     d = P.shape[1]
+    # Scalars are read once, in the tables' dtype: inside the loop LLVM could not prove that
+    # writing P leaves lr unchanged, and mixing float64 scalars into float32 rows costs conversions.
+    cast = P.dtype.type
+    mu = cast(mu)
+    lr_bu, lr_bi, lr_pu, lr_qi = cast(lr[0]), cast(lr[1]), cast(lr[2]), cast(lr[3])
+    reg_bu, reg_bi, reg_pu, reg_qi = cast(reg[0]), cast(reg[1]), cast(reg[2]), cast(reg[3])
     sse = 0.0
     for k in range(order.shape[0]):
         t = order[k]
         u = users[t]
         i = items[t]
-        dot = 0.0
+        pu = P[u]  # row views: (d,)
+        qi = Q[i]
+        dot = cast(0)
         for f in range(d):
-            dot += P[u, f] * Q[i, f]
-        err = ratings[t] - (mu + bu[u] + bi[i] + dot)
-        sse += err * err
-        bu[u] += lr[0] * (err - reg[0] * bu[u])
-        bi[i] += lr[1] * (err - reg[1] * bi[i])
+            dot += pu[f] * qi[f]
+        err = cast(ratings[t]) - (mu + bu[u] + bi[i] + dot)
+        sse += float(err) * float(err)
+        bu[u] += lr_bu * (err - reg_bu * bu[u])
+        bi[i] += lr_bi * (err - reg_bi * bi[i])
         for f in range(d):
-            puf = P[u, f]
-            qif = Q[i, f]
-            P[u, f] += lr[2] * (err * qif - reg[2] * puf)
-            Q[i, f] += lr[3] * (err * puf - reg[3] * qif)
+            puf = pu[f]
+            qif = qi[f]
+            pu[f] = puf + lr_pu * (err * qif - reg_pu * puf)
+            qi[f] = qif + lr_qi * (err * puf - reg_qi * qif)
     return sse
 
 
-funk_svd_epoch = njit(cache=True)(_funk_svd_epoch)
+# Reassociating the sums lets LLVM use SIMD for the dot product (about 2x faster); no flag that
+# assumes finite values is set, so a diverging run still shows its NaN.
+_SIMD_MATH = {"reassoc", "contract", "nsz", "arcp"}
+funk_svd_epoch = njit(cache=True, fastmath=_SIMD_MATH)(_funk_svd_epoch)
 
 
 def _bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):

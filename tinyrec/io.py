@@ -1,0 +1,206 @@
+"""Model files: one ``.npz`` of arrays plus a JSON header, no pickle, written atomically.
+
+Layout of a model file (a zip of ``.npy`` arrays, readable by ``np.load(path, allow_pickle=False)``):
+
+* ``__header__`` — a uint8 array holding UTF-8 JSON::
+
+    {"format": "tinyrec-model", "format_version": 1, "tinyrec_version": "0.1.0",
+     "model_class": "tinyrec.models.mf.BiasedMF", "params": {...hyperparameters...},
+     "attributes": {...fitted scalars: n_users_, global_mean_, ...}, "history": {...},
+     "arrays": {"P_": {"shape": [943, 100], "dtype": "float32"}, ...}}
+
+* one array per entry of ``header["arrays"]``: the model's learnt arrays, the id maps
+  (``user_ids_``, ``item_ids_``), and a neural model's ``state_dict`` under ``net.<name>``.
+
+Nothing is unpickled: raw ids are stored as int64 or unicode arrays, everything else as JSON.
+The file is written to a temporary file in the same folder and moved into place with
+``os.replace``, so a crash never leaves a half-written model under the final name.
+:func:`load` refuses, with :class:`~tinyrec.errors.ModelFileError`, a file of another format
+version, a truncated or corrupt file, and a file whose arrays disagree with its header.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelFileError
+
+FORMAT = "tinyrec-model"
+FORMAT_VERSION = 1
+HEADER_KEY = "__header__"
+
+# fitted scalars and id maps every Recommender has after fit (see models/base.py)
+_BASE_ATTRIBUTES = ("n_users_", "n_items_", "global_mean_", "rating_range_")
+_BASE_ARRAYS = ("user_counts_", "item_counts_", "user_ids_", "item_ids_", "seen_indptr_", "seen_indices_")
+
+
+def save(model, path) -> Path:
+    """Write a fitted ``model`` to ``path`` (used as given; ``.npz`` is the usual suffix).
+
+    Returns the path. Raises NotFittedError for an unfitted model.
+    """
+    from . import __version__
+
+    model._check_fitted()
+    arrays = {name: np.asarray(getattr(model, name)) for name in _BASE_ARRAYS + model._array_names}
+    net = getattr(model, "net", None)
+    if net is not None:
+        arrays.update({f"net.{name}": value for name, value in net.state_dict().items()})
+    params = {name: _to_json(value, name) for name, value in model.get_params().items()}
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tinyrec_version": __version__,
+        "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
+        "params": params,
+        "attributes": {name: _to_json(getattr(model, name), name) for name in _BASE_ATTRIBUTES},
+        "history": {k: [_to_json(v, k) for v in vs] for k, vs in getattr(model, "history_", {}).items()},
+        "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.str} for name, a in arrays.items()},
+    }
+    write_npz(path, header, arrays)
+    return Path(path)
+
+
+def load(path):
+    """Read a model written by :func:`save` (``tinyrec.load``); returns the fitted model.
+
+    Raises
+    ------
+    ModelFileError
+        The file is missing, truncated or corrupt, of another format version, names a class that
+        is not a tinyrec Recommender, or holds arrays that disagree with its header.
+    """
+    from .models.base import Recommender
+
+    header, arrays = read_npz(path)
+    cls = _resolve_class(header.get("model_class"), path)
+    if not (isinstance(cls, type) and issubclass(cls, Recommender)):
+        raise ModelFileError(f"{path}: model_class {header['model_class']!r} is not a tinyrec Recommender")
+    params = dict(header.get("params", {}))
+    try:
+        model = cls(**params)
+    except TypeError as exc:
+        raise ModelFileError(f"{path}: its hyperparameters do not fit {cls.__name__}: {exc}") from exc
+    for name, value in header.get("attributes", {}).items():
+        setattr(model, name, tuple(value) if isinstance(value, list) else value)
+    model.history_ = dict(header.get("history", {}))
+    expected = set(_BASE_ARRAYS + cls._array_names)
+    missing = sorted(expected - set(arrays))
+    if missing:
+        raise ModelFileError(f"{path}: arrays {missing} are missing for a {cls.__name__}")
+    for name in expected:
+        setattr(model, name, arrays[name])
+    net_state = {k[len("net.") :]: v for k, v in arrays.items() if k.startswith("net.")}
+    if net_state:
+        model._build_net()  # neural models: build the network with the loaded hyperparameters
+        try:
+            model.net.load_state_dict(net_state)
+        except (KeyError, ValueError) as exc:
+            raise ModelFileError(f"{path}: the network's weights do not fit {cls.__name__}: {exc}") from exc
+    model._after_load()
+    return model
+
+
+def write_npz(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` and ``header`` (JSON, as a uint8 array) to ``path`` atomically."""
+    path = Path(path)
+    for name, a in arrays.items():
+        if a.dtype.hasobject:
+            raise TypeError(f"array {name!r} has dtype object, which needs pickle; store ints/floats/str")
+    blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{HEADER_KEY: blob}, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def read_npz(path) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read and check a model file: returns ``(header, arrays)``; see :func:`load` for the errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(
+            f"no model file at {path}; check the path (models are saved with model.save(path))"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+        raise ModelFileError(
+            f"{path} is truncated or not a tinyrec model file ({type(exc).__name__}: {exc}); "
+            f"save the model again"
+        ) from exc
+    blob = arrays.pop(HEADER_KEY, None)
+    if blob is None or blob.dtype != np.uint8 or blob.ndim != 1:
+        raise ModelFileError(f"{path} has no tinyrec header: it is an .npz but not a tinyrec model file")
+    try:
+        header = json.loads(blob.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: its header is not valid JSON ({exc}); the file is corrupt") from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a tinyrec model file (format {header.get('format')!r})")
+    version = header.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has model-file format version {version!r}, but this tinyrec "
+            f"({header.get('tinyrec_version')!r} wrote it) reads version {FORMAT_VERSION}; load it with a "
+            f"matching tinyrec version, or retrain and save"
+        )
+    listed = header.get("arrays", {})
+    if set(listed) != set(arrays):
+        raise ModelFileError(
+            f"{path}: the header lists arrays {sorted(set(listed) - set(arrays))} that are absent and "
+            f"the file holds {sorted(set(arrays) - set(listed))} that the header does not list; "
+            f"the file is corrupt"
+        )
+    for name, spec in listed.items():
+        a = arrays[name]
+        if list(a.shape) != list(spec["shape"]) or a.dtype.str != spec["dtype"]:
+            raise ModelFileError(
+                f"{path}: array {name!r} has shape {a.shape} and dtype {a.dtype.str}, but the header says "
+                f"{tuple(spec['shape'])} and {spec['dtype']}; the file is corrupt"
+            )
+    return header, arrays
+
+
+def _to_json(value, name: str):
+    """A JSON-able form of a hyperparameter or fitted scalar."""
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return np.dtype(value).name
+    if isinstance(value, np.random.Generator):
+        return None  # a generator's state is not a hyperparameter; the fitted arrays are saved
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, tuple):
+        return [_to_json(v, name) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str, list, dict)):
+        return value
+    raise TypeError(f"{name}={value!r} cannot be stored in a model file's JSON header")
+
+
+def _resolve_class(qualname, path):
+    if not isinstance(qualname, str) or not qualname.startswith("tinyrec.") or "." not in qualname:
+        raise ModelFileError(f"{path}: model_class {qualname!r} is not a tinyrec class")
+    module_name, _, class_name = qualname.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ModelFileError(
+            f"{path}: model class {qualname!r} does not exist in this tinyrec; load it with the tinyrec "
+            f"version that saved it ({exc})"
+        ) from exc

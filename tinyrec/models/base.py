@@ -1,0 +1,266 @@
+"""``Recommender``: the API every tinyrec model follows (DESIGN.md section 6).
+
+A model is built with its hyperparameters, learns from an :class:`~tinyrec.data.Interactions` in
+:meth:`Recommender.fit`, and then answers four questions:
+
+* :meth:`~Recommender.predict` — the score ``r̂_ui`` of given ``(user, item)`` pairs;
+* :meth:`~Recommender.score_all` — every item's score for some users, ``(n, n_items)``;
+* :meth:`~Recommender.recommend` — each user's top-``k`` items (seen items excluded by default);
+* :meth:`~Recommender.similar_items` — an item's nearest items, for models with item vectors.
+
+Users and items are the *dense indices* of the training ``Interactions`` (``train.user_index``
+maps raw ids to them). An index outside ``[0, n_users)`` / ``[0, n_items)`` raises
+:class:`~tinyrec.errors.IndexOutOfRangeError`. An index inside the range that has no training
+interaction is *unknown* to the model: rating models predict the global mean ``μ`` plus whatever
+bias is known (see each model), and :meth:`~Recommender.recommend` gives unknown users the most
+popular items.
+
+A subclass writes ``__init__`` (storing each hyperparameter under its own name, as scikit-learn
+does, so :meth:`get_params` and ``__repr__`` find them), ``_fit``, ``_score`` and ``_score_all``,
+and lists its learnt arrays in ``_array_names``; saving and loading then work unchanged.
+Neural models also set ``self.net`` (a :class:`~tinyrec.nn.Module`, saved with its
+``state_dict``) and fill ``self.history_`` (a dict of lists, saved in the file's header).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from ..errors import DataError, NotFittedError, ShapeError
+from ..kernels.ranking import top_k_rows
+from ..validation import check_index_array
+
+
+class Recommender:
+    """Base class of every recommender.
+
+    Attributes (after ``fit``)
+    --------------------------
+    n_users_, n_items_ : int
+        Size of the index space of the training data.
+    global_mean_ : float
+        ``μ``, the mean training rating.
+    rating_range_ : (float, float)
+        Smallest and largest training rating; rating models clip :meth:`predict` to it.
+    user_counts_, item_counts_ : (n_users,), (n_items,) int64
+        Training interactions per user and per item (``item_counts_`` is the popularity used for
+        unknown users).
+    user_ids_, item_ids_ : arrays of raw ids, indexed by dense index.
+    history_ : dict of str -> list
+        Per-epoch training figures (loss, validation score, seconds), when the model has epochs.
+    """
+
+    #: ``"rating"`` for models of explicit ratings (evaluated by RMSE), ``"ranking"`` for models of
+    #: implicit feedback (evaluated by ranking metrics).
+    task = "rating"
+    #: Names of the learnt arrays (attributes) that ``save`` stores and ``load`` restores.
+    _array_names: tuple[str, ...] = ()
+
+    # -- hyperparameters ----------------------------------------------------------------------
+    def get_params(self) -> dict:
+        """The constructor arguments, read back from the attributes of the same name."""
+        names = [
+            p.name
+            for p in inspect.signature(type(self).__init__).parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        return {name: getattr(self, name) for name in names}
+
+    def __repr__(self) -> str:
+        def show(value):
+            if isinstance(value, np.dtype):
+                return f"np.{value.name}"
+            if isinstance(value, np.random.Generator):
+                return "Generator(...)"
+            return repr(value)
+
+        args = ", ".join(f"{k}={show(v)}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- fitting ------------------------------------------------------------------------------
+    def fit(self, train, *, valid=None) -> Recommender:
+        """Learn from ``train`` (an ``Interactions``); ``valid`` is used by models that monitor it.
+
+        Returns ``self``. Raises :class:`~tinyrec.errors.DataError` when ``train`` is not an
+        ``Interactions``, or ``valid`` lives in another index space.
+        """
+        if not all(hasattr(train, a) for a in ("users", "items", "ratings", "n_users", "n_items")):
+            raise DataError(
+                f"fit expects a tinyrec.data.Interactions, got {type(train).__name__}; build one with "
+                f"Interactions(users, items, ratings) or Interactions.from_raw(...)"
+            )
+        if valid is not None and not train.same_index_space(valid):
+            raise DataError(
+                "valid is not in train's index space (different users, items or id maps); build both "
+                "with one split of the same Interactions"
+            )
+        self.n_users_, self.n_items_ = int(train.n_users), int(train.n_items)
+        self.global_mean_ = float(np.mean(train.ratings, dtype=np.float64))
+        self.rating_range_ = (float(train.ratings.min()), float(train.ratings.max()))
+        self.user_counts_ = train.user_counts()
+        self.item_counts_ = train.item_counts()
+        self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
+        self.seen_indptr_, self.seen_indices_ = train.positives_csr()
+        self.history_ = {}
+        self._fit(train, valid)
+        return self
+
+    def _fit(self, train, valid) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not implement _fit")
+
+    # -- scoring ------------------------------------------------------------------------------
+    def predict(self, users, items) -> np.ndarray:
+        """Scores of ``(users[k], items[k])`` pairs.
+
+        Parameters
+        ----------
+        users, items : (n,) int arrays
+            Dense indices (equal shapes).
+
+        Returns
+        -------
+        scores : (n,) float
+            Rating models: predicted ratings ``r̂_ui``, clipped to ``rating_range_`` (as Surprise
+            does); an unknown user or item contributes no learnt term, so a pair of unknowns
+            gets ``μ``. Ranking models: the unbounded score that orders items.
+        """
+        users, items = self._check_pairs(users, items)
+        scores = self._score(users, items)
+        if self.task == "rating":
+            scores = np.clip(scores, *self.rating_range_)
+        return scores
+
+    def score_all(self, users) -> np.ndarray:
+        """``scores[k, i]``: the score of every item for ``users[k]``, shape ``(n, n_items)``.
+
+        Not clipped (clipping would create ties that ranking metrics must then break).
+        """
+        users = self._check_users(users)
+        return self._score_all(users)
+
+    def recommend(self, users, k: int = 10, *, exclude_seen: bool = True):
+        """Each user's ``k`` highest-scored items, best first.
+
+        Parameters
+        ----------
+        users : (n,) int array
+            Dense user indices.
+        k : int
+            Number of items per user (at most ``n_items``).
+        exclude_seen : bool
+            Leave out the items each user interacted with in training.
+
+        Returns
+        -------
+        items : (n, k) int64
+            Item indices, best first; ``-1`` where fewer than ``k`` items remain (a user who has
+            seen almost everything).
+        scores : (n, k) float
+            Their scores (``-inf`` beside a ``-1``). A user unknown to the model (no training
+            interaction) gets the most popular items, scored by their training count.
+        """
+        users = self._check_users(users)
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= self.n_items_:
+            raise ValueError(f"k must be an int in [1, n_items={self.n_items_}], got {k!r}")
+        scores = np.asarray(self._score_all(users), dtype=np.float64)  # (n, n_items), a fresh array
+        unknown = self.user_counts_[users] == 0
+        scores[unknown] = self.item_counts_  # popularity fallback, broadcast over the unknown rows
+        if exclude_seen:
+            starts, stops = self.seen_indptr_[users], self.seen_indptr_[users + 1]
+            rows = np.repeat(np.arange(len(users)), stops - starts)  # (total seen,) row of each seen item
+            cols = self.seen_indices_[_ranges(starts, stops)]
+            scores[rows, cols] = -np.inf
+        return _top_k(scores, int(k))
+
+    def similar_items(self, items, k: int = 10):
+        """The ``k`` items most similar to each of ``items``, by cosine of the item vectors.
+
+        Returns ``(neighbours, similarities)``, both ``(n, k)``, best first, the item itself left
+        out. Only for models with item vectors (``_item_vectors`` returns them).
+        """
+        self._check_fitted()
+        vectors = self._item_vectors()
+        if vectors is None:
+            raise TypeError(f"{type(self).__name__} has no item vectors, so similar_items is undefined")
+        items = check_index_array(items, "items", self.n_items_, ndim=1)
+        if not isinstance(k, (int, np.integer)) or not 1 <= k < self.n_items_:
+            raise ValueError(f"k must be an int in [1, n_items - 1 = {self.n_items_ - 1}], got {k!r}")
+        vectors = np.asarray(vectors, dtype=np.float64)
+        norms = np.linalg.norm(vectors, axis=1)
+        norms[norms == 0] = 1.0  # a zero vector (an item absent from training) has similarity 0
+        unit = vectors / norms[:, None]  # (n_items, d)
+        sims = unit[items] @ unit.T  # (n, n_items)
+        sims[np.arange(len(items)), items] = -np.inf
+        return _top_k(sims, int(k))
+
+    def _item_vectors(self):
+        return None
+
+    def _score(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not implement _score")
+
+    def _score_all(self, users: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not implement _score_all")
+
+    # -- saving -------------------------------------------------------------------------------
+    def save(self, path):
+        """Write the fitted model to ``path`` (one ``.npz``; see :mod:`tinyrec.io`). Returns the path."""
+        from ..io import save
+
+        return save(self, path)
+
+    def _after_load(self) -> None:
+        """Rebuild anything derived from the loaded arrays (called by ``tinyrec.load``)."""
+
+    def _build_net(self) -> None:
+        """Neural models: build ``self.net`` from the hyperparameters, before its weights are loaded."""
+        raise NotImplementedError(f"{type(self).__name__} has no network to build")
+
+    # -- input checks -------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_items_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call .fit(train) or tinyrec.load(path) first"
+            )
+
+    def _check_users(self, users) -> np.ndarray:
+        self._check_fitted()
+        return check_index_array(users, "users", self.n_users_, ndim=1)
+
+    def _check_pairs(self, users, items):
+        users = self._check_users(users)
+        items = check_index_array(items, "items", self.n_items_, ndim=1)
+        if users.shape != items.shape:
+            raise ShapeError(
+                f"users has shape {users.shape} but items has shape {items.shape}; they must match"
+            )
+        return users, items
+
+    def _known_users(self, users: np.ndarray) -> np.ndarray:
+        return self.user_counts_[users] > 0
+
+    def _known_items(self, items: np.ndarray) -> np.ndarray:
+        return self.item_counts_[items] > 0
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(starts[k], stops[k])`` over ``k``, without a Python loop."""
+    lengths = stops - starts
+    total = int(lengths.sum())
+    # position j of the output lies in segment s; its value is starts[s] + (j - offset of s)
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)  # (total,)
+    return np.repeat(starts, lengths) + (np.arange(total) - offsets)
+
+
+def _top_k(scores: np.ndarray, k: int):
+    """Row-wise top ``k`` of ``scores`` (n, m), best first; ``-inf`` entries come out as item ``-1``.
+
+    Uses the per-user top-k kernel (:func:`tinyrec.kernels.ranking.top_k_rows`); equal scores are
+    ordered by the smaller item index.
+    """
+    items = top_k_rows(scores, k, scores, 0)  # (n, k) int64
+    top = np.take_along_axis(scores, items, axis=1)
+    items[np.isneginf(top)] = -1
+    return items, top
