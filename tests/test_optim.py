@@ -1,0 +1,252 @@
+"""Optimizers: hand-computed steps, lazy row updates, skipping, state saving, clipping, bad input.
+
+Exact agreement with torch over 10 steps is in tests/test_torch_parity_losses_optim.py.
+"""
+
+import numpy as np
+import pytest
+
+from tinyrec.errors import NonFiniteError, ShapeError
+from tinyrec.nn.module import Parameter, RowGrad
+from tinyrec.optim import SGD, Adagrad, Adam, AdamW, SparseGradientError, clip_grad_norm_
+
+OPTIMIZERS = [
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    lambda ps: Adam(ps, lr=0.01, weight_decay=0.01),
+    lambda ps: AdamW(ps, lr=0.01),
+    lambda ps: Adagrad(ps, lr=0.1, lr_decay=0.01),
+]
+IDS = ["SGD", "Adam", "AdamW", "Adagrad"]
+# the same four, with options that have a lazy row-sparse form (SGD without momentum)
+ROW_OPTIMIZERS = [lambda ps: SGD(ps, lr=0.1, weight_decay=0.01)] + OPTIMIZERS[1:]
+
+
+def _param(rng, shape=(4, 3), dtype=np.float64):
+    return Parameter(rng.standard_normal(shape).astype(dtype))
+
+
+# -- hand-computed steps ----------------------------------------------------------------------
+def test_sgd_momentum_by_hand():
+    p = Parameter(np.array([1.0]))
+    opt = SGD([p], lr=0.1, momentum=0.5, dampening=0.0)
+    for _ in range(2):
+        p.grad = np.array([2.0])
+        opt.step()
+    # step 1: b = 2, θ = 1 - 0.2 = 0.8; step 2: b = 0.5·2 + 2 = 3, θ = 0.8 - 0.3 = 0.5
+    np.testing.assert_allclose(p.data, [0.5])
+    p.grad = np.array([2.0])
+    SGD([p], lr=0.1, momentum=0.5, nesterov=True).step()  # fresh buffer b = 2: g + μb = 3
+    np.testing.assert_allclose(p.data, [0.2])
+
+
+def test_adam_first_step_is_lr_times_sign():
+    # after one step m̂ = g and v̂ = g², so Δθ = -lr · g / (|g| + eps)
+    p = Parameter(np.array([1.0, -2.0, 3.0]))
+    p.grad = np.array([0.5, -4.0, 1e-3])
+    Adam([p], lr=0.1).step()
+    np.testing.assert_allclose(p.data, [0.9, -1.9, 2.9], rtol=1e-6)
+
+
+def test_adamw_decays_before_the_update():
+    p = Parameter(np.array([2.0]))
+    p.grad = np.array([0.0])  # zero gradient: only the decoupled decay moves θ
+    AdamW([p], lr=0.1, weight_decay=0.5).step()
+    np.testing.assert_allclose(p.data, [2.0 * (1 - 0.05)])
+
+
+def test_adagrad_by_hand():
+    p = Parameter(np.array([1.0]))
+    opt = Adagrad([p], lr=1.0, lr_decay=1.0, initial_accumulator_value=0.0, eps=0.0)
+    p.grad = np.array([3.0])
+    opt.step()  # s = 9, θ = 1 - 3/3 = 0
+    p.grad = np.array([4.0])
+    opt.step()  # η_2 = 1/2, s = 25, θ = 0 - 0.5·4/5 = -0.4
+    np.testing.assert_allclose(p.data, [-0.4])
+
+
+# -- lazy row updates -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adagrad(ps, lr=0.1)], ids=["SGD", "Ada"]
+)
+def test_rowgrad_equals_dense_where_lazy_is_exact(make):
+    """Without momentum or decay, a zero gradient row does not move: lazy equals dense."""
+    rng = np.random.default_rng(0)
+    lazy = _param(rng, (8, 3))
+    dense = Parameter(lazy.data.copy())
+    opt_lazy, opt_dense = make([lazy]), make([dense])
+    for _ in range(4):
+        idx = rng.integers(0, 8, 6)
+        grad = RowGrad.from_indices(idx, rng.standard_normal((6, 3)))
+        lazy.grad, dense.grad = grad, grad.to_dense((8, 3))
+        opt_lazy.step()
+        opt_dense.step()
+    np.testing.assert_allclose(lazy.data, dense.data, rtol=1e-12)
+
+
+def test_lazy_adam_touches_only_present_rows_and_counts_steps_per_parameter():
+    rng = np.random.default_rng(1)
+    table, other = _param(rng, (6, 2)), _param(rng, (3,))
+    opt = Adam([table, other], lr=0.1)
+    before = table.data.copy()
+    table.grad = RowGrad(np.array([1, 4]), rng.standard_normal((2, 2)))
+    other.grad = None  # skipped: no state, no step
+    opt.step()
+    untouched = [0, 2, 3, 5]
+    np.testing.assert_array_equal(table.data[untouched], before[untouched])
+    assert not np.allclose(table.data[[1, 4]], before[[1, 4]])
+    assert opt.state[0]["step"] == 1 and opt.state[1] == {}
+    np.testing.assert_array_equal(opt.state[0]["exp_avg"][untouched], 0.0)
+    # dense Adam would keep moving row 1 with its momentum at the next step; lazy Adam does not
+    table.grad = RowGrad(np.array([4]), rng.standard_normal((1, 2)))
+    row1 = table.data[1].copy()
+    opt.step()
+    np.testing.assert_array_equal(table.data[1], row1)
+    assert opt.state[0]["step"] == 2
+
+
+@pytest.mark.parametrize("make", ROW_OPTIMIZERS, ids=IDS)
+def test_lazy_weight_decay_only_on_present_rows(make):
+    rng = np.random.default_rng(2)
+    table = _param(rng, (5, 2))
+    before = table.data.copy()
+    table.grad = RowGrad(np.array([3]), np.zeros((1, 2)))
+    make([table]).step()
+    np.testing.assert_array_equal(np.delete(table.data, 3, 0), np.delete(before, 3, 0))
+
+
+def test_sparse_options_without_lazy_form_raise():
+    table = Parameter(np.zeros((4, 2)))
+    table.grad = RowGrad(np.array([0]), np.ones((1, 2)))
+    with pytest.raises(SparseGradientError, match="momentum"):
+        SGD([table], lr=0.1, momentum=0.9).step()
+    with pytest.raises(SparseGradientError, match="amsgrad"):
+        Adam([table], amsgrad=True).step()
+    vector = Parameter(np.zeros(3))
+    vector.grad = RowGrad(np.array([0]), np.ones((1, 1)))
+    with pytest.raises(ShapeError, match="2-D table"):
+        Adam([vector]).step()
+
+
+@pytest.mark.parametrize("make", ROW_OPTIMIZERS, ids=IDS)
+def test_float32_stays_float32(make):
+    rng = np.random.default_rng(3)
+    dense, table = _param(rng, (3,), np.float32), _param(rng, (5, 2), np.float32)
+    opt = make([dense, table])
+    for _ in range(2):
+        dense.grad = rng.standard_normal(3).astype(np.float32)
+        table.grad = RowGrad(np.array([0, 3]), rng.standard_normal((2, 2)).astype(np.float32))
+        opt.step()
+    assert dense.data.dtype == np.float32 and table.data.dtype == np.float32
+    assert all(v.dtype == np.float32 for s in opt.state for v in s.values() if isinstance(v, np.ndarray))
+
+
+def test_zero_grad_and_none_grads_skipped():
+    rng = np.random.default_rng(4)
+    a, b = _param(rng), _param(rng)
+    opt = SGD([a, b], lr=1.0)
+    a.grad = np.ones_like(a.data)
+    before = b.data.copy()
+    opt.step()
+    np.testing.assert_array_equal(b.data, before)
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None
+
+
+# -- state saving -----------------------------------------------------------------------------
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=IDS)
+def test_state_dict_round_trip_continues_identically(make):
+    rng = np.random.default_rng(5)
+    p = _param(rng)
+    grads = rng.standard_normal((6,) + p.shape)
+    opt = make([p])
+    for g in grads[:3]:
+        p.grad = g.copy()
+        opt.step()
+    saved, saved_data = opt.state_dict(), p.data.copy()
+    for g in grads[3:]:
+        p.grad = g.copy()
+        opt.step()
+    q = Parameter(saved_data)
+    restored = make([q])
+    restored.load_state_dict(saved)
+    for g in grads[3:]:
+        q.grad = g.copy()
+        restored.step()
+    np.testing.assert_array_equal(q.data, p.data)
+
+
+def test_state_dict_is_a_copy_and_restores_hyperparameters():
+    p = Parameter(np.zeros(2))
+    opt = Adam([p], lr=0.5)
+    p.grad = np.ones(2)
+    opt.step()
+    state = opt.state_dict()
+    state["state"][0]["exp_avg"][:] = 99.0
+    assert not np.any(opt.state[0]["exp_avg"] == 99.0)
+    assert state["hyperparameters"] == {
+        "lr": 0.5, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False,
+    }  # fmt: skip
+    other = Adam([Parameter(np.zeros(2))], lr=0.1)
+    other.load_state_dict(state)
+    assert other.lr == 0.5 and other.state[0]["step"] == 1
+
+
+def test_load_state_dict_errors():
+    p = Parameter(np.zeros(2))
+    opt = Adam([p])
+    p.grad = np.ones(2)
+    opt.step()
+    with pytest.raises(ValueError, match="not a SGD"):
+        SGD([p], lr=0.1).load_state_dict(opt.state_dict())
+    with pytest.raises(ShapeError, match="shape"):
+        Adam([Parameter(np.zeros(3))]).load_state_dict(opt.state_dict())
+    with pytest.raises(KeyError, match="parameter 5, but the optimizer has 1"):
+        bad = opt.state_dict()
+        bad["state"] = {5: bad["state"][0]}
+        Adam([p]).load_state_dict(bad)
+
+
+# -- clipping ---------------------------------------------------------------------------------
+def test_clip_grad_norm_counts_rowgrads_and_clips():
+    dense = Parameter(np.zeros(2))
+    table = Parameter(np.zeros((10, 2)))
+    skipped = Parameter(np.zeros(3))
+    dense.grad = np.array([3.0, 0.0])
+    table.grad = RowGrad(np.array([7]), np.array([[0.0, 4.0]]))
+    total = clip_grad_norm_([dense, table, skipped], max_norm=1.0)
+    assert total == pytest.approx(5.0)
+    np.testing.assert_allclose(dense.grad, [3.0 / (5 + 1e-6), 0.0])
+    np.testing.assert_allclose(table.grad.values, [[0.0, 4.0 / (5 + 1e-6)]])
+    assert skipped.grad is None
+    # below the threshold nothing changes; the inf-norm is the largest entry
+    assert clip_grad_norm_([dense], max_norm=10.0) == pytest.approx(3.0 / 5, rel=1e-5)
+    np.testing.assert_allclose(dense.grad, [3.0 / (5 + 1e-6), 0.0])
+    assert clip_grad_norm_([dense, table], 10.0, norm_type=float("inf")) == pytest.approx(0.8, rel=1e-5)
+
+
+def test_clip_grad_norm_nonfinite():
+    p = Parameter(np.zeros(2))
+    p.grad = np.array([np.inf, 1.0])
+    with pytest.raises(NonFiniteError, match="total norm"):
+        clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+# -- bad construction -------------------------------------------------------------------------
+def test_constructor_errors():
+    p = Parameter(np.zeros(2))
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        SGD([p], lr=-1.0)
+    with pytest.raises(ValueError, match="Nesterov"):
+        SGD([p], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match=r"betas\[1\]"):
+        Adam([p], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="empty parameter list"):
+        Adam([])
+    with pytest.raises(TypeError, match="Parameters"):
+        Adam([np.zeros(2)])
+    with pytest.raises(TypeError, match="iterable"):
+        Adam(p)
+    with pytest.raises(ValueError, match="twice"):
+        Adam([p, p])
+    with pytest.raises(ValueError, match="eps"):
+        Adagrad([p], eps=float("nan"))
