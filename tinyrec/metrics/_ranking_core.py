@@ -1,0 +1,225 @@
+"""The machinery shared by the ranking metrics: input checks and the tie-aware ranked prefix.
+
+Every top-k metric is a function of the first ``k`` positions of each user's ranked list. This
+module computes, for each position ``p`` (1-based) of that prefix, the *expected* quantities the
+metrics sum, under the chosen tie rule (see :mod:`tinyrec.metrics` for the rules):
+
+* ``hit[p]    = E[rel_bin(p)]``                       relevant item at position p
+* ``gain[p]   = E[g(rel(p))]``                        its gain (for DCG)
+* ``first[p]  = P(the first relevant item is at p)``  (for HR and MRR)
+* ``ap[p]     = E[rel_bin(p) · C(p)]``                C(p) = relevant items at positions ≤ p (for AP)
+
+With ``ties="pessimistic"`` / ``"optimistic"`` the order is deterministic (equal scores ordered by
+relevance, ascending / descending) and the expectations are plain values. With ``"average"`` they
+are exact expectations over a uniformly random order of each group of equal scores: a group of
+``m`` items holding ``R`` relevant ones (and a total gain ``G``), with ``S`` relevant items in the
+groups ranked above it, occupying positions ``a+1 .. a+m``; at its ``o``-th position
+
+    hit   = R / m                      gain = G / m
+    first = [S = 0] · Π_{i=1}^{o-1} (m - R - i + 1) / (m - i + 1) · R / (m - o + 1)
+    ap    = (R / m)(S + 1) + (o - 1) · R (R - 1) / (m (m - 1))
+
+(the first: the o-1 earlier positions of the group are irrelevant, then a relevant one; the last:
+``E[rel(p) rel(q)] = R(R-1)/(m(m-1))`` for two positions of one group). A deterministic order is
+the special case of singleton groups (``m = 1``), so one formula serves all three rules.
+Groups above the group straddling position ``k`` lie entirely inside the prefix; the straddling
+group's ``m``, ``R`` and ``G`` are counted over the whole row.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import DataError, DTypeError, NonFiniteError, ShapeError
+from ..kernels.ranking import top_k_rows
+
+TIES = ("pessimistic", "optimistic", "average")
+GAINS = ("linear", "exponential")
+_TIE_SIGN = {"pessimistic": -1, "optimistic": 1, "average": 0}
+
+
+def check_ties(ties: str) -> str:
+    if ties not in TIES:
+        raise ValueError(f"ties={ties!r} is not a tie rule; use one of {TIES}")
+    return ties
+
+
+def check_k(k, n_cols: int) -> int:
+    """``None`` means the whole list (``n_cols``); otherwise a positive int (it may exceed n_cols)."""
+    if k is None:
+        return n_cols
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive int (or None for the whole list), got {k!r}")
+    return int(k)
+
+
+def _numeric(x, name: str) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype == np.bool_:
+        return x.astype(np.float64)
+    if x.dtype.kind not in "iuf":
+        raise DTypeError(f"{name} must be numeric, got dtype {x.dtype}; convert it with .astype(float)")
+    if x.dtype.kind != "f" or x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
+    return x
+
+
+def check_scores(scores) -> np.ndarray:
+    """``scores : (n_users, n_candidates)`` float; no NaN, no +inf (-inf marks a non-candidate)."""
+    scores = _numeric(scores, "scores")
+    if scores.ndim != 2:
+        raise ShapeError(
+            f"scores must be 2-D (n_users, n_candidates), got shape {scores.shape}; "
+            "for a single user pass scores[None, :]"
+        )
+    if scores.shape[1] == 0:
+        raise ShapeError("scores has no candidate column; each user needs at least one candidate")
+    if np.isnan(scores).any():
+        raise NonFiniteError("scores contains NaN; a model that outputs NaN cannot be ranked")
+    if np.isposinf(scores).any():
+        raise NonFiniteError(
+            "scores contains +inf; use finite scores (-inf alone is allowed: it marks a non-candidate)"
+        )
+    return scores
+
+
+def check_relevance(relevance, scores: np.ndarray) -> np.ndarray:
+    """``relevance`` of ``scores``' shape: finite, >= 0, and 0 wherever the score is -inf."""
+    relevance = _numeric(relevance, "relevance").astype(np.float64, copy=False)
+    if relevance.shape != scores.shape:
+        raise ShapeError(
+            f"relevance has shape {relevance.shape} but scores has shape {scores.shape}; "
+            "they must match (one relevance per scored candidate)"
+        )
+    if not np.isfinite(relevance).all():
+        raise NonFiniteError("relevance contains NaN or inf; use 0/1 (or finite grades >= 0)")
+    if (relevance < 0).any():
+        raise DataError("relevance contains negative values; use 0/1 (or grades >= 0)")
+    if ((relevance > 0) & np.isneginf(scores)).any():
+        raise DataError(
+            "a relevant item has score -inf (-inf marks a non-candidate); score it, or drop its relevance"
+        )
+    return relevance
+
+
+def gain_of(relevance: np.ndarray, gain: str) -> np.ndarray:
+    """``g(rel) = rel`` (``"linear"``) or ``2**rel - 1`` (``"exponential"``)."""
+    if gain == "linear":
+        return relevance
+    if gain == "exponential":
+        return np.expm1(relevance * np.log(2.0))
+    raise ValueError(f"gain={gain!r} is not a gain; use one of {GAINS}")
+
+
+def discounts(n: int) -> np.ndarray:
+    """``1 / log2(p + 1)`` for positions ``p = 1..n``."""
+    return 1.0 / np.log2(np.arange(2, n + 2, dtype=np.float64))
+
+
+def tie_groups(sorted_values: np.ndarray):
+    """For rows sorted (either way), the first and last index of each entry's run of equal values.
+
+    ``sorted_values : (n_rows, n)``; returns ``start, end : (n_rows, n)`` int64.
+    """
+    n = sorted_values.shape[1]
+    pos = np.arange(n)
+    new = np.ones(sorted_values.shape, dtype=bool)
+    new[:, 1:] = sorted_values[:, 1:] != sorted_values[:, :-1]
+    start = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
+    last = np.ones(sorted_values.shape, dtype=bool)
+    last[:, :-1] = new[:, 1:]
+    # (n_rows, n): run the minimum from the right, so each entry sees the end of its run
+    end = np.minimum.accumulate(np.where(last, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    return start, end
+
+
+def group_sum(cumsum: np.ndarray, values: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over each entry's run ``[start, end]``, from the row-wise ``cumsum``."""
+    take = np.take_along_axis
+    return take(cumsum, end, axis=1) - take(cumsum, start, axis=1) + take(values, start, axis=1)
+
+
+class RankedPrefix(NamedTuple):
+    """Per-position expectations over the first ``min(k, n_candidates)`` positions (module docstring)."""
+
+    k: int
+    n_relevant: np.ndarray  # (n_users,) number of candidates with relevance > 0
+    hit: np.ndarray  # (n_users, K)
+    gain: np.ndarray  # (n_users, K)
+    first: np.ndarray  # (n_users, K)
+    ap: np.ndarray  # (n_users, K)
+
+
+def ranked_prefix(scores, relevance, k, ties: str, gain: str = "linear") -> RankedPrefix:
+    """Check the inputs and compute the :class:`RankedPrefix` of every row."""
+    ties = check_ties(ties)
+    scores = check_scores(scores)
+    relevance = check_relevance(relevance, scores)
+    k = check_k(k, scores.shape[1])
+    n_users, n_cols = scores.shape
+    K = min(k, n_cols)
+    take = np.take_along_axis
+
+    top = top_k_rows(scores, K, relevance, _TIE_SIGN[ties])  # (n_users, K) column indices
+    top_s = take(scores, top, axis=1)
+    top_rel = take(relevance, top, axis=1)
+    top_bin = (top_rel > 0).astype(np.float64)
+    top_gain = gain_of(top_rel, gain)
+    cs_bin = np.cumsum(top_bin, axis=1)
+
+    if ties != "average":  # singleton groups: m = 1, o = 1
+        m = np.ones_like(top_bin)
+        o = np.ones_like(top_bin)
+        R, G = top_bin, top_gain
+        S = cs_bin - top_bin
+    else:
+        start, end = tie_groups(top_s)
+        m = (end - start + 1).astype(np.float64)
+        o = (np.arange(K) - start + 1).astype(np.float64)
+        R = group_sum(cs_bin, top_bin, start, end)
+        G = group_sum(np.cumsum(top_gain, axis=1), top_gain, start, end)
+        S = take(cs_bin, start, axis=1) - take(top_bin, start, axis=1)
+        # the group at position K may go on past the prefix: count it over the whole row
+        tau = top_s[:, -1:]  # (n_users, 1)
+        in_row = scores == tau  # (n_users, n_cols)
+        in_prefix = top_s == tau  # (n_users, K)
+        m = np.where(in_prefix, in_row.sum(axis=1, keepdims=True), m)
+        R = np.where(in_prefix, (in_row & (relevance > 0)).sum(axis=1, keepdims=True), R)
+        G_row = np.where(in_row, gain_of(relevance, gain), 0.0).sum(axis=1, keepdims=True)
+        G = np.where(in_prefix, G_row, G)
+
+    hit = R / m
+    left = m - o + 1  # items of the group not yet placed at this position (>= 1)
+    f = (left - R) / left  # P(this position irrelevant | the group's earlier positions were)
+    none_before = np.cumprod(np.concatenate([np.ones((n_users, 1)), f[:, :-1]], axis=1), axis=1)
+    first = np.where(S == 0, none_before * R / left, 0.0)
+    pair = np.where(m > 1, (o - 1) * R * (R - 1) / (m * np.maximum(m - 1, 1)), 0.0)
+    ap = hit * (S + 1) + pair
+    n_relevant = (relevance > 0).sum(axis=1).astype(np.float64)
+    return RankedPrefix(k, n_relevant, hit, G / m, first, ap)
+
+
+def ideal_dcg(relevance: np.ndarray, k: int, gain: str) -> np.ndarray:
+    """``IDCG@k``: the DCG of the row's relevance sorted descending, over ``min(k, n)`` positions."""
+    K = min(k, relevance.shape[1])
+    disc = discounts(K)
+    binary = not np.any((relevance != 0) & (relevance != 1))
+    if binary:  # g(1) = 1 for both gains: IDCG = sum of the first min(K, n_rel) discounts
+        n_rel = np.minimum((relevance > 0).sum(axis=1), K)
+        return np.concatenate([[0.0], np.cumsum(disc)])[n_rel]
+    g = gain_of(relevance, gain)
+    best = np.take_along_axis(g, top_k_rows(g, K, g, 0), axis=1)
+    return best @ disc
+
+
+def reduce_users(values: np.ndarray, valid: np.ndarray, per_user: bool):
+    """Per-user array with NaN for invalid users, or the mean over valid users (NaN if none)."""
+    values = np.where(valid, values, np.nan)
+    if per_user:
+        return values
+    if not valid.any():
+        return float("nan")
+    return float(values[valid].mean())

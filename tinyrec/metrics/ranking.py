@@ -1,0 +1,248 @@
+"""Ranking metrics at a cut-off ``k``: one row of ``scores`` per user, one column per candidate.
+
+Each function's docstring starts with its exact definition; the conventions they share (the
+arguments, ``-inf`` candidates, the three tie rules, users with no relevant item, averaging) are in
+:mod:`tinyrec.metrics`. Notation, for one user: candidates ranked by score, ``rel(p)`` the relevance
+of the item at position ``p = 1, 2, ...``, ``rel_bin(p) = [rel(p) > 0]``, ``n_rel`` the number of
+candidates with relevance > 0, ``hits@k = Σ_{p≤k} rel_bin(p)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels.ranking import top_k_rows
+from ._ranking_core import (
+    check_k,
+    check_relevance,
+    check_scores,
+    check_ties,
+    discounts,
+    ideal_dcg,
+    ranked_prefix,
+    reduce_users,
+    tie_groups,
+)
+
+__all__ = [
+    "hit_rate",
+    "ndcg",
+    "precision",
+    "recall",
+    "average_precision",
+    "map",
+    "mrr",
+    "auc",
+    "ranking_metrics",
+    "top_k",
+]
+
+
+def hit_rate(scores, relevance, k, *, ties="pessimistic", per_user=False):
+    """Hit rate at k (HR@k): does a relevant item appear in the first ``k`` positions?
+
+    ``HR@k = [hits@k ≥ 1]``; with ``ties="average"`` it is the probability of that event over random
+    orders of the tied items, ``1 − C(m − R, t) / C(m, t)`` when no relevant item ranks strictly
+    above the group of ``m`` tied items (``R`` relevant) of which ``t`` positions fall within ``k``.
+
+    Parameters
+    ----------
+    scores : (n_users, n_candidates) float
+        Higher ranks first; ``-inf`` marks a non-candidate.
+    relevance : (n_users, n_candidates) float or int
+        ``> 0`` means relevant.
+    k : int or None
+        Cut-off (``None``: the whole list).
+    ties : {"pessimistic", "optimistic", "average"}
+    per_user : bool
+        Return the ``(n_users,)`` values (NaN for users with no relevant item) instead of their mean.
+
+    Returns
+    -------
+    float or (n_users,) float64
+        Mean over users with at least one relevant item (NaN when there is none).
+
+    Notes
+    -----
+    With one relevant item per user (leave-one-out) HR@k equals recall@k, and HR@k equals
+    NDCG@k when that item is at position 1.
+    """
+    prefix = ranked_prefix(scores, relevance, k, ties)
+    return reduce_users(prefix.first.sum(axis=1), prefix.n_relevant > 0, per_user)
+
+
+def ndcg(scores, relevance, k, *, ties="pessimistic", per_user=False, gain="linear"):
+    """Normalized discounted cumulative gain at k (NDCG@k), binary or graded relevance.
+
+    ``DCG@k = Σ_{p=1}^{min(k, n)} g(rel(p)) / log2(p + 1)``, with gain ``g(r) = r`` (``gain="linear"``,
+    the default) or ``g(r) = 2^r − 1`` (``gain="exponential"``); the two agree for 0/1 relevance.
+    ``IDCG@k`` is the DCG@k of the same user's relevance values sorted in decreasing order (the best
+    possible list of *this* user's candidates; it does not depend on the scores), and
+    ``NDCG@k = DCG@k / IDCG@k`` lies in [0, 1]. With ``ties="average"``, DCG@k is its exact
+    expectation over random orders of the tied items (each position of a tie group gets the group's
+    mean gain).
+
+    Parameters
+    ----------
+    scores, relevance, k, ties, per_user
+        As in :func:`hit_rate`; ``relevance`` may be graded (any value >= 0).
+    gain : {"linear", "exponential"}
+
+    Returns
+    -------
+    float or (n_users,) float64
+        NaN for a user with no relevant item (IDCG = 0): excluded from the mean.
+    """
+    prefix = ranked_prefix(scores, relevance, k, ties, gain)
+    dcg = prefix.gain @ discounts(prefix.gain.shape[1])
+    idcg = ideal_dcg(np.asarray(relevance, dtype=np.float64), prefix.k, gain)
+    valid = prefix.n_relevant > 0
+    return reduce_users(dcg / np.where(valid, idcg, 1.0), valid, per_user)
+
+
+def precision(scores, relevance, k, *, ties="pessimistic", per_user=False):
+    """Precision at k: ``P@k = hits@k / k``.
+
+    The denominator is ``k`` even when a user has fewer than ``k`` candidates (the list has ``k``
+    slots; empty ones count as misses). With ``k=None``, ``k`` is the number of columns.
+    Parameters and returns as in :func:`hit_rate`.
+    """
+    prefix = ranked_prefix(scores, relevance, k, ties)
+    return reduce_users(prefix.hit.sum(axis=1) / prefix.k, prefix.n_relevant > 0, per_user)
+
+
+def recall(scores, relevance, k, *, ties="pessimistic", per_user=False):
+    """Recall at k: ``R@k = hits@k / n_rel``.
+
+    The denominator is all of the user's relevant candidates (not ``min(k, n_rel)``), so a user with
+    more than ``k`` relevant items cannot reach 1. Parameters and returns as in :func:`hit_rate`.
+    """
+    prefix = ranked_prefix(scores, relevance, k, ties)
+    valid = prefix.n_relevant > 0
+    return reduce_users(prefix.hit.sum(axis=1) / np.maximum(prefix.n_relevant, 1), valid, per_user)
+
+
+def average_precision(scores, relevance, k, *, ties="pessimistic", per_user=False):
+    """Average precision at k: ``AP@k = (1 / min(k, n_rel)) Σ_{p=1}^{k} P@p · rel_bin(p)``.
+
+    ``P@p = hits@p / p``. The normaliser ``min(k, n_rel)`` makes a perfect list score 1 even when the
+    user has more than ``k`` relevant items. MAP@k is the mean of AP@k over users (this function
+    with ``per_user=False``; :func:`map` is the same function). With ``ties="average"`` the sum is its
+    exact expectation (see :mod:`tinyrec.metrics._ranking_core`). Parameters and returns as in
+    :func:`hit_rate`.
+    """
+    prefix = ranked_prefix(scores, relevance, k, ties)
+    positions = np.arange(1, prefix.ap.shape[1] + 1)
+    valid = prefix.n_relevant > 0
+    denominator = np.maximum(np.minimum(prefix.k, prefix.n_relevant), 1)
+    return reduce_users((prefix.ap / positions).sum(axis=1) / denominator, valid, per_user)
+
+
+map = average_precision  # MAP@k = the mean of AP@k: the name users look for
+
+
+def mrr(scores, relevance, k=None, *, ties="pessimistic", per_user=False):
+    """Reciprocal rank at k, averaged over users (MRR@k).
+
+    ``RR@k = 1 / p*`` where ``p*`` is the position of the first relevant item, or 0 when
+    ``p* > k``; with ``k=None`` (the default) there is no cut-off. With ``ties="average"`` it is the
+    exact expectation of ``RR@k`` over random orders of the tied items. Parameters and returns as in
+    :func:`hit_rate`.
+    """
+    prefix = ranked_prefix(scores, relevance, k, ties)
+    positions = np.arange(1, prefix.first.shape[1] + 1)
+    return reduce_users((prefix.first / positions).sum(axis=1), prefix.n_relevant > 0, per_user)
+
+
+def ranking_metrics(scores, relevance, k, *, ties="pessimistic", per_user=False):
+    """HR@k, NDCG@k, precision@k, recall@k, MAP@k and MRR@k from one ranking (computed once).
+
+    Returns a dict with keys ``"hr@k"``, ``"ndcg@k"``, ``"precision@k"``, ``"recall@k"``, ``"map@k"``,
+    ``"mrr@k"`` (``k`` written out, e.g. ``"ndcg@10"``; ``"mrr"`` when ``k`` is None), each as the
+    corresponding function returns it (linear gain for NDCG). This is what
+    :func:`tinyrec.evaluation.evaluate` uses.
+    """
+    prefix = ranked_prefix(scores, relevance, k, ties)
+    K = prefix.hit.shape[1]
+    positions = np.arange(1, K + 1)
+    valid = prefix.n_relevant > 0
+    n_rel = np.maximum(prefix.n_relevant, 1)
+    hits = prefix.hit.sum(axis=1)
+    idcg = ideal_dcg(np.asarray(relevance, dtype=np.float64), prefix.k, "linear")
+    tag = "" if k is None else f"@{prefix.k}"
+    values = {
+        "hr": prefix.first.sum(axis=1),
+        "ndcg": (prefix.gain @ discounts(K)) / np.where(valid, idcg, 1.0),
+        "precision": hits / prefix.k,
+        "recall": hits / n_rel,
+        "map": (prefix.ap / positions).sum(axis=1) / np.minimum(prefix.k, n_rel),
+        "mrr": (prefix.first / positions).sum(axis=1),
+    }
+    return {name + tag: reduce_users(v, valid, per_user) for name, v in values.items()}
+
+
+def auc(scores, relevance, *, ties="pessimistic", per_user=False, average="user"):
+    """Area under the ROC curve of each user's ranking, or of all scores pooled.
+
+    For one user with relevant set P and irrelevant candidates N (``-inf`` columns excluded):
+    ``AUC = (1 / (|P| |N|)) Σ_{i∈P} Σ_{j∈N} ([s_i > s_j] + w · [s_i = s_j])`` with ``w = 0``
+    (pessimistic), ``1`` (optimistic) or ``1/2`` (average: the expectation over random tie orders).
+
+    Parameters
+    ----------
+    scores, relevance, ties
+        As in :func:`hit_rate`. AUC has no cut-off ``k``: it looks at the whole list.
+    per_user : bool
+        Return the per-user AUCs (NaN for a user with no relevant or no irrelevant candidate);
+        only with ``average="user"``.
+    average : {"user", "global"}
+        ``"user"``: mean of the per-user AUCs over users that have both kinds of candidates.
+        ``"global"``: one AUC over all (relevant, irrelevant) pairs of finite entries of the whole
+        matrix, users pooled (what a CTR model is usually scored with).
+
+    Returns
+    -------
+    float or (n_users,) float64
+    """
+    ties = check_ties(ties)
+    scores = check_scores(scores)
+    relevance = check_relevance(relevance, scores)
+    if average not in ("user", "global"):
+        raise ValueError(f"average={average!r} is not an AUC average; use 'user' or 'global'")
+    if average == "global":
+        if per_user:
+            raise ValueError("per_user=True needs average='user' (a global AUC has no per-user values)")
+        finite = np.isfinite(scores)
+        scores, relevance = scores[finite][None, :], relevance[finite][None, :]
+    w = {"pessimistic": 0.0, "optimistic": 1.0, "average": 0.5}[ties]
+    order = np.argsort(scores, axis=1, kind="stable")  # ascending
+    s = np.take_along_axis(scores, order, axis=1)
+    pos = np.take_along_axis(relevance, order, axis=1) > 0
+    neg = ~pos & np.isfinite(s)
+    start, end = tie_groups(s)
+    cum_neg = np.cumsum(neg, axis=1)
+    take = np.take_along_axis
+    below = take(cum_neg, start, axis=1) - take(neg, start, axis=1)  # negatives scored strictly lower
+    tied = take(cum_neg, end, axis=1) - below  # negatives with the same score
+    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
+    valid = (n_pos > 0) & (n_neg > 0)
+    wins = np.where(pos, below + w * tied, 0.0).sum(axis=1)
+    values = wins / np.maximum(n_pos * n_neg, 1)
+    if average == "global":
+        return float(values[0]) if valid[0] else float("nan")
+    return reduce_users(values, valid, per_user)
+
+
+def top_k(scores, k):
+    """The ``k`` best candidates of each user: ``(items, item_scores)``, both ``(n_users, min(k, n))``.
+
+    Ordered by score, equal scores by column index (lower first) — the deterministic order of the
+    recommendation lists whose :func:`tinyrec.metrics.catalog_coverage` is measured. A slot whose
+    score is ``-inf`` (a user with fewer than ``k`` candidates) holds item ``-1``.
+    """
+    scores = check_scores(scores)
+    K = min(check_k(k, scores.shape[1]), scores.shape[1])
+    items = top_k_rows(scores, K, scores, 0)
+    item_scores = np.take_along_axis(scores, items, axis=1)
+    items[np.isneginf(item_scores)] = -1
+    return items, item_scores
