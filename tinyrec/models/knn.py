@@ -1,0 +1,387 @@
+"""Neighbourhood models: ``ItemKNN`` and ``UserKNN`` (Surprise's KNNWithMeans / KNNBaseline, and
+the implicit-feedback item-KNN / user-KNN rankers).
+
+Both models share one implementation, :class:`_NeighbourhoodModel`, written in terms of *rows* and
+*contexts*: ItemKNN compares items (rows) and predicts for item ``i`` from the other items that user
+``u`` (the context) rated; UserKNN compares users and predicts for user ``u`` from the other users
+who rated item ``i``. The heavy loops are Numba kernels in :mod:`tinyrec.kernels.knn`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels.csr import csr_order
+from ..kernels.knn import COSINE, COSINE_FULL, KINDS, knn_estimate, similarity_topk, weighted_row_sums
+from ..validation import check_index_array, resolve_dtype
+from .base import Recommender
+from .baseline import BaselineOnly
+
+__all__ = ["ItemKNN", "UserKNN", "NeighbourExplanation"]
+
+MODES = ("means", "baseline", "ranking")
+SIMILARITIES = ("cosine", "pearson", "adjusted_cosine", "msd", "pearson_baseline")
+_BLOCK_ENTRIES = 1 << 22  # similarity rows are computed in blocks of about 4M (row, neighbour) slots
+
+
+class _NeighbourhoodModel(Recommender):
+    """k-nearest-neighbour collaborative filtering; see :class:`ItemKNN` for the full description."""
+
+    item_based = True
+    _array_names = (
+        "nbr_indptr_",
+        "nbr_indices_",
+        "nbr_sims_",
+        "ctx_indptr_",
+        "ctx_rows_",
+        "ctx_values_",
+        "row_means_",
+        "bu_",
+        "bi_",
+    )
+
+    def __init__(
+        self,
+        k: int = 40,
+        *,
+        mode: str = "baseline",
+        similarity: str = "pearson_baseline",
+        shrinkage: float | None = None,
+        min_k: int = 1,
+        min_support: int = 1,
+        reg_u: float = 15.0,
+        reg_i: float = 10.0,
+        baseline_epochs: int = 10,
+        dtype=np.float32,
+        seed=None,
+    ):
+        for name, value, low in (
+            ("k", k, 1),
+            ("min_k", min_k, 1),
+            ("min_support", min_support, 1),
+            ("baseline_epochs", baseline_epochs, 0),
+        ):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if similarity not in SIMILARITIES:
+            raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+        if mode == "ranking" and similarity != "cosine":
+            raise ValueError(
+                f"mode='ranking' uses the binary cosine similarity; got similarity={similarity!r}, "
+                f"pass similarity='cosine' (or use mode='means'/'baseline' for ratings)"
+            )
+        for name, value in (("shrinkage", shrinkage), ("reg_u", reg_u), ("reg_i", reg_i)):
+            if value is not None and not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        self.k, self.min_k, self.min_support = int(k), int(min_k), int(min_support)
+        self.mode, self.similarity, self.shrinkage = mode, similarity, shrinkage
+        self.reg_u, self.reg_i, self.baseline_epochs = reg_u, reg_i, int(baseline_epochs)
+        self.dtype = resolve_dtype(dtype)
+        self.seed = seed  # unused: the model is deterministic; kept for the uniform constructor
+        self.task = "ranking" if mode == "ranking" else "rating"
+
+    # ------------------------------------------------------------------ fitting
+    @property
+    def shrinkage_(self) -> float:
+        """The shrinkage in use: ``shrinkage``, or 100 for pearson_baseline and 0 otherwise."""
+        if self.shrinkage is not None:
+            return float(self.shrinkage)
+        return 100.0 if self.similarity == "pearson_baseline" else 0.0
+
+    def _fit(self, train, valid) -> None:
+        n_rows = self.n_items_ if self.item_based else self.n_users_
+        n_ctx = self.n_users_ if self.item_based else self.n_items_
+        rows, ctx = (train.items, train.users) if self.item_based else (train.users, train.items)
+        if train.has_duplicates():
+            raise ValueError(
+                "train repeats some (user, item) pairs; a neighbourhood model needs one rating per pair: "
+                "drop them first with tinyrec.data.preprocess"
+            )
+        r = train.ratings.astype(np.float64)
+        mu = self.global_mean_
+        need_baseline = self.mode == "baseline" or self.similarity == "pearson_baseline"
+        if need_baseline:
+            bsl = BaselineOnly(
+                "als", n_epochs=self.baseline_epochs, reg_u=self.reg_u, reg_i=self.reg_i, dtype=np.float64
+            ).fit(train)
+            bu, bi = bsl.bu_, bsl.bi_
+        else:
+            bu, bi = np.zeros(self.n_users_), np.zeros(self.n_items_)
+        row_count = np.bincount(rows, minlength=n_rows)
+        row_means = np.bincount(rows, weights=r, minlength=n_rows) / np.maximum(row_count, 1)
+        ctx_count = np.bincount(ctx, minlength=n_ctx)
+        ctx_means = np.bincount(ctx, weights=r, minlength=n_ctx) / np.maximum(ctx_count, 1)
+        b_ui = mu + bu[train.users] + bi[train.items]  # (n,) baseline of each training rating
+
+        # values the similarity is computed on, and the kernel's formula
+        if self.mode == "ranking":
+            values, kind = np.ones_like(r), COSINE_FULL
+        elif self.similarity == "adjusted_cosine":
+            values, kind = r - ctx_means[ctx], COSINE  # centred by the *other* side's mean
+        elif self.similarity == "pearson_baseline":
+            values, kind = r - b_ui, COSINE
+        else:
+            values, kind = r, KINDS[self.similarity]
+        keep = n_rows - 1 if self.mode != "ranking" else min(self.k, n_rows - 1)
+        self._compute_neighbours(rows, ctx, values, n_rows, n_ctx, kind, keep)
+
+        # what a prediction adds up: e = r - base of the neighbour's rating (1 for ranking)
+        if self.mode == "ranking":
+            residual = np.ones_like(r)
+        elif self.mode == "means":
+            residual = r - row_means[rows]
+        else:
+            residual = r - b_ui
+        indptr, order = csr_order(ctx, rows, n_ctx, n_rows)  # contexts x rows
+        self.ctx_indptr_ = indptr
+        self.ctx_rows_ = rows[order].astype(np.int32)
+        self.ctx_values_ = residual[order].astype(self.dtype)
+        self.row_means_ = row_means.astype(self.dtype)
+        self.bu_, self.bi_ = bu.astype(self.dtype), bi.astype(self.dtype)
+        self._after_load()
+
+    def _compute_neighbours(self, rows, ctx, values, n_rows, n_ctx, kind, keep) -> None:
+        """Fill ``nbr_*_``: each row's ``keep`` best neighbours, in blocks of rows to bound memory."""
+        r_indptr, r_order = csr_order(rows, ctx, n_rows, n_ctx)
+        c_indptr, c_order = csr_order(ctx, rows, n_ctx, n_rows)
+        row_csr = (r_indptr, ctx[r_order].astype(np.int32), values[r_order])
+        col_csr = (c_indptr, rows[c_order].astype(np.int32), values[c_order])
+        block = max(1, _BLOCK_ENTRIES // max(keep, 1))
+        counts, indices, sims = [], [], []
+        for start in range(0, n_rows, block):  # a handful of blocks, not a loop over rows
+            todo = np.arange(start, min(start + block, n_rows), dtype=np.int64)
+            nbr, sim, count = similarity_topk(
+                row_csr, col_csr, todo, kind, keep, self.shrinkage_, self.min_support
+            )
+            filled = np.arange(keep)[None, :] < count[:, None]  # (block, keep): the slots in use
+            counts.append(count)
+            indices.append(nbr[filled])  # row-major: row by row, best first
+            sims.append(sim[filled])
+        self.nbr_indptr_ = np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int64)
+        self.nbr_indices_ = np.concatenate(indices).astype(np.int32)
+        self.nbr_sims_ = np.concatenate(sims).astype(self.dtype)
+
+    def _after_load(self) -> None:
+        """Derived CSR views: the transposed neighbour lists (ItemKNN ranking scores), seen sets."""
+        n_rows = self.nbr_indptr_.shape[0] - 1
+        owner = np.repeat(np.arange(n_rows), np.diff(self.nbr_indptr_))  # (nnz,) row of each entry
+        t_indptr, t_order = csr_order(self.nbr_indices_, owner, n_rows, n_rows)
+        self._transposed = (t_indptr, owner[t_order].astype(np.int32), self.nbr_sims_[t_order])
+        n_seen = self.seen_indices_.shape[0]
+        self._seen_ones = (self.seen_indptr_, self.seen_indices_.astype(np.int32), np.ones(n_seen))
+
+    # ------------------------------------------------------------------ scoring
+    def _neighbour_sums(self, users, items):
+        targets, contexts = (items, users) if self.item_based else (users, items)
+        k = self.k if self.mode != "ranking" else np.iinfo(np.int64).max  # ranking: N_k fixed at fit
+        sim_csr = (self.nbr_indptr_, self.nbr_indices_, self.nbr_sims_)
+        ctx_csr = (self.ctx_indptr_, self.ctx_rows_, self.ctx_values_)
+        return knn_estimate(sim_csr, ctx_csr, targets.astype(np.int64), contexts.astype(np.int64), k)
+
+    def _score(self, users, items):
+        num, den, used = self._neighbour_sums(users, items)
+        if self.mode == "ranking":
+            return num
+        if self.mode == "means":
+            base = self.row_means_[items if self.item_based else users].astype(np.float64)
+            base = np.where(self._known_users(users) & self._known_items(items), base, self.global_mean_)
+        else:
+            base = self.global_mean_ + self.bu_[users].astype(np.float64) + self.bi_[items]
+        ok = (used >= self.min_k) & (den > 0)
+        return base + np.where(ok, num / np.where(den > 0, den, 1.0), 0.0)
+
+    def _score_all(self, users):
+        n = len(users)
+        if self.mode == "ranking":
+            if self.item_based:  # score(u, j) = sum over i in I(u) of s_k(j, i)
+                return weighted_row_sums(self._seen_ones, self._transposed, users, self.n_items_)
+            sim_csr = (self.nbr_indptr_, self.nbr_indices_, self.nbr_sims_)
+            return weighted_row_sums(sim_csr, self._seen_ones, users, self.n_items_)
+        all_users = np.repeat(users, self.n_items_)  # (n * n_items,): every (user, item) pair
+        all_items = np.tile(np.arange(self.n_items_), n)
+        return self._score(all_users, all_items).reshape(n, self.n_items_)
+
+    # ------------------------------------------------------------------ explanations
+    def neighbours(self, index: int):
+        """The stored neighbours of one row (an item for ItemKNN, a user for UserKNN), best first.
+
+        Returns ``(indices, similarities)``; all similarities are positive.
+        """
+        self._check_fitted()
+        n_rows = self.nbr_indptr_.shape[0] - 1
+        a = int(check_index_array(np.array([index]), "index", n_rows)[0])
+        span = slice(self.nbr_indptr_[a], self.nbr_indptr_[a + 1])
+        return self.nbr_indices_[span].astype(np.int64), self.nbr_sims_[span].astype(np.float64)
+
+    def explain(self, user: int, item: int, top: int = 5) -> NeighbourExplanation:
+        """The neighbours behind the prediction for ``(user, item)``, most influential first.
+
+        For ItemKNN a neighbour is an item the user rated; for UserKNN, a user who rated the item.
+        Each row is ``(neighbour, similarity s, value e, weight)`` where ``e`` is the residual the
+        neighbour contributes (rating minus its mean or baseline; 1 in ranking mode) and
+        ``weight = s * e / sum s`` (ranking mode: ``s * e``), so the weights of all contributing
+        neighbours add up to ``prediction - base``. ``str()`` renders the table.
+        """
+        self._check_fitted()
+        u = int(check_index_array(np.array([user]), "user", self.n_users_)[0])
+        i = int(check_index_array(np.array([item]), "item", self.n_items_)[0])
+        target, context = (i, u) if self.item_based else (u, i)
+        nbrs, sims = self.neighbours(target)
+        span = slice(self.ctx_indptr_[context], self.ctx_indptr_[context + 1])
+        rated, resid = self.ctx_rows_[span], self.ctx_values_[span].astype(np.float64)
+        present = np.isin(nbrs, rated)
+        take = np.flatnonzero(present)
+        if self.mode != "ranking":
+            take = take[: self.k]
+        e = resid[np.searchsorted(rated, nbrs[take])]  # a context's rows are sorted (csr_order)
+        s = sims[take]
+        prediction = float(self._score(np.array([u]), np.array([i]))[0])
+        if self.mode == "ranking":
+            weights, base = s * e, 0.0
+        else:
+            used = len(take) >= self.min_k and s.sum() > 0
+            weights = s * e / s.sum() if used else np.zeros_like(s)
+            base = prediction - float(weights.sum())
+        order = np.argsort(-np.abs(weights), kind="stable")[: max(0, int(top))]
+        rows = [(int(nbrs[take][j]), float(s[j]), float(e[j]), float(weights[j])) for j in order]
+        return NeighbourExplanation(
+            user=u,
+            item=i,
+            item_based=self.item_based,
+            mode=self.mode,
+            base=base,
+            rows=rows,
+            n_used=len(take),
+            prediction=prediction,
+        )
+
+
+@dataclass
+class NeighbourExplanation:
+    """The neighbours of one KNN prediction; ``str()`` (or :meth:`table`) renders them.
+
+    ``prediction = base + sum of the weights of all used neighbours`` (``rows`` holds the ``top``
+    largest by absolute weight; ``n_used`` counts them all). In rating modes ``prediction`` is
+    before clipping to the rating range.
+    """
+
+    user: int
+    item: int
+    item_based: bool
+    mode: str
+    base: float
+    rows: list  # (neighbour index, similarity, residual, weight)
+    n_used: int
+    prediction: float
+
+    def table(self, names=None) -> str:
+        """The explanation as text; ``names`` maps a neighbour index to a label (e.g. a title)."""
+        what = "item" if self.item_based else "user"
+        lines = [
+            f"user {self.user}, item {self.item}: score {self.prediction:.3f} from {self.n_used} "
+            f"neighbour {what}(s)"
+        ]
+        if self.mode != "ranking":
+            lines.append(f"  base (mean or baseline)  {self.base:+.3f}")
+        lines.append(f"  {'neighbour':<40} {'sim':>7} {'resid':>7} {'weight':>7}")
+        for j, s, e, w in self.rows:
+            label = str(names(j)) if names is not None else f"{what} {j}"
+            lines.append(f"  {label[:40]:<40} {s:7.3f} {e:+7.3f} {w:+7.3f}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+class ItemKNN(_NeighbourhoodModel):
+    """Item-based k-nearest-neighbour collaborative filtering (Sarwar et al. 2001; Koren 2010).
+
+    Parameters
+    ----------
+    k : int
+        Neighbours per prediction (Surprise: 40). In ranking mode, neighbours kept per item.
+    mode : {"baseline", "means", "ranking"}
+        ``"baseline"``: Surprise's KNNBaseline; ``"means"``: Surprise's KNNWithMeans;
+        ``"ranking"``: implicit feedback, scores are sums of similarities (see Notes).
+    similarity : {"pearson_baseline", "pearson", "cosine", "adjusted_cosine", "msd"}
+        How two items are compared over the users who rated both (Notes). Ranking mode requires
+        ``"cosine"``.
+    shrinkage : float, optional
+        ``λ``: a similarity supported by ``n`` common users is multiplied by
+        ``(n - 1) / (n - 1 + λ)``. Default: 100 for ``"pearson_baseline"`` (Surprise), else 0.
+    min_k : int
+        A prediction with fewer than ``min_k`` usable neighbours falls back to its base (Surprise: 1).
+    min_support : int
+        Pairs with fewer common users get similarity 0 (Surprise: 1).
+    reg_u, reg_i, baseline_epochs : float, float, int
+        The ALS baselines ``b_u, b_i`` (used by ``mode="baseline"`` and ``"pearson_baseline"``):
+        Surprise's defaults 15, 10 and 10 epochs; see :class:`~tinyrec.models.BaselineOnly`.
+    dtype : np.float32 (default) or np.float64
+        dtype of the stored similarities and residuals (similarities are computed in float64).
+    seed : int or np.random.Generator, optional
+        Unused (the model is deterministic); accepted so that every model is built the same way.
+
+    Notes
+    -----
+    With ``U_ij`` the users who rated both items ``i`` and ``j`` (``n = |U_ij|``), and ``x_u``,
+    ``y_u`` the two items' values for user ``u``:
+
+    * cosine: ``s_ij = Σ x_u y_u / sqrt(Σ x_u² Σ y_u²)`` on the ratings, sums over ``U_ij``;
+    * pearson: the same on ratings centred by their means over ``U_ij``;
+    * adjusted_cosine: cosine on ratings centred by each *user's* mean rating;
+    * pearson_baseline: cosine on ``r_ui - b_ui`` with ``b_ui = μ + b_u + b_i``, shrunk (λ = 100);
+    * msd: ``1 / (Σ (x_u - y_u)² / n + 1)``;
+    * ranking mode: ``s_ij = |U_i ∩ U_j| / sqrt(|U_i| |U_j|)`` on binary interactions.
+
+    Non-positive similarities are dropped: they never contribute below. An item is never its own
+    neighbour.
+
+    Rating prediction for user ``u`` and item ``i``: ``N_k(i; u)`` is the ``k`` items most similar
+    to ``i`` among those ``u`` rated (ties: smaller index first), then
+
+    * means: ``r̂_ui = μ_i + Σ_j s_ij (r_uj - μ_j) / Σ_j s_ij``, with ``μ_i`` item ``i``'s mean;
+    * baseline: ``r̂_ui = b_ui + Σ_j s_ij (r_uj - b_uj) / Σ_j s_ij``;
+
+    sums over ``N_k(i; u)``. With fewer than ``min_k`` neighbours the sum is dropped. Unknown
+    users or items: ``μ`` in means mode (as Surprise); ``μ + b_u + b_i`` with the known biases in
+    baseline mode. :meth:`predict` clips to the training rating range.
+
+    Ranking: ``score(u, j) = Σ_{i ∈ I(u)} s_ji [i ∈ N_k(j)]`` where ``N_k(j)`` are ``j``'s ``k``
+    most similar items. The similarity top-k runs in
+    :func:`tinyrec.kernels.knn.similarity_topk`.
+
+    Sarwar, Karypis, Konstan, Riedl, "Item-based collaborative filtering recommendation
+    algorithms", WWW 2001; Koren, "Factor in the neighbors", TKDD 2010; Deshpande & Karypis,
+    "Item-based top-N recommendation algorithms", TOIS 2004.
+
+    Attributes (after ``fit``)
+    --------------------------
+    nbr_indptr_, nbr_indices_, nbr_sims_ : CSR of each item's neighbours, best first.
+    ctx_indptr_, ctx_rows_, ctx_values_ : CSR of each user's rated items and residuals.
+    row_means_ : (n_items,) item means;  bu_, bi_ : the baselines (zeros when unused).
+    """
+
+    item_based = True
+
+
+class UserKNN(_NeighbourhoodModel):
+    """User-based k-nearest-neighbour collaborative filtering (Herlocker et al. 1999).
+
+    The same parameters, formulas and modes as :class:`ItemKNN` with the roles of users and items
+    exchanged: users are compared over the items both rated (adjusted_cosine centres by each
+    *item's* mean), and a prediction for ``(u, i)`` uses the ``k`` users most similar to ``u``
+    among those who rated ``i``:
+
+    * means: ``r̂_ui = μ_u + Σ_v s_uv (r_vi - μ_v) / Σ_v s_uv``;
+    * baseline: ``r̂_ui = b_ui + Σ_v s_uv (r_vi - b_vi) / Σ_v s_uv``;
+    * ranking: ``score(u, j) = Σ_{v ∈ N_k(u), j ∈ I(v)} s_uv``.
+
+    Herlocker, Konstan, Borchers, Riedl, "An algorithmic framework for performing collaborative
+    filtering", SIGIR 1999.
+    """
+
+    item_based = False
