@@ -3,7 +3,18 @@
 from .base import Recommender
 from .baseline import BaselineOnly
 from .bpr import BPRMF
+from .knn import ItemKNN, NeighbourExplanation, UserKNN
 from .mf import BiasedMF, Explanation
 from .popularity import Popularity
 
-__all__ = ["BPRMF", "BaselineOnly", "BiasedMF", "Explanation", "Popularity", "Recommender"]
+__all__ = [
+    "BPRMF",
+    "BaselineOnly",
+    "BiasedMF",
+    "Explanation",
+    "ItemKNN",
+    "NeighbourExplanation",
+    "Popularity",
+    "Recommender",
+    "UserKNN",
+]
