@@ -8,17 +8,26 @@
   evaluation candidates, minibatches.
 """
 
-from . import split
+from . import preprocess, sampling, split
 from .datasets import ML100K_FOLDS, MOVIELENS, movielens, movietweetings
 from .interactions import Interactions
 from .parsing import from_csv
+from .sampling import NegativeSampler, minibatches, sampled_candidates
 from .split import SplitReport, leave_one_out, random_holdout
+from .synthetic import PlantedModel, synthetic
 
 __all__ = [
     "Interactions",
     "movielens",
     "movietweetings",
     "from_csv",
+    "synthetic",
+    "PlantedModel",
+    "preprocess",
+    "sampling",
+    "NegativeSampler",
+    "sampled_candidates",
+    "minibatches",
     "split",
     "leave_one_out",
     "random_holdout",

@@ -1,0 +1,259 @@
+"""Cleaning interactions before a split: invalid rows, duplicates, k-core, implicit, centering.
+
+Each step is a function of :class:`Interactions` (or of raw arrays, for :func:`drop_invalid`)
+that returns new data and never mutates its input. :func:`preprocess` chains them and returns a
+:class:`PreprocessReport` saying how many rows each step removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import DataError, ShapeError
+from .interactions import Interactions
+
+__all__ = [
+    "PreprocessReport",
+    "drop_invalid",
+    "drop_duplicates",
+    "k_core",
+    "to_implicit",
+    "center_by_user",
+    "uncenter",
+    "reindex",
+    "preprocess",
+]
+
+
+@dataclass
+class PreprocessReport:
+    """Rows removed by each step, in order: ``steps = [(name, n_before, n_after), ...]``."""
+
+    steps: list = field(default_factory=list)
+
+    def add(self, name: str, before: int, after: int) -> None:
+        self.steps.append((name, int(before), int(after)))
+
+    def removed(self, name: str) -> int:
+        """Rows removed by the step ``name`` (0 when it did not run)."""
+        return sum(b - a for n, b, a in self.steps if n == name)
+
+    def __str__(self) -> str:
+        return "\n".join(f"{n:<16} {b:>12,} -> {a:>12,}  (-{b - a:,})" for n, b, a in self.steps)
+
+
+def _missing(a: np.ndarray) -> np.ndarray:
+    """Boolean mask of missing entries: NaN/inf for numbers, None/''/'nan' for strings and objects."""
+    if a.dtype.kind == "f":
+        return ~np.isfinite(a)
+    if a.dtype.kind in "iub":
+        return np.zeros(a.shape[0], dtype=bool)
+    as_text = np.char.strip(np.char.lower(a.astype(str)))
+    mask = (as_text == "") | (as_text == "nan") | (as_text == "none")
+    if a.dtype.kind == "O":
+        mask |= np.array([v is None for v in a.tolist()], dtype=bool)
+    return mask
+
+
+def drop_invalid(users, items, ratings=None, timestamps=None):
+    """Drop rows with a missing id, a missing or non-finite rating, or a missing timestamp.
+
+    Parameters
+    ----------
+    users, items : (n,) arrays of raw ids (numbers or strings; NaN / None / "" count as missing)
+    ratings : (n,) float array, optional (NaN, inf count as invalid)
+    timestamps : (n,) array, optional (NaN counts as missing)
+
+    Returns
+    -------
+    arrays : dict
+        ``{"users", "items", "ratings", "timestamps"}`` without the invalid rows (``None`` where
+        the input was ``None``), ready for :meth:`Interactions.from_raw`.
+    n_dropped : int
+        Rows removed.
+    """
+    cols = {"users": users, "items": items, "ratings": ratings, "timestamps": timestamps}
+    cols = {k: (None if v is None else np.asarray(v)) for k, v in cols.items()}
+    n = cols["users"].shape[0]
+    for k, v in cols.items():
+        if v is not None and (v.ndim != 1 or v.shape[0] != n):
+            raise ShapeError(f"{k} has shape {v.shape} but users has length {n}; they must match")
+    bad = np.zeros(n, dtype=bool)
+    for v in cols.values():
+        if v is not None:
+            bad |= _missing(v)
+    keep = ~bad
+    out = {k: (None if v is None else v[keep]) for k, v in cols.items()}
+    if out["timestamps"] is not None and out["timestamps"].dtype.kind == "f":
+        out["timestamps"] = out["timestamps"].astype(np.int64)
+    return out, int(bad.sum())
+
+
+def drop_duplicates(data: Interactions, keep: str = "last") -> Interactions:
+    """Keep one row per ``(user, item)`` pair.
+
+    Parameters
+    ----------
+    keep : {"last", "first", "mean", "max"}
+        ``"last"``: the latest row (largest timestamp; by position when there are no timestamps,
+        or between equal timestamps). ``"first"``: the earliest. ``"mean"`` / ``"max"``: one row
+        with the mean / max rating of the pair and its latest timestamp.
+
+    Returns
+    -------
+    Interactions in the same index space, rows ordered by (user, item).
+    """
+    if keep not in ("last", "first", "mean", "max"):
+        raise ValueError(f"keep must be 'last', 'first', 'mean' or 'max', got {keep!r}")
+    t = data.timestamps if data.timestamps is not None else np.zeros(len(data), dtype=np.int64)
+    position = np.arange(len(data))
+    # order by (user, item, time, position): a pair's rows are consecutive, earliest first
+    order = np.lexsort((position, t, data.items, data.users))
+    u, i = data.users[order], data.items[order]
+    start = np.ones(len(data), dtype=bool)
+    start[1:] = (u[1:] != u[:-1]) | (i[1:] != i[:-1])
+    first = np.flatnonzero(start)
+    last = np.append(first[1:] - 1, len(data) - 1)
+    if keep in ("first", "last"):
+        return data.subset(order[first if keep == "first" else last])
+    r = data.ratings[order].astype(np.float64)
+    if keep == "mean":
+        agg = np.add.reduceat(r, first) / (last - first + 1)
+    else:
+        agg = np.maximum.reduceat(r, first)
+    rows = order[last]
+    return data.subset(rows).with_ratings(agg)
+
+
+def k_core(
+    data: Interactions, min_user: int = 5, min_item: int = 5, *, reindex_ids: bool = True
+) -> Interactions:
+    """Iterative k-core: repeatedly drop users with < ``min_user`` and items with < ``min_item`` interactions.
+
+    Dropping an item can push a user under the limit and vice versa, so the two filters repeat
+    until nothing changes: the result is the largest sub-table in which every user has at least
+    ``min_user`` and every item at least ``min_item`` interactions (a fixed point).
+
+    Parameters
+    ----------
+    reindex_ids : bool
+        Renumber the surviving users and items densely (default); otherwise keep the index space.
+
+    Raises
+    ------
+    DataError
+        When nothing survives.
+    """
+    keep = np.ones(len(data), dtype=bool)
+    while True:
+        uc = np.bincount(data.users[keep], minlength=data.n_users)
+        ic = np.bincount(data.items[keep], minlength=data.n_items)
+        new_keep = keep & (uc[data.users] >= min_user) & (ic[data.items] >= min_item)
+        if new_keep.sum() == keep.sum():
+            break
+        keep = new_keep
+    if not keep.any():
+        raise DataError(f"k_core(min_user={min_user}, min_item={min_item}) removed every interaction")
+    out = data.subset(keep)
+    return reindex(out) if reindex_ids else out
+
+
+def to_implicit(data: Interactions, threshold: float | None = 4.0) -> Interactions:
+    """Implicit feedback: keep rows with ``rating >= threshold`` (all when ``None``), set ratings to 1."""
+    kept = data if threshold is None else data.subset(data.ratings >= threshold)
+    if threshold is not None and len(kept) == 0:
+        raise DataError(f"to_implicit: no rating is >= {threshold}")
+    return kept.with_ratings(np.ones(len(kept), dtype=np.float32))
+
+
+def center_by_user(data: Interactions) -> tuple[Interactions, np.ndarray]:
+    """Subtract each user's mean rating: ``r'_ui = r_ui - mean_u``.
+
+    Returns
+    -------
+    centered : Interactions
+    user_means : (n_users,) float64
+        ``mean_u`` (0 for users without interactions). :func:`uncenter` adds it back.
+    """
+    counts = data.user_counts()
+    sums = np.bincount(data.users, weights=data.ratings, minlength=data.n_users)
+    means = np.divide(sums, counts, out=np.zeros(data.n_users), where=counts > 0)
+    return data.with_ratings(data.ratings - means[data.users]), means
+
+
+def uncenter(scores, users, user_means: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`center_by_user`: ``scores + user_means[users]`` (``users`` broadcast on rows)."""
+    scores = np.asarray(scores)
+    users = np.asarray(users)
+    means = user_means[users]
+    if scores.ndim == 2:
+        means = means[:, None]  # (n, 1) broadcasts over each user's candidate items
+    return scores + means
+
+
+def reindex(data: Interactions) -> Interactions:
+    """Drop users and items without interactions and renumber the rest densely (order kept).
+
+    Raw-id maps and metadata follow: ``new.user_ids[k]`` is the raw id of the k-th surviving user.
+    """
+    used_u = np.flatnonzero(data.user_counts() > 0)
+    used_i = np.flatnonzero(data.item_counts() > 0)
+    new_u = np.full(data.n_users, -1, dtype=np.int64)
+    new_u[used_u] = np.arange(used_u.shape[0])
+    new_i = np.full(data.n_items, -1, dtype=np.int64)
+    new_i[used_i] = np.arange(used_i.shape[0])
+    return Interactions(
+        new_u[data.users],
+        new_i[data.items],
+        data.ratings,
+        data.timestamps,
+        n_users=used_u.shape[0],
+        n_items=used_i.shape[0],
+        user_ids=data.user_ids[used_u],
+        item_ids=data.item_ids[used_i],
+        user_meta={k: v[used_u] for k, v in data.user_meta.items()},
+        item_meta={k: v[used_i] for k, v in data.item_meta.items()},
+        info=dict(data.info),
+    )
+
+
+def preprocess(
+    data: Interactions,
+    *,
+    duplicates: str | None = "last",
+    min_user: int = 0,
+    min_item: int = 0,
+    implicit_threshold: float | None = None,
+    reindex_ids: bool = True,
+) -> tuple[Interactions, PreprocessReport]:
+    """Chain the steps: duplicates → implicit threshold → k-core → reindex.
+
+    Parameters
+    ----------
+    duplicates : {"last", "first", "mean", "max"} or None
+        How to merge repeated pairs (``None``: leave them).
+    min_user, min_item : int
+        k-core limits (0: no filtering).
+    implicit_threshold : float, optional
+        Convert to implicit feedback, keeping ``rating >= implicit_threshold``.
+    reindex_ids : bool
+        Renumber users and items densely at the end.
+    """
+    report = PreprocessReport()
+    if duplicates is not None:
+        before = len(data)
+        data = drop_duplicates(data, duplicates)
+        report.add("duplicates", before, len(data))
+    if implicit_threshold is not None:
+        before = len(data)
+        data = to_implicit(data, implicit_threshold)
+        report.add("implicit", before, len(data))
+    if min_user > 0 or min_item > 0:
+        before = len(data)
+        data = k_core(data, min_user, min_item, reindex_ids=False)
+        report.add("k_core", before, len(data))
+    if reindex_ids:
+        data = reindex(data)
+    return data, report

@@ -1,0 +1,229 @@
+"""Negative sampling, BPR triples, sampled-evaluation candidates and minibatches.
+
+Implicit-feedback models learn from what a user did (positives) against what they did not
+(negatives). A "negative" that is secretly a positive teaches the model the opposite of the truth
+and, in sampled evaluation, makes the held-out item compete against another relevant item. Every
+sampler here therefore rejects the user's positives, exactly, with a binary search over the
+user's sorted positives (:mod:`tinyrec.kernels.sampling`).
+
+* :class:`NegativeSampler`: uniform or popularity-proportional (``count ** alpha``) negatives;
+* :func:`bpr_triples`: ``(u, i+, i-)`` for BPR, ``n_negatives`` per positive;
+* :func:`pointwise_samples`: positives (label 1) plus ``n_negatives`` negatives (label 0) each,
+  the NCF training set;
+* :func:`sampled_candidates`: one held-out item + ``N`` distinct sampled negatives per test row,
+  the fixed candidate sets of the sampled ranking protocol (reproducible from ``seed``);
+* :func:`minibatches`: shuffled minibatches of aligned arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DataError, IndexOutOfRangeError
+from ..kernels.csr import csr_order, unique_in_rows
+from ..kernels.sampling import distinct_negatives, uniform_negatives, weighted_negatives
+from ..validation import as_generator
+from .interactions import Interactions
+
+__all__ = ["NegativeSampler", "bpr_triples", "pointwise_samples", "sampled_candidates", "minibatches"]
+
+
+def union_positives(*tables: Interactions):
+    """Each user's distinct items over several tables of one index space, as CSR ``(indptr, indices)``."""
+    first = tables[0]
+    if len(tables) == 1:
+        return first.positives_csr()
+    for other in tables[1:]:
+        if not first.same_index_space(other):
+            raise DataError("the tables do not share one index space (build them with one split)")
+    users = np.concatenate([t.users for t in tables])
+    items = np.concatenate([t.items for t in tables])
+    indptr, order = csr_order(users, items, first.n_users, first.n_items)
+    sorted_items = items[order]
+    new_indptr, keep = unique_in_rows(indptr, sorted_items)
+    return new_indptr, sorted_items[keep]
+
+
+class NegativeSampler:
+    """Draws items that a user has not interacted with.
+
+    Parameters
+    ----------
+    data : Interactions
+        The positives to avoid (usually the training set).
+    method : {"uniform", "popularity"}
+        ``"uniform"``: every non-positive item equally likely. ``"popularity"``: item ``j`` with
+        probability proportional to ``count_j ** alpha`` among the user's non-positives, where
+        ``count_j`` is its number of interactions in ``data`` (items never seen get weight 0).
+    alpha : float
+        Popularity exponent (1: proportional; 0.75 is word2vec's smoothing; 0: uniform over
+        seen items).
+    exclude : Interactions or sequence of Interactions, optional
+        More positives to avoid (e.g. the validation/test set), in the same index space.
+    seed : int or np.random.Generator
+        The sampler keeps one generator: successive calls give new draws, and the same seed gives
+        the same sequence of draws.
+
+    Notes
+    -----
+    The distribution of a negative for user ``u`` is ``p(j | u) = w_j / Σ_{k ∉ P_u} w_k`` for
+    ``j ∉ P_u`` and 0 for ``j ∈ P_u`` (``w_j = 1`` for uniform). Drawing is by rejection, so the
+    expected cost per draw is ``1 / (1 - mass of P_u)``; a user whose positives hold all the
+    mass raises :class:`~tinyrec.errors.DataError` at construction.
+    """
+
+    def __init__(
+        self, data: Interactions, method: str = "uniform", *, alpha: float = 1.0, exclude=None, seed=0
+    ):
+        if not isinstance(data, Interactions):
+            raise TypeError(f"data must be an Interactions, got {type(data).__name__}")
+        if method not in ("uniform", "popularity"):
+            raise ValueError(f"method must be 'uniform' or 'popularity', got {method!r}")
+        if isinstance(exclude, Interactions):
+            exclude = [exclude]
+        tables = [data, *(exclude or [])]
+        self.n_users, self.n_items = data.n_users, data.n_items
+        self.method = method
+        self.indptr, self.indices = union_positives(*tables)
+        self.rng = as_generator(seed)
+        counts = np.diff(self.indptr)
+        if method == "uniform":
+            self.cum_weights = None
+            full = np.flatnonzero(counts >= self.n_items)
+        else:
+            if not np.isfinite(alpha) or alpha < 0:
+                raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
+            weights = np.where(data.item_counts() > 0, data.item_counts().astype(np.float64) ** alpha, 0.0)
+            self.cum_weights = np.cumsum(weights)
+            owned = np.zeros(self.n_users)
+            if len(self.indices):
+                per_pos = weights[self.indices]
+                nonempty = counts > 0
+                owned[nonempty] = np.add.reduceat(per_pos, self.indptr[:-1][nonempty])
+            full = np.flatnonzero(owned >= self.cum_weights[-1] * (1 - 1e-12))
+        self._full_users = full  # users with no item left to sample
+
+    def sample(self, users, n: int = 1) -> np.ndarray:
+        """``n`` negatives for each entry of ``users`` (with replacement).
+
+        Parameters
+        ----------
+        users : (m,) int array of dense user indices (may repeat)
+        n : int >= 1
+
+        Returns
+        -------
+        (m, n) int32 item indices, none of them a positive of its user.
+        """
+        users = self._check_users(users, n)
+        if self.cum_weights is None:
+            return uniform_negatives(self.indptr, self.indices, users, self.n_items, int(n), self.rng)
+        return weighted_negatives(self.indptr, self.indices, users, self.cum_weights, int(n), self.rng)
+
+    def sample_distinct(self, users, n: int) -> np.ndarray:
+        """``n`` distinct uniform negatives per user (without replacement); ``(m, n)`` int32."""
+        users = self._check_users(users, n)
+        allowed = self.n_items - np.diff(self.indptr)[users]
+        if users.size and allowed.min() < n:
+            k = int(np.argmin(allowed))
+            raise DataError(
+                f"user {int(users[k])} has only {int(allowed[k])} items that are not positives; cannot "
+                f"draw {n} distinct negatives: lower n"
+            )
+        return distinct_negatives(self.indptr, self.indices, users, self.n_items, int(n), self.rng)
+
+    def _check_users(self, users, n) -> np.ndarray:
+        if int(n) < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        users = np.asarray(users)
+        if users.dtype.kind not in "iu" or users.ndim != 1:
+            raise DataError(
+                f"users must be a 1-D integer array of dense indices, got {users.dtype} {users.shape}"
+            )
+        users = users.astype(np.int64)
+        if users.size and (users.min() < 0 or users.max() >= self.n_users):
+            bad = users.min() if users.min() < 0 else users.max()
+            raise IndexOutOfRangeError(f"users contains {bad}, outside [0, {self.n_users})")
+        if self._full_users.size and np.isin(users, self._full_users).any():
+            u = int(users[np.isin(users, self._full_users)][0])
+            raise DataError(
+                f"user {u} has interacted with every item that can be sampled ({self.method}); no negative "
+                f"exists: remove such users (e.g. with preprocess.k_core) or sample uniformly"
+            )
+        return users
+
+
+def bpr_triples(data: Interactions, n_negatives: int = 1, *, method: str = "uniform", alpha=1.0, seed=0):
+    """BPR training triples ``(u, i+, i-)``: each interaction repeated ``n_negatives`` times.
+
+    Returns
+    -------
+    users, positives, negatives : (len(data) * n_negatives,) int32 each
+        Row ``k * n_negatives + j`` pairs interaction ``k`` with its ``j``-th negative.
+    """
+    sampler = NegativeSampler(data, method, alpha=alpha, seed=seed)
+    neg = sampler.sample(data.users, n_negatives)  # (n, n_negatives)
+    users = np.repeat(data.users, n_negatives)
+    pos = np.repeat(data.items, n_negatives)
+    return users, pos, neg.reshape(-1)
+
+
+def pointwise_samples(data: Interactions, n_negatives: int = 4, *, method="uniform", alpha=1.0, seed=0):
+    """The NCF pointwise training set: every positive (label 1) and ``n_negatives`` negatives (label 0) each.
+
+    Returns
+    -------
+    users, items : (len(data) * (1 + n_negatives),) int32
+    labels : same length, float32
+        Positives first (``labels[:len(data)] == 1``), then the negatives in interaction order;
+        shuffle with :func:`minibatches`.
+    """
+    sampler = NegativeSampler(data, method, alpha=alpha, seed=seed)
+    neg = sampler.sample(data.users, n_negatives)
+    users = np.concatenate([data.users, np.repeat(data.users, n_negatives)])
+    items = np.concatenate([data.items, neg.reshape(-1)])
+    labels = np.concatenate([np.ones(len(data), np.float32), np.zeros(neg.size, np.float32)])
+    return users, items.astype(np.int32), labels
+
+
+def sampled_candidates(train: Interactions, test: Interactions, n_negatives: int = 99, *, seed=0):
+    """Fixed candidate sets of the sampled ranking protocol (He et al., NCF, WWW 2017).
+
+    For each test interaction ``(u, i)``: the held-out item ``i`` followed by ``n_negatives``
+    distinct items drawn uniformly from the items ``u`` has in neither train nor test.
+
+    Returns
+    -------
+    users : (m,) int32
+        ``test.users``.
+    candidates : (m, 1 + n_negatives) int32
+        Column 0 is the held-out item; columns 1.. the sampled negatives. The same ``seed``
+        always gives the same candidates, so every model is ranked on identical sets.
+    """
+    if not train.same_index_space(test):
+        raise DataError("train and test do not share one index space; build them with one split")
+    sampler = NegativeSampler(train, "uniform", exclude=test, seed=seed)
+    neg = sampler.sample_distinct(test.users, n_negatives)
+    return test.users.copy(), np.concatenate([test.items[:, None], neg], axis=1)
+
+
+def minibatches(*arrays, batch_size: int, shuffle: bool = True, seed=0, drop_last: bool = False):
+    """Yield aligned minibatches ``tuple(a[idx] for a in arrays)``.
+
+    With ``shuffle`` the order is a fresh permutation from ``seed`` (an int gives the same batches
+    every time; pass a Generator to get a new order at each epoch). The last batch may be shorter
+    unless ``drop_last``.
+    """
+    if not arrays:
+        raise ValueError("minibatches needs at least one array")
+    n = len(arrays[0])
+    for a in arrays[1:]:
+        if len(a) != n:
+            raise DataError(f"arrays have different lengths ({n} and {len(a)}); they must be aligned")
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    order = as_generator(seed).permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        idx = order[start : start + batch_size]
+        yield tuple(a[idx] for a in arrays)
