@@ -1,0 +1,96 @@
+"""Every ``tutorials/*.py`` runs as a script and is a valid jupytext percent-format notebook.
+
+New tutorials are picked up automatically (parametrized by file name).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TUTORIALS = sorted((REPO / "tutorials").glob("[0-9]*.py"))
+HEADER = (
+    "# ---\n"
+    "# jupyter:\n"
+    "#   jupytext:\n"
+    "#     text_representation:\n"
+    "#       extension: .py\n"
+    "#       format_name: percent\n"
+    "# ---\n"
+)
+TIMEOUT = 120  # seconds; each tutorial is meant to run in well under a minute
+
+
+def test_tutorials_are_found():
+    assert any(p.name.startswith("01_") for p in TUTORIALS), f"no tutorials found in {REPO / 'tutorials'}"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)  # TINYREC_DATA and the rest pass through
+    env["MPLBACKEND"] = "Agg"  # plots render off-screen
+    # the repository first on the path, so a tutorial imports this checkout's tinyrec
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.name)
+def test_tutorial_runs_as_a_script(path):
+    result = subprocess.run(
+        [sys.executable, str(path)],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert result.returncode == 0, (
+        f"{path.name} exited with {result.returncode}\n--- stdout (tail)\n{result.stdout[-3000:]}"
+        f"\n--- stderr (tail)\n{result.stderr[-3000:]}"
+    )
+    assert result.stdout.strip(), f"{path.name} printed nothing; tutorials print their results"
+
+
+def _cells(text: str) -> list[tuple[str, str]]:
+    """``(kind, body)`` of each percent-format cell: kind is "markdown" or "code"."""
+    parts = re.split(r"^# %%(.*)$", text, flags=re.MULTILINE)
+    # parts = [header, marker1, body1, marker2, body2, ...]
+    return [
+        ("markdown" if "[markdown]" in marker else "code", body)
+        for marker, body in zip(parts[1::2], parts[2::2], strict=True)
+    ]
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.name)
+def test_tutorial_is_percent_format_with_an_exercise(path):
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(HEADER), f"{path.name} must start with the jupytext percent header"
+    cells = _cells(text)
+    kinds = [kind for kind, _ in cells]
+    assert "markdown" in kinds and "code" in kinds, f"{path.name} needs markdown and code cells"
+    for kind, body in cells:
+        if kind == "markdown":
+            lines = [line for line in body.splitlines() if line.strip()]
+            assert all(line.startswith("#") for line in lines), (
+                f"{path.name}: a markdown cell has a line that is not a comment: {body[:200]!r}"
+            )
+    assert any(kind == "markdown" and re.search(r"your turn", body, re.IGNORECASE) for kind, body in cells), (
+        f"{path.name} needs a 'Your turn' exercise in a markdown cell"
+    )
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.name)
+def test_tutorial_reads_as_a_notebook_with_jupytext(path):
+    try:
+        import jupytext
+    except ImportError:
+        pytest.skip("jupytext is not installed (the format is still checked by the test above)")
+    notebook = jupytext.read(path)
+    kinds = {cell.cell_type for cell in notebook.cells}
+    assert {"code", "markdown"} <= kinds, f"{path.name} read by jupytext has cells of kinds {kinds}"
+    assert notebook.metadata["jupytext"]["text_representation"]["format_name"] == "percent"
