@@ -1,0 +1,153 @@
+"""train.fit and its pieces: learning, seeding, multi-input models, metrics, progress, NaN guard."""
+
+import io
+
+import numpy as np
+import pytest
+
+from tinyrec.errors import NonFiniteError, ShapeError
+from tinyrec.losses import BCEWithLogitsLoss, MSELoss
+from tinyrec.nn import Dot, Dropout, Embedding, Linear, Module, ReLU, Sequential
+from tinyrec.optim import SGD, Adam
+from tinyrec.train import History, ProgressBar, batch_indices, check_finite_loss, fit, predict
+
+
+def _click_data(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 4)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(np.float32)[:, None]  # (n, 1)
+    return X, y
+
+
+def _mlp(seed=0):
+    return Sequential(
+        Linear(4, 16, seed=seed), ReLU(), Dropout(0.1, seed=seed + 1), Linear(16, 1, seed=seed + 2)
+    )
+
+
+class TinyMF(Module):
+    """ŷ_ui = p_u · q_i: a two-input network (user ids, item ids) with embedding tables."""
+
+    def __init__(self, n_users, n_items, dim, seed):
+        self.users = Embedding(n_users, dim, seed=seed)
+        self.items = Embedding(n_items, dim, seed=seed + 1)
+        self.dot = Dot()
+
+    def forward(self, u, i):
+        return self.dot(self.users(u), self.items(i))
+
+    def backward(self, dy):
+        dp, dq = self.dot.backward(dy)
+        self.users.backward(dp)
+        self.items.backward(dq)
+
+
+def _accuracy(y_true, logits):
+    return float(np.mean((logits > 0) == (y_true > 0.5)))
+
+
+def test_fit_learns_and_records_history():
+    X, y = _click_data()
+    model = _mlp()
+    optimizer = Adam(model.parameters(), lr=0.01)
+    history = fit(
+        model, BCEWithLogitsLoss(), optimizer, X[:300], y[:300], epochs=8, batch_size=32,
+        validation_data=(X[300:], y[300:]), metrics={"accuracy": _accuracy}, verbose=False,
+    )  # fmt: skip
+    assert isinstance(history, History) and history.epochs == 8
+    assert len(history.val_loss) == 8 and len(history.metrics["accuracy"]) == 8
+    assert history.train_loss[-1] < 0.7 * history.train_loss[0]
+    assert history.val_loss[-1] < history.val_loss[0]
+    assert history.metrics["accuracy"][-1] > 0.8
+    assert model.training  # evaluation switched to eval mode and back
+
+
+def test_same_seed_same_run_and_seed_changes_batches():
+    X, y = _click_data(120)
+
+    def run(seed):
+        model = _mlp()
+        h = fit(model, MSELoss(), SGD(model.parameters(), lr=0.05), X, y, 3, 16, seed=seed, verbose=False)
+        return h.train_loss, model.state_dict()
+
+    (loss_a, state_a), (loss_b, state_b), (loss_c, _) = run(1), run(1), run(2)
+    assert loss_a == loss_b
+    for name in state_a:
+        np.testing.assert_array_equal(state_a[name], state_b[name])
+    assert loss_a != loss_c
+
+
+def test_multi_input_model_with_embeddings():
+    rng = np.random.default_rng(0)
+    P, Q = rng.standard_normal((20, 2)), rng.standard_normal((15, 2))  # a planted rank-2 matrix
+    u, i = rng.integers(0, 20, 600), rng.integers(0, 15, 600)
+    r = np.einsum("nk,nk->n", P[u], Q[i]).astype(np.float32)
+    model = TinyMF(20, 15, 2, seed=0)
+    history = fit(model, MSELoss(), Adam(model.parameters(), lr=0.05), (u, i), r, 30, 64, verbose=False)
+    assert history.train_loss[-1] < 0.05 * history.train_loss[0]
+    assert predict(model, (u[:5], i[:5]), batch_size=2).shape == (5,)
+
+
+def test_metrics_on_training_data_without_validation():
+    X, y = _click_data(64)
+    model = _mlp()
+    h = fit(model, BCEWithLogitsLoss(), SGD(model.parameters(), lr=0.1), X, y, 2, 16,
+            metrics={"accuracy": _accuracy}, verbose=False)  # fmt: skip
+    assert h.val_loss == [] and len(h.metrics["accuracy"]) == 2
+    model.eval()
+    assert h.metrics["accuracy"][-1] == _accuracy(y, model(X))
+
+
+def test_batch_indices_cover_every_row_once():
+    rng = np.random.default_rng(0)
+    batches = list(batch_indices(10, 4, shuffle=True, rng=rng))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(10))
+    ordered = list(batch_indices(5, 2, shuffle=False, rng=rng))
+    np.testing.assert_array_equal(np.concatenate(ordered), np.arange(5))
+
+
+def test_progress_bar_on_stderr_and_silent_when_off(capsys):
+    X, y = _click_data(40)
+    model = _mlp()
+    fit(model, MSELoss(), SGD(model.parameters(), lr=0.01), X, y, 2, 16, validation_data=(X, y))
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and "epoch 2/2" in err and "3/3" in err and "val_loss" in err
+    fit(model, MSELoss(), SGD(model.parameters(), lr=0.01), X, y, 2, 16, verbose=False)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_progress_bar_draws_bar_and_summary():
+    stream = io.StringIO()
+    bar = ProgressBar(2, 5, 4, stream=stream, width=8, min_interval=0.0)
+    bar.update(2, 0.5)
+    bar.end({"loss": 0.5, "val_loss": 0.25})
+    assert stream.getvalue().endswith("epoch 2/5 [####....] 2/4 loss 0.5000 val_loss 0.2500\n")
+
+
+def test_nan_guard_names_epoch_and_last_finite_loss():
+    X, y = _click_data(64)
+    X[40:, 0] = np.nan  # rows 40.. poison the batches that contain them
+    model = _mlp()
+    with pytest.raises(NonFiniteError, match=r"epoch 1, batch 3 \(last finite loss: [0-9.]+\)"):
+        fit(model, MSELoss(), SGD(model.parameters(), lr=0.01), X, y, 2, 20, shuffle=False, verbose=False)
+    with pytest.raises(NonFiniteError, match="none yet"):
+        check_finite_loss(float("inf"), epoch=3, batch=1, last_finite=None)
+    check_finite_loss(1.0, epoch=1, batch=1, last_finite=None)  # finite: no error
+
+
+def test_bad_arguments():
+    X, y = _click_data(20)
+    model = _mlp()
+    opt = SGD(model.parameters(), lr=0.01)
+    with pytest.raises(ShapeError, match="one row per target"):
+        fit(model, MSELoss(), opt, X[:10], y, 1, 4, verbose=False)
+    with pytest.raises(ShapeError, match="validation_data"):
+        fit(model, MSELoss(), opt, X, y, 1, 4, validation_data=(X[:3], y[:4]), verbose=False)
+    with pytest.raises(ValueError, match="reduction"):
+        fit(model, MSELoss(reduction="none"), opt, X, y, 1, 4, verbose=False)
+    with pytest.raises(ValueError, match="epochs"):
+        fit(model, MSELoss(), opt, X, y, 0, 4, verbose=False)
+    with pytest.raises(ShapeError, match="no training rows"):
+        fit(model, MSELoss(), opt, X[:0], y[:0], 1, 4, verbose=False)
