@@ -38,6 +38,13 @@ class _Activation(Module):
 class ReLU(_Activation):
     """Rectified linear unit, element-wise.
 
+    Parameters
+    ----------
+    dtype : np.float32 (default) or np.float64
+        The dtype the input must have (and the output has).
+    seed : None, int or np.random.Generator
+        Accepted for a uniform constructor signature; nothing is random.
+
     Notes
     -----
     Shapes: ``X``, ``Y``, ``dY``, ``dX`` all ``(*)``, any shape.
@@ -66,6 +73,10 @@ class LeakyReLU(_Activation):
     ----------
     negative_slope : float, default 0.01
         Slope for negative inputs.
+    dtype : np.float32 (default) or np.float64
+        The dtype the input must have (and the output has).
+    seed : None, int or np.random.Generator
+        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -101,6 +112,13 @@ class LeakyReLU(_Activation):
 class Sigmoid(_Activation):
     """The logistic function ``σ(x) = 1 / (1 + e^(−x))``, element-wise, computed stably.
 
+    Parameters
+    ----------
+    dtype : np.float32 (default) or np.float64
+        The dtype the input must have (and the output has).
+    seed : None, int or np.random.Generator
+        Accepted for a uniform constructor signature; nothing is random.
+
     Notes
     -----
     Shapes: ``(*)`` for ``X``, ``Y``, ``dY``, ``dX``.
@@ -127,6 +145,13 @@ class Sigmoid(_Activation):
 
 class Tanh(_Activation):
     """Hyperbolic tangent, element-wise.
+
+    Parameters
+    ----------
+    dtype : np.float32 (default) or np.float64
+        The dtype the input must have (and the output has).
+    seed : None, int or np.random.Generator
+        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -157,6 +182,10 @@ class Softmax(_Activation):
     dim : int, default -1
         The axis that sums to 1. (torch's ``Softmax`` has no default and guesses with a warning;
         tinyrec uses the last axis.)
+    dtype : np.float32 (default) or np.float64
+        The dtype the input must have (and the output has).
+    seed : None, int or np.random.Generator
+        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -200,6 +229,10 @@ class LogSoftmax(_Activation):
     ----------
     dim : int, default -1
         The axis normalized over.
+    dtype : np.float32 (default) or np.float64
+        The dtype the input must have (and the output has).
+    seed : None, int or np.random.Generator
+        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----

@@ -95,6 +95,13 @@ class Concat(_Merge):
 class Multiply(_Merge):
     """Element-wise product of two arrays, ``Y = A ⊙ B`` (GMF's ``p_u ⊙ q_i``).
 
+    Parameters
+    ----------
+    dtype : np.float32 (default) or np.float64
+        The dtype both inputs must have.
+    seed : None, int or np.random.Generator
+        Accepted for a uniform constructor signature; nothing is random.
+
     Notes
     -----
     Shapes: ``A`` and ``B`` broadcast against each other as in NumPy/torch (usually both
@@ -130,6 +137,13 @@ class Multiply(_Merge):
 
 class Dot(_Merge):
     """Row-wise inner product of two arrays, ``y_r = ⟨a_r, b_r⟩`` (a two-tower score ``p_uᵀ q_i``).
+
+    Parameters
+    ----------
+    dtype : np.float32 (default) or np.float64
+        The dtype both inputs must have.
+    seed : None, int or np.random.Generator
+        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
