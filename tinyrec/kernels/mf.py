@@ -124,37 +124,90 @@ def _bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):
         b_i += η_b (z − λ_b b_i)
         b_j += η_b (−z − λ_b b_j)
 
-    All three vector updates read the old ``p_u, q_i, q_j``; each update is computed in float64
-    and stored in the arrays' own dtype. (Rendle et al., "BPR: Bayesian
+    All three vector updates read the old ``p_u, q_i, q_j``. Arithmetic is in the dtype of ``P``; the loss and
+    ``z`` are computed in float64. (Rendle et al., "BPR: Bayesian
     personalized ranking from implicit feedback", UAI 2009.)
     """
     d = P.shape[1]
+    cast = P.dtype.type  # scalars in the tables' dtype, read once (see funk_svd_epoch)
+    lr_p, lr_q, lr_b = cast(lr[0]), cast(lr[1]), cast(lr[2])
+    reg_p, reg_q, reg_b = cast(reg[0]), cast(reg[1]), cast(reg[2])
     loss = 0.0
     for t in range(users.shape[0]):
         u = users[t]
         i = positives[t]
         j = negatives[t]
-        x = float(bi[i]) - float(bi[j])
+        pu = P[u]  # row views: (d,)
+        qi = Q[i]
+        qj = Q[j]
+        x = bi[i] - bi[j]
         for f in range(d):
-            x += P[u, f] * (Q[i, f] - Q[j, f])
-        # -log σ(x) = log(1 + e^{-x}), written to stay finite for large |x|
-        if x > 0:
-            e = np.exp(-x)
+            x += pu[f] * (qi[f] - qj[f])
+        # -log σ(x) = log(1 + e^{-x}) and z = σ(-x), written to stay finite for large |x|
+        xf = float(x)
+        if xf > 0:
+            e = np.exp(-xf)
             loss += np.log1p(e)
-            z = e / (1.0 + e)
+            z = cast(e / (1.0 + e))
         else:
-            loss += -x + np.log1p(np.exp(x))
-            z = 1.0 / (1.0 + np.exp(x))
-        bi[i] += lr[2] * (z - reg[2] * bi[i])
-        bi[j] += lr[2] * (-z - reg[2] * bi[j])
+            loss += -xf + np.log1p(np.exp(xf))
+            z = cast(1.0 / (1.0 + np.exp(xf)))
+        bi[i] += lr_b * (z - reg_b * bi[i])
+        bi[j] += lr_b * (-z - reg_b * bi[j])
         for f in range(d):
-            puf = P[u, f]
-            qif = Q[i, f]
-            qjf = Q[j, f]
-            P[u, f] += lr[0] * (z * (qif - qjf) - reg[0] * puf)
-            Q[i, f] += lr[1] * (z * puf - reg[1] * qif)
-            Q[j, f] += lr[1] * (-z * puf - reg[1] * qjf)
+            puf = pu[f]
+            qif = qi[f]
+            qjf = qj[f]
+            pu[f] = puf + lr_p * (z * (qif - qjf) - reg_p * puf)
+            qi[f] = qif + lr_q * (z * puf - reg_q * qif)
+            qj[f] = qjf + lr_q * (-z * puf - reg_q * qjf)
     return loss
 
 
-bpr_epoch = njit(cache=True)(_bpr_epoch)
+bpr_epoch = njit(cache=True, fastmath=_SIMD_MATH)(_bpr_epoch)
+
+
+def _nth_unseen_item(indptr, indices, users, ranks):
+    """For each ``t``: the ``ranks[t]``-th item (0-based, ascending) that ``users[t]`` has not seen.
+
+    This turns one uniform draw into one uniform negative, with no rejection loop: draw
+    ``ranks[t]`` uniformly in ``[0, n_items − |I_u|)`` and map it to the item.
+
+    Parameters
+    ----------
+    indptr : (n_users + 1,) int64, indices : (nnz,) int32 or int64
+        Each user's seen items, as CSR rows sorted ascending without repeats.
+    users : (n,) int64
+    ranks : (n,) int64
+        ``0 <= ranks[t] < n_items − |I_u|`` (the caller draws them).
+
+    Returns
+    -------
+    items : (n,) int64
+
+    Notes
+    -----
+    With the user's seen items ``s_0 < s_1 < ...``, the number of seen items below the answer is
+    ``m = |{t : s_t − t <= rank}|`` (``s_t − t`` counts the unseen items below ``s_t`` and is
+    non-decreasing), and the answer is ``rank + m``. ``m`` is found by binary search in the row.
+
+    NumPy twin: ``keys = row * n_items + (s_t − t)`` over all rows (sorted);
+    ``m = searchsorted(keys, u * n_items + rank, side="right") − indptr[u]``.
+    """
+    out = np.empty(users.shape[0], dtype=np.int64)
+    for t in range(users.shape[0]):
+        u = users[t]
+        rank = ranks[t]
+        start = indptr[u]
+        lo, hi = 0, indptr[u + 1] - start  # binary search: first position with s_pos − pos > rank
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if indices[start + mid] - mid <= rank:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[t] = rank + lo
+    return out
+
+
+nth_unseen_item = njit(cache=True)(_nth_unseen_item)

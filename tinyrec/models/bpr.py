@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from ..errors import DataError
-from ..kernels.mf import bpr_epoch
+from ..kernels.mf import bpr_epoch, nth_unseen_item
 from ..validation import as_generator, resolve_dtype
 from .base import Recommender
 
@@ -48,8 +48,9 @@ class BPRMF(Recommender):
         q_i += η (z p_u − λ q_i)          q_j += η (−z p_u − λ q_j)
         b_i += η (z − λ_b b_i)            b_j += η (−z − λ_b b_j)
 
-    (:func:`tinyrec.kernels.mf.bpr_epoch`). Negatives are drawn for the whole epoch before it
-    runs, vectorized: uniform draws, with the draws that hit a positive redrawn until none does.
+    (:func:`tinyrec.kernels.mf.bpr_epoch`). The negatives of an epoch are drawn before it runs:
+    one uniform rank among the user's unseen items per pair, mapped to its item by
+    :func:`tinyrec.kernels.mf.nth_unseen_item`.
     A user without training interactions keeps ``p_u = 0``, so its scores are the item biases;
     :meth:`recommend` gives such users the most popular items.
 
@@ -100,7 +101,6 @@ class BPRMF(Recommender):
             )
         users = np.repeat(np.arange(self.n_users_, dtype=np.int64), lengths)  # (n_pos,)
         positives = indices.astype(np.int64)
-        keys = users * self.n_items_ + positives  # sorted: CSR rows are sorted by user, then item
         d, dtype = self.n_factors, self.dtype
         self.P_ = rng.normal(0.0, self.init_std, (self.n_users_, d)).astype(dtype)
         self.Q_ = rng.normal(0.0, self.init_std, (self.n_items_, d)).astype(dtype)
@@ -112,7 +112,7 @@ class BPRMF(Recommender):
             start = time.perf_counter()
             order = rng.permutation(n)
             u, i = users[order], positives[order]
-            j = _draw_negatives(u, keys, self.n_items_, rng)
+            j = _draw_negatives(u, indptr, indices, self.n_items_, rng)
             loss = bpr_epoch(u, i, j, self.P_, self.Q_, self.bi_, lr, reg)
             self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
             self.history_.setdefault("loss", []).append(loss / max(n, 1))
@@ -132,18 +132,13 @@ class BPRMF(Recommender):
         return self.Q_
 
 
-def _draw_negatives(users: np.ndarray, positive_keys: np.ndarray, n_items: int, rng) -> np.ndarray:
+def _draw_negatives(users, indptr, indices, n_items, rng) -> np.ndarray:
     """For each ``users[k]``, an item drawn uniformly among those the user has not interacted with.
 
-    ``positive_keys`` are the sorted ``user * n_items + item`` of every positive pair. Rejection
-    sampling, vectorized: draw for everyone, then redraw only the draws that hit a positive (a user
-    with a fraction ``ρ`` of the items needs ``1 / (1 − ρ)`` rounds on average).
+    One uniform draw per negative and no rejection: the draw is a rank among the user's unseen
+    items, mapped to the item by :func:`tinyrec.kernels.mf.nth_unseen_item` (a binary search in
+    the user's sorted positives).
     """
-    negatives = rng.integers(0, n_items, size=len(users))
-    redo = np.arange(len(users))
-    while len(redo):
-        keys = users[redo] * n_items + negatives[redo]
-        pos = np.minimum(np.searchsorted(positive_keys, keys), len(positive_keys) - 1)
-        redo = redo[positive_keys[pos] == keys]  # these hit a positive: draw again
-        negatives[redo] = rng.integers(0, n_items, size=len(redo))
-    return negatives
+    n_unseen = n_items - (indptr[users + 1] - indptr[users])  # (n,) >= 1, checked in fit
+    ranks = (rng.random(len(users)) * n_unseen).astype(np.int64)  # uniform in [0, n_unseen)
+    return nth_unseen_item(indptr, indices, users, ranks)
