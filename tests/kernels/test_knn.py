@@ -37,9 +37,12 @@ def to_csr(dense):
     return row_csr, col_csr
 
 
-def dense_similarity(R, kind, shrinkage, min_support):
-    """The NumPy twin: every pairwise similarity from matrix products of the dense matrix."""
-    M = (R != 0).astype(np.float64)
+def dense_similarity(R, kind, shrinkage, min_support, M=None):
+    """The NumPy twin: every pairwise similarity from matrix products of the dense matrix.
+
+    ``M`` marks the present entries (default ``R != 0``); absent entries of ``R`` must be 0.
+    """
+    M = (R != 0).astype(np.float64) if M is None else M.astype(np.float64)
     N = M @ M.T
     SX = R @ M.T  # SX[a, b] = sum of a's values over the columns shared with b
     SY = SX.T
