@@ -1,0 +1,19 @@
+"""Popularity, BaselineOnly, BiasedMF and BPRMF in the recommender contract (small and fast)."""
+
+import numpy as np
+
+from tinyrec.models import BPRMF, BaselineOnly, BiasedMF, Popularity
+
+from .contract import RecommenderCase
+
+CASES = [
+    RecommenderCase("Popularity", lambda seed: Popularity()),
+    RecommenderCase("Popularity-implicit", lambda seed: Popularity(), feedback="implicit"),
+    RecommenderCase("BaselineOnly-als", lambda seed: BaselineOnly("als")),
+    RecommenderCase("BaselineOnly-sgd", lambda seed: BaselineOnly("sgd", seed=seed)),
+    RecommenderCase("BiasedMF", lambda seed: BiasedMF(4, 10, lr_all=0.02, seed=seed)),
+    RecommenderCase(
+        "BiasedMF-unbiased-f64", lambda seed: BiasedMF(3, 5, biased=False, dtype=np.float64, seed=seed)
+    ),
+    RecommenderCase("BPRMF", lambda seed: BPRMF(4, 5, seed=seed), feedback="implicit"),
+]

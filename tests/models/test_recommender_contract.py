@@ -1,0 +1,166 @@
+"""One contract, applied to every recommender (DESIGN.md section 7).
+
+For each registered model: using it before ``fit`` raises NotFittedError; ``fit`` returns the model;
+``predict`` / ``score_all`` / ``recommend`` have the promised shapes and agree with each other;
+``exclude_seen`` leaves out every training item; an unknown user is recommended the most popular
+items; ids out of range raise IndexOutOfRangeError; seeded fits repeat bit for bit; a save/load
+round trip gives the same predictions; ``repr`` shows the hyperparameters. Models register in
+``tests/models/contract_cases_*.py`` (see ``tests/models/contract.py``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinyrec.io
+from tinyrec.errors import IndexOutOfRangeError, NotFittedError
+
+from .contract import implicit_toy, planted_ratings
+
+
+def _collect_cases():
+    cases = []
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.name.startswith("contract_cases_"):
+            cases.extend(importlib.import_module(f"tests.models.{info.name}").CASES)
+    return cases
+
+
+CASES = _collect_cases()
+
+
+def _data(case):
+    if case.feedback == "implicit":
+        return implicit_toy()
+    train, test, _ = planted_ratings()
+    return train, test
+
+
+def _fitted(case, seed=0):
+    train, test = _data(case)
+    return case.build(seed).fit(train), train, test
+
+
+def test_registry_is_not_empty():
+    assert CASES, "no recommender registered in tests/models/contract_cases_*.py"
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_unfitted_model_raises_not_fitted(case):
+    model = case.build(0)
+    one = np.array([0])
+    for call in (lambda: model.predict(one, one), lambda: model.score_all(one), lambda: model.recommend(one)):
+        with pytest.raises(NotFittedError, match="fit"):
+            call()
+    with pytest.raises(NotFittedError):
+        model.save("unused.npz")
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_shapes_and_agreement(case):
+    model, train, test = _fitted(case)
+    assert model.fit(train) is model
+    scores = model.predict(test.users, test.items)
+    assert scores.shape == (len(test),) and np.all(np.isfinite(scores))
+    users = np.arange(train.n_users)
+    table = model.score_all(users)
+    assert table.shape == (train.n_users, train.n_items) and np.all(np.isfinite(table))
+    expected = table[test.users, test.items]
+    if model.task == "rating":
+        expected = np.clip(expected, *model.rating_range_)
+        assert np.all((scores >= train.ratings.min()) & (scores <= train.ratings.max()))
+    np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_recommend_is_the_top_of_score_all(case):
+    model, train, _ = _fitted(case)
+    known = np.flatnonzero(train.user_counts() > 0)
+    items, scores = model.recommend(known, k=5, exclude_seen=False)
+    assert items.shape == scores.shape == (len(known), 5)
+    assert np.all(np.diff(scores, axis=1) <= 0), "best first"
+    table = model.score_all(known)
+    np.testing.assert_allclose(scores, np.take_along_axis(table, items, axis=1), rtol=1e-6)
+    fifth = np.sort(table, axis=1)[:, -5]  # the 5th best score of each user
+    assert np.all(scores[:, -1] >= fifth - 1e-9)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_exclude_seen_leaves_out_training_items(case):
+    model, train, _ = _fitted(case)
+    users = np.arange(train.n_users)
+    items, scores = model.recommend(users, k=train.n_items, exclude_seen=True)
+    for u in users:
+        seen = set(train.positives(u).tolist())
+        listed = items[u][items[u] >= 0]
+        assert not seen & set(listed.tolist()), f"user {u} was recommended a seen item"
+        assert len(listed) == train.n_items - len(seen)  # every unseen item, then -1 padding
+        assert np.all(np.isneginf(scores[u][items[u] < 0]))
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_unknown_user_gets_the_most_popular_items(case):
+    model, train, _ = _fitted(case)
+    unknown = train.n_users - 1
+    assert train.user_counts()[unknown] == 0  # the toy sets keep the last user out of train
+    items, scores = model.recommend(np.array([unknown]), k=3)
+    counts = train.item_counts()
+    popular = np.lexsort((np.arange(train.n_items), -counts))[:3]  # most counts, then smaller index
+    np.testing.assert_array_equal(items[0], popular)
+    np.testing.assert_array_equal(scores[0], counts[popular])
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_ids_out_of_range_raise(case):
+    model, train, _ = _fitted(case)
+    ok = np.array([0])
+    with pytest.raises(IndexOutOfRangeError, match="users"):
+        model.predict(np.array([train.n_users]), ok)
+    with pytest.raises(IndexOutOfRangeError, match="items"):
+        model.predict(ok, np.array([train.n_items]))
+    with pytest.raises(IndexOutOfRangeError):
+        model.recommend(np.array([-1]))
+    with pytest.raises(IndexOutOfRangeError):
+        model.score_all(np.array([train.n_users + 5]))
+    with pytest.raises(ValueError, match="k must be"):
+        model.recommend(ok, k=0)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_seeded_fits_repeat_bit_for_bit(case):
+    a, _, test = _fitted(case, seed=7)
+    b, _, _ = _fitted(case, seed=7)
+    np.testing.assert_array_equal(a.predict(test.users, test.items), b.predict(test.users, test.items))
+    np.testing.assert_array_equal(a.score_all(np.arange(3)), b.score_all(np.arange(3)))
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_save_load_round_trip(case, tmp_path):
+    model, train, test = _fitted(case)
+    path = model.save(tmp_path / "model.npz")
+    loaded = tinyrec.io.load(path)
+    assert type(loaded) is type(model)
+    assert repr(loaded) == repr(model)
+    np.testing.assert_array_equal(
+        loaded.predict(test.users, test.items), model.predict(test.users, test.items)
+    )
+    users = np.arange(train.n_users)
+    for a, b in zip(loaded.recommend(users, k=4), model.recommend(users, k=4), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.item_ids_, train.item_ids)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_repr_shows_the_hyperparameters(case):
+    model = case.build(3)
+    text = repr(model)
+    assert text.startswith(type(model).__name__ + "(")
+    for name, value in model.get_params().items():
+        assert f"{name}=" in text, name
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            assert repr(value) in text, name
