@@ -29,6 +29,10 @@
 # Notation: `X : (batch, in_features)` is a mini-batch of inputs, one row per example;
 # `dY`, `dX`, `dW` always mean ∂L/∂Y, ∂L/∂X, ∂L/∂W for the scalar loss `L`, and each has the
 # shape of the array it is the gradient of.
+#
+# Run it as a notebook (`jupytext --to notebook`), or as a script after installing tinyrec
+# (`pip install -e .` in the repository): `python tutorials/01_backprop_by_hand.py`. It takes a
+# few seconds.
 
 # %%
 import numpy as np
