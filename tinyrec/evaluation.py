@@ -1,0 +1,284 @@
+"""Evaluation protocols: rating prediction, sampled ranking (NCF) and full ranking.
+
+:func:`evaluate` scores a model on a test set with :mod:`tinyrec.metrics`' definitions. It needs
+only one of two methods from the model, so a model from another library can be evaluated the same
+way (wrap it in a small object):
+
+* ``score_all(users) -> (len(users), n_items)`` scores of every item (preferred: one call per
+  batch of users);
+* ``predict(users, items) -> (len(users),)`` the score of each ``(user, item)`` pair.
+
+Scores are computed for batches of users, so memory stays at ``O(batch_size · n_items)`` whatever
+the number of users (a dense ``n_users × n_items`` matrix is never built).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .data.interactions import Interactions
+from .data.sampling import sampled_candidates
+from .errors import DataError, NonFiniteError, ShapeError
+from .metrics import mae, ranking_metrics, rmse, top_k
+from .metrics._ranking_core import check_ties
+
+__all__ = ["evaluate", "PROTOCOLS"]
+
+PROTOCOLS = ("rating", "sampled", "full")
+_BUDGET = 1 << 21  # scores per batch when batch_size is None (about 2M: 16 MB in float64)
+
+
+def evaluate(
+    model,
+    test: Interactions,
+    *,
+    train: Interactions,
+    protocol: str,
+    k: int = 10,
+    n_negatives: int = 99,
+    seed=0,
+    batch_size: int | None = None,
+    ties: str = "pessimistic",
+    return_per_user: bool = False,
+) -> dict:
+    """Evaluate ``model`` on ``test`` under one protocol; returns a dict of named metrics.
+
+    Parameters
+    ----------
+    model : object
+        Has ``score_all(users)`` and/or ``predict(users, items)`` (module docstring); higher
+        scores rank first. ``score_all`` is used when present, except by ``"rating"``, which
+        prefers ``predict``.
+    test, train : Interactions
+        One index space (built by one split). ``train`` defines what each user has already seen.
+    protocol : {"rating", "sampled", "full"}
+        ``"rating"``: the model's prediction for every test pair against its rating →
+        ``{"rmse", "mae", "n_ratings"}`` (each pair weighs the same; see
+        :mod:`tinyrec.metrics.rating`).
+
+        ``"sampled"``: the NCF protocol (He et al., WWW 2017). Every test interaction ``(u, i)`` is
+        one ranking list: ``i`` among ``n_negatives`` distinct items drawn uniformly from the items
+        ``u`` has in neither ``train`` nor ``test``; the candidates are fixed by ``seed``
+        (:func:`tinyrec.data.sampling.sampled_candidates`), so every model meets the same lists.
+        → ``{"hr@k", "ndcg@k", "mrr", "n_users"}``; ``mrr`` has no cut-off.
+
+        ``"full"``: every item the user has **not** interacted with in ``train`` is a candidate;
+        the relevant items are the user's test items (those also present in the user's train
+        interactions are not candidates, hence not relevant). → ``{"hr@k", "ndcg@k",
+        "precision@k", "recall@k", "map@k", "mrr@k", "coverage@k", "n_users"}``, where
+        ``coverage@k`` is :func:`tinyrec.metrics.catalog_coverage` of the users' top-k lists
+        (ties in those lists go to the lower item index).
+    k : int
+        Cut-off of the ranking metrics.
+    n_negatives : int
+        ``"sampled"`` only: sampled negatives per test interaction (99: a list of 100).
+    seed : int or np.random.Generator
+        ``"sampled"`` only: fixes the sampled candidates.
+    batch_size : int, optional
+        Users scored per call of ``score_all`` (``"full"``), lists per batch (``"sampled"``) or
+        pairs per call of ``predict`` × n_items. Default: about ``2**21 / n_items`` users, i.e.
+        a few tens of MB of scores per batch.
+    ties : {"pessimistic", "optimistic", "average"}
+        Tie rule of the ranking metrics (:mod:`tinyrec.metrics`). Pessimistic by default: a
+        constant model scores the floor, not chance.
+    return_per_user : bool
+        Also return ``result["per_user"]``: ``{"users": (n,) int64, <metric>: (n,) float64}``.
+
+    Returns
+    -------
+    dict
+        Metric name → float (plus ``"per_user"`` on request).
+
+    Notes
+    -----
+    *Averaging.* Ranking metrics are computed per list, averaged over each user's lists (one per
+    test interaction under ``"sampled"``; one list per user under ``"full"``), then averaged over
+    users: every evaluated user weighs the same. ``n_users`` counts the users averaged.
+
+    *Several held-out items per user* (a random split): under ``"sampled"`` each is ranked in its
+    own list (with its own negatives) and the user's value is the mean over those lists; under
+    ``"full"`` they are all relevant in the user's one list (so recall and MAP are meaningful).
+
+    *Test users with no interaction in train* are evaluated like the others: the model must score
+    them (tinyrec's recommenders fall back to popularity); under ``"full"`` all items are their
+    candidates. The splits in :mod:`tinyrec.data.split` drop such users by default. A user whose
+    every test item is in its train set has no relevant candidate under ``"full"`` and is left
+    out of the means (see :mod:`tinyrec.metrics`).
+
+    Examples
+    --------
+    >>> evaluate(model, test, train=train, protocol="sampled", k=10)  # doctest: +SKIP
+    {'hr@10': 0.61, 'ndcg@10': 0.34, 'mrr': 0.29, 'n_users': 943}
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol={protocol!r} is not a protocol; use one of {PROTOCOLS}")
+    for name, table in (("test", test), ("train", train)):
+        if not isinstance(table, Interactions):
+            raise TypeError(f"{name} must be a tinyrec.data.Interactions, got {type(table).__name__}")
+    if not train.same_index_space(test):
+        raise DataError("train and test do not share one index space; build both with one split")
+    if not (hasattr(model, "score_all") or hasattr(model, "predict")):
+        raise TypeError(
+            f"{type(model).__name__} has neither score_all(users) nor predict(users, items); "
+            "wrap it in an object that has one of them"
+        )
+    k = _positive_int(k, "k")
+    ties = check_ties(ties)
+    if batch_size is not None:
+        batch_size = _positive_int(batch_size, "batch_size")
+    if protocol == "rating":
+        return _rating(model, test, batch_size, return_per_user)
+    if protocol == "sampled":
+        n_negatives = _positive_int(n_negatives, "n_negatives")
+        return _sampled(model, test, train, k, n_negatives, seed, batch_size, ties, return_per_user)
+    return _full(model, test, train, k, batch_size, ties, return_per_user)
+
+
+# ------------------------------------------------------------------------ protocols
+def _rating(model, test, batch_size, return_per_user) -> dict:
+    users, items = test.users.astype(np.int64), test.items.astype(np.int64)
+    n_users_per_call = batch_size or max(1, _BUDGET // test.n_items)
+    # predict: pairs per call worth n_users_per_call rows of scores; score_all: that many users
+    step = n_users_per_call * test.n_items if hasattr(model, "predict") else n_users_per_call
+    pred = np.concatenate(
+        [
+            _pair_scores(model, users[s : s + step], items[s : s + step], test.n_items)
+            for s in range(0, len(users), step)
+        ]
+    )
+    truth = test.ratings.astype(np.float64)
+    result = {"rmse": rmse(truth, pred), "mae": mae(truth, pred), "n_ratings": len(truth)}
+    if return_per_user:
+        count = np.bincount(users, minlength=test.n_users)
+        has = np.flatnonzero(count)
+        err = pred - truth
+        result["per_user"] = {
+            "users": has,
+            "rmse": np.sqrt(np.bincount(users, err**2, test.n_users)[has] / count[has]),
+            "mae": np.bincount(users, np.abs(err), test.n_users)[has] / count[has],
+        }
+    return result
+
+
+def _sampled(model, test, train, k, n_negatives, seed, batch_size, ties, return_per_user) -> dict:
+    list_users, candidates = sampled_candidates(train, test, n_negatives, seed=seed)
+    list_users = list_users.astype(np.int64)
+    n_lists, width = candidates.shape
+    step = batch_size or max(1, _BUDGET // train.n_items)
+    names = (f"hr@{k}", f"ndcg@{k}", "mrr")
+    per_list = {name: np.empty(n_lists) for name in names}
+    relevance = np.zeros((min(step, n_lists), width))
+    relevance[:, 0] = 1.0  # column 0 is the held-out item
+    for s in range(0, n_lists, step):
+        users, cands = list_users[s : s + step], candidates[s : s + step].astype(np.int64)
+        scores = _candidate_scores(model, users, cands, train.n_items)
+        rel = relevance[: len(users)]
+        at_k = ranking_metrics(scores, rel, k, ties=ties, per_user=True)
+        whole = ranking_metrics(scores, rel, None, ties=ties, per_user=True)
+        per_list[names[0]][s : s + step] = at_k[names[0]]
+        per_list[names[1]][s : s + step] = at_k[names[1]]
+        per_list["mrr"][s : s + step] = whole["mrr"]
+    # mean over each user's lists, then over users
+    count = np.bincount(list_users, minlength=train.n_users)
+    users = np.flatnonzero(count)
+    per_user = {
+        n: np.bincount(list_users, v, train.n_users)[users] / count[users] for n, v in per_list.items()
+    }
+    return _summarise(per_user, users, return_per_user)
+
+
+def _full(model, test, train, k, batch_size, ties, return_per_user) -> dict:
+    n_items = train.n_items
+    seen_ptr, seen_idx = train.positives_csr()
+    test_ptr, test_idx = test.positives_csr()
+    users = np.flatnonzero(np.diff(test_ptr)).astype(np.int64)  # users with a test item
+    step = batch_size or max(1, _BUDGET // n_items)
+    chunks, shown = [], np.zeros(n_items, dtype=bool)
+    for s in range(0, len(users), step):
+        batch = users[s : s + step]
+        scores = _all_scores(model, batch, n_items)
+        rows, cols = _csr_rows(seen_ptr, seen_idx, batch)
+        relevance = np.zeros(scores.shape)
+        t_rows, t_cols = _csr_rows(test_ptr, test_idx, batch)
+        relevance[t_rows, t_cols] = 1.0
+        scores[rows, cols] = -np.inf  # seen in train: not a candidate ...
+        relevance[rows, cols] = 0.0  # ... so not relevant either
+        chunks.append(ranking_metrics(scores, relevance, k, ties=ties, per_user=True))
+        lists, _ = top_k(scores, k)
+        shown[lists[lists >= 0]] = True
+    per_user = {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
+    result = _summarise(per_user, users, return_per_user)
+    result[f"coverage@{k}"] = float(shown.mean())
+    return result
+
+
+def _summarise(per_user: dict, users: np.ndarray, return_per_user: bool) -> dict:
+    valid = ~np.isnan(next(iter(per_user.values())))  # the same users are NaN for every metric
+    result = {n: (float(v[valid].mean()) if valid.any() else float("nan")) for n, v in per_user.items()}
+    result["n_users"] = int(valid.sum())
+    if return_per_user:
+        result["per_user"] = {"users": users, **per_user}
+    return result
+
+
+# ------------------------------------------------------------------------ scoring
+def _all_scores(model, users: np.ndarray, n_items: int) -> np.ndarray:
+    """``(len(users), n_items)`` float scores, a private copy (the caller writes -inf into it)."""
+    if hasattr(model, "score_all"):
+        scores = np.array(model.score_all(users), copy=True)
+    else:
+        items = np.tile(np.arange(n_items), len(users))  # (b * n_items,): row-major pairs
+        scores = np.asarray(model.predict(np.repeat(users, n_items), items)).reshape(len(users), n_items)
+    return _check_model_scores(model, scores, (len(users), n_items), "score_all")
+
+
+def _candidate_scores(model, users: np.ndarray, candidates: np.ndarray, n_items: int) -> np.ndarray:
+    """Scores of each row's candidates: ``(b, width)``."""
+    if hasattr(model, "score_all"):
+        distinct, row_of = np.unique(users, return_inverse=True)
+        full = _all_scores(model, distinct, n_items)
+        return full[row_of[:, None], candidates]  # (b, 1) x (b, width) -> (b, width)
+    flat = _pair_scores(model, np.repeat(users, candidates.shape[1]), candidates.ravel(), n_items)
+    return flat.reshape(candidates.shape)
+
+
+def _pair_scores(model, users: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
+    """Score of each ``(users[j], items[j])`` pair: ``predict`` when the model has it."""
+    if hasattr(model, "predict"):
+        out = np.asarray(model.predict(users, items))
+        return _check_model_scores(model, out, users.shape, "predict").astype(np.float64)
+    distinct, row_of = np.unique(users, return_inverse=True)
+    return _all_scores(model, distinct, n_items)[row_of, items].astype(np.float64)
+
+
+def _check_model_scores(model, scores: np.ndarray, shape: tuple, method: str) -> np.ndarray:
+    if scores.shape != shape:
+        raise ShapeError(f"{type(model).__name__}.{method} returned shape {scores.shape}; expected {shape}")
+    if scores.dtype.kind not in "iuf":
+        raise ShapeError(f"{type(model).__name__}.{method} returned dtype {scores.dtype}; expected numbers")
+    if scores.dtype.kind != "f":
+        scores = scores.astype(np.float64)
+    if not np.isfinite(scores).all():
+        raise NonFiniteError(
+            f"{type(model).__name__}.{method} returned NaN or inf scores; "
+            "check the model (did training diverge?)"
+        )
+    return scores
+
+
+def _csr_rows(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray):
+    """``(row_position, column)`` of every entry of the given CSR rows, as two flat arrays."""
+    start, stop = indptr[rows], indptr[rows + 1]
+    lengths = stop - start
+    row_pos = np.repeat(np.arange(len(rows)), lengths)
+    # position of each entry inside `indices`: its row's start plus its rank within the row
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return row_pos, indices[np.repeat(start, lengths) + offsets].astype(np.int64)
+
+
+def _positive_int(value, name: str) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
