@@ -1,0 +1,205 @@
+"""Model files: round trip, the header, atomic writes, and the errors for bad files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import tinyrec
+import tinyrec.io
+import tinyrec.models
+from tinyrec.data.interactions import Interactions
+from tinyrec.errors import ModelFileError, NotFittedError
+from tinyrec.models import BiasedMF, Recommender
+from tinyrec.nn.linear import Linear
+
+from .models.contract import planted_ratings
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    train, test, _ = planted_ratings()
+    return BiasedMF(3, 4, seed=0).fit(train, valid=test), train, test
+
+
+def _rewrite(path, *, header=None, arrays=None, drop=()):
+    """Rewrite a model file with a changed header and/or arrays (as a corrupted file would be)."""
+    with np.load(path, allow_pickle=False) as npz:
+        content = {name: npz[name] for name in npz.files}
+    old = json.loads(content.pop(tinyrec.io.HEADER_KEY).tobytes())
+    new_header = {**old, **(header or {})}
+    content.update(arrays or {})
+    for name in drop:
+        content.pop(name)
+    blob = np.frombuffer(json.dumps(new_header).encode(), dtype=np.uint8)
+    with open(path, "wb") as f:
+        np.savez(f, **{tinyrec.io.HEADER_KEY: blob}, **content)
+
+
+def test_round_trip_keeps_arrays_params_history_and_id_maps(fitted, tmp_path):
+    model, train, test = fitted
+    path = model.save(tmp_path / "mf.npz")
+    loaded = tinyrec.io.load(path)
+    for name in ("P_", "Q_", "bu_", "bi_", "item_counts_", "user_ids_", "item_ids_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name), err_msg=name)
+        assert getattr(loaded, name).dtype == getattr(model, name).dtype, name
+    assert loaded.get_params() == model.get_params()
+    assert loaded.history_ == model.history_ and len(loaded.history_["valid_rmse"]) == 4
+    assert loaded.global_mean_ == model.global_mean_ and loaded.rating_range_ == model.rating_range_
+    np.testing.assert_array_equal(
+        loaded.predict(test.users, test.items), model.predict(test.users, test.items)
+    )
+
+
+def test_header_is_plain_json_readable_without_pickle(fitted, tmp_path):
+    model, _, _ = fitted
+    path = model.save(tmp_path / "mf.npz")
+    with np.load(path, allow_pickle=False) as npz:
+        header = json.loads(npz[tinyrec.io.HEADER_KEY].tobytes().decode("utf-8"))
+        assert npz[tinyrec.io.HEADER_KEY].dtype == np.uint8
+    assert header["format"] == "tinyrec-model" and header["format_version"] == tinyrec.io.FORMAT_VERSION
+    assert header["tinyrec_version"] == tinyrec.__version__
+    assert header["model_class"] == "tinyrec.models.mf.BiasedMF"
+    assert header["params"]["n_factors"] == 3 and header["params"]["dtype"] == "float32"
+    assert header["arrays"]["P_"] == {"shape": [30, 3], "dtype": "<f4"}
+
+
+def test_string_raw_ids_survive(tmp_path):
+    users = np.array(["ann", "bob", "cy", "ann"])
+    items = np.array(["x", "y", "x", "z"])
+    data = Interactions.from_raw(users, items, [4.0, 3.0, 5.0, 1.0])
+    model = BiasedMF(2, 2, seed=0).fit(data)
+    loaded = tinyrec.io.load(model.save(tmp_path / "m.npz"))
+    assert loaded.user_ids_.tolist() == ["ann", "bob", "cy"]
+    assert loaded.item_ids_.tolist() == ["x", "y", "z"]
+
+
+def test_write_is_atomic_and_replaces(fitted, tmp_path, monkeypatch):
+    model, _, _ = fitted
+    path = tmp_path / "mf.npz"
+    model.save(path)
+    before = path.read_bytes()
+    model.save(path)  # overwriting works
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mf.npz"]  # no temp file left
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(path)
+    assert path.read_bytes() == before  # the old file is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mf.npz"]
+
+
+def test_unfitted_model_cannot_be_saved(tmp_path):
+    with pytest.raises(NotFittedError):
+        BiasedMF().save(tmp_path / "x.npz")
+
+
+def test_other_format_version_is_refused(fitted, tmp_path):
+    path = fitted[0].save(tmp_path / "mf.npz")
+    _rewrite(path, header={"format_version": 99})
+    with pytest.raises(ModelFileError, match="format version 99"):
+        tinyrec.io.load(path)
+
+
+def test_truncated_file_is_refused(fitted, tmp_path):
+    path = fitted[0].save(tmp_path / "mf.npz")
+    data = path.read_bytes()
+    for cut in (len(data) // 2, len(data) - 30, 10):
+        path.write_bytes(data[:cut])
+        with pytest.raises(ModelFileError, match="truncated"):
+            tinyrec.io.load(path)
+
+
+def test_arrays_disagreeing_with_the_header_are_refused(fitted, tmp_path):
+    model = fitted[0]
+    path = model.save(tmp_path / "mf.npz")
+    _rewrite(path, arrays={"P_": np.zeros((30, 4), np.float32)})
+    with pytest.raises(ModelFileError, match="'P_' has shape"):
+        tinyrec.io.load(path)
+    path = model.save(tmp_path / "mf.npz")
+    _rewrite(path, arrays={"bi_": model.bi_.astype(np.float64)})
+    with pytest.raises(ModelFileError, match="dtype"):
+        tinyrec.io.load(path)
+    path = model.save(tmp_path / "mf.npz")
+    _rewrite(path, drop=("Q_",))
+    with pytest.raises(ModelFileError, match="Q_"):
+        tinyrec.io.load(path)
+
+
+def test_missing_plain_and_foreign_files_are_refused(fitted, tmp_path):
+    with pytest.raises(ModelFileError, match="no model file"):
+        tinyrec.io.load(tmp_path / "absent.npz")
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, a=np.zeros(3))
+    with pytest.raises(ModelFileError, match="no tinyrec header"):
+        tinyrec.io.load(plain)
+    text = tmp_path / "notes.npz"
+    text.write_text("hello")
+    with pytest.raises(ModelFileError, match="truncated or not a tinyrec model file"):
+        tinyrec.io.load(text)
+
+
+def test_class_outside_tinyrec_is_never_imported(fitted, tmp_path):
+    path = fitted[0].save(tmp_path / "mf.npz")
+    _rewrite(path, header={"model_class": "os.system"})
+    with pytest.raises(ModelFileError, match="not a tinyrec class"):
+        tinyrec.io.load(path)
+    _rewrite(path, header={"model_class": "tinyrec.nn.linear.Linear"})
+    with pytest.raises(ModelFileError, match="not a tinyrec Recommender"):
+        tinyrec.io.load(path)
+    _rewrite(path, header={"model_class": "tinyrec.models.mf.NoSuchModel"})
+    with pytest.raises(ModelFileError, match="does not exist"):
+        tinyrec.io.load(path)
+
+
+def test_hyperparameters_that_do_not_fit_the_class_are_refused(fitted, tmp_path):
+    path = fitted[0].save(tmp_path / "mf.npz")
+    _rewrite(path, header={"params": {"n_factors": 3, "no_such_option": 1}})
+    with pytest.raises(ModelFileError, match="hyperparameters"):
+        tinyrec.io.load(path)
+
+
+class _TinyNeural(Recommender):
+    """A minimal neural recommender: a Linear layer over one-hot users (the hook later models use)."""
+
+    def __init__(self, hidden: int = 3, *, dtype=np.float32, seed=None):
+        self.hidden, self.dtype, self.seed = hidden, dtype, seed
+
+    def _build_net(self):
+        self.net = Linear(self.n_users_, self.n_items_, dtype=self.dtype, seed=self.seed)
+
+    def _fit(self, train, valid):
+        self._build_net()
+        self.history_["loss"] = [1.0, 0.5]
+
+    def _score_all(self, users):
+        return self.net.weight.data.T[users].astype(np.float64)
+
+    def _score(self, users, items):
+        return self._score_all(users)[np.arange(len(users)), items]
+
+
+def test_module_state_dict_and_history_are_stored(tmp_path, monkeypatch):
+    monkeypatch.setattr(_TinyNeural, "__module__", "tinyrec.models")
+    monkeypatch.setattr(tinyrec.models, "_TinyNeural", _TinyNeural, raising=False)
+    train, test, _ = planted_ratings()
+    model = _TinyNeural(seed=0).fit(train)
+    path = model.save(tmp_path / "net.npz")
+    with np.load(path, allow_pickle=False) as npz:
+        assert {"net.weight", "net.bias"} <= set(npz.files)
+    loaded = tinyrec.io.load(path)
+    assert loaded.history_ == {"loss": [1.0, 0.5]}
+    for name, value in model.net.state_dict().items():
+        np.testing.assert_array_equal(loaded.net.state_dict()[name], value)
+    np.testing.assert_array_equal(
+        loaded.predict(test.users, test.items), model.predict(test.users, test.items)
+    )
+    _rewrite(path, arrays={"net.weight": np.zeros((2, 2), np.float32)}, header={})
+    with pytest.raises(ModelFileError):
+        tinyrec.io.load(path)
