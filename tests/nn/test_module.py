@@ -124,3 +124,8 @@ def test_accumulate_rejects_wrong_shape():
     p = Parameter(np.zeros((2, 3)))
     with pytest.raises(ShapeError):
         p.accumulate(np.zeros((3, 2)))
+
+
+def test_rowgrad_from_empty_batch():
+    grad = RowGrad.from_indices(np.zeros(0, dtype=np.int64), np.zeros((0, 3)))
+    assert grad.rows.shape == (0,) and grad.values.shape == (0, 3)

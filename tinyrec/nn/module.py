@@ -54,7 +54,9 @@ class RowGrad:
     def from_indices(cls, indices: np.ndarray, values: np.ndarray) -> RowGrad:
         """Build a RowGrad from possibly repeated ``indices``: repeated rows are summed."""
         indices = np.ascontiguousarray(indices, dtype=np.int64).reshape(-1)
-        values = np.ascontiguousarray(values).reshape(indices.shape[0], -1)
+        values = np.asarray(values)
+        # (n, dim) even for an empty batch, where reshape(0, -1) cannot infer dim
+        values = np.ascontiguousarray(values).reshape(indices.shape[0], values.shape[-1])
         rows, summed = coalesce_rows(indices, values)
         return cls(rows, summed)
 
