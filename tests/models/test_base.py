@@ -1,0 +1,93 @@
+"""The Recommender base class: input checks, recommend's padding and ties, similar_items, helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinyrec.data.interactions import Interactions
+from tinyrec.errors import DataError, DTypeError, ShapeError
+from tinyrec.models import BiasedMF, Popularity
+from tinyrec.models.base import _ranges, _top_k
+
+from .contract import planted_ratings
+
+
+def test_fit_refuses_what_is_not_interactions():
+    with pytest.raises(DataError, match="Interactions"):
+        Popularity().fit(np.zeros((3, 3)))
+
+
+def test_fit_refuses_valid_from_another_index_space():
+    train, _, _ = planted_ratings()
+    other = Interactions([0, 1], [0, 1], [3.0, 4.0])
+    with pytest.raises(DataError, match="index space"):
+        BiasedMF(2, 1).fit(train, valid=other)
+
+
+def test_predict_checks_its_inputs():
+    train, _, _ = planted_ratings()
+    model = Popularity().fit(train)
+    with pytest.raises(ShapeError, match="must match"):
+        model.predict(np.array([0, 1]), np.array([0]))
+    with pytest.raises(DTypeError, match="integers"):
+        model.predict(np.array([0.0]), np.array([0]))
+    with pytest.raises(ShapeError, match="dimension"):
+        model.predict(np.zeros((2, 2), dtype=np.int64), np.zeros((2, 2), dtype=np.int64))
+
+
+def test_recommend_pads_with_minus_one_when_too_few_items_remain():
+    # user 0 saw 3 of 4 items: one unseen item, then padding
+    data = Interactions([0, 0, 0, 1], [0, 1, 2, 3], [5.0, 4.0, 3.0, 1.0])
+    model = Popularity().fit(data)
+    items, scores = model.recommend(np.array([0]), k=3)
+    np.testing.assert_array_equal(items, [[3, -1, -1]])
+    assert scores[0, 0] == 1 and np.all(np.isneginf(scores[0, 1:]))
+    with pytest.raises(ValueError, match="k must be"):
+        model.recommend(np.array([0]), k=5)
+    with pytest.raises(ValueError, match="k must be"):
+        model.recommend(np.array([0]), k=2.0)
+
+
+def test_recommend_breaks_ties_by_smaller_item_index():
+    # items 1 and 3 both have two interactions, item 0 one
+    data = Interactions([0, 1, 2, 0, 2], [1, 1, 3, 3, 0], n_users=4, n_items=5)
+    items, _ = Popularity().fit(data).recommend(np.array([3]), k=3)
+    np.testing.assert_array_equal(items, [[1, 3, 0]])
+
+
+def test_similar_items_is_cosine_of_item_factors():
+    train, _, _ = planted_ratings()
+    model = BiasedMF(3, 5, seed=0).fit(train)
+    neighbours, sims = model.similar_items(np.array([0, 4]), k=3)
+    Q = model.Q_.astype(np.float64)
+    cos = Q @ Q.T / np.outer(np.linalg.norm(Q, axis=1), np.linalg.norm(Q, axis=1)).clip(1e-300)
+    for row, item in enumerate([0, 4]):
+        ranked = [j for j in np.argsort(-cos[item], kind="stable") if j != item][:3]
+        np.testing.assert_array_equal(neighbours[row], ranked)
+        np.testing.assert_allclose(sims[row], cos[item, ranked], rtol=1e-6)
+    with pytest.raises(ValueError, match="k must be"):
+        model.similar_items(np.array([0]), k=train.n_items)
+
+
+def test_similar_items_needs_item_vectors():
+    train, _, _ = planted_ratings()
+    with pytest.raises(TypeError, match="no item vectors"):
+        Popularity().fit(train).similar_items(np.array([0]))
+
+
+def test_ranges_concatenates_aranges():
+    starts, stops = np.array([2, 0, 5, 7]), np.array([4, 0, 8, 8])
+    np.testing.assert_array_equal(_ranges(starts, stops), [2, 3, 5, 6, 7, 7])
+    assert _ranges(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).shape == (0,)
+
+
+def test_top_k_matches_lexsort():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 4, (6, 9)).astype(np.float64)  # many ties
+    scores[0, :5] = -np.inf
+    items, top = _top_k(scores, 6)
+    order = np.lexsort((np.broadcast_to(np.arange(9), scores.shape), -scores), axis=1)[:, :6]
+    expected = np.where(np.isneginf(np.take_along_axis(scores, order, axis=1)), -1, order)
+    np.testing.assert_array_equal(items, expected)
+    np.testing.assert_array_equal(top, np.take_along_axis(scores, order, axis=1))
