@@ -30,23 +30,28 @@ def causal_mask(length: int, source_length: int | None = None) -> np.ndarray:
     return np.triu(np.ones((length, source), dtype=bool), k=1)
 
 
-def masked_softmax(scores: np.ndarray, blocked: np.ndarray | None) -> np.ndarray:
+def masked_softmax(
+    scores: np.ndarray, blocked: np.ndarray | None = None, *, inplace: bool = False
+) -> np.ndarray:
     """Softmax over the last axis, ignoring ``blocked`` entries; a fully blocked row gives zeros.
 
-    ``scores : (..., S)``; ``blocked`` broadcasts to it (True = excluded). Excluded entries get
-    probability exactly 0. A row with every entry excluded has no distribution at all: torch
+    ``scores : (..., S)``; ``blocked`` (bool) broadcasts to it, True = excluded. Excluded entries
+    get probability exactly 0. A row with every entry excluded has no distribution at all: torch
     returns NaN there; this returns a row of zeros, so that the attention output of that query is
-    0 (before the output projection) and no gradient flows through it.
+    0 (before the output projection) and no gradient flows through it. With ``inplace=True``
+    ``scores`` itself is overwritten and returned (no temporary of its size is allocated).
     """
+    p = scores if inplace else scores.copy()
     if blocked is not None:
-        scores = np.where(blocked, -np.inf, scores)
-    top = scores.max(axis=-1, keepdims=True)  # (..., 1); −inf only for a fully blocked row
-    top[~np.isfinite(top)] = 0.0
-    e = np.exp(scores - top)  # exp(−inf) = 0 for blocked entries
-    total = e.sum(axis=-1, keepdims=True)
+        np.copyto(p, -np.inf, where=blocked)
+    top = p.max(axis=-1, keepdims=True)  # (..., 1); −inf only for a fully blocked row
+    top[np.isneginf(top)] = 0.0
+    p -= top  # the largest allowed entry becomes 0: exp cannot overflow
+    np.exp(p, out=p)  # exp(−inf) = 0 for blocked entries
+    total = p.sum(axis=-1, keepdims=True)
     total[total == 0.0] = 1.0  # fully blocked row: 0 / 1 = 0
-    e /= total
-    return e
+    p /= total
+    return p
 
 
 class MultiheadAttention(Module):
@@ -213,30 +218,26 @@ class MultiheadAttention(Module):
         blocked = self._blocked(attn_mask, key_padding_mask, N, L, S)
         W, b = self.in_proj_weight.data, self.in_proj_bias
 
-        def heads(x, rows, length):
-            """Project x (N, length, E) by in_proj rows ``rows``; return (N, H, length, d)."""
-            y = x @ W[rows].T
+        def heads(x, rows, length, parts=1):
+            """Project x (N, length, E) by in_proj ``rows``; return (parts, N, H, length, d)."""
+            y = x.reshape(N * length, E) @ W[rows].T  # (N·length, parts·E)
             if b is not None:
                 y += b.data[rows]
-            return y.reshape(N, length, H, d).transpose(0, 2, 1, 3)
+            return y.reshape(N, length, parts, H, d).transpose(2, 0, 3, 1, 4)
 
         if self_attention:  # one (N·L, E) @ (E, 3E) matmul for Q, K and V
-            qkv = query @ W.T
-            if b is not None:
-                qkv += b.data
-            qkv = qkv.reshape(N, L, 3, H, d).transpose(2, 0, 3, 1, 4)  # (3, N, H, L, d)
-            q, k, v = qkv[0], qkv[1], qkv[2]
+            q, k, v = heads(query, slice(0, 3 * E), L, parts=3)
         else:
-            q = heads(query, slice(0, E), L)
-            k = heads(key, slice(E, 2 * E), S)
-            v = heads(value, slice(2 * E, 3 * E), S)
+            (q,) = heads(query, slice(0, E), L)
+            (k,) = heads(key, slice(E, 2 * E), S)
+            (v,) = heads(value, slice(2 * E, 3 * E), S)
         scale = 1.0 / math.sqrt(d)
-        scores = q @ k.transpose(0, 1, 3, 2)  # (N, H, L, S)
-        scores *= scale
-        p = masked_softmax(scores, blocked)
+        p = q @ k.transpose(0, 1, 3, 2)  # (N, H, L, S): scores, then probabilities in place
+        p *= scale
+        masked_softmax(p, blocked, inplace=True)
         p_drop = self.attn_dropout(p) if self.dropout > 0.0 else p
-        o = (p_drop @ v).transpose(0, 2, 1, 3).reshape(N, L, E)  # (N, H, L, d) -> (N, L, H·d)
-        y = self.out_proj(o)
+        o = (p_drop @ v).transpose(0, 2, 1, 3).reshape(N * L, E)  # (N, H, L, d) -> (N·L, H·d)
+        y = self.out_proj(o).reshape(N, L, E)
         self._cache = (query, key, value, self_attention, q, k, v, p, p_drop, scale)
         if not self.batch_first:
             y = y.transpose(1, 0, 2)
@@ -257,7 +258,7 @@ class MultiheadAttention(Module):
         dy = check_grad_output(grad_output, out_shape, self.dtype, "MultiheadAttention")
         if not self.batch_first:
             dy = dy.transpose(1, 0, 2)
-        do = self.out_proj.backward(np.ascontiguousarray(dy))  # (N, L, E)
+        do = self.out_proj.backward(np.ascontiguousarray(dy).reshape(N * L, E))  # (N·L, E)
         do = do.reshape(N, L, H, d).transpose(0, 2, 1, 3)  # (N, H, L, d)
         dp = do @ v.transpose(0, 1, 3, 2)  # dP̃ : (N, H, L, S)
         if grad_weights is not None:
@@ -273,35 +274,32 @@ class MultiheadAttention(Module):
         dv = p_drop.transpose(0, 1, 3, 2) @ do  # (N, H, S, d)
         if self.dropout > 0.0:
             dp = self.attn_dropout.backward(dp)
-        # softmax JVP: dA = P ⊙ (dP − Σ_j dP_j P_j); masked entries have P = 0, so dA = 0 there
-        da = dp - np.sum(dp * p, axis=-1, keepdims=True)
+        # softmax JVP, in place: dA = scale · P ⊙ (dP − Σ_j dP_j P_j); P = 0 where masked, so dA = 0
+        da = dp  # a fresh array of this backward: overwritten in place
+        da -= np.sum(dp * p, axis=-1, keepdims=True)
         da *= p
         da *= scale
-        dq = da @ k  # (N, H, L, d)
-        dk = da.transpose(0, 1, 3, 2) @ q  # (N, H, S, d)
-        merge = lambda x, n: x.transpose(0, 2, 1, 3).reshape(N * n, E)  # noqa: E731  (N·n, H·d)
-        dq2, dk2, dv2 = merge(dq, L), merge(dk, S), merge(dv, S)
+        dq = (da @ k).transpose(0, 2, 1, 3)  # (N, H, L, d) -> (N, L, H, d)
+        dk = (da.transpose(0, 1, 3, 2) @ q).transpose(0, 2, 1, 3)  # (N, S, H, d)
+        dv = dv.transpose(0, 2, 1, 3)  # (N, S, H, d)
         W = self.in_proj_weight.data
-        if self_attention:  # one (3E, N·L) @ (N·L, E) matmul for the three weight blocks
-            dqkv = np.concatenate([dq2, dk2, dv2], axis=1)  # (N·L, 3E)
-            self.in_proj_weight.accumulate(dqkv.T @ query.reshape(N * L, E))
+        if self_attention:  # [dQ | dK | dV] side by side: one (3E, N·L) @ (N·L, E) matmul for dW
+            d2 = np.empty((N, L, 3, H, d), dtype=self.dtype)
+            d2[:, :, 0], d2[:, :, 1], d2[:, :, 2] = dq, dk, dv
+            d2 = d2.reshape(N * L, 3 * E)
+            self.in_proj_weight.accumulate(d2.T @ query.reshape(N * L, E))
+            parts = [d2[:, :E], d2[:, E : 2 * E], d2[:, 2 * E :]]
         else:
+            parts = [dq.reshape(N * L, E), dk.reshape(N * S, E), dv.reshape(N * S, E)]  # (N·n, H·d)
+            inputs = (query.reshape(N * L, E), key.reshape(N * S, E), value.reshape(N * S, E))
             self.in_proj_weight.accumulate(
-                np.concatenate(
-                    [
-                        dq2.T @ query.reshape(N * L, E),
-                        dk2.T @ key.reshape(N * S, E),
-                        dv2.T @ value.reshape(N * S, E),
-                    ]
-                )
+                np.concatenate([g.T @ x for g, x in zip(parts, inputs, strict=True)])  # (3E, E)
             )
         if self.in_proj_bias is not None:
-            self.in_proj_bias.accumulate(np.concatenate([dq2.sum(0), dk2.sum(0), dv2.sum(0)]))
+            self.in_proj_bias.accumulate(np.concatenate([g.sum(axis=0) for g in parts]))
         grads = [
-            (dq2 @ W[:E]).reshape(N, L, E),
-            (dk2 @ W[E : 2 * E]).reshape(N, S, E),
-            (dv2 @ W[2 * E :]).reshape(N, S, E),
-        ]
+            (g @ W[i * E : (i + 1) * E]).reshape(N, -1, E) for i, g in enumerate(parts)
+        ]  # d_query (N, L, E), d_key and d_value (N, S, E)
         if not self.batch_first:
             grads = [np.ascontiguousarray(g.transpose(1, 0, 2)) for g in grads]
         return tuple(grads)
