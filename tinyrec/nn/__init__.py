@@ -6,11 +6,14 @@ every gradient. See :mod:`tinyrec.nn.module` for the contract they all follow.
 
 from . import init
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Linear
 from .merge import Concat, Dot, Multiply
 from .module import Module, Parameter, RowGrad, Sequential
+from .norm import BatchNorm1d, LayerNorm
+from .pool import AdaptiveMaxPool1d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .reshape import Flatten, Identity
 
 __all__ = [
@@ -34,4 +37,14 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    # normalization, convolution, pooling
+    "AdaptiveMaxPool1d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "Conv1d",
+    "Conv2d",
+    "LayerNorm",
+    "MaxPool1d",
+    "MaxPool2d",
 ]
