@@ -41,6 +41,8 @@ def _as_index(x, name: str, upper: int | None) -> np.ndarray:
     a = np.asarray(x)
     if a.ndim != 1:
         raise ShapeError(f"{name} must be 1-D, got shape {a.shape}")
+    if a.size == 0:
+        a = a.astype(np.int64)  # an empty list has dtype float64; emptiness is reported later
     if a.dtype.kind not in "iu":
         raise DTypeError(
             f"{name} must hold integer indices, got dtype {a.dtype}; cast whole numbers with "
@@ -515,7 +517,7 @@ def _lookup(ids: np.ndarray, raw, kind: str, missing: str, sorter: np.ndarray) -
     if not np.all(found):
         if missing == "raise":
             raise IndexOutOfRangeError(
-                f"unknown raw {kind} id {raw[~found][0]!r} ({int((~found).sum())} unknown); pass "
+                f"unknown raw {kind} id {raw[~found][0].item()!r} ({int((~found).sum())} unknown); pass "
                 f"missing='-1' to get -1 for unknown ids"
             )
         index = np.where(found, index, -1)

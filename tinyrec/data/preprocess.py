@@ -162,9 +162,13 @@ def k_core(
 
 def to_implicit(data: Interactions, threshold: float | None = 4.0) -> Interactions:
     """Implicit feedback: keep rows with ``rating >= threshold`` (all when ``None``), set ratings to 1."""
-    kept = data if threshold is None else data.subset(data.ratings >= threshold)
-    if threshold is not None and len(kept) == 0:
-        raise DataError(f"to_implicit: no rating is >= {threshold}")
+    if threshold is None:
+        kept = data
+    else:
+        mask = data.ratings >= threshold
+        if not mask.any():
+            raise DataError(f"to_implicit: no rating is >= {threshold}; lower the threshold")
+        kept = data.subset(mask)
     return kept.with_ratings(np.ones(len(kept), dtype=np.float32))
 
 

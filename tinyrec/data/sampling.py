@@ -148,7 +148,8 @@ class NegativeSampler:
             u = int(users[np.isin(users, self._full_users)][0])
             raise DataError(
                 f"user {u} has interacted with every item that can be sampled ({self.method}); no negative "
-                f"exists: remove such users (e.g. with preprocess.k_core) or sample uniformly"
+                f"exists: leave such users out of the batch"
+                + (", or sample uniformly" if self.method == "popularity" else "")
             )
         return users
 

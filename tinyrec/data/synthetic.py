@@ -105,7 +105,8 @@ def synthetic(
     n_interactions : int
         Exactly this many distinct ``(user, item)`` pairs; at most half of ``n_users * n_items``.
     rank : int
-        Dimension of the planted factors (entries ``N(0, 1/rank)``, so ``p_u · q_j`` has variance 1).
+        Dimension of the planted factors (entries ``N(0, 1/sqrt(rank))``, so ``p_u · q_j`` has
+        variance 1).
     popularity_skew : float >= 0
         Item popularity ``π_j ∝ (popularity rank of j)^(-popularity_skew)`` (Zipf): 0 is flat,
         1 a long tail like MovieLens.
@@ -136,7 +137,7 @@ def synthetic(
     if popularity_skew < 0 or activity_skew < 0 or noise < 0:
         raise ValueError("popularity_skew, activity_skew and noise must be >= 0")
     rng = as_generator(seed)
-    scale = 1.0 / np.sqrt(rank)
+    scale = rank**-0.25  # entries with variance 1/sqrt(rank): p_u . q_j has variance 1
     planted = PlantedModel(
         user_factors=rng.normal(0.0, scale, (n_users, rank)),
         item_factors=rng.normal(0.0, scale, (n_items, rank)),

@@ -1,0 +1,140 @@
+"""Samplers: never a positive (of train or of excluded sets), seeded, candidates, batches."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinyrec.data import Interactions, leave_one_out, synthetic
+from tinyrec.data.sampling import (
+    NegativeSampler,
+    bpr_triples,
+    minibatches,
+    pointwise_samples,
+    sampled_candidates,
+)
+from tinyrec.errors import DataError, IndexOutOfRangeError
+
+
+def positives_of(*tables):
+    pos = {}
+    for t in tables:
+        for u, i in zip(t.users.tolist(), t.items.tolist(), strict=True):
+            pos.setdefault(u, set()).add(i)
+    return pos
+
+
+@settings(max_examples=25)
+@given(seed=st.integers(0, 10**6), method=st.sampled_from(["uniform", "popularity"]), n=st.integers(1, 5))
+def test_sampler_never_returns_a_positive(seed, method, n):
+    data = synthetic(30, 25, 200, seed=seed)
+    train, test = leave_one_out(data)
+    sampler = NegativeSampler(train, method, exclude=test, seed=seed)
+    pos = positives_of(train, test)
+    # users with something left to sample (a heavy synthetic user may own every item)
+    ok = [u for u in range(30) if len(pos.get(u, ())) < 25]
+    if method == "popularity":
+        ok = [u for u in ok if set(train.items.tolist()) - pos.get(u, set())]
+    users = np.random.default_rng(seed).choice(ok, 100)
+    neg = sampler.sample(users, n)
+    assert neg.shape == (100, n)
+    for u, row in zip(users.tolist(), neg.tolist(), strict=True):
+        assert not set(row) & pos.get(u, set())
+    if method == "popularity":  # items never seen in train have weight 0
+        assert set(neg.ravel().tolist()) <= set(train.items.tolist())
+    again = NegativeSampler(train, method, exclude=test, seed=seed).sample(users, n)
+    np.testing.assert_array_equal(again, neg)  # same seed, same draws
+
+
+def test_successive_calls_differ_but_replay_with_the_seed():
+    data = synthetic(20, 50, 200, seed=0)
+    s1, s2 = NegativeSampler(data, seed=5), NegativeSampler(data, seed=5)
+    a, b = s1.sample(data.users, 2), s1.sample(data.users, 2)
+    assert not np.array_equal(a, b)
+    np.testing.assert_array_equal(s2.sample(data.users, 2), a)
+    np.testing.assert_array_equal(s2.sample(data.users, 2), b)
+
+
+def test_popularity_sampling_follows_counts():
+    # item j has j+1 interactions from users 1..; user 0 has item 0 only
+    users = np.concatenate([[0], np.repeat(np.arange(1, 5), 1)])
+    items = np.array([0, 1, 2, 3, 3])
+    data = Interactions(users, items, n_users=6, n_items=4)
+    neg = NegativeSampler(data, "popularity", seed=0).sample(np.full(40_000, 5), 1)  # user 5 has none
+    freq = np.bincount(neg.ravel(), minlength=4) / neg.size
+    np.testing.assert_allclose(freq, [1 / 5, 1 / 5, 1 / 5, 2 / 5], atol=0.01)
+    neg = NegativeSampler(data, "popularity", alpha=0.0, seed=0).sample(np.full(40_000, 5), 1)
+    np.testing.assert_allclose(np.bincount(neg.ravel(), minlength=4) / neg.size, 0.25, atol=0.01)
+
+
+def test_bpr_triples_and_pointwise_samples():
+    data = synthetic(20, 30, 150, seed=1)
+    u, ip, ineg = bpr_triples(data, 3, seed=0)
+    assert u.shape == ip.shape == ineg.shape == (450,)
+    np.testing.assert_array_equal(u[::3], data.users)
+    np.testing.assert_array_equal(ip[1::3], data.items)
+    pos = positives_of(data)
+    assert all(n not in pos[x] for x, n in zip(u.tolist(), ineg.tolist(), strict=True))
+    users, items, labels = pointwise_samples(data, 4, seed=0)
+    assert users.shape == items.shape == labels.shape == (750,)
+    assert labels[:150].sum() == 150 and labels[150:].sum() == 0
+    assert all(i not in pos[x] for x, i in zip(users[150:].tolist(), items[150:].tolist(), strict=True))
+
+
+def test_sampled_candidates_protocol():
+    data = synthetic(40, 120, 800, seed=2)
+    train, test = leave_one_out(data)
+    users, cand = sampled_candidates(train, test, 20, seed=3)
+    assert cand.shape == (len(test), 21) and cand.dtype == np.int32
+    np.testing.assert_array_equal(users, test.users)
+    np.testing.assert_array_equal(cand[:, 0], test.items)
+    pos = positives_of(train, test)
+    for u, row in zip(users.tolist(), cand.tolist(), strict=True):
+        assert len(set(row[1:])) == 20 and not set(row[1:]) & pos[u]
+    _, again = sampled_candidates(train, test, 20, seed=3)
+    np.testing.assert_array_equal(again, cand)
+    _, other = sampled_candidates(train, test, 20, seed=4)
+    assert not np.array_equal(other, cand)
+
+
+def test_minibatches_cover_everything_once():
+    a, b = np.arange(10), np.arange(10) * 2
+    batches = list(minibatches(a, b, batch_size=4, seed=0))
+    assert [len(x) for x, _ in batches] == [4, 4, 2]
+    seen = np.concatenate([x for x, _ in batches])
+    assert sorted(seen.tolist()) == list(range(10)) and not np.array_equal(seen, a)
+    assert all(np.array_equal(y, 2 * x) for x, y in batches)
+    assert [len(x) for (x,) in minibatches(a, batch_size=4, drop_last=True)] == [4, 4]
+    np.testing.assert_array_equal(
+        np.concatenate([x for (x,) in minibatches(a, batch_size=3, shuffle=False)]), a
+    )
+
+
+# ------------------------------------------------------------------ bad input
+def test_sampler_bad_input():
+    data = Interactions([0, 0, 1], [0, 1, 0], n_items=2)  # user 0 has every item
+    sampler = NegativeSampler(data, seed=0)
+    with pytest.raises(DataError, match="every item"):
+        sampler.sample([0], 1)
+    assert sampler.sample([1], 2).tolist() == [[1, 1]]
+    with pytest.raises(IndexOutOfRangeError):
+        sampler.sample([2], 1)
+    with pytest.raises(DataError, match="integer"):
+        sampler.sample([0.5], 1)
+    with pytest.raises(ValueError, match="n must"):
+        sampler.sample([1], 0)
+    with pytest.raises(ValueError, match="method"):
+        NegativeSampler(data, "random")
+    with pytest.raises(DataError, match="distinct"):
+        sampler.sample_distinct([1], 2)
+    with pytest.raises(DataError, match="index space"):
+        sampled_candidates(data, Interactions([0], [0]), 1)
+    with pytest.raises(DataError, match="lengths"):
+        next(minibatches(np.arange(3), np.arange(4), batch_size=2))
+
+
+def test_popularity_sampler_refuses_users_owning_all_mass():
+    data = Interactions([0, 0, 1], [0, 1, 0], n_items=3)  # item 2 has weight 0; user 0 owns 0 and 1
+    with pytest.raises(DataError, match="every item"):
+        NegativeSampler(data, "popularity", seed=0).sample([0], 1)
+    assert NegativeSampler(data, "uniform", seed=0).sample([0], 3).tolist() == [[2, 2, 2]]
