@@ -1,0 +1,167 @@
+"""BiasedMF: a planted low-rank matrix is recovered, the epoch is Surprise's SVD loop, each
+hyperparameter matters, unknown ids, explain, history, seeded repeats and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinyrec.data.interactions import Interactions
+from tinyrec.errors import IndexOutOfRangeError
+from tinyrec.kernels.mf import funk_svd_epoch
+from tinyrec.models import BiasedMF
+
+from .contract import planted_ratings
+
+
+def _planted_continuous(seed=0, n_users=40, n_items=30, rank=2, density=0.6):
+    """Ratings exactly ``μ + b_u + b_i + U Vᵀ`` (no rounding, no noise); returns train, test, truth."""
+    rng = np.random.default_rng(seed)
+    truth = (
+        3.0
+        + rng.normal(0, 0.3, (n_users, 1))
+        + rng.normal(0, 0.3, (1, n_items))
+        + rng.normal(0, 0.7, (n_users, rank)) @ rng.normal(0, 0.7, (n_items, rank)).T
+    )
+    observed = rng.random((n_users, n_items)) < density
+    observed[:, 0] = observed[0, :] = True
+    users, items = np.nonzero(observed)
+    data = Interactions(users, items, truth[users, items])
+    held = rng.random(len(users)) < 0.15
+    held[(users == 0) | (items == 0)] = False
+    return data.subset(~held), data.subset(held), truth
+
+
+def _rmse(model, data):
+    err = model.predict(data.users, data.items).astype(np.float64) - data.ratings
+    return float(np.sqrt(np.mean(err**2)))
+
+
+def test_planted_low_rank_matrix_is_recovered():
+    train, test, truth = _planted_continuous()
+    model = BiasedMF(2, 400, lr_all=0.02, reg_all=0.0, init_std=0.1, dtype=np.float64, seed=0).fit(train)
+    assert model.history_["train_rmse"][-1] < 0.01
+    assert _rmse(model, test) < 0.1  # held-out entries of the planted matrix
+    spread = float(np.std(test.ratings))
+    assert spread > 0.5  # so the bound above is a real recovery, not a constant guess
+
+
+def test_epochs_lower_the_training_error():
+    train, test, _ = planted_ratings()
+    model = BiasedMF(4, 30, lr_all=0.01, seed=0).fit(train, valid=test)
+    rmse = model.history_["train_rmse"]
+    assert len(rmse) == 30 and rmse[-1] < rmse[0]
+    assert len(model.history_["valid_rmse"]) == 30 and len(model.history_["epoch_seconds"]) == 30
+
+
+def test_epoch_is_surprises_svd_loop():
+    """Surprise's SVD, started from the same factors, predicts what the fused epoch predicts."""
+    surprise = pytest.importorskip("surprise")
+    pd = pytest.importorskip("pandas")
+    train, test, _ = planted_ratings(unknown=False)
+    frame = pd.DataFrame({"u": train.users, "i": train.items, "r": train.ratings.astype(np.float64)})
+    trainset = surprise.Dataset.load_from_df(
+        frame, surprise.Reader(rating_scale=(1, 5))
+    ).build_full_trainset()
+    algo = surprise.SVD(n_factors=5, n_epochs=7, random_state=3).fit(trainset)
+    # Surprise draws pu then qi with RandomState(3), rows in its inner-id order (order of appearance)
+    rs = np.random.RandomState(3)
+    pu = rs.normal(0, 0.1, (trainset.n_users, 5))
+    qi = rs.normal(0, 0.1, (trainset.n_items, 5))
+    P = pu[[trainset.to_inner_uid(u) for u in range(train.n_users)]]
+    Q = qi[[trainset.to_inner_iid(i) for i in range(train.n_items)]]
+    bu, bi = np.zeros(train.n_users), np.zeros(train.n_items)
+    mu = trainset.global_mean
+    ratings, order = train.ratings.astype(np.float64), np.arange(len(train))  # train is sorted by user
+    lr, reg = np.full(4, 0.005), np.full(4, 0.02)
+    for _ in range(7):
+        funk_svd_epoch(train.users, train.items, ratings, order, mu, bu, bi, P, Q, lr, reg)
+    ours = np.clip(mu + bu[test.users] + bi[test.items] + np.sum(P[test.users] * Q[test.items], axis=1), 1, 5)
+    theirs = [algo.predict(u, i).est for u, i in zip(test.users.tolist(), test.items.tolist(), strict=True)]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def test_unknown_ids_follow_surprises_rule():
+    train, _, _ = planted_ratings()
+    model = BiasedMF(4, 5, seed=0).fit(train)
+    u_new, i_new = train.n_users - 1, train.n_items - 1
+    assert not model.P_[u_new].any() and not model.Q_[i_new].any()
+    mu = model.global_mean_
+    np.testing.assert_allclose(model.predict(np.array([u_new]), np.array([i_new])), [mu], rtol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(np.array([u_new]), np.array([2])), [mu + model.bi_[2]], rtol=1e-6
+    )  # known item: its bias only
+    np.testing.assert_allclose(
+        model.predict(np.array([3]), np.array([i_new])), [mu + model.bu_[3]], rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(n_factors=3),
+        dict(n_epochs=4),
+        dict(biased=False),
+        dict(lr_all=0.02),
+        dict(reg_all=0.5),
+        dict(lr_bu=0.05),
+        dict(lr_bi=0.05),
+        dict(lr_pu=0.05),
+        dict(lr_qi=0.05),
+        dict(reg_bu=0.5),
+        dict(reg_bi=0.5),
+        dict(reg_pu=0.5),
+        dict(reg_qi=0.5),
+        dict(init_mean=0.1),
+        dict(init_std=0.3),
+        dict(shuffle=False),
+        dict(seed=1),
+        dict(dtype=np.float64),
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_each_hyperparameter_changes_the_result(change):
+    train, test, _ = planted_ratings()
+    base = dict(n_factors=4, n_epochs=5, seed=0)
+    a = BiasedMF(**base).fit(train).predict(test.users, test.items)
+    b = BiasedMF(**{**base, **change}).fit(train).predict(test.users, test.items)
+    assert not np.array_equal(a, b)
+
+
+def test_float32_and_float64_agree():
+    train, test, _ = planted_ratings()
+    a = BiasedMF(4, 10, seed=0).fit(train)
+    b = BiasedMF(4, 10, dtype=np.float64, seed=0).fit(train)
+    assert a.P_.dtype == np.float32 and b.P_.dtype == np.float64
+    np.testing.assert_allclose(
+        a.predict(test.users, test.items), b.predict(test.users, test.items), atol=1e-4
+    )
+
+
+def test_explain_adds_up_to_the_prediction():
+    train, _, _ = planted_ratings()
+    model = BiasedMF(6, 10, seed=0).fit(train)
+    why = model.explain(2, 5, top=3)
+    contributions = [row[3] for row in why.rows]
+    assert len(why.rows) == 3
+    assert np.all(np.diff(np.abs(contributions)) <= 0)  # largest first
+    total = why.mu + why.user_bias + why.item_bias + sum(contributions) + why.rest
+    assert np.isclose(total, why.prediction, atol=1e-5)
+    np.testing.assert_allclose(model.score_all(np.array([2]))[0, 5], why.prediction, rtol=1e-6)
+    text = str(why)
+    assert "factor" in text and "user bias" in text and f"{why.prediction:.3f}" in text
+    with pytest.raises(IndexOutOfRangeError):
+        model.explain(train.n_users, 0)
+
+
+def test_bad_hyperparameters_are_refused():
+    with pytest.raises(ValueError, match="n_factors"):
+        BiasedMF(n_factors=-1)
+    with pytest.raises(ValueError, match="n_epochs"):
+        BiasedMF(n_epochs=2.5)
+    with pytest.raises(ValueError, match="lr_all"):
+        BiasedMF(lr_all=-0.1)
+    with pytest.raises(ValueError, match="reg_qi"):
+        BiasedMF(reg_qi=float("nan"))
+    with pytest.raises(TypeError, match="seed"):
+        BiasedMF(seed="abc").fit(planted_ratings()[0])
