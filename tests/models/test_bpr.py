@@ -1,0 +1,111 @@
+"""BPRMF: planted preference groups are recovered, negatives are uniform over unseen items, each
+hyperparameter matters, ratings are ignored, bad input is refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinyrec.data.interactions import Interactions
+from tinyrec.errors import DataError
+from tinyrec.models import BPRMF
+from tinyrec.models.bpr import _draw_negatives
+
+from .contract import implicit_toy
+
+
+def _two_tastes(seed=0, n_users=40, n_items=30):
+    """Users of group g interact with items of group g only (each with probability 0.5).
+
+    Returns ``train, held_out, group_u, group_i``: held-out pairs are in-group pairs removed
+    from train; a good ranker puts every unseen in-group item above every out-of-group item.
+    """
+    rng = np.random.default_rng(seed)
+    group_u, group_i = np.arange(n_users) % 2, np.arange(n_items) % 2
+    same = group_u[:, None] == group_i[None, :]
+    liked = same & (rng.random((n_users, n_items)) < 0.5)
+    users, items = np.nonzero(liked)
+    held = rng.random(len(users)) < 0.2
+    data = Interactions(users, items, n_users=n_users, n_items=n_items)
+    return data.subset(~held), data.subset(held), group_u, group_i
+
+
+def test_planted_tastes_are_recovered():
+    train, held, group_u, group_i = _two_tastes()
+    model = BPRMF(4, 60, lr=0.05, seed=0).fit(train)
+    scores = model.score_all(np.arange(train.n_users))
+    same = group_u[:, None] == group_i[None, :]
+    # AUC of held-out in-group items against out-of-group items, per user
+    aucs = []
+    for u, i in zip(held.users, held.items, strict=True):
+        aucs.append(np.mean(scores[u, i] > scores[u][~same[u]]))
+    assert np.mean(aucs) > 0.95
+    assert model.history_["loss"][-1] < model.history_["loss"][0]
+
+
+def test_negatives_are_uniform_over_unseen_items():
+    train, _ = implicit_toy()
+    indptr, indices = train.positives_csr()
+    rng = np.random.default_rng(0)
+    user = 0
+    users = np.full(20000, user, dtype=np.int64)
+    drawn = _draw_negatives(users, indptr, indices, train.n_items, rng)
+    seen = train.positives(user)
+    counts = np.bincount(drawn, minlength=train.n_items)
+    assert not counts[seen].any()
+    unseen = np.setdiff1d(np.arange(train.n_items), seen)
+    expected = len(users) / len(unseen)
+    # every unseen item drawn, each within 5 standard deviations of the uniform count
+    assert np.all(np.abs(counts[unseen] - expected) < 5 * np.sqrt(expected))
+
+
+def test_ratings_are_ignored():
+    train, _ = implicit_toy()
+    rated = train.with_ratings(np.arange(len(train)) % 5 + 1.0)
+    a = BPRMF(4, 3, seed=0).fit(train)
+    b = BPRMF(4, 3, seed=0).fit(rated)
+    np.testing.assert_array_equal(a.P_, b.P_)
+    np.testing.assert_array_equal(a.Q_, b.Q_)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(n_factors=3),
+        dict(n_epochs=4),
+        dict(lr=0.1),
+        dict(reg=0.2),
+        dict(reg_bias=0.5),
+        dict(item_bias=False),
+        dict(init_std=0.3),
+        dict(seed=1),
+        dict(dtype=np.float64),
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_each_hyperparameter_changes_the_result(change):
+    train, test = implicit_toy()
+    base = dict(n_factors=4, n_epochs=3, seed=0)
+    a = BPRMF(**base).fit(train).predict(test.users, test.items)
+    b = BPRMF(**{**base, **change}).fit(train).predict(test.users, test.items)
+    assert not np.array_equal(a, b)
+
+
+def test_item_bias_off_keeps_biases_at_zero():
+    train, _ = implicit_toy()
+    assert not BPRMF(4, 3, item_bias=False, seed=0).fit(train).bi_.any()
+
+
+def test_user_who_saw_everything_is_refused():
+    data = Interactions([0, 0, 1], [0, 1, 0], n_items=2)
+    with pytest.raises(DataError, match="every item"):
+        BPRMF(2, 1).fit(data)
+
+
+def test_bad_hyperparameters_are_refused():
+    with pytest.raises(ValueError, match="n_factors"):
+        BPRMF(n_factors=-2)
+    with pytest.raises(ValueError, match="lr"):
+        BPRMF(lr=float("inf"))
+    with pytest.raises(ValueError, match="reg_bias"):
+        BPRMF(reg_bias=-1.0)
