@@ -19,6 +19,7 @@ therefore leaves nothing in the cache, and the next call starts clean. Zips are 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -203,7 +204,12 @@ def fetch(url: str, target, archive: Archive, *, timeout: float = 60.0) -> Path:
                     out.write(chunk)
         except urllib.error.HTTPError as exc:
             raise DataError(f"downloading {url} failed: HTTP {exc.code} {exc.reason}; {manual}") from None
-        except (urllib.error.URLError, OSError) as exc:
+        except http.client.IncompleteRead as exc:
+            raise DataError(
+                f"downloading {url}: connection closed after {size + len(exc.partial)} bytes (truncated); "
+                f"retry, or {manual}"
+            ) from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             raise DataError(f"downloading {url} failed ({reason}): no network? {manual}") from None
         if expected is not None and size != int(expected):
