@@ -132,7 +132,7 @@ def test_im2col_rows_and_columns_order():
 def test_conv1d_gradcheck(batch, length, c_in, c_out, kernel, stride, padding, dilation, bias, seed):
     if length + 2 * padding < dilation * (kernel - 1) + 1:
         return  # too short: covered by the error test
-    conv = Conv1d(c_in, c_out, kernel, stride, padding, dilation, bias, dtype=np.float64, seed=seed)
+    conv = Conv1d(c_in, c_out, kernel, stride, padding, dilation, bias=bias, dtype=np.float64, seed=seed)
     x = np.random.default_rng(seed).standard_normal((batch, c_in, length))
     check_module(conv, x, seed=seed + 1).assert_ok(1e-6)
 

@@ -37,8 +37,8 @@ class _ConvNd(Module):
         stride=1,
         padding=0,
         dilation=1,
-        bias: bool = True,
         *,
+        bias: bool = True,
         dtype=np.float32,
         seed=None,
     ):
@@ -127,6 +127,7 @@ class Conv1d(_ConvNd):
     dilation : int, default 1
         Spacing between the kernel's taps.
     bias : bool, default True
+        Keyword-only (torch's seventh positional argument is ``groups``, which tinyrec lacks).
     dtype : np.float32 (default) or np.float64
     seed : int or np.random.Generator, optional
         Seeds the initialization: ``weight`` and ``bias`` ~ U(−1/sqrt(fan_in), 1/sqrt(fan_in)),

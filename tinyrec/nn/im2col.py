@@ -120,10 +120,20 @@ def _offset_slices(offset, stride, dilation, out) -> tuple[slice, ...]:
 
 
 def im2col(x: np.ndarray, kernel, stride, padding, dilation, out) -> np.ndarray:
-    """The window matrix ``X_col : (channels · prod(kernel), batch · prod(out))`` of ``x``.
+    """The window matrix of ``x``: every window copied into one column.
 
-    ``x : (batch, channels, *spatial)``; ``out`` is :func:`output_shape`'s result. See the module
-    docstring for the row and column order.
+    Parameters
+    ----------
+    x : (batch, channels, *spatial)
+    kernel, stride, padding, dilation : d-tuples of ints
+    out : d-tuple of ints
+        The output spatial shape, from :func:`output_shape`.
+
+    Returns
+    -------
+    X_col : (channels · prod(kernel), batch · prod(out)), C-contiguous
+        ``X_col[(c, j), (n, o)] = X_padded[n, c, o · stride + j · dilation]``, rows ordered
+        ``(c, j_1, .., j_d)`` and columns ``(n, o_1, .., o_d)``.
     """
     n, c = x.shape[:2]
     xp = pad(x, padding).swapaxes(0, 1)  # (channels, batch, *padded): a view, no copy
@@ -135,10 +145,22 @@ def im2col(x: np.ndarray, kernel, stride, padding, dilation, out) -> np.ndarray:
 
 
 def col2im(cols: np.ndarray, x_shape, kernel, stride, padding, dilation, out) -> np.ndarray:
-    """The adjoint of :func:`im2col`: ``dX : x_shape`` with each column entry added back in place.
+    """The adjoint of :func:`im2col`: each column entry added back to the position it was read from.
 
-    ``cols : (channels · prod(kernel), batch · prod(out))``. Positions shared by overlapping windows
-    receive the sum of their entries; the padding is cropped.
+    Parameters
+    ----------
+    cols : (channels · prod(kernel), batch · prod(out))
+        Laid out as :func:`im2col`'s result (typically ``dX_col = W_colᵀ @ dY_col``).
+    x_shape : (batch, channels, *spatial)
+        The shape of the unpadded input.
+    kernel, stride, padding, dilation, out : d-tuples of ints
+        As given to :func:`im2col`.
+
+    Returns
+    -------
+    dX : x_shape
+        ``dX_pad[n, c, o · stride + j · dilation] += cols[(c, j), (n, o)]`` over every ``(c, j, n, o)``
+        (positions shared by overlapping windows receive the sum), with the padding cropped.
     """
     n, c, *spatial = x_shape
     padded = [s + 2 * p for s, p in zip(spatial, padding, strict=True)]
@@ -153,7 +175,10 @@ def col2im(cols: np.ndarray, x_shape, kernel, stride, padding, dilation, out) ->
 
 
 def windows(xp: np.ndarray, kernel, stride) -> np.ndarray:
-    """Read-only view ``(batch, channels, *out, *kernel)`` of the windows of a padded input."""
+    """Read-only view ``(batch, channels, *out, *kernel)`` of the windows of a padded input.
+
+    ``view[n, c, o, j] = xp[n, c, o · stride + j]`` (per spatial axis); no data is copied.
+    """
     d = len(kernel)
     view = sliding_window_view(xp, kernel, axis=tuple(range(2, 2 + d)))  # (N, C, *(L - k + 1), *kernel)
     return view[(slice(None), slice(None), *(slice(None, None, s) for s in stride))]
