@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyrec.kernels.mf import bpr_epoch, funk_svd_epoch, nth_unseen_item
+from tinyrec.kernels.mf import bpr_epoch, funk_svd_epoch
 
 
 def numpy_funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg):
@@ -169,41 +169,3 @@ def test_bpr_epoch_raises_the_positive_above_the_negative():
     second = bpr_epoch(users, pos, neg, P, Q, bi, lr, reg)
     assert second < first
     assert P[0] @ Q[0] + bi[0] > P[0] @ Q[1] + bi[1]
-
-
-def numpy_nth_unseen_item(indptr, indices, users, ranks, n_items):
-    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-    local = np.arange(len(indices)) - indptr[rows]  # position within the row
-    keys = rows * n_items + (indices - local)  # non-decreasing
-    m = np.searchsorted(keys, users * n_items + ranks, side="right") - indptr[users]
-    return ranks + m
-
-
-@settings(max_examples=40)
-@given(
-    n_users=st.integers(1, 6),
-    n_items=st.integers(1, 12),
-    n=st.integers(0, 30),
-    seed=st.integers(0, 2**31 - 1),
-)
-def test_nth_unseen_item_equals_numpy_twin_and_brute_force(n_users, n_items, n, seed):
-    rng = np.random.default_rng(seed)
-    seen = rng.random((n_users, n_items)) < rng.random()  # a random density, empty and full rows included
-    seen[seen.all(axis=1), 0] = False  # every user keeps at least one unseen item
-    indptr = np.concatenate([[0], np.cumsum(seen.sum(axis=1))]).astype(np.int64)
-    indices = np.nonzero(seen)[1].astype(np.int32)  # row-major: sorted within each row
-    users = rng.integers(0, n_users, n).astype(np.int64)
-    n_unseen = n_items - seen.sum(axis=1)[users]
-    ranks = (rng.random(n) * n_unseen).astype(np.int64)
-    got = nth_unseen_item(indptr, indices, users, ranks)
-    np.testing.assert_array_equal(got, numpy_nth_unseen_item(indptr, indices, users, ranks, n_items))
-    brute = [np.flatnonzero(~seen[u])[r] for u, r in zip(users, ranks, strict=True)]
-    np.testing.assert_array_equal(got, np.array(brute, dtype=np.int64).reshape(-1))
-
-
-def test_nth_unseen_item_hand_example():
-    # user 0 saw items 1 and 2 of 5: unseen items are 0, 3, 4
-    indptr = np.array([0, 2], dtype=np.int64)
-    indices = np.array([1, 2], dtype=np.int64)
-    got = nth_unseen_item(indptr, indices, np.zeros(3, dtype=np.int64), np.array([0, 1, 2], dtype=np.int64))
-    np.testing.assert_array_equal(got, [0, 3, 4])

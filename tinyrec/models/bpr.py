@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
-from ..errors import DataError
-from ..kernels.mf import bpr_epoch, nth_unseen_item
+from ..data.sampling import NegativeSampler
+from ..kernels.mf import bpr_epoch
 from ..validation import as_generator, resolve_dtype
 from .base import Recommender
 
@@ -49,9 +49,8 @@ class BPRMF(Recommender):
         q_i += η (z p_u − λ q_i)          q_j += η (−z p_u − λ q_j)
         b_i += η (z − λ_b b_i)            b_j += η (−z − λ_b b_j)
 
-    (:func:`tinyrec.kernels.mf.bpr_epoch`). The negatives of an epoch are drawn before it runs:
-    one uniform rank among the user's unseen items per pair, mapped to its item by
-    :func:`tinyrec.kernels.mf.nth_unseen_item`.
+    (:func:`tinyrec.kernels.mf.bpr_epoch`). The negatives of an epoch are drawn before it runs,
+    by :class:`tinyrec.data.sampling.NegativeSampler` (uniform, never a positive).
     A user without training interactions keeps ``p_u = 0``, so its scores are the item biases;
     :meth:`recommend` gives such users the most popular items.
 
@@ -93,15 +92,9 @@ class BPRMF(Recommender):
     def _fit(self, train, valid) -> None:
         rng = as_generator(self.seed)
         indptr, indices = self.seen_indptr_, self.seen_indices_  # distinct positives, sorted per user
-        lengths = np.diff(indptr)
-        if np.any(lengths >= self.n_items_):
-            full = int(np.flatnonzero(lengths >= self.n_items_)[0])
-            raise DataError(
-                f"user {full} interacted with every item, so BPR has no negative to draw for it; "
-                f"remove such users (or add unseen items) before fitting"
-            )
-        users = np.repeat(np.arange(self.n_users_, dtype=np.int64), lengths)  # (n_pos,)
+        users = np.repeat(np.arange(self.n_users_, dtype=np.int64), np.diff(indptr))  # (n_pos,)
         positives = indices.astype(np.int64)
+        sampler = NegativeSampler(train, seed=rng)  # raises DataError for a user who saw every item
         d, dtype = self.n_factors, self.dtype
         self.P_ = rng.normal(0.0, self.init_std, (self.n_users_, d)).astype(dtype)
         self.Q_ = rng.normal(0.0, self.init_std, (self.n_items_, d)).astype(dtype)
@@ -113,7 +106,7 @@ class BPRMF(Recommender):
             start = time.perf_counter()
             order = rng.permutation(n)
             u, i = users[order], positives[order]
-            j = _draw_negatives(u, indptr, indices, self.n_items_, rng)
+            j = sampler.sample(u, 1)[:, 0].astype(np.int64)
             loss = bpr_epoch(u, i, j, self.P_, self.Q_, self.bi_, lr, reg)
             self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
             self.history_.setdefault("loss", []).append(loss / max(n, 1))
@@ -131,15 +124,3 @@ class BPRMF(Recommender):
 
     def _item_vectors(self):
         return self.Q_
-
-
-def _draw_negatives(users, indptr, indices, n_items, rng) -> np.ndarray:
-    """For each ``users[k]``, an item drawn uniformly among those the user has not interacted with.
-
-    One uniform draw per negative and no rejection: the draw is a rank among the user's unseen
-    items, mapped to the item by :func:`tinyrec.kernels.mf.nth_unseen_item` (a binary search in
-    the user's sorted positives).
-    """
-    n_unseen = n_items - (indptr[users + 1] - indptr[users])  # (n,) >= 1, checked in fit
-    ranks = (rng.random(len(users)) * n_unseen).astype(np.int64)  # uniform in [0, n_unseen)
-    return nth_unseen_item(indptr, indices, users, ranks)
