@@ -72,4 +72,8 @@ CASES = [
         _self,
         lambda dtype, rng: {"attn_mask": causal_mask(4)},
     ),
+    LayerCase("PositionalEmbedding", _positions, _seq(3, 5, 4)),
+    LayerCase("PositionalEmbedding-length", _positions, lambda dtype, rng: (5,)),
+    LayerCase("TransformerBlock-prenorm", _transformer(dropout=0.2), _seq(2, 4, 4), _padding),
+    LayerCase("TransformerBlock-postnorm", _transformer(norm_first=False, causal=False), _seq(2, 4, 4)),
 ]
