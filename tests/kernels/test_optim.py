@@ -17,9 +17,9 @@ def numpy_sgd(table, rows, grads, lr):
     table[rows] -= lr * grads
 
 
-def numpy_adam(table, exp_avg, exp_avg_sq, rows, grads, beta1, beta2, eps, step_size):
-    m = exp_avg[rows] + (1 - beta1) * (grads - exp_avg[rows])
-    v = exp_avg_sq[rows] + (1 - beta2) * (grads**2 - exp_avg_sq[rows])
+def numpy_adam(table, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_minus_beta2, eps, step_size):
+    m = exp_avg[rows] + (grads - exp_avg[rows]) * one_minus_beta1
+    v = exp_avg_sq[rows] + (grads**2 - exp_avg_sq[rows]) * one_minus_beta2
     exp_avg[rows] = m
     exp_avg_sq[rows] = v
     table[rows] -= step_size * m / (np.sqrt(v) + eps)
@@ -55,6 +55,7 @@ def _tol(dtype):
 def test_sgd_rows_equals_numpy(batch, lr):
     table, rows, grads, _, _ = batch
     expected = table.copy()
+    lr = table.dtype.type(lr)
     numpy_sgd(expected, rows, grads, lr)
     sgd_rows(table, rows, grads, lr)
     np.testing.assert_allclose(table, expected, **_tol(table.dtype))
@@ -64,11 +65,12 @@ def test_sgd_rows_equals_numpy(batch, lr):
 @given(batch=row_batches(), t=st.integers(1, 50), beta1=st.floats(0.0, 0.99), beta2=st.floats(0.0, 0.9999))
 def test_adam_rows_equals_numpy(batch, t, beta1, beta2):
     table, rows, grads, m, v = batch
-    eps, lr = 1e-8, 1e-2
-    step_size = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)
+    c = table.dtype.type  # scalars in the table's dtype, as the optimizer passes them
+    lr = 1e-2
+    scalars = (c(1 - beta1), c(1 - beta2), c(1e-8), c(lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)))
     want = [table.copy(), m.copy(), v.copy()]
-    numpy_adam(*want, rows, grads, beta1, beta2, eps, step_size)
-    adam_rows(table, m, v, rows, grads, beta1, beta2, eps, step_size)
+    numpy_adam(*want, rows, grads, *scalars)
+    adam_rows(table, m, v, rows, grads, *scalars)
     for got, exp in zip((table, m, v), want, strict=True):
         assert got.dtype == exp.dtype
         np.testing.assert_allclose(got, exp, **_tol(table.dtype))
@@ -78,9 +80,10 @@ def test_adam_rows_equals_numpy(batch, t, beta1, beta2):
 @given(batch=row_batches(), clr=st.floats(1e-4, 1.0))
 def test_adagrad_rows_equals_numpy(batch, clr):
     table, rows, grads, _, s = batch
+    clr, eps = table.dtype.type(clr), table.dtype.type(1e-10)
     want = [table.copy(), s.copy()]
-    numpy_adagrad(*want, rows, grads, clr, 1e-10)
-    adagrad_rows(table, s, rows, grads, clr, 1e-10)
+    numpy_adagrad(*want, rows, grads, clr, eps)
+    adagrad_rows(table, s, rows, grads, clr, eps)
     np.testing.assert_allclose(table, want[0], **_tol(table.dtype))
     np.testing.assert_allclose(s, want[1], **_tol(table.dtype))
 
@@ -90,13 +93,13 @@ def test_absent_rows_untouched_and_empty_batch():
     table, m = rng.standard_normal((2, 6, 2))
     v = rng.uniform(0, 1, (6, 2))  # second moments are >= 0
     before = [a.copy() for a in (table, m, v)]
-    adam_rows(table, m, v, np.array([4], dtype=np.int64), np.ones((1, 2)), 0.9, 0.999, 1e-8, 0.1)
+    adam_rows(table, m, v, np.array([4], dtype=np.int64), np.ones((1, 2)), 0.1, 0.001, 1e-8, 0.1)
     for got, old in zip((table, m, v), before, strict=True):
         np.testing.assert_array_equal(np.delete(got, 4, axis=0), np.delete(old, 4, axis=0))
         assert not np.array_equal(got[4], old[4])
     # an empty RowGrad changes nothing
     snapshot = [a.copy() for a in (table, m, v)]
-    adam_rows(table, m, v, np.zeros(0, dtype=np.int64), np.zeros((0, 2)), 0.9, 0.999, 1e-8, 0.1)
+    adam_rows(table, m, v, np.zeros(0, dtype=np.int64), np.zeros((0, 2)), 0.1, 0.001, 1e-8, 0.1)
     for got, old in zip((table, m, v), snapshot, strict=True):
         np.testing.assert_array_equal(got, old)
 
@@ -107,7 +110,7 @@ def test_plain_function_equals_jitted():
     args = [rng.standard_normal((5, 3)), rng.standard_normal((5, 3)), rng.uniform(0, 1, (5, 3))]
     copies = [a.copy() for a in args]
     rows, grads = np.array([0, 2, 4], dtype=np.int64), rng.standard_normal((3, 3))
-    adam_rows(*args, rows, grads, 0.9, 0.999, 1e-8, 0.01)
-    _adam_rows(*copies, rows, grads, 0.9, 0.999, 1e-8, 0.01)
+    adam_rows(*args, rows, grads, 0.1, 0.001, 1e-8, 0.01)
+    _adam_rows(*copies, rows, grads, 0.1, 0.001, 1e-8, 0.01)
     for a, b in zip(args, copies, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-13)

@@ -83,4 +83,5 @@ class Adagrad(Optimizer):
         values = grad.values
         if self.weight_decay:
             values = values + self.weight_decay * data[grad.rows]  # (m, dim)
-        adagrad_rows(data, state["sum"], grad.rows, values, clr, self.eps)
+        c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
+        adagrad_rows(data, state["sum"], grad.rows, values, c(clr), c(self.eps))

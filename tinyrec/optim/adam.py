@@ -114,9 +114,9 @@ class Adam(Optimizer):
         elif self.weight_decay:
             values = values + self.weight_decay * data[grad.rows]  # (m, dim)
         step_size = self.lr * math.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
-        adam_rows(
-            data, state["exp_avg"], state["exp_avg_sq"], grad.rows, values, beta1, beta2, self.eps, step_size
-        )
+        c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        adam_rows(data, m, v, grad.rows, values, c(1.0 - beta1), c(1.0 - beta2), c(self.eps), c(step_size))
 
 
 class AdamW(Adam):

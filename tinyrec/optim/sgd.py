@@ -89,4 +89,4 @@ class SGD(Optimizer):
         values = grad.values
         if self.weight_decay:
             values = values + self.weight_decay * data[grad.rows]  # (m, dim): decay of present rows
-        sgd_rows(data, grad.rows, values, self.lr)
+        sgd_rows(data, grad.rows, values, data.dtype.type(self.lr))  # the update in the table's dtype
