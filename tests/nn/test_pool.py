@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tinyrec.errors import BackwardBeforeForwardError, DTypeError, ShapeError
@@ -120,8 +120,7 @@ _pool1d = st.tuples(st.integers(1, 4), st.integers(1, 3)).flatmap(
 )
 def test_pool1d_gradcheck(batch, channels, length, kernel_stride_padding, kind, seed):
     kernel, stride, padding = kernel_stride_padding
-    if length + 2 * padding < kernel:
-        return
+    assume(length + 2 * padding >= kernel)
     if kind == "max":
         pool = MaxPool1d(kernel, stride, padding, dtype=np.float64)
     else:
@@ -139,8 +138,7 @@ def test_pool1d_gradcheck(batch, channels, length, kernel_stride_padding, kind, 
     seed=st.integers(0, 2**16),
 )
 def test_pool2d_gradcheck(size, kernel, stride, kind, seed):
-    if any(s < k for s, k in zip(size, kernel, strict=True)):
-        return
+    assume(all(s >= k for s, k in zip(size, kernel, strict=True)))
     padding = tuple(k // 2 for k in kernel)
     pool = (MaxPool2d if kind == "max" else AvgPool2d)(kernel, stride, padding, dtype=np.float64)
     x = np.random.default_rng(seed).standard_normal((2, 2, *size))

@@ -50,7 +50,8 @@ def as_tuple(value, d: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
         or any(v < minimum for v in items)
     ):
         kind = "positive" if minimum == 1 else "non-negative"
-        raise ShapeError(f"{name} must be a {kind} int or a tuple of {d} {kind} ints, got {value!r}")
+        form = f"a {kind} int" + (f" or a tuple of {d} {kind} ints" if d > 1 else "")
+        raise ShapeError(f"{name} must be {form}, got {value!r}")
     return tuple(int(v) for v in items)
 
 
