@@ -6,7 +6,7 @@ Exact agreement with torch over 10 steps is in tests/test_torch_parity_losses_op
 import numpy as np
 import pytest
 
-from tinyrec.errors import NonFiniteError, ShapeError
+from tinyrec.errors import IndexOutOfRangeError, NonFiniteError, ShapeError
 from tinyrec.nn.module import Parameter, RowGrad
 from tinyrec.optim import SGD, Adagrad, Adam, AdamW, SparseGradientError, clip_grad_norm_
 
@@ -125,6 +125,15 @@ def test_sparse_options_without_lazy_form_raise():
     vector.grad = RowGrad(np.array([0]), np.ones((1, 1)))
     with pytest.raises(ShapeError, match="2-D table"):
         Adam([vector]).step()
+
+
+@pytest.mark.parametrize("rows", [[1, 4], [-1, 2]])
+def test_rowgrad_outside_the_table_raises_before_writing(rows):
+    table = Parameter(np.zeros((4, 2)))
+    table.grad = RowGrad(np.array(rows), np.ones((2, 2)))
+    with pytest.raises(IndexOutOfRangeError, match=r"outside the table's rows \[0, 4\)"):
+        Adam([table]).step()
+    np.testing.assert_array_equal(table.data, 0.0)
 
 
 @pytest.mark.parametrize("make", ROW_OPTIMIZERS, ids=IDS)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..errors import NonFiniteError, ShapeError, TinyrecError
+from ..errors import IndexOutOfRangeError, NonFiniteError, ShapeError, TinyrecError
 from ..nn.module import Parameter, RowGrad
 
 
@@ -58,8 +58,7 @@ class Optimizer:
             if p.grad is None:
                 continue
             if isinstance(p.grad, RowGrad):
-                if p.data.ndim != 2:
-                    raise ShapeError(f"a RowGrad needs a 2-D table, but the parameter has shape {p.shape}")
+                _check_rows(p.grad, p.data)
                 self._update_rows(p.data, p.grad, state)
             else:
                 self._update_dense(p.data, p.grad, state)
@@ -124,6 +123,18 @@ class Optimizer:
     def __repr__(self) -> str:
         hyper = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._hyperparameters)
         return f"{type(self).__name__}({hyper})"
+
+
+def _check_rows(grad: RowGrad, data: np.ndarray) -> None:
+    """The row kernels write ``data[rows]`` unchecked: rows must be inside the table (O(1): sorted)."""
+    if data.ndim != 2:
+        raise ShapeError(f"a RowGrad needs a 2-D table, but the parameter has shape {data.shape}")
+    rows = grad.rows
+    if rows.size and (rows[0] < 0 or rows[-1] >= data.shape[0]):
+        raise IndexOutOfRangeError(
+            f"RowGrad rows span [{rows[0]}, {rows[-1]}], outside the table's rows [0, {data.shape[0]}); "
+            "build it with RowGrad.from_indices from valid indices"
+        )
 
 
 def _check_nonnegative(**values: float) -> None:
