@@ -208,7 +208,8 @@ def fit(
         Evaluated at the end of every epoch (in eval mode), for ``val_loss`` and the metrics.
     metrics : dict of str to callable, optional
         ``metric(y_true, y_pred) -> float``, computed at the end of every epoch on the
-        validation data when given, else on the training data.
+        validation data when given, else on the training data. ``y_pred`` is the model's raw
+        output (logits for a model trained with BCEWithLogitsLoss).
     shuffle : bool, default True
         Permute the rows at every epoch.
     seed : int or np.random.Generator, default 0
