@@ -152,3 +152,22 @@ def test_batchnorm1d_matches_torch_in_train_and_eval_with_running_stats(kwargs, 
         assert ours.state_dict().keys() == state.keys()
         for name, value in state.items():
             np.testing.assert_allclose(ours.state_dict()[name], value.numpy(), **TOL, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "cls, torch_name, kwargs",
+    [
+        (MaxPool1d, "MaxPool1d", dict(kernel_size=3)),
+        (AdaptiveMaxPool1d, "AdaptiveMaxPool1d", dict(output_size=2)),
+    ],
+)
+def test_max_pools_propagate_nan_like_torch(cls, torch_name, kwargs):
+    torch = require_torch()
+    x = np.array([[[1.0, np.nan, 3.0, 2.0, 5.0, np.nan]]])  # NaN is each window's max, and wins the gradient
+    ours, theirs = cls(**kwargs, dtype=np.float64), getattr(torch.nn, torch_name)(**kwargs)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = theirs(xt)
+    yt.backward(torch.ones_like(yt))
+    y = ours(x)
+    np.testing.assert_array_equal(y, yt.detach().numpy())
+    np.testing.assert_array_equal(ours.backward(np.ones_like(y)), xt.grad.numpy())
