@@ -1,0 +1,331 @@
+"""Neural collaborative filtering (He et al., "Neural Collaborative Filtering", WWW 2017): GMF, MLP, NeuMF.
+
+Three recommenders of implicit feedback that share one training recipe and differ only in their
+network (:mod:`tinyrec.models.ncf_net`):
+
+* :class:`GMF` — ``ŷ_ui = w · (p_u ⊙ q_i) + b``: matrix factorization whose dot product has
+  learnt weights;
+* :class:`NCFMLP` — ``ŷ_ui = w · MLP([p_u ; q_i]) + b``: the interaction learnt by a tower of
+  Linear + ReLU layers;
+* :class:`NeuMF` — both towers, each with its own embeddings, fused by one output layer; it can
+  start from a trained GMF and MLP (the paper's pretraining, ``α = 0.5``).
+
+The recipe (the paper's, and :func:`tinyrec.train.fit_recommender`'s): every training interaction
+is a positive (label 1) and ``n_negatives`` items the user has not interacted with, redrawn each
+epoch, are negatives (label 0); the loss is binary cross-entropy on the logit ``ŷ_ui``
+(:class:`~tinyrec.losses.BCEWithLogitsLoss`, mean over the batch), minimised by Adam with lazy
+(row-sparse) updates of the embedding tables.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..losses import BCEWithLogitsLoss
+from ..optim import Adam
+from ..train import PointwiseBatches, fit_recommender
+from ..validation import as_generator, resolve_dtype
+from .base import Recommender
+from .ncf_net import GMFTower, MLPTower, NCFNet, check_layers
+
+_SCORE_BLOCK = 1 << 18  # (user, item) pairs per forward when scoring (a few MB of activations)
+
+
+class _NCFRecommender(Recommender):
+    """What GMF, NCFMLP and NeuMF share: hyperparameter checks, training, scoring in blocks."""
+
+    task = "ranking"
+    _array_names = ()
+
+    def _set_common(self, n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, protocol,
+                    monitor, patience, verbose, dtype, seed):  # fmt: skip
+        for name, value in (("n_epochs", n_epochs), ("batch_size", batch_size), ("n_negatives", n_negatives)):
+            _check_int(value, name)
+        for name, value in (("lr", lr), ("weight_decay", weight_decay), ("init_std", init_std)):
+            _check_nonnegative(value, name)
+        if patience is not None:
+            _check_int(patience, "patience")
+        as_generator(seed)  # reject a bad seed now, not at fit time
+        self.n_epochs, self.batch_size, self.n_negatives = int(n_epochs), int(batch_size), int(n_negatives)
+        self.lr, self.weight_decay, self.init_std = float(lr), float(weight_decay), float(init_std)
+        self.protocol, self.monitor = protocol, monitor
+        self.patience = None if patience is None else int(patience)
+        self.verbose = bool(verbose)
+        self.dtype = resolve_dtype(dtype)
+        self.seed = seed
+
+    # -- the network ----------------------------------------------------------------------------
+    def _towers(self, rng) -> dict:
+        raise NotImplementedError
+
+    def _build_net(self, rng=None) -> None:
+        """``self.net``: the towers of this model and the output layer, seeded from ``rng``."""
+        rng = as_generator(self.seed) if rng is None else rng
+        towers = self._towers(rng)
+        self.net = NCFNet(towers, self.n_users_, self.n_items_, dtype=self.dtype, seed=rng)
+
+    # -- training -------------------------------------------------------------------------------
+    def _fit(self, train, valid) -> None:
+        rng = as_generator(self.seed)
+        self._build_net(rng)
+        self.history_ = self._train_net(train, valid, rng)
+
+    def _train_net(self, train, valid, rng) -> dict:
+        batches = PointwiseBatches(train, self.n_negatives, self.batch_size, dtype=self.dtype, seed=rng)
+        optimizer = Adam(self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        return fit_recommender(
+            self, train, batches, optimizer, BCEWithLogitsLoss(), self.n_epochs,
+            valid=valid, protocol=self.protocol, monitor=self.monitor, patience=self.patience,
+            verbose=self.verbose,
+        )  # fmt: skip
+
+    # -- scoring --------------------------------------------------------------------------------
+    def _score(self, users, items) -> np.ndarray:
+        self.net.eval()
+        out = np.empty(len(users), dtype=np.float64)
+        for s in range(0, len(users), _SCORE_BLOCK):
+            out[s : s + _SCORE_BLOCK] = self.net(users[s : s + _SCORE_BLOCK], items[s : s + _SCORE_BLOCK])
+        return out
+
+    def _score_all(self, users) -> np.ndarray:
+        n_items = self.n_items_
+        step = max(1, _SCORE_BLOCK // n_items)  # users per forward
+        out = np.empty((len(users), n_items), dtype=np.float64)
+        all_items = np.arange(n_items, dtype=np.int64)
+        for s in range(0, len(users), step):
+            block = users[s : s + step]
+            pairs_u = np.repeat(block, n_items)  # (b * n_items,): user k's row of pairs ...
+            pairs_i = np.tile(all_items, len(block))  # ... against every item, row-major
+            out[s : s + step] = self._score(pairs_u, pairs_i).reshape(len(block), n_items)
+        return out
+
+    def _item_vectors(self):
+        """The item rows of every tower's table, side by side: ``(n_items, Σ dims)``."""
+        return np.concatenate(
+            [getattr(self.net, name).item_embedding.weight.data for name in self.net.tower_names], axis=1
+        )
+
+
+_COMMON_DOC = """
+    n_epochs : int, default 20
+        Passes over the positives, each with freshly drawn negatives.
+    batch_size : int, default 256
+    lr : float, default 1e-3
+        Adam's learning rate (lazy row updates for the embedding tables).
+    n_negatives : int, default 4
+        Sampled negatives per positive, per epoch.
+    weight_decay : float, default 0
+        L2 penalty of Adam (applied to the rows a batch touches, for the tables).
+    init_std : float, default 0.01
+        The embedding tables start as N(0, init_std²); Linear layers as in torch.
+    protocol : {"sampled", "full"}, default "sampled"
+        How ``fit(train, valid=...)`` evaluates after each epoch (:func:`tinyrec.evaluation.evaluate`).
+    monitor : str, default "hr@10"
+        The validation metric that picks the best epoch (whose weights are kept).
+    patience : int, optional
+        Stop when ``monitor`` has not improved for this many epochs (needs ``valid``).
+    verbose : bool, default False
+        Progress bar with the running loss on stderr.
+    dtype : np.float32 (default) or np.float64
+    seed : int or np.random.Generator, optional
+        Seeds the weights, the negatives and the order of the batches: same seed, same model.
+"""
+
+
+class GMF(_NCFRecommender):
+    """Generalized matrix factorization (He et al., WWW 2017, section 3.2).
+
+    Parameters
+    ----------
+    n_factors : int, default 8
+        ``d``, the length of ``p_u`` and ``q_i``.
+    {common}
+    Notes
+    -----
+    ``ŷ_ui = w · (p_u ⊙ q_i) + b``, a logit (``σ(ŷ_ui)`` is the probability of an interaction);
+    ``w = 1, b = 0`` gives the dot product of matrix factorization. Trained by BCE with logits on
+    each positive and ``n_negatives`` sampled negatives. Gradients, with ``e = σ(ŷ) − y`` divided
+    by the batch size (the mean): ``dw = Σ e (p_u ⊙ q_i)``, ``db = Σ e``, ``dp_u = e w ⊙ q_i``,
+    ``dq_i = e w ⊙ p_u`` (see :class:`~tinyrec.models.ncf_net.NCFNet`).
+
+    A user without training interactions keeps its random initial ``p_u``; :meth:`recommend`
+    gives such users the most popular items.
+
+    Attributes (after ``fit``)
+    --------------------------
+    net : NCFNet with the tower ``gmf``
+    history_ : {{"loss", "epoch_seconds", "val_<metric>" (with ``valid``)}}
+    """
+
+    def __init__(self, n_factors: int = 8, n_epochs: int = 20, *, batch_size: int = 256, lr: float = 1e-3,
+                 n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
+                 protocol: str = "sampled", monitor: str = "hr@10", patience=None, verbose: bool = False,
+                 dtype=np.float32, seed=None):  # fmt: skip
+        _check_int(n_factors, "n_factors")
+        self.n_factors = int(n_factors)
+        self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, protocol, monitor,
+                         patience, verbose, dtype, seed)  # fmt: skip
+
+    def _towers(self, rng) -> dict:
+        gmf = GMFTower(self.n_users_, self.n_items_, self.n_factors, init_std=self.init_std,
+                       dtype=self.dtype, seed=rng)  # fmt: skip
+        return {"gmf": gmf}
+
+
+class NCFMLP(_NCFRecommender):
+    """NCF's multi-layer perceptron (He et al., WWW 2017, section 3.3).
+
+    Parameters
+    ----------
+    layers : sequence of int, default (64, 32, 16, 8)
+        ``layers[0]`` is the length of ``[p_u ; q_i]`` (``p_u`` and ``q_i`` have ``layers[0]/2``
+        entries each); ``layers[1:]`` are the hidden widths (Linear + ReLU each).
+    {common}
+    Notes
+    -----
+    ``ŷ_ui = w · z_L + b`` with ``z_0 = [p_u ; q_i]`` and ``z_l = relu(W_l z_{{l−1}} + b_l)``.
+    Backward: ``dz_L = e w`` (``e = σ(ŷ) − y`` over the batch size), then through each ReLU and
+    Linear in reverse, and ``dz_0`` splits into ``dp_u`` (first half) and ``dq_i`` (second half)
+    (see :class:`~tinyrec.models.ncf_net.MLPTower`).
+
+    A user without training interactions keeps its random initial ``p_u``; :meth:`recommend`
+    gives such users the most popular items.
+
+    Attributes (after ``fit``)
+    --------------------------
+    net : NCFNet with the tower ``mlp``
+    history_ : {{"loss", "epoch_seconds", "val_<metric>" (with ``valid``)}}
+    """
+
+    def __init__(self, layers=(64, 32, 16, 8), n_epochs: int = 20, *, batch_size: int = 256, lr: float = 1e-3,
+                 n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
+                 protocol: str = "sampled", monitor: str = "hr@10", patience=None, verbose: bool = False,
+                 dtype=np.float32, seed=None):  # fmt: skip
+        self.layers = check_layers(layers)
+        self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, protocol, monitor,
+                         patience, verbose, dtype, seed)  # fmt: skip
+
+    def _towers(self, rng) -> dict:
+        mlp = MLPTower(self.n_users_, self.n_items_, self.layers, init_std=self.init_std,
+                       dtype=self.dtype, seed=rng)  # fmt: skip
+        return {"mlp": mlp}
+
+
+class NeuMF(_NCFRecommender):
+    """Neural matrix factorization: the GMF and MLP towers fused (He et al., WWW 2017, section 3.4).
+
+    Parameters
+    ----------
+    n_factors : int, default 8
+        Length of the GMF tower's ``p_u^G``, ``q_i^G``.
+    layers : sequence of int, default (64, 32, 16, 8)
+        The MLP tower, as in :class:`NCFMLP`.
+    pretrain : bool, default False
+        First train a :class:`GMF` and an :class:`NCFMLP` with the same hyperparameters (each for
+        ``n_epochs``, no validation), copy their towers into NeuMF and fuse their output layers
+        with ``alpha`` (see Notes); then train NeuMF as usual from there.
+    alpha : float in [0, 1], default 0.5
+        The weight of the GMF output layer in the fused output layer (pretraining only).
+    {common}
+    Notes
+    -----
+    ``ŷ_ui = w · [h_G ; h_M] + b`` with ``h_G = p_u^G ⊙ q_i^G`` (GMF tower) and ``h_M`` the last
+    hidden layer of the MLP tower on ``[p_u^M ; q_i^M]``; the towers have separate embeddings.
+
+    Backward, with ``e = σ(ŷ) − y`` over the batch size: ``dw = Σ e [h_G ; h_M]``, ``db = Σ e``,
+    and ``dz = e w`` splits into ``dh_G = dz[:, :d]`` (down the GMF tower: ``dp_u^G = dh_G ⊙ q_i^G``,
+    ``dq_i^G = dh_G ⊙ p_u^G``) and ``dh_M = dz[:, d:]`` (down the MLP tower, as in :class:`NCFMLP`).
+
+    Pretraining (the paper's eq. 12): the towers start as the trained GMF's and MLP's, and the
+    output layer as ``w = [α w_GMF ; (1 − α) w_MLP]``, ``b = α b_GMF + (1 − α) b_MLP``, so the
+    fused network starts at exactly ``α ŷ_GMF + (1 − α) ŷ_MLP``. The paper then continues with
+    plain SGD; here training continues with Adam (fresh moments) at ``lr``.
+
+    A user without training interactions keeps random initial vectors; :meth:`recommend` gives
+    such users the most popular items.
+
+    Attributes (after ``fit``)
+    --------------------------
+    net : NCFNet with the towers ``gmf`` and ``mlp``
+    history_ : {{"loss", "epoch_seconds", "val_<metric>" (with ``valid``); with ``pretrain`` also
+        "pretrain_gmf_loss" and "pretrain_mlp_loss"}}
+    """
+
+    def __init__(self, n_factors: int = 8, layers=(64, 32, 16, 8), n_epochs: int = 20, *,
+                 pretrain: bool = False, alpha: float = 0.5, batch_size: int = 256, lr: float = 1e-3,
+                 n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
+                 protocol: str = "sampled", monitor: str = "hr@10", patience=None, verbose: bool = False,
+                 dtype=np.float32, seed=None):  # fmt: skip
+        _check_int(n_factors, "n_factors")
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
+        self.n_factors = int(n_factors)
+        self.layers = check_layers(layers)
+        self.pretrain = bool(pretrain)
+        self.alpha = float(alpha)
+        self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, protocol, monitor,
+                         patience, verbose, dtype, seed)  # fmt: skip
+
+    def _towers(self, rng) -> dict:
+        gmf = GMFTower(self.n_users_, self.n_items_, self.n_factors, init_std=self.init_std,
+                       dtype=self.dtype, seed=rng)  # fmt: skip
+        mlp = MLPTower(self.n_users_, self.n_items_, self.layers, init_std=self.init_std,
+                       dtype=self.dtype, seed=rng)  # fmt: skip
+        return {"gmf": gmf, "mlp": mlp}
+
+    def _fit(self, train, valid) -> None:
+        rng = as_generator(self.seed)
+        self._build_net(rng)
+        pre = {}
+        if self.pretrain:
+            names = (
+                "n_epochs",
+                "batch_size",
+                "lr",
+                "n_negatives",
+                "weight_decay",
+                "init_std",
+                "verbose",
+                "dtype",
+            )
+            common = {name: getattr(self, name) for name in names}
+            gmf = GMF(self.n_factors, seed=rng, **common).fit(train)
+            mlp = NCFMLP(self.layers, seed=rng, **common).fit(train)
+            fuse_pretrained(self.net, gmf.net, mlp.net, self.alpha)
+            pre = {"pretrain_gmf_loss": gmf.history_["loss"], "pretrain_mlp_loss": mlp.history_["loss"]}
+        self.history_ = {**pre, **self._train_net(train, valid, rng)}
+
+
+def _check_int(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+
+
+def _check_nonnegative(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+def fuse_pretrained(neumf: NCFNet, gmf: NCFNet, mlp: NCFNet, alpha: float = 0.5) -> None:
+    """Load a trained GMF's and MLP's weights into a NeuMF network (He et al. 2017, eq. 12).
+
+    The towers are copied as they are; the output layer becomes ``w = [α w_GMF ; (1 − α) w_MLP]``,
+    ``b = α b_GMF + (1 − α) b_MLP``, so that ``neumf(u, i) = α gmf(u, i) + (1 − α) mlp(u, i)``.
+    The three networks must have the same sizes (a ValueError/ShapeError names the mismatch).
+    """
+    state = {k: v for k, v in gmf.state_dict().items() if k.startswith("gmf.")}
+    state.update({k: v for k, v in mlp.state_dict().items() if k.startswith("mlp.")})
+    state["output.weight"] = np.concatenate(
+        [alpha * gmf.output.weight.data, (1.0 - alpha) * mlp.output.weight.data], axis=1
+    )  # (1, d) and (1, layers[-1]) side by side -> (1, d + layers[-1])
+    state["output.bias"] = alpha * gmf.output.bias.data + (1.0 - alpha) * mlp.output.bias.data
+    neumf.load_state_dict(state)
+
+
+for _cls in (GMF, NCFMLP, NeuMF):
+    if _cls.__doc__:  # None under python -OO
+        _cls.__doc__ = _cls.__doc__.format(common=_COMMON_DOC.strip() + "\n")
+
+__all__ = ["GMF", "NCFMLP", "NeuMF", "fuse_pretrained"]

@@ -1,0 +1,231 @@
+"""The networks of neural collaborative filtering (He et al., WWW 2017), built from tinyrec layers.
+
+A network maps a batch of ``(user, item)`` pairs to one logit each. It is a set of **towers**
+(each turns the pair into a feature vector ``h``) followed by one output layer on their
+concatenation::
+
+    GMF tower:  h_G = p_u^G ⊙ q_i^G                              (batch, d)
+    MLP tower:  h_M = relu(W_L ... relu(W_1 [p_u^M ; q_i^M] + b_1) ... + b_L)   (batch, layers[-1])
+    output:     ŷ_ui = w · [h_G ; h_M] + b                         (batch,)
+
+GMF is the network with the GMF tower alone, NCF's MLP the one with the MLP tower alone, NeuMF
+the one with both; every tower has its own embedding tables. The model classes (:mod:`tinyrec.models.ncf`)
+train them; :class:`NCFNet` can also be assembled by hand with a new tower (tutorial 06).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..nn import init
+from ..nn.activation import ReLU
+from ..nn.embedding import Embedding
+from ..nn.linear import Linear
+from ..nn.module import Module, Sequential
+from ..validation import as_generator, check_index_array, resolve_dtype
+
+
+def _embedding(n: int, dim: int, init_std: float, dtype, rng) -> Embedding:
+    """An :class:`Embedding` whose table is drawn from N(0, init_std²) (NCF's initialisation)."""
+    table = Embedding(n, dim, dtype=dtype, seed=rng)
+    table.weight.data[...] = init.normal((n, dim), 0.0, init_std, dtype=dtype, seed=rng)
+    return table
+
+
+class GMFTower(Module):
+    """Generalized matrix factorization: the element-wise product of a user and an item vector.
+
+    Parameters
+    ----------
+    n_users, n_items : int
+        Rows of the user and item tables.
+    dim : int
+        ``d``, the length of ``p_u`` and ``q_i`` (and of the output).
+    init_std : float, default 0.01
+        The tables start as N(0, init_std²), as in the NCF reference code.
+    dtype : np.float32 (default) or np.float64
+    seed : None, int or np.random.Generator
+
+    Notes
+    -----
+    Shapes: ``users, items : (batch,)`` ints; ``h : (batch, d)``.
+
+    * forward: ``h = p_u ⊙ q_i`` with ``p_u = P[users]``, ``q_i = Q[items]``
+    * ``dp_u = dh ⊙ q_i``, ``dq_i = dh ⊙ p_u``; the embedding tables sum them per row
+      (row-sparse :class:`~tinyrec.nn.module.RowGrad`).
+    """
+
+    def __init__(self, n_users: int, n_items: int, dim: int, *, init_std: float = 0.01,
+                 dtype=np.float32, seed=None):  # fmt: skip
+        rng = as_generator(seed)
+        self.dim = int(dim)
+        self.user_embedding = _embedding(n_users, dim, init_std, dtype, rng)
+        self.item_embedding = _embedding(n_items, dim, init_std, dtype, rng)
+        self._p = self._q = None
+
+    @property
+    def out_features(self) -> int:
+        return self.dim
+
+    def forward(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        self._p = self.user_embedding(users)  # (batch, d)
+        self._q = self.item_embedding(items)  # (batch, d)
+        return self._p * self._q
+
+    def backward(self, grad_output: np.ndarray) -> tuple[None, None]:
+        p, q = self._require_cache("_p", "_q")
+        self.user_embedding.backward(grad_output * q)
+        self.item_embedding.backward(grad_output * p)
+        return None, None
+
+
+class MLPTower(Module):
+    """The MLP tower: concatenated user and item vectors through Linear + ReLU layers.
+
+    Parameters
+    ----------
+    n_users, n_items : int
+        Rows of the user and item tables.
+    layers : sequence of int, default (64, 32, 16, 8)
+        NCF's convention: ``layers[0]`` is the length of ``[p_u ; q_i]`` (even; each vector has
+        ``layers[0] / 2`` entries) and ``layers[1:]`` are the widths of the hidden layers, each
+        ``Linear`` followed by ``ReLU``.
+    init_std : float, default 0.01
+        The tables start as N(0, init_std²); the Linear layers keep torch's initialisation.
+    dtype : np.float32 (default) or np.float64
+    seed : None, int or np.random.Generator
+
+    Notes
+    -----
+    Shapes: ``users, items : (batch,)`` ints; ``z_0 : (batch, layers[0])``;
+    ``h : (batch, layers[-1])``.
+
+    * forward: ``z_0 = [p_u ; q_i]``, ``z_l = relu(z_{l−1} W_lᵀ + b_l)``, ``h = z_L``
+    * backward: ``dz_{l−1} = (dz_l ⊙ 1[z_l > 0]) W_l`` layer by layer (the ``Sequential``), then
+      ``dp_u = dz_0[:, :layers[0]/2]`` and ``dq_i = dz_0[:, layers[0]/2:]`` (the concatenation
+      splits the gradient back into its two halves), summed per row in the tables.
+    """
+
+    def __init__(self, n_users: int, n_items: int, layers=(64, 32, 16, 8), *, init_std: float = 0.01,
+                 dtype=np.float32, seed=None):  # fmt: skip
+        layers = check_layers(layers)
+        rng = as_generator(seed)
+        dtype = resolve_dtype(dtype)
+        self.layer_sizes = layers
+        half = layers[0] // 2
+        self.user_embedding = _embedding(n_users, half, init_std, dtype, rng)
+        self.item_embedding = _embedding(n_items, half, init_std, dtype, rng)
+        hidden = []
+        for fan_in, fan_out in zip(layers[:-1], layers[1:], strict=True):
+            hidden += [Linear(fan_in, fan_out, dtype=dtype, seed=rng), ReLU(dtype=dtype)]
+        self.mlp = Sequential(*hidden)
+        self._half = half
+
+    @property
+    def out_features(self) -> int:
+        return self.layer_sizes[-1]
+
+    def forward(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        z0 = np.concatenate(
+            [self.user_embedding(users), self.item_embedding(items)], axis=1
+        )  # (batch, layers[0])
+        return self.mlp(z0)
+
+    def backward(self, grad_output: np.ndarray) -> tuple[None, None]:
+        dz0 = self.mlp.backward(grad_output)  # (batch, layers[0])
+        self.user_embedding.backward(dz0[:, : self._half])
+        self.item_embedding.backward(dz0[:, self._half :])
+        return None, None
+
+
+class NCFNet(Module):
+    """Towers side by side, then one Linear layer to a logit: GMF, MLP and NeuMF in one class.
+
+    Parameters
+    ----------
+    towers : dict of str to Module
+        Each tower has ``forward(users, items) -> (batch, out_features)``, a matching
+        ``backward(dh)``, and an ``out_features`` attribute. The towers become attributes of the
+        network under their names (parameter names ``gmf.user_embedding.weight``, ...).
+    n_users, n_items : int
+        Valid ids are checked against them once here (the towers' tables have these many rows).
+    dtype : np.float32 (default) or np.float64
+    seed : None, int or np.random.Generator
+        Seeds the output layer.
+
+    Notes
+    -----
+    Shapes: ``users, items : (batch,)`` ints; ``h_t : (batch, f_t)`` for tower ``t``;
+    ``z = [h_1 ; ... ; h_T] : (batch, F)`` with ``F = Σ f_t``; ``ŷ : (batch,)`` logits.
+
+    * forward: ``ŷ = z wᵀ + b`` with the output layer ``w : (1, F)``, ``b : (1,)``
+    * ``dw = dŷᵀ z``, ``db = Σ dŷ``, ``dz = dŷ w`` (the output Linear), then the gradient
+      **splits** at the concatenation: ``dh_t = dz[:, F_{t−1} : F_t]`` goes down tower ``t`` alone.
+      The towers share no parameter, so nothing is summed where they meet; each tower's
+      embeddings receive only their own tower's gradient.
+
+    The output is a logit: train it with :class:`~tinyrec.losses.BCEWithLogitsLoss`; ``σ(ŷ)`` is the
+    predicted probability of an interaction.
+    """
+
+    def __init__(self, towers: dict, n_users: int, n_items: int, *, dtype=np.float32, seed=None):
+        if not towers or not all(isinstance(t, Module) for t in towers.values()):
+            raise TypeError("towers must be a non-empty dict of name -> Module")
+        self.dtype = resolve_dtype(dtype)
+        self.n_users, self.n_items = int(n_users), int(n_items)
+        self.tower_names = list(towers)
+        for name, tower in towers.items():
+            if not name.isidentifier() or hasattr(self, name):
+                raise ValueError(f"tower name {name!r} must be a new Python identifier")
+            setattr(self, name, tower)
+        self.widths = [int(t.out_features) for t in towers.values()]
+        self.output = Linear(sum(self.widths), 1, dtype=self.dtype, seed=seed)
+
+    def forward(self, users, items) -> np.ndarray:
+        """Logits ``(batch,)`` of the pairs ``(users[k], items[k])``."""
+        users = check_index_array(users, "users", self.n_users, ndim=1)
+        items = check_index_array(items, "items", self.n_items, ndim=1)
+        if users.shape != items.shape:
+            raise ShapeError(f"users has shape {users.shape} but items has {items.shape}; they must match")
+        parts = [getattr(self, name)(users, items) for name in self.tower_names]
+        z = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)  # (batch, F)
+        return self.output(z)[:, 0]
+
+    def backward(self, grad_output: np.ndarray) -> tuple[None, None]:
+        """Backward through the output layer, then down each tower its slice of ``dz``."""
+        if grad_output.ndim != 1:
+            raise ShapeError(f"NCFNet.backward needs dŷ of shape (batch,), got {grad_output.shape}")
+        dz = self.output.backward(grad_output[:, None])  # (batch, F)
+        start = 0
+        for name, width in zip(self.tower_names, self.widths, strict=True):
+            getattr(self, name).backward(dz[:, start : start + width])
+            start += width
+        return None, None
+
+    def extra_repr(self) -> str:
+        return f"towers={self.tower_names}, dtype={self.dtype.name}"
+
+
+def check_layers(layers) -> tuple[int, ...]:
+    """``layers`` as a tuple of positive ints, at least two, the first even (NCF's MLP convention)."""
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise ValueError(f"layers must be a sequence of ints such as (64, 32, 16, 8), got {layers!r}")
+    layers = tuple(layers)
+    if len(layers) < 2 or not all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in layers
+    ):
+        raise ValueError(
+            f"layers must hold at least two positive ints (the concatenated embedding size, then the "
+            f"hidden widths), e.g. (64, 32, 16, 8); got {layers!r}"
+        )
+    if layers[0] % 2:
+        raise ValueError(
+            f"layers[0]={layers[0]} is the length of [p_u ; q_i], so it must be even (e.g. 64 = 32 + 32)"
+        )
+    return tuple(int(n) for n in layers)
+
+
+__all__ = ["GMFTower", "MLPTower", "NCFNet", "check_layers"]
