@@ -484,6 +484,13 @@ def _factorize(raw, name: str):
         a = a.astype(str)
     elif a.dtype.kind == "b" or a.dtype.kind not in "iuU":
         raise DTypeError(f"{name} must hold integer or string ids, got dtype {a.dtype}")
+    if a.dtype.kind in "iu" and a.min() >= 0 and a.max() < max(8 * a.size, 1 << 20):
+        # small non-negative ints: a presence table is O(n + max) instead of np.unique's sort
+        present = np.zeros(int(a.max()) + 1, dtype=bool)
+        present[a] = True
+        ids = np.flatnonzero(present)
+        dense = np.cumsum(present, dtype=np.int64) - 1  # dense[raw] = rank of raw among present ids
+        return ids, dense[a].astype(np.int32)
     ids, inverse = np.unique(a, return_inverse=True)
     return ids, inverse.reshape(-1).astype(np.int32)
 
