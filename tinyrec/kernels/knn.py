@@ -5,7 +5,10 @@ they share. Forming the dense rating matrix and multiplying it wastes memory on 
 a matrix that is 94% (MovieLens) to 99.9% (MovieTweetings) empty. :func:`similarity_topk` instead
 walks, for one row ``a``, its columns ``c`` and then the rows ``b`` of column ``c`` (the
 transposed CSR), accumulating the co-rated sums of every ``b`` that shares a column with ``a``.
-Rows are independent, so the outer loop runs in parallel (each row writes only its own output).
+
+The kernels are serial on purpose. Rows are independent, so ``prange`` over rows would be race
+free, but on the 2-core machines tinyrec targets a parallel build took about 10 s more to compile
+(paid on the first run of ``tinyrec quickstart``) for a gain below 2x on a shared machine.
 
 Conventions shared by the kernels below:
 
@@ -16,7 +19,7 @@ Conventions shared by the kernels below:
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 COSINE = 0  # over co-rated columns only (Surprise's "cosine")
 PEARSON = 1  # centred by the means over co-rated columns (Surprise's "pearson")
@@ -119,16 +122,14 @@ def _similarity_topk(row_csr, col_csr, rows, kind, k, shrinkage, min_support):
     nbr = np.full((m, k), -1, dtype=np.int32)
     sim = np.zeros((m, k), dtype=np.float64)
     count = np.zeros(m, dtype=np.int64)
-    for r in prange(m):  # each r writes only nbr[r], sim[r], count[r]: no race
+    # acc[b] = (n, sx, sy, sxx, syy, sxy) of the current row with row b: one cache line per b.
+    # It is all zeros between rows: only the `touched` entries are written, and reset after use.
+    acc = np.zeros((n_rows, 6), dtype=np.float64)
+    touched = np.empty(n_rows, dtype=np.int64)
+    cand = np.empty(n_rows, dtype=np.int64)
+    vals = np.empty(n_rows, dtype=np.float64)
+    for r in range(m):
         a = rows[r]
-        # co-rated sums of a with every row b sharing a column; `touched` lists those b
-        n = np.zeros(n_rows, dtype=np.int64)
-        sx = np.zeros(n_rows, dtype=np.float64)
-        sy = np.zeros(n_rows, dtype=np.float64)
-        sxx = np.zeros(n_rows, dtype=np.float64)
-        syy = np.zeros(n_rows, dtype=np.float64)
-        sxy = np.zeros(n_rows, dtype=np.float64)
-        touched = np.empty(n_rows, dtype=np.int64)
         n_touched = 0
         for p in range(r_indptr[a], r_indptr[a + 1]):
             c = r_cols[p]
@@ -138,39 +139,40 @@ def _similarity_topk(row_csr, col_csr, rows, kind, k, shrinkage, min_support):
                 if b == a:
                     continue
                 y = np.float64(c_vals[q])
-                if n[b] == 0:
+                if acc[b, 0] == 0.0:
                     touched[n_touched] = b
                     n_touched += 1
-                n[b] += 1
-                sx[b] += x
-                sy[b] += y
-                sxx[b] += x * x
-                syy[b] += y * y
-                sxy[b] += x * y
-        cand = np.sort(touched[:n_touched])  # ascending index: the stable sort below breaks ties by it
-        vals = np.empty(n_touched, dtype=np.float64)
+                acc[b, 0] += 1.0
+                acc[b, 1] += x
+                acc[b, 2] += y
+                acc[b, 3] += x * x
+                acc[b, 4] += y * y
+                acc[b, 5] += x * y
+        order_b = np.sort(touched[:n_touched])  # ascending index: the stable sort below breaks ties by it
+        n_cand = 0
         for t in range(n_touched):
-            b = cand[t]
+            b = order_b[t]
+            n = acc[b, 0]
             s = 0.0
-            if n[b] >= min_support:
-                s = pair_similarity(
-                    kind, n[b], sx[b], sy[b], sxx[b], syy[b], sxy[b], norms[a], norms[b], shrinkage
-                )
-            vals[t] = s
-        order = np.argsort(-vals, kind="mergesort")
-        kept = 0
-        for t in range(min(k, n_touched)):
-            j = order[t]
-            if vals[j] <= 0.0:
-                break
-            nbr[r, kept] = cand[j]
-            sim[r, kept] = vals[j]
-            kept += 1
+            if n >= min_support:
+                s = pair_similarity(kind, n, acc[b, 1], acc[b, 2], acc[b, 3], acc[b, 4], acc[b, 5],
+                                    norms[a], norms[b], shrinkage)  # fmt: skip
+            for j in range(6):
+                acc[b, j] = 0.0
+            if s > 0.0:
+                cand[n_cand] = b
+                vals[n_cand] = s
+                n_cand += 1
+        order = np.argsort(-vals[:n_cand], kind="mergesort")
+        kept = min(k, n_cand)
+        for t in range(kept):
+            nbr[r, t] = cand[order[t]]
+            sim[r, t] = vals[order[t]]
         count[r] = kept
     return nbr, sim, count
 
 
-similarity_topk = njit(cache=True, parallel=True)(_similarity_topk)
+similarity_topk = njit(cache=True)(_similarity_topk)
 
 
 def _knn_estimate(sim_csr, ctx_csr, targets, contexts, k):
@@ -261,7 +263,7 @@ def _weighted_row_sums(query_csr, rows_csr, queries, n_cols):
     r_indptr, r_idx, r_val = rows_csr
     b = queries.shape[0]
     out = np.zeros((b, n_cols), dtype=np.float64)
-    for t in prange(b):  # each t writes only out[t]: no race
+    for t in range(b):
         q = queries[t]
         for p in range(q_indptr[q], q_indptr[q + 1]):
             r = q_idx[p]
@@ -271,4 +273,4 @@ def _weighted_row_sums(query_csr, rows_csr, queries, n_cols):
     return out
 
 
-weighted_row_sums = njit(cache=True, parallel=True)(_weighted_row_sums)
+weighted_row_sums = njit(cache=True)(_weighted_row_sums)
