@@ -54,8 +54,9 @@ rng = np.random.default_rng(0)
 # The backward pass is three more products, and **col2im** — the adjoint of im2col, which adds
 # every column entry back to the input position it was copied from:
 #
-# $$dW_{\text{col}} = dY_{\text{col}} X_{\text{col}}^\top, \quad db = \textstyle\sum_{\text{cols}} dY_{\text{col}},
-# \quad dX = \mathrm{col2im}(W_{\text{col}}^\top dY_{\text{col}}).$$
+# $$dW_{\text{col}} = dY_{\text{col}} X_{\text{col}}^\top, \quad
+# db = \textstyle\sum_{\text{cols}} dY_{\text{col}}, \quad
+# dX = \mathrm{col2im}(W_{\text{col}}^\top dY_{\text{col}}).$$
 #
 # An input position covered by several windows receives the sum of their gradients: that is
 # why col2im **adds** (`+=`) instead of assigning.
@@ -259,7 +260,8 @@ for name, layer in layers.items():
     _, h = layer(x_long)
     dx = layer.backward(None, np.ones_like(h))  # only the final state has a gradient
     norms = np.linalg.norm(dx[0], axis=1)  # |dL/dx_t| for each step t
-    print(f"{name:>15}: |dL/dx_t| at t = 0, 10, 20, 29:", "  ".join(f"{v:.1e}" for v in norms[[0, 10, 20, 29]]))
+    shown = "  ".join(f"{v:.1e}" for v in norms[[0, 10, 20, 29]])
+    print(f"{name:>15}: |dL/dx_t| at t = 0, 10, 20, 29: {shown}")
 
 # %% [markdown]
 # ## 3. Scaled dot-product attention with a causal mask
@@ -327,7 +329,8 @@ print(np.round(attention._cache[3][0], 3))
 # %%
 V_future = V.copy()
 V_future[:, 3:] += 10.0
-print("outputs of positions 0-2 unchanged:", np.allclose(attention(Q, K, V)[:, :3], attention(Q, K, V_future)[:, :3]))
+unchanged = np.allclose(attention(Q, K, V)[:, :3], attention(Q, K, V_future)[:, :3])
+print("outputs of positions 0-2 unchanged:", unchanged)
 
 # %% [markdown]
 # `tinyrec.nn.MultiheadAttention` adds learned projections (`Q = query W_qᵀ + b_q`, ...), splits
