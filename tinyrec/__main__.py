@@ -1,0 +1,8 @@
+"""``python -m tinyrec``: the same command as the ``tinyrec`` console script."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

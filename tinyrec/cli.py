@@ -1,0 +1,638 @@
+"""The ``tinyrec`` command (also ``python -m tinyrec``).
+
+Subcommands: ``datasets``, ``train``, ``evaluate``, ``recommend`` and ``quickstart``; run
+``tinyrec SUBCOMMAND --help`` for each one's options and examples. Progress goes to stderr and
+results to stdout, so ``tinyrec train ... --json > result.json`` captures one JSON object.
+
+Two registries make the command extensible: :data:`MODELS` (name -> :class:`ModelSpec`) and
+:data:`DATASETS` (name -> :class:`DataSpec`). A new model becomes trainable from the command line,
+and part of the quick start, by adding one entry (and its name to :data:`QUICKSTART_MODELS`).
+
+Errors a user can fix (unknown model or data set, a bad ``--set``, a missing file) print one line
+naming the problem and the fix, and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import TinyrecError
+
+
+class CLIError(Exception):
+    """A usage error: ``main`` prints its message on one line and returns 2."""
+
+
+# ---------------------------------------------------------------------- registries
+@dataclass
+class ModelSpec:
+    """How the command builds a model: its class, default hyperparameters and epochs parameter."""
+
+    cls: Callable
+    summary: str
+    defaults: dict = field(default_factory=dict)
+    epochs_param: str | None = None  # the constructor argument that --epochs sets
+
+
+def _model_specs() -> dict[str, ModelSpec]:
+    from .models import BPRMF, BaselineOnly, BiasedMF, ItemKNN, Popularity, UserKNN
+
+    return {
+        "popularity": ModelSpec(Popularity, "the most-interacted items for everyone (ranking)"),
+        "itemknn": ModelSpec(ItemKNN, "item KNN, baseline-adjusted, pearson_baseline, k=40 (rating)"),
+        "itemknn-implicit": ModelSpec(
+            ItemKNN,
+            "item KNN on interactions: cosine top-50, sums of similarities (ranking)",
+            {"mode": "ranking", "similarity": "cosine", "k": 50},
+        ),
+        "userknn": ModelSpec(UserKNN, "user KNN, baseline-adjusted, pearson_baseline, k=40 (rating)"),
+        "baseline": ModelSpec(
+            BaselineOnly, "global mean + user and item biases, ALS (rating)", {}, "n_epochs"
+        ),
+        "biasedmf": ModelSpec(
+            BiasedMF, "Funk SVD with biases, Surprise's SVD defaults (rating)", {}, "n_epochs"
+        ),
+        "bprmf": ModelSpec(
+            BPRMF, "matrix factorization with the BPR pairwise loss (ranking)", {}, "n_epochs"
+        ),
+    }
+
+
+#: name -> ModelSpec; other modules add their models here.
+MODELS: dict[str, ModelSpec] = _model_specs()
+#: the models ``tinyrec quickstart`` trains and compares, in table order.
+QUICKSTART_MODELS = ["popularity", "itemknn-implicit", "biasedmf"]
+
+
+@dataclass
+class DataSpec:
+    """A data set the command knows: how to load it and where it may be found locally."""
+
+    load: Callable  # load(seed) -> Interactions
+    summary: str
+    locate: Callable  # locate() -> (found: bool, where: str)
+
+
+def _local_folder(folder: str, required: str):
+    """Look for ``folder/required`` (or ``folder.zip``) in $TINYREC_DATA and the user cache."""
+    from .data.download import cache_dir
+
+    roots = [Path(os.environ["TINYREC_DATA"])] if os.environ.get("TINYREC_DATA") else []
+    roots.append(cache_dir())
+    for root in roots:
+        if (root / folder / required).is_file() or (root / f"{folder}.zip").is_file():
+            return True, str(root / folder)
+        if (root / folder).is_dir():
+            return False, f"{root / folder} exists but lacks {required}"
+    return False, "not found locally (downloaded on first use)" if folder.startswith("ml-") else "not found"
+
+
+def _dataset_specs() -> dict[str, DataSpec]:
+    from .data import movielens
+    from .data.embedded import ARCHIVE, load_embedded
+
+    specs = {
+        "movietweetings": DataSpec(
+            lambda seed: load_embedded(),
+            "MovieTweetings 100K, 5-core (68,055 ratings 0-10; MIT; embedded in tinyrec)",
+            lambda: (
+                ARCHIVE.is_file(),
+                f"embedded: {ARCHIVE}" if ARCHIVE.is_file() else "missing from the package",
+            ),
+        ),
+        "synthetic": DataSpec(
+            _synthetic,
+            "synthetic ratings from a planted rank-8 model (generated, seeded)",
+            lambda: (True, "generated on demand"),
+        ),
+    }
+    movielens_sets = [
+        ("100k", "ml-100k", "u.data", "100,000 ratings 1-5, 943 users x 1,682 movies"),
+        ("1m", "ml-1m", "ratings.dat", "1,000,209 ratings, 6,040 users x 3,706 movies"),
+        ("10m", "ml-10m", "ratings.dat", "10M ratings (half stars)"),
+        ("20m", "ml-20m", "ratings.csv", "20M ratings"),
+        ("25m", "ml-25m", "ratings.csv", "25M ratings"),
+        ("latest-small", "ml-latest-small", "ratings.csv", "100,836 ratings, 610 users"),
+    ]
+    for key, folder, required, what in movielens_sets:
+        specs[folder] = DataSpec(
+            lambda seed, key=key: movielens(key),
+            f"MovieLens {key.upper() if key[0].isdigit() else key}: {what} (GroupLens terms; downloaded)",
+            lambda folder=folder, required=required: _local_folder(folder, required),
+        )
+    return specs
+
+
+def _synthetic(seed):
+    from .data.synthetic import synthetic
+
+    return synthetic(seed=0 if seed is None else seed).with_info(name="synthetic")
+
+
+#: name -> DataSpec.
+DATASETS: dict[str, DataSpec] = _dataset_specs()
+_ALIASES = {
+    "movietweetings-100k": "movietweetings",
+    "embedded": "movietweetings",
+    "ml100k": "ml-100k",
+    "100k": "ml-100k",
+    "1m": "ml-1m",
+    "ml1m": "ml-1m",
+}
+SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub", "loo", "holdout")
+
+
+# ---------------------------------------------------------------------- building blocks
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _dataset(name: str) -> str:
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in DATASETS:
+        raise CLIError(f"unknown data set {name!r}; known: {', '.join(DATASETS)} (see `tinyrec datasets`)")
+    return key
+
+
+def _model_spec(name: str) -> ModelSpec:
+    if name.lower() not in MODELS:
+        raise CLIError(f"unknown model {name!r}; known: {', '.join(MODELS)} (see `tinyrec train --help`)")
+    return MODELS[name.lower()]
+
+
+def _parse_value(text: str):
+    """``--set`` values: JSON numbers, true/false/null (or Python's True/False/None), else a string."""
+    python = {"True": True, "False": False, "None": None}
+    if text in python:
+        return python[text]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _parse_sets(pairs, spec: ModelSpec, model_name: str) -> dict:
+    accepted = [p for p in inspect.signature(spec.cls).parameters if p != "self"]
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CLIError(f"--set {pair!r} is not key=value; write e.g. --set k=50")
+        if key not in accepted:
+            raise CLIError(
+                f"{model_name} has no hyperparameter {key!r}; valid: {', '.join(accepted) or '(none)'}"
+            )
+        out[key] = _parse_value(value)
+    return out
+
+
+def build_model(name: str, *, epochs=None, seed=None, sets=()):
+    """The registered model ``name`` with its defaults, ``--epochs``, ``--seed`` and ``--set`` applied."""
+    spec = _model_spec(name)
+    params = dict(spec.defaults)
+    accepted = inspect.signature(spec.cls).parameters
+    if seed is not None and "seed" in accepted:
+        params["seed"] = seed
+    if epochs is not None:
+        if spec.epochs_param is None:
+            raise CLIError(f"{name} is not trained in epochs; drop --epochs")
+        params[spec.epochs_param] = epochs
+    params.update(_parse_sets(sets, spec, name))
+    try:
+        return spec.cls(**params)
+    except (ValueError, TypeError) as exc:
+        raise CLIError(f"bad hyperparameter for {name}: {exc}") from None
+
+
+def load_split(data_name: str, split: str | None, task: str, seed):
+    """``(train, test, split)`` of a data set; the default split suits the model's task."""
+    key = _dataset(data_name)
+    if split is None:
+        split = (
+            "u1" if (key == "ml-100k" and task == "rating") else ("holdout" if task == "rating" else "loo")
+        )
+    if split not in SPLITS:
+        raise CLIError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    if split[0] == "u" and split != "loo":
+        if key != "ml-100k":
+            raise CLIError(
+                f"split {split!r} is a predefined ML-100K fold; use --data ml-100k, or --split loo/holdout"
+            )
+        from .data import movielens
+
+        train, test = movielens("100k", fold=split)
+        return train, test, split
+    from .data.split import leave_one_out, random_holdout
+
+    data = DATASETS[key].load(seed)
+    if split == "loo":
+        train, test = leave_one_out(data, by="time")
+    else:
+        train, test = random_holdout(data, 0.2, seed=0 if seed is None else seed)
+    return train, test, split
+
+
+_METRIC_KEYS = {
+    "rating": ("rmse", "mae"),
+    "sampled": ("hr@10", "ndcg@10", "mrr"),
+    "full": ("hr@10", "ndcg@10", "recall@10", "precision@10", "map@10"),
+}
+
+
+def evaluate_model(model, train, test, protocols) -> dict:
+    """``{protocol: {metric: value}}`` with exactly the keys of :data:`_METRIC_KEYS`."""
+    from .evaluation import evaluate
+
+    out = {}
+    for protocol in protocols:
+        raw = {
+            str(k).lower(): v for k, v in evaluate(model, test, train=train, protocol=protocol, k=10).items()
+        }
+        out[protocol] = {key: float(raw[key]) for key in _METRIC_KEYS[protocol]}
+    return out
+
+
+def protocols_for(model) -> tuple[str, ...]:
+    return ("rating",) if getattr(model, "task", "rating") == "rating" else ("sampled", "full")
+
+
+def _fit(model, train, label: str):
+    _say(f"fitting {label} on {len(train):,} interactions ...")
+    start = time.perf_counter()
+    model.fit(train)
+    seconds = time.perf_counter() - start
+    history = getattr(model, "history_", {}) or {}
+    key = next((k for k in ("loss", "train_loss", "train_rmse") if history.get(k)), None)
+    epochs = history.get("epoch_seconds") or []
+    every = max(1, len(epochs) // 10)  # at most about ten lines
+    for e, secs in enumerate(epochs):  # the epoch log, drawn once fit returns
+        if (e + 1) % every and e + 1 != len(epochs):
+            continue
+        bar = "#" * (20 * (e + 1) // len(epochs))
+        value = f" {key} {history[key][e]:.4f}" if key and e < len(history[key]) else ""
+        _say(f"  epoch {e + 1:>3}/{len(epochs)} [{bar:<20}]{value} ({1000 * secs:.1f} ms)")
+    _say(f"  done in {seconds:.2f} s")
+    return seconds, [float(s) for s in epochs]
+
+
+def _jsonable(value):
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return np.dtype(value).name
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (bool, int, float, str, type(None), list, dict)):
+        return value
+    return repr(value)
+
+
+def _table(header, rows) -> str:
+    """Plain-text table: numeric columns right-aligned, text columns left-aligned."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(str(h)), *(len(r[j]) for r in cells)) for j, h in enumerate(header)]
+
+    def numeric(j):
+        return all(r[j].lstrip("+-").replace(".", "", 1).isdigit() or r[j] == "-" for r in cells)
+
+    right = [bool(cells) and numeric(j) for j in range(len(header))]
+
+    def line(row):
+        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right, strict=True))
+
+    lines = [line([str(h) for h in header]), "  ".join("-" * w for w in widths)]
+    return "\n".join(text.rstrip() for text in lines + [line(r) for r in cells])
+
+
+def _metric_rows(metrics: dict):
+    return [
+        (protocol, name, f"{value:.4f}")
+        for protocol, values in metrics.items()
+        for name, value in values.items()
+    ]
+
+
+def _titles_for(model, data_name: str | None):
+    """A function item index -> "title (raw id)" from the data set the model was trained on, or None.
+
+    With ``--data`` that data set is used; otherwise the locally available ones are tried and the
+    one whose raw item ids equal the model's is taken.
+    """
+    names = (
+        [_dataset(data_name)]
+        if data_name
+        else [n for n, s in DATASETS.items() if n != "synthetic" and s.locate()[0]]
+    )
+    for name in names:
+        try:
+            data = DATASETS[name].load(0)
+        except TinyrecError:
+            continue
+        if data.n_items == model.n_items_ and np.array_equal(data.item_ids, model.item_ids_):
+            if data.titles is None:
+                return None
+            return lambda j: f"{data.titles[j]} ({data.item_ids[j]})"
+    return None
+
+
+def _user_index(model, raw: str) -> int:
+    ids = model.user_ids_
+    if ids.dtype.kind in "iu":
+        try:
+            key = int(raw)
+        except ValueError:
+            raise CLIError(f"--user {raw!r}: this model's user ids are integers") from None
+    else:
+        key = raw
+    found = np.flatnonzero(ids == key)
+    if len(found) == 0:
+        raise CLIError(
+            f"user {raw!r} is not in the model's data (ids run {ids[0]} .. {ids[-1]}); pass a known raw id"
+        )
+    return int(found[0])
+
+
+# ---------------------------------------------------------------------- subcommands
+def cmd_datasets(args) -> int:
+    rows = []
+    for name, spec in DATASETS.items():
+        found, where = spec.locate()
+        rows.append((name, "yes" if found else "no", where, spec.summary))
+    print(_table(("data set", "local", "where", "what"), rows))
+    return 0
+
+
+def _report(args, model, label, data_name, split, metrics, fit_seconds, epoch_seconds) -> None:
+    if args.json:
+        params = {k: _jsonable(v) for k, v in model.get_params().items()}
+        print(
+            json.dumps(
+                {
+                    "model": label,
+                    "data": data_name,
+                    "split": split,
+                    "params": params,
+                    "metrics": metrics,
+                    "fit_seconds": fit_seconds,
+                    "epoch_seconds": epoch_seconds,
+                }
+            )
+        )
+        return
+    print(f"{model!r}\ndata {data_name}, split {split}")
+    print(_table(("protocol", "metric", "value"), _metric_rows(metrics)))
+
+
+def cmd_train(args) -> int:
+    model = build_model(args.model, epochs=args.epochs, seed=args.seed, sets=args.set)
+    data_name = _dataset(args.data)
+    _say(f"loading {data_name} ...")
+    train, test, split = load_split(data_name, args.split, model.task, args.seed)
+    fit_seconds, epoch_seconds = _fit(model, train, args.model)
+    _say("evaluating ...")
+    metrics = evaluate_model(model, train, test, protocols_for(model))
+    if args.save:
+        _say(f"saved to {model.save(args.save)}")
+    _report(args, model, args.model.lower(), data_name, split, metrics, fit_seconds, epoch_seconds)
+    return 0
+
+
+def _load_model(path):
+    from .io import load
+
+    return load(path)
+
+
+def cmd_evaluate(args) -> int:
+    model = _load_model(args.model)
+    data_name = _dataset(args.data)
+    train, test, split = load_split(data_name, args.split, model.task, args.seed)
+    if train.n_items != model.n_items_ or not np.array_equal(train.item_ids, model.item_ids_):
+        raise CLIError(
+            f"{args.model} was not trained on {data_name} (its items differ); "
+            "pass the data set it was trained on"
+        )
+    metrics = evaluate_model(model, train, test, protocols_for(model))
+    _report(args, model, type(model).__name__, data_name, split, metrics, None, [])
+    return 0
+
+
+def cmd_recommend(args) -> int:
+    model = _load_model(args.model)
+    user = _user_index(model, args.user)
+    if not 1 <= args.k <= model.n_items_:
+        raise CLIError(f"-k must be between 1 and {model.n_items_}")
+    explain = getattr(model, "explain", None)
+    if args.why and explain is None:
+        raise CLIError(
+            f"--why needs a model with explain() (ItemKNN, UserKNN, BiasedMF); "
+            f"{type(model).__name__} has none"
+        )
+    name_of = _titles_for(model, args.data) or (lambda j: str(model.item_ids_[j]))
+    items, scores = model.recommend(np.array([user]), k=args.k)
+    rows = [
+        (r + 1, name_of(j), f"{s:.3f}")
+        for r, (j, s) in enumerate(zip(items[0], scores[0], strict=True))
+        if j >= 0
+    ]
+    print(f"top-{args.k} for user {args.user} ({type(model).__name__}):")
+    print(_table(("rank", "item", "score"), rows))
+    if args.why:
+        for j in items[0][items[0] >= 0]:
+            ex = explain(user, int(j), top=3)
+            print("\nwhy " + name_of(j) + ":")
+            print(ex.table(names=name_of) if hasattr(ex, "table") else str(ex))
+    return 0
+
+
+def cmd_quickstart(args) -> int:
+    start = time.perf_counter()
+    data_name = _dataset(args.data)
+    if data_name == "movietweetings" and not DATASETS[data_name].locate()[0]:
+        _say("the embedded data set is missing from this installation: using SYNTHETIC data instead")
+        data_name = "synthetic"
+    _say(f"loading {data_name} ...")
+    train, test, _ = load_split(data_name, "loo", "ranking", args.seed)
+    label = f"{data_name} (synthetic)" if data_name == "synthetic" else data_name
+    print(
+        f"data: {label}: {len(train) + len(test):,} interactions, "
+        f"{train.n_users:,} users, {train.n_items:,} items"
+    )
+    print(f"split: leave-one-out by latest timestamp, {len(test):,} test users\n")
+    rows, fitted = [], {}
+    for name in QUICKSTART_MODELS:
+        model = build_model(name, seed=args.seed)
+        fit_seconds, _ = _fit(model, train, name)
+        protocols = ("sampled", "full") + (("rating",) if model.task == "rating" else ())
+        m = evaluate_model(model, train, test, protocols)
+        rmse = f"{m['rating']['rmse']:.3f}" if "rating" in m else "-"
+        rows.append(
+            (
+                name,
+                f"{m['sampled']['hr@10']:.3f}",
+                f"{m['sampled']['ndcg@10']:.3f}",
+                f"{m['full']['hr@10']:.3f}",
+                f"{m['full']['ndcg@10']:.3f}",
+                rmse,
+                f"{fit_seconds:.2f}",
+            )
+        )
+        fitted[name] = (model, m["sampled"]["ndcg@10"])
+    print(
+        _table(
+            ("model", "HR@10 sampled", "NDCG@10 sampled", "HR@10 full", "NDCG@10 full", "RMSE", "fit s"), rows
+        )
+    )
+    print("sampled: the held-out item ranked among 99 random unseen items; full: among all unseen items\n")
+    best = max(fitted, key=lambda n: fitted[n][1])
+    model = fitted[best][0]
+    counts = train.user_counts()
+    active = np.flatnonzero(counts >= 20)
+    user = int(active[np.argsort(counts[active], kind="stable")[len(active) // 2]]) if len(active) else 0
+    titles = train.titles
+    name_of = (lambda j: f"{titles[j]}") if titles is not None else (lambda j: f"item {train.item_ids[j]}")
+    indptr, rated, ratings = train.to_csr()
+    span = slice(indptr[user], indptr[user + 1])
+    liked = rated[span][np.argsort(-ratings[span], kind="stable")][:5]  # the user's highest-rated items
+    print(
+        f"user {train.user_ids[user]} rated {span.stop - span.start} items, the highest: "
+        + "; ".join(name_of(j) for j in liked)
+    )
+    items, _ = model.recommend(np.array([user]), k=10)
+    print(f"top-10 from {best} (the best NDCG@10 above):")
+    for r, j in enumerate(items[0][items[0] >= 0]):
+        print(f"  {r + 1:>2}. {name_of(j)}")
+    if data_name == "movietweetings":
+        print("\nData: MovieTweetings (Dooms et al., CrowdRec 2013), MIT licence; see tinyrec/data/embedded/")
+    _say(f"quickstart finished in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2) instead of usage + message."""
+
+    def error(self, message):
+        self.exit(2, f"tinyrec: error: {message} (see `{self.prog} --help`)\n")
+
+
+_FORMATTER = argparse.RawDescriptionHelpFormatter
+
+
+def build_parser() -> argparse.ArgumentParser:
+    models = "\n".join(f"  {name:<18} {spec.summary}" for name, spec in MODELS.items())
+    parser = _Parser(
+        prog="tinyrec",
+        description="tinyrec: learn, train and check recommender systems from the command line.",
+        formatter_class=_FORMATTER,
+        epilog="examples:\n  tinyrec quickstart\n  tinyrec datasets\n"
+        "  tinyrec train biasedmf --data ml-100k --split u1\n"
+        "  tinyrec recommend --model mf.npz --user 42 --why",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser(
+        "datasets",
+        help="the data sets tinyrec knows and where they are found",
+        formatter_class=_FORMATTER,
+        epilog="example:\n  tinyrec datasets",
+    )
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser(
+        "train",
+        help="train a model, evaluate it, optionally save it",
+        formatter_class=_FORMATTER,
+        description="Train MODEL on a data set, evaluate it with the protocol that suits it (RMSE/MAE for "
+        "rating models; sampled and full ranking for ranking models) and print the results.",
+        epilog=f"models:\n{models}\n\nsplits: u1..u5, ua, ub (ML-100K's folds), loo (leave-one-out by latest "
+        "timestamp), holdout (random 20%%)\n\nexamples:\n"
+        "  tinyrec train biasedmf --data ml-100k --split u1 --epochs 20\n"
+        "  tinyrec train itemknn --data movietweetings --set k=20 --set similarity=pearson\n"
+        "  tinyrec train bprmf --data ml-100k --split loo --seed 1 --save bpr.npz --json",
+    )
+    p.add_argument("model", metavar="MODEL", help="one of: " + ", ".join(MODELS))
+    p.add_argument("--data", required=True, metavar="NAME", help="data set (see `tinyrec datasets`)")
+    _add_split(p)
+    p.add_argument("--epochs", type=int, metavar="N", help="training epochs (models trained in epochs)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a hyperparameter; repeatable")
+    p.add_argument("--save", metavar="PATH", help="write the fitted model to PATH (.npz)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="evaluate a saved model",
+        formatter_class=_FORMATTER,
+        epilog="examples:\n  tinyrec evaluate --model mf.npz --data ml-100k --split u1\n"
+        "  tinyrec evaluate --model bpr.npz --data ml-100k --split loo --json",
+    )
+    p.add_argument(
+        "--model", required=True, metavar="PATH", help="a model file written by --save / model.save"
+    )
+    p.add_argument("--data", required=True, metavar="NAME", help="the data set it was trained on")
+    _add_split(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "recommend",
+        help="a user's top-k items from a saved model",
+        formatter_class=_FORMATTER,
+        epilog="examples:\n  tinyrec recommend --model knn.npz --user 42\n"
+        "  tinyrec recommend --model knn.npz --user 42 -k 5 --why --data movietweetings",
+    )
+    p.add_argument("--model", required=True, metavar="PATH", help="a model file")
+    p.add_argument("--user", required=True, metavar="RAW_ID", help="the user's id in the data set")
+    p.add_argument("-k", type=int, default=10, help="how many items (default 10)")
+    p.add_argument("--why", action="store_true", help="explain each item (KNN neighbours, MF factors)")
+    p.add_argument("--data", metavar="NAME", help="data set for titles (default: found by matching item ids)")
+    p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser(
+        "quickstart",
+        help="train and compare a few models on the embedded data (under a minute)",
+        formatter_class=_FORMATTER,
+        description="Train " + ", ".join(QUICKSTART_MODELS) + " on the embedded MovieTweetings data (no "
+        "network needed), compare them by leave-one-out ranking, and show one user's top-10.",
+        epilog="examples:\n  tinyrec quickstart\n  tinyrec quickstart --data ml-100k",
+    )
+    p.add_argument(
+        "--data", default="movietweetings", metavar="NAME", help="default: movietweetings (embedded)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the models and the sampled negatives")
+    p.set_defaults(func=cmd_quickstart)
+    return parser
+
+
+def _add_split(p) -> None:
+    p.add_argument(
+        "--split",
+        choices=SPLITS,
+        metavar="SPLIT",
+        help="u1..u5, ua, ub, loo or holdout (default: u1 on ml-100k for rating models, "
+        "holdout for other rating runs, loo for ranking models)",
+    )
+    p.add_argument("--seed", type=int, metavar="S", help="seed of the model and the split")
+
+
+def main(argv=None) -> int:
+    """Run the command with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CLIError, TinyrecError) as exc:
+        print(f"tinyrec: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tinyrec: interrupted", file=sys.stderr)
+        return 130
