@@ -6,6 +6,7 @@ every gradient. See :mod:`tinyrec.nn.module` for the contract they all follow.
 
 from . import init
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiheadAttention, causal_mask
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .embedding import Embedding
@@ -14,7 +15,9 @@ from .merge import Concat, Dot, Multiply
 from .module import Module, Parameter, RowGrad, Sequential
 from .norm import BatchNorm1d, LayerNorm
 from .pool import AdaptiveMaxPool1d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from .recurrent import GRU, LSTM, RNN
 from .reshape import Flatten, Identity
+from .transformer import PositionalEmbedding, TransformerBlock
 
 __all__ = [
     "Module",
@@ -47,4 +50,12 @@ __all__ = [
     "LayerNorm",
     "MaxPool1d",
     "MaxPool2d",
+    # sequence layers
+    "GRU",
+    "LSTM",
+    "MultiheadAttention",
+    "PositionalEmbedding",
+    "RNN",
+    "TransformerBlock",
+    "causal_mask",
 ]
