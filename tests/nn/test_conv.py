@@ -217,7 +217,7 @@ def test_bad_backward_calls_raise():
     with pytest.raises(BackwardBeforeForwardError, match="forward"):
         conv.backward(np.zeros((1, 3, 4), dtype=np.float32))
     conv(np.zeros((1, 2, 5), dtype=np.float32))
-    with pytest.raises(ShapeError, match="grad_output has shape"):
+    with pytest.raises(ShapeError, match="grad_output of shape"):
         conv.backward(np.zeros((1, 3, 5), dtype=np.float32))
     with pytest.raises(DTypeError):
         conv.backward(np.zeros((1, 3, 4), dtype=np.float64))

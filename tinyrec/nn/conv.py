@@ -17,9 +17,9 @@ import math
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..validation import as_generator, check_float_array, resolve_dtype
+from ..validation import as_generator, resolve_dtype
 from . import init
+from ._checks import check_grad_output, check_positive_int
 from .im2col import as_tuple, batched_input, col2im, im2col, output_shape
 from .module import Module, Parameter
 
@@ -43,8 +43,8 @@ class _ConvNd(Module):
         seed=None,
     ):
         d = self._d
-        self.in_channels = as_tuple(in_channels, 1, "in_channels")[0]
-        self.out_channels = as_tuple(out_channels, 1, "out_channels")[0]
+        self.in_channels = check_positive_int(in_channels, "in_channels")
+        self.out_channels = check_positive_int(out_channels, "out_channels")
         self.kernel_size = as_tuple(kernel_size, d, "kernel_size")
         self.stride = as_tuple(stride, d, "stride")
         self.padding = as_tuple(padding, d, "padding", minimum=0)
@@ -83,12 +83,9 @@ class _ConvNd(Module):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         cols, (x_shape, out, unbatched) = self._require_cache("_cols", "_geometry")
-        name = type(self).__name__
         n = x_shape[0]
         expected = (n, self.out_channels, *out)[unbatched:]
-        dy = check_float_array(grad_output, f"{name}.backward grad_output", dtype=self.dtype)
-        if dy.shape != expected:
-            raise ShapeError(f"{name}.backward: grad_output has shape {dy.shape}, the output had {expected}")
+        dy = check_grad_output(grad_output, expected, self.dtype, type(self).__name__)
         dy = dy.reshape(n, self.out_channels, *out)  # adds back the batch axis of an unbatched input
         # (N, O, *out) -> (O, N, *out) -> (O, N·P): a copy, the layout of Y_col
         dy_col = np.ascontiguousarray(dy.swapaxes(0, 1)).reshape(self.out_channels, -1)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError
-from ..validation import as_generator, check_float_array, resolve_dtype
+from ..validation import check_float_array, resolve_dtype
+from ._checks import check_grad_output, check_positive_int, check_seed
 from .module import Module, Parameter
 
 
@@ -39,14 +40,6 @@ def _standardize_backward(g: np.ndarray, xhat: np.ndarray, rstd: np.ndarray, axe
     mean_g = g.mean(axis=axes, keepdims=True)
     mean_gx = (g * xhat).mean(axis=axes, keepdims=True)
     return rstd * (g - mean_g - xhat * mean_gx)
-
-
-def _check_grad(layer: Module, grad_output, shape) -> np.ndarray:
-    name = type(layer).__name__
-    dy = check_float_array(grad_output, f"{name}.backward grad_output", dtype=layer.dtype)
-    if dy.shape != shape:
-        raise ShapeError(f"{name}.backward: grad_output has shape {dy.shape}, the output had {shape}")
-    return dy
 
 
 class LayerNorm(Module):
@@ -94,7 +87,7 @@ class LayerNorm(Module):
         dtype=np.float32,
         seed=None,
     ):
-        as_generator(seed)  # validated for a uniform signature; the initialization is not random
+        check_seed(seed)  # validated for a uniform signature; the initialization is not random
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else normalized_shape
         shape = tuple(shape)
         if not shape or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape):
@@ -131,7 +124,7 @@ class LayerNorm(Module):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         xhat, rstd = self._require_cache("_cache")
-        dy = _check_grad(self, grad_output, xhat.shape)
+        dy = check_grad_output(grad_output, xhat.shape, self.dtype, type(self).__name__)
         batch_axes = tuple(range(xhat.ndim - len(self.normalized_shape)))
         g = dy
         if self.weight is not None:
@@ -202,24 +195,22 @@ class BatchNorm1d(Module):
         dtype=np.float32,
         seed=None,
     ):
-        as_generator(seed)  # validated for a uniform signature; the initialization is not random
-        if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
-            raise ShapeError(f"num_features must be a positive int, got {num_features!r}")
+        check_seed(seed)  # validated for a uniform signature; the initialization is not random
         if not eps > 0:
             raise ValueError(f"eps must be positive, got {eps}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"momentum must be in [0, 1] or None (cumulative average), got {momentum}")
-        self.num_features = int(num_features)
+        self.num_features = check_positive_int(num_features, "num_features")
         self.eps = float(eps)
         self.momentum = momentum
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         self.dtype = resolve_dtype(dtype)
-        self.weight = Parameter(np.ones(num_features, dtype=self.dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype=self.dtype)) if affine else None
+        self.weight = Parameter(np.ones(self.num_features, dtype=self.dtype)) if affine else None
+        self.bias = Parameter(np.zeros(self.num_features, dtype=self.dtype)) if affine else None
         if self.track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features, dtype=self.dtype))
-            self.register_buffer("running_var", np.ones(num_features, dtype=self.dtype))
+            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=self.dtype))
+            self.register_buffer("running_var", np.ones(self.num_features, dtype=self.dtype))
             self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
         else:  # as torch: the attributes exist but are None and not saved
             self.running_mean = self.running_var = self.num_batches_tracked = None
@@ -264,7 +255,7 @@ class BatchNorm1d(Module):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         xhat, rstd, axes, use_batch = self._require_cache("_cache")
-        dy = _check_grad(self, grad_output, xhat.shape)
+        dy = check_grad_output(grad_output, xhat.shape, self.dtype, type(self).__name__)
         g = dy
         if self.affine:
             self.weight.accumulate((dy * xhat).sum(axis=axes))  # dγ = Σ_A dY ⊙ X̂

@@ -18,19 +18,10 @@ import math
 import numpy as np
 
 from ..errors import ShapeError
-from ..validation import as_generator, check_float_array, resolve_dtype
+from ..validation import resolve_dtype
+from ._checks import check_grad_output, check_seed
 from .im2col import as_tuple, batched_input, check_pool_padding, output_shape, pad, windows
 from .module import Module
-
-
-def _check_grad(layer: Module, grad_output, expected) -> np.ndarray:
-    name = type(layer).__name__
-    dy = check_float_array(grad_output, f"{name}.backward grad_output", dtype=layer.dtype)
-    if dy.shape != tuple(expected):
-        raise ShapeError(
-            f"{name}.backward: grad_output has shape {dy.shape}, the output had {tuple(expected)}"
-        )
-    return dy
 
 
 def _scatter_add(flat_positions: np.ndarray, values: np.ndarray, size: int, dtype) -> np.ndarray:
@@ -46,7 +37,7 @@ class _PoolNd(Module):
     _d = 0
 
     def __init__(self, kernel_size, stride=None, padding=0, *, dtype=np.float32, seed=None):
-        as_generator(seed)  # validated for a uniform signature; pooling draws no random numbers
+        check_seed(seed)  # validated for a uniform signature; pooling draws no random numbers
         d = self._d
         self.kernel_size = as_tuple(kernel_size, d, "kernel_size")
         self.stride = self.kernel_size if stride is None else as_tuple(stride, d, "stride")
@@ -97,7 +88,7 @@ class _MaxPoolNd(_PoolNd):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         where, x_shape, xp_shape = self._require_cache("_cache")
-        dy = _check_grad(self, grad_output, where.shape[self._unbatched :])
+        dy = check_grad_output(grad_output, where.shape[self._unbatched :], self.dtype, type(self).__name__)
         dxp = _scatter_add(where, dy, math.prod(xp_shape), self.dtype).reshape(xp_shape)
         crop = tuple(slice(p, p + s) for p, s in zip(self.padding, x_shape[2:], strict=True))
         dx = np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])  # (N, C, *spatial)
@@ -193,7 +184,8 @@ class _AvgPoolNd(_PoolNd):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         x_shape, out, divisor = self._require_cache("_cache")
         n, c, *spatial = x_shape
-        dy = _check_grad(self, grad_output, (n, c, *out)[self._unbatched :]).reshape(n, c, *out)
+        dy = check_grad_output(grad_output, (n, c, *out)[self._unbatched :], self.dtype, type(self).__name__)
+        dy = dy.reshape(n, c, *out)  # adds back the batch axis of an unbatched input
         share = dy / divisor  # (N, C, *out): what each element of a window receives
         padded = [s + 2 * p for s, p in zip(spatial, self.padding, strict=True)]
         dxp = np.zeros((n, c, *padded), dtype=self.dtype)
@@ -275,7 +267,7 @@ class AdaptiveMaxPool1d(Module):
     """
 
     def __init__(self, output_size: int, *, dtype=np.float32, seed=None):
-        as_generator(seed)  # validated for a uniform signature; pooling draws no random numbers
+        check_seed(seed)  # validated for a uniform signature; pooling draws no random numbers
         self.output_size = as_tuple(output_size, 1, "output_size")[0]
         self.dtype = resolve_dtype(dtype)
         self._cache = None
@@ -304,7 +296,7 @@ class AdaptiveMaxPool1d(Module):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         where, x_shape = self._require_cache("_cache")
-        dy = _check_grad(self, grad_output, where.shape[self._unbatched :])
+        dy = check_grad_output(grad_output, where.shape[self._unbatched :], self.dtype, type(self).__name__)
         dx = _scatter_add(where, dy, math.prod(x_shape), self.dtype).reshape(x_shape)
         return dx[0] if self._unbatched else dx
 
