@@ -59,3 +59,15 @@ def test_plain_function_equals_jitted():
     rng = np.random.default_rng(0)
     scores = rng.integers(0, 4, size=(4, 12)).astype(np.float64)
     np.testing.assert_array_equal(_top_k_rows(scores, 5, scores, 0), top_k_rows(scores, 5, scores, 0))
+
+
+@pytest.mark.parametrize("k", [1, 2, 12, 13, 50])  # 4k < 50 uses the heap, 4k >= 50 the full sort
+@pytest.mark.parametrize("tie_sign", [-1, 0, 1])
+def test_both_paths_on_heavy_ties(k, tie_sign):
+    rng = np.random.default_rng(k)
+    scores = rng.integers(0, 3, size=(20, 50)).astype(np.float32)
+    scores[:, ::7] = -np.inf
+    tie_key = (rng.random((20, 50)) < 0.3).astype(np.float64)
+    expected = numpy_top_k(scores, k, tie_key, tie_sign)
+    np.testing.assert_array_equal(top_k_rows(scores, k, tie_key, tie_sign), expected)
+    np.testing.assert_array_equal(_top_k_rows(scores, k, tie_key, tie_sign), expected)

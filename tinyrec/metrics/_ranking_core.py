@@ -1,29 +1,37 @@
-"""The machinery shared by the ranking metrics: input checks and the tie-aware ranked prefix.
+"""The machinery shared by the ranking metrics: input checks, the first relevant item, and the
+tie-aware ranked prefix.
 
-Every top-k metric is a function of the first ``k`` positions of each user's ranked list. This
-module computes, for each position ``p`` (1-based) of that prefix, the *expected* quantities the
-metrics sum, under the chosen tie rule (see :mod:`tinyrec.metrics` for the rules):
+**First relevant item (HR and MRR).** Both depend only on where the first relevant item lands.
+Let ``s*`` be the highest score among the user's relevant items; ``a`` the number of candidates
+scored above ``s*``; ``m`` the number scored exactly ``s*`` (its tie group) and ``R`` the relevant
+ones among them. Then the first relevant position is ``a + m − R + 1`` (pessimistic), ``a + 1``
+(optimistic), or, over a uniformly random order of the group (average), ``a + J`` with
 
-* ``hit[p]    = E[rel_bin(p)]``                       relevant item at position p
+    P(J = j) = Π_{i=1}^{j-1} (m − R − i + 1) / (m − i + 1) · R / (m − j + 1),   j = 1 .. m − R + 1
+
+(the group's first ``j − 1`` positions irrelevant, then a relevant one). ``HR@k = P(a + J ≤ k)``
+and ``RR@k = E[1 / (a + J) · [a + J ≤ k]]``. This needs a few passes over the row, no sorting.
+
+**Ranked prefix (DCG, precision, recall, AP).** These sum over the first ``k`` positions. For each
+position ``p`` (1-based) of that prefix this module computes the *expected* quantities the metrics
+sum, under the chosen tie rule (see :mod:`tinyrec.metrics` for the rules):
+
+* ``hit[p]    = E[rel_bin(p)]``                       a relevant item at position p
 * ``gain[p]   = E[g(rel(p))]``                        its gain (for DCG)
-* ``first[p]  = P(the first relevant item is at p)``  (for HR and MRR)
 * ``ap[p]     = E[rel_bin(p) · C(p)]``                C(p) = relevant items at positions ≤ p (for AP)
 
 With ``ties="pessimistic"`` / ``"optimistic"`` the order is deterministic (equal scores ordered by
 relevance, ascending / descending) and the expectations are plain values. With ``"average"`` they
 are exact expectations over a uniformly random order of each group of equal scores: a group of
 ``m`` items holding ``R`` relevant ones (and a total gain ``G``), with ``S`` relevant items in the
-groups ranked above it, occupying positions ``a+1 .. a+m``; at its ``o``-th position
+groups ranked above it; at its ``o``-th position
 
-    hit   = R / m                      gain = G / m
-    first = [S = 0] · Π_{i=1}^{o-1} (m - R - i + 1) / (m - i + 1) · R / (m - o + 1)
-    ap    = (R / m)(S + 1) + (o - 1) · R (R - 1) / (m (m - 1))
+    hit = R / m        gain = G / m        ap = (R / m)(S + 1) + (o − 1) · R (R − 1) / (m (m − 1))
 
-(the first: the o-1 earlier positions of the group are irrelevant, then a relevant one; the last:
-``E[rel(p) rel(q)] = R(R-1)/(m(m-1))`` for two positions of one group). A deterministic order is
-the special case of singleton groups (``m = 1``), so one formula serves all three rules.
-Groups above the group straddling position ``k`` lie entirely inside the prefix; the straddling
-group's ``m``, ``R`` and ``G`` are counted over the whole row.
+(for ``ap``: ``E[rel(p) rel(q)] = R(R−1)/(m(m−1))`` for two positions of one group). A
+deterministic order is the special case of singleton groups (``m = 1``), so one formula serves all
+three rules. Groups above the group straddling position ``k`` lie entirely inside the prefix; the
+straddling group's ``m``, ``R`` and ``G`` are counted over the whole row.
 """
 
 from __future__ import annotations
@@ -149,16 +157,48 @@ class RankedPrefix(NamedTuple):
     n_relevant: np.ndarray  # (n_users,) number of candidates with relevance > 0
     hit: np.ndarray  # (n_users, K)
     gain: np.ndarray  # (n_users, K)
-    first: np.ndarray  # (n_users, K)
     ap: np.ndarray  # (n_users, K)
 
 
-def ranked_prefix(scores, relevance, k, ties: str, gain: str = "linear") -> RankedPrefix:
-    """Check the inputs and compute the :class:`RankedPrefix` of every row."""
+def check_inputs(scores, relevance, k, ties):
+    """Validate the arguments every ranking metric takes; returns them cleaned."""
     ties = check_ties(ties)
     scores = check_scores(scores)
     relevance = check_relevance(relevance, scores)
-    k = check_k(k, scores.shape[1])
+    return scores, relevance, check_k(k, scores.shape[1]), ties
+
+
+def first_relevant(scores, relevance, k: int, ties: str):
+    """``(HR@k, RR@k)`` per row, as ``(n_users,)`` float64 arrays (module docstring).
+
+    Inputs already checked (:func:`check_inputs`); rows with no relevant item give 0.
+    """
+    rel = relevance > 0
+    best = np.where(rel, scores, -np.inf).max(axis=1, keepdims=True)  # (n_users, 1): s*
+    a = (scores > best).sum(axis=1).astype(np.float64)
+    tied = scores == best
+    m = tied.sum(axis=1).astype(np.float64)
+    R = (tied & rel).sum(axis=1).astype(np.float64)
+    has = rel.any(axis=1)
+    if ties != "average":
+        position = a + 1 if ties == "optimistic" else a + m - R + 1
+        inside = has & (position <= k)
+        return inside.astype(np.float64), np.where(inside, 1.0 / position, 0.0)
+    hit, rr = np.zeros(len(a)), np.zeros(len(a))
+    none_yet = np.ones(len(a))  # P(the group's first j-1 positions are irrelevant)
+    last_j = np.where(has, np.minimum(m - R + 1, k - a), 0)  # the j worth summing, per row
+    for j in range(1, int(last_j.max(initial=0)) + 1):  # at most the largest tie group (or k)
+        live = j <= last_j
+        left = np.where(live, m - j + 1, 1.0)  # items of the group not yet placed
+        p_j = np.where(live, none_yet * R / left, 0.0)  # P(J = j)
+        hit += p_j
+        rr += p_j / (a + j)
+        none_yet *= np.where(live, (left - R) / left, 1.0)
+    return hit, rr
+
+
+def ranked_prefix(scores, relevance, k: int, ties: str, gain: str = "linear") -> RankedPrefix:
+    """The :class:`RankedPrefix` of every row (inputs already checked by :func:`check_inputs`)."""
     n_users, n_cols = scores.shape
     K = min(k, n_cols)
     take = np.take_along_axis
@@ -192,14 +232,10 @@ def ranked_prefix(scores, relevance, k, ties: str, gain: str = "linear") -> Rank
         G = np.where(in_prefix, G_row, G)
 
     hit = R / m
-    left = m - o + 1  # items of the group not yet placed at this position (>= 1)
-    f = (left - R) / left  # P(this position irrelevant | the group's earlier positions were)
-    none_before = np.cumprod(np.concatenate([np.ones((n_users, 1)), f[:, :-1]], axis=1), axis=1)
-    first = np.where(S == 0, none_before * R / left, 0.0)
     pair = np.where(m > 1, (o - 1) * R * (R - 1) / (m * np.maximum(m - 1, 1)), 0.0)
     ap = hit * (S + 1) + pair
     n_relevant = (relevance > 0).sum(axis=1).astype(np.float64)
-    return RankedPrefix(k, n_relevant, hit, G / m, first, ap)
+    return RankedPrefix(k, n_relevant, hit, G / m, ap)
 
 
 def ideal_dcg(relevance: np.ndarray, k: int, gain: str) -> np.ndarray:

@@ -13,11 +13,13 @@ import numpy as np
 
 from ..kernels.ranking import top_k_rows
 from ._ranking_core import (
+    check_inputs,
     check_k,
     check_relevance,
     check_scores,
     check_ties,
     discounts,
+    first_relevant,
     ideal_dcg,
     ranked_prefix,
     reduce_users,
@@ -67,8 +69,9 @@ def hit_rate(scores, relevance, k, *, ties="pessimistic", per_user=False):
     With one relevant item per user (leave-one-out) HR@k equals recall@k, and HR@k equals
     NDCG@k when that item is at position 1.
     """
-    prefix = ranked_prefix(scores, relevance, k, ties)
-    return reduce_users(prefix.first.sum(axis=1), prefix.n_relevant > 0, per_user)
+    scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
+    hit, _ = first_relevant(scores, relevance, k, ties)
+    return reduce_users(hit, (relevance > 0).any(axis=1), per_user)
 
 
 def ndcg(scores, relevance, k, *, ties="pessimistic", per_user=False, gain="linear"):
@@ -93,9 +96,10 @@ def ndcg(scores, relevance, k, *, ties="pessimistic", per_user=False, gain="line
     float or (n_users,) float64
         NaN for a user with no relevant item (IDCG = 0): excluded from the mean.
     """
+    scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
     prefix = ranked_prefix(scores, relevance, k, ties, gain)
     dcg = prefix.gain @ discounts(prefix.gain.shape[1])
-    idcg = ideal_dcg(np.asarray(relevance, dtype=np.float64), prefix.k, gain)
+    idcg = ideal_dcg(relevance, prefix.k, gain)
     valid = prefix.n_relevant > 0
     return reduce_users(dcg / np.where(valid, idcg, 1.0), valid, per_user)
 
@@ -107,7 +111,7 @@ def precision(scores, relevance, k, *, ties="pessimistic", per_user=False):
     slots; empty ones count as misses). With ``k=None``, ``k`` is the number of columns.
     Parameters and returns as in :func:`hit_rate`.
     """
-    prefix = ranked_prefix(scores, relevance, k, ties)
+    prefix = ranked_prefix(*check_inputs(scores, relevance, k, ties))
     return reduce_users(prefix.hit.sum(axis=1) / prefix.k, prefix.n_relevant > 0, per_user)
 
 
@@ -117,7 +121,7 @@ def recall(scores, relevance, k, *, ties="pessimistic", per_user=False):
     The denominator is all of the user's relevant candidates (not ``min(k, n_rel)``), so a user with
     more than ``k`` relevant items cannot reach 1. Parameters and returns as in :func:`hit_rate`.
     """
-    prefix = ranked_prefix(scores, relevance, k, ties)
+    prefix = ranked_prefix(*check_inputs(scores, relevance, k, ties))
     valid = prefix.n_relevant > 0
     return reduce_users(prefix.hit.sum(axis=1) / np.maximum(prefix.n_relevant, 1), valid, per_user)
 
@@ -131,7 +135,7 @@ def average_precision(scores, relevance, k, *, ties="pessimistic", per_user=Fals
     exact expectation (see :mod:`tinyrec.metrics._ranking_core`). Parameters and returns as in
     :func:`hit_rate`.
     """
-    prefix = ranked_prefix(scores, relevance, k, ties)
+    prefix = ranked_prefix(*check_inputs(scores, relevance, k, ties))
     positions = np.arange(1, prefix.ap.shape[1] + 1)
     valid = prefix.n_relevant > 0
     denominator = np.maximum(np.minimum(prefix.k, prefix.n_relevant), 1)
@@ -149,9 +153,9 @@ def mrr(scores, relevance, k=None, *, ties="pessimistic", per_user=False):
     exact expectation of ``RR@k`` over random orders of the tied items. Parameters and returns as in
     :func:`hit_rate`.
     """
-    prefix = ranked_prefix(scores, relevance, k, ties)
-    positions = np.arange(1, prefix.first.shape[1] + 1)
-    return reduce_users((prefix.first / positions).sum(axis=1), prefix.n_relevant > 0, per_user)
+    scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
+    _, rr = first_relevant(scores, relevance, k, ties)
+    return reduce_users(rr, (relevance > 0).any(axis=1), per_user)
 
 
 def ranking_metrics(scores, relevance, k, *, ties="pessimistic", per_user=False):
@@ -162,21 +166,22 @@ def ranking_metrics(scores, relevance, k, *, ties="pessimistic", per_user=False)
     corresponding function returns it (linear gain for NDCG). This is what
     :func:`tinyrec.evaluation.evaluate` uses.
     """
+    tag = "" if k is None else f"@{k}"
+    scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
     prefix = ranked_prefix(scores, relevance, k, ties)
-    K = prefix.hit.shape[1]
-    positions = np.arange(1, K + 1)
+    hr, rr = first_relevant(scores, relevance, k, ties)
+    positions = np.arange(1, prefix.hit.shape[1] + 1)
     valid = prefix.n_relevant > 0
     n_rel = np.maximum(prefix.n_relevant, 1)
     hits = prefix.hit.sum(axis=1)
-    idcg = ideal_dcg(np.asarray(relevance, dtype=np.float64), prefix.k, "linear")
-    tag = "" if k is None else f"@{prefix.k}"
+    idcg = ideal_dcg(relevance, k, "linear")
     values = {
-        "hr": prefix.first.sum(axis=1),
-        "ndcg": (prefix.gain @ discounts(K)) / np.where(valid, idcg, 1.0),
-        "precision": hits / prefix.k,
+        "hr": hr,
+        "ndcg": (prefix.gain @ discounts(len(positions))) / np.where(valid, idcg, 1.0),
+        "precision": hits / k,
         "recall": hits / n_rel,
-        "map": (prefix.ap / positions).sum(axis=1) / np.minimum(prefix.k, n_rel),
-        "mrr": (prefix.first / positions).sum(axis=1),
+        "map": (prefix.ap / positions).sum(axis=1) / np.minimum(k, n_rel),
+        "mrr": rr,
     }
     return {name + tag: reduce_users(v, valid, per_user) for name, v in values.items()}
 
