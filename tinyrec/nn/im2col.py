@@ -112,8 +112,11 @@ def pad(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:
     return np.pad(x, widths, mode="constant", constant_values=value)
 
 
-def _offset_slices(offset, stride, dilation, out) -> tuple[slice, ...]:
-    """Slices of the padded spatial axes read by kernel offset ``offset`` across all windows."""
+def window_slices(offset, stride, dilation, out) -> tuple[slice, ...]:
+    """Slices of the padded spatial axes that kernel offset ``offset`` reads across all windows.
+
+    Along each axis: positions ``o · stride + j · dilation`` for ``o = 0 .. out − 1``.
+    """
     return tuple(
         slice(j * dl, j * dl + s * (o - 1) + 1, s)
         for j, s, dl, o in zip(offset, stride, dilation, out, strict=True)
@@ -140,7 +143,7 @@ def im2col(x: np.ndarray, kernel, stride, padding, dilation, out) -> np.ndarray:
     xp = pad(x, padding).swapaxes(0, 1)  # (channels, batch, *padded): a view, no copy
     cols = np.empty((c, *kernel, n, *out), dtype=x.dtype)
     for offset in np.ndindex(*kernel):  # prod(kernel) strided block copies
-        read = _offset_slices(offset, stride, dilation, out)
+        read = window_slices(offset, stride, dilation, out)
         cols[(slice(None), *offset)] = xp[(slice(None), slice(None), *read)]
     return cols.reshape(c * math.prod(kernel), n * math.prod(out))  # (C·K, N·P), contiguous
 
@@ -169,7 +172,7 @@ def col2im(cols: np.ndarray, x_shape, kernel, stride, padding, dilation, out) ->
     dxp = np.zeros((n, c, *padded), dtype=cols.dtype)
     dxp_t = dxp.swapaxes(0, 1)  # (channels, batch, *padded): a view that writes into dxp
     for offset in np.ndindex(*kernel):  # within one offset the windows hit distinct positions
-        read = _offset_slices(offset, stride, dilation, out)
+        read = window_slices(offset, stride, dilation, out)
         dxp_t[(slice(None), slice(None), *read)] += cols[(slice(None), *offset)]
     crop = tuple(slice(p, p + s) for p, s in zip(padding, spatial, strict=True))
     return np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)]) if any(padding) else dxp

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..validation import resolve_dtype
 from ._checks import check_grad_output, check_seed
-from .im2col import as_tuple, batched_input, check_pool_padding, output_shape, pad, windows
+from .im2col import as_tuple, batched_input, check_pool_padding, output_shape, pad, window_slices, windows
 from .module import Module
 
 
@@ -77,12 +77,10 @@ class _MaxPoolNd(_PoolNd):
         offsets = np.unravel_index(arg, self.kernel_size)  # per-axis offset inside the window
         grid = np.indices(out, sparse=True)  # per-axis window index, broadcastable to *out
         coords = [g * s + o for g, s, o in zip(grid, self.stride, offsets, strict=True)]
+        within = np.ravel_multi_index(coords, xp.shape[2:])  # (N, C, *out): flat index into *padded
         rows = np.arange(n * c).reshape(n, c, *(1,) * self._d)  # (N, C, 1, ...): the (n, c) row
-        self._cache = (
-            rows * math.prod(xp.shape[2:]) + np.ravel_multi_index(coords, xp.shape[2:]),
-            x.shape,
-            xp.shape,
-        )
+        where = rows * math.prod(xp.shape[2:]) + within  # (N, C, *out): flat index into xp
+        self._cache = (where, x.shape, xp.shape)
         self._unbatched = unbatched
         return y[0] if unbatched else y
 
@@ -152,6 +150,8 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class _AvgPoolNd(_PoolNd):
+    """Mean over each window; zero padding, counted in the divisor or not (``count_include_pad``)."""
+
     def __init__(
         self,
         kernel_size,
@@ -190,9 +190,7 @@ class _AvgPoolNd(_PoolNd):
         padded = [s + 2 * p for s, p in zip(spatial, self.padding, strict=True)]
         dxp = np.zeros((n, c, *padded), dtype=self.dtype)
         for offset in np.ndindex(*self.kernel_size):  # prod(kernel) vectorized adds
-            reach = tuple(
-                slice(j, j + s * (o - 1) + 1, s) for j, s, o in zip(offset, self.stride, out, strict=True)
-            )
+            reach = window_slices(offset, self.stride, (1,) * self._d, out)
             dxp[(slice(None), slice(None), *reach)] += share
         crop = tuple(slice(p, p + s) for p, s in zip(self.padding, spatial, strict=True))
         dx = np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])  # (N, C, *spatial)
