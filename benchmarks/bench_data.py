@@ -111,7 +111,9 @@ def main() -> None:
     rows.append(("4 popularity negatives x 1M positives", t, f"{4 * len(data):,} draws"))
 
     def fresh_csr():
-        Interactions(data.users, data.items, data.ratings, n_users=data.n_users, n_items=data.n_items).to_csr()
+        Interactions(
+            data.users, data.items, data.ratings, n_users=data.n_users, n_items=data.n_items
+        ).to_csr()
 
     def fresh_table():
         Interactions(data.users, data.items, data.ratings, n_users=data.n_users, n_items=data.n_items)
@@ -128,7 +130,9 @@ def main() -> None:
         print(f"{name:<42} {sec:>9.3f}  {note}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = args.out.with_suffix(".json.tmp")
-    tmp_out.write_text(json.dumps({"rows": [{"task": n, "seconds": s, "note": x} for n, s, x in rows]}, indent=1))
+    tmp_out.write_text(
+        json.dumps({"rows": [{"task": n, "seconds": s, "note": x} for n, s, x in rows]}, indent=1)
+    )
     os.replace(tmp_out, args.out)  # atomic: no half-written results file
 
 

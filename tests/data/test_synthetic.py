@@ -10,7 +10,7 @@ from tinyrec.errors import DataError
 def test_shape_and_distinct_pairs():
     d = synthetic(100, 80, 2000, seed=0)
     assert (d.n_users, d.n_items, len(d)) == (100, 80, 2000)
-    assert not d.has_duplicates() and d.user_counts().min() >= 1
+    assert not d.has_duplicates() and d.user_counts().min() >= 1 and d.user_counts().max() <= 40
     assert d.timestamps is not None and d.ratings.dtype == np.float32
 
 

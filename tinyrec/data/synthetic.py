@@ -71,12 +71,14 @@ class PlantedModel:
 
 
 def _user_counts(n_users, n_items, n_interactions, skew, rng):
-    """Interactions per user: 1 each, the rest multinomial with weights ``rank^-skew``, capped at n_items."""
+    """Interactions per user: 1 each, the rest multinomial with weights ``rank^-skew``, capped at
+    ``max(1, n_items // 2)`` (so every user keeps items to sample negatives from)."""
     weights = (np.arange(1, n_users + 1, dtype=np.float64) ** -skew)[rng.permutation(n_users)]
     counts = np.ones(n_users, dtype=np.int64)
+    cap = max(1, n_items // 2)
     left = n_interactions - n_users
     while left > 0:
-        room = n_items - counts
+        room = cap - counts
         w = np.where(room > 0, weights, 0.0)
         extra = np.minimum(rng.multinomial(left, w / w.sum()), room)
         counts += extra
@@ -103,7 +105,8 @@ def synthetic(
     ----------
     n_users, n_items : int
     n_interactions : int
-        Exactly this many distinct ``(user, item)`` pairs; at most half of ``n_users * n_items``.
+        Exactly this many distinct ``(user, item)`` pairs, from ``n_users`` to
+        ``n_users * max(1, n_items // 2)``.
     rank : int
         Dimension of the planted factors (entries ``N(0, 1/sqrt(rank))``, so ``p_u · q_j`` has
         variance 1).
@@ -111,7 +114,8 @@ def synthetic(
         Item popularity ``π_j ∝ (popularity rank of j)^(-popularity_skew)`` (Zipf): 0 is flat,
         1 a long tail like MovieLens.
     activity_skew : float >= 0
-        The same for how many interactions each user has (every user has at least one).
+        The same for how many interactions each user has (every user has at least one and at most
+        ``n_items // 2``).
     noise : float >= 0
         ``σ``, the rating noise.
     start_time, duration : int
@@ -127,10 +131,11 @@ def synthetic(
     n_users, n_items, n_interactions, rank = int(n_users), int(n_items), int(n_interactions), int(rank)
     if n_users < 1 or n_items < 1 or rank < 1:
         raise ValueError("n_users, n_items and rank must be >= 1")
-    if not n_users <= n_interactions <= n_users * n_items // 2:
+    most = n_users * max(1, n_items // 2)
+    if not n_users <= n_interactions <= most:
         raise DataError(
-            f"n_interactions={n_interactions} must be in [n_users, n_users * n_items / 2] = "
-            f"[{n_users}, {n_users * n_items // 2}]"
+            f"n_interactions={n_interactions} must be in [n_users, n_users * max(1, n_items // 2)] = "
+            f"[{n_users}, {most}]"
         )
     if n_users * n_items > 50_000_000:
         raise DataError(f"{n_users} x {n_items} is too large for synthetic (at most 5e7 user-item cells)")

@@ -1,0 +1,248 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 02 — Data and splits: where most evaluation mistakes are made
+#
+# A recommender is only as honest as its train/test split. The classic mistakes are data
+# mistakes: a test interaction that also sits in train, user ids that mean different people in
+# train and test, "negative" items the user actually liked, a model that is allowed to look at
+# the future. In this tutorial we
+#
+# 1. load MovieLens 100K (or, without it, a synthetic data set with a planted model) and look at
+#    its **long tail**;
+# 2. build the **leave-one-out** split by hand (the latest interaction of each user, ties in
+#    time broken by the larger item id) and check it against `tinyrec.data.leave_one_out`;
+# 3. build the **sampled-evaluation candidates** (held-out item + 99 sampled negatives);
+# 4. measure the **leakage** a naive random split causes for a sequence model;
+# 5. and then it is your turn: a popularity-proportional negative sampler.
+#
+# Notation (see `docs/notation.md`): users `u`, items `i`, `r_ui` a rating, `t_ui` its time,
+# `P_u` the set of items user `u` interacted with in train.
+#
+# Run as a script: `python tutorials/02_data_and_splits.py` (a few seconds). With
+# `TINYREC_DATA` pointing at a folder holding `ml-100k/`, it uses the real data.
+
+# %%
+import numpy as np
+
+import tinyrec.data as td
+from tinyrec.data.sampling import NegativeSampler, sampled_candidates
+from tinyrec.errors import DataError
+
+try:
+    data = td.movielens("100k", download=False)  # path= / $TINYREC_DATA / cache; never downloads here
+except DataError as exc:
+    print("MovieLens 100K not found, using a synthetic data set instead:", str(exc)[:80], "...")
+    data = td.synthetic(943, 1682, 100_000, popularity_skew=1.0, seed=0)
+print(data)
+
+# %% [markdown]
+# `data` is an `Interactions`: `users` and `items` are dense `int32` indices
+# (`0..n_users-1`, `0..n_items-1`), `ratings` float32, `timestamps` int64. The raw MovieLens ids
+# are kept in `data.user_ids` / `data.item_ids`, and `data.item_index(raw)` goes the other way.
+
+# %%
+print("raw id of item 0:", data.item_ids[0], "| dense index of raw item", data.item_ids[0], ":",
+      data.item_index(data.item_ids[0]))
+if data.titles is not None:
+    print("item 0 is", data.titles[0], "-", data.genres[0])
+
+# %% [markdown]
+# ## 1. The long tail
+#
+# Sort items by popularity (number of interactions). A few items get most of the attention;
+# most items are rarely seen. This matters twice: a "most popular" baseline is hard to beat, and
+# a negative sampler that draws items uniformly mostly draws obscure items, which are easy
+# negatives.
+
+# %%
+counts = np.sort(data.item_counts())[::-1]
+top = max(1, len(counts) // 10)
+print(f"top 10% of items ({top}) hold {counts[:top].sum() / counts.sum():.1%} of the interactions")
+print(f"items with at most 5 interactions: {(counts <= 5).mean():.1%}")
+
+edges = np.array([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10_000])
+hist, _ = np.histogram(counts, bins=edges)
+for lo, hi, h in zip(edges[:-1], edges[1:], hist, strict=True):
+    print(f"{lo:>5}-{hi - 1:<5} interactions | {'#' * int(60 * h / hist.max()):<60} {h} items")
+
+try:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.loglog(np.arange(1, len(counts) + 1), np.maximum(counts, 0.5))
+    ax.set_xlabel("item rank by popularity")
+    ax.set_ylabel("interactions")
+    ax.set_title("the long tail")
+    plt.close(fig)  # in a notebook, display `fig` instead
+except ImportError:
+    pass
+
+# %% [markdown]
+# ## 2. Leave-one-out, by hand
+#
+# For each user, hold out the interaction with the largest timestamp. Ties in that timestamp
+# are common (MovieLens users rate many movies in one session); the rule the NCF paper's
+# published split used is "the larger item id wins". Users with a single interaction keep it in
+# train. A held-out item that then never occurs in train cannot be scored by a collaborative
+# model: it is dropped from test (and counted).
+#
+# Sorting by the key `(user, timestamp, item)` puts each user's held-out row last in its run:
+
+# %%
+order = np.lexsort((data.items, data.timestamps, data.users))  # last key is the primary one
+u_sorted = data.users[order]
+last = np.append(u_sorted[1:] != u_sorted[:-1], True)  # last row of each user's run
+last &= data.user_counts()[u_sorted] >= 2
+test_rows = order[last]
+train_mask = np.ones(len(data), dtype=bool)
+train_mask[test_rows] = False
+seen_items = np.bincount(data.items[train_mask], minlength=data.n_items) > 0
+test_rows = test_rows[seen_items[data.items[test_rows]]]  # drop items unseen in train
+my_test = set(zip(data.users[test_rows].tolist(), data.items[test_rows].tolist(), strict=True))
+
+train, test, report = td.leave_one_out(data, return_report=True)
+print(report)
+theirs = set(zip(test.users.tolist(), test.items.tolist(), strict=True))
+print("same held-out interactions as tinyrec:", my_test == theirs)
+assert my_test == theirs
+assert train.same_index_space(test)  # dense index u is the same person on both sides
+
+# %% [markdown]
+# ## 3. Sampled-evaluation candidates
+#
+# The sampled protocol ranks the held-out item among `N = 99` items the user never interacted
+# with (in train *or* test). The candidates are drawn once, from a seed, so that every model is
+# ranked on identical sets. tinyrec's samplers reject a user's positives exactly (binary search
+# over the user's sorted items, in a Numba kernel).
+
+# %%
+users, candidates = sampled_candidates(train, test, n_negatives=99, seed=0)
+print("candidates:", candidates.shape, "| column 0 is the held-out item")
+ptr, idx = train.positives_csr()
+clean = all(
+    not np.isin(candidates[k, 1:], idx[ptr[u] : ptr[u + 1]]).any() for k, u in enumerate(users.tolist())
+)
+print("no negative is a train positive:", clean)
+assert clean and np.array_equal(candidates[:, 0], test.items)
+
+# %% [markdown]
+# ## 4. The leakage of a random split, for a sequence model
+#
+# A sequence model predicts the next item from the items before it. In a **random** split, a
+# held-out interaction usually has later interactions of the same user in train: the model is
+# asked to predict the past with the future in hand. Count it:
+
+# %%
+rand_train, rand_test = td.random_holdout(data, 0.2, by="user", seed=0)
+
+
+def future_fraction(train, test):
+    """Fraction of test interactions whose user has a train interaction strictly later."""
+    latest = np.full(data.n_users, np.iinfo(np.int64).min)
+    np.maximum.at(latest, train.users, train.timestamps)
+    return float(np.mean(latest[test.users] > test.timestamps))
+
+
+print(f"random split:        {future_fraction(rand_train, rand_test):.1%} of test cases have the user's future in train")
+print(f"leave-one-out, time: {future_fraction(train, test):.1%}")
+
+# %% [markdown]
+# Does it change a score? Take the simplest sequence model: a first-order "neighbours in time"
+# model. From each user's train sequence, count how often items `a` and `b` are adjacent
+# (`C[a, b]`). To score candidate `j` for a test interaction at time `t`, look at the user's train
+# items just before and just after `t`: `score(j) = C[prev, j] + C[next, j]`. With a time split,
+# `next` does not exist; with a random split it almost always does, and it is information from
+# the future. Hit rate @ 10 on 99 sampled negatives:
+
+
+# %%
+def adjacency(train):
+    o = np.lexsort((train.items, train.timestamps, train.users))
+    u, i = train.users[o], train.items[o]
+    same = u[1:] == u[:-1]  # consecutive rows of one user
+    C = np.zeros((data.n_items, data.n_items), dtype=np.float32)
+    np.add.at(C, (i[:-1][same], i[1:][same]), 1)
+    return C + C.T, u, i, train.timestamps[o]
+
+
+def hit_rate_neighbours(train, test, k=10, seed=0, use_next=True):
+    C, u_sorted, i_sorted, t_sorted = adjacency(train)
+    users, cand = sampled_candidates(train, test, 99, seed=seed)
+    starts = np.searchsorted(u_sorted, np.arange(data.n_users))
+    ends = np.searchsorted(u_sorted, np.arange(data.n_users), side="right")
+    hits = []
+    for row, (u, t) in enumerate(zip(users.tolist(), test.timestamps.tolist(), strict=True)):
+        times = t_sorted[starts[u] : ends[u]]
+        items = i_sorted[starts[u] : ends[u]]
+        pos = np.searchsorted(times, t)  # train items before t: [:pos]; at or after: [pos:]
+        score = np.zeros(cand.shape[1])
+        if pos > 0:
+            score += C[items[pos - 1], cand[row]]
+        if use_next and pos < len(items):
+            score += C[items[pos], cand[row]]
+        rank = np.sum(score > score[0]) + 0.5 * np.sum(score[1:] == score[0])  # ties count half
+        hits.append(rank < k)
+    return float(np.mean(hits))
+
+
+one_per_user = td.leave_one_out(data, by="random", seed=0)  # the random split, one item per user
+print(f"HR@10, random leave-one-out, prev + next item: {hit_rate_neighbours(*one_per_user):.3f}")
+print(f"HR@10, random leave-one-out, prev item only:   {hit_rate_neighbours(*one_per_user, use_next=False):.3f}")
+print(f"HR@10, leave-one-out by time (next: none):     {hit_rate_neighbours(train, test):.3f}")
+
+# %% [markdown]
+# On the *same* random-split test cases, switching off the peek at the next item shows how much
+# of the score came from the future; the time split does not offer that peek at all (and its
+# held-out items, the latest ones, are also harder: new releases, drifting tastes). For sequential recommenders, split by time (leave-one-out by time, or a global temporal
+# cut with `tinyrec.data.split.temporal_split`, which also keeps *other* users' future out of
+# train).
+#
+# ## 5. Your turn: a popularity-proportional negative sampler
+#
+# Write `popularity_negatives(train, users, n, seed)` returning an `(len(users), n)` array of
+# items where item `j` is drawn with probability proportional to its number of interactions in
+# train, **never** one of the user's own train items. Hint: draw from the popularity
+# distribution with `rng.choice(n_items, p=...)` and redraw the positives (rejection), or
+# renormalize over the user's non-positives. A solution is below; try your own first, then run
+# the check.
+
+
+# %%
+def popularity_negatives(train, users, n, seed=0):
+    rng = np.random.default_rng(seed)
+    p = train.item_counts() / len(train)
+    ptr, idx = train.positives_csr()
+    out = np.empty((len(users), n), dtype=np.int64)
+    for row, u in enumerate(users):
+        own = idx[ptr[u] : ptr[u + 1]]
+        q = p.copy()
+        q[own] = 0.0  # renormalize over the non-positives
+        out[row] = rng.choice(train.n_items, size=n, p=q / q.sum())
+    return out
+
+
+# %%
+# The check: never a positive, and the right distribution. The exact law for user u is
+# q_j = count_j / (sum of count over non-positives of u), 0 on u's positives. Compare the share of
+# draws falling in each popularity decile of items, for your sampler, tinyrec's and the exact law.
+n_draws = 4000
+deciles = np.minimum(10 * np.argsort(np.argsort(train.item_counts())) // train.n_items, 9)
+sampler = NegativeSampler(train, "popularity", seed=1)
+for u in range(5):
+    q = train.item_counts().astype(float)
+    q[train.positives(u)] = 0.0
+    exact = np.bincount(deciles, weights=q / q.sum(), minlength=10)
+    mine = popularity_negatives(train, np.full(n_draws, u), 1, seed=u).ravel()
+    theirs = sampler.sample(np.full(n_draws, u), 1).ravel()
+    assert not np.isin(mine, train.positives(u)).any(), f"user {u}: a negative is a positive"
+    for name, draws in (("yours", mine), ("tinyrec", theirs)):
+        share = np.bincount(deciles[draws], minlength=10) / n_draws
+        assert np.abs(share - exact).max() < 0.03, f"user {u}: {name} sampler has the wrong distribution"
+print("your sampler never returns a positive and follows the popularity law (as tinyrec's does)")
