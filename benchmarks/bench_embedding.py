@@ -160,6 +160,7 @@ def main(argv=None) -> dict:
             if err > 1e-5:
                 raise AssertionError(f"{name} and tinyrec disagree after 5 steps (max |diff| {err:.2e})")
 
+    load_before = os.getloadavg()[0]  # other processes on the machine slow every version down
     per_repeat = {name: [] for name in steps}
     for _ in range(args.repeats):
         for name, step in steps.items():
@@ -177,6 +178,8 @@ def main(argv=None) -> dict:
     )
     if torch is not None:
         print(f"torch {torch.__version__} with torch.set_num_threads(1)")
+    load_after = os.getloadavg()[0]
+    print(f"1-min load average {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} CPUs")
     print(f"{'version':<10}{'median µs/step':>16}{'min':>10}{'max':>10}{'ratio vs tinyrec':>18}")
     for name in steps:
         ratio = f"{ratios[name]:.2f}x" if name in ratios else "1.00x"
@@ -191,6 +194,7 @@ def main(argv=None) -> dict:
             "torch": None if torch is None else torch.__version__,
             "torch_threads": None if torch is None else 1,
             "cpu_count": os.cpu_count(),
+            "load_average_1min_before_after": [load_before, load_after],
         },
         "us_per_step": per_repeat,
         "median_us_per_step": median,
