@@ -8,11 +8,12 @@ The shapes of issue 7 ("Speed"): batch 256, length 50, 64 features, i.e.
 
 One step = forward, then backward of ``sum(Y ⊙ G)`` for a fixed random ``G`` (parameter
 gradients included). Each layer is run ``--warmup`` times, then timed ``--repeat`` times; the
-median ms/step is reported, with torch (when installed) in the same process, limited to the same
-number of threads as NumPy's BLAS is allowed to use (``--threads``). Prints a table and writes
-``benchmarks/results/bench_layers.json``.
+median ms/step is reported, with torch (when installed) in the same process. Both use their default
+threading (NumPy's BLAS and torch's intra-op pool); to compare single-threaded, set
+``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` in the environment (recorded in the JSON). Prints a
+table and writes ``benchmarks/results/bench_layers.json``.
 
-Run: ``python benchmarks/bench_layers.py [--repeat 20] [--threads 1]``.
+Run: ``python benchmarks/bench_layers.py [--repeat 20]``.
 """
 
 from __future__ import annotations
@@ -114,7 +115,6 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_layers.json")
     args = parser.parse_args(argv)
 
@@ -127,8 +127,6 @@ def main(argv=None) -> dict:
         print("torch is not installed: tinyrec timings only (pip install torch for the comparison)")
     theirs = {}
     if torch is not None:
-        if args.threads:
-            torch.set_num_threads(args.threads)
         theirs = {
             name: _median_ms(step, args.warmup, args.repeat) for name, step in torch_steps(torch, rng).items()
         }
@@ -153,6 +151,7 @@ def main(argv=None) -> dict:
         "torch": None if torch is None else torch.__version__,
         "torch_threads": None if torch is None else torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
+        "thread_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
         "machine": platform.machine(),
         "rows": rows,
     }

@@ -203,9 +203,10 @@ class RNN(_Recurrent):
     ----------
     input_size, hidden_size : int
         Features per step of the input and of the hidden state.
-    nonlinearity : {"tanh", "relu"}
     num_layers : int, default 1
-        Stacked layers; layer ``l > 0`` reads layer ``l - 1``'s output sequence.
+        Stacked layers; layer ``l > 0`` reads layer ``l - 1``'s output sequence (torch's
+        ``dropout`` between layers and ``bidirectional`` are not provided).
+    nonlinearity : {"tanh", "relu"}, default "tanh"
     bias : bool, default True
     batch_first : bool, default True
         ``input : (batch, length, input_size)`` when True (tinyrec's default, unlike torch's),
@@ -243,8 +244,8 @@ class RNN(_Recurrent):
         self,
         input_size: int,
         hidden_size: int,
-        nonlinearity: str = "tanh",
         num_layers: int = 1,
+        nonlinearity: str = "tanh",
         bias: bool = True,
         batch_first: bool = True,
         *,
