@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import numpy as np
 
@@ -38,6 +39,9 @@ MOVIELENS = {
 #: The predefined ML-100K train/test folds: ``u1``-``u5`` (80,000 / 20,000, test sets disjoint)
 #: and ``ua``/``ub`` (exactly 10 test ratings per user).
 ML100K_FOLDS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
+
+#: The MovieTweetings snapshot shipped inside the package (MIT licence; see embedded/LICENSE).
+EMBEDDED_MOVIETWEETINGS = Path(__file__).parent / "embedded" / "movietweetings-100k.zip"
 
 MOVIETWEETINGS = Archive(
     "movietweetings-100k.zip", None, home="https://github.com/sidooms/MovieTweetings (snapshots/100K/)"
@@ -110,20 +114,19 @@ def movietweetings(*, path=None) -> Interactions:
     are the snapshot's integer pseudonyms. ``item_meta`` has ``title`` and ``genres`` (UTF-8;
     66 movies have no genre: ``""``).
 
-    Files (``ratings.dat``, ``movies.dat``) are looked for in ``path=``, then
-    ``$TINYREC_DATA/movietweetings-100k/``, then the package's embedded copy
-    (``tinyrec/data/embedded/movietweetings-100k/``, when present), then the user cache.
+    Files (``ratings.dat``, ``movies.dat``, in a folder or a zip) are looked for in ``path=``,
+    then ``$TINYREC_DATA/movietweetings-100k/``, then the copy embedded in the package
+    (``tinyrec/data/embedded/movietweetings-100k.zip``), then the user cache. There is no
+    download: the error names the source repository.
     """
-    from pathlib import Path
+    import os
 
-    embedded = Path(__file__).parent / "embedded" / "movietweetings-100k"
     required = ["ratings.dat", "movies.dat"]
-    if path is None and embedded.is_dir():
-        import os
-
+    if path is None:
         env = os.environ.get("TINYREC_DATA")
-        if not (env and (Path(env) / "movietweetings-100k").is_dir()):
-            path = embedded
+        in_env = bool(env) and (Path(env) / "movietweetings-100k").exists()
+        if not in_env and EMBEDDED_MOVIETWEETINGS.is_file():
+            path = EMBEDDED_MOVIETWEETINGS
     source = resolve("movietweetings-100k", MOVIETWEETINGS, required, path=path, download=False)
     values = read_numeric_table(
         source.read("ratings.dat"), sep="::", n_fields=4, columns=[0, 1, 2, 3], source="ratings.dat"
