@@ -1,5 +1,5 @@
-"""MovieLens / MovieTweetings loaders: real ML-100K and MovieTweetings counts, every file format
-(on files the tests write), file resolution, and the verified download against a local HTTP server."""
+"""MovieLens / MovieTweetings loaders: real ML-100K and MovieTweetings counts, and every file format
+on files the tests write (ML-1M's ratings.dat is not in the shared data). Download: test_download.py."""
 
 import os
 import zipfile

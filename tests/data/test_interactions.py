@@ -36,6 +36,23 @@ def test_from_raw_sorts_raw_ids_and_maps_both_ways():
     assert (d.n_users, d.n_items, len(d)) == (3, 3, 5)
 
 
+@settings(max_examples=30)
+@given(
+    n=st.integers(1, 50),
+    high=st.sampled_from([5, 10**4, 10**12]),  # small ids use a presence table, huge ones np.unique
+    negative=st.booleans(),
+    seed=st.integers(0, 10**6),
+)
+def test_from_raw_matches_np_unique(n, high, negative, seed):
+    rng = np.random.default_rng(seed)
+    raw = rng.integers(-high if negative else 0, high, n)
+    d = Interactions.from_raw(raw, raw[::-1].copy())
+    ids, inverse = np.unique(raw, return_inverse=True)
+    np.testing.assert_array_equal(d.user_ids, ids)
+    np.testing.assert_array_equal(d.users, inverse)
+    np.testing.assert_array_equal(d.user_ids[d.users], raw)  # the round trip
+
+
 def test_to_csr_sorted_by_item_within_user_and_cached():
     d = small()
     indptr, indices, data = d.to_csr()
