@@ -230,10 +230,12 @@ def load_split(data_name: str, split: str | None, task: str, seed):
             )
         from .data import movielens
 
+        _say(f"loading {key}, fold {split} ...")
         train, test = movielens("100k", fold=split)
         return train, test, split
     from .data.split import leave_one_out, random_holdout
 
+    _say(f"loading {key} ...")
     data = DATASETS[key].load(seed)
     if split == "loo":
         train, test = leave_one_out(data, by="time")
@@ -394,7 +396,6 @@ def _report(args, model, label, data_name, split, metrics, fit_seconds, epoch_se
 def cmd_train(args) -> int:
     model = build_model(args.model, epochs=args.epochs, seed=args.seed, sets=args.set)
     data_name = _dataset(args.data)
-    _say(f"loading {data_name} ...")
     train, test, split = load_split(data_name, args.split, model.task, args.seed)
     fit_seconds, epoch_seconds = _fit(model, train, args.model)
     _say("evaluating ...")
@@ -448,8 +449,11 @@ def cmd_recommend(args) -> int:
     if args.why:
         for j in items[0][items[0] >= 0]:
             ex = explain(user, int(j), top=3)
-            print("\nwhy " + name_of(j) + ":")
-            print(ex.table(names=name_of) if hasattr(ex, "table") else str(ex))
+            print()
+            if hasattr(ex, "table"):  # KNN: neighbours named by title
+                print(ex.table(names=name_of, header=f"why {name_of(j)}"))
+            else:
+                print(f"why {name_of(j)}:\n{ex}")
     return 0
 
 
@@ -459,7 +463,6 @@ def cmd_quickstart(args) -> int:
     if data_name == "movietweetings" and not DATASETS[data_name].locate()[0]:
         _say("the embedded data set is missing from this installation: using SYNTHETIC data instead")
         data_name = "synthetic"
-    _say(f"loading {data_name} ...")
     train, test, _ = load_split(data_name, "loo", "ranking", args.seed)
     label = f"{data_name} (synthetic)" if data_name == "synthetic" else data_name
     print(
@@ -491,7 +494,8 @@ def cmd_quickstart(args) -> int:
             ("model", "HR@10 sampled", "NDCG@10 sampled", "HR@10 full", "NDCG@10 full", "RMSE", "fit s"), rows
         )
     )
-    print("sampled: the held-out item ranked among 99 random unseen items; full: among all unseen items\n")
+    print("sampled: the held-out item ranked among 99 random unseen items; full: among all unseen items")
+    print("fit s includes Numba's one-time compilation on a machine's first run\n")
     best = max(fitted, key=lambda n: fitted[n][1])
     model = fitted[best][0]
     counts = train.user_counts()

@@ -278,19 +278,21 @@ class NeighbourExplanation:
     n_used: int
     prediction: float
 
-    def table(self, names=None) -> str:
-        """The explanation as text; ``names`` maps a neighbour index to a label (e.g. a title)."""
+    def table(self, names=None, *, header: str | None = None) -> str:
+        """The explanation as text.
+
+        ``names`` maps a neighbour index to a label (e.g. a title); ``header`` replaces the first
+        line (which names the user and item by dense index).
+        """
         what = "item" if self.item_based else "user"
-        lines = [
-            f"user {self.user}, item {self.item}: score {self.prediction:.3f} from {self.n_used} "
-            f"neighbour {what}(s)"
-        ]
+        first = f"user {self.user}, item {self.item}" if header is None else header
+        lines = [f"{first}: score {self.prediction:.3f} from {self.n_used} neighbour {what}(s)"]
         if self.mode != "ranking":
             lines.append(f"  base (mean or baseline)  {self.base:+.3f}")
-        lines.append(f"  {'neighbour':<40} {'sim':>7} {'resid':>7} {'weight':>7}")
+        lines.append(f"  {'neighbour':<50} {'sim':>7} {'resid':>7} {'weight':>7}")
         for j, s, e, w in self.rows:
             label = str(names(j)) if names is not None else f"{what} {j}"
-            lines.append(f"  {label[:40]:<40} {s:7.3f} {e:+7.3f} {w:+7.3f}")
+            lines.append(f"  {label[:50]:<50} {s:7.3f} {e:+7.3f} {w:+7.3f}")
         return "\n".join(lines)
 
     def __str__(self) -> str:

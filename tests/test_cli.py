@@ -1,0 +1,219 @@
+"""The ``tinyrec`` command: every subcommand, the --json contract, exit code 2 paths, quickstart."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.helpers import dataset_dir
+from tinyrec.cli import MODELS, QUICKSTART_MODELS, build_model, main
+
+REPO = Path(__file__).resolve().parents[1]
+JSON_KEYS = {"model", "data", "split", "params", "metrics", "fit_seconds", "epoch_seconds"}
+METRIC_KEYS = {
+    "rating": {"rmse", "mae"},
+    "sampled": {"hr@10", "ndcg@10", "mrr"},
+    "full": {"hr@10", "ndcg@10", "recall@10", "precision@10", "map@10"},
+}
+
+
+def run(capsys, *argv):
+    """``(exit status, stdout, stderr)`` of ``main(argv)``, argparse's SystemExit included."""
+    try:
+        status = main(list(argv))
+    except SystemExit as exc:
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_usage_error(status, err, *words):
+    assert status == 2
+    lines = err.strip().splitlines()  # progress lines may precede the error, never follow it
+    errors = [line for line in lines if "error" in line.lower()]
+    assert errors == [lines[-1]] and lines[-1].startswith("tinyrec: error:"), err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in lines[-1]
+
+
+def test_datasets_lists_the_embedded_set(capsys):
+    status, out, _ = run(capsys, "datasets")
+    assert status == 0
+    row = next(line for line in out.splitlines() if line.startswith("movietweetings"))
+    assert " yes " in row and "movietweetings-100k.zip" in row
+    assert "ml-100k" in out and "synthetic" in out
+
+
+def test_train_json_ranking_model_has_exactly_the_documented_keys(capsys):
+    status, out, err = run(capsys, "train", "popularity", "--data", "movietweetings", "--json")
+    assert status == 0
+    result = json.loads(out)  # one JSON object, nothing else on stdout
+    assert set(result) == JSON_KEYS
+    assert result["model"] == "popularity" and result["data"] == "movietweetings" and result["split"] == "loo"
+    assert {p: set(m) for p, m in result["metrics"].items()} == {
+        p: METRIC_KEYS[p] for p in ("sampled", "full")
+    }
+    assert all(0.0 <= v <= 1.0 for m in result["metrics"].values() for v in m.values())
+    assert result["params"] == {} and result["epoch_seconds"] == []
+    assert "fitting popularity" in err  # progress goes to stderr
+
+
+def test_train_json_rating_model_with_epochs_and_sets(capsys):
+    argv = ["train", "biasedmf", "--data", "synthetic", "--epochs", "3", "--set", "n_factors=4",
+            "--set", "lr_all=0.01", "--seed", "1", "--json"]  # fmt: skip
+    status, out, err = run(capsys, *argv)
+    assert status == 0
+    result = json.loads(out)
+    assert set(result) == JSON_KEYS
+    assert set(result["metrics"]) == {"rating"} and set(result["metrics"]["rating"]) == METRIC_KEYS["rating"]
+    assert result["split"] == "holdout"
+    assert result["params"]["n_epochs"] == 3 and result["params"]["n_factors"] == 4
+    assert result["params"]["lr_all"] == 0.01 and result["params"]["seed"] == 1
+    assert len(result["epoch_seconds"]) == 3 and result["fit_seconds"] > 0
+    assert "epoch   3/3" in err
+    # the same seed gives the same numbers
+    _, again, _ = run(capsys, *argv)
+    assert json.loads(again)["metrics"] == result["metrics"]
+
+
+def test_train_table_output(capsys):
+    status, out, _ = run(capsys, "train", "itemknn", "--data", "synthetic", "--set", "k=10")
+    assert status == 0
+    assert "ItemKNN(k=10" in out and "rmse" in out and "mae" in out
+
+
+@pytest.mark.realdata
+def test_train_on_an_ml100k_fold(capsys):
+    dataset_dir("ml-100k", "u1.base")
+    status, out, _ = run(capsys, "train", "itemknn", "--data", "ml-100k", "--split", "u2", "--json")
+    assert status == 0
+    result = json.loads(out)
+    assert result["split"] == "u2" and 0.85 < result["metrics"]["rating"]["rmse"] < 0.95
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["train", "nosuchmodel", "--data", "synthetic"], ["nosuchmodel", "known:"]),
+        (["train", "popularity", "--data", "nosuchdata"], ["nosuchdata", "tinyrec datasets"]),
+        (["train", "itemknn", "--data", "synthetic", "--set", "colour=red"], ["colour", "valid:"]),
+        (["train", "itemknn", "--data", "synthetic", "--set", "k"], ["key=value"]),
+        (["train", "itemknn", "--data", "synthetic", "--set", "k=0"], ["k must be"]),
+        (["train", "itemknn", "--data", "synthetic", "--epochs", "3"], ["--epochs"]),
+        (["train", "itemknn", "--data", "movietweetings", "--split", "u1"], ["ML-100K", "--data ml-100k"]),
+        (["train", "itemknn", "--data", "synthetic", "--split", "u9"], ["--split"]),
+        (["train", "itemknn"], ["--data"]),
+        (["evaluate", "--model", "no/such/file.npz", "--data", "synthetic"], ["no model file"]),
+        (["recommend", "--model", "no/such/file.npz", "--user", "1"], ["no model file"]),
+        (["nosuchcommand"], ["nosuchcommand"]),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(capsys, argv, words):
+    status, _, err = run(capsys, *argv)
+    assert_usage_error(status, err, *words)
+
+
+def test_save_evaluate_recommend_why(capsys, tmp_path):
+    path = tmp_path / "knn.npz"
+    status, out, _ = run(
+        capsys, "train", "itemknn", "--data", "movietweetings", "--save", str(path), "--json"
+    )
+    assert status == 0 and path.is_file()
+    trained = json.loads(out)["metrics"]
+    status, out, _ = run(capsys, "evaluate", "--model", str(path), "--data", "movietweetings", "--json")
+    assert status == 0
+    assert json.loads(out)["metrics"] == trained  # the same split, the same numbers
+    status, out, _ = run(capsys, "recommend", "--model", str(path), "--user", "5373", "-k", "3", "--why")
+    assert status == 0
+    table = out.split("why")[0]
+    titled = re.findall(r"^ +\d  .+ \(\d{4}\) \(\d{7}\) ", table, flags=re.M)  # "Title (year) (IMDb id)"
+    assert len(titled) == 3
+    assert out.count("why ") == 3 and out.count("neighbour item(s)") == 3  # one explanation per item
+    # errors on a real model file
+    status, _, err = run(capsys, "recommend", "--model", str(path), "--user", "nobody")
+    assert_usage_error(status, err, "nobody")
+    status, _, err = run(capsys, "evaluate", "--model", str(path), "--data", "synthetic")
+    assert_usage_error(status, err, "not trained on synthetic")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(path.read_bytes()[:1000])
+    status, _, err = run(capsys, "recommend", "--model", str(bad), "--user", "5373")
+    assert_usage_error(status, err, "truncated")
+
+
+def test_recommend_why_with_matrix_factorization(capsys, tmp_path):
+    path = tmp_path / "mf.npz"
+    assert (
+        run(capsys, "train", "biasedmf", "--data", "synthetic", "--epochs", "2", "--save", str(path))[0] == 0
+    )
+    status, out, _ = run(capsys, "recommend", "--model", str(path), "--user", "3", "-k", "2", "--why")
+    assert status == 0
+    assert out.count("why ") == 2 and "factor" in out
+
+
+def test_recommend_why_needs_a_model_with_explain(capsys, tmp_path):
+    path = tmp_path / "pop.npz"
+    assert run(capsys, "train", "popularity", "--data", "synthetic", "--save", str(path))[0] == 0
+    status, out, _ = run(capsys, "recommend", "--model", str(path), "--user", "0", "-k", "2")
+    assert status == 0 and "rank" in out
+    status, _, err = run(capsys, "recommend", "--model", str(path), "--user", "0", "--why")
+    assert_usage_error(status, err, "explain")
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["datasets"], ["train"], ["evaluate"], ["recommend"], ["quickstart"]]
+)
+def test_help_has_examples(capsys, command):
+    status, out, _ = run(capsys, *command, "--help")
+    assert status == 0
+    assert "example" in out and "tinyrec " in out
+
+
+def test_registries():
+    for name in QUICKSTART_MODELS:
+        assert name in MODELS
+    for name, spec in MODELS.items():  # every registered model builds with its defaults
+        model = build_model(name, seed=0)
+        assert isinstance(model, spec.cls)
+    assert build_model("itemknn-implicit").task == "ranking"
+
+
+def test_quickstart_as_python_m_under_a_minute():
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinyrec", "quickstart"], capture_output=True, text=True, env=env, timeout=120
+    )
+    seconds = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stderr
+    assert seconds < 60
+    out = proc.stdout
+    assert "movietweetings" in out and "synthetic" not in out
+    for name in QUICKSTART_MODELS:
+        assert name in out
+    assert "top-10 from" in out
+    top = out.split("top-10 from")[1].splitlines()[1:11]
+    assert len(top) == 10 and all(line.strip().split(".")[0].strip().isdigit() for line in top)
+    assert sum(line.rstrip().endswith(")") for line in top) == 10  # titles end in "(year)"
+    assert "MIT" in out
+    assert "quickstart finished" in proc.stderr
+
+
+def test_quickstart_falls_back_to_synthetic_data_named_as_such(capsys, monkeypatch):
+    from tinyrec import cli
+
+    spec = cli.DATASETS["movietweetings"]
+    monkeypatch.setitem(
+        cli.DATASETS, "movietweetings", cli.DataSpec(spec.load, spec.summary, lambda: (False, ""))
+    )
+    monkeypatch.setattr(cli, "QUICKSTART_MODELS", ["popularity"])
+    status, out, err = run(capsys, "quickstart")
+    assert status == 0
+    assert "data: synthetic (synthetic)" in out and "SYNTHETIC" in err
+    assert np.all([name != "movietweetings" for name in out.split()])
