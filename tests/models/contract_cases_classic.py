@@ -1,8 +1,8 @@
-"""Popularity, BaselineOnly, BiasedMF and BPRMF in the recommender contract (small and fast)."""
+"""Popularity, BaselineOnly, BiasedMF, BPRMF and ImplicitALS in the recommender contract (small, fast)."""
 
 import numpy as np
 
-from tinyrec.models import BPRMF, BaselineOnly, BiasedMF, Popularity
+from tinyrec.models import BPRMF, BaselineOnly, BiasedMF, ImplicitALS, Popularity
 
 from .contract import RecommenderCase
 
@@ -16,4 +16,5 @@ CASES = [
         "BiasedMF-unbiased-f64", lambda seed: BiasedMF(3, 5, biased=False, dtype=np.float64, seed=seed)
     ),
     RecommenderCase("BPRMF", lambda seed: BPRMF(4, 5, seed=seed), feedback="implicit"),
+    RecommenderCase("ImplicitALS", lambda seed: ImplicitALS(4, 3, seed=seed), feedback="implicit"),
 ]

@@ -1,5 +1,6 @@
 """Recommenders: every model follows :class:`~tinyrec.models.base.Recommender`'s API."""
 
+from .als import ImplicitALS
 from .base import Recommender
 from .baseline import BaselineOnly
 from .bpr import BPRMF
@@ -12,6 +13,7 @@ __all__ = [
     "BaselineOnly",
     "BiasedMF",
     "Explanation",
+    "ImplicitALS",
     "ItemKNN",
     "NeighbourExplanation",
     "Popularity",

@@ -1,0 +1,126 @@
+"""``ImplicitALS``: weighted matrix factorization for implicit feedback, solved by ALS with CG."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..errors import DataError
+from ..kernels.mf import als_cg_rows
+from ..validation import as_generator, resolve_dtype
+from .base import Recommender
+
+
+class ImplicitALS(Recommender):
+    """Implicit-feedback ALS (Hu, Koren, Volinsky, ICDM 2008) with conjugate-gradient solves.
+
+    Parameters
+    ----------
+    n_factors : int
+        ``d``, the number of latent factors.
+    n_epochs : int
+        ALS sweeps; each solves every user row, then every item row.
+    alpha : float
+        Confidence slope: an observed pair with value ``r_ui`` has confidence ``c_ui = 1 + α r_ui``.
+    reg : float
+        L2 strength ``λ``. The defaults ``α = 10, λ = 30`` were chosen on a validation split
+        carved from ML-100K's leave-one-out train set (binary data); ``implicit``'s library
+        defaults are ``α = 1, λ = 0.01``.
+    cg_steps : int
+        Conjugate-gradient iterations per row and sweep (Takács et al. 2011: 3 is enough, since
+        each solve starts from the previous sweep's solution).
+    init_std : float
+        Factors start as ``N(0, init_std²)``.
+    dtype : np.float32 (default) or np.float64
+    seed : int or np.random.Generator, optional
+        Seeds the initialization (ALS itself is deterministic).
+
+    Notes
+    -----
+    Score: ``ŷ_ui = x_u · y_i``. ALS minimizes, over **all** user-item pairs,
+
+        Σ_{u,i} c_ui (p_ui − x_u·y_i)² + λ (Σ_u ‖x_u‖² + Σ_i ‖y_i‖²)
+
+    with preference ``p_ui = 1`` and confidence ``c_ui = 1 + α r_ui`` for observed pairs, and
+    ``p_ui = 0``, ``c_ui = 1`` for all others. With the items fixed, each user's problem is a
+    ridge regression whose normal equations
+    ``(YᵀY + λI + Σ_{i∈I_u} (c_ui − 1) y_i y_iᵀ) x_u = Σ_{i∈I_u} c_ui y_i`` are solved
+    approximately by ``cg_steps`` CG iterations (:func:`tinyrec.kernels.mf.als_cg_rows`); then
+    the same for items with the users fixed. ``YᵀY`` is shared by all users, which is what makes
+    the unobserved pairs free. The ratings of ``train`` are the ``r_ui`` (use all ones for plain
+    implicit data). A user without interactions keeps ``x_u = 0``.
+
+    Attributes (after ``fit``)
+    --------------------------
+    X_ : (n_users, n_factors), Y_ : (n_items, n_factors)
+    history_ : {"epoch_seconds"}
+    """
+
+    task = "ranking"
+    _array_names = ("X_", "Y_")
+
+    def __init__(
+        self,
+        n_factors: int = 64,
+        n_epochs: int = 15,
+        *,
+        alpha: float = 10.0,
+        reg: float = 30.0,
+        cg_steps: int = 3,
+        init_std: float = 0.01,
+        dtype=np.float32,
+        seed=None,
+    ):
+        for name, value, low in (
+            ("n_factors", n_factors, 1),
+            ("n_epochs", n_epochs, 0),
+            ("cg_steps", cg_steps, 1),
+        ):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        for name, value in (("alpha", alpha), ("reg", reg), ("init_std", init_std)):
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        self.n_factors, self.n_epochs, self.cg_steps = int(n_factors), int(n_epochs), int(cg_steps)
+        self.alpha, self.reg, self.init_std = alpha, reg, init_std
+        self.dtype = resolve_dtype(dtype)
+        self.seed = seed
+
+    def _fit(self, train, valid) -> None:
+        if train.has_duplicates():
+            raise DataError(
+                "train repeats some (user, item) pairs; ImplicitALS needs one value per pair: sum or drop "
+                "the repeats first (tinyrec.data.preprocess.drop_duplicates)"
+            )
+        if np.any(train.ratings < 0):
+            raise DataError("ImplicitALS needs non-negative values r_ui (confidence 1 + alpha r_ui)")
+        rng = as_generator(self.seed)
+        d, dtype = self.n_factors, self.dtype
+        self.X_ = rng.normal(0.0, self.init_std, (self.n_users_, d)).astype(dtype)
+        self.Y_ = rng.normal(0.0, self.init_std, (self.n_items_, d)).astype(dtype)
+        self.X_[self.user_counts_ == 0] = 0
+        by_user = train.to_csr(by="user")  # (indptr, items, values)
+        by_item = train.to_csr(by="item")  # (indptr, users, values)
+        conf_u = 1.0 + self.alpha * by_user[2].astype(np.float64)
+        conf_i = 1.0 + self.alpha * by_item[2].astype(np.float64)
+        ridge = self.reg * np.eye(d)
+        for _ in range(self.n_epochs):
+            start = time.perf_counter()
+            Y = self.Y_.astype(np.float64)
+            als_cg_rows(by_user[0], by_user[1], conf_u, self.X_, self.Y_, Y.T @ Y + ridge, self.cg_steps)
+            X = self.X_.astype(np.float64)
+            als_cg_rows(by_item[0], by_item[1], conf_i, self.Y_, self.X_, X.T @ X + ridge, self.cg_steps)
+            self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
+
+    def _score(self, users, items):
+        return np.einsum(
+            "kf,kf->k", self.X_[users], self.Y_[items], dtype=np.float64
+        )  # (n,) row-wise x_u·y_i
+
+    def _score_all(self, users):
+        # (n, d) @ (d, n_items) -> (n, n_items)
+        return self.X_[users].astype(np.float64) @ self.Y_.T.astype(np.float64)
+
+    def _item_vectors(self):
+        return self.Y_
