@@ -141,6 +141,9 @@ class MLPTower(Module):
         return None, None
 
 
+_RESERVED = frozenset({"output", "tower_names", "widths", "dtype", "n_users", "n_items"})
+
+
 class NCFNet(Module):
     """Towers side by side, then one Linear layer to a logit: GMF, MLP and NeuMF in one class.
 
@@ -178,8 +181,11 @@ class NCFNet(Module):
         self.n_users, self.n_items = int(n_users), int(n_items)
         self.tower_names = list(towers)
         for name, tower in towers.items():
-            if not name.isidentifier() or hasattr(self, name):
-                raise ValueError(f"tower name {name!r} must be a new Python identifier")
+            if not name.isidentifier() or name in _RESERVED or hasattr(self, name):
+                raise ValueError(
+                    f"tower name {name!r} must be a Python identifier that is not taken (not one of "
+                    f"{sorted(_RESERVED)} or a Module attribute)"
+                )
             setattr(self, name, tower)
         self.widths = [int(t.out_features) for t in towers.values()]
         self.output = Linear(sum(self.widths), 1, dtype=self.dtype, seed=seed)

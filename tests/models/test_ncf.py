@@ -1,0 +1,277 @@
+"""GMF, NCFMLP, NeuMF: whole-network gradient checks, pretraining, learning, hyperparameters, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinyrec.io
+from tinyrec.data.interactions import Interactions
+from tinyrec.errors import DTypeError, IndexOutOfRangeError, ShapeError
+from tinyrec.gradcheck import check_module
+from tinyrec.models.ncf import GMF, NCFMLP, NeuMF, fuse_pretrained
+from tinyrec.models.ncf_net import GMFTower, MLPTower, NCFNet
+
+from .contract import implicit_toy
+
+
+# ------------------------------------------------------------------ the networks, checked whole
+def _pairs(n_users, n_items, batch, rng):
+    """A batch of pairs with repeated users and items (so embedding rows must be summed)."""
+    users = rng.integers(0, n_users, batch)
+    items = rng.integers(0, n_items, batch)
+    users[-1], items[-1] = users[0], items[0]  # at least one repeated pair
+    return users, items
+
+
+def _net(kind, n_users, n_items, d, layers, seed, init_std=0.5):
+    towers = {}
+    if kind in ("gmf", "neumf"):
+        towers["gmf"] = GMFTower(n_users, n_items, d, init_std=init_std, dtype=np.float64, seed=seed)
+    if kind in ("mlp", "neumf"):
+        towers["mlp"] = MLPTower(n_users, n_items, layers, init_std=init_std, dtype=np.float64, seed=seed + 1)
+    return NCFNet(towers, n_users, n_items, dtype=np.float64, seed=seed + 2)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    kind=st.sampled_from(["gmf", "mlp", "neumf"]),
+    n_users=st.integers(1, 6),
+    n_items=st.integers(1, 6),
+    d=st.integers(1, 4),
+    layers=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    half=st.integers(1, 3),
+    batch=st.integers(1, 7),
+    seed=st.integers(0, 2**16),
+)
+def test_network_backward_matches_numerical_gradient(kind, n_users, n_items, d, layers, half, batch, seed):
+    # init_std 0.5 keeps the ReLUs away from the kink at 0 for most draws; a central difference
+    # across a kink is the only way this check can fail for a right backward
+    net = _net(kind, n_users, n_items, d, (2 * half, *layers), seed)
+    users, items = _pairs(n_users, n_items, batch, np.random.default_rng(seed))
+    report = check_module(net, users, items, seed=seed)
+    assert set(report.errors) == {name for name, _ in net.named_parameters()}
+    report.assert_ok(1e-6)
+
+
+def test_towers_receive_only_their_slice_of_the_gradient():
+    net = _net("neumf", 4, 5, 3, (4, 2), seed=0)
+    users, items = np.array([0, 1, 3]), np.array([4, 4, 0])
+    net(users, items)
+    net.backward(np.ones(3))
+    w = net.output.weight.data[0]  # (3 + 2,)
+    h_g = net.gmf.user_embedding.weight.data[users] * net.gmf.item_embedding.weight.data[items]
+    np.testing.assert_allclose(net.output.weight.grad[0, :3], h_g.sum(axis=0))
+    # GMF tower: dp_u = dŷ · w_G ⊙ q_i (the users are distinct and sorted, as RowGrad rows are)
+    q = net.gmf.item_embedding.weight.data[items]
+    grad = net.gmf.user_embedding.weight.grad
+    assert grad.rows.tolist() == users.tolist()
+    np.testing.assert_allclose(grad.values, w[:3] * q)
+    # MLP tower: its last hidden layer receives dŷ · w_M alone
+    net.zero_grad()
+    net(users, items)
+    dz_mlp = []
+    original = net.mlp.backward
+    net.mlp.backward = lambda g: dz_mlp.append(g.copy()) or original(g)
+    net.backward(np.ones(3))
+    np.testing.assert_allclose(dz_mlp[0], np.tile(w[3:], (3, 1)))
+
+
+def test_repeated_ids_sum_their_gradients():
+    net = _net("gmf", 3, 3, 2, None, seed=1)
+    net(np.array([2, 2]), np.array([1, 1]))
+    net.backward(np.array([1.0, 2.0]))
+    grad = net.gmf.user_embedding.weight.grad
+    assert grad.rows.tolist() == [2]
+    expected = 3.0 * net.output.weight.data[0] * net.gmf.item_embedding.weight.data[1]
+    np.testing.assert_allclose(grad.values[0], expected)
+
+
+def test_network_rejects_bad_input():
+    net = _net("neumf", 3, 4, 2, (4, 2), seed=0)
+    with pytest.raises(IndexOutOfRangeError, match="items"):
+        net(np.array([0]), np.array([4]))
+    with pytest.raises(ShapeError, match="must match"):
+        net(np.array([0, 1]), np.array([0]))
+    with pytest.raises(DTypeError, match="integers"):
+        net(np.array([0.5]), np.array([0]))
+    net(np.array([0]), np.array([1]))
+    with pytest.raises(ShapeError, match=r"\(batch,\)"):
+        net.backward(np.ones((1, 1)))
+    with pytest.raises(TypeError, match="dict"):
+        NCFNet({}, 3, 4)
+    with pytest.raises(ValueError, match="identifier"):
+        NCFNet({"output": GMFTower(3, 4, 2)}, 3, 4)
+
+
+def test_float32_network_computes_in_float32():
+    net = NCFNet({"gmf": GMFTower(3, 4, 2, seed=0), "mlp": MLPTower(3, 4, (4, 2), seed=1)}, 3, 4, seed=2)
+    y = net(np.array([0, 2]), np.array([3, 1]))
+    assert y.dtype == np.float32 and y.shape == (2,)
+    net.backward(np.ones(2, np.float32))
+    assert all(p.grad is not None for p in net.parameters())
+
+
+# ------------------------------------------------------------------ pretraining
+def test_fused_network_is_the_alpha_mix_of_its_parts():
+    gmf = _net("gmf", 5, 6, 3, None, seed=3)
+    mlp = _net("mlp", 5, 6, 3, (4, 3, 2), seed=4)
+    neumf = _net("neumf", 5, 6, 3, (4, 3, 2), seed=5)
+    users, items = _pairs(5, 6, 8, np.random.default_rng(0))
+    for alpha in (0.5, 0.2):
+        fuse_pretrained(neumf, gmf, mlp, alpha)
+        expected = alpha * gmf(users, items) + (1 - alpha) * mlp(users, items)
+        np.testing.assert_allclose(neumf(users, items), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_fuse_refuses_networks_of_other_sizes():
+    gmf = _net("gmf", 5, 6, 2, None, seed=3)
+    mlp = _net("mlp", 5, 6, 3, (4, 2), seed=4)
+    neumf = _net("neumf", 5, 6, 3, (4, 2), seed=5)
+    with pytest.raises(ValueError):
+        fuse_pretrained(neumf, gmf, mlp)
+
+
+def test_neumf_pretraining_starts_from_trained_parts():
+    train, _ = implicit_toy()
+    model = NeuMF(4, (8, 4), 2, pretrain=True, alpha=0.3, batch_size=32, seed=0).fit(train)
+    assert len(model.history_["pretrain_gmf_loss"]) == 2 and len(model.history_["pretrain_mlp_loss"]) == 2
+    assert len(model.history_["loss"]) == 2
+    # pretrained parts reach a lower loss than a fresh network's first epoch
+    fresh = NeuMF(4, (8, 4), 2, alpha=0.3, batch_size=32, seed=0).fit(train)
+    assert model.history_["loss"][0] < fresh.history_["loss"][0]
+    changed = NeuMF(4, (8, 4), 2, pretrain=True, alpha=0.7, batch_size=32, seed=0).fit(train)
+    users, items = train.users[:20], train.items[:20]
+    assert not np.allclose(model.predict(users, items), changed.predict(users, items))
+
+
+# ------------------------------------------------------------------ learning
+def _two_communities(seed=0, n_users=60, per=30, likes=8):
+    """Users of the first half like items ``0..per-1``, the others ``per..2per-1``; ``likes`` each.
+
+    The first like of each user is held out (test); the rest is train.
+    """
+    rng = np.random.default_rng(seed)
+    users = np.repeat(np.arange(n_users), likes)
+    offset = np.where(np.arange(n_users) < n_users // 2, 0, per)  # (n_users,) first item of the community
+    items = np.concatenate([offset[u] + rng.choice(per, likes, replace=False) for u in range(n_users)])
+    data = Interactions(users, items, n_users=n_users, n_items=2 * per)
+    held = np.zeros(len(users), bool)
+    held[::likes] = True
+    return data.subset(~held), data.subset(held)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        GMF(4, 20, batch_size=64, lr=0.01, seed=0),
+        NCFMLP((16, 8), 20, batch_size=64, lr=0.01, seed=0),
+        NeuMF(4, (16, 8), 20, batch_size=64, lr=0.01, seed=0),
+    ],
+    ids=["GMF", "NCFMLP", "NeuMF"],
+)
+def test_models_learn_the_planted_communities(model):
+    train, test = _two_communities()
+    model.fit(train)
+    assert model.history_["loss"][-1] < 0.75 * model.history_["loss"][0]
+    # AUC of "the held-out item against the other community's items": 0.5 for a model that knows nothing
+    scores = model.score_all(test.users)  # (60, 60)
+    own_community = (test.users[:, None] < 30) == (np.arange(60) < 30)  # (60, 60)
+    held = scores[np.arange(len(test)), test.items]
+    other = scores[~own_community].reshape(len(test), 30)
+    assert np.mean(held[:, None] > other) >= 0.8
+
+
+# ------------------------------------------------------------------ hyperparameters
+BASE = {"n_epochs": 2, "batch_size": 32, "seed": 0}
+
+
+@pytest.mark.parametrize(
+    "cls, change",
+    [
+        (GMF, {"n_factors": 3}),
+        (GMF, {"lr": 0.01}),
+        (GMF, {"n_negatives": 1}),
+        (GMF, {"batch_size": 16}),
+        (GMF, {"n_epochs": 3}),
+        (GMF, {"weight_decay": 0.5}),
+        (GMF, {"init_std": 0.1}),
+        (GMF, {"seed": 1}),
+        (NCFMLP, {"layers": (8, 3)}),
+        (NCFMLP, {"layers": (6, 4)}),
+        (NeuMF, {"n_factors": 3}),
+        (NeuMF, {"layers": (8, 2)}),
+    ],
+)
+def test_each_hyperparameter_changes_the_model(cls, change):
+    train, _ = implicit_toy()
+    users, items = np.repeat(np.arange(10), 2), np.tile([0, 5], 10)
+    defaults = {"n_factors": 4} if cls is GMF else ({"layers": (8, 4)} if cls is NCFMLP else {})
+    a = cls(**{**BASE, **defaults}).fit(train).predict(users, items)
+    b = cls(**{**BASE, **defaults, **change}).fit(train).predict(users, items)
+    assert not np.allclose(a, b)
+
+
+def test_float64_models_score_in_float64_and_match_float32_closely():
+    train, _ = implicit_toy()
+    m64 = GMF(4, 2, batch_size=32, dtype=np.float64, seed=0).fit(train)
+    m32 = GMF(4, 2, batch_size=32, seed=0).fit(train)
+    assert m64.net.output.weight.data.dtype == np.float64
+    users, items = np.arange(10), np.arange(10)
+    np.testing.assert_allclose(m64.predict(users, items), m32.predict(users, items), atol=1e-4)
+
+
+def test_save_load_keeps_network_history_and_layers(tmp_path):
+    train, _ = implicit_toy()
+    model = NeuMF(4, (8, 4), 2, batch_size=32, seed=0).fit(train)
+    path = model.save(tmp_path / "neumf.npz")
+    loaded = tinyrec.io.load(path)
+    assert loaded.layers == (8, 4) and loaded.history_ == model.history_
+    np.testing.assert_array_equal(loaded.score_all(np.arange(5)), model.score_all(np.arange(5)))
+
+
+def test_similar_items_use_the_item_tables_of_every_tower():
+    train, _ = implicit_toy()
+    model = NeuMF(4, (8, 4), 1, batch_size=32, seed=0).fit(train)
+    assert model._item_vectors().shape == (train.n_items, 4 + 4)
+    neighbours, _ = model.similar_items(np.array([0, 1]), k=3)
+    assert neighbours.shape == (2, 3) and 0 not in neighbours[0]
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: GMF(0), "n_factors"),
+        (lambda: GMF(True), "n_factors"),
+        (lambda: GMF(4, 0), "n_epochs"),
+        (lambda: GMF(4, batch_size=0), "batch_size"),
+        (lambda: GMF(4, n_negatives=0), "n_negatives"),
+        (lambda: GMF(4, lr=-1.0), "lr"),
+        (lambda: GMF(4, lr=float("nan")), "lr"),
+        (lambda: GMF(4, weight_decay=-0.1), "weight_decay"),
+        (lambda: GMF(4, patience=0), "patience"),
+        (lambda: NCFMLP((63, 8)), "even"),
+        (lambda: NCFMLP((64,)), "at least two"),
+        (lambda: NCFMLP("64,32"), "sequence"),
+        (lambda: NCFMLP((64, 0)), "positive"),
+        (lambda: NeuMF(alpha=1.5), "alpha"),
+    ],
+)
+def test_bad_hyperparameters_are_refused_with_the_fix(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_bad_dtype_and_seed_are_refused():
+    with pytest.raises(DTypeError, match="float32"):
+        GMF(dtype=np.int32)
+    with pytest.raises(TypeError, match="seed"):
+        GMF(seed="zero")
+
+
+def test_fit_with_a_monitor_the_protocol_lacks_is_refused():
+    train, test = implicit_toy()
+    with pytest.raises(ValueError, match="monitor"):
+        GMF(2, 1, protocol="full", monitor="auc").fit(train, valid=test)
