@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tinyrec.data.interactions import Interactions
-from tinyrec.errors import DataError, DTypeError, ShapeError
-from tinyrec.models import BiasedMF, Popularity
+from tinyrec.errors import DataError, DTypeError, NotFittedError, ShapeError
+from tinyrec.models import BPRMF, BiasedMF, Popularity
 from tinyrec.models.base import _ranges, _top_k
 
 from .contract import planted_ratings
@@ -23,6 +23,14 @@ def test_fit_refuses_valid_from_another_index_space():
     other = Interactions([0, 1], [0, 1], [3.0, 4.0])
     with pytest.raises(DataError, match="index space"):
         BiasedMF(2, 1).fit(train, valid=other)
+
+
+def test_a_failed_fit_leaves_the_model_unfitted():
+    model = BPRMF(2, 1)
+    with pytest.raises(DataError, match="every item"):
+        model.fit(Interactions([0, 0, 1], [0, 1, 0], n_items=2))  # user 0 has no negative
+    with pytest.raises(NotFittedError):
+        model.recommend(np.array([0]))
 
 
 def test_predict_checks_its_inputs():

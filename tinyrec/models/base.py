@@ -104,7 +104,11 @@ class Recommender:
         self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
         self.seen_indptr_, self.seen_indices_ = train.positives_csr()
         self.history_ = {}
-        self._fit(train, valid)
+        try:
+            self._fit(train, valid)
+        except BaseException:
+            del self.n_items_  # a failed fit leaves the model unfitted, not half-fitted
+            raise
         return self
 
     def _fit(self, train, valid) -> None:

@@ -1,0 +1,316 @@
+"""Classic recommenders on MovieLens-100K: accuracy and speed (issue 5, "Accuracy" and "Speed").
+
+Accuracy, rating prediction (RMSE / MAE on the five predefined folds u1..u5, mean over folds):
+
+* tinyrec ``BaselineOnly()`` (ALS, Surprise's defaults), ``BiasedMF(seed=0)`` (Surprise's SVD
+  defaults), a tuned ``BiasedMF`` (a small grid; each fold picks its configuration on a
+  validation split carved from that fold's train — 10% of its ratings, ``random_holdout`` — then
+  refits on the whole train; the fold's test is never looked at), ``ItemKNN(40)`` baseline-adjusted
+  with pearson-baseline similarity;
+* Surprise's ``BaselineOnly``, ``SVD`` and item-based ``KNNBaseline`` (pearson_baseline, k=40) on
+  the same folds, in the same run, when ``scikit-surprise`` is importable (pandas needed too).
+
+Accuracy, ranking: leave-one-out by latest timestamp (ties: larger item id held out) on the whole
+ML-100K; HR@10 / NDCG@10 / MRR with 99 sampled negatives and pessimistic ties, and the full-ranking
+protocol: ``Popularity``, ``ItemKNN(50, mode="ranking")`` (binary cosine), ``BPRMF(64, 100)``,
+``ImplicitALS(64, 15)``, and ``implicit``'s BPR (64 factors, 100 epochs) and ALS (64 factors, 15
+epochs, our ``alpha`` and ``reg``) when importable; all trained on the binarized ratings.
+
+Speed: ``BiasedMF`` epoch time (median over the epochs of one fit) against Surprise's ``SVD`` with
+the same hyperparameters (Surprise's epoch time is ``(t(11 epochs) − t(1 epoch)) / 10``, so its set
+up is left out) on ML-100K's 100,000 ratings and on an ML-1M-sized synthetic set (6,040 users ×
+3,706 items, 1,000,209 ratings); ``BPRMF`` 64 factors × 100 epochs against ``implicit``'s BPR;
+``ItemKNN`` fit time (pearson-baseline similarities and neighbour lists of the 1,682 items).
+
+Run: ``TINYREC_DATA=/path/to/data python benchmarks/bench_classic.py`` (about 5 minutes on 2 cores);
+``--quick`` runs fold u1 only, a 2-point grid and skips the ML-1M-sized speed case. Prints the
+tables and writes ``benchmarks/results/bench_classic.json`` (``bench_classic_quick.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tinyrec.data import leave_one_out, movielens, random_holdout, synthetic  # noqa: E402
+from tinyrec.evaluation import evaluate  # noqa: E402
+from tinyrec.models import BPRMF, BaselineOnly, BiasedMF, ImplicitALS, ItemKNN, Popularity  # noqa: E402
+
+FOLDS = ("u1", "u2", "u3", "u4", "u5")
+# the tuning grid: (n_factors, n_epochs, lr_all, reg_all)
+GRID = [
+    (100, 20, 0.005, 0.02),
+    (100, 50, 0.005, 0.05),
+    (100, 100, 0.007, 0.1),
+    (100, 100, 0.007, 0.12),
+    (200, 100, 0.007, 0.12),
+]
+QUICK_GRID = [GRID[0], GRID[3]]
+
+
+def optional(name):
+    """Import an optional package, or return None (the comparison is then left out)."""
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------- Surprise
+def surprise_trainset(surprise, pd, train):
+    frame = pd.DataFrame({"u": train.users, "i": train.items, "r": train.ratings.astype(np.float64)})
+    lo, hi = float(train.ratings.min()), float(train.ratings.max())
+    return surprise.Dataset.load_from_df(frame, surprise.Reader(rating_scale=(lo, hi))).build_full_trainset()
+
+
+class SurpriseModel:
+    """A fitted Surprise algorithm behind tinyrec's ``predict`` (dense indices as raw ids)."""
+
+    def __init__(self, algo):
+        self.algo = algo
+
+    def predict(self, users, items):
+        return np.array([self.algo.predict(int(u), int(i)).est for u, i in zip(users, items, strict=True)])
+
+
+# ---------------------------------------------------------------------------------------- accuracy
+def tuned_mf(train, grid):
+    """Pick a grid point on a validation split carved from ``train``; refit on all of ``train``."""
+    fit_part, valid = random_holdout(train, 0.1, seed=0)
+    scores = []
+    for f, e, lr, reg in grid:
+        model = BiasedMF(f, e, lr_all=lr, reg_all=reg, seed=0).fit(fit_part)
+        scores.append(evaluate(model, valid, train=fit_part, protocol="rating")["rmse"])
+    f, e, lr, reg = grid[int(np.argmin(scores))]
+    params = dict(n_factors=f, n_epochs=e, lr_all=lr, reg_all=reg)
+    return BiasedMF(**params, seed=0).fit(train), params, float(min(scores))
+
+
+def rating_accuracy(folds, grid, surprise, pd):
+    rows: dict[str, list] = {}
+    chosen = []
+    for fold in folds:
+        train, test = movielens("100k", fold=fold)
+        models = {
+            "BaselineOnly": BaselineOnly().fit(train),
+            "BiasedMF (Surprise defaults)": BiasedMF(seed=0).fit(train),
+            "ItemKNN pearson_baseline k=40": ItemKNN(40).fit(train),
+        }
+        model, params, valid_rmse = tuned_mf(train, grid)
+        models["BiasedMF tuned"] = model
+        chosen.append({"fold": fold, **params, "valid_rmse": valid_rmse})
+        if surprise is not None:
+            trainset = surprise_trainset(surprise, pd, train)
+            knn_options = {"name": "pearson_baseline", "user_based": False}
+            for name, algo in (
+                ("Surprise BaselineOnly", surprise.BaselineOnly(verbose=False)),
+                ("Surprise SVD", surprise.SVD(random_state=0)),
+                (
+                    "Surprise KNNBaseline item pearson_baseline",
+                    surprise.KNNBaseline(k=40, sim_options=knn_options, verbose=False),
+                ),
+            ):
+                models[name] = SurpriseModel(algo.fit(trainset))
+        for name, m in models.items():
+            result = evaluate(m, test, train=train, protocol="rating")
+            rows.setdefault(name, []).append({"fold": fold, "rmse": result["rmse"], "mae": result["mae"]})
+        print(f"  fold {fold}: " + ", ".join(f"{n} {r[-1]['rmse']:.4f}" for n, r in rows.items()), flush=True)
+    table = {
+        name: {
+            "rmse": float(np.mean([r["rmse"] for r in per_fold])),
+            "mae": float(np.mean([r["mae"] for r in per_fold])),
+            "folds": per_fold,
+        }
+        for name, per_fold in rows.items()
+    }
+    return table, chosen
+
+
+class ImplicitLibraryModel:
+    """A model of the ``implicit`` library (fitted on the binary user x item matrix) behind
+    tinyrec's ``score_all``."""
+
+    def __init__(self, model, train):
+        import scipy.sparse as sp
+
+        indptr, indices = train.positives_csr()  # read-only views: implicit needs writable copies
+        matrix = sp.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), indices.copy(), indptr.copy()),
+            shape=(train.n_users, train.n_items),
+        )
+        self.model = model
+        start = time.perf_counter()
+        self.model.fit(matrix, show_progress=False)
+        self.fit_seconds = time.perf_counter() - start
+
+    def score_all(self, users):
+        return self.model.user_factors[users] @ self.model.item_factors.T
+
+
+def ranking_accuracy(implicit):
+    data = movielens("100k")
+    train, test = leave_one_out(data)
+    train = train.with_ratings(np.ones(len(train)))  # implicit feedback: every rating is a positive
+    models = {}
+    seconds = {}
+    for name, build in (
+        ("Popularity", lambda: Popularity()),
+        ("ItemKNN cosine k=50 (ranking)", lambda: ItemKNN(50, mode="ranking", similarity="cosine")),
+        ("BPRMF 64 factors, 100 epochs", lambda: BPRMF(64, 100, seed=0)),
+        ("ImplicitALS 64 factors, 15 epochs", lambda: ImplicitALS(64, 15, seed=0)),
+    ):
+        start = time.perf_counter()
+        models[name] = build().fit(train)
+        seconds[name] = time.perf_counter() - start
+    if implicit is not None:
+        for name, model in (
+            (
+                "implicit BPR 64 factors, 100 epochs",
+                implicit.cpu.bpr.BayesianPersonalizedRanking(factors=64, iterations=100, random_state=0),
+            ),
+            (
+                "implicit ALS 64 factors, 15 epochs, same alpha/reg",
+                implicit.cpu.als.AlternatingLeastSquares(
+                    factors=64, iterations=15, alpha=10.0, regularization=30.0, random_state=0
+                ),
+            ),
+        ):
+            models[name] = ImplicitLibraryModel(model, train)
+            seconds[name] = models[name].fit_seconds
+    table = {}
+    for name, model in models.items():
+        sampled = evaluate(model, test, train=train, protocol="sampled", k=10, seed=0)
+        full = evaluate(model, test, train=train, protocol="full", k=10)
+        table[name] = {
+            "sampled": {key: sampled[key] for key in ("hr@10", "ndcg@10", "mrr")},
+            "full": {key: full[key] for key in ("hr@10", "ndcg@10", "recall@10", "precision@10", "map@10")},
+            "fit_seconds": seconds[name],
+        }
+        print(f"  {name}: sampled HR@10 {sampled['hr@10']:.3f}, full HR@10 {full['hr@10']:.3f}", flush=True)
+    return table
+
+
+# ---------------------------------------------------------------------------------------- speed
+def surprise_epoch_seconds(surprise, pd, train):
+    trainset = surprise_trainset(surprise, pd, train)
+    times = {}
+    for n_epochs in (1, 11):
+        start = time.perf_counter()
+        surprise.SVD(n_epochs=n_epochs, random_state=0).fit(trainset)
+        times[n_epochs] = time.perf_counter() - start
+    return (times[11] - times[1]) / 10
+
+
+def mf_epoch_seconds(train):
+    BiasedMF(2, 1, seed=0).fit(train)  # warm-up: load the compiled kernel
+    model = BiasedMF(seed=0).fit(train)
+    return float(np.median(model.history_["epoch_seconds"]))
+
+
+def speed(surprise, pd, implicit, quick):
+    out = {}
+    sets = {"ML-100K (100,000 ratings)": movielens("100k")}
+    if not quick:
+        sets["ML-1M-sized synthetic (1,000,209 ratings)"] = synthetic(6040, 3706, 1_000_209, seed=0)
+    for name, data in sets.items():
+        row = {"tinyrec_epoch_seconds": mf_epoch_seconds(data)}
+        if surprise is not None:
+            row["surprise_epoch_seconds"] = surprise_epoch_seconds(surprise, pd, data)
+            row["speedup"] = row["surprise_epoch_seconds"] / row["tinyrec_epoch_seconds"]
+        out[f"BiasedMF epoch, {name}"] = row
+        print(f"  {name}: {row}", flush=True)
+    train, _ = movielens("100k", fold="u1")
+    ItemKNN(40).fit(train)  # warm-up
+    start = time.perf_counter()
+    ItemKNN(40).fit(train)
+    out["ItemKNN pearson_baseline fit, ML-100K u1 (1,682 items)"] = {"seconds": time.perf_counter() - start}
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fold u1 only, 2-point grid, no ML-1M-sized set")
+    parser.add_argument("--no-reference", action="store_true", help="skip Surprise and implicit")
+    parser.add_argument("--out", type=Path, default=None, help="JSON output path")
+    args = parser.parse_args(argv)
+    surprise = None if args.no_reference else optional("surprise")
+    pd = optional("pandas") if surprise is not None else None
+    if pd is None:
+        surprise = None
+    implicit = None if args.no_reference else optional("implicit")
+    if implicit is not None:
+        import implicit.cpu.als  # noqa: F401  (submodules the package does not import)
+        import implicit.cpu.bpr  # noqa: F401
+    folds = ("u1",) if args.quick else FOLDS
+    grid = QUICK_GRID if args.quick else GRID
+
+    print("Rating prediction, ML-100K folds " + ", ".join(folds))
+    rating, chosen = rating_accuracy(folds, grid, surprise, pd)
+    print("Ranking, ML-100K leave-one-out (latest)")
+    ranking = ranking_accuracy(implicit)
+    print("Speed")
+    speeds = speed(surprise, pd, implicit, args.quick)
+    bpr = ranking["BPRMF 64 factors, 100 epochs"]["fit_seconds"]
+    speeds["BPRMF 64 factors x 100 epochs, ML-100K"] = {"seconds": bpr}
+    if "implicit BPR 64 factors, 100 epochs" in ranking:
+        speeds["implicit BPR 64 factors x 100 epochs, ML-100K"] = {
+            "seconds": ranking["implicit BPR 64 factors, 100 epochs"]["fit_seconds"]
+        }
+
+    print(f"\nRMSE / MAE, mean over {len(folds)} fold(s)")
+    print(f"{'model':48s} {'RMSE':>7s} {'MAE':>7s}")
+    for name, row in rating.items():
+        print(f"{name:48s} {row['rmse']:7.4f} {row['mae']:7.4f}")
+    print(
+        "tuned BiasedMF, chosen per fold: "
+        + "; ".join(
+            f"{c['fold']}: f={c['n_factors']} e={c['n_epochs']} lr={c['lr_all']} reg={c['reg_all']}"
+            for c in chosen
+        )
+    )
+    print("\nRanking (sampled: 99 negatives, pessimistic ties; full: all unseen items)")
+    head = f"{'model':40s} {'HR@10':>6s} {'NDCG@10':>8s} {'MRR':>6s} | {'full HR@10':>10s} {'NDCG@10':>8s}"
+    print(head + f" {'fit s':>6s}")
+    for name, row in ranking.items():
+        s, f = row["sampled"], row["full"]
+        print(
+            f"{name:40s} {s['hr@10']:6.3f} {s['ndcg@10']:8.3f} {s['mrr']:6.3f} | "
+            f"{f['hr@10']:10.3f} {f['ndcg@10']:8.3f} {row['fit_seconds']:6.2f}"
+        )
+    print("\nSpeed (seconds)")
+    for name, row in speeds.items():
+        print(f"{name:60s} " + ", ".join(f"{k}={v:.4g}" for k, v in row.items()))
+
+    results = {
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "quick": args.quick,
+        "surprise": getattr(surprise, "__version__", None),
+        "implicit": getattr(implicit, "__version__", None),
+        "rating": rating,
+        "tuned_choice": chosen,
+        "ranking": ranking,
+        "speed": speeds,
+    }
+    out = args.out or Path(__file__).parent / "results" / (
+        "bench_classic_quick.json" if args.quick else "bench_classic.json"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()
