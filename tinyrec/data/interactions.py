@@ -284,8 +284,10 @@ class Interactions:
         return self.rebuild(ratings=ratings)
 
     def with_info(self, **info) -> Interactions:
-        """A copy whose ``info`` mapping is updated with ``info``."""
-        new = self.rebuild()
+        """The same table (arrays, index space and cached CSR shared) with ``info`` updated."""
+        new = object.__new__(Interactions)
+        for name in Interactions.__slots__:
+            object.__setattr__(new, name, getattr(self, name))  # read-only arrays: sharing is safe
         object.__setattr__(new, "info", MappingProxyType({**self.info, **info}))
         return new
 
