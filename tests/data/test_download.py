@@ -166,3 +166,30 @@ def test_data_source_reads_zip_members_by_file_name(tmp_path):
     assert source.has("u.user") and not source.has("u.genre")
     with pytest.raises(DataError, match="no file 'u.genre'"):
         source.read("u.genre")
+
+
+def test_archive_without_checksum_warns_and_size_mismatch_fails(offline_env, monkeypatch):
+    body, cache = offline_env
+    with Server(body) as server:
+        monkeypatch.setitem(
+            datasets.MOVIELENS, "100k", ("ml-100k", Archive("ml-100k.zip", None, len(body) + 1))
+        )
+        with pytest.raises(DataError, match="expected"):
+            movielens("100k", base_url=server.url)
+        assert cache_files(cache) == []
+        monkeypatch.setitem(datasets.MOVIELENS, "100k", ("ml-100k", Archive("ml-100k.zip", None)))
+        with pytest.warns(UserWarning, match="no published checksum"):
+            assert len(movielens("100k", base_url=server.url)) == 3
+    assert cache_files(cache) == ["ml-100k.zip"]
+
+
+def test_download_that_is_not_a_zip_is_refused(offline_env, monkeypatch):
+    _, cache = offline_env
+    html = b"<html>a captive portal</html>"
+    monkeypatch.setitem(
+        datasets.MOVIELENS, "100k", ("ml-100k", Archive("ml-100k.zip", hashlib.md5(html).hexdigest()))
+    )
+    with Server(html) as server:
+        with pytest.raises(DataError, match="not a zip"):
+            movielens("100k", base_url=server.url)
+    assert cache_files(cache) == []

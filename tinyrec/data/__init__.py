@@ -13,7 +13,7 @@ from .datasets import ML100K_FOLDS, MOVIELENS, movielens, movietweetings
 from .interactions import Interactions
 from .parsing import from_csv
 from .sampling import NegativeSampler, minibatches, sampled_candidates
-from .split import SplitReport, leave_one_out, random_holdout
+from .split import SplitReport, kfold, leave_one_out, random_holdout, temporal_split
 from .synthetic import PlantedModel, synthetic
 
 __all__ = [
@@ -31,6 +31,8 @@ __all__ = [
     "split",
     "leave_one_out",
     "random_holdout",
+    "temporal_split",
+    "kfold",
     "SplitReport",
     "MOVIELENS",
     "ML100K_FOLDS",
