@@ -305,8 +305,6 @@ class PointwiseBatches:
         for name, value in (("n_negatives", n_negatives), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-        if len(train) == 0:
-            raise ShapeError("the training Interactions are empty: there is no positive to learn from")
         self.rng = as_generator(seed)
         self.sampler = NegativeSampler(train, "uniform", seed=self.rng)
         self.users = train.users.astype(np.int64)
