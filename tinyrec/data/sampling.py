@@ -64,6 +64,14 @@ class NegativeSampler:
         The sampler keeps one generator: successive calls give new draws, and the same seed gives
         the same sequence of draws.
 
+    Attributes
+    ----------
+    indptr : (n_users + 1,) int64, indices : (nnz,) int32
+        The positives to avoid, per user, sorted (CSR).
+    cum_weights : (n_items,) float64 or None
+        Cumulative item weights (``None`` for uniform).
+    rng : np.random.Generator
+
     Notes
     -----
     The distribution of a negative for user ``u`` is ``p(j | u) = w_j / Σ_{k ∉ P_u} w_k`` for
@@ -93,7 +101,8 @@ class NegativeSampler:
         else:
             if not np.isfinite(alpha) or alpha < 0:
                 raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
-            weights = np.where(data.item_counts() > 0, data.item_counts().astype(np.float64) ** alpha, 0.0)
+            counts_in_data = data.item_counts().astype(np.float64)
+            weights = np.where(counts_in_data > 0, counts_in_data**alpha, 0.0)  # unseen items: weight 0
             self.cum_weights = np.cumsum(weights)
             owned = np.zeros(self.n_users)
             if len(self.indices):
