@@ -21,7 +21,7 @@ import numpy as np
 from .data.interactions import Interactions
 from .data.sampling import sampled_candidates
 from .errors import DataError, NonFiniteError, ShapeError
-from .metrics import mae, ranking_metrics, rmse, top_k
+from .metrics import mae, mrr, ranking_metrics, rmse, top_k
 from .metrics._ranking_core import check_ties
 
 __all__ = ["evaluate", "PROTOCOLS"]
@@ -176,10 +176,9 @@ def _sampled(model, test, train, k, n_negatives, seed, batch_size, ties, return_
         scores = _candidate_scores(model, users, cands, train.n_items)
         rel = relevance[: len(users)]
         at_k = ranking_metrics(scores, rel, k, ties=ties, per_user=True)
-        whole = ranking_metrics(scores, rel, None, ties=ties, per_user=True)
         per_list[names[0]][s : s + step] = at_k[names[0]]
         per_list[names[1]][s : s + step] = at_k[names[1]]
-        per_list["mrr"][s : s + step] = whole["mrr"]
+        per_list["mrr"][s : s + step] = mrr(scores, rel, None, ties=ties, per_user=True)  # no cut-off
     # mean over each user's lists, then over users
     count = np.bincount(list_users, minlength=train.n_users)
     users = np.flatnonzero(count)

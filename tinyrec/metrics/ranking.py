@@ -162,9 +162,9 @@ def ranking_metrics(scores, relevance, k, *, ties="pessimistic", per_user=False)
     """HR@k, NDCG@k, precision@k, recall@k, MAP@k and MRR@k from one ranking (computed once).
 
     Returns a dict with keys ``"hr@k"``, ``"ndcg@k"``, ``"precision@k"``, ``"recall@k"``, ``"map@k"``,
-    ``"mrr@k"`` (``k`` written out, e.g. ``"ndcg@10"``; ``"mrr"`` when ``k`` is None), each as the
-    corresponding function returns it (linear gain for NDCG). This is what
-    :func:`tinyrec.evaluation.evaluate` uses.
+    ``"mrr@k"`` (``k`` written out, e.g. ``"ndcg@10"``; no suffix when ``k`` is None), each as the
+    corresponding function returns it (linear gain for NDCG). The ranking is computed once, so this
+    is cheaper than six calls; :func:`tinyrec.evaluation.evaluate` uses it.
     """
     tag = "" if k is None else f"@{k}"
     scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
