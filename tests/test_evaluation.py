@@ -250,3 +250,19 @@ def test_ml100k_popularity_matches_the_published_figure():
     assert abs(res["hr@10"] - 0.308) < 0.02 and abs(res["ndcg@10"] - 0.163) < 0.02
     full = evaluate(Popularity(), test, train=train, protocol="full", k=10)
     assert full["hr@10"] < res["hr@10"]  # 1,600+ candidates are harder than 100
+
+
+def test_memory_is_bounded_by_the_user_batch():
+    import tracemalloc
+
+    n_users, n_items = 3000, 400
+    data = synthetic(n_users, n_items, 30_000, seed=6)
+    train, test = leave_one_out(data)
+    model = MatrixModel(np.random.default_rng(0).standard_normal((n_users, n_items)))
+    evaluate(model, test, train=train, protocol="full", batch_size=100)  # warm caches (CSR, JIT)
+    tracemalloc.start()
+    evaluate(model, test, train=train, protocol="full", batch_size=100)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    dense = n_users * n_items * 8  # one float64 score matrix for all users: 9.6 MB
+    assert peak < dense / 3, f"peak {peak / 2**20:.1f} MB: evaluate must not hold all users' scores"
