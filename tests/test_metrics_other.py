@@ -130,3 +130,7 @@ def test_catalog_bad_input():
         metrics.novelty(np.array([[1]]), np.array([3, 0]), 5)
     with pytest.raises(DataError, match="n_users"):
         metrics.novelty(np.array([[1]]), np.array([3, 9]), 5)
+    with pytest.raises(ValueError, match="n_users must be"):
+        metrics.novelty(np.array([[1]]), np.array([0, 0]), 0)
+    with pytest.raises(ValueError, match="n_items must be"):
+        metrics.catalog_coverage(np.array([[0]]), 0)

@@ -58,6 +58,8 @@ def novelty(top_items, item_counts, n_users: int, *, per_user=False):
     DataError
         A recommended item has ``c_i = 0`` (its self-information is infinite).
     """
+    if n_users < 1:
+        raise ValueError(f"n_users must be >= 1, got {n_users}")
     item_counts = np.asarray(item_counts)
     if item_counts.ndim != 1:
         raise ShapeError(f"item_counts must be 1-D (n_items,), got shape {item_counts.shape}")
