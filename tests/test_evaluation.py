@@ -9,7 +9,7 @@ from tests.helpers import dataset_dir
 from tinyrec import metrics
 from tinyrec.data import Interactions, leave_one_out, movielens, synthetic
 from tinyrec.data.sampling import sampled_candidates
-from tinyrec.errors import DataError, NonFiniteError, ShapeError
+from tinyrec.errors import DataError, DTypeError, NonFiniteError, ShapeError
 from tinyrec.evaluation import evaluate
 
 L3 = math.log2(3)
@@ -228,6 +228,13 @@ def test_bad_input():
         evaluate(MatrixModel(np.full((3, 6), np.nan)), test, train=train, protocol="full")
     with pytest.raises(ShapeError, match="expected"):
         evaluate(MatrixModel(SCORES[:, :4]), test, train=train, protocol="full")
+
+    class TextModel:
+        def predict(self, users, items):
+            return np.array(["high"] * len(users))
+
+    with pytest.raises(DTypeError, match="TextModel.predict returned dtype"):
+        evaluate(TextModel(), test, train=train, protocol="rating")
     with pytest.raises(DataError, match="distinct negatives"):  # 6 items cannot give 99 negatives
         evaluate(model, test, train=train, protocol="sampled")
 

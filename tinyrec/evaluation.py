@@ -20,7 +20,7 @@ import numpy as np
 
 from .data.interactions import Interactions
 from .data.sampling import sampled_candidates
-from .errors import DataError, NonFiniteError, ShapeError
+from .errors import DataError, DTypeError, NonFiniteError, ShapeError
 from .metrics import mae, mrr, ranking_metrics, rmse, top_k
 from .metrics._ranking_core import check_ties
 
@@ -257,7 +257,7 @@ def _check_model_scores(model, scores: np.ndarray, shape: tuple, method: str) ->
     if scores.shape != shape:
         raise ShapeError(f"{type(model).__name__}.{method} returned shape {scores.shape}; expected {shape}")
     if scores.dtype.kind not in "iuf":
-        raise ShapeError(f"{type(model).__name__}.{method} returned dtype {scores.dtype}; expected numbers")
+        raise DTypeError(f"{type(model).__name__}.{method} returned dtype {scores.dtype}; expected numbers")
     if scores.dtype.kind != "f":
         scores = scores.astype(np.float64)
     if not np.isfinite(scores).all():

@@ -78,7 +78,8 @@ def _top_k_rows(scores, k, tie_key, tie_sign):
     comparison with the root's score). At the end, the heap is emptied
         from the root (worst first) into ``top[r, k-1], top[r, k-2], ...`` (heap sort).
 
-        NumPy twin: ``np.lexsort((cols, -tie_sign * tie_key, -scores), axis=1)[:, :k]``.
+        NumPy twin: ``np.lexsort((cols, -tie_sign * tie_key, -scores), axis=1)[:, :k]`` (a full sort:
+    ``np.argpartition`` would pick among tied entries at the k-th position arbitrarily).
     """
     n_rows, n_cols = scores.shape
     top = np.empty((n_rows, k), dtype=np.int64)
