@@ -226,6 +226,8 @@ def test_bad_input():
         evaluate(model, test, train=train, protocol="full", ties="random")
     with pytest.raises(NonFiniteError, match="MatrixModel.score_all returned NaN"):
         evaluate(MatrixModel(np.full((3, 6), np.nan)), test, train=train, protocol="full")
+    with pytest.raises(NonFiniteError, match="PairModel.predict returned NaN"):
+        evaluate(PairModel(np.full((3, 6), np.nan)), test, train=train, protocol="full")
     with pytest.raises(ShapeError, match="expected"):
         evaluate(MatrixModel(SCORES[:, :4]), test, train=train, protocol="full")
 

@@ -228,10 +228,10 @@ def _all_scores(model, users: np.ndarray, n_items: int) -> np.ndarray:
     """``(len(users), n_items)`` float scores, a private copy (the caller writes -inf into it)."""
     if hasattr(model, "score_all"):
         scores = np.array(model.score_all(users), copy=True)
-    else:
-        items = np.tile(np.arange(n_items), len(users))  # (b * n_items,): row-major pairs
-        scores = np.asarray(model.predict(np.repeat(users, n_items), items)).reshape(len(users), n_items)
-    return _check_model_scores(model, scores, (len(users), n_items), "score_all")
+        return _check_model_scores(model, scores, (len(users), n_items), "score_all")
+    items = np.tile(np.arange(n_items), len(users))  # (b * n_items,): row-major pairs
+    flat = np.asarray(model.predict(np.repeat(users, n_items), items))
+    return _check_model_scores(model, flat, items.shape, "predict").reshape(len(users), n_items)
 
 
 def _candidate_scores(model, users: np.ndarray, candidates: np.ndarray, n_items: int) -> np.ndarray:
