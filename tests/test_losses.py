@@ -75,6 +75,16 @@ def test_cross_entropy_ignore_index_and_unbatched():
     assert CrossEntropyLoss().forward(x[0], np.array(0)) == pytest.approx(full[0])
 
 
+def test_cross_entropy_class_weights_by_hand():
+    x = np.array([[0.0, 0.0], [0.0, 0.0]])  # every log p = log(1/2)
+    loss = CrossEntropyLoss(weight=[1.0, 3.0])
+    # weighted mean: (1·log 2 + 3·log 2) / (1 + 3)
+    assert loss.forward(x, np.array([0, 1])) == pytest.approx(np.log(2))
+    assert CrossEntropyLoss(reduction="sum", weight=[1.0, 3.0]).forward(x, np.array([0, 1])) == pytest.approx(
+        4 * np.log(2)
+    )
+
+
 def test_cross_entropy_label_smoothing_by_hand():
     x, idx, eps = np.array([[1.0, 2.0, 3.0]]), np.array([0]), 0.3
     log_p = x - np.log(np.exp(x).sum())
@@ -136,6 +146,9 @@ def test_gradcheck_options(reduction, seed):
     check_loss(CrossEntropyLoss(reduction, label_smoothing=0.2), x, target).assert_ok()
     target = np.array([0, 1, 2, 1])
     check_loss(CrossEntropyLoss(reduction, ignore_index=1, label_smoothing=0.1), x, target).assert_ok()
+    weighted = CrossEntropyLoss(reduction, label_smoothing=0.1, weight=[0.5, 2.0, 1.0])
+    check_loss(weighted, x, target).assert_ok()
+    check_loss(weighted, x, rng.dirichlet(np.ones(3), 4)).assert_ok()
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -201,6 +214,10 @@ def test_cross_entropy_errors():
         CrossEntropyLoss().forward(np.zeros((2, 3)), np.array([0, 1, 2]))
     with pytest.raises(ShapeError, match="dimension"):
         CrossEntropyLoss().forward(np.zeros((2, 3, 4)), np.zeros((2, 4), dtype=np.int64))
+    with pytest.raises(ShapeError, match="weight has 2 entries but prediction has 3 classes"):
+        CrossEntropyLoss(weight=[1.0, 2.0]).forward(np.zeros((2, 3)), np.array([0, 1]))
+    with pytest.raises(ShapeError, match="1-D"):
+        CrossEntropyLoss(weight=np.ones((2, 2)))
 
 
 @pytest.mark.parametrize("cls", [MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, BPRLoss])

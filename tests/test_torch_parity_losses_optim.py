@@ -51,6 +51,11 @@ def _loss_cases(torch, rng, reduction):
          lambda a: nn.CrossEntropyLoss(reduction=reduction, label_smoothing=0.2)(a, t(idx)), x, idx),
         ("ce_prob", CrossEntropyLoss(reduction, label_smoothing=0.1),
          lambda a: nn.CrossEntropyLoss(reduction=reduction, label_smoothing=0.1)(a, t(probs)), x, probs),
+        ("ce_weighted", CrossEntropyLoss(reduction, label_smoothing=0.1, weight=pw),
+         lambda a: nn.CrossEntropyLoss(weight=t(pw), reduction=reduction, label_smoothing=0.1)(a, t(idx)),
+         x, idx),
+        ("ce_prob_weighted", CrossEntropyLoss(reduction, weight=pw),
+         lambda a: nn.CrossEntropyLoss(weight=t(pw), reduction=reduction)(a, t(probs)), x, probs),
         ("ce_unbatched", CrossEntropyLoss(reduction),
          lambda a: nn.CrossEntropyLoss(reduction=reduction)(a, t(2)), x[0].copy(), np.array(2)),
     ]  # fmt: skip

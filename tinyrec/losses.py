@@ -264,6 +264,8 @@ class CrossEntropyLoss(_Loss):
         is taken over the other samples (class-index targets only).
     label_smoothing : float in [0, 1], default 0.0
         The target becomes ``(1 − ε) · target + ε / C``.
+    weight : array (C,), optional
+        A weight ``w_c`` per class (default all ones), as torch's ``weight``.
 
     Notes
     -----
@@ -272,20 +274,28 @@ class CrossEntropyLoss(_Loss):
     With ``log p_nc = x_nc − log Σ_k exp(x_nk)`` (computed after subtracting the row maximum, so
     it never overflows) and ``t_nc`` the (smoothed) target distribution (one-hot for indices),
 
-        ℓ_n = −Σ_c t_nc log p_nc.
+        ℓ_n = −Σ_c w_c t_nc log p_nc.
 
-    The mean divides by the number of non-ignored samples (by ``N`` for probability targets).
+    The mean divides by ``Σ_n w_{y_n}`` over the non-ignored samples for class indices (their
+    number when unweighted), by ``N`` for probability targets, as torch does.
 
-    Gradient: ``∂ℓ_n/∂x_nc = p_nc Σ_k t_nk − t_nc`` (``= p_nc − t_nc`` when ``t_n`` sums to 1),
-    and zero for ignored samples.
+    Gradient: with ``τ_nc = w_c t_nc``, ``∂ℓ_n/∂x_nc = p_nc Σ_k τ_nk − τ_nc`` (``= p_nc − t_nc``
+    when unweighted and ``t_n`` sums to 1), and zero for ignored samples.
     """
 
-    def __init__(self, reduction: str = "mean", ignore_index: int = -100, label_smoothing: float = 0.0):
+    def __init__(
+        self, reduction: str = "mean", ignore_index: int = -100, label_smoothing: float = 0.0, weight=None
+    ):
         super().__init__(reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
         self.ignore_index = int(ignore_index)
         self.label_smoothing = float(label_smoothing)
+        self.weight = None if weight is None else np.asarray(weight, dtype=np.float64)
+        if self.weight is not None and self.weight.ndim != 1:
+            raise ShapeError(
+                f"weight must be a 1-D array of one weight per class, got shape {self.weight.shape}"
+            )
 
     def forward(self, prediction: np.ndarray, target: np.ndarray):
         check_float_array(prediction, "prediction", ndim=(1, 2))
@@ -294,6 +304,9 @@ class CrossEntropyLoss(_Loss):
         x = prediction.reshape(1, -1) if unbatched else prediction  # (N, C)
         n, c = x.shape
         eps = self.label_smoothing
+        w = np.ones(c, dtype=x.dtype) if self.weight is None else self.weight.astype(x.dtype)
+        if w.shape != (c,):
+            raise ShapeError(f"weight has {w.shape[0]} entries but prediction has {c} classes")
         if target.dtype.kind in "iu":
             idx = target.reshape(-1) if unbatched else target
             if idx.shape != (n,):
@@ -306,7 +319,7 @@ class CrossEntropyLoss(_Loss):
             t = np.zeros_like(x)  # (N, C): the smoothed one-hot rows, zero for ignored samples
             t[np.flatnonzero(keep), idx[keep]] = 1.0 - eps
             t[keep] += eps / c
-            count = int(keep.sum())
+            count = float(w[idx[keep]].sum())  # Σ w_{y_n} over kept samples
         elif target.dtype.kind == "f":
             check_same_shape(prediction, target, "prediction", "target (class probabilities)")
             t = target.reshape(n, c).astype(x.dtype) * (1.0 - eps) + eps / c
@@ -315,6 +328,7 @@ class CrossEntropyLoss(_Loss):
             raise DTypeError(
                 f"target has dtype {target.dtype}; give class indices (int64) or class probabilities (float)"
             )
+        t = t * w  # (N, C) * (C,): τ_nc = w_c t_nc
         log_p = _log_softmax(x)
         losses = -(t * log_p).sum(axis=1)  # (N,)
         self._cache = (log_p, t, count, prediction.shape)
@@ -330,7 +344,8 @@ class CrossEntropyLoss(_Loss):
 
     def extra_repr(self) -> str:
         smoothing = f"label_smoothing={self.label_smoothing}"
-        return f"{super().extra_repr()}, ignore_index={self.ignore_index}, {smoothing}"
+        weight = "" if self.weight is None else f", weight={self.weight.tolist()}"
+        return f"{super().extra_repr()}, ignore_index={self.ignore_index}, {smoothing}{weight}"
 
 
 class BPRLoss(_Loss):
