@@ -7,11 +7,11 @@ The shapes of issue 7 ("Speed"): batch 256, length 50, 64 features, i.e.
 * MultiheadAttention(64, 2 heads), causal self-attention on ``(256, 50, 64)``.
 
 One step = forward, then backward of ``sum(Y ⊙ G)`` for a fixed random ``G`` (parameter
-gradients included). Each layer is run ``--warmup`` times, then timed ``--repeat`` times; the
-median ms/step is reported, with torch (when installed) in the same process. Both use their default
-threading (NumPy's BLAS and torch's intra-op pool); to compare single-threaded, set
-``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` in the environment (recorded in the JSON). Prints a
-table and writes ``benchmarks/results/bench_layers.json``.
+gradients included). Each layer is run ``--warmup`` times, then timed ``--repeat`` times,
+alternating with torch's step (when torch is installed) in the same process; the median ms/step
+of each is reported. Both use their default threading (NumPy's BLAS and torch's intra-op pool);
+to compare single-threaded, set ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` in the environment
+(recorded in the JSON). Prints a table and writes ``benchmarks/results/bench_layers.json``.
 
 Run: ``python benchmarks/bench_layers.py [--repeat 20]``.
 """
@@ -40,15 +40,22 @@ BATCH, LENGTH, DIM, HEADS, KERNEL = 256, 50, 64, 2, 3
 TARGETS = {"Conv1d": 2.0, "GRU": 3.0, "MultiheadAttention": 2.0}
 
 
-def _median_ms(step, warmup: int, repeat: int) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
+def _time_ms(steps: dict, warmup: int, repeat: int) -> dict:
+    """Median ms of each step in ``steps`` (``label -> step()``), the steps run **interleaved**.
+
+    Running tinyrec's and torch's step of a layer alternately, repetition by repetition, makes
+    both see the same load on a shared machine, so that their ratio stays meaningful.
+    """
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    times = {label: [] for label in steps}
     for _ in range(repeat):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+        for label, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[label].append(time.perf_counter() - start)
+    return {label: 1e3 * statistics.median(t) for label, t in times.items()}
 
 
 def tinyrec_steps(rng):
@@ -119,17 +126,22 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     rng = np.random.default_rng(0)
-    ours = {name: _median_ms(step, args.warmup, args.repeat) for name, step in tinyrec_steps(rng).items()}
+    ours_steps = tinyrec_steps(rng)
     try:
         import torch
     except ImportError:
         torch = None
         print("torch is not installed: tinyrec timings only (pip install torch for the comparison)")
-    theirs = {}
-    if torch is not None:
-        theirs = {
-            name: _median_ms(step, args.warmup, args.repeat) for name, step in torch_steps(torch, rng).items()
-        }
+    theirs_steps = torch_steps(torch, rng) if torch is not None else {}
+    ours, theirs = {}, {}
+    for name, step in ours_steps.items():
+        pair = {"tinyrec": step}
+        if name in theirs_steps:
+            pair["torch"] = theirs_steps[name]
+        timed = _time_ms(pair, args.warmup, args.repeat)
+        ours[name] = timed["tinyrec"]
+        if "torch" in timed:
+            theirs[name] = timed["torch"]
 
     rows = []
     print(f"forward + backward, float32, batch {BATCH}, length {LENGTH}, dim {DIM}; median of {args.repeat}")
