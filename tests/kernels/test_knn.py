@@ -1,6 +1,7 @@
 """The KNN kernels against their NumPy twins on small random CSR data (with ties and shrinkage)."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -212,3 +213,14 @@ def test_weighted_row_sums_matches_dense_product(n_q, n_r, n_cols, batch, seed):
     out = weighted_row_sums(q_csr, r_csr, queries, n_cols)
     assert out.shape == (batch, n_cols)
     np.testing.assert_allclose(out, Q[queries] @ Rm, atol=1e-12)
+
+
+@pytest.mark.parametrize("density", [0.02, 0.9])  # few rows touched (sorted list) / most (dense scan)
+def test_sparse_and_dense_neighbourhoods(density):
+    R = random_matrix(np.random.default_rng(7), 60, 50, density)
+    rows = np.arange(60, dtype=np.int64)
+    nbr, sim, count = similarity_topk(*to_csr(R), rows, PEARSON, 59, 0.0, 1)
+    want_nbr, want_sim = twin_topk(dense_similarity(R, PEARSON, 0.0, 1), 59)
+    for a in range(60):
+        np.testing.assert_array_equal(nbr[a, : count[a]], want_nbr[a])
+        np.testing.assert_allclose(sim[a, : count[a]], want_sim[a], rtol=1e-9)

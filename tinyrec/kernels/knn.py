@@ -148,10 +148,19 @@ def _similarity_topk(row_csr, col_csr, rows, kind, k, shrinkage, min_support):
                 acc[b, 3] += x * x
                 acc[b, 4] += y * y
                 acc[b, 5] += x * y
-        order_b = np.sort(touched[:n_touched])  # ascending index: the stable sort below breaks ties by it
+        # visit the touched rows by ascending index (the stable sort below then breaks ties by it):
+        # by a scan of all rows when most are touched, else by sorting the touched list
+        if 4 * n_touched > n_rows:
+            n_touched = 0
+            for b in range(n_rows):
+                if acc[b, 0] > 0.0:
+                    touched[n_touched] = b
+                    n_touched += 1
+        else:
+            touched[:n_touched] = np.sort(touched[:n_touched])
         n_cand = 0
         for t in range(n_touched):
-            b = order_b[t]
+            b = touched[t]
             n = acc[b, 0]
             s = 0.0
             if n >= min_support:
