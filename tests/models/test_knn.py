@@ -286,3 +286,12 @@ def test_ml100k_u1_matches_surprise_item_knn_baseline():
     model = ItemKNN().fit(train)
     rmse = np.sqrt(np.mean((model.predict(test.users, test.items) - test.ratings) ** 2))
     assert 0.90 < rmse < 0.945
+
+
+def test_explain_with_too_few_neighbours_is_the_base_alone():
+    data = random_ratings(8, 12, 10, density=0.7)
+    model = ItemKNN(4, min_k=50).fit(data)  # min_k above any user's count: never enough neighbours
+    ex = model.explain(2, 3)
+    assert ex.n_used == 0 and ex.rows == []
+    assert ex.base == pytest.approx(ex.prediction)
+    assert ex.prediction == pytest.approx(float(model.global_mean_ + model.bu_[2] + model.bi_[3]), abs=1e-5)

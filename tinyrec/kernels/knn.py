@@ -41,7 +41,8 @@ def _pair_similarity(kind, n, sx, sy, sxx, syy, sxy, norm_a, norm_b, shrinkage):
     * COSINE_FULL: ``sxy / (norm_a * norm_b)``
 
     then, when ``shrinkage > 0``, multiplied by ``(n - 1) / (n - 1 + shrinkage)`` (Surprise's
-    shrinkage, Koren 2010 eq. 2): a similarity backed by few shared columns is pulled toward 0.
+    form of the shrinkage of Koren 2010): a similarity backed by few shared columns is pulled
+    toward 0.
     """
     sim = 0.0
     if kind == COSINE:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import DataError
 from ..kernels.csr import csr_order
 from ..kernels.knn import COSINE, COSINE_FULL, KINDS, knn_estimate, similarity_topk, weighted_row_sums
 from ..validation import check_index_array, resolve_dtype
@@ -97,9 +98,9 @@ class _NeighbourhoodModel(Recommender):
         n_ctx = self.n_users_ if self.item_based else self.n_items_
         rows, ctx = (train.items, train.users) if self.item_based else (train.users, train.items)
         if train.has_duplicates():
-            raise ValueError(
+            raise DataError(
                 "train repeats some (user, item) pairs; a neighbourhood model needs one rating per pair: "
-                "drop them first with tinyrec.data.preprocess"
+                "drop them first with tinyrec.data.preprocess.drop_duplicates"
             )
         r = train.ratings.astype(np.float64)
         mu = self.global_mean_
@@ -166,7 +167,9 @@ class _NeighbourhoodModel(Recommender):
         self.nbr_sims_ = np.concatenate(sims).astype(self.dtype)
 
     def _after_load(self) -> None:
-        """Derived CSR views: the transposed neighbour lists (ItemKNN ranking scores), seen sets."""
+        """Derived CSR views for ranking scores: transposed neighbour lists, seen sets with weight 1."""
+        if self.mode != "ranking":
+            return
         n_rows = self.nbr_indptr_.shape[0] - 1
         owner = np.repeat(np.arange(n_rows), np.diff(self.nbr_indptr_))  # (nnz,) row of each entry
         t_indptr, t_order = csr_order(self.nbr_indices_, owner, n_rows, n_rows)
@@ -237,14 +240,15 @@ class _NeighbourhoodModel(Recommender):
         take = np.flatnonzero(present)
         if self.mode != "ranking":
             take = take[: self.k]
+            if len(take) < self.min_k:  # too few neighbours: the prediction is the base alone
+                take = take[:0]
         e = resid[np.searchsorted(rated, nbrs[take])]  # a context's rows are sorted (csr_order)
         s = sims[take]
         prediction = float(self._score(np.array([u]), np.array([i]))[0])
         if self.mode == "ranking":
             weights, base = s * e, 0.0
         else:
-            used = len(take) >= self.min_k and s.sum() > 0
-            weights = s * e / s.sum() if used else np.zeros_like(s)
+            weights = s * e / s.sum() if len(take) else s  # similarities are > 0, so s.sum() > 0
             base = prediction - float(weights.sum())
         order = np.argsort(-np.abs(weights), kind="stable")[: max(0, int(top))]
         rows = [(int(nbrs[take][j]), float(s[j]), float(e[j]), float(weights[j])) for j in order]
