@@ -143,6 +143,40 @@ class MSELoss(_Loss):
         return (2.0 * diff * self._upstream(grad_output, diff.shape)).astype(diff.dtype, copy=False)
 
 
+class MaskedMSELoss(_Loss):
+    """Mean squared error over the observed entries only: ``NaN`` in the target means "not observed".
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Notes
+    -----
+    For ``prediction ŷ`` and ``target y`` of the same (any) shape, let ``O`` be the set of entries
+    where ``y`` is not NaN (the observed ratings of a partly observed rating matrix, e.g. AutoRec's
+    input rows). Then ``ℓ_i = (ŷ_i − y_i)²`` for ``i ∈ O`` and ``ℓ_i = 0`` elsewhere, and
+    ``L = (1/|O|) Σ_{i∈O} ℓ_i`` (mean over the **observed** entries; NaN when none is observed, as
+    torch's mean of nothing), ``Σ_{i∈O} ℓ_i`` (sum) or ``ℓ`` (none, zeros at unobserved entries).
+
+    Gradient: ``∂ℓ_i/∂ŷ_i = 2 (ŷ_i − y_i)`` on ``O`` and ``0`` elsewhere, so
+    ``dŷ = 2 (ŷ − y) ⊙ 1[i ∈ O] · g`` (``g = grad_output / |O|`` for the mean).
+    With no NaN in the target it equals :class:`MSELoss`. The prediction must be finite where the
+    target is unobserved too (an infinite prediction there would be a bug upstream).
+    """
+
+    def forward(self, prediction: np.ndarray, target: np.ndarray):
+        target = self._check_pair(prediction, target)
+        observed = ~np.isnan(target)
+        diff = np.where(observed, prediction - target, 0).astype(prediction.dtype, copy=False)  # 0 off O
+        self._cache = (diff, int(observed.sum()))
+        return self._reduce(diff * diff, count=self._cache[1])
+
+    def backward(self, grad_output=None) -> np.ndarray:
+        diff, count = self._require_cache()
+        g = self._upstream(grad_output, diff.shape, count=count)
+        return (2.0 * diff * g).astype(diff.dtype, copy=False)
+
+
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities, as ``torch.nn.BCELoss``.
 
@@ -385,4 +419,4 @@ class BPRLoss(_Loss):
         return -dneg, dneg
 
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "BPRLoss", "CrossEntropyLoss", "MSELoss"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "BPRLoss", "CrossEntropyLoss", "MSELoss", "MaskedMSELoss"]
