@@ -215,5 +215,5 @@ def test_quickstart_falls_back_to_synthetic_data_named_as_such(capsys, monkeypat
     monkeypatch.setattr(cli, "QUICKSTART_MODELS", ["popularity"])
     status, out, err = run(capsys, "quickstart")
     assert status == 0
-    assert "data: synthetic (synthetic)" in out and "SYNTHETIC" in err
+    assert "data: synthetic (generated, not real ratings)" in out and "SYNTHETIC" in err
     assert np.all([name != "movietweetings" for name in out.split()])

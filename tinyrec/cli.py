@@ -46,6 +46,7 @@ class ModelSpec:
 
 def _model_specs() -> dict[str, ModelSpec]:
     from .models import BPRMF, BaselineOnly, BiasedMF, ItemKNN, Popularity, UserKNN
+    from .models.ncf import GMF, NCFMLP, NeuMF
 
     return {
         "popularity": ModelSpec(Popularity, "the most-interacted items for everyone (ranking)"),
@@ -65,13 +66,27 @@ def _model_specs() -> dict[str, ModelSpec]:
         "bprmf": ModelSpec(
             BPRMF, "matrix factorization with the BPR pairwise loss (ranking)", {}, "n_epochs"
         ),
+        "gmf": ModelSpec(
+            GMF, "NCF's generalized MF, 8 factors, BCE + 4 negatives, Adam (ranking)", {}, "n_epochs"
+        ),
+        "ncfmlp": ModelSpec(
+            NCFMLP, "NCF's MLP, 32+32 -> 32, 16, 8, BCE + 4 negatives (ranking)", {}, "n_epochs"
+        ),
+        "neumf": ModelSpec(NeuMF, "NeuMF: GMF and MLP towers fused, 20 epochs (ranking)", {}, "n_epochs"),
+        "neumf-quick": ModelSpec(
+            NeuMF,
+            "NeuMF for the quick start: 4 epochs, batch 1024, lr 3e-3 (ranking)",
+            {"n_epochs": 4, "batch_size": 1024, "lr": 3e-3},
+            "n_epochs",
+        ),
     }
 
 
-#: name -> ModelSpec; other modules add their models here.
+#: name -> ModelSpec. Extend it to make a model trainable from the command line, e.g.
+#: ``MODELS["neumf"] = ModelSpec(NeuMF, "neural matrix factorization (ranking)", {}, "n_epochs")``.
 MODELS: dict[str, ModelSpec] = _model_specs()
 #: the models ``tinyrec quickstart`` trains and compares, in table order.
-QUICKSTART_MODELS = ["popularity", "itemknn-implicit", "biasedmf"]
+QUICKSTART_MODELS = ["popularity", "itemknn-implicit", "biasedmf", "neumf-quick"]
 
 
 @dataclass
@@ -223,7 +238,7 @@ def load_split(data_name: str, split: str | None, task: str, seed):
         )
     if split not in SPLITS:
         raise CLIError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    if split[0] == "u" and split != "loo":
+    if split not in ("loo", "holdout"):  # a predefined ML-100K fold
         if key != "ml-100k":
             raise CLIError(
                 f"split {split!r} is a predefined ML-100K fold; use --data ml-100k, or --split loo/holdout"
@@ -292,6 +307,8 @@ def _jsonable(value):
         return np.dtype(value).name
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
     if isinstance(value, (bool, int, float, str, type(None), list, dict)):
         return value
     return repr(value)
@@ -300,7 +317,7 @@ def _jsonable(value):
 def _table(header, rows) -> str:
     """Plain-text table: numeric columns right-aligned, text columns left-aligned."""
     cells = [[str(c) for c in row] for row in rows]
-    widths = [max(len(str(h)), *(len(r[j]) for r in cells)) for j, h in enumerate(header)]
+    widths = [max([len(str(h))] + [len(r[j]) for r in cells]) for j, h in enumerate(header)]
 
     def numeric(j):
         return all(r[j].lstrip("+-").replace(".", "", 1).isdigit() or r[j] == "-" for r in cells)
@@ -464,7 +481,7 @@ def cmd_quickstart(args) -> int:
         _say("the embedded data set is missing from this installation: using SYNTHETIC data instead")
         data_name = "synthetic"
     train, test, _ = load_split(data_name, "loo", "ranking", args.seed)
-    label = f"{data_name} (synthetic)" if data_name == "synthetic" else data_name
+    label = "synthetic (generated, not real ratings)" if data_name == "synthetic" else data_name
     print(
         f"data: {label}: {len(train) + len(test):,} interactions, "
         f"{train.n_users:,} users, {train.n_items:,} items"
@@ -577,6 +594,8 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate",
         help="evaluate a saved model",
         formatter_class=_FORMATTER,
+        description="Evaluate a saved model on the test part of a split. Pass the --split and --seed "
+        "that `tinyrec train` used, so that the test interactions are the ones the model never saw.",
         epilog="examples:\n  tinyrec evaluate --model mf.npz --data ml-100k --split u1\n"
         "  tinyrec evaluate --model bpr.npz --data ml-100k --split loo --json",
     )
