@@ -28,6 +28,7 @@ import inspect
 
 import numpy as np
 
+from ..data.interactions import Interactions
 from ..errors import DataError, NotFittedError, ShapeError
 from ..kernels.ranking import top_k_rows
 from ..validation import check_index_array
@@ -86,7 +87,7 @@ class Recommender:
         Returns ``self``. Raises :class:`~tinyrec.errors.DataError` when ``train`` is not an
         ``Interactions``, or ``valid`` lives in another index space.
         """
-        if not all(hasattr(train, a) for a in ("users", "items", "ratings", "n_users", "n_items")):
+        if not isinstance(train, Interactions):
             raise DataError(
                 f"fit expects a tinyrec.data.Interactions, got {type(train).__name__}; build one with "
                 f"Interactions(users, items, ratings) or Interactions.from_raw(...)"
