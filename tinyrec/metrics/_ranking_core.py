@@ -75,8 +75,8 @@ def _numeric(x, name: str) -> np.ndarray:
     return x
 
 
-def check_scores(scores) -> np.ndarray:
-    """``scores : (n_users, n_candidates)`` float; no NaN, no +inf (-inf marks a non-candidate)."""
+def check_score_array(scores) -> np.ndarray:
+    """``scores : (n_users, n_candidates)``, numeric, at least one column; returned as floats."""
     scores = _numeric(scores, "scores")
     if scores.ndim != 2:
         raise ShapeError(
@@ -85,32 +85,46 @@ def check_scores(scores) -> np.ndarray:
         )
     if scores.shape[1] == 0:
         raise ShapeError("scores has no candidate column; each user needs at least one candidate")
+    return scores
+
+
+def check_arrays(scores, relevance):
+    """Dtypes and shapes of ``scores`` and ``relevance`` (both ``(n_users, n_candidates)``).
+
+    Returns both as float arrays (float32 and float64 kept, other numbers cast to float64). The
+    values are checked separately by :func:`check_values`, block by block.
+    """
+    scores = check_score_array(scores)
+    relevance = _numeric(relevance, "relevance")
+    if relevance.shape != scores.shape:
+        raise ShapeError(
+            f"relevance has shape {relevance.shape} but scores has shape {scores.shape}; "
+            "they must match (one relevance per scored candidate)"
+        )
+    return scores, relevance
+
+
+def check_score_values(scores: np.ndarray) -> None:
+    """No NaN and no +inf (-inf is allowed: it marks a non-candidate)."""
     if np.isnan(scores).any():
         raise NonFiniteError("scores contains NaN; a model that outputs NaN cannot be ranked")
     if np.isposinf(scores).any():
         raise NonFiniteError(
             "scores contains +inf; use finite scores (-inf alone is allowed: it marks a non-candidate)"
         )
-    return scores
 
 
-def check_relevance(relevance, scores: np.ndarray) -> np.ndarray:
-    """``relevance`` of ``scores``' shape: finite, >= 0, and 0 wherever the score is -inf."""
-    relevance = _numeric(relevance, "relevance").astype(np.float64, copy=False)
-    if relevance.shape != scores.shape:
-        raise ShapeError(
-            f"relevance has shape {relevance.shape} but scores has shape {scores.shape}; "
-            "they must match (one relevance per scored candidate)"
-        )
+def check_values(scores: np.ndarray, relevance: np.ndarray) -> None:
+    """:func:`check_score_values`, and relevance finite, >= 0, and 0 wherever the score is -inf."""
+    check_score_values(scores)
     if not np.isfinite(relevance).all():
         raise NonFiniteError("relevance contains NaN or inf; use 0/1 (or finite grades >= 0)")
     if (relevance < 0).any():
         raise DataError("relevance contains negative values; use 0/1 (or grades >= 0)")
-    if ((relevance > 0) & np.isneginf(scores)).any():
+    if (relevance[np.isneginf(scores)] > 0).any():
         raise DataError(
             "a relevant item has score -inf (-inf marks a non-candidate); score it, or drop its relevance"
         )
-    return relevance
 
 
 def gain_of(relevance: np.ndarray, gain: str) -> np.ndarray:
@@ -161,10 +175,9 @@ class RankedPrefix(NamedTuple):
 
 
 def check_inputs(scores, relevance, k, ties):
-    """Validate the arguments every ranking metric takes; returns them cleaned."""
+    """Validate the arguments every ranking metric takes (all but the values); returns them cleaned."""
     ties = check_ties(ties)
-    scores = check_scores(scores)
-    relevance = check_relevance(relevance, scores)
+    scores, relevance = check_arrays(scores, relevance)
     return scores, relevance, check_k(k, scores.shape[1]), ties
 
 
@@ -205,7 +218,7 @@ def ranked_prefix(scores, relevance, k: int, ties: str, gain: str = "linear") ->
 
     top = top_k_rows(scores, K, relevance, _TIE_SIGN[ties])  # (n_users, K) column indices
     top_s = take(scores, top, axis=1)
-    top_rel = take(relevance, top, axis=1)
+    top_rel = take(relevance, top, axis=1).astype(np.float64)
     top_bin = (top_rel > 0).astype(np.float64)
     top_gain = gain_of(top_rel, gain)
     cs_bin = np.cumsum(top_bin, axis=1)
@@ -228,7 +241,7 @@ def ranked_prefix(scores, relevance, k: int, ties: str, gain: str = "linear") ->
         in_prefix = top_s == tau  # (n_users, K)
         m = np.where(in_prefix, in_row.sum(axis=1, keepdims=True), m)
         R = np.where(in_prefix, (in_row & (relevance > 0)).sum(axis=1, keepdims=True), R)
-        G_row = np.where(in_row, gain_of(relevance, gain), 0.0).sum(axis=1, keepdims=True)
+        G_row = np.where(in_row, gain_of(relevance, gain), 0.0).sum(axis=1, keepdims=True, dtype=np.float64)
         G = np.where(in_prefix, G_row, G)
 
     hit = R / m
@@ -246,9 +259,50 @@ def ideal_dcg(relevance: np.ndarray, k: int, gain: str) -> np.ndarray:
     if binary:  # g(1) = 1 for both gains: IDCG = sum of the first min(K, n_rel) discounts
         n_rel = np.minimum((relevance > 0).sum(axis=1), K)
         return np.concatenate([[0.0], np.cumsum(disc)])[n_rel]
-    g = gain_of(relevance, gain)
+    g = gain_of(relevance.astype(np.float64), gain)
     best = np.take_along_axis(g, top_k_rows(g, K, g, 0), axis=1)
     return best @ disc
+
+
+METRICS = ("hr", "ndcg", "precision", "recall", "map", "mrr")
+_BLOCK = 1 << 18  # entries of scores per block of rows: temporaries stay small and cache-resident
+
+
+def per_user_values(scores, relevance, k, ties: str, names=METRICS, gain: str = "linear"):
+    """Check the inputs, then compute the per-user values of the metrics ``names`` on blocks of rows.
+
+    Returns ``(values, valid)``: a dict name -> ``(n_users,)`` float64 (meaningless where not
+    ``valid``) and ``valid : (n_users,)`` bool, the users with at least one relevant item. Every
+    row is independent, so blocking changes nothing but memory traffic.
+    """
+    scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
+    n_users, n_cols = scores.shape
+    values = {name: np.empty(n_users) for name in names}
+    step = max(1, _BLOCK // n_cols)
+    for start in range(0, n_users, step):
+        rows = slice(start, start + step)
+        check_values(scores[rows], relevance[rows])
+        for name, v in block_values(scores[rows], relevance[rows], k, ties, names, gain).items():
+            values[name][rows] = v
+    return values, (relevance > 0).any(axis=1)
+
+
+def block_values(scores, relevance, k: int, ties: str, names, gain: str) -> dict:
+    """The formulas of :mod:`tinyrec.metrics.ranking`, per row, for one block of checked rows."""
+    out = {}
+    if "hr" in names or "mrr" in names:
+        out["hr"], out["mrr"] = first_relevant(scores, relevance, k, ties)
+    if {"ndcg", "precision", "recall", "map"} & set(names):
+        prefix = ranked_prefix(scores, relevance, k, ties, gain)
+        positions = np.arange(1, prefix.hit.shape[1] + 1)
+        n_rel = np.maximum(prefix.n_relevant, 1)  # (rows without a relevant item are dropped later)
+        hits = prefix.hit.sum(axis=1)
+        idcg = ideal_dcg(relevance, k, gain)  # 0 only for rows without a relevant item
+        out["ndcg"] = (prefix.gain @ discounts(len(positions))) / np.where(idcg > 0, idcg, 1.0)
+        out["precision"] = hits / k
+        out["recall"] = hits / n_rel
+        out["map"] = (prefix.ap / positions).sum(axis=1) / np.minimum(k, n_rel)
+    return {name: out[name] for name in names}
 
 
 def reduce_users(values: np.ndarray, valid: np.ndarray, per_user: bool):

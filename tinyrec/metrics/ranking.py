@@ -13,15 +13,13 @@ import numpy as np
 
 from ..kernels.ranking import top_k_rows
 from ._ranking_core import (
-    check_inputs,
+    check_arrays,
     check_k,
-    check_relevance,
-    check_scores,
+    check_score_array,
+    check_score_values,
     check_ties,
-    discounts,
-    first_relevant,
-    ideal_dcg,
-    ranked_prefix,
+    check_values,
+    per_user_values,
     reduce_users,
     tie_groups,
 )
@@ -69,9 +67,7 @@ def hit_rate(scores, relevance, k, *, ties="pessimistic", per_user=False):
     With one relevant item per user (leave-one-out) HR@k equals recall@k, and HR@k equals
     NDCG@k when that item is at position 1.
     """
-    scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
-    hit, _ = first_relevant(scores, relevance, k, ties)
-    return reduce_users(hit, (relevance > 0).any(axis=1), per_user)
+    return _metric("hr", scores, relevance, k, ties, per_user)
 
 
 def ndcg(scores, relevance, k, *, ties="pessimistic", per_user=False, gain="linear"):
@@ -96,12 +92,8 @@ def ndcg(scores, relevance, k, *, ties="pessimistic", per_user=False, gain="line
     float or (n_users,) float64
         NaN for a user with no relevant item (IDCG = 0): excluded from the mean.
     """
-    scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
-    prefix = ranked_prefix(scores, relevance, k, ties, gain)
-    dcg = prefix.gain @ discounts(prefix.gain.shape[1])
-    idcg = ideal_dcg(relevance, prefix.k, gain)
-    valid = prefix.n_relevant > 0
-    return reduce_users(dcg / np.where(valid, idcg, 1.0), valid, per_user)
+    values, valid = per_user_values(scores, relevance, k, ties, ("ndcg",), gain)
+    return reduce_users(values["ndcg"], valid, per_user)
 
 
 def precision(scores, relevance, k, *, ties="pessimistic", per_user=False):
@@ -111,8 +103,7 @@ def precision(scores, relevance, k, *, ties="pessimistic", per_user=False):
     slots; empty ones count as misses). With ``k=None``, ``k`` is the number of columns.
     Parameters and returns as in :func:`hit_rate`.
     """
-    prefix = ranked_prefix(*check_inputs(scores, relevance, k, ties))
-    return reduce_users(prefix.hit.sum(axis=1) / prefix.k, prefix.n_relevant > 0, per_user)
+    return _metric("precision", scores, relevance, k, ties, per_user)
 
 
 def recall(scores, relevance, k, *, ties="pessimistic", per_user=False):
@@ -121,9 +112,7 @@ def recall(scores, relevance, k, *, ties="pessimistic", per_user=False):
     The denominator is all of the user's relevant candidates (not ``min(k, n_rel)``), so a user with
     more than ``k`` relevant items cannot reach 1. Parameters and returns as in :func:`hit_rate`.
     """
-    prefix = ranked_prefix(*check_inputs(scores, relevance, k, ties))
-    valid = prefix.n_relevant > 0
-    return reduce_users(prefix.hit.sum(axis=1) / np.maximum(prefix.n_relevant, 1), valid, per_user)
+    return _metric("recall", scores, relevance, k, ties, per_user)
 
 
 def average_precision(scores, relevance, k, *, ties="pessimistic", per_user=False):
@@ -135,11 +124,7 @@ def average_precision(scores, relevance, k, *, ties="pessimistic", per_user=Fals
     exact expectation (see :mod:`tinyrec.metrics._ranking_core`). Parameters and returns as in
     :func:`hit_rate`.
     """
-    prefix = ranked_prefix(*check_inputs(scores, relevance, k, ties))
-    positions = np.arange(1, prefix.ap.shape[1] + 1)
-    valid = prefix.n_relevant > 0
-    denominator = np.maximum(np.minimum(prefix.k, prefix.n_relevant), 1)
-    return reduce_users((prefix.ap / positions).sum(axis=1) / denominator, valid, per_user)
+    return _metric("map", scores, relevance, k, ties, per_user)
 
 
 map = average_precision  # MAP@k = the mean of AP@k: the name users look for
@@ -153,9 +138,7 @@ def mrr(scores, relevance, k=None, *, ties="pessimistic", per_user=False):
     exact expectation of ``RR@k`` over random orders of the tied items. Parameters and returns as in
     :func:`hit_rate`.
     """
-    scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
-    _, rr = first_relevant(scores, relevance, k, ties)
-    return reduce_users(rr, (relevance > 0).any(axis=1), per_user)
+    return _metric("mrr", scores, relevance, k, ties, per_user)
 
 
 def ranking_metrics(scores, relevance, k, *, ties="pessimistic", per_user=False):
@@ -167,23 +150,13 @@ def ranking_metrics(scores, relevance, k, *, ties="pessimistic", per_user=False)
     is cheaper than six calls; :func:`tinyrec.evaluation.evaluate` uses it.
     """
     tag = "" if k is None else f"@{k}"
-    scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
-    prefix = ranked_prefix(scores, relevance, k, ties)
-    hr, rr = first_relevant(scores, relevance, k, ties)
-    positions = np.arange(1, prefix.hit.shape[1] + 1)
-    valid = prefix.n_relevant > 0
-    n_rel = np.maximum(prefix.n_relevant, 1)
-    hits = prefix.hit.sum(axis=1)
-    idcg = ideal_dcg(relevance, k, "linear")
-    values = {
-        "hr": hr,
-        "ndcg": (prefix.gain @ discounts(len(positions))) / np.where(valid, idcg, 1.0),
-        "precision": hits / k,
-        "recall": hits / n_rel,
-        "map": (prefix.ap / positions).sum(axis=1) / np.minimum(k, n_rel),
-        "mrr": rr,
-    }
+    values, valid = per_user_values(scores, relevance, k, ties)
     return {name + tag: reduce_users(v, valid, per_user) for name, v in values.items()}
+
+
+def _metric(name, scores, relevance, k, ties, per_user):
+    values, valid = per_user_values(scores, relevance, k, ties, (name,))
+    return reduce_users(values[name], valid, per_user)
 
 
 def auc(scores, relevance, *, ties="pessimistic", per_user=False, average="user"):
@@ -210,8 +183,8 @@ def auc(scores, relevance, *, ties="pessimistic", per_user=False, average="user"
     float or (n_users,) float64
     """
     ties = check_ties(ties)
-    scores = check_scores(scores)
-    relevance = check_relevance(relevance, scores)
+    scores, relevance = check_arrays(scores, relevance)
+    check_values(scores, relevance)
     if average not in ("user", "global"):
         raise ValueError(f"average={average!r} is not an AUC average; use 'user' or 'global'")
     if average == "global":
@@ -245,7 +218,8 @@ def top_k(scores, k):
     recommendation lists whose :func:`tinyrec.metrics.catalog_coverage` is measured. A slot whose
     score is ``-inf`` (a user with fewer than ``k`` candidates) holds item ``-1``.
     """
-    scores = check_scores(scores)
+    scores = check_score_array(scores)
+    check_score_values(scores)
     K = min(check_k(k, scores.shape[1]), scores.shape[1])
     items = top_k_rows(scores, K, scores, 0)
     item_scores = np.take_along_axis(scores, items, axis=1)
