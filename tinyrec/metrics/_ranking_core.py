@@ -50,6 +50,7 @@ _TIE_SIGN = {"pessimistic": -1, "optimistic": 1, "average": 0}
 
 
 def check_ties(ties: str) -> str:
+    """``ties`` must name one of the three rules of :mod:`tinyrec.metrics`."""
     if ties not in TIES:
         raise ValueError(f"ties={ties!r} is not a tie rule; use one of {TIES}")
     return ties
