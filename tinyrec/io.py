@@ -115,9 +115,8 @@ def write_npz(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
         if a.dtype.hasobject:
             raise TypeError(f"array {name!r} has dtype object, which needs pickle; store ints/floats/str")
     blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp"
-    )
+    # the temporary file lives in the target's folder, so os.replace is an atomic rename
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **{HEADER_KEY: blob}, **arrays)
