@@ -241,6 +241,7 @@ def test_bad_input():
         evaluate(model, test, train=train, protocol="sampled")
 
 
+@pytest.mark.realdata
 def test_ml100k_popularity_matches_the_published_figure():
     """Popularity on ML-100K, leave-one-out by time, 99 negatives, pessimistic ties.
 
