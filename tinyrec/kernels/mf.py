@@ -2,8 +2,8 @@
 
 Why a kernel: both algorithms update the parameters after *every* rating (or every sampled triple),
 and each update reads what the previous one wrote, so the epoch cannot be vectorized over ratings.
-A Python loop over 100,000 ratings costs about a second per epoch; the same loop compiled by Numba
-costs a few milliseconds.
+Run as plain Python, ``_funk_svd_epoch`` with 100 factors took about 0.6 ms per rating here (a
+minute per epoch of ML-100K); compiled by Numba, the same loop takes a few milliseconds per epoch.
 
 The two SGD kernels update their arrays in place and return the epoch's training loss, so the
 caller can keep a history. Learning rates and regularization strengths enter as small arrays (one
