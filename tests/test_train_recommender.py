@@ -181,6 +181,7 @@ def test_seeded_training_repeats_exactly():
         ({"monitor": "hr@5"}, "monitor"),
         ({"patience": 0}, "patience"),
         ({"patience": 2, "valid": None}, "valid"),
+        ({"blas_threads": 0}, "blas_threads"),
     ],
 )
 def test_fit_recommender_refuses_bad_arguments(kwargs, message):
@@ -196,3 +197,36 @@ def test_fit_recommender_refuses_a_loss_without_reduction():
     batches = PointwiseBatches(train, 2, 32, seed=0)
     with pytest.raises(ValueError, match="reduction"):
         fit_recommender(model, train, batches, Adam(model.net.parameters()), BCEWithLogitsLoss("none"), 1)
+
+
+class _RecordBlasThreads:
+    """Batches that record BLAS's thread count while the epoch runs."""
+
+    def __init__(self, batches):
+        self.batches, self.threads = batches, []
+
+    def __len__(self):
+        return len(self.batches)
+
+    def epoch(self):
+        from threadpoolctl import threadpool_info
+
+        self.threads.append([pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"])
+        yield from self.batches.epoch()
+
+
+def test_training_limits_blas_threads_and_restores_them():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    model, train, _ = _ready_model()
+    before = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    recorder = _RecordBlasThreads(PointwiseBatches(train, 2, 32, seed=0))
+    optimizer = Adam(model.net.parameters())
+    fit_recommender(model, train, recorder, optimizer, BCEWithLogitsLoss(), 2, blas_threads=1, verbose=False)
+    assert recorder.threads == [[1] * len(before)] * 2
+    after = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    assert after == before
+    recorder = _RecordBlasThreads(PointwiseBatches(train, 2, 32, seed=0))
+    fit_recommender(
+        model, train, recorder, optimizer, BCEWithLogitsLoss(), 1, blas_threads=None, verbose=False
+    )
+    assert recorder.threads == [before]
