@@ -231,11 +231,12 @@ class MultiheadAttention(Module):
             (q,) = heads(query, slice(0, E), L)
             (k,) = heads(key, slice(E, 2 * E), S)
             (v,) = heads(value, slice(2 * E, 3 * E), S)
-        # contiguous (N, H, length, d) copies: the six batched products below run faster on them
-        q, k, v = (np.ascontiguousarray(a) for a in (q, k, v))
         scale = 1.0 / math.sqrt(d)
-        p = q @ k.transpose(0, 1, 3, 2)  # (N, H, L, S): scores, then probabilities in place
-        p *= scale
+        # contiguous (N, H, length, d) arrays (copies of the projections' views): the six batched
+        # products below run faster on them
+        q, k, v = (np.ascontiguousarray(a) for a in (q, k, v))
+        q *= scale  # Q/√d (as torch does): scaling (N, H, L, d) is cheaper than the (N, H, L, S) scores
+        p = q @ k.transpose(0, 1, 3, 2)  # (N, H, L, S): the scores (Q/√d) Kᵀ, then P in place
         masked_softmax(p, blocked, inplace=True)
         p_drop = self.attn_dropout(p) if self.dropout > 0.0 else p
         o = (p_drop @ v).transpose(0, 2, 1, 3).reshape(N * L, E)  # (N, H, L, d) -> (N·L, H·d)
@@ -276,12 +277,14 @@ class MultiheadAttention(Module):
         dv = p_drop.transpose(0, 1, 3, 2) @ do  # (N, H, S, d)
         if self.dropout > 0.0:
             dp = self.attn_dropout.backward(dp)
-        # softmax JVP, in place: dA = scale · P ⊙ (dP − Σ_j dP_j P_j); P = 0 where masked, so dA = 0
+        # softmax JVP, in place: dA = P ⊙ (dP − Σ_j dP_j P_j); P = 0 where masked, so dA = 0 there
         da = dp  # a fresh array of this backward: overwritten in place
         da -= np.sum(dp * p, axis=-1, keepdims=True)
         da *= p
-        da *= scale
-        dq = (da @ k).transpose(0, 2, 1, 3)  # (N, H, L, d) -> (N, L, H, d)
+        # A = (Q/√d) Kᵀ, and q holds Q/√d: dQ = dA K / √d, dK = dAᵀ (Q/√d)
+        dq = da @ k
+        dq *= scale
+        dq = dq.transpose(0, 2, 1, 3)  # (N, H, L, d) -> (N, L, H, d)
         dk = (da.transpose(0, 1, 3, 2) @ q).transpose(0, 2, 1, 3)  # (N, S, H, d)
         dv = dv.transpose(0, 2, 1, 3)  # (N, S, H, d)
         W = self.in_proj_weight.data
