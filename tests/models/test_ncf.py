@@ -257,6 +257,7 @@ def test_similar_items_use_the_item_tables_of_every_tower():
         (lambda: NCFMLP("64,32"), "sequence"),
         (lambda: NCFMLP((64, 0)), "positive"),
         (lambda: NeuMF(alpha=1.5), "alpha"),
+        (lambda: GMF(protocol="rating"), "protocol"),
     ],
 )
 def test_bad_hyperparameters_are_refused_with_the_fix(build, message):

@@ -47,6 +47,8 @@ class _NCFRecommender(Recommender):
             _check_nonnegative(value, name)
         if patience is not None:
             _check_int(patience, "patience")
+        if protocol not in ("sampled", "full"):
+            raise ValueError(f"protocol must be 'sampled' or 'full' (ranking protocols), got {protocol!r}")
         as_generator(seed)  # reject a bad seed now, not at fit time
         self.n_epochs, self.batch_size, self.n_negatives = int(n_epochs), int(batch_size), int(n_negatives)
         self.lr, self.weight_decay, self.init_std = float(lr), float(weight_decay), float(init_std)
@@ -238,7 +240,7 @@ class NeuMF(_NCFRecommender):
     and ``dz = e w`` splits into ``dh_G = dz[:, :d]`` (down the GMF tower: ``dp_u^G = dh_G ⊙ q_i^G``,
     ``dq_i^G = dh_G ⊙ p_u^G``) and ``dh_M = dz[:, d:]`` (down the MLP tower, as in :class:`NCFMLP`).
 
-    Pretraining (the paper's eq. 12): the towers start as the trained GMF's and MLP's, and the
+    Pretraining (the paper's section 3.4.1): the towers start as the trained GMF's and MLP's, and the
     output layer as ``w = [α w_GMF ; (1 − α) w_MLP]``, ``b = α b_GMF + (1 − α) b_MLP``, so the
     fused network starts at exactly ``α ŷ_GMF + (1 − α) ŷ_MLP``. The paper then continues with
     plain SGD; here training continues with Adam (fresh moments) at ``lr``.
@@ -309,7 +311,7 @@ def _check_nonnegative(value, name: str) -> None:
 
 
 def fuse_pretrained(neumf: NCFNet, gmf: NCFNet, mlp: NCFNet, alpha: float = 0.5) -> None:
-    """Load a trained GMF's and MLP's weights into a NeuMF network (He et al. 2017, eq. 12).
+    """Load a trained GMF's and MLP's weights into a NeuMF network (He et al. 2017, section 3.4.1).
 
     The towers are copied as they are; the output layer becomes ``w = [α w_GMF ; (1 − α) w_MLP]``,
     ``b = α b_GMF + (1 − α) b_MLP``, so that ``neumf(u, i) = α gmf(u, i) + (1 − α) mlp(u, i)``.
