@@ -14,6 +14,7 @@ from tinyrec.kernels.knn import (
     PEARSON,
     knn_estimate,
     similarity_topk,
+    sort_neighbours,
     weighted_row_sums,
 )
 
@@ -224,3 +225,19 @@ def test_sparse_and_dense_neighbourhoods(density):
     for a in range(60):
         np.testing.assert_array_equal(nbr[a, : count[a]], want_nbr[a])
         np.testing.assert_allclose(sim[a, : count[a]], want_sim[a], rtol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 70), extra=st.integers(0, 3), seed=st.integers(0, 2**31 - 1))
+def test_sort_neighbours_matches_lexsort(n, extra, seed):
+    rng = np.random.default_rng(seed)
+    cand = rng.permutation(n + extra).astype(np.int64)  # distinct indices, any order
+    vals = np.round(rng.random(n + extra), 1)  # few distinct values: many ties
+    order = np.lexsort((cand[:n], -vals[:n]))
+    want_c, want_v = cand[:n][order], vals[:n][order]
+    tail_c, tail_v = cand[n:].copy(), vals[n:].copy()
+    sort_neighbours(cand, vals, n, np.empty(n + extra, np.int64), np.empty(n + extra))
+    np.testing.assert_array_equal(cand[:n], want_c)
+    np.testing.assert_array_equal(vals[:n], want_v)
+    np.testing.assert_array_equal(cand[n:], tail_c)  # entries past n are left alone
+    np.testing.assert_array_equal(vals[n:], tail_v)
