@@ -1,0 +1,248 @@
+"""AutoRec (Sedhain, Menon, Sanner and Xie, "AutoRec: Autoencoders Meet Collaborative Filtering", WWW 2015).
+
+An autoencoder of the rows of the rating matrix. I-AutoRec (the default, and the better of the two
+in the paper) encodes each **item** by the vector of its ratings by all users,
+``r_i ∈ ℝ^{n_users}`` (0 where unobserved), into ``k`` hidden units and decodes it back:
+
+    h(r_i) = f(W · g(V r_i + μ_enc) + b)      g = sigmoid, f = identity
+
+and predicts ``r̂_ui = h(r_i)_u``. The network is trained on the observed entries only: the
+unobserved ones are 0 in the input and are ignored by the loss
+(:class:`~tinyrec.losses.MaskedMSELoss`). U-AutoRec (``item_based=False``) does the same with the
+users' rows ``r_u ∈ ℝ^{n_items}``. Every product is a dense matrix product over a batch of rows.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..losses import MaskedMSELoss
+from ..nn.activation import Sigmoid
+from ..nn.linear import Linear
+from ..nn.module import Module
+from ..train import fit_recommender
+from ..validation import as_generator, check_float_array, resolve_dtype
+from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
+from .base import Recommender
+
+_BLOCK = 1 << 21  # entries of a dense block of rows when scoring (8 MB in float32)
+
+
+class AutoRecNet(Module):
+    """The AutoRec network: one sigmoid hidden layer between two Linear layers.
+
+    Parameters
+    ----------
+    n_inputs : int
+        ``n``, the length of a row (``n_users`` for I-AutoRec, ``n_items`` for U-AutoRec).
+    hidden : int, default 500
+        ``k``, the number of hidden units.
+    dtype : np.float32 (default) or np.float64
+    seed : None, int or np.random.Generator
+        Seeds both Linear layers (torch's initialisation).
+
+    Attributes
+    ----------
+    encoder : Linear(n, k)
+        ``V : (k, n)`` and ``μ_enc : (k,)``.
+    activation : Sigmoid
+    decoder : Linear(k, n)
+        ``W : (n, k)`` and ``b : (n,)``.
+
+    Notes
+    -----
+    Shapes: ``X : (batch, n)`` (a batch of rows, 0 at unobserved entries); ``Z, H : (batch, k)``;
+    ``Y : (batch, n)``.
+
+    * forward: ``Z = X Vᵀ + μ_enc``, ``H = σ(Z)``, ``Y = H Wᵀ + b``
+    * ``dW = dYᵀ H``, ``db = Σ_rows dY``, ``dH = dY W``            (decoder)
+    * ``dZ = dH ⊙ H ⊙ (1 − H)``                                  (sigmoid)
+    * ``dV = dZᵀ X``, ``dμ_enc = Σ_rows dZ``, ``dX = dZ V``       (encoder)
+
+    ``backward`` calls the three layers' ``backward`` in this reverse order and returns ``dX``.
+    With :class:`~tinyrec.losses.MaskedMSELoss`, ``dY`` is zero at the unobserved entries, so only
+    observed ratings move the weights — exactly the paper's objective.
+    """
+
+    def __init__(self, n_inputs: int, hidden: int = 500, *, dtype=np.float32, seed=None):
+        rng = as_generator(seed)
+        self.dtype = resolve_dtype(dtype)
+        self.encoder = Linear(n_inputs, hidden, dtype=self.dtype, seed=rng)
+        self.activation = Sigmoid(dtype=self.dtype)
+        self.decoder = Linear(hidden, n_inputs, dtype=self.dtype, seed=rng)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Reconstructions ``Y : (batch, n)`` of the rows ``X : (batch, n)``."""
+        check_float_array(x, "x", dtype=self.dtype, ndim=2)
+        if x.shape[1] != self.encoder.in_features:
+            raise ShapeError(
+                f"AutoRecNet reconstructs rows of length {self.encoder.in_features}, got x of shape "
+                f"{x.shape}; pass a (batch, {self.encoder.in_features}) array"
+            )
+        return self.decoder(self.activation(self.encoder(x)))
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """``dX`` from ``dY``; accumulates ``dW, db, dV, dμ_enc``."""
+        dh = self.decoder.backward(grad_output)  # (batch, k)
+        dz = self.activation.backward(dh)  # (batch, k)
+        return self.encoder.backward(dz)  # (batch, n)
+
+    def extra_repr(self) -> str:
+        n, k = self.encoder.in_features, self.encoder.out_features
+        return f"n_inputs={n}, hidden={k}, dtype={self.dtype.name}"
+
+
+class AutoRec(Recommender):
+    """AutoRec rating prediction (Sedhain et al., WWW 2015): item-based (I-AutoRec) or user-based.
+
+    Parameters
+    ----------
+    hidden : int, default 500
+        ``k``, hidden units (the paper's 500).
+    n_epochs : int, default 100
+        Passes over the rows.
+    item_based : bool, default True
+        True: I-AutoRec (rows are items, of length ``n_users``); False: U-AutoRec (rows are users).
+    batch_size : int, default 64
+        Rows per batch.
+    lr : float, default 1e-3
+        Adam's learning rate.
+    weight_decay : float, default 0.5
+        ``λ``, the L2 penalty (Adam's coupled ``weight_decay``: ``λ θ`` is added to every
+        parameter's gradient, biases included); see Notes for its scale.
+    protocol : {"rating"}, default "rating"
+        How ``fit(train, valid=...)`` evaluates after each epoch.
+    monitor : {"rmse", "mae"}, default "rmse"
+        The validation metric that picks the best epoch (whose weights are kept).
+    patience : int, optional
+        Stop when ``monitor`` has not improved for this many epochs (needs ``valid``).
+    verbose : bool, default False
+        Progress bar with the running loss on stderr.
+    dtype : np.float32 (default) or np.float64
+    seed : int or np.random.Generator, optional
+        Seeds the weights and the order of the rows: same seed, same model.
+
+    Notes
+    -----
+    The paper minimises ``Σ_i ‖r_i − h(r_i)‖²_O + (λ/2)(‖W‖² + ‖V‖²)`` over the observed entries
+    ``O``. Here each batch ``B`` of rows minimises the **mean** squared error over its observed
+    entries plus ``(λ/2) ‖θ‖²`` over every parameter (:class:`~tinyrec.losses.MaskedMSELoss` and
+    Adam's ``weight_decay=λ``): the same objective up to the scale of ``λ``, with the gradient of
+    a batch independent of how many ratings it holds. The network and its gradients are those of
+    :class:`AutoRecNet`.
+
+    Prediction: ``r̂_ui = h(r_i)_u`` (I-AutoRec) or ``h(r_u)_i`` (U-AutoRec), where ``r_i`` is the
+    item's row of **training** ratings, clipped to the training rating range. A user or an item
+    without training ratings (an all-zero row, or an output unit that was never trained) is
+    predicted the global mean ``μ``; :meth:`recommend` gives unknown users the most popular items.
+
+    Attributes (after ``fit``)
+    --------------------------
+    net : AutoRecNet
+    history_ : {"loss", "epoch_seconds", "val_rmse", "val_mae" (with ``valid``)}
+    """
+
+    task = "rating"
+    #: The training rows as CSR: the network's inputs at prediction time, saved with the model.
+    _array_names = ("row_indptr_", "row_indices_", "row_values_")
+
+    def __init__(self, hidden: int = 500, n_epochs: int = 100, *, item_based: bool = True,
+                 batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 0.5,
+                 protocol: str = "rating", monitor: str = "rmse", patience=None, verbose: bool = False,
+                 dtype=np.float32, seed=None):  # fmt: skip
+        for name, value in (("hidden", hidden), ("n_epochs", n_epochs), ("batch_size", batch_size)):
+            check_positive(value, name)
+        if patience is not None:
+            check_positive(patience, "patience")
+        for name, value in (("lr", lr), ("weight_decay", weight_decay)):
+            check_nonnegative(value, name)
+        if protocol != "rating":
+            raise ValueError(f"AutoRec predicts ratings, so protocol must be 'rating', got {protocol!r}")
+        if monitor not in ("rmse", "mae"):
+            raise ValueError(f"monitor must be 'rmse' or 'mae' got {monitor!r}")
+        as_generator(seed)  # reject a bad seed now, not at fit time
+        self.hidden, self.n_epochs, self.batch_size = int(hidden), int(n_epochs), int(batch_size)
+        self.item_based = bool(item_based)
+        self.lr, self.weight_decay = float(lr), float(weight_decay)
+        self.protocol, self.monitor = protocol, monitor
+        self.patience = None if patience is None else int(patience)
+        self.verbose = bool(verbose)
+        self.dtype = resolve_dtype(dtype)
+        self.seed = seed
+
+    # -- the network and its rows -------------------------------------------------------------------
+    @property
+    def _n_inputs(self) -> int:
+        return self.n_users_ if self.item_based else self.n_items_
+
+    def _build_net(self, rng=None) -> None:
+        rng = as_generator(self.seed) if rng is None else rng
+        self.net = AutoRecNet(self._n_inputs, self.hidden, dtype=self.dtype, seed=rng)
+
+    def _fit(self, train, valid) -> None:
+        rng = as_generator(self.seed)
+        self._build_net(rng)
+        self._set_rows(train)
+        counts = self.item_counts_ if self.item_based else self.user_counts_
+        batches = RowBatches(*self._csr, self._n_inputs, np.flatnonzero(counts), self.batch_size,
+                             target_fill=np.nan, dtype=self.dtype, seed=rng)  # fmt: skip
+        optimizer = AdamGroups(self.net, self.lr, self.weight_decay)
+        self.history_ = fit_recommender(
+            self, train, batches, optimizer, MaskedMSELoss(), self.n_epochs, valid=valid,
+            protocol="rating", monitor=self.monitor, patience=self.patience, verbose=self.verbose,
+        )  # fmt: skip
+
+    def _set_rows(self, train) -> None:
+        """Keep the training matrix as CSR by row (items for I-AutoRec): the network's inputs."""
+        indptr, indices, values = train.to_csr(by="item" if self.item_based else "user")
+        self._csr = (indptr, indices, values)
+        self.row_indptr_, self.row_indices_, self.row_values_ = indptr, indices, values
+
+    def _after_load(self) -> None:
+        self._csr = (self.row_indptr_, self.row_indices_, self.row_values_)
+
+    def _inputs(self, rows: np.ndarray) -> np.ndarray:
+        return dense_rows(*self._csr, rows, self._n_inputs, dtype=self.dtype)
+
+    # -- scoring --------------------------------------------------------------------------------------
+    def _score(self, users, items) -> np.ndarray:
+        self.net.eval()
+        rows, cols = (items, users) if self.item_based else (users, items)
+        scores = score_pairs(lambda r: self.net(self._inputs(r)), rows, cols, self._n_inputs, block=_BLOCK)
+        known = self._known_users(users) & self._known_items(items)
+        return np.where(known, scores, self.global_mean_)
+
+    def _score_all(self, users) -> np.ndarray:
+        self.net.eval()
+        if self.item_based:  # every item's row, read at the columns `users`
+            out = np.empty((self.n_items_, len(users)), dtype=np.float64)
+            step = max(1, _BLOCK // self._n_inputs)
+            for s in range(0, self.n_items_, step):
+                block = np.arange(s, min(s + step, self.n_items_))
+                out[s : s + step] = self.net(self._inputs(block))[:, users]
+            out = out.T  # (n_users asked, n_items)
+        else:
+            out = np.empty((len(users), self.n_items_), dtype=np.float64)
+            step = max(1, _BLOCK // self._n_inputs)
+            for s in range(0, len(users), step):
+                out[s : s + step] = self.net(self._inputs(users[s : s + step]))
+        known = self._known_users(users)[:, None] & self._known_items(np.arange(self.n_items_))[None, :]
+        return np.where(known, out, self.global_mean_)  # (n, n_items)
+
+
+def check_positive(value, name: str) -> None:
+    """``value`` must be an int >= 1 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+
+
+def check_nonnegative(value, name: str) -> None:
+    """``value`` must be a finite real number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+__all__ = ["AutoRec", "AutoRecNet"]

@@ -1,0 +1,246 @@
+"""Mult-DAE (Liang, Krishnan, Hoffman and Jebara, "Variational Autoencoders for Collaborative
+Filtering", WWW 2018).
+
+A denoising autoencoder of each user's interaction row ``x_u ∈ {0, 1}^{n_items}``: the row is
+normalised to unit length, corrupted by dropout, encoded by one tanh layer and decoded into one
+logit per item; a softmax over **all** items turns the logits into a multinomial distribution
+``π(x_u)``, and training maximises the multinomial log-likelihood of the user's items,
+``log p(x_u) = Σ_i x_ui log π_i(x_u)``. Items are ranked by their logits. This is the
+principled form of "a dense layer, then a softmax over items".
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..losses import CrossEntropyLoss
+from ..nn.activation import Tanh
+from ..nn.dropout import Dropout
+from ..nn.linear import Linear
+from ..nn.module import Module
+from ..train import fit_recommender
+from ..validation import as_generator, check_float_array, resolve_dtype
+from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
+from .autorec import check_nonnegative, check_positive
+from .base import Recommender
+
+_BLOCK = 1 << 21  # entries of a dense block of rows when scoring (8 MB in float32)
+_EPS = 1e-12  # the smallest norm divided by (torch.nn.functional.normalize's default eps)
+
+
+class MultDAENet(Module):
+    """The Mult-DAE network: L2 normalisation, input dropout, a tanh layer, one logit per item.
+
+    Parameters
+    ----------
+    n_items : int
+        ``n``, the length of an interaction row (and the number of logits).
+    hidden : int, default 200
+        ``k``, the width of the tanh layer (the paper's ``[I → 200 → I]``).
+    dropout : float, default 0.5
+        Probability of zeroing each input entry in training (the denoising corruption).
+    dtype : np.float32 (default) or np.float64
+    seed : None, int or np.random.Generator
+        Seeds the weights and the dropout masks.
+
+    Attributes
+    ----------
+    dropout : Dropout
+    encoder : Linear(n, k)
+    activation : Tanh
+    decoder : Linear(k, n)
+
+    Notes
+    -----
+    Shapes: ``X, X̃, D, Y : (batch, n)``; ``Z, H : (batch, k)``; ``ν : (batch, 1)``.
+
+    * forward: ``ν = max(‖x‖₂, ε)`` per row, ``X̃ = X / ν``, ``D = dropout(X̃)``,
+      ``Z = D Wₑᵀ + bₑ``, ``H = tanh(Z)``, ``Y = H W_dᵀ + b_d`` (the logits)
+    * decoder: ``dW_d = dYᵀ H``, ``db_d = Σ_rows dY``, ``dH = dY W_d``
+    * tanh: ``dZ = dH ⊙ (1 − H²)``
+    * encoder: ``dWₑ = dZᵀ D``, ``dbₑ = Σ_rows dZ``, ``dD = dZ Wₑ``
+    * dropout: ``dX̃ = dD ⊙ M / (1 − p)`` (the mask of the forward; identity in eval mode)
+    * normalisation: ``dX = (dX̃ − X̃ · Σ_j X̃_j dX̃_j) / ν`` where ``‖x‖ > ε`` (the Jacobian of
+      ``x / ‖x‖`` is ``(I − x̃ x̃ᵀ) / ‖x‖``), and ``dX = dX̃ / ε`` for a row of norm at most ``ε``.
+
+    ``ε = 1e-12`` as ``torch.nn.functional.normalize``: an all-zero row stays zero.
+    ``backward`` calls the layers' ``backward`` in reverse order and returns ``dX``.
+    """
+
+    def __init__(self, n_items: int, hidden: int = 200, dropout: float = 0.5, *, dtype=np.float32, seed=None):
+        rng = as_generator(seed)
+        self.dtype = resolve_dtype(dtype)
+        self.dropout = Dropout(dropout, dtype=self.dtype, seed=rng)
+        self.encoder = Linear(n_items, hidden, dtype=self.dtype, seed=rng)
+        self.activation = Tanh(dtype=self.dtype)
+        self.decoder = Linear(hidden, n_items, dtype=self.dtype, seed=rng)
+        self._x_unit = self._norm = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Logits ``Y : (batch, n)`` of the interaction rows ``X : (batch, n)``."""
+        check_float_array(x, "x", dtype=self.dtype, ndim=2)
+        if x.shape[1] != self.encoder.in_features:
+            raise ShapeError(
+                f"MultDAENet reads rows of length n_items={self.encoder.in_features}, got x of shape "
+                f"{x.shape}; pass a (batch, {self.encoder.in_features}) array"
+            )
+        norm = np.sqrt(np.einsum("bi,bi->b", x, x))[:, None]  # (batch, 1)
+        self._norm = np.maximum(norm, self.dtype.type(_EPS))
+        self._x_unit = x / self._norm  # (batch, n) / (batch, 1)
+        return self.decoder(self.activation(self.encoder(self.dropout(self._x_unit))))
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """``dX`` from ``dY`` (the gradient of the logits); accumulates the four parameter gradients."""
+        x_unit, norm = self._require_cache("_x_unit", "_norm")
+        dh = self.decoder.backward(grad_output)  # (batch, k)
+        dz = self.activation.backward(dh)  # (batch, k)
+        dx_unit = self.dropout.backward(self.encoder.backward(dz))  # (batch, n)
+        inner = np.einsum("bi,bi->b", x_unit, dx_unit)[:, None]  # (batch, 1): X̃ · dX̃ per row
+        clamped = norm <= _EPS  # (batch, 1): rows divided by ε, a constant
+        return np.where(clamped, dx_unit, dx_unit - x_unit * inner) / norm
+
+    def extra_repr(self) -> str:
+        n, k = self.encoder.in_features, self.encoder.out_features
+        return f"n_items={n}, hidden={k}, dropout={self.dropout.p}, dtype={self.dtype.name}"
+
+
+class MultDAE(Recommender):
+    """Mult-DAE top-N recommendation (Liang et al., WWW 2018): a denoising autoencoder with a softmax.
+
+    Parameters
+    ----------
+    hidden : int, default 200
+        ``k``, the width of the tanh layer.
+    n_epochs : int, default 100
+        Passes over the users.
+    dropout : float, default 0.5
+        Input dropout probability (the paper's 0.5).
+    batch_size : int, default 100
+        Users per batch.
+    lr : float, default 1e-3
+        Adam's learning rate.
+    weight_decay : float, default 1e-4
+        ``λ``: L2 penalty ``(λ/2)‖W‖²`` on the two weight matrices (Adam's coupled decay; the
+        biases are not decayed, as in the paper).
+    protocol : {"full", "sampled"}, default "full"
+        How ``fit(train, valid=...)`` evaluates after each epoch.
+    monitor : str, default "ndcg@100"
+        The validation metric that picks the best epoch; its cut-off (after ``@``) is the ``k``
+        of the validation metrics.
+    patience : int, optional
+        Stop when ``monitor`` has not improved for this many epochs (needs ``valid``).
+    verbose : bool, default False
+        Progress bar with the running loss on stderr.
+    dtype : np.float32 (default) or np.float64
+    seed : int or np.random.Generator, optional
+        Seeds the weights, the dropout masks and the order of the users.
+
+    Notes
+    -----
+    Implicit feedback: ``x_ui = 1`` when user ``u`` interacted with item ``i`` in training (the
+    rating values and repeats are ignored). With the logits ``y = net(x_u)`` of
+    :class:`MultDAENet` and ``π = softmax(y)`` over all ``n_items``, each batch ``B`` of users
+    minimises
+
+        L = −(1/|B|) Σ_{u∈B} Σ_i x_ui log π_i  +  (λ/2)(‖Wₑ‖² + ‖W_d‖²),
+
+    the multinomial negative log-likelihood (:class:`~tinyrec.losses.CrossEntropyLoss` with the
+    rows ``x_u`` as unnormalised targets), whose gradient is ``dy_i = (π_i Σ_j x_uj − x_ui) / |B|``.
+
+    Scores: :meth:`score_all` is the logits of the user's (uncorrupted) training row, in
+    evaluation mode; they order the items as ``π`` does. This is the paper's weak-generalisation
+    use (the users scored are the users trained on). A user without training interactions has an
+    all-zero row; :meth:`recommend` gives such users the most popular items.
+
+    Attributes (after ``fit``)
+    --------------------------
+    net : MultDAENet
+    history_ : {"loss", "epoch_seconds", "val_<metric>" (with ``valid``)}
+    """
+
+    task = "ranking"
+    #: The training rows (each user's distinct items) as CSR: the network's inputs when scoring.
+    _array_names = ("row_indptr_", "row_indices_")
+
+    def __init__(self, hidden: int = 200, n_epochs: int = 100, *, dropout: float = 0.5, batch_size: int = 100,
+                 lr: float = 1e-3, weight_decay: float = 1e-4, protocol: str = "full",
+                 monitor: str = "ndcg@100", patience=None, verbose: bool = False, dtype=np.float32,
+                 seed=None):  # fmt: skip
+        for name, value in (("hidden", hidden), ("n_epochs", n_epochs), ("batch_size", batch_size)):
+            check_positive(value, name)
+        if patience is not None:
+            check_positive(patience, "patience")
+        for name, value in (("lr", lr), ("weight_decay", weight_decay)):
+            check_nonnegative(value, name)
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        if protocol not in ("full", "sampled"):
+            raise ValueError(
+                f"MultDAE ranks items, so protocol must be 'full' or 'sampled', got {protocol!r}"
+            )
+        self._k = _cutoff(monitor)
+        as_generator(seed)  # reject a bad seed now, not at fit time
+        self.hidden, self.n_epochs, self.batch_size = int(hidden), int(n_epochs), int(batch_size)
+        self.dropout = float(dropout)
+        self.lr, self.weight_decay = float(lr), float(weight_decay)
+        self.protocol, self.monitor = protocol, monitor
+        self.patience = None if patience is None else int(patience)
+        self.verbose = bool(verbose)
+        self.dtype = resolve_dtype(dtype)
+        self.seed = seed
+
+    def _build_net(self, rng=None) -> None:
+        rng = as_generator(self.seed) if rng is None else rng
+        self.net = MultDAENet(self.n_items_, self.hidden, self.dropout, dtype=self.dtype, seed=rng)
+
+    def _fit(self, train, valid) -> None:
+        rng = as_generator(self.seed)
+        self._build_net(rng)
+        self.row_indptr_, self.row_indices_ = self.seen_indptr_, self.seen_indices_
+        ones = np.ones(len(self.row_indices_), dtype=self.dtype)
+        batches = RowBatches(self.row_indptr_, self.row_indices_, ones, self.n_items_,
+                             np.flatnonzero(self.user_counts_), self.batch_size, dtype=self.dtype,
+                             seed=rng)  # fmt: skip
+        optimizer = AdamGroups(self.net, self.lr, self.weight_decay)
+        self.history_ = fit_recommender(
+            self, train, batches, optimizer, CrossEntropyLoss(), self.n_epochs, valid=valid,
+            protocol=self.protocol, monitor=self.monitor, k=self._k, patience=self.patience,
+            verbose=self.verbose,
+        )  # fmt: skip
+
+    def _logits(self, users: np.ndarray) -> np.ndarray:
+        self.net.eval()
+        ones = np.ones(len(self.row_indices_), dtype=self.dtype)
+        x = dense_rows(self.row_indptr_, self.row_indices_, ones, users, self.n_items_, dtype=self.dtype)
+        return self.net(x)  # (len(users), n_items)
+
+    def _score(self, users, items) -> np.ndarray:
+        return score_pairs(self._logits, users, items, self.n_items_, block=_BLOCK)
+
+    def _score_all(self, users) -> np.ndarray:
+        out = np.empty((len(users), self.n_items_), dtype=np.float64)
+        step = max(1, _BLOCK // self.n_items_)  # users per forward
+        for s in range(0, len(users), step):
+            out[s : s + step] = self._logits(users[s : s + step])
+        return out
+
+    def _item_vectors(self):
+        """The decoder's rows ``W_d : (n_items, hidden)``: each item's output vector."""
+        return self.net.decoder.weight.data
+
+
+def _cutoff(monitor) -> int:
+    """The ``k`` of a metric name such as ``"ndcg@100"``."""
+    name, _, k = str(monitor).partition("@")
+    if not name or not k.isdigit() or int(k) < 1:
+        raise ValueError(
+            f"monitor must be a ranking metric with a cut-off, such as 'ndcg@100' or 'recall@20'; "
+            f"got {monitor!r}"
+        )
+    return int(k)
+
+
+__all__ = ["MultDAE", "MultDAENet"]
