@@ -217,3 +217,11 @@ def test_quickstart_falls_back_to_synthetic_data_named_as_such(capsys, monkeypat
     assert status == 0
     assert "data: synthetic (generated, not real ratings)" in out and "SYNTHETIC" in err
     assert np.all([name != "movietweetings" for name in out.split()])
+
+
+def test_missing_data_file_exits_2(capsys, monkeypatch, tmp_path):
+    (tmp_path / "ml-100k").mkdir()  # a data folder without its files
+    monkeypatch.setenv("TINYREC_DATA", str(tmp_path))
+    monkeypatch.setenv("TINYREC_CACHE", str(tmp_path / "cache"))
+    status, _, err = run(capsys, "train", "popularity", "--data", "ml-100k")
+    assert_usage_error(status, err, "missing", "u.data")
