@@ -295,3 +295,24 @@ def test_explain_with_too_few_neighbours_is_the_base_alone():
     assert ex.n_used == 0 and ex.rows == []
     assert ex.base == pytest.approx(ex.prediction)
     assert ex.prediction == pytest.approx(float(model.global_mean_ + model.bu_[2] + model.bi_[3]), abs=1e-5)
+
+
+def test_item_knn_similar_items_are_its_neighbours():
+    data = random_ratings(3, 20, 10, 0.6)
+    for model in (ItemKNN(mode="means", similarity="pearson").fit(data),
+                  ItemKNN(2, mode="ranking", similarity="cosine").fit(data)):  # fmt: skip
+        items = np.array([0, 4, 4, 9])
+        nbrs, sims = model.similar_items(items, k=3)
+        assert nbrs.shape == sims.shape == (4, 3)
+        for row, item in enumerate(items):
+            want_idx, want_sim = model.neighbours(item)
+            m = min(3, len(want_idx))
+            np.testing.assert_array_equal(nbrs[row, :m], want_idx[:m])
+            np.testing.assert_allclose(sims[row, :m], want_sim[:m])
+            assert np.all(nbrs[row, m:] == -1) and np.all(np.isneginf(sims[row, m:]))
+    with pytest.raises(ValueError, match="k must be"):
+        model.similar_items(np.array([0]), k=10)
+    with pytest.raises(IndexOutOfRangeError):
+        model.similar_items(np.array([10]), k=1)
+    with pytest.raises(TypeError, match="item vectors"):  # UserKNN keeps the base class's answer
+        UserKNN().fit(data).similar_items(np.array([0]), k=1)

@@ -373,6 +373,29 @@ class ItemKNN(_NeighbourhoodModel):
 
     item_based = True
 
+    def similar_items(self, items, k: int = 10):
+        """The ``k`` stored neighbours of each of ``items``, by decreasing similarity.
+
+        Unlike the base class (cosine of item vectors), ItemKNN answers with its own similarity.
+        Returns ``(neighbours, similarities)``, both ``(n, k)``; ``-1`` and ``-inf`` pad the rows
+        of items with fewer than ``k`` positive similarities (in ranking mode at most ``self.k``
+        neighbours are stored).
+        """
+        self._check_fitted()
+        items = check_index_array(items, "items", self.n_items_, ndim=1)
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k < self.n_items_:
+            raise ValueError(f"k must be an int in [1, n_items - 1 = {self.n_items_ - 1}], got {k!r}")
+        starts = self.nbr_indptr_[items]
+        lengths = np.minimum(self.nbr_indptr_[items + 1] - starts, k)
+        slot = np.arange(k)[None, :]  # (1, k)
+        valid = slot < lengths[:, None]  # (n, k)
+        pos = np.where(valid, starts[:, None] + slot, 0)  # (n, k) positions in the neighbour CSR
+        if self.nbr_indices_.size == 0:  # no item has a neighbour
+            return np.full(valid.shape, -1, dtype=np.int64), np.full(valid.shape, -np.inf)
+        neighbours = np.where(valid, self.nbr_indices_[pos], -1).astype(np.int64)
+        sims = np.where(valid, self.nbr_sims_[pos].astype(np.float64), -np.inf)
+        return neighbours, sims
+
 
 class UserKNN(_NeighbourhoodModel):
     """User-based k-nearest-neighbour collaborative filtering (Herlocker et al. 1999).
