@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import dataset_dir
-from tinyrec.cli import MODELS, QUICKSTART_MODELS, build_model, main
+from tinyrec.cli import MODELS, QUICKSTART_MODELS, main
+from tinyrec.cli_commands import build_model
 
 REPO = Path(__file__).resolve().parents[1]
 JSON_KEYS = {"model", "data", "split", "params", "metrics", "fit_seconds", "epoch_seconds"}
