@@ -237,6 +237,7 @@ def _user_index(model, raw: str) -> int:
 
 # ---------------------------------------------------------------------- subcommands
 def cmd_datasets(args) -> int:
+    """``tinyrec datasets``: each known data set, whether it is found locally, and where."""
     rows = []
     for name, spec in cli.DATASETS.items():
         found, where = spec.locate()
@@ -267,6 +268,7 @@ def _report(args, model, label, data_name, split, metrics, fit_seconds, epoch_se
 
 
 def cmd_train(args) -> int:
+    """``tinyrec train``: build, fit, evaluate (protocols that suit the model), optionally save."""
     model = build_model(args.model, epochs=args.epochs, seed=args.seed, sets=args.set)
     data_name = _dataset(args.data)
     train, test, split = load_split(data_name, args.split, model.task, args.seed)
@@ -286,6 +288,7 @@ def _load_model(path):
 
 
 def cmd_evaluate(args) -> int:
+    """``tinyrec evaluate``: a saved model on the test part of a split of the data it was trained on."""
     model = _load_model(args.model)
     data_name = _dataset(args.data)
     train, test, split = load_split(data_name, args.split, model.task, args.seed)
@@ -300,6 +303,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_recommend(args) -> int:
+    """``tinyrec recommend``: a user's top-k from a saved model, with titles and ``--why``."""
     model = _load_model(args.model)
     user = _user_index(model, args.user)
     if not 1 <= args.k <= model.n_items_:
@@ -340,6 +344,7 @@ def _some_users(test, n: int, seed):
 
 
 def cmd_quickstart(args) -> int:
+    """``tinyrec quickstart``: compare the quick-start models on one split; show one user's top-10."""
     start = time.perf_counter()
     data_name = _dataset(args.data)
     if data_name == "movietweetings" and not cli.DATASETS[data_name].locate()[0]:
@@ -397,7 +402,7 @@ def cmd_quickstart(args) -> int:
         + "; ".join(name_of(j) for j in liked)
     )
     items, _ = model.recommend(np.array([user]), k=10)
-    print(f"top-10 from {best} (the best NDCG@10 above):")
+    print(f"top-10 from {best} (the best sampled NDCG@10 above):")
     for r, j in enumerate(items[0][items[0] >= 0]):
         print(f"  {r + 1:>2}. {name_of(j)}")
     if data_name == "movietweetings":
