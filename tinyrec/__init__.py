@@ -2,10 +2,51 @@
 neural recommender systems.
 
 Every layer has an explicit ``forward`` and ``backward``; every gradient is checked numerically.
+
+Subpackages:
+
+* :mod:`tinyrec.nn` — layers (``Linear``, ``Embedding``, ``GRU``, ``MultiheadAttention``, ...);
+* :mod:`tinyrec.losses`, :mod:`tinyrec.optim` — losses and optimizers (dense and lazy row-sparse);
+* :mod:`tinyrec.gradcheck` — central-difference gradient checks;
+* :mod:`tinyrec.train` — the training loops;
+* :mod:`tinyrec.data` — ``Interactions``, loaders, preprocessing, splits, negative sampling;
+* :mod:`tinyrec.metrics`, :mod:`tinyrec.evaluation` — reference metrics and protocols;
+* :mod:`tinyrec.models` — recommenders; :func:`tinyrec.load` reads a saved model.
 """
 
 __version__ = "0.1.0"
 
-from . import errors, gradcheck, nn  # noqa: E402
+from . import (  # noqa: E402
+    data,
+    errors,
+    evaluation,
+    gradcheck,
+    io,
+    losses,
+    metrics,
+    models,
+    nn,
+    optim,
+    train,
+)
+from .data import Interactions  # noqa: E402
+from .evaluation import evaluate  # noqa: E402
+from .io import load  # noqa: E402
 
-__all__ = ["__version__", "errors", "gradcheck", "nn"]
+__all__ = [
+    "Interactions",
+    "__version__",
+    "data",
+    "errors",
+    "evaluate",
+    "evaluation",
+    "gradcheck",
+    "io",
+    "load",
+    "losses",
+    "metrics",
+    "models",
+    "nn",
+    "optim",
+    "train",
+]
