@@ -43,6 +43,8 @@ class ModelSpec:
 
 def _model_specs() -> dict[str, ModelSpec]:
     from .models import BPRMF, BaselineOnly, BiasedMF, ItemKNN, Popularity, UserKNN
+    from .models.autorec import AutoRec
+    from .models.multdae import MultDAE
     from .models.ncf import GMF, NCFMLP, NeuMF
 
     return {
@@ -70,6 +72,12 @@ def _model_specs() -> dict[str, ModelSpec]:
             NCFMLP, "NCF's MLP, 32+32 -> 32, 16, 8, BCE + 4 negatives (ranking)", {}, "n_epochs"
         ),
         "neumf": ModelSpec(NeuMF, "NeuMF: GMF and MLP towers fused, 20 epochs (ranking)", {}, "n_epochs"),
+        "autorec": ModelSpec(
+            AutoRec, "I-AutoRec: item rows, 500 sigmoid units, masked MSE, Adam (rating)", {}, "n_epochs"
+        ),
+        "multdae": ModelSpec(
+            MultDAE, "Mult-DAE: dropout, 200 tanh units, softmax over items (ranking)", {}, "n_epochs"
+        ),
         "neumf-quick": ModelSpec(
             NeuMF,
             "NeuMF for the quick start: 4 epochs, batch 1024, lr 3e-3 (ranking)",
