@@ -1,5 +1,7 @@
 """AutoRec: the network's gradients, the masked loss, the row batches, the recommender's behaviour."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -300,3 +302,18 @@ def test_bad_hyperparameters_raise(kwargs, match):
 def test_fit_rejects_non_interactions():
     with pytest.raises(ValueError, match="Interactions"):
         AutoRec().fit(np.zeros((3, 3)))
+
+
+def test_command_line_trains_autorec(capsys, tmp_path):
+    from tinyrec.cli import main
+    from tinyrec.io import load
+
+    path = tmp_path / "autorec.npz"
+    argv = ["train", "autorec", "--data", "synthetic", "--epochs", "2", "--set", "hidden=8", "--seed", "1",
+            "--save", str(path), "--json"]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["params"]["hidden"] == 8 and result["params"]["n_epochs"] == 2
+    assert len(result["epoch_seconds"]) == 2 and result["metrics"]["rating"]["rmse"] > 0
+    model = load(path)
+    assert isinstance(model, AutoRec) and model.hidden == 8

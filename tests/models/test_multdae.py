@@ -1,5 +1,7 @@
 """Mult-DAE: the network's gradients (dropout included), the multinomial likelihood, the recommender."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -223,3 +225,14 @@ def test_monitor_must_be_a_metric_of_the_protocol():
     train, test, _ = _communities()
     with pytest.raises(ValueError, match="monitor"):
         _small(n_epochs=1, monitor="rmse@10").fit(train, valid=test)
+
+
+def test_command_line_trains_multdae(capsys):
+    from tinyrec.cli import main
+
+    argv = ["train", "multdae", "--data", "movietweetings", "--epochs", "2", "--set", "hidden=8", "--json"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model"] == "multdae" and result["params"]["hidden"] == 8
+    assert len(result["epoch_seconds"]) == 2
+    assert 0.0 <= result["metrics"]["full"]["ndcg@10"] <= 1.0
