@@ -317,3 +317,16 @@ def test_command_line_trains_autorec(capsys, tmp_path):
     assert len(result["epoch_seconds"]) == 2 and result["metrics"]["rating"]["rmse"] > 0
     model = load(path)
     assert isinstance(model, AutoRec) and model.hidden == 8
+
+
+def test_similar_items_use_the_item_codes_or_the_decoder_rows():
+    train, _, _ = planted_ratings(seed=8, unknown=False)
+    item = _small(n_epochs=2, dtype=np.float64).fit(train)
+    codes = item._item_vectors()
+    x = train.to_dense().T.astype(np.float64)  # (n_items, n_users)
+    expected = 1 / (1 + np.exp(-(x @ item.net.encoder.weight.data.T + item.net.encoder.bias.data)))
+    np.testing.assert_allclose(codes, expected, rtol=1e-12)
+    neighbours, sims = item.similar_items(np.array([0, 3]), k=4)
+    assert neighbours.shape == sims.shape == (2, 4) and 0 not in neighbours[0] and 3 not in neighbours[1]
+    user = _small(n_epochs=2, item_based=False).fit(train)
+    np.testing.assert_array_equal(user._item_vectors(), user.net.decoder.weight.data)

@@ -236,3 +236,11 @@ def test_command_line_trains_multdae(capsys):
     assert result["model"] == "multdae" and result["params"]["hidden"] == 8
     assert len(result["epoch_seconds"]) == 2
     assert 0.0 <= result["metrics"]["full"]["ndcg@10"] <= 1.0
+
+
+def test_similar_items_come_from_the_decoder():
+    train, _, _ = _communities()
+    model = _small().fit(train)
+    neighbours, _ = model.similar_items(np.arange(train.n_items), k=3)
+    half = train.n_items // 2
+    assert np.mean((neighbours // half) == (np.arange(train.n_items) // half)[:, None]) > 0.9

@@ -189,27 +189,24 @@ class AutoRec(Recommender):
     def _fit(self, train, valid) -> None:
         rng = as_generator(self.seed)
         self._build_net(rng)
-        self._set_rows(train)
+        # the training matrix as CSR by row (items for I-AutoRec): the network's inputs, kept
+        self.row_indptr_, self.row_indices_, self.row_values_ = train.to_csr(
+            by="item" if self.item_based else "user"
+        )
         counts = self.item_counts_ if self.item_based else self.user_counts_
-        batches = RowBatches(*self._csr, self._n_inputs, np.flatnonzero(counts), self.batch_size,
-                             target_fill=np.nan, dtype=self.dtype, seed=rng)  # fmt: skip
+        batches = RowBatches(self.row_indptr_, self.row_indices_, self.row_values_, self._n_inputs,
+                             np.flatnonzero(counts), self.batch_size, target_fill=np.nan, dtype=self.dtype,
+                             seed=rng)  # fmt: skip
         optimizer = AdamGroups(self.net, self.lr, self.weight_decay)
         self.history_ = fit_recommender(
             self, train, batches, optimizer, MaskedMSELoss(), self.n_epochs, valid=valid,
             protocol="rating", monitor=self.monitor, patience=self.patience, verbose=self.verbose,
         )  # fmt: skip
 
-    def _set_rows(self, train) -> None:
-        """Keep the training matrix as CSR by row (items for I-AutoRec): the network's inputs."""
-        indptr, indices, values = train.to_csr(by="item" if self.item_based else "user")
-        self._csr = (indptr, indices, values)
-        self.row_indptr_, self.row_indices_, self.row_values_ = indptr, indices, values
-
-    def _after_load(self) -> None:
-        self._csr = (self.row_indptr_, self.row_indices_, self.row_values_)
-
     def _inputs(self, rows: np.ndarray) -> np.ndarray:
-        return dense_rows(*self._csr, rows, self._n_inputs, dtype=self.dtype)
+        """The training rows ``rows`` as the network's dense input ``(len(rows), n)``, 0 where unrated."""
+        csr = (self.row_indptr_, self.row_indices_, self.row_values_)
+        return dense_rows(*csr, rows, self._n_inputs, dtype=self.dtype)
 
     # -- scoring --------------------------------------------------------------------------------------
     def _score(self, users, items) -> np.ndarray:
@@ -235,6 +232,18 @@ class AutoRec(Recommender):
                 out[s : s + step] = self.net(self._inputs(users[s : s + step]))
         known = self._known_users(users)[:, None] & self._known_items(np.arange(self.n_items_))[None, :]
         return np.where(known, out, self.global_mean_)  # (n, n_items)
+
+    def _item_vectors(self):
+        """I-AutoRec: each item's hidden code ``σ(V r_i + μ_enc)``; U-AutoRec: the decoder rows of ``W``."""
+        if not self.item_based:
+            return self.net.decoder.weight.data  # (n_items, hidden)
+        self.net.eval()
+        step = max(1, _BLOCK // self._n_inputs)
+        codes = [
+            self.net.activation(self.net.encoder(self._inputs(np.arange(s, min(s + step, self.n_items_)))))
+            for s in range(0, self.n_items_, step)
+        ]
+        return np.concatenate(codes, axis=0)  # (n_items, hidden)
 
 
 def check_positive(value, name: str) -> None:
