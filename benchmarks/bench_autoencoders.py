@@ -1,0 +1,159 @@
+"""Autoencoder recommenders on MovieLens-100K: AutoRec (rating) and Mult-DAE (ranking), issue 6.
+
+Rating prediction — RMSE / MAE on the five predefined folds ``u1``..``u5`` (80/20 each; the test
+ratings of items absent from a fold's train are kept and predicted ``μ``), mean over folds:
+``AutoRec()`` (I-AutoRec with its defaults: 500 sigmoid units, 40 epochs, batch 256, Adam lr 2e-3,
+λ = 1e-3 on the weights; chosen on a validation split carved from u1's *train*, never on a test
+fold) and ``AutoRec(item_based=False)`` (U-AutoRec, same settings), each trained ``n_epochs``
+without early stopping (the last epoch is scored), seed 0.
+
+Top-N ranking — the whole ML-100K with every rating as an interaction, split by
+``random_holdout(0.2, by="user", seed=0)`` (each user keeps at least one training item; the
+held-out 20% are the relevant items); the full-ranking protocol (every item the user has not
+interacted with in train is a candidate; pessimistic ties) gives ``recall@20`` (hits / all of
+the user's relevant items — tinyrec's definition, not Liang et al.'s ``min(k, n_rel)``
+denominator) and ``ndcg@100``, for ``Popularity()``, ``ItemKNN(50, mode="ranking",
+similarity="cosine")`` and ``MultDAE()`` (defaults: 200 tanh units, dropout 0.5, batch 100, Adam
+1e-3, 60 epochs, λ = 1e-4; mean ± std over seeds 0, 1, 2). This is weak generalisation (the users
+scored are the users trained on), not the paper's held-out-users protocol.
+
+Speed: the mean training epoch time of each model (validation excluded), float32.
+
+Run: ``TINYREC_DATA=/path/to/data python benchmarks/bench_autoencoders.py`` (a few minutes on 2
+cores); ``--quick`` runs fold u1 and one seed. Prints the tables and writes
+``benchmarks/results/bench_autoencoders.json`` (``bench_autoencoders_quick.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tinyrec.data import movielens, random_holdout  # noqa: E402
+from tinyrec.evaluation import evaluate  # noqa: E402
+from tinyrec.models import ItemKNN, Popularity  # noqa: E402
+from tinyrec.models.autorec import AutoRec  # noqa: E402
+from tinyrec.models.multdae import MultDAE  # noqa: E402
+
+FOLDS = ("u1", "u2", "u3", "u4", "u5")
+SEEDS = (0, 1, 2)
+
+
+def rating_accuracy(folds) -> dict:
+    """AutoRec (item- and user-based) RMSE / MAE per fold and their mean over folds."""
+    builders = {"I-AutoRec": lambda: AutoRec(seed=0), "U-AutoRec": lambda: AutoRec(item_based=False, seed=0)}
+    rows = {name: [] for name in builders}
+    for fold in folds:
+        train, test = movielens("100k", fold=fold)
+        for name, build in builders.items():
+            start = time.perf_counter()
+            model = build().fit(train)
+            seconds = time.perf_counter() - start
+            result = evaluate(model, test, train=train, protocol="rating")
+            rows[name].append({
+                "fold": fold, "rmse": result["rmse"], "mae": result["mae"], "fit_seconds": seconds,
+                "epoch_seconds": float(np.mean(model.history_["epoch_seconds"])),
+            })  # fmt: skip
+        print(f"  fold {fold}: " + ", ".join(f"{n} {r[-1]['rmse']:.4f}" for n, r in rows.items()), flush=True)
+    return {
+        name: {
+            "rmse": float(np.mean([r["rmse"] for r in per_fold])),
+            "mae": float(np.mean([r["mae"] for r in per_fold])),
+            "epoch_seconds": float(np.mean([r["epoch_seconds"] for r in per_fold])),
+            "folds": per_fold,
+        }
+        for name, per_fold in rows.items()
+    }
+
+
+def ranking_accuracy(seeds) -> dict:
+    """recall@20 and ndcg@100 of Popularity, ItemKNN and MultDAE on one per-user 80/20 split."""
+    data = movielens("100k")
+    data = data.with_ratings(np.ones(len(data), dtype=np.float32))
+    train, test = random_holdout(data, 0.2, by="user", seed=0)
+
+    def scores(model) -> dict:
+        r20 = evaluate(model, test, train=train, protocol="full", k=20)
+        r100 = evaluate(model, test, train=train, protocol="full", k=100)
+        return {"recall@20": r20["recall@20"], "ndcg@100": r100["ndcg@100"], "n_users": r20["n_users"]}
+
+    out = {}
+    for name, model in (
+        ("Popularity", Popularity()),
+        ("ItemKNN cosine k=50", ItemKNN(50, mode="ranking", similarity="cosine")),
+    ):
+        start = time.perf_counter()
+        model.fit(train)
+        out[name] = {**scores(model), "fit_seconds": time.perf_counter() - start}
+        print(f"  {name}: {out[name]}", flush=True)
+    runs = []
+    for seed in seeds:
+        model = MultDAE(seed=seed).fit(train)
+        runs.append({**scores(model), "seed": seed,
+                     "epoch_seconds": float(np.mean(model.history_["epoch_seconds"]))})  # fmt: skip
+        print(f"  MultDAE seed {seed}: {runs[-1]}", flush=True)
+    out["MultDAE"] = {
+        "recall@20": float(np.mean([r["recall@20"] for r in runs])),
+        "recall@20_std": float(np.std([r["recall@20"] for r in runs])),
+        "ndcg@100": float(np.mean([r["ndcg@100"] for r in runs])),
+        "ndcg@100_std": float(np.std([r["ndcg@100"] for r in runs])),
+        "epoch_seconds": float(np.mean([r["epoch_seconds"] for r in runs])),
+        "runs": runs,
+    }
+    split = {"n_train": len(train), "n_test": len(test), "n_users": data.n_users, "n_items": data.n_items}
+    return {"split": split, "models": out}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fold u1 only and one MultDAE seed")
+    args = parser.parse_args(argv)
+    folds = ("u1",) if args.quick else FOLDS
+    seeds = SEEDS[:1] if args.quick else SEEDS
+    load_before = os.getloadavg()
+    print("Rating prediction, ML-100K folds " + ", ".join(folds))
+    rating = rating_accuracy(folds)
+    print(f"\n{'model':<12} {'RMSE':>7} {'MAE':>7} {'s/epoch':>8}")
+    for name, r in rating.items():
+        print(f"{name:<12} {r['rmse']:7.4f} {r['mae']:7.4f} {r['epoch_seconds']:8.3f}")
+    print("\nTop-N, ML-100K, per-user 80/20 holdout (seed 0), full ranking")
+    ranking = ranking_accuracy(seeds)
+    print(f"\n{'model':<20} {'recall@20':>10} {'ndcg@100':>9}")
+    for name, r in ranking["models"].items():
+        spread = f" ± {r['recall@20_std']:.4f} / ± {r['ndcg@100_std']:.4f}" if "recall@20_std" in r else ""
+        print(f"{name:<20} {r['recall@20']:10.4f} {r['ndcg@100']:9.4f}{spread}")
+    results = {
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+        },
+        "quick": args.quick,
+        "rating": rating,
+        "ranking": ranking,
+    }
+    out = (
+        Path(__file__).parent
+        / "results"
+        / ("bench_autoencoders_quick.json" if args.quick else "bench_autoencoders.json")
+    )
+    out.parent.mkdir(exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n")
+    os.replace(tmp, out)  # atomic: a reader never sees half a file
+    print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()
