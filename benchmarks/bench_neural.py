@@ -23,9 +23,14 @@ epoch. torch runs with ``torch.set_num_threads(1)`` and NumPy's BLAS with one th
 slower with more threads, and tinyrec's kernels are single-threaded).
 
 Memory: peak resident memory of a separate process that trains NeuMF for one epoch on random
-distinct pairs of ML-1M's shape (6,040 users, 3,706 items, 1,000,209 interactions), from
-``resource.getrusage`` (the whole process: interpreter, NumPy, Numba), and the peak of Python/NumPy
-allocations during training from ``tracemalloc``.
+distinct pairs of ML-1M's shape (6,040 users, 3,706 items, 1,000,209 interactions): ``VmHWM``
+of ``/proc/self/status`` (the whole process: interpreter, NumPy, Numba, the data), falling back
+to ``resource.getrusage``; and the peak of Python/NumPy allocations during training from
+``tracemalloc``.
+
+"GMF dense" is GMF with ``lazy_embeddings=False``: Adam moves every table row at every step
+(``torch.optim.Adam`` on dense embeddings, as the NCF reference code does) instead of only the
+rows of the batch (``SparseAdam``, tinyrec's default).
 
 Run: ``python benchmarks/bench_neural.py [--quick] [--epochs N] [--seeds N]``; prints the tables
 and writes ``benchmarks/results/bench_neural.json`` (``bench_neural_quick.json`` with ``--quick``).
@@ -158,6 +163,7 @@ def accuracy(train, test, epochs: int, seeds: int, torch) -> dict:
         "NeuMF": lambda s: NeuMF(N_FACTORS, LAYERS, epochs, seed=s),
         "GMF": lambda s: GMF(N_FACTORS, epochs, seed=s),
         "NCFMLP": lambda s: NCFMLP(LAYERS, epochs, seed=s),
+        "GMF dense": lambda s: GMF(N_FACTORS, epochs, lazy_embeddings=False, seed=s),
     }
     runs: dict[str, list[dict]] = {}
     for seed in range(seeds):
@@ -247,18 +253,28 @@ def ml1m_shaped(n_users: int, n_items: int, n_interactions: int, seed: int = 0) 
     return Interactions(keys // n_items, keys % n_items, n_users=n_users, n_items=n_items)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory: VmHWM (reset by exec, unlike ru_maxrss after a fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def memory_child(quick: bool) -> dict:
     """Train NeuMF for one epoch on ML-1M-shaped data; report the peaks (run in its own process)."""
     shape = (6040, 3706, 1_000_209 if not quick else 200_000)
     data = ml1m_shaped(*shape)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    rss_before = peak_rss_mb()
     tracemalloc.start()
     start = time.perf_counter()
     model = NeuMF(N_FACTORS, LAYERS, 1, seed=0).fit(data)
     seconds = time.perf_counter() - start
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "n_users": shape[0],
         "n_items": shape[1],
@@ -266,8 +282,8 @@ def memory_child(quick: bool) -> dict:
         "train_rows_per_epoch": len(data) * (1 + N_NEG),
         "epoch_seconds": seconds,
         "loss": model.history_["loss"][0],
-        "peak_rss_mb": rss / 1024,
-        "rss_before_training_mb": rss_before / 1024,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_before_training_mb": rss_before,
         "tracemalloc_peak_mb": traced_peak / 2**20,
     }
 

@@ -230,3 +230,38 @@ def test_training_limits_blas_threads_and_restores_them():
         model, train, recorder, optimizer, BCEWithLogitsLoss(), 1, blas_threads=None, verbose=False
     )
     assert recorder.threads == [before]
+
+
+class _TwoBatches:
+    """One epoch = two fixed batches; user 0 appears only in the first."""
+
+    def __len__(self):
+        return 2
+
+    def epoch(self):
+        yield (np.array([0, 1]), np.array([0, 1])), np.array([1.0, 0.0], np.float32)
+        yield (np.array([2, 3]), np.array([2, 3])), np.array([1.0, 0.0], np.float32)
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_lazy_embeddings_move_only_the_rows_of_the_batch(lazy):
+    model, train, _ = _ready_model()
+    table = model.net.gmf.user_embedding.weight.data
+    start = table[0].copy()
+    optimizer = Adam(model.net.parameters(), lr=0.01)
+    after_first = []
+    original_step = optimizer.step
+
+    def step():
+        original_step()
+        after_first.append(table[0].copy())
+
+    optimizer.step = step
+    fit_recommender(
+        model, train, _TwoBatches(), optimizer, BCEWithLogitsLoss(), 1, lazy_embeddings=lazy, verbose=False
+    )
+    assert not np.array_equal(after_first[0], start)  # the first batch moved user 0
+    if lazy:  # absent from the second batch: untouched by its step
+        np.testing.assert_array_equal(after_first[1], after_first[0])
+    else:  # dense Adam: the momentum of the first step moves the row again
+        assert not np.allclose(after_first[1], after_first[0])

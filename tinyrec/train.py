@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import NonFiniteError, ShapeError
-from .nn.module import Module
+from .nn.module import Module, RowGrad
 from .validation import as_generator
 
 
@@ -373,6 +373,7 @@ def fit_recommender(
     restore_best: bool = True,
     eval_seed=0,
     blas_threads: int | None = 1,
+    lazy_embeddings: bool = True,
     verbose: bool = True,
 ) -> dict[str, list]:
     """Train the network ``model.net`` of a recommender; return the per-epoch history.
@@ -417,6 +418,13 @@ def fit_recommender(
         than they save: measured here, a NeuMF epoch on ML-100K took 1.9 s with one thread and
         10-36 s with the default threads on a busy 2-core machine. Needs the optional package
         ``threadpoolctl`` (without it the setting is ignored); None leaves BLAS as it is.
+    lazy_embeddings : bool, default True
+        True: a row-sparse gradient (:class:`~tinyrec.nn.module.RowGrad`, an embedding table)
+        stays row-sparse, and the optimizer updates only the rows of the batch
+        (``torch.optim.SparseAdam``'s semantics; ``O(batch · dim)`` per step). False: it is made
+        dense before each step, so Adam's moments keep moving **every** row at every step, as
+        ``torch.optim.Adam`` does on a dense ``nn.Embedding`` (the NCF reference code); this costs
+        ``O(table size)`` per step, but a row that appears rarely keeps moving on its momentum.
     verbose : bool, default True
         A progress bar with the running mean loss on stderr, and the epoch's metrics.
 
@@ -455,6 +463,7 @@ def fit_recommender(
     if patience is not None and valid is None:
         raise ValueError("early stopping (patience=...) needs validation data: pass valid=")
     sign = -1.0 if monitor in _LOWER_IS_BETTER else 1.0
+    params = list(net.parameters())
     history: dict[str, list] = {"loss": [], "epoch_seconds": []}
     best, best_state, since_best, last_finite = -math.inf, None, 0, None
     for epoch in range(1, int(epochs) + 1):
@@ -469,6 +478,10 @@ def fit_recommender(
                 check_finite_loss(value, epoch=epoch, batch=b, last_finite=last_finite)
                 last_finite = value
                 net.backward(loss.backward())
+                if not lazy_embeddings:
+                    for param in params:
+                        if isinstance(param.grad, RowGrad):
+                            param.grad = param.dense_grad()
                 optimizer.step()
                 total += value * len(target)
                 seen += len(target)

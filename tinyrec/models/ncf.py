@@ -30,7 +30,7 @@ from ..validation import as_generator, resolve_dtype
 from .base import Recommender
 from .ncf_net import GMFTower, MLPTower, NCFNet, check_layers
 
-_SCORE_BLOCK = 1 << 18  # (user, item) pairs per forward when scoring (a few MB of activations)
+_SCORE_BLOCK = 1 << 18  # (user, item) pairs per forward when scoring: tens of MB of activations
 
 
 class _NCFRecommender(Recommender):
@@ -39,8 +39,8 @@ class _NCFRecommender(Recommender):
     task = "ranking"
     _array_names = ()
 
-    def _set_common(self, n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, protocol,
-                    monitor, patience, verbose, dtype, seed):  # fmt: skip
+    def _set_common(self, n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
+                    protocol, monitor, patience, verbose, dtype, seed):  # fmt: skip
         for name, value in (("n_epochs", n_epochs), ("batch_size", batch_size), ("n_negatives", n_negatives)):
             _check_int(value, name)
         for name, value in (("lr", lr), ("weight_decay", weight_decay), ("init_std", init_std)):
@@ -52,6 +52,7 @@ class _NCFRecommender(Recommender):
         as_generator(seed)  # reject a bad seed now, not at fit time
         self.n_epochs, self.batch_size, self.n_negatives = int(n_epochs), int(batch_size), int(n_negatives)
         self.lr, self.weight_decay, self.init_std = float(lr), float(weight_decay), float(init_std)
+        self.lazy_embeddings = bool(lazy_embeddings)
         self.protocol, self.monitor = protocol, monitor
         self.patience = None if patience is None else int(patience)
         self.verbose = bool(verbose)
@@ -80,7 +81,7 @@ class _NCFRecommender(Recommender):
         return fit_recommender(
             self, train, batches, optimizer, BCEWithLogitsLoss(), self.n_epochs,
             valid=valid, protocol=self.protocol, monitor=self.monitor, patience=self.patience,
-            verbose=self.verbose,
+            lazy_embeddings=self.lazy_embeddings, verbose=self.verbose,
         )  # fmt: skip
 
     # -- scoring --------------------------------------------------------------------------------
@@ -122,6 +123,11 @@ _COMMON_DOC = """
         L2 penalty of Adam (applied to the rows a batch touches, for the tables).
     init_std : float, default 0.01
         The embedding tables start as N(0, init_std²); Linear layers as in torch.
+    lazy_embeddings : bool, default True
+        Adam updates only the table rows of each batch (``torch.optim.SparseAdam``). False:
+        every row at every step, as ``torch.optim.Adam`` on dense embeddings (the NCF reference
+        code) — slower per step, and measured to help GMF within 20 epochs (see
+        :func:`tinyrec.train.fit_recommender`).
     protocol : {"sampled", "full"}, default "sampled"
         How ``fit(train, valid=...)`` evaluates after each epoch (:func:`tinyrec.evaluation.evaluate`).
     monitor : str, default "hr@10"
@@ -163,12 +169,12 @@ class GMF(_NCFRecommender):
 
     def __init__(self, n_factors: int = 8, n_epochs: int = 20, *, batch_size: int = 256, lr: float = 1e-3,
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
-                 protocol: str = "sampled", monitor: str = "hr@10", patience=None, verbose: bool = False,
-                 dtype=np.float32, seed=None):  # fmt: skip
+                 lazy_embeddings: bool = True, protocol: str = "sampled", monitor: str = "hr@10",
+                 patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
         _check_int(n_factors, "n_factors")
         self.n_factors = int(n_factors)
-        self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, protocol, monitor,
-                         patience, verbose, dtype, seed)  # fmt: skip
+        self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
+                         protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
 
     def _towers(self, rng) -> dict:
         gmf = GMFTower(self.n_users_, self.n_items_, self.n_factors, init_std=self.init_std,
@@ -203,11 +209,11 @@ class NCFMLP(_NCFRecommender):
 
     def __init__(self, layers=(64, 32, 16, 8), n_epochs: int = 20, *, batch_size: int = 256, lr: float = 1e-3,
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
-                 protocol: str = "sampled", monitor: str = "hr@10", patience=None, verbose: bool = False,
-                 dtype=np.float32, seed=None):  # fmt: skip
+                 lazy_embeddings: bool = True, protocol: str = "sampled", monitor: str = "hr@10",
+                 patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
         self.layers = check_layers(layers)
-        self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, protocol, monitor,
-                         patience, verbose, dtype, seed)  # fmt: skip
+        self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
+                         protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
 
     def _towers(self, rng) -> dict:
         mlp = MLPTower(self.n_users_, self.n_items_, self.layers, init_std=self.init_std,
@@ -258,8 +264,8 @@ class NeuMF(_NCFRecommender):
     def __init__(self, n_factors: int = 8, layers=(64, 32, 16, 8), n_epochs: int = 20, *,
                  pretrain: bool = False, alpha: float = 0.5, batch_size: int = 256, lr: float = 1e-3,
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
-                 protocol: str = "sampled", monitor: str = "hr@10", patience=None, verbose: bool = False,
-                 dtype=np.float32, seed=None):  # fmt: skip
+                 lazy_embeddings: bool = True, protocol: str = "sampled", monitor: str = "hr@10",
+                 patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
         _check_int(n_factors, "n_factors")
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
@@ -267,8 +273,8 @@ class NeuMF(_NCFRecommender):
         self.layers = check_layers(layers)
         self.pretrain = bool(pretrain)
         self.alpha = float(alpha)
-        self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, protocol, monitor,
-                         patience, verbose, dtype, seed)  # fmt: skip
+        self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
+                         protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
 
     def _towers(self, rng) -> dict:
         gmf = GMFTower(self.n_users_, self.n_items_, self.n_factors, init_std=self.init_std,
@@ -289,6 +295,7 @@ class NeuMF(_NCFRecommender):
                 "n_negatives",
                 "weight_decay",
                 "init_std",
+                "lazy_embeddings",
                 "verbose",
                 "dtype",
             )
