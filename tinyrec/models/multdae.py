@@ -152,9 +152,11 @@ class MultDAE(Recommender):
     rows ``x_u`` as unnormalised targets), whose gradient is ``dy_i = (π_i Σ_j x_uj − x_ui) / |B|``.
 
     Scores: :meth:`score_all` is the logits of the user's (uncorrupted) training row, in
-    evaluation mode; they order the items as ``π`` does. This is the paper's weak-generalisation
-    use (the users scored are the users trained on). A user without training interactions has an
-    all-zero row; :meth:`recommend` gives such users the most popular items.
+    evaluation mode; they order the items as ``π`` does. The paper scores held-out users by feeding
+    their rows to the trained network (strong generalisation); here, as for every tinyrec
+    recommender, the users scored are the users trained on (weak generalisation). A user without
+    training interactions has an all-zero row; :meth:`recommend` gives such users the most popular
+    items.
 
     Attributes (after ``fit``)
     --------------------------
