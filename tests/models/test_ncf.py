@@ -198,7 +198,7 @@ BASE = {"n_epochs": 2, "batch_size": 32, "seed": 0}
         (GMF, {"n_epochs": 3}),
         (GMF, {"weight_decay": 0.5}),
         (GMF, {"init_std": 0.1}),
-        (GMF, {"lazy_embeddings": False}),
+        (GMF, {"lazy_embeddings": True}),
         (GMF, {"seed": 1}),
         (NCFMLP, {"layers": (8, 3)}),
         (NCFMLP, {"layers": (6, 4)}),
