@@ -53,32 +53,32 @@ sift_down = njit(cache=True)(_sift_down)
 def _top_k_rows(scores, k, tie_key, tie_sign):
     """Column indices of the ``k`` first entries of each row, in ranking order.
 
-        Parameters
-        ----------
-        scores : (n_rows, n_cols) float32 or float64
-            No NaN (the caller checks); ``-inf`` is allowed and ranks last.
-        k : int
-            Number of positions, ``1 <= k <= n_cols``.
-        tie_key : (n_rows, n_cols) float
-            Secondary key for equal scores (ignored when ``tie_sign == 0``; pass ``scores``).
-        tie_sign : int
-            -1, 0 or +1: equal scores are ordered by ``tie_sign * tie_key`` descending.
+    Parameters
+    ----------
+    scores : (n_rows, n_cols) float32 or float64
+        No NaN (the caller checks); ``-inf`` is allowed and ranks last.
+    k : int
+        Number of positions, ``1 <= k <= n_cols``.
+    tie_key : (n_rows, n_cols) float
+        Secondary key for equal scores (ignored when ``tie_sign == 0``; pass ``scores``).
+    tie_sign : int
+        -1, 0 or +1: equal scores are ordered by ``tie_sign * tie_key`` descending.
 
-        Returns
-        -------
-        top : (n_rows, k) int64
-            ``top[r, 0]`` is the first column of row ``r`` in the order of the module docstring,
-            ``top[r, 1]`` the second, and so on.
+    Returns
+    -------
+    top : (n_rows, k) int64
+        ``top[r, 0]`` is the first column of row ``r`` in the order of the module docstring,
+        ``top[r, 1]`` the second, and so on.
 
-        Notes
-        -----
-        When ``4 k >= n_cols`` each row is sorted completely (two stable merge sorts). Otherwise, per
-        row: a max-heap of the ``k`` best columns seen so far, keyed so that its root is the worst of
-        them. A new column replaces the root when it ranks before it (most columns are rejected by one
-    comparison with the root's score). At the end, the heap is emptied
-        from the root (worst first) into ``top[r, k-1], top[r, k-2], ...`` (heap sort).
+    Notes
+    -----
+    When ``4 k >= n_cols`` each row is sorted completely (two stable merge sorts). Otherwise, per
+    row: a max-heap of the ``k`` best columns seen so far, keyed so that its root is the worst of
+    them. A new column replaces the root when it ranks before it (most columns are rejected by one
+    comparison with the root's score). At the end, the heap is emptied from the root (worst first)
+    into ``top[r, k-1], top[r, k-2], ...`` (heap sort).
 
-        NumPy twin: ``np.lexsort((cols, -tie_sign * tie_key, -scores), axis=1)[:, :k]`` (a full sort:
+    NumPy twin: ``np.lexsort((cols, -tie_sign * tie_key, -scores), axis=1)[:, :k]`` (a full sort:
     ``np.argpartition`` would pick among tied entries at the k-th position arbitrarily).
     """
     n_rows, n_cols = scores.shape
@@ -87,8 +87,11 @@ def _top_k_rows(scores, k, tie_key, tie_sign):
         for row in range(n_rows):
             # two stable sorts: by the tie key, then by the score (equal scores keep the key order,
             # equal keys keep the column order)
-            order = np.argsort(-(tie_sign * tie_key[row]), kind="mergesort")
-            order = order[np.argsort(-scores[row][order], kind="mergesort")]
+            if tie_sign == 0:
+                order = np.argsort(-scores[row], kind="mergesort")
+            else:  # (tie_sign * tie_key would be 0 * -inf = NaN for excluded items when tie_sign == 0)
+                order = np.argsort(-(tie_sign * tie_key[row]), kind="mergesort")
+                order = order[np.argsort(-scores[row][order], kind="mergesort")]
             top[row] = order[:k]
         return top
     heap = np.empty(k, dtype=np.int64)
