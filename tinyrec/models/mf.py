@@ -143,12 +143,20 @@ class BiasedMF(Recommender):
         lr, reg = self._rates()
         users, items, ratings = train.users, train.items, train.ratings.astype(dtype)
         n = len(train)
+        in_order = np.arange(n)
         history = self.history_
         for _ in range(self.n_epochs):
             start = time.perf_counter()
-            order = rng.permutation(n) if self.shuffle else np.arange(n)
+            if self.shuffle:
+                # Gather the epoch's ratings in shuffled order first, so that the kernel streams
+                # through them: visiting them through `order` instead costs three cache misses per
+                # rating (about 4x slower at ML-1M size); the sequence of updates is the same.
+                order = rng.permutation(n)
+                e_users, e_items, e_ratings = users[order], items[order], ratings[order]
+            else:
+                e_users, e_items, e_ratings = users, items, ratings
             sse = funk_svd_epoch(
-                users, items, ratings, order, mu, self.bu_, self.bi_, self.P_, self.Q_, lr, reg
+                e_users, e_items, e_ratings, in_order, mu, self.bu_, self.bi_, self.P_, self.Q_, lr, reg
             )
             history.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
             history.setdefault("train_rmse", []).append(float(np.sqrt(sse / n)))
