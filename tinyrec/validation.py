@@ -40,6 +40,20 @@ def as_generator(seed) -> np.random.Generator:
     raise TypeError(f"seed must be None, an int or a np.random.Generator, got {type(seed).__name__}")
 
 
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` as an int, raising ValueError unless it is an integer >= 1 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_nonnegative(value, name: str) -> float:
+    """Return ``value`` as a float, raising ValueError unless it is a finite real number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 def check_float_array(x, name: str, *, dtype=None, ndim=None, min_ndim=None) -> np.ndarray:
     """Check that ``x`` is a floating ndarray (of ``dtype`` when given) with the expected rank.
 

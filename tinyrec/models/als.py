@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..kernels.mf import als_cg_rows
-from ..validation import as_generator, resolve_dtype
+from ..validation import as_generator, check_nonnegative, resolve_dtype
 from .base import Recommender
 
 
@@ -80,8 +80,7 @@ class ImplicitALS(Recommender):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
         for name, value in (("alpha", alpha), ("reg", reg), ("init_std", init_std)):
-            if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            check_nonnegative(value, name)
         self.n_factors, self.n_epochs, self.cg_steps = int(n_factors), int(n_epochs), int(cg_steps)
         self.alpha, self.reg, self.init_std = alpha, reg, init_std
         self.dtype = resolve_dtype(dtype)

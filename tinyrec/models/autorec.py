@@ -14,8 +14,6 @@ users' rows ``r_u ∈ ℝ^{n_items}``. Every product is a dense matrix product o
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..errors import ShapeError
@@ -24,7 +22,7 @@ from ..nn.activation import Sigmoid
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..train import fit_recommender
-from ..validation import as_generator, check_float_array, resolve_dtype
+from ..validation import as_generator, check_float_array, check_nonnegative, check_positive_int, resolve_dtype
 from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
 from .base import Recommender
 
@@ -163,9 +161,9 @@ class AutoRec(Recommender):
                  protocol: str = "rating", monitor: str = "rmse", patience=None, verbose: bool = False,
                  dtype=np.float32, seed=None):  # fmt: skip
         for name, value in (("hidden", hidden), ("n_epochs", n_epochs), ("batch_size", batch_size)):
-            check_positive(value, name)
+            check_positive_int(value, name)
         if patience is not None:
-            check_positive(patience, "patience")
+            check_positive_int(patience, "patience")
         for name, value in (("lr", lr), ("weight_decay", weight_decay)):
             check_nonnegative(value, name)
         if protocol != "rating":
@@ -249,18 +247,6 @@ class AutoRec(Recommender):
             for s in range(0, self.n_items_, step)
         ]
         return np.concatenate(codes, axis=0)  # (n_items, hidden)
-
-
-def check_positive(value, name: str) -> None:
-    """``value`` must be an int >= 1 (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-
-
-def check_nonnegative(value, name: str) -> None:
-    """``value`` must be a finite real number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 __all__ = ["AutoRec", "AutoRecNet"]

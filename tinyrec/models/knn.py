@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import DataError
 from ..kernels.csr import csr_order
 from ..kernels.knn import COSINE, COSINE_FULL, KINDS, knn_estimate, similarity_topk, weighted_row_sums
-from ..validation import check_index_array, resolve_dtype
+from ..validation import check_index_array, check_nonnegative, resolve_dtype
 from .base import Recommender
 from .baseline import BaselineOnly
 
@@ -76,8 +76,8 @@ class _NeighbourhoodModel(Recommender):
                 f"pass similarity='cosine' (or use mode='means'/'baseline' for ratings)"
             )
         for name, value in (("shrinkage", shrinkage), ("reg_u", reg_u), ("reg_i", reg_i)):
-            if value is not None and not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            if value is not None:
+                check_nonnegative(value, name)
         self.k, self.min_k, self.min_support = int(k), int(min_k), int(min_support)
         self.mode, self.similarity, self.shrinkage = mode, similarity, shrinkage
         self.reg_u, self.reg_i, self.baseline_epochs = reg_u, reg_i, int(baseline_epochs)

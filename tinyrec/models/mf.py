@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.mf import funk_svd_epoch
-from ..validation import as_generator, check_index_array, resolve_dtype
+from ..validation import as_generator, check_index_array, check_nonnegative, resolve_dtype
 from .base import Recommender
 
 
@@ -100,8 +100,8 @@ class BiasedMF(Recommender):
             init_std=init_std,
         )
         for name, value in rates.items():
-            if value is not None and not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            if value is not None:
+                check_nonnegative(value, name)
         self.n_factors, self.n_epochs, self.biased = int(n_factors), int(n_epochs), bool(biased)
         for name, value in rates.items():
             setattr(self, name, value)

@@ -22,9 +22,8 @@ from ..nn.dropout import Dropout
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..train import fit_recommender
-from ..validation import as_generator, check_float_array, resolve_dtype
+from ..validation import as_generator, check_float_array, check_nonnegative, check_positive_int, resolve_dtype
 from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
-from .autorec import check_nonnegative, check_positive
 from .base import Recommender
 
 _BLOCK = 1 << 21  # entries of a dense block of rows when scoring (8 MB in float32)
@@ -173,9 +172,9 @@ class MultDAE(Recommender):
                  monitor: str = "ndcg@100", patience=None, verbose: bool = False, dtype=np.float32,
                  seed=None):  # fmt: skip
         for name, value in (("hidden", hidden), ("n_epochs", n_epochs), ("batch_size", batch_size)):
-            check_positive(value, name)
+            check_positive_int(value, name)
         if patience is not None:
-            check_positive(patience, "patience")
+            check_positive_int(patience, "patience")
         for name, value in (("lr", lr), ("weight_decay", weight_decay)):
             check_nonnegative(value, name)
         if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= dropout < 1.0:

@@ -26,7 +26,7 @@ import numpy as np
 from ..losses import BCEWithLogitsLoss
 from ..optim import Adam
 from ..train import PointwiseBatches, fit_recommender
-from ..validation import as_generator, resolve_dtype
+from ..validation import as_generator, check_nonnegative, check_positive_int, resolve_dtype
 from .base import Recommender
 from .ncf_net import GMFTower, MLPTower, NCFNet, check_layers
 
@@ -42,11 +42,11 @@ class _NCFRecommender(Recommender):
     def _set_common(self, n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
                     protocol, monitor, patience, verbose, dtype, seed):  # fmt: skip
         for name, value in (("n_epochs", n_epochs), ("batch_size", batch_size), ("n_negatives", n_negatives)):
-            _check_int(value, name)
+            check_positive_int(value, name)
         for name, value in (("lr", lr), ("weight_decay", weight_decay), ("init_std", init_std)):
-            _check_nonnegative(value, name)
+            check_nonnegative(value, name)
         if patience is not None:
-            _check_int(patience, "patience")
+            check_positive_int(patience, "patience")
         if protocol not in ("sampled", "full"):
             raise ValueError(f"protocol must be 'sampled' or 'full' (ranking protocols), got {protocol!r}")
         as_generator(seed)  # reject a bad seed now, not at fit time
@@ -179,7 +179,7 @@ class GMF(_NCFRecommender):
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
                  lazy_embeddings: bool = False, protocol: str = "sampled", monitor: str = "hr@10",
                  patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
-        _check_int(n_factors, "n_factors")
+        check_positive_int(n_factors, "n_factors")
         self.n_factors = int(n_factors)
         self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
                          protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
@@ -274,7 +274,7 @@ class NeuMF(_NCFRecommender):
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
                  lazy_embeddings: bool = True, protocol: str = "sampled", monitor: str = "hr@10",
                  patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
-        _check_int(n_factors, "n_factors")
+        check_positive_int(n_factors, "n_factors")
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
         self.n_factors = int(n_factors)
@@ -313,16 +313,6 @@ class NeuMF(_NCFRecommender):
             fuse_pretrained(self.net, gmf.net, mlp.net, self.alpha)
             pre = {"pretrain_gmf_loss": gmf.history_["loss"], "pretrain_mlp_loss": mlp.history_["loss"]}
         self.history_ = {**pre, **self._train_net(train, valid, rng)}
-
-
-def _check_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-
-
-def _check_nonnegative(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 def fuse_pretrained(neumf: NCFNet, gmf: NCFNet, mlp: NCFNet, alpha: float = 0.5) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..validation import as_generator
+from ..validation import as_generator, check_positive_int
+
+__all__ = ["check_grad_output", "check_positive_int", "check_seed"]
 
 
 def check_grad_output(grad_output, shape: tuple[int, ...], dtype: np.dtype, layer: str) -> np.ndarray:
@@ -31,13 +31,6 @@ def check_grad_output(grad_output, shape: tuple[int, ...], dtype: np.dtype, laye
             f"returned shape {tuple(shape)}; they must match"
         )
     return grad_output
-
-
-def check_positive_int(value, name: str) -> int:
-    """Return ``value`` as an int, raising ValueError unless it is an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def check_seed(seed) -> None:
