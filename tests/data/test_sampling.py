@@ -55,6 +55,53 @@ def test_successive_calls_differ_but_replay_with_the_seed():
     np.testing.assert_array_equal(s2.sample(data.users, 2), b)
 
 
+class RecordingRandom:
+    """Stands in for the sampler's generator: records the block sizes it is asked for."""
+
+    def __init__(self, random):
+        self.sizes, self._random = [], random
+
+    def random(self, size):
+        self.sizes.append(size)
+        return self._random(size)
+
+
+@pytest.mark.parametrize("method", ["uniform", "popularity"])
+def test_sampler_draws_fresh_blocks_when_one_runs_out(method):
+    # user 0 has every item but item 7 (about 60 candidates per negative); small blocks force many
+    # refills, which must still give the same draws as uninterrupted rejection over the stream
+    n_items = 60
+    users = np.concatenate([np.zeros(n_items - 1, int), np.arange(1, n_items + 1)])
+    items = np.concatenate([np.delete(np.arange(n_items), 7), np.arange(n_items)])
+    data = Interactions(users, items, n_users=n_items + 2, n_items=n_items)
+    batch = np.array([0, n_items + 1, 0, 0, n_items + 1] * 40)
+    sampler = NegativeSampler(data, method, seed=3)
+    sampler._MAX_BLOCK = 50
+    sampler.rng = spy = RecordingRandom(sampler.rng.random)
+    neg = sampler.sample(batch, 2)
+    blocks = spy.sizes
+    assert len(blocks) > 10 and max(blocks) == 50
+    assert (neg[batch == 0] == 7).all()
+    # the same seed replays the same draws; so does one call that never runs out
+    again = NegativeSampler(data, method, seed=3)
+    again._MAX_BLOCK = 50
+    np.testing.assert_array_equal(again.sample(batch, 2), neg)
+    stream = np.random.default_rng(3).random(sum(blocks))
+    one = NegativeSampler(data, method, seed=0)
+    one.rng = RecordingRandom(lambda size: stream)
+    np.testing.assert_array_equal(one.sample(batch, 2), neg)
+
+
+def test_block_size_covers_the_expected_candidates():
+    # uniform over 10 items, user 0 owns 8: 5 candidates per negative on average
+    data = Interactions(np.zeros(8, int), np.arange(8), n_users=2, n_items=10)
+    sampler = NegativeSampler(data, seed=0)
+    np.testing.assert_allclose(sampler._cost, [5.0, 1.0])
+    size = sampler._block_size(np.array([0] * 100 + [1] * 50), 2)
+    mean, sd = 2 * (100 * 5 + 50), np.sqrt(2 * 100 * (25 - 5))
+    assert size == int(mean + 4 * sd + 16)
+
+
 def test_popularity_sampling_follows_counts():
     # item j has j+1 interactions from users 1..; user 0 has item 0 only
     users = np.concatenate([[0], np.repeat(np.arange(1, 5), 1)])

@@ -76,8 +76,11 @@ class NegativeSampler:
     -----
     The distribution of a negative for user ``u`` is ``p(j | u) = w_j / Σ_{k ∉ P_u} w_k`` for
     ``j ∉ P_u`` and 0 for ``j ∈ P_u`` (``w_j = 1`` for uniform). Drawing is by rejection, so the
-    expected cost per draw is ``1 / (1 - mass of P_u)``; a user whose positives hold all the
-    mass raises :class:`~tinyrec.errors.DataError` at construction.
+    expected cost per draw is ``1 / (1 - mass of P_u)``; asking for a negative of a user whose
+    positives hold all the mass raises :class:`~tinyrec.errors.DataError`. The candidates come
+    from blocks of uniforms drawn with one ``rng.random(m)`` call each, ``m`` sized from those
+    expected costs (:meth:`_block_size`); the rare call that exhausts a block draws another and
+    resumes, so the draws depend only on the seed and the sequence of calls.
     """
 
     def __init__(
@@ -111,6 +114,16 @@ class NegativeSampler:
                 owned[nonempty] = np.add.reduceat(per_pos, self.indptr[:-1][nonempty])
             full = np.flatnonzero(owned >= self.cum_weights[-1] * (1 - 1e-12))
         self._full_users = full  # users with no item left to sample
+        # acceptance probability of one candidate, per user; its inverse is the expected number
+        # of candidates per negative (used to size the blocks of uniforms)
+        if method == "uniform":
+            accept = (self.n_items - counts) / max(self.n_items, 1)
+        else:
+            accept = (
+                1.0 - owned / self.cum_weights[-1] if self.cum_weights[-1] > 0 else np.zeros(self.n_users)
+            )
+        accept[full] = 1.0  # never sampled (refused by _check_users); keeps the cost finite
+        self._cost = 1.0 / accept  # (n_users,) float64, >= 1
 
     def sample(self, users, n: int = 1) -> np.ndarray:
         """``n`` negatives for each entry of ``users`` (with replacement).
@@ -125,9 +138,34 @@ class NegativeSampler:
         (m, n) int32 item indices, none of them a positive of its user.
         """
         users = self._check_users(users, n)
-        if self.cum_weights is None:
-            return uniform_negatives(self.indptr, self.indices, users, self.n_items, int(n), self.rng)
-        return weighted_negatives(self.indptr, self.indices, users, self.cum_weights, int(n), self.rng)
+        out = np.empty((users.shape[0], int(n)), dtype=np.int32)
+        filled, total = 0, out.size
+        while filled < total:
+            uniforms = self.rng.random(self._block_size(users[filled // out.shape[1] :], out.shape[1]))
+            if self.cum_weights is None:
+                filled, _ = uniform_negatives(
+                    self.indptr, self.indices, users, self.n_items, uniforms, out, filled
+                )
+            else:
+                filled, _ = weighted_negatives(
+                    self.indptr, self.indices, users, self.cum_weights, uniforms, out, filled
+                )
+        return out
+
+    _MAX_BLOCK = 1 << 22  # uniforms drawn at once (32 MB); a longer job takes several blocks
+
+    def _block_size(self, users, n) -> int:
+        """How many uniforms to draw for ``n`` negatives of each of ``users``.
+
+        Each negative needs a geometric number of candidates, of mean ``c_u = 1 / a_u`` and
+        variance ``c_u² − c_u`` (``a_u``: the probability that a candidate is not a positive of
+        ``u``). The block is the mean of the total plus four standard deviations, so a second
+        block is rarely needed; when it is, :meth:`sample` draws it and resumes.
+        """
+        cost = self._cost[users]
+        mean = n * float(cost.sum())
+        var = n * float((cost * (cost - 1.0)).sum())  # not np.dot: BLAS may start threads
+        return int(min(mean + 4.0 * np.sqrt(max(var, 0.0)) + 16.0, self._MAX_BLOCK))
 
     def sample_distinct(self, users, n: int) -> np.ndarray:
         """``n`` distinct uniform negatives per user (without replacement); ``(m, n)`` int32."""
@@ -149,7 +187,7 @@ class NegativeSampler:
             raise DataError(
                 f"users must be a 1-D integer array of dense indices, got {users.dtype} {users.shape}"
             )
-        users = users.astype(np.int64)
+        users = users.astype(np.int64, copy=False)
         if users.size and (users.min() < 0 or users.max() >= self.n_users):
             bad = users.min() if users.min() < 0 else users.max()
             raise IndexOutOfRangeError(f"users contains {bad}, outside [0, {self.n_users})")
