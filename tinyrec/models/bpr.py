@@ -50,7 +50,8 @@ class BPRMF(Recommender):
         b_i += η (z − λ_b b_i)            b_j += η (−z − λ_b b_j)
 
     (:func:`tinyrec.kernels.mf.bpr_epoch`). The negatives of an epoch are drawn before it runs,
-    by :class:`tinyrec.data.sampling.NegativeSampler` (uniform, never a positive).
+    by :class:`tinyrec.data.sampling.NegativeSampler` (uniform, never a positive), one per pair
+    in user order; the triples are then shuffled.
     A user without training interactions keeps ``p_u = 0``, so its scores are the item biases;
     :meth:`recommend` gives such users the most popular items.
 
@@ -104,10 +105,14 @@ class BPRMF(Recommender):
         n = len(users)
         for _ in range(self.n_epochs):
             start = time.perf_counter()
+            # one negative per pair, drawn in the user-grouped order (the sampler then reads each
+            # user's positives once per run); shuffling the triples afterwards gives the same
+            # distribution as drawing after the shuffle
+            negatives = sampler.sample(users, 1)[:, 0]
             order = rng.permutation(n)
-            u, i = users[order], positives[order]
-            j = sampler.sample(u, 1)[:, 0].astype(np.int64)
-            loss = bpr_epoch(u, i, j, self.P_, self.Q_, self.bi_, lr, reg)
+            loss = bpr_epoch(
+                users[order], positives[order], negatives[order], self.P_, self.Q_, self.bi_, lr, reg
+            )
             self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
             self.history_.setdefault("loss", []).append(loss / max(n, 1))
         self.P_[self.user_counts_ == 0] = 0
