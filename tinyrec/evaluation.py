@@ -10,6 +10,7 @@ way (wrap it in a small object):
 
 Scores are computed for batches of users, so memory stays at ``O(batch_size · n_items)`` whatever
 the number of users (a dense ``n_users × n_items`` matrix is never built).
+``python benchmarks/bench_eval.py --ml20m`` measures the peak memory at MovieLens-20M shape.
 """
 
 from __future__ import annotations
