@@ -9,7 +9,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyrec.kernels.mf import als_cg_rows, bpr_epoch, funk_svd_epoch
+from tinyrec.kernels.mf import (
+    als_cg_rows,
+    bpr_epoch,
+    funk_svd_blocked_epoch,
+    funk_svd_epoch,
+    shuffle_within_blocks,
+)
 
 
 def numpy_funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg):
@@ -111,6 +117,103 @@ def test_funk_svd_epoch_empty_order_changes_nothing():
     assert sse == 0.0
     for a, b in zip((bu, bi, P, Q), before, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def _blocked_problem(rng, n, n_users, n_items, d, n_blocks):
+    """An MF problem with its ratings sorted into ``n_blocks × n_blocks`` blocks (random groups)."""
+    users, items, ratings, bu, bi, P, Q, lr, reg = _mf_problem(rng, n, n_users, n_items, d)
+    user_group = rng.integers(0, n_blocks, n_users)
+    item_group = rng.integers(0, n_blocks, n_items)
+    block = user_group[users] * n_blocks + item_group[items]
+    by_block = np.argsort(block, kind="stable")
+    users, items, ratings = users[by_block], items[by_block], ratings[by_block]
+    starts = np.searchsorted(block[by_block], np.arange(n_blocks * n_blocks + 1)).astype(np.int64)
+    return users, items, ratings, starts, bu, bi, P, Q, lr, reg
+
+
+@settings(max_examples=30)
+@given(
+    n=st.integers(0, 60),
+    n_users=st.integers(1, 7),
+    n_items=st.integers(1, 7),
+    d=st.integers(0, 4),
+    n_blocks=st.integers(1, 4),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_blocked_epoch_is_the_plain_epoch_over_blocks_in_stratum_order(
+    n, n_users, n_items, d, n_blocks, seed
+):
+    """Running the blocks of each stratum one after another gives the same numbers, bit for bit:
+    the blocks of a stratum share no row, so their order (and their threads) cannot matter."""
+    rng = np.random.default_rng(seed)
+    users, items, ratings, starts, bu, bi, P, Q, lr, reg = _blocked_problem(
+        rng, n, n_users, n_items, d, n_blocks
+    )
+    strata = rng.permutation(n_blocks).astype(np.int64)
+    ref = [a.copy() for a in (bu, bi, P, Q)]
+    sse_ref = 0.0
+    for s in strata:
+        for g in range(n_blocks):
+            b = g * n_blocks + (g + s) % n_blocks
+            block = slice(starts[b], starts[b + 1])
+            order = np.arange(starts[b + 1] - starts[b], dtype=np.int64)
+            sse_ref += funk_svd_epoch(users[block], items[block], ratings[block], order, 3.5, *ref, lr, reg)
+    sse = funk_svd_blocked_epoch(users, items, ratings, starts, strata, 3.5, bu, bi, P, Q, lr, reg)
+    assert np.isclose(sse, sse_ref, rtol=1e-12, atol=1e-12)
+    for got, want in zip((bu, bi, P, Q), ref, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_blocked_epoch_does_not_depend_on_the_number_of_threads():
+    import numba
+
+    rng = np.random.default_rng(3)
+    users, items, ratings, starts, bu, bi, P, Q, lr, reg = _blocked_problem(rng, 3000, 60, 50, 8, 4)
+    strata = np.array([2, 0, 3, 1], dtype=np.int64)
+    results = []
+    before = numba.get_num_threads()
+    try:
+        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(threads)
+            arrays = [a.copy() for a in (bu, bi, P, Q)]
+            sse = funk_svd_blocked_epoch(users, items, ratings, starts, strata, 3.5, *arrays, lr, reg)
+            results.append((sse, arrays))
+    finally:
+        numba.set_num_threads(before)
+    for sse, arrays in results[1:]:
+        assert sse == results[0][0]
+        for got, want in zip(arrays, results[0][1], strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=30)
+@given(sizes=st.lists(st.integers(0, 12), min_size=1, max_size=5), seed=st.integers(0, 2**31 - 1))
+def test_shuffle_within_blocks_permutes_each_block_and_keeps_triples_together(sizes, seed):
+    rng = np.random.default_rng(seed)
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n = int(starts[-1])
+    users = np.arange(n, dtype=np.int32)  # position ids: the triple (k, 2k, k/2) must stay together
+    items = 2 * users
+    ratings = users / 2.0
+    shuffle_within_blocks(starts, rng.random(n), users, items, ratings)
+    np.testing.assert_array_equal(items, 2 * users)
+    np.testing.assert_array_equal(ratings, users / 2.0)
+    for b in range(len(sizes)):
+        np.testing.assert_array_equal(
+            np.sort(users[starts[b] : starts[b + 1]]), np.arange(starts[b], starts[b + 1])
+        )
+
+
+def test_shuffle_within_blocks_draws_every_order_equally_often():
+    rng = np.random.default_rng(0)
+    starts = np.array([0, 3], dtype=np.int64)
+    counts = {}
+    for _ in range(6000):
+        users = np.arange(3, dtype=np.int32)
+        shuffle_within_blocks(starts, rng.random(3), users, users.copy(), users.astype(np.float64))
+        counts[tuple(users)] = counts.get(tuple(users), 0) + 1
+    assert len(counts) == 6
+    assert all(abs(c - 1000) < 150 for c in counts.values())  # about 5 standard deviations
 
 
 @settings(max_examples=40)

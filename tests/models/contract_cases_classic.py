@@ -12,6 +12,7 @@ CASES = [
     RecommenderCase("BaselineOnly-als", lambda seed: BaselineOnly("als")),
     RecommenderCase("BaselineOnly-sgd", lambda seed: BaselineOnly("sgd", seed=seed)),
     RecommenderCase("BiasedMF", lambda seed: BiasedMF(4, 10, lr_all=0.02, seed=seed)),
+    RecommenderCase("BiasedMF-blocked", lambda seed: BiasedMF(4, 10, lr_all=0.02, n_blocks=3, seed=seed)),
     RecommenderCase(
         "BiasedMF-unbiased-f64", lambda seed: BiasedMF(3, 5, biased=False, dtype=np.float64, seed=seed)
     ),

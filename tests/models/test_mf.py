@@ -115,6 +115,7 @@ def test_unknown_ids_follow_surprises_rule():
         dict(init_mean=0.1),
         dict(init_std=0.3),
         dict(shuffle=False),
+        dict(n_blocks=2),
         dict(seed=1),
         dict(dtype=np.float64),
     ],
@@ -165,3 +166,28 @@ def test_bad_hyperparameters_are_refused():
         BiasedMF(reg_qi=float("nan"))
     with pytest.raises(TypeError, match="seed"):
         BiasedMF(seed="abc").fit(planted_ratings()[0])
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="n_blocks"):
+            BiasedMF(n_blocks=bad)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_blocked_sgd_is_as_accurate_as_plain_sgd_and_deterministic(shuffle):
+    train, test, _ = _planted_continuous(n_users=60, n_items=50)
+    params = dict(n_factors=2, n_epochs=150, lr_all=0.02, reg_all=0.0, dtype=np.float64, shuffle=shuffle)
+    plain = BiasedMF(**params, seed=0).fit(train)
+    blocked = BiasedMF(**params, n_blocks=3, seed=0).fit(train)
+    again = BiasedMF(**params, n_blocks=3, seed=0).fit(train)
+    np.testing.assert_array_equal(blocked.P_, again.P_)
+    assert _rmse(blocked, test) < 0.1  # the planted matrix is recovered
+    assert abs(_rmse(blocked, test) - _rmse(plain, test)) < 0.05
+    assert len(blocked.history_["train_rmse"]) == 150
+    assert blocked.history_["train_rmse"][-1] < 0.05
+
+
+def test_more_blocks_than_users_or_items_leaves_empty_blocks_and_still_trains():
+    train, test, _ = planted_ratings()
+    model = BiasedMF(4, 10, n_blocks=train.n_users + 3, seed=0).fit(train, valid=test)
+    assert np.all(np.isfinite(model.P_)) and len(model.history_["valid_rmse"]) == 10
+    base = BiasedMF(4, 10, seed=0).fit(train)
+    assert abs(_rmse(model, test) - _rmse(base, test)) < 0.1

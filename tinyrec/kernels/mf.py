@@ -9,12 +9,16 @@ The two SGD kernels update their arrays in place and return the epoch's training
 caller can keep a history. Learning rates and regularization strengths enter as small arrays (one
 entry per parameter group) to keep the argument lists short.
 
+One SGD step depends on the previous one only through the rows it shares with it, so the ratings
+can be cut into blocks that share no user and no item and run on several threads at once
+(``funk_svd_blocked_epoch``, distributed SGD); the result stays deterministic.
+
 Implicit ALS is a loop too: each row's conjugate-gradient solve visits only that row's observed
 pairs (``O(d² + |I_u| d)`` per step), never building a ``d × d`` matrix per row.
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 def _funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg):
@@ -93,6 +97,84 @@ def _funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg):
 # assumes finite values is set, so a diverging run still shows its NaN.
 _SIMD_MATH = {"reassoc", "contract", "nsz", "arcp"}
 funk_svd_epoch = njit(cache=True, fastmath=_SIMD_MATH)(_funk_svd_epoch)
+
+
+def _funk_svd_blocked_epoch(users, items, ratings, block_starts, strata, mu, bu, bi, P, Q, lr, reg):
+    """One epoch of blocked ("distributed") SGD for Funk SVD: the blocks of a stratum run in parallel.
+
+    Parameters
+    ----------
+    users, items, ratings : (n,)
+        The ratings, sorted by block: with ``B = len(strata)`` user groups and ``B`` item groups,
+        block ``(g, h)`` (users of group ``g`` rating items of group ``h``) is the slice
+        ``block_starts[g B + h] : block_starts[g B + h + 1]``.
+    block_starts : (B² + 1,) int64
+    strata : (B,) int64
+        The order of the strata, a permutation of ``range(B)``.
+    mu, bu, bi, P, Q, lr, reg
+        As in :func:`funk_svd_epoch` (updated in place).
+
+    Returns
+    -------
+    sse : float
+        ``Σ e_ui²`` over the epoch, summed block by block in a fixed order.
+
+    Notes
+    -----
+    Stratum ``s`` is the ``B`` blocks ``(g, (g + s) mod B)``, ``g = 0 … B−1``: no two of them share
+    a user or an item, so they touch disjoint rows of ``P``, ``Q``, ``bu`` and ``bi`` and can run on
+    different threads without locks and without races. Each block runs :func:`funk_svd_epoch`
+    over its ratings in their stored order; the strata run one after another, so every rating is
+    visited once per epoch. The result does not depend on the number of threads or on their
+    timing: the same inputs give the same numbers, bit for bit. (Gemulla, Nijkamp, Haas, Sismanis,
+    "Large-scale matrix factorization with distributed stochastic gradient descent", KDD 2011.)
+    """
+    n_blocks = strata.shape[0]
+    sse = np.zeros(n_blocks * n_blocks)
+    for s in strata:
+        for g in prange(n_blocks):  # the blocks of one stratum share no row: safe in parallel
+            b = g * n_blocks + (g + s) % n_blocks
+            start, stop = block_starts[b], block_starts[b + 1]
+            sse[b] = funk_svd_epoch(
+                users[start:stop],
+                items[start:stop],
+                ratings[start:stop],
+                np.arange(stop - start),
+                mu,
+                bu,
+                bi,
+                P,
+                Q,
+                lr,
+                reg,
+            )
+    total = 0.0
+    for b in range(n_blocks * n_blocks):  # a plain loop: `sse.sum()` would be split across threads
+        total += sse[b]
+    return total
+
+
+funk_svd_blocked_epoch = njit(cache=True, parallel=True)(_funk_svd_blocked_epoch)
+
+
+def _shuffle_within_blocks(block_starts, uniforms, users, items, ratings):
+    """Shuffle the ratings of each block in place (Fisher–Yates), the three arrays together.
+
+    ``uniforms`` is ``(n,)`` in ``[0, 1)``, drawn by the caller's seeded generator: position ``k``
+    of a block starting at ``lo`` swaps with ``lo + ⌊u_k (k − lo + 1)⌋``. Every order of a block is
+    equally likely, and each block's ratings stay inside the block. Blocks are shuffled in parallel;
+    the result does not depend on the threads, since every swap is fixed by ``uniforms``.
+    """
+    for b in prange(block_starts.shape[0] - 1):
+        start = block_starts[b]
+        for k in range(block_starts[b + 1] - 1, start, -1):
+            j = min(start + int(uniforms[k] * (k - start + 1)), k)  # min: guard against u·m rounding to m
+            users[k], users[j] = users[j], users[k]
+            items[k], items[j] = items[j], items[k]
+            ratings[k], ratings[j] = ratings[j], ratings[k]
+
+
+shuffle_within_blocks = njit(cache=True, parallel=True)(_shuffle_within_blocks)
 
 
 def _bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):
