@@ -6,7 +6,9 @@ Accuracy, rating prediction (RMSE / MAE on the five predefined folds u1..u5, mea
   defaults; also with ``shuffle=False``, Surprise's own visiting order), a tuned ``BiasedMF`` (a
   small grid; each fold picks its configuration on a validation split carved from that fold's
   train — 10% of its ratings, ``random_holdout`` — then refits on the whole train; the fold's test
-  is never looked at), ``ItemKNN(40)`` baseline-adjusted with pearson-baseline similarity;
+  is never looked at), ``ItemKNN(40)`` baseline-adjusted with pearson-baseline similarity,
+  ``BiasedMF(n_blocks=4, seed=0)``, shuffled and unshuffled (Surprise's SVD defaults trained by
+  blocked, multi-threaded SGD: its accuracy must match the plain loop's);
 * Surprise's ``BaselineOnly``, ``SVD`` and item-based ``KNNBaseline`` (pearson_baseline, k=40) on
   the same folds, in the same run, when ``scikit-surprise`` is importable (pandas needed too).
 
@@ -15,13 +17,17 @@ ML-100K; HR@10 / NDCG@10 / MRR with 99 sampled negatives and pessimistic ties, a
 protocol: ``Popularity``, ``ItemKNN(50, mode="ranking")`` (binary cosine), ``BPRMF(64, 100)``,
 ``ImplicitALS(64, 15)``, and ``implicit``'s BPR (64 factors, 100 epochs) and ALS (64 factors, 15
 epochs, our ``alpha`` and ``reg``) when importable; all trained on the binarized ratings.
+``BPRMF`` is also trained with seeds 1–4 (mean and standard deviation of the five seeds), since one
+seed's HR@10 moves by about ±0.01.
 
 Speed: ``BiasedMF`` epoch time against Surprise's ``SVD`` with the same hyperparameters (both
 measured as ``(t(11 epochs) − t(1 epoch)) / 10``, so set-up is left out; best of 3), shuffled each
 epoch (our default) and unshuffled (Surprise's order: its ratings grouped by user, which keeps each
 user's row in cache — shuffling costs about 4x at ML-1M size, where the tables outgrow the cache),
-on ML-100K's 100,000 ratings and on an ML-1M-sized synthetic set (6,040 users ×
-3,706 items, 1,000,209 ratings); ``BPRMF`` 64 factors × 100 epochs against ``implicit``'s BPR;
+and with ``n_blocks=4`` (distributed SGD: 4 × 4 blocks, the blocks of a stratum on parallel
+threads; all cores of the machine), on ML-100K's 100,000 ratings and on an ML-1M-sized synthetic
+set (6,040 users × 3,706 items, 1,000,209 ratings); ``BPRMF`` 64 factors × 100 epochs against
+``implicit``'s BPR;
 ``ItemKNN`` fit time (pearson-baseline similarities and neighbour lists of the 1,682 items).
 
 Run: ``TINYREC_DATA=/path/to/data python benchmarks/bench_classic.py`` (about 5 minutes on 2 cores);
@@ -39,6 +45,7 @@ import sys
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -106,6 +113,10 @@ def rating_accuracy(folds, grid, surprise, pd):
             "BaselineOnly": BaselineOnly().fit(train),
             "BiasedMF (Surprise defaults)": BiasedMF(seed=0).fit(train),
             "BiasedMF (Surprise defaults, unshuffled)": BiasedMF(shuffle=False, seed=0).fit(train),
+            "BiasedMF (Surprise defaults, n_blocks=4)": BiasedMF(n_blocks=4, seed=0).fit(train),
+            "BiasedMF (Surprise defaults, n_blocks=4, unshuffled)": BiasedMF(
+                n_blocks=4, shuffle=False, seed=0
+            ).fit(train),
             "ItemKNN pearson_baseline k=40": ItemKNN(40).fit(train),
         }
         model, params, valid_rmse = tuned_mf(train, grid)
@@ -199,6 +210,19 @@ def ranking_accuracy(implicit):
             "fit_seconds": seconds[name],
         }
         print(f"  {name}: sampled HR@10 {sampled['hr@10']:.3f}, full HR@10 {full['hr@10']:.3f}", flush=True)
+    seeds = {"hr@10": [], "ndcg@10": []}
+    for seed in range(5):
+        model = models["BPRMF 64 factors, 100 epochs"] if seed == 0 else BPRMF(64, 100, seed=seed).fit(train)
+        sampled = evaluate(model, test, train=train, protocol="sampled", k=10, seed=0)
+        for key, values in seeds.items():
+            values.append(sampled[key])
+    spread = {
+        key: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)), "values": v}
+        for key, v in seeds.items()
+    }
+    table["BPRMF 64 factors, 100 epochs"]["sampled_seeds_0_to_4"] = spread
+    hr = spread["hr@10"]
+    print(f"  BPRMF seeds 0-4: sampled HR@10 {hr['mean']:.3f} ± {hr['std']:.3f}")
     return table
 
 
@@ -232,6 +256,14 @@ def speed(surprise, pd, implicit, quick):
             "tinyrec_unshuffled_epoch_seconds": epoch_seconds(
                 lambda n, grouped=grouped: BiasedMF(n_epochs=n, shuffle=False, seed=0).fit(grouped)
             ),
+            "tinyrec_blocked_epoch_seconds": epoch_seconds(
+                lambda n, data=data: BiasedMF(n_epochs=n, n_blocks=4, seed=0).fit(data)
+            ),
+            "tinyrec_blocked_unshuffled_epoch_seconds": epoch_seconds(
+                lambda n, grouped=grouped: BiasedMF(n_epochs=n, n_blocks=4, shuffle=False, seed=0).fit(
+                    grouped
+                )
+            ),
         }
         if surprise is not None:
             trainset = surprise_trainset(surprise, pd, data)
@@ -239,9 +271,8 @@ def speed(surprise, pd, implicit, quick):
                 lambda n, trainset=trainset: surprise.SVD(n_epochs=n, random_state=0).fit(trainset)
             )
             row["speedup"] = row["surprise_epoch_seconds"] / row["tinyrec_epoch_seconds"]
-            row["speedup_unshuffled"] = (
-                row["surprise_epoch_seconds"] / row["tinyrec_unshuffled_epoch_seconds"]
-            )
+            for kind in ("unshuffled", "blocked", "blocked_unshuffled"):
+                row[f"speedup_{kind}"] = row["surprise_epoch_seconds"] / row[f"tinyrec_{kind}_epoch_seconds"]
         out[f"BiasedMF epoch, {name}"] = row
         print(f"  {name}: {row}", flush=True)
     train, _ = movielens("100k", fold="u1")
@@ -310,6 +341,7 @@ def main(argv=None):
         "machine": {
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
+            "numba_threads": numba.get_num_threads(),
             "python": platform.python_version(),
         },
         "quick": args.quick,
