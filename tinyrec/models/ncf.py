@@ -127,8 +127,8 @@ _COMMON_DOC = """
         Adam updates only the table rows of each batch (``torch.optim.SparseAdam``). False:
         every row at every step, as ``torch.optim.Adam`` on dense embeddings (the NCF reference
         code) — slower per step, but rare rows keep moving on their momentum. Measured with
-        ``benchmarks/bench_neural.py`` (ML-100K, NCF protocol, 20 epochs, 3 seeds), GMF's HR@10
-        is 0.533 with lazy updates and 0.579 with dense ones.
+        ``benchmarks/bench_neural.py`` (ML-100K, NCF protocol, 20 epochs, 5 seeds), GMF's HR@10
+        is 0.533 with lazy updates and 0.572 with dense ones.
     protocol : {"sampled", "full"}, default "sampled"
         How ``fit(train, valid=...)`` evaluates after each epoch (:func:`tinyrec.evaluation.evaluate`).
     monitor : str, default "hr@10"
@@ -162,9 +162,9 @@ class GMF(_NCFRecommender):
     **GMF's default is** ``lazy_embeddings=False`` (dense Adam on the tables, as ``torch.optim.Adam``
     on the NCF reference code's dense embeddings), unlike NCFMLP and NeuMF. All of GMF's learning
     happens in its tables, and with lazy updates a rare row stops moving between its batches; on
-    the NCF protocol (``benchmarks/bench_neural.py``: ML-100K, 20 epochs, 3 seeds) GMF reached HR@10
-    0.533 lazy against 0.579 dense (torch's GMF: 0.587). Pass ``lazy_embeddings=True`` for the
-    faster row-sparse step.
+    the NCF protocol (``benchmarks/bench_neural.py``: ML-100K, 20 epochs, 5 seeds) GMF reached HR@10
+    0.533 lazy against 0.572 dense (the same GMF in torch, dense Adam: 0.570). Pass
+    ``lazy_embeddings=True`` for the faster row-sparse step.
 
     A user without training interactions keeps its random initial ``p_u``; :meth:`recommend`
     gives such users the most popular items.
