@@ -171,6 +171,26 @@ print(f"BiasedMF fit: {fit_seconds:.2f} s, {1e3 * np.median(mf.history_['epoch_s
 print("training RMSE by epoch:", np.round(mf.history_["train_rmse"][::4], 3))
 
 # %% [markdown]
+# ### Two threads without a race
+#
+# One SGD step reads and writes only `b_u, b_i, p_u, q_i`. Two steps on different users *and*
+# different items therefore do not touch each other's numbers, and can run at the same time.
+# `BiasedMF(n_blocks=B)` uses that: it cuts the users into `B` groups and the items into `B`
+# groups, so the ratings fall into `B × B` blocks. Blocks `(0, 0), (1, 1), …` share no user and
+# no item: they form a *stratum*, and its blocks run on parallel threads. An epoch runs `B`
+# strata (`(g, g + s mod B)` for `s = 0 … B−1`), so every rating is still visited once
+# (Gemulla et al., KDD 2011). No step ever waits for a lock, and the result does not depend on
+# the threads' timing: the same seed gives the same model on 1 core or 16.
+
+# %%
+blocked = BiasedMF(n_blocks=4, seed=0).fit(train)
+blocked_rmse = evaluate(blocked, test, train=train, protocol="rating")["rmse"]
+plain_rmse = evaluate(mf, test, train=train, protocol="rating")["rmse"]
+print(f"test RMSE: plain SGD {plain_rmse:.4f}, blocked SGD {blocked_rmse:.4f}")
+print(f"{1e3 * np.median(blocked.history_['epoch_seconds']):.1f} ms per epoch with n_blocks=4")
+assert abs(blocked_rmse - plain_rmse) < 0.01  # a different order of the same steps, the same accuracy
+
+# %% [markdown]
 # ## 4. Item similarities
 #
 # Items whose vectors point the same way are rated alike by the same people. `similar_items`
