@@ -13,6 +13,7 @@ from tinyrec.errors import DTypeError, IndexOutOfRangeError, ShapeError
 from tinyrec.gradcheck import check_module
 from tinyrec.models.ncf import GMF, NCFMLP, NeuMF, fuse_pretrained
 from tinyrec.models.ncf_net import GMFTower, MLPTower, NCFNet
+from tinyrec.nn import Linear
 
 from .contract import implicit_toy
 
@@ -204,6 +205,9 @@ BASE = {"n_epochs": 2, "batch_size": 32, "seed": 0}
         (NCFMLP, {"layers": (6, 4)}),
         (NeuMF, {"n_factors": 3}),
         (NeuMF, {"layers": (8, 2)}),
+        (GMF, {"linear_init": "ncf"}),
+        (NCFMLP, {"linear_init": "ncf"}),
+        (NeuMF, {"linear_init": "ncf"}),
     ],
 )
 def test_each_hyperparameter_changes_the_model(cls, change):
@@ -213,6 +217,31 @@ def test_each_hyperparameter_changes_the_model(cls, change):
     a = cls(**{**BASE, **defaults}).fit(train).predict(users, items)
     b = cls(**{**BASE, **defaults, **change}).fit(train).predict(users, items)
     assert not np.allclose(a, b)
+
+
+def test_ncf_reference_initialisation():
+    """linear_init="ncf": hidden layers Xavier uniform, output LeCun uniform, zero biases."""
+    n_users, n_items = 300, 200
+    train = Interactions(
+        np.arange(n_users) % n_users, np.arange(n_users) % n_items, n_users=n_users, n_items=n_items
+    )
+    model = NeuMF(4, (256, 128, 64), 1, linear_init="ncf", dtype=np.float64, seed=0)
+    model.fit(train)  # sets the index space; the check below is on a freshly built network
+    model._build_net(np.random.default_rng(1))
+    linears = [m for m in model.net.mlp.modules() if isinstance(m, Linear)]
+    assert len(linears) == 2
+    for layer in linears:
+        fan_out, fan_in = layer.weight.data.shape
+        bound = np.sqrt(6.0 / (fan_in + fan_out))
+        w = layer.weight.data
+        assert np.abs(w).max() <= bound and np.isclose(w.std(), bound / np.sqrt(3), rtol=0.05)
+        assert not layer.bias.data.any()
+    w = model.net.output.weight.data  # (1, 4 + 64)
+    assert np.abs(w).max() <= np.sqrt(3.0 / 68) and np.abs(w).max() > 1.1 / np.sqrt(68)  # wider than torch's
+    assert not model.net.output.bias.data.any()
+    torch_like = NeuMF(4, (256, 128, 64), 1, dtype=np.float64, seed=0).fit(train)
+    torch_like._build_net(np.random.default_rng(1))
+    assert torch_like.net.output.bias.data.any()  # torch's default draws the biases too
 
 
 def test_float64_models_score_in_float64_and_match_float32_closely():
@@ -259,6 +288,7 @@ def test_similar_items_use_the_item_tables_of_every_tower():
         (lambda: NCFMLP((64, 0)), "positive"),
         (lambda: NeuMF(alpha=1.5), "alpha"),
         (lambda: GMF(protocol="rating"), "protocol"),
+        (lambda: NeuMF(linear_init="xavier"), "linear_init"),
     ],
 )
 def test_bad_hyperparameters_are_refused_with_the_fix(build, message):

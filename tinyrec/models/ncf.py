@@ -24,6 +24,8 @@ import numbers
 import numpy as np
 
 from ..losses import BCEWithLogitsLoss
+from ..nn import init
+from ..nn.linear import Linear
 from ..optim import Adam
 from ..train import PointwiseBatches, fit_recommender
 from ..validation import as_generator, check_nonnegative, check_positive_int, resolve_dtype
@@ -40,19 +42,22 @@ class _NCFRecommender(Recommender):
     _array_names = ()
 
     def _set_common(self, n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
-                    protocol, monitor, patience, verbose, dtype, seed):  # fmt: skip
+                    linear_init, protocol, monitor, patience, verbose, dtype, seed):  # fmt: skip
         for name, value in (("n_epochs", n_epochs), ("batch_size", batch_size), ("n_negatives", n_negatives)):
             check_positive_int(value, name)
         for name, value in (("lr", lr), ("weight_decay", weight_decay), ("init_std", init_std)):
             check_nonnegative(value, name)
         if patience is not None:
             check_positive_int(patience, "patience")
+        if linear_init not in ("torch", "ncf"):
+            raise ValueError(f"linear_init must be 'torch' or 'ncf', got {linear_init!r}")
         if protocol not in ("sampled", "full"):
             raise ValueError(f"protocol must be 'sampled' or 'full' (ranking protocols), got {protocol!r}")
         as_generator(seed)  # reject a bad seed now, not at fit time
         self.n_epochs, self.batch_size, self.n_negatives = int(n_epochs), int(batch_size), int(n_negatives)
         self.lr, self.weight_decay, self.init_std = float(lr), float(weight_decay), float(init_std)
         self.lazy_embeddings = bool(lazy_embeddings)
+        self.linear_init = linear_init
         self.protocol, self.monitor = protocol, monitor
         self.patience = None if patience is None else int(patience)
         self.verbose = bool(verbose)
@@ -68,6 +73,8 @@ class _NCFRecommender(Recommender):
         rng = as_generator(self.seed) if rng is None else rng
         towers = self._towers(rng)
         self.net = NCFNet(towers, self.n_users_, self.n_items_, dtype=self.dtype, seed=rng)
+        if self.linear_init == "ncf":
+            _ncf_reference_init(self.net, rng)
 
     # -- training -------------------------------------------------------------------------------
     def _fit(self, train, valid) -> None:
@@ -129,6 +136,13 @@ _COMMON_DOC = """
         code) — slower per step, but rare rows keep moving on their momentum. Measured with
         ``benchmarks/bench_neural.py`` (ML-100K, NCF protocol, 20 epochs, 5 seeds), GMF's HR@10
         is 0.533 with lazy updates and 0.572 with dense ones.
+    linear_init : {"torch", "ncf"}, default "torch"
+        Initialisation of the Linear layers. ``"torch"``: ``torch.nn.Linear``'s,
+        ``U(±1/√fan_in)`` for weights and biases. ``"ncf"``: the NCF reference code's (Keras
+        defaults): hidden layers Xavier (Glorot) uniform ``U(±√(6 / (fan_in + fan_out)))``, the
+        output layer LeCun uniform ``U(±√(3 / fan_in))``, all biases 0. On a validation split
+        carved from ML-100K's leave-one-out train (20 epochs, 3 seeds) ``"ncf"`` raised NCFMLP's
+        HR@10 from 0.625 to 0.648, lowered NeuMF's from 0.657 to 0.648 and left GMF's at 0.644.
     protocol : {"sampled", "full"}, default "sampled"
         How ``fit(train, valid=...)`` evaluates after each epoch (:func:`tinyrec.evaluation.evaluate`).
     monitor : str, default "hr@10"
@@ -177,12 +191,13 @@ class GMF(_NCFRecommender):
 
     def __init__(self, n_factors: int = 8, n_epochs: int = 20, *, batch_size: int = 256, lr: float = 1e-3,
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
-                 lazy_embeddings: bool = False, protocol: str = "sampled", monitor: str = "hr@10",
+                 lazy_embeddings: bool = False, linear_init: str = "torch", protocol: str = "sampled",
+                 monitor: str = "hr@10",
                  patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
         check_positive_int(n_factors, "n_factors")
         self.n_factors = int(n_factors)
         self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
-                         protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
+                         linear_init, protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
 
     def _towers(self, rng) -> dict:
         gmf = GMFTower(self.n_users_, self.n_items_, self.n_factors, init_std=self.init_std,
@@ -217,11 +232,12 @@ class NCFMLP(_NCFRecommender):
 
     def __init__(self, layers=(64, 32, 16, 8), n_epochs: int = 20, *, batch_size: int = 256, lr: float = 1e-3,
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
-                 lazy_embeddings: bool = True, protocol: str = "sampled", monitor: str = "hr@10",
+                 lazy_embeddings: bool = True, linear_init: str = "torch", protocol: str = "sampled",
+                 monitor: str = "hr@10",
                  patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
         self.layers = check_layers(layers)
         self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
-                         protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
+                         linear_init, protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
 
     def _towers(self, rng) -> dict:
         mlp = MLPTower(self.n_users_, self.n_items_, self.layers, init_std=self.init_std,
@@ -272,7 +288,8 @@ class NeuMF(_NCFRecommender):
     def __init__(self, n_factors: int = 8, layers=(64, 32, 16, 8), n_epochs: int = 20, *,
                  pretrain: bool = False, alpha: float = 0.5, batch_size: int = 256, lr: float = 1e-3,
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
-                 lazy_embeddings: bool = True, protocol: str = "sampled", monitor: str = "hr@10",
+                 lazy_embeddings: bool = True, linear_init: str = "torch", protocol: str = "sampled",
+                 monitor: str = "hr@10",
                  patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
         check_positive_int(n_factors, "n_factors")
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= alpha <= 1.0:
@@ -282,7 +299,7 @@ class NeuMF(_NCFRecommender):
         self.pretrain = bool(pretrain)
         self.alpha = float(alpha)
         self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
-                         protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
+                         linear_init, protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
 
     def _towers(self, rng) -> dict:
         gmf = GMFTower(self.n_users_, self.n_items_, self.n_factors, init_std=self.init_std,
@@ -304,6 +321,7 @@ class NeuMF(_NCFRecommender):
                 "weight_decay",
                 "init_std",
                 "lazy_embeddings",
+                "linear_init",
                 "verbose",
                 "dtype",
             )
@@ -313,6 +331,20 @@ class NeuMF(_NCFRecommender):
             fuse_pretrained(self.net, gmf.net, mlp.net, self.alpha)
             pre = {"pretrain_gmf_loss": gmf.history_["loss"], "pretrain_mlp_loss": mlp.history_["loss"]}
         self.history_ = {**pre, **self._train_net(train, valid, rng)}
+
+
+def _ncf_reference_init(net: NCFNet, rng) -> None:
+    """Re-draw ``net``'s Linear layers as the NCF reference code does (``linear_init="ncf"``)."""
+    for name in net.tower_names:
+        tower = getattr(net, name)
+        for layer in tower.modules():
+            if isinstance(layer, Linear):  # the MLP tower's hidden layers: Xavier uniform
+                w = layer.weight.data
+                w[...] = init.xavier_uniform(w.shape, dtype=net.dtype, seed=rng)
+                layer.bias.data[...] = 0
+    w = net.output.weight.data  # (1, F): LeCun uniform = kaiming_uniform with a = 1
+    w[...] = init.kaiming_uniform(w.shape, a=1.0, dtype=net.dtype, seed=rng)
+    net.output.bias.data[...] = 0
 
 
 def fuse_pretrained(neumf: NCFNet, gmf: NCFNet, mlp: NCFNet, alpha: float = 0.5) -> None:
