@@ -30,6 +30,10 @@ of ``/proc/self/status`` (the whole process: interpreter, NumPy, Numba, the data
 to ``resource.getrusage``; and the peak of Python/NumPy allocations during training from
 ``tracemalloc``.
 
+"NCFMLP ncf-init" and "NeuMF ncf-init" use ``linear_init="ncf"``: the Linear layers initialised as
+the NCF reference code does (Xavier-uniform hidden layers, LeCun-uniform output, zero biases)
+instead of torch's default.
+
 GMF's default is ``lazy_embeddings=False``: Adam moves every table row at every step
 (``torch.optim.Adam`` on dense embeddings, as the NCF reference code does). "GMF lazy" updates only
 the rows of the batch (``SparseAdam``, the default of NCFMLP and NeuMF).
@@ -188,6 +192,8 @@ def accuracy(train, test, epochs: int, seeds: int, torch) -> dict:
         "GMF": lambda s: GMF(N_FACTORS, epochs, seed=s),
         "NCFMLP": lambda s: NCFMLP(LAYERS, epochs, seed=s),
         "GMF lazy": lambda s: GMF(N_FACTORS, epochs, lazy_embeddings=True, seed=s),
+        "NCFMLP ncf-init": lambda s: NCFMLP(LAYERS, epochs, linear_init="ncf", seed=s),
+        "NeuMF ncf-init": lambda s: NeuMF(N_FACTORS, LAYERS, epochs, linear_init="ncf", seed=s),
     }
     runs: dict[str, list[dict]] = {}
     for seed in range(seeds):
@@ -321,11 +327,11 @@ def memory(quick: bool) -> dict:
 # ---------------------------------------------------------------------- report
 def table(summary: dict) -> str:
     keys = ("hr@10", "ndcg@10", "full_hr@10", "full_ndcg@10")
-    head = f"{'model':<12}" + "".join(f"{k:>20}" for k in keys)
+    head = f"{'model':<16}" + "".join(f"{k:>20}" for k in keys)
     lines = [head, "-" * len(head)]
     for name, values in summary.items():
         cells = "".join(f"{values[k]['mean']:>12.4f} ± {values[k]['std']:.3f}" for k in keys)
-        lines.append(f"{name:<12}{cells}")
+        lines.append(f"{name:<16}{cells}")
     return "\n".join(lines)
 
 
