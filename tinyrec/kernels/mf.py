@@ -161,7 +161,8 @@ def _shuffle_within_blocks(block_starts, uniforms, users, items, ratings):
     """Shuffle the ratings of each block in place (Fisher–Yates), the three arrays together.
 
     ``uniforms`` is ``(n,)`` in ``[0, 1)``, drawn by the caller's seeded generator: position ``k``
-    of a block starting at ``lo`` swaps with ``lo + ⌊u_k (k − lo + 1)⌋``. Every order of a block is
+    of a block starting at ``start`` swaps with ``start + ⌊u_k (k − start + 1)⌋``, for ``k`` from
+    the block's end down. Every order of a block is
     equally likely, and each block's ratings stay inside the block. Blocks are shuffled in parallel;
     the result does not depend on the threads, since every swap is fixed by ``uniforms``.
     """
