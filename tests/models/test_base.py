@@ -76,6 +76,8 @@ def test_similar_items_is_cosine_of_item_factors():
         np.testing.assert_allclose(sims[row], cos[item, ranked], rtol=1e-6)
     with pytest.raises(ValueError, match="k must be"):
         model.similar_items(np.array([0]), k=train.n_items)
+    with pytest.raises(ValueError, match="k must be"):
+        model.similar_items(np.array([0]), k=True)  # a bool is not a count, as in recommend
 
 
 def test_similar_items_needs_item_vectors():

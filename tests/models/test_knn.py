@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tests.helpers import dataset_dir
 from tests.kernels.test_knn import dense_similarity
 from tinyrec.data import Interactions
-from tinyrec.errors import IndexOutOfRangeError, NotFittedError
+from tinyrec.errors import DTypeError, IndexOutOfRangeError, NotFittedError, ShapeError
 from tinyrec.kernels.knn import COSINE, COSINE_FULL, KINDS
 from tinyrec.models import BaselineOnly, ItemKNN, UserKNN
 
@@ -268,6 +268,12 @@ def test_bad_use():
     model = ItemKNN().fit(data)
     with pytest.raises(IndexOutOfRangeError):
         model.explain(99, 0)
+    with pytest.raises(ShapeError, match="user must have 0 dimension"):
+        model.explain(np.array([0, 1]), 0)
+    with pytest.raises(DTypeError, match="item must hold integers"):
+        model.explain(0, 0.0)
+    with pytest.raises(ValueError, match="top must be a positive integer"):
+        model.explain(0, 0, top=None)
     with pytest.raises(IndexOutOfRangeError):
         model.neighbours(8)
     dup = Interactions([0, 0], [1, 1], [3.0, 4.0])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tinyrec.data.interactions import Interactions
-from tinyrec.errors import IndexOutOfRangeError
+from tinyrec.errors import DTypeError, IndexOutOfRangeError, ShapeError
 from tinyrec.kernels.mf import funk_svd_epoch
 from tinyrec.models import BiasedMF
 
@@ -155,6 +155,19 @@ def test_explain_adds_up_to_the_prediction():
         model.explain(train.n_users, 0)
 
 
+def test_explain_refuses_bad_user_item_and_top():
+    train, _, _ = planted_ratings()
+    model = BiasedMF(4, 2, seed=0).fit(train)
+    with pytest.raises(ShapeError, match="user must have 0 dimension"):
+        model.explain(np.array([0, 1]), 0)
+    with pytest.raises(DTypeError, match="item must hold integers"):
+        model.explain(0, 1.5)
+    for bad in (None, -1, 1.5, "3"):
+        with pytest.raises(ValueError, match="top must be a positive integer"):
+            model.explain(0, 0, top=bad)
+    assert model.explain(np.int64(0), np.int32(1), top=0).rows == []
+
+
 def test_bad_hyperparameters_are_refused():
     with pytest.raises(ValueError, match="n_factors"):
         BiasedMF(n_factors=-1)
@@ -169,6 +182,11 @@ def test_bad_hyperparameters_are_refused():
     for bad in (0, -2, 1.5, True):
         with pytest.raises(ValueError, match="n_blocks"):
             BiasedMF(n_blocks=bad)
+    for bad in (float("nan"), float("inf"), None, "0"):
+        with pytest.raises(ValueError, match="init_mean must be a finite number"):
+            BiasedMF(init_mean=bad)
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        BiasedMF(seed=-1)  # refused at construction, not at fit
 
 
 @pytest.mark.parametrize("shuffle", [True, False])

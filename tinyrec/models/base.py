@@ -190,7 +190,7 @@ class Recommender:
         if vectors is None:
             raise TypeError(f"{type(self).__name__} has no item vectors, so similar_items is undefined")
         items = check_index_array(items, "items", self.n_items_, ndim=1)
-        if not isinstance(k, (int, np.integer)) or not 1 <= k < self.n_items_:
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k < self.n_items_:
             raise ValueError(f"k must be an int in [1, n_items - 1 = {self.n_items_ - 1}], got {k!r}")
         vectors = np.asarray(vectors, dtype=np.float64)
         norms = np.linalg.norm(vectors, axis=1)

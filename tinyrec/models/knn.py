@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import DataError
 from ..kernels.csr import csr_order
 from ..kernels.knn import COSINE, COSINE_FULL, KINDS, knn_estimate, similarity_topk, weighted_row_sums
-from ..validation import check_index_array, check_nonnegative, resolve_dtype
+from ..validation import check_index_array, check_nonnegative, check_positive_int, resolve_dtype
 from .base import Recommender
 from .baseline import BaselineOnly
 
@@ -230,8 +230,10 @@ class _NeighbourhoodModel(Recommender):
         neighbours add up to ``prediction - base``. ``str()`` renders the table.
         """
         self._check_fitted()
-        u = int(check_index_array(np.array([user]), "user", self.n_users_)[0])
-        i = int(check_index_array(np.array([item]), "item", self.n_items_)[0])
+        u = int(check_index_array(user, "user", self.n_users_, ndim=0))
+        i = int(check_index_array(item, "item", self.n_items_, ndim=0))
+        if top != 0:  # top=0: the base and prediction alone
+            check_positive_int(top, "top")
         target, context = (i, u) if self.item_based else (u, i)
         nbrs, sims = self.neighbours(target)
         span = slice(self.ctx_indptr_[context], self.ctx_indptr_[context + 1])

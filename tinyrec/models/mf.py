@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 
@@ -123,6 +124,10 @@ class BiasedMF(Recommender):
         self.n_factors, self.n_epochs, self.biased = int(n_factors), int(n_epochs), bool(biased)
         for name, value in rates.items():
             setattr(self, name, value)
+        real = isinstance(init_mean, numbers.Real) and not isinstance(init_mean, bool)
+        if not (real and np.isfinite(init_mean)):
+            raise ValueError(f"init_mean must be a finite number, got {init_mean!r}")
+        as_generator(seed)  # reject a bad seed now, not at fit time
         self.init_mean = init_mean
         self.shuffle = shuffle
         self.n_blocks = check_positive_int(n_blocks, "n_blocks")
@@ -243,8 +248,10 @@ class BiasedMF(Recommender):
         and ``b_i`` and the remaining factors sum to the unclipped prediction.
         """
         self._check_fitted()
-        u = int(check_index_array(np.array([user]), "user", self.n_users_)[0])
-        i = int(check_index_array(np.array([item]), "item", self.n_items_)[0])
+        u = int(check_index_array(user, "user", self.n_users_, ndim=0))
+        i = int(check_index_array(item, "item", self.n_items_, ndim=0))
+        if top != 0:  # top=0: the totals alone
+            check_positive_int(top, "top")
         contrib = self.P_[u].astype(np.float64) * self.Q_[i]  # (d,) per-factor terms of p_u·q_i
         order = np.argsort(-np.abs(contrib), kind="stable")[: max(0, int(top))]
         rows = [(int(f), float(self.P_[u, f]), float(self.Q_[i, f]), float(contrib[f])) for f in order]
