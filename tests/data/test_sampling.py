@@ -180,6 +180,22 @@ def test_sampler_bad_input():
         next(minibatches(np.arange(3), np.arange(4), batch_size=2))
 
 
+def test_counts_and_alpha_must_be_numbers_of_the_right_kind():
+    data = Interactions([0, 0, 1], [0, 1, 0], n_items=4)
+    sampler = NegativeSampler(data, seed=0)
+    for bad in (1.5, "2", None):  # were truncated by int(), or failed inside it
+        with pytest.raises(ValueError, match="n must be a positive integer"):
+            sampler.sample([1], bad)
+        with pytest.raises(ValueError, match="n must be a positive integer"):
+            sampler.sample_distinct([1], bad)
+        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+            next(minibatches(np.arange(3), batch_size=bad))
+    with pytest.raises(ValueError, match="alpha must be a finite number >= 0"):
+        NegativeSampler(data, "popularity", alpha="1")
+    with pytest.raises(TypeError, match="test must be an Interactions"):
+        sampled_candidates(data, [(0, 1)], 1)
+
+
 def test_popularity_sampler_refuses_users_owning_all_mass():
     data = Interactions([0, 0, 1], [0, 1, 0], n_items=3)  # item 2 has weight 0; user 0 owns 0 and 1
     with pytest.raises(DataError, match="every item"):

@@ -155,6 +155,15 @@ def test_bad_arguments():
         temporal_split(Interactions([0, 0], [0, 1]))
     with pytest.raises(ValueError, match="k must"):
         kfold(data, 1)
+    for bad in (2.5, None, "3"):  # 2.5 was truncated to 2 folds; None and "3" failed inside int()
+        with pytest.raises(ValueError, match="k must be a positive integer"):
+            kfold(data, bad)
+    for bad in ("0.2", None, float("nan"), True):
+        with pytest.raises(ValueError, match=r"test_fraction must be a number in \(0, 1\)"):
+            random_holdout(data, bad)
+    timed = Interactions([0, 0, 1, 1], [0, 1, 0, 1], timestamps=[1, 2, 3, 4])
+    with pytest.raises(ValueError, match=r"test_fraction must be a number in \(0, 1\)"):
+        temporal_split(timed, test_fraction="0.5")
     with pytest.raises(TypeError):
         leave_one_out(np.zeros(3))
 

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import DataError, IndexOutOfRangeError
 from ..kernels.csr import csr_order, unique_in_rows
 from ..kernels.sampling import distinct_negatives, uniform_negatives, weighted_negatives
-from ..validation import as_generator
+from ..validation import as_generator, check_nonnegative, check_positive_int
 from .interactions import Interactions
 
 __all__ = ["NegativeSampler", "bpr_triples", "pointwise_samples", "sampled_candidates", "minibatches"]
@@ -102,8 +102,7 @@ class NegativeSampler:
             self.cum_weights = None
             full = np.flatnonzero(counts >= self.n_items)
         else:
-            if not np.isfinite(alpha) or alpha < 0:
-                raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
+            check_nonnegative(alpha, "alpha")
             counts_in_data = data.item_counts().astype(np.float64)
             weights = np.where(counts_in_data > 0, counts_in_data**alpha, 0.0)  # unseen items: weight 0
             self.cum_weights = np.cumsum(weights)
@@ -180,8 +179,7 @@ class NegativeSampler:
         return distinct_negatives(self.indptr, self.indices, users, self.n_items, int(n), self.rng)
 
     def _check_users(self, users, n) -> np.ndarray:
-        if int(n) < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
+        check_positive_int(n, "n")
         users = np.asarray(users)
         if users.dtype.kind not in "iu" or users.ndim != 1:
             raise DataError(
@@ -248,6 +246,9 @@ def sampled_candidates(train: Interactions, test: Interactions, n_negatives: int
         Column 0 is the held-out item; columns 1.. the sampled negatives. The same ``seed``
         always gives the same candidates, so every model is ranked on identical sets.
     """
+    for name, table in (("train", train), ("test", test)):
+        if not isinstance(table, Interactions):
+            raise TypeError(f"{name} must be an Interactions, got {type(table).__name__}")
     if not train.same_index_space(test):
         raise DataError("train and test do not share one index space; build them with one split")
     sampler = NegativeSampler(train, "uniform", exclude=test, seed=seed)
@@ -268,8 +269,7 @@ def minibatches(*arrays, batch_size: int, shuffle: bool = True, seed=0, drop_las
     for a in arrays[1:]:
         if len(a) != n:
             raise DataError(f"arrays have different lengths ({n} and {len(a)}); they must be aligned")
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    check_positive_int(batch_size, "batch_size")
     order = as_generator(seed).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):

@@ -18,12 +18,13 @@ Pass ``return_report=True`` to get ``(train, test, report)``.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import DataError
-from ..validation import as_generator
+from ..validation import as_generator, check_positive_int
 from .interactions import Interactions
 
 __all__ = ["SplitReport", "random_holdout", "leave_one_out", "temporal_split", "kfold", "finalize_split"]
@@ -137,6 +138,11 @@ def finalize_split(train: Interactions, test: Interactions, method: str, drop_un
     return (train, test, report) if return_report else (train, test)
 
 
+def _is_fraction(value) -> bool:
+    """``value`` is a real number (not a bool, not a string) strictly between 0 and 1."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and 0.0 < value < 1.0
+
+
 def _rank_within_user(data: Interactions, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Position of each row among its user's rows ordered by ``key`` (ascending), and user counts."""
     order = np.lexsort((key, data.users))  # by user, then key
@@ -173,8 +179,8 @@ def random_holdout(
         Also return the :class:`SplitReport`.
     """
     _check_splittable(data)
-    if not 0.0 < float(test_fraction) < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    if not _is_fraction(test_fraction):
+        raise ValueError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
     rng = as_generator(seed)
     n = len(data)
     if by == "global":
@@ -271,8 +277,10 @@ def temporal_split(
     if data.timestamps is None:
         raise DataError("temporal_split needs timestamps; this data has none")
     if at is None:
-        if test_fraction is None or not 0.0 < float(test_fraction) < 1.0:
-            raise ValueError(f"test_fraction must be in (0, 1) when at is not given, got {test_fraction}")
+        if not _is_fraction(test_fraction):
+            raise ValueError(
+                f"test_fraction must be a number in (0, 1) when at is not given, got {test_fraction!r}"
+            )
         n_test = max(1, int(round(test_fraction * len(data))))
         at = int(np.sort(data.timestamps)[len(data) - n_test])
     test_mask = data.timestamps >= int(at)
@@ -286,7 +294,8 @@ def kfold(data: Interactions, k: int = 5, *, seed=0, drop_unseen: bool = True, r
     tested exactly once. Fold sizes differ by at most one.
     """
     _check_splittable(data)
-    if int(k) < 2 or int(k) > len(data):
+    check_positive_int(k, "k")
+    if k < 2 or k > len(data):
         raise ValueError(f"k must be in [2, {len(data)}] (the number of interactions), got {k}")
     fold = np.empty(len(data), dtype=np.int64)
     for j, part in enumerate(np.array_split(as_generator(seed).permutation(len(data)), int(k))):
