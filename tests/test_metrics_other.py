@@ -134,3 +134,5 @@ def test_catalog_bad_input():
         metrics.novelty(np.array([[1]]), np.array([0, 0]), 0)
     with pytest.raises(ValueError, match="n_items must be"):
         metrics.catalog_coverage(np.array([[0]]), 0)
+    with pytest.raises(ValueError, match="n_items must be a positive integer"):
+        metrics.catalog_coverage(np.array([[0]]), 2.5)  # was np.bincount's TypeError

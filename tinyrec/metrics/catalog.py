@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError, DTypeError, IndexOutOfRangeError, ShapeError
+from ..validation import check_positive_int
 
 __all__ = ["catalog_coverage", "novelty"]
 
@@ -30,8 +31,7 @@ def catalog_coverage(top_items, n_items: int) -> float:
 
     ``coverage = |∪_u L_u| / n_items`` where ``L_u`` is user ``u``'s list (empty slots excluded).
     """
-    if n_items < 1:
-        raise ValueError(f"n_items must be >= 1, got {n_items}")
+    n_items = check_positive_int(n_items, "n_items")
     top_items = _lists(top_items, n_items)
     shown = top_items[top_items >= 0]
     return float(np.count_nonzero(np.bincount(shown, minlength=n_items)) / n_items)
