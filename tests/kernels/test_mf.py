@@ -6,6 +6,7 @@ step for inputs whose users and items are all distinct (then the updates are ind
 """
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -167,6 +168,8 @@ def test_blocked_epoch_is_the_plain_epoch_over_blocks_in_stratum_order(
 def test_blocked_epoch_does_not_depend_on_the_number_of_threads():
     import numba
 
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one Numba thread only: nothing to compare the single-threaded run with")
     rng = np.random.default_rng(3)
     users, items, ratings, starts, bu, bi, P, Q, lr, reg = _blocked_problem(rng, 3000, 60, 50, 8, 4)
     strata = np.array([2, 0, 3, 1], dtype=np.int64)
