@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinyrec.gradcheck import check_module, numerical_gradient, relative_error
+from tinyrec.gradcheck import GradcheckReport, check_module, numerical_gradient, relative_error
 from tinyrec.nn.module import Module, Parameter
 
 
@@ -52,3 +52,13 @@ def test_relative_error_is_scale_free():
     a = np.array([1.0, 2.0])
     assert relative_error(a, a) == 0.0
     assert relative_error(1e6 * a, 1e6 * (a + [1e-3, 0])) == pytest.approx(relative_error(a, a + [1e-3, 0]))
+
+
+def test_a_nan_error_fails_wherever_it_stands():
+    """Python's max() skips a NaN that is not first; the report must not."""
+    for errors in ({"input0": 1e-9, "weight": float("nan")}, {"weight": float("nan"), "input0": 1e-9}):
+        report = GradcheckReport(errors)
+        assert np.isnan(report.max_error) and not report.ok()
+        with pytest.raises(AssertionError, match="weight"):
+            report.assert_ok()
+    assert GradcheckReport({"a": 1e-9, "b": 2e-9}).ok()

@@ -77,14 +77,19 @@ class GradcheckReport:
 
     @property
     def max_error(self) -> float:
-        return max(self.errors.values(), default=0.0)
+        """The largest error; NaN when any error is NaN (a NaN gradient must never pass)."""
+        values = list(self.errors.values())
+        if any(np.isnan(v) for v in values):  # Python's max() would skip a NaN that is not first
+            return float("nan")
+        return max(values, default=0.0)
 
     def ok(self, tol: float = 1e-6) -> bool:
-        return self.max_error < tol
+        return self.max_error < tol  # False for NaN
 
     def assert_ok(self, tol: float = 1e-6) -> None:
         if not self.ok(tol):
-            worst = max(self.errors, key=self.errors.get)
+            nans = [name for name, error in self.errors.items() if np.isnan(error)]
+            worst = nans[0] if nans else max(self.errors, key=self.errors.get)
             raise AssertionError(
                 f"gradient check failed: {worst} has relative error {self.errors[worst]:.3e} "
                 f"(tolerance {tol:.0e})\n{self}"
