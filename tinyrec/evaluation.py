@@ -15,8 +15,6 @@ the number of users (a dense ``n_users × n_items`` matrix is never built).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .data.interactions import Interactions
@@ -24,6 +22,7 @@ from .data.sampling import sampled_candidates
 from .errors import DataError, DTypeError, NonFiniteError, ShapeError
 from .metrics import mae, mrr, ranking_metrics, rmse, top_k
 from .metrics._ranking_core import check_ties
+from .validation import check_positive_int
 
 __all__ = ["evaluate", "PROTOCOLS"]
 
@@ -126,14 +125,14 @@ def evaluate(
             f"{type(model).__name__} has neither score_all(users) nor predict(users, items); "
             "wrap it in an object that has one of them"
         )
-    k = _positive_int(k, "k")
+    k = check_positive_int(k, "k")
     ties = check_ties(ties)
     if batch_size is not None:
-        batch_size = _positive_int(batch_size, "batch_size")
+        batch_size = check_positive_int(batch_size, "batch_size")
     if protocol == "rating":
         return _rating(model, test, batch_size, return_per_user)
     if protocol == "sampled":
-        n_negatives = _positive_int(n_negatives, "n_negatives")
+        n_negatives = check_positive_int(n_negatives, "n_negatives")
         return _sampled(model, test, train, k, n_negatives, seed, batch_size, ties, return_per_user)
     return _full(model, test, train, k, batch_size, ties, return_per_user)
 
@@ -277,9 +276,3 @@ def _csr_rows(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray):
     # position of each entry inside `indices`: its row's start plus its rank within the row
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     return row_pos, indices[np.repeat(start, lengths) + offsets].astype(np.int64)
-
-
-def _positive_int(value, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)

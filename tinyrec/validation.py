@@ -47,6 +47,16 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
+def check_int_at_least(value, name: str, minimum: int) -> int:
+    """Return ``value`` as an int, raising ValueError unless it is an integer >= ``minimum`` (not a bool).
+
+    ``minimum=0`` accepts counts that may be zero (``n_epochs=0``: an untrained model).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def check_nonnegative(value, name: str) -> float:
     """Return ``value`` as a float, raising ValueError unless it is a finite real number >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:

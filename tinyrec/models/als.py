@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..kernels.mf import als_cg_rows
-from ..validation import as_generator, check_nonnegative, resolve_dtype
+from ..validation import as_generator, check_int_at_least, check_nonnegative, resolve_dtype
 from .base import Recommender
 
 
@@ -77,8 +77,7 @@ class ImplicitALS(Recommender):
             ("n_epochs", n_epochs, 0),
             ("cg_steps", cg_steps, 1),
         ):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+            check_int_at_least(value, name, low)
         for name, value in (("alpha", alpha), ("reg", reg), ("init_std", init_std)):
             check_nonnegative(value, name)
         self.n_factors, self.n_epochs, self.cg_steps = int(n_factors), int(n_epochs), int(cg_steps)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..data.sampling import NegativeSampler
 from ..kernels.mf import bpr_epoch
-from ..validation import as_generator, resolve_dtype
+from ..validation import as_generator, check_int_at_least, check_nonnegative, resolve_dtype
 from .base import Recommender
 
 
@@ -78,11 +78,9 @@ class BPRMF(Recommender):
         seed=None,
     ):
         for name, value in (("n_factors", n_factors), ("n_epochs", n_epochs)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+            check_int_at_least(value, name, 0)
         for name, value in (("lr", lr), ("reg", reg), ("reg_bias", reg_bias), ("init_std", init_std)):
-            if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            check_nonnegative(value, name)
         self.n_factors, self.n_epochs = int(n_factors), int(n_epochs)
         self.lr, self.reg, self.reg_bias = lr, reg, reg_bias
         self.item_bias = bool(item_bias)

@@ -16,7 +16,13 @@ import numpy as np
 from ..errors import DataError
 from ..kernels.csr import csr_order
 from ..kernels.knn import COSINE, COSINE_FULL, KINDS, knn_estimate, similarity_topk, weighted_row_sums
-from ..validation import check_index_array, check_nonnegative, check_positive_int, resolve_dtype
+from ..validation import (
+    check_index_array,
+    check_int_at_least,
+    check_nonnegative,
+    check_positive_int,
+    resolve_dtype,
+)
 from .base import Recommender
 from .baseline import BaselineOnly
 
@@ -64,8 +70,7 @@ class _NeighbourhoodModel(Recommender):
             ("min_support", min_support, 1),
             ("baseline_epochs", baseline_epochs, 0),
         ):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+            check_int_at_least(value, name, low)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if similarity not in SIMILARITIES:

@@ -12,6 +12,7 @@ from ..kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_
 from ..validation import (
     as_generator,
     check_index_array,
+    check_int_at_least,
     check_nonnegative,
     check_positive_int,
     resolve_dtype,
@@ -103,8 +104,7 @@ class BiasedMF(Recommender):
         seed=None,
     ):
         for name, value in (("n_factors", n_factors), ("n_epochs", n_epochs)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+            check_int_at_least(value, name, 0)
         rates = dict(
             lr_all=lr_all,
             reg_all=reg_all,
