@@ -46,13 +46,15 @@ class BiasedMF(Recommender):
         ``B`` groups each (contiguous index ranges holding about equal numbers of ratings), the
         ratings into the ``B × B`` blocks they form; an epoch visits the ``B`` strata in a random
         order, and the ``B`` blocks of a stratum, which share no user and no item, run at the same
-        time, each over its ratings in a new random order (``shuffle=False``: in ``train``'s
-        order). Still deterministic: the result depends on ``B`` and the seed, never on the number
-        of threads (set by ``numba.set_num_threads`` or ``NUMBA_NUM_THREADS``). Use ``B`` of at
+        time, each over its ratings in a new random order (``shuffle=False``: the strata in turn,
+        each block in ``train``'s order). Still deterministic: the result depends on ``B`` and the
+        seed, never on the number of threads (set by ``numba.set_num_threads`` or
+        ``NUMBA_NUM_THREADS``). Use ``B`` of at
         least the number of cores; the order of the updates differs from ``n_blocks=1``, the
         accuracy does not (``benchmarks/bench_classic.py`` measures both).
     dtype : np.float32 (default) or np.float64
-        dtype of the factors and biases (each update is computed in float64).
+        dtype of the factors and biases; each update is computed in this dtype (the epoch's
+        squared-error sum, for the history, in float64).
     seed : int or np.random.Generator, optional
         Seeds the initialization and the shuffling: the same seed gives the same model, bit for bit.
 
