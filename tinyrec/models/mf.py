@@ -49,9 +49,9 @@ class BiasedMF(Recommender):
         time, each over its ratings in a new random order (``shuffle=False``: the strata in turn,
         each block in ``train``'s order). Still deterministic: the result depends on ``B`` and the
         seed, never on the number of threads (set by ``numba.set_num_threads`` or
-        ``NUMBA_NUM_THREADS``). Use ``B`` of at
-        least the number of cores; the order of the updates differs from ``n_blocks=1``, the
-        accuracy does not (``benchmarks/bench_classic.py`` measures both).
+        ``NUMBA_NUM_THREADS``). Use ``B`` of at least the number of cores; the order of the
+        updates differs from ``n_blocks=1``, the accuracy does not (``benchmarks/bench_classic.py``
+        measures both).
     dtype : np.float32 (default) or np.float64
         dtype of the factors and biases; each update is computed in this dtype (the epoch's
         squared-error sum, for the history, in float64).
