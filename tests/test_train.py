@@ -130,7 +130,7 @@ def test_nan_guard_names_epoch_and_last_finite_loss():
     X, y = _click_data(64)
     X[40:, 0] = np.nan  # rows 40.. poison the batches that contain them
     model = _mlp()
-    with pytest.raises(NonFiniteError, match=r"epoch 1, batch 3 \(last finite loss: [0-9.]+\)"):
+    with pytest.raises(NonFiniteError, match=r"epoch 1, batch 3 \(last finite value: [0-9.]+\)"):
         fit(model, MSELoss(), SGD(model.parameters(), lr=0.01), X, y, 2, 20, shuffle=False, verbose=False)
     with pytest.raises(NonFiniteError, match="none yet"):
         check_finite_loss(float("inf"), epoch=3, batch=1, last_finite=None)

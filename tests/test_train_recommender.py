@@ -149,7 +149,7 @@ def test_a_non_finite_loss_stops_training_naming_the_epoch_and_the_last_finite_l
     model, train, _ = _ready_model()
     batches = _PoisonSecondEpoch(PointwiseBatches(train, 2, 32, seed=0), model.net.output.bias)
     optimizer = Adam(model.net.parameters())
-    with pytest.raises(NonFiniteError, match=r"epoch 2, batch 1 \(last finite loss: 0\.\d+") as info:
+    with pytest.raises(NonFiniteError, match=r"epoch 2, batch 1 \(last finite value: 0\.\d+") as info:
         fit_recommender(model, train, batches, optimizer, BCEWithLogitsLoss(), 3, verbose=False)
     assert "learning rate" in str(info.value)
 

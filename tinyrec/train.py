@@ -84,19 +84,30 @@ def take_batch(X: tuple[np.ndarray, ...], index: np.ndarray) -> tuple[np.ndarray
     return tuple(x[index] for x in X)
 
 
-def check_finite_loss(value: float, *, epoch: int, batch: int, last_finite: float | None) -> None:
+_DIVERGENCE_FIX = (
+    "lower the learning rate, clip gradients (tinyrec.optim.clip_grad_norm_) or check the data for NaN/inf"
+)
+
+
+def check_finite_loss(
+    value: float,
+    *,
+    epoch: int,
+    batch: int | None = None,
+    last_finite: float | None,
+    what: str = "the training loss",
+    fix: str = _DIVERGENCE_FIX,
+) -> None:
     """Raise :class:`~tinyrec.errors.NonFiniteError` when a loss value is NaN or inf.
 
-    The message names the epoch and batch (1-based) and the last finite loss seen, so the user
-    can tell a slow divergence (growing loss) from bad input (NaN from the start).
+    The message names the epoch and batch (1-based; ``batch=None`` for a loop checked once per
+    epoch), the last finite value seen, so the user can tell a slow divergence (growing loss) from
+    bad input (NaN from the start), and ``fix``, what to change.
     """
     if not math.isfinite(value):
         last = "none yet" if last_finite is None else f"{last_finite:.6g}"
-        raise NonFiniteError(
-            f"the training loss became {value} at epoch {epoch}, batch {batch} (last finite loss: {last}); "
-            "lower the learning rate, clip gradients (tinyrec.optim.clip_grad_norm_) or check the data "
-            "for NaN/inf"
-        )
+        where = f"epoch {epoch}" if batch is None else f"epoch {epoch}, batch {batch}"
+        raise NonFiniteError(f"{what} became {value} at {where} (last finite value: {last}); {fix}")
 
 
 class ProgressBar:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tinyrec.errors import NonFiniteError
 from tinyrec.models import BaselineOnly
 
 from .contract import planted_ratings
@@ -106,3 +107,9 @@ def test_matches_surprise_baseline_only():
         ]
         mine = ours.fit(train).predict(test.users, test.items)
         np.testing.assert_allclose(mine, theirs, rtol=1e-10)
+
+
+def test_diverging_sgd_raises_naming_the_epoch_and_the_fix():
+    train, _, _ = planted_ratings()
+    with pytest.raises(NonFiniteError, match=r"training RMSE became (nan|inf) at epoch \d+ .*lower lr"):
+        BaselineOnly("sgd", n_epochs=50, lr=5.0, seed=0).fit(train)

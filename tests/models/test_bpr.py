@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tinyrec.data.interactions import Interactions
-from tinyrec.errors import DataError
+from tinyrec.errors import DataError, NonFiniteError
 from tinyrec.models import BPRMF
 
 from .contract import implicit_toy
@@ -93,3 +93,9 @@ def test_bad_hyperparameters_are_refused():
         BPRMF(lr=float("inf"))
     with pytest.raises(ValueError, match="reg_bias"):
         BPRMF(reg_bias=-1.0)
+
+
+def test_diverging_sgd_raises_naming_the_epoch_and_the_fix():
+    train, _ = implicit_toy()
+    with pytest.raises(NonFiniteError, match=r"loss became (nan|inf) at epoch \d+ .*lower lr"):
+        BPRMF(4, 20, lr=1e4, seed=0).fit(train)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tinyrec.data.interactions import Interactions
-from tinyrec.errors import DTypeError, IndexOutOfRangeError, ShapeError
+from tinyrec.errors import DTypeError, IndexOutOfRangeError, NonFiniteError, ShapeError
 from tinyrec.kernels.mf import funk_svd_epoch
 from tinyrec.models import BiasedMF
 
@@ -209,3 +209,10 @@ def test_more_blocks_than_users_or_items_leaves_empty_blocks_and_still_trains():
     assert np.all(np.isfinite(model.P_)) and len(model.history_["valid_rmse"]) == 10
     base = BiasedMF(4, 10, seed=0).fit(train)
     assert abs(_rmse(model, test) - _rmse(base, test)) < 0.1
+
+
+@pytest.mark.parametrize("n_blocks", [1, 2])
+def test_diverging_sgd_raises_naming_the_epoch_and_the_fix(n_blocks):
+    train, _, _ = planted_ratings()
+    with pytest.raises(NonFiniteError, match=r"training RMSE became (nan|inf) at epoch \d+ .*lower lr_all"):
+        BiasedMF(4, 20, lr_all=5.0, n_blocks=n_blocks, seed=0).fit(train)

@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from ..kernels.mf import funk_svd_epoch
+from ..train import check_finite_loss
 from ..validation import as_generator, resolve_dtype
 from .base import Recommender
 
@@ -105,10 +106,17 @@ class BaselineOnly(Recommender):
             lr = np.array([self.lr, self.lr, 0.0, 0.0])
             reg = np.array([self.reg, self.reg, 0.0, 0.0])
             n = len(train)
-            for _ in range(n_epochs):
+            last_rmse = None
+            for epoch in range(1, n_epochs + 1):
                 start = time.perf_counter()
                 order = rng.permutation(n) if self.shuffle else np.arange(n)
-                funk_svd_epoch(users, items, r, order, mu, bu, bi, P, Q, lr, reg)
+                sse = funk_svd_epoch(users, items, r, order, mu, bu, bi, P, Q, lr, reg)
+                rmse = float(np.sqrt(sse / max(n, 1)))
+                check_finite_loss(
+                    rmse, epoch=epoch, last_finite=last_rmse, what="the training RMSE",
+                    fix="SGD diverged: lower lr or raise reg",
+                )  # fmt: skip
+                last_rmse = rmse
                 history.append(time.perf_counter() - start)
         self.bu_, self.bi_ = bu.astype(self.dtype), bi.astype(self.dtype)
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..data.sampling import NegativeSampler
 from ..kernels.mf import bpr_epoch
+from ..train import check_finite_loss
 from ..validation import as_generator, check_int_at_least, check_nonnegative, resolve_dtype
 from .base import Recommender
 
@@ -111,6 +112,11 @@ class BPRMF(Recommender):
             loss = bpr_epoch(
                 users[order], positives[order], negatives[order], self.P_, self.Q_, self.bi_, lr, reg
             )
+            past = self.history_.get("loss", [])
+            check_finite_loss(
+                loss / max(n, 1), epoch=len(past) + 1, last_finite=past[-1] if past else None,
+                fix="SGD diverged: lower lr or raise reg",
+            )  # fmt: skip
             self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
             self.history_.setdefault("loss", []).append(loss / max(n, 1))
         self.P_[self.user_counts_ == 0] = 0

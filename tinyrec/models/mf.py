@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_blocks
+from ..train import check_finite_loss
 from ..validation import (
     as_generator,
     check_index_array,
@@ -211,10 +212,19 @@ class BiasedMF(Recommender):
             self._record_epoch(start, sse, n, valid)
 
     def _record_epoch(self, start: float, sse: float, n: int, valid) -> None:
-        """Append the epoch's seconds, training RMSE and (with ``valid``) validation RMSE to the history."""
+        """Append the epoch's seconds, training RMSE and (with ``valid``) validation RMSE to the history.
+
+        Raises NonFiniteError when the epoch's training error is NaN or inf (SGD diverged).
+        """
         history = self.history_
+        rmse = float(np.sqrt(sse / max(n, 1)))
+        past = history.get("train_rmse", [])
+        check_finite_loss(
+            rmse, epoch=len(past) + 1, last_finite=past[-1] if past else None, what="the training RMSE",
+            fix="SGD diverged: lower lr_all (or the lr_* overrides) or raise reg_all",
+        )  # fmt: skip
         history.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
-        history.setdefault("train_rmse", []).append(float(np.sqrt(sse / max(n, 1))))
+        history.setdefault("train_rmse", []).append(rmse)
         if valid is not None:
             err = self.predict(valid.users, valid.items) - valid.ratings
             history.setdefault("valid_rmse", []).append(float(np.sqrt(np.mean(err.astype(np.float64) ** 2))))
