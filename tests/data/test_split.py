@@ -166,6 +166,13 @@ def test_bad_arguments():
         temporal_split(timed, test_fraction="0.5")
     with pytest.raises(TypeError):
         leave_one_out(np.zeros(3))
+    for bad in ("2020", 2.5, True):  # "2020" became the timestamp 2020 (Unix seconds: 1970)
+        with pytest.raises(TypeError, match="at must be an integer timestamp"):
+            temporal_split(timed, at=bad)
+    with pytest.raises(DataError, match=r"train split would be empty, since the timestamps run from 1 to 4"):
+        temporal_split(timed, at=1)
+    with pytest.raises(DataError, match=r"the test split would be empty.*choose at in \(1, 4\]"):
+        temporal_split(timed, at=5)
 
 
 def test_finalize_split_detects_overlap_and_foreign_index_space():

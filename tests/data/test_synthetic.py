@@ -57,3 +57,7 @@ def test_bad_arguments():
         synthetic(10, 10, 5)
     with pytest.raises(ValueError):
         synthetic(10, 10, 20, noise=-1)
+    # 2.5 items was truncated to 2 and then blamed on n_interactions
+    for kwargs in ({"n_items": 2.5}, {"n_users": "10"}, {"rank": 0}, {"n_interactions": 1e4}):
+        with pytest.raises(ValueError, match=f"{next(iter(kwargs))} must be an integer >= 1"):
+            synthetic(**kwargs)

@@ -283,6 +283,19 @@ def temporal_split(
             )
         n_test = max(1, int(round(test_fraction * len(data))))
         at = int(np.sort(data.timestamps)[len(data) - n_test])
+    elif isinstance(at, bool) or not isinstance(at, numbers.Integral):
+        raise TypeError(
+            f"at must be an integer timestamp on the clock of data.timestamps (Unix seconds for "
+            f"MovieLens: 1577836800 is 2020-01-01), got {at!r}"
+        )
+    else:
+        first, last = int(data.timestamps.min()), int(data.timestamps.max())
+        if not first < at <= last:
+            side = "train" if at <= first else "test"
+            raise DataError(
+                f"temporal_split(at={int(at)}): the {side} split would be empty, since the timestamps "
+                f"run from {first} to {last}; choose at in ({first}, {last}]"
+            )
     test_mask = data.timestamps >= int(at)
     return finish_split(data, test_mask, f"temporal_split(at={int(at)})", drop_unseen, return_report)
 

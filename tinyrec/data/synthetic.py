@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DataError
-from ..validation import as_generator
+from ..validation import as_generator, check_int_at_least
 from .interactions import Interactions
 
 __all__ = ["synthetic", "PlantedModel"]
@@ -128,9 +128,9 @@ def synthetic(
         ``info["planted"]`` is the :class:`PlantedModel` (see its Notes for the exact model and
         the best achievable accuracy); ``info["name"] == "synthetic"``.
     """
-    n_users, n_items, n_interactions, rank = int(n_users), int(n_items), int(n_interactions), int(rank)
-    if n_users < 1 or n_items < 1 or rank < 1:
-        raise ValueError("n_users, n_items and rank must be >= 1")
+    n_users, n_items, rank = (check_int_at_least(v, name, 1) for v, name in (
+        (n_users, "n_users"), (n_items, "n_items"), (rank, "rank")))  # fmt: skip
+    n_interactions = check_int_at_least(n_interactions, "n_interactions", 1)
     most = n_users * max(1, n_items // 2)
     if not n_users <= n_interactions <= most:
         raise DataError(
