@@ -237,7 +237,8 @@ def test_bad_input():
 
     with pytest.raises(DTypeError, match="TextModel.predict returned dtype"):
         evaluate(TextModel(), test, train=train, protocol="rating")
-    with pytest.raises(DataError, match="distinct negatives"):  # 6 items cannot give 99 negatives
+    # 6 items cannot give 99 negatives; the message names evaluate's argument
+    with pytest.raises(DataError, match="distinct negatives: lower n_negatives"):
         evaluate(model, test, train=train, protocol="sampled")
 
 

@@ -166,15 +166,18 @@ class NegativeSampler:
         var = n * float((cost * (cost - 1.0)).sum())  # not np.dot: BLAS may start threads
         return int(min(mean + 4.0 * np.sqrt(max(var, 0.0)) + 16.0, self._MAX_BLOCK))
 
-    def sample_distinct(self, users, n: int) -> np.ndarray:
-        """``n`` distinct uniform negatives per user (without replacement); ``(m, n)`` int32."""
+    def sample_distinct(self, users, n: int, *, fix: str = "lower n") -> np.ndarray:
+        """``n`` distinct uniform negatives per user (without replacement); ``(m, n)`` int32.
+
+        ``fix`` ends the error raised when a user has fewer than ``n`` items to draw from.
+        """
         users = self._check_users(users, n)
         allowed = self.n_items - np.diff(self.indptr)[users]
         if users.size and allowed.min() < n:
             k = int(np.argmin(allowed))
             raise DataError(
                 f"user {int(users[k])} has only {int(allowed[k])} items that are not positives; cannot "
-                f"draw {n} distinct negatives: lower n"
+                f"draw {n} distinct negatives: {fix}"
             )
         return distinct_negatives(self.indptr, self.indices, users, self.n_items, int(n), self.rng)
 
@@ -252,7 +255,8 @@ def sampled_candidates(train: Interactions, test: Interactions, n_negatives: int
     if not train.same_index_space(test):
         raise DataError("train and test do not share one index space; build them with one split")
     sampler = NegativeSampler(train, "uniform", exclude=test, seed=seed)
-    neg = sampler.sample_distinct(test.users, n_negatives)
+    fix = "lower n_negatives (the sampled protocol's candidates) or use protocol='full'"
+    neg = sampler.sample_distinct(test.users, n_negatives, fix=fix)
     return test.users.copy(), np.concatenate([test.items[:, None], neg], axis=1)
 
 
