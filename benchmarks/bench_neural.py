@@ -10,17 +10,25 @@ Protocol (the NCF paper's, He et al. 2017, as the issue states it):
   BCE with logits; GMF 8 factors; MLP 32 + 32 → 32, 16, 8 (``layers=(64, 32, 16, 8)``); NeuMF
   both (no pretraining); the figures are those of the **last** epoch, mean (± std) over 5 seeds
   (one seed's HR@10 moves by 0.01–0.02, so 3 seeds cannot settle a 0.01 difference);
+* the rows "NeuMF", "GMF" and "NCFMLP" train in the setup of the NCF reference code (these sizes
+  and settings are its defaults): ``torch.optim.Adam`` on every parameter, so the
+  embedding tables are updated densely (``lazy_embeddings=False``), and the Linear layers
+  initialised as that code does (``linear_init="ncf"``: Xavier-uniform hidden layers,
+  LeCun-uniform output, zero biases); the rows "… default" are the same models with tinyrec's
+  defaults (NeuMF and NCFMLP: lazy row-sparse Adam on the tables, like ``SparseAdam``; all three:
+  ``nn.Linear``'s init); "GMF lazy" is GMF with lazy updates;
 * evaluation: each held-out item ranked among 99 sampled items the user never interacted with
   (the same candidates for every model), pessimistic ties, HR@10 and NDCG@10; and the full-ranking
   protocol (every unseen item a candidate) beside it;
 * references in the same run: Popularity, ItemKNN (implicit cosine top-50), and, when torch is
-  importable, a torch twin of each model: the same architecture, initialisation scheme, batches
-  and optimizers (NeuMF and NCFMLP: ``nn.Embedding(sparse=True)`` + ``SparseAdam`` for the tables,
-  ``Adam`` for the rest; GMF: dense tables, ``Adam`` for everything).
+  importable, a torch twin of each model in the NCF setup (the same architecture, initialisation,
+  batches and dense ``Adam``), and "torch NeuMF default", the twin of tinyrec's default NeuMF
+  (``nn.Embedding(sparse=True)`` + ``SparseAdam`` for the tables, ``Adam`` for the rest).
 
 Speed: seconds per NeuMF training epoch on ML-100K (4 negatives, float32) at batch 256 and 1024,
-tinyrec against the torch NeuMF on the same batches; the median over epochs after a warm-up
-epoch. torch runs with ``torch.set_num_threads(1)`` and NumPy's BLAS with one thread
+tinyrec against the torch NeuMF on the same batches, both with lazy table updates (tinyrec's
+default; ``SparseAdam``) and with dense ones (``Adam``, the NCF setup); the median over epochs after
+a warm-up epoch. torch runs with ``torch.set_num_threads(1)`` and NumPy's BLAS with one thread
 (``OPENBLAS_NUM_THREADS=1`` etc., set by this script before NumPy loads: small matrix products are
 slower with more threads, and tinyrec's kernels are single-threaded).
 
@@ -29,14 +37,6 @@ distinct pairs of ML-1M's shape (6,040 users, 3,706 items, 1,000,209 interaction
 of ``/proc/self/status`` (the whole process: interpreter, NumPy, Numba, the data), falling back
 to ``resource.getrusage``; and the peak of Python/NumPy allocations during training from
 ``tracemalloc``.
-
-"NCFMLP ncf-init" and "NeuMF ncf-init" use ``linear_init="ncf"``: the Linear layers initialised as
-the NCF reference code does (Xavier-uniform hidden layers, LeCun-uniform output, zero biases)
-instead of torch's default.
-
-GMF's default is ``lazy_embeddings=False``: Adam moves every table row at every step
-(``torch.optim.Adam`` on dense embeddings, as the NCF reference code does). "GMF lazy" updates only
-the rows of the batch (``SparseAdam``, the default of NCFMLP and NeuMF).
 
 Run: ``python benchmarks/bench_neural.py [--quick] [--epochs N] [--seeds N]``; prints the tables
 and writes ``benchmarks/results/bench_neural.json`` (``bench_neural_quick.json`` with ``--quick``).
@@ -69,6 +69,7 @@ from tinyrec.evaluation import evaluate  # noqa: E402
 from tinyrec.losses import BCEWithLogitsLoss  # noqa: E402
 from tinyrec.models import ItemKNN, Popularity  # noqa: E402
 from tinyrec.models.ncf import GMF, NCFMLP, NeuMF  # noqa: E402
+from tinyrec.nn.module import RowGrad  # noqa: E402
 from tinyrec.optim import Adam  # noqa: E402
 from tinyrec.train import PointwiseBatches  # noqa: E402
 
@@ -77,10 +78,15 @@ N_FACTORS, LAYERS, LR, N_NEG, BATCH = 8, (64, 32, 16, 8), 1e-3, 4, 256
 
 
 # ---------------------------------------------------------------------- torch NeuMF
-def torch_neumf(torch, n_users: int, n_items: int, seed: int, towers=("gmf", "mlp"), sparse=True):
+def torch_neumf(
+    torch, n_users: int, n_items: int, seed: int, towers=("gmf", "mlp"), sparse=True, linear_init="torch"
+):
     """NeuMF in torch (or its GMF or MLP tower alone): the same towers and initialisation scheme as
     tinyrec's models. ``sparse``: ``nn.Embedding(sparse=True)``, trained by ``SparseAdam`` (lazy,
-    tinyrec's NeuMF and NCFMLP); otherwise dense tables trained by ``Adam`` (tinyrec's GMF)."""
+    as tinyrec's ``lazy_embeddings=True``); otherwise dense tables trained by ``Adam``.
+    ``linear_init``: ``"torch"`` keeps ``nn.Linear``'s own init; ``"ncf"`` is the NCF reference
+    code's (Xavier-uniform hidden layers, LeCun-uniform output, zero biases), as tinyrec's option of
+    that name."""
     nn = torch.nn
     torch.manual_seed(seed)
 
@@ -106,6 +112,14 @@ def torch_neumf(torch, n_users: int, n_items: int, seed: int, towers=("gmf", "ml
             for table in tables:
                 nn.init.normal_(table.weight, 0.0, 0.01)  # tinyrec's init_std=0.01
             self.output = nn.Linear(width, 1)
+            if linear_init == "ncf":
+                for layer in self.modules():
+                    if isinstance(layer, nn.Linear):
+                        if layer is self.output:  # LeCun uniform: bound sqrt(3 / fan_in)
+                            nn.init.kaiming_uniform_(layer.weight, a=1)
+                        else:
+                            nn.init.xavier_uniform_(layer.weight)
+                        nn.init.zeros_(layer.bias)
 
         def forward(self, users, items):
             parts = []
@@ -156,16 +170,24 @@ def torch_optimizers(torch, net, sparse=True):
     return [torch.optim.SparseAdam(tables, lr=LR), torch.optim.Adam(dense, lr=LR)]
 
 
-# the torch twins trained in the accuracy table: (towers, sparse tables), as tinyrec's defaults
+# The setup of the NCF reference code, which the issue's torch figures follow (GMF 8 factors, MLP
+# 32 + 32 -> 32, 16, 8, Adam 1e-3, batch 256, 4 negatives): torch.optim.Adam on every parameter,
+# the embedding tables dense, Linear layers initialised as that code does.
+NCF_SETUP = {"lazy_embeddings": False, "linear_init": "ncf"}
+
+# the torch twins trained in the accuracy table: (towers, sparse tables, linear init)
 TORCH_TWINS = {
-    "torch NeuMF": (("gmf", "mlp"), True),
-    "torch GMF": (("gmf",), False),
-    "torch NCFMLP": (("mlp",), True),
+    "torch NeuMF": (("gmf", "mlp"), False, "ncf"),
+    "torch GMF": (("gmf",), False, "ncf"),
+    "torch NCFMLP": (("mlp",), False, "ncf"),
+    "torch NeuMF default": (("gmf", "mlp"), True, "torch"),
 }
 
 
-def train_torch(torch, train, epochs: int, seed: int, towers=("gmf", "mlp"), sparse=True):
-    net = torch_neumf(torch, train.n_users, train.n_items, seed, towers, sparse)
+def train_torch(
+    torch, train, epochs: int, seed: int, towers=("gmf", "mlp"), sparse=True, linear_init="torch"
+):
+    net = torch_neumf(torch, train.n_users, train.n_items, seed, towers, sparse, linear_init)
     optimizers = torch_optimizers(torch, net, sparse)
     batches = PointwiseBatches(train, N_NEG, BATCH, seed=seed)
     for _ in range(epochs):
@@ -188,12 +210,13 @@ def scores(model, train, test) -> dict:
 
 def accuracy(train, test, epochs: int, seeds: int, torch) -> dict:
     builders = {
-        "NeuMF": lambda s: NeuMF(N_FACTORS, LAYERS, epochs, seed=s),
-        "GMF": lambda s: GMF(N_FACTORS, epochs, seed=s),
-        "NCFMLP": lambda s: NCFMLP(LAYERS, epochs, seed=s),
+        "NeuMF": lambda s: NeuMF(N_FACTORS, LAYERS, epochs, seed=s, **NCF_SETUP),
+        "GMF": lambda s: GMF(N_FACTORS, epochs, seed=s, **NCF_SETUP),
+        "NCFMLP": lambda s: NCFMLP(LAYERS, epochs, seed=s, **NCF_SETUP),
+        "NeuMF default": lambda s: NeuMF(N_FACTORS, LAYERS, epochs, seed=s),
+        "GMF default": lambda s: GMF(N_FACTORS, epochs, seed=s),
+        "NCFMLP default": lambda s: NCFMLP(LAYERS, epochs, seed=s),
         "GMF lazy": lambda s: GMF(N_FACTORS, epochs, lazy_embeddings=True, seed=s),
-        "NCFMLP ncf-init": lambda s: NCFMLP(LAYERS, epochs, linear_init="ncf", seed=s),
-        "NeuMF ncf-init": lambda s: NeuMF(N_FACTORS, LAYERS, epochs, linear_init="ncf", seed=s),
     }
     runs: dict[str, list[dict]] = {}
     for seed in range(seeds):
@@ -202,13 +225,13 @@ def accuracy(train, test, epochs: int, seeds: int, torch) -> dict:
             model = build(seed).fit(train)
             result = scores(model, train, test) | {"fit_seconds": time.perf_counter() - start}
             runs.setdefault(name, []).append(result)
-            print(f"  seed {seed} {name:<10} {_row(result)}", file=sys.stderr, flush=True)
-        for name, (towers, sparse) in TORCH_TWINS.items() if torch is not None else ():
+            print(f"  seed {seed} {name:<20} {_row(result)}", file=sys.stderr, flush=True)
+        for name, (towers, sparse, linear_init) in TORCH_TWINS.items() if torch is not None else ():
             start = time.perf_counter()
-            model = train_torch(torch, train, epochs, seed, towers, sparse)
+            model = train_torch(torch, train, epochs, seed, towers, sparse, linear_init)
             result = scores(model, train, test) | {"fit_seconds": time.perf_counter() - start}
             runs.setdefault(name, []).append(result)
-            print(f"  seed {seed} {name:<10} {_row(result)}", file=sys.stderr, flush=True)
+            print(f"  seed {seed} {name:<20} {_row(result)}", file=sys.stderr, flush=True)
     for name, model in (
         ("Popularity", Popularity()),
         ("ItemKNN", ItemKNN(50, mode="ranking", similarity="cosine")),
@@ -236,13 +259,18 @@ def summarise(runs: dict) -> dict:
 
 
 # ---------------------------------------------------------------------- speed
-def speed(train, batch_size: int, epochs: int, torch) -> dict:
-    """Median seconds per NeuMF epoch (after one warm-up epoch) for tinyrec and torch, same batches."""
+def speed(train, batch_size: int, epochs: int, torch, lazy: bool = True) -> dict:
+    """Median seconds per NeuMF epoch (after one warm-up epoch) for tinyrec and torch, same batches.
+
+    ``lazy``: the tables' Adam updates only the rows of the batch (tinyrec's default, torch's
+    ``SparseAdam``); otherwise every row at every step (torch's dense ``Adam``, the NCF setup).
+    """
     model = NeuMF(N_FACTORS, LAYERS, 1, batch_size=batch_size, seed=0)
     model.fit(train)  # sets the index space (and compiles the kernels)
     model._build_net()
     net = model.net
-    optimizer, loss = Adam(net.parameters(), lr=LR), BCEWithLogitsLoss()
+    params = net.parameters()
+    optimizer, loss = Adam(params, lr=LR), BCEWithLogitsLoss()
     batches = PointwiseBatches(train, N_NEG, batch_size, seed=0)
     times = []
     for _ in range(epochs + 1):
@@ -251,12 +279,16 @@ def speed(train, batch_size: int, epochs: int, torch) -> dict:
             optimizer.zero_grad()
             loss.forward(net(*inputs), labels)
             net.backward(loss.backward())
+            if not lazy:  # as tinyrec.train does for lazy_embeddings=False
+                for param in params:
+                    if isinstance(param.grad, RowGrad):
+                        param.grad = param.dense_grad()
             optimizer.step()
         times.append(time.perf_counter() - start)
     result = {"tinyrec_s": statistics.median(times[1:]), "tinyrec_epochs": times}
     if torch is not None:
-        tnet = torch_neumf(torch, train.n_users, train.n_items, 0)
-        optimizers = torch_optimizers(torch, tnet)
+        tnet = torch_neumf(torch, train.n_users, train.n_items, 0, sparse=lazy)
+        optimizers = torch_optimizers(torch, tnet, sparse=lazy)
         batches = PointwiseBatches(train, N_NEG, batch_size, seed=0)
         ttimes = [torch_epoch(torch, tnet, optimizers, batches)[0] for _ in range(epochs + 1)]
         result |= {"torch_s": statistics.median(ttimes[1:]), "torch_epochs": ttimes}
@@ -327,11 +359,11 @@ def memory(quick: bool) -> dict:
 # ---------------------------------------------------------------------- report
 def table(summary: dict) -> str:
     keys = ("hr@10", "ndcg@10", "full_hr@10", "full_ndcg@10")
-    head = f"{'model':<16}" + "".join(f"{k:>20}" for k in keys)
+    head = f"{'model':<20}" + "".join(f"{k:>20}" for k in keys)
     lines = [head, "-" * len(head)]
     for name, values in summary.items():
         cells = "".join(f"{values[k]['mean']:>12.4f} ± {values[k]['std']:.3f}" for k in keys)
-        lines.append(f"{name:<16}{cells}")
+        lines.append(f"{name:<20}{cells}")
     return "\n".join(lines)
 
 
@@ -366,18 +398,23 @@ def main(argv=None) -> dict:
 
     summary = summarise(accuracy(train, test, epochs, seeds, torch))
     speed_epochs = 1 if args.quick else 3
-    timing = {str(b): speed(train, b, speed_epochs, torch) for b in (256, 1024)}
+    timing = {
+        f"{b} {'lazy' if lazy else 'dense'}": speed(train, b, speed_epochs, torch, lazy)
+        for lazy in (True, False)
+        for b in (256, 1024)
+    }
     mem = memory(args.quick)
 
     print(f"\nAccuracy, ML-100K, last of {epochs} epochs, mean ± std over {seeds} seed(s)")
     print("(hr/ndcg: 99 sampled negatives, pessimistic ties; full_*: every unseen item a candidate)")
     print(table(summary))
     print("\nNeuMF seconds per epoch (ML-100K, 4 negatives, float32; torch 1 thread, BLAS 1 thread)")
-    print(f"{'batch':>6} {'tinyrec':>9} {'torch':>9} {'ratio':>7}")
+    print("(lazy: row-sparse Adam on the tables, torch SparseAdam; dense: torch.optim.Adam on all)")
+    print(f"{'batch':>12} {'tinyrec':>9} {'torch':>9} {'ratio':>7}")
     for b, t in timing.items():
         torch_s = f"{t['torch_s']:>9.3f}" if "torch_s" in t else f"{'-':>9}"
         ratio = f"{t['ratio']:>7.2f}" if "ratio" in t else f"{'-':>7}"
-        print(f"{b:>6} {t['tinyrec_s']:>9.3f} {torch_s} {ratio}")
+        print(f"{b:>12} {t['tinyrec_s']:>9.3f} {torch_s} {ratio}")
     print(
         f"\nNeuMF, one epoch on ML-1M-shaped synthetic data ({mem['n_interactions']:,} interactions, "
         f"{mem['train_rows_per_epoch']:,} rows): peak RSS {mem['peak_rss_mb']:.0f} MB "

@@ -143,8 +143,10 @@ _COMMON_DOC = """
         output layer LeCun uniform ``U(±√(3 / fan_in))``, all biases 0. On a validation split
         carved from ML-100K's leave-one-out train (20 epochs, 3 seeds) ``"ncf"`` raised NCFMLP's
         HR@10 from 0.625 to 0.648, lowered NeuMF's from 0.657 to 0.648 and left GMF's at 0.644;
-        on the test split (``benchmarks/bench_neural.py``, 5 seeds) NCFMLP went from 0.549 to
-        0.559 and NeuMF from 0.586 to 0.566, so the default stays torch's.
+        on the test split (``benchmarks/bench_neural.py``, 5 seeds), the NCF reference code's
+        whole setup (this init and ``lazy_embeddings=False``) against the defaults gave NCFMLP
+        0.563 against 0.549, GMF 0.575 against 0.572 and NeuMF 0.578 against 0.586, so the
+        default stays torch's.
     protocol : {"sampled", "full"}, default "sampled"
         How ``fit(train, valid=...)`` evaluates after each epoch (:func:`tinyrec.evaluation.evaluate`).
     monitor : str, default "hr@10"
@@ -179,7 +181,7 @@ class GMF(_NCFRecommender):
     on the NCF reference code's dense embeddings), unlike NCFMLP and NeuMF. All of GMF's learning
     happens in its tables, and with lazy updates a rare row stops moving between its batches; on
     the NCF protocol (``benchmarks/bench_neural.py``: ML-100K, 20 epochs, 5 seeds) GMF reached HR@10
-    0.533 lazy against 0.572 dense (the same GMF in torch, dense Adam: 0.570). Pass
+    0.533 lazy against 0.572 dense. Pass
     ``lazy_embeddings=True`` for the faster row-sparse step.
 
     A user without training interactions keeps its random initial ``p_u``; :meth:`recommend`
