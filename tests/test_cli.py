@@ -78,10 +78,18 @@ def test_train_json_rating_model_with_epochs_and_sets(capsys):
     assert result["params"]["n_epochs"] == 3 and result["params"]["n_factors"] == 4
     assert result["params"]["lr_all"] == 0.01 and result["params"]["seed"] == 1
     assert len(result["epoch_seconds"]) == 3 and result["fit_seconds"] > 0
-    assert "epoch   3/3" in err
+    # a live progress line over the epochs with the training RMSE, ended by a newline
+    assert re.search(r"\repoch 3/3 \[#{20}\] train_rmse \d\.\d{4}\n", err)
+    assert result["params"]["verbose"] is False  # switched on for the fit only
     # the same seed gives the same numbers
     _, again, _ = run(capsys, *argv)
     assert json.loads(again)["metrics"] == result["metrics"]
+
+
+def test_models_without_a_live_line_get_the_epoch_log_after_fit(capsys):
+    status, _, err = run(capsys, "train", "baseline", "--data", "synthetic", "--set", "method=sgd")
+    assert status == 0
+    assert "epoch  20/20 [####################]" in err and "\r" not in err
 
 
 def test_train_table_output(capsys):

@@ -9,7 +9,7 @@ from tinyrec.errors import NonFiniteError, ShapeError
 from tinyrec.losses import BCEWithLogitsLoss, MSELoss
 from tinyrec.nn import Dot, Dropout, Embedding, Linear, Module, ReLU, Sequential
 from tinyrec.optim import SGD, Adam
-from tinyrec.train import History, ProgressBar, batch_indices, check_finite_loss, fit, predict
+from tinyrec.train import EpochBar, History, ProgressBar, batch_indices, check_finite_loss, fit, predict
 
 
 def _click_data(n=400, seed=0):
@@ -151,3 +151,24 @@ def test_bad_arguments():
         fit(model, MSELoss(), opt, X, y, 0, 4, verbose=False)
     with pytest.raises(ShapeError, match="no training rows"):
         fit(model, MSELoss(), opt, X[:0], y[:0], 1, 4, verbose=False)
+
+
+def test_epoch_bar_redraws_in_place_and_ends_the_last_line():
+    stream = io.StringIO()
+    bar = EpochBar(3, "loss", stream=stream, min_interval=0.0)
+    for epoch, value in ((1, 0.5), (2, 0.25), (3, 0.125)):
+        bar.update(epoch, value)
+    assert stream.getvalue() == (
+        "\repoch 1/3 [######..............] loss 0.5000"
+        "\repoch 2/3 [#############.......] loss 0.2500"
+        "\repoch 3/3 [####################] loss 0.1250\n"
+    )
+    # throttled: between the first and the last epoch nothing is redrawn within min_interval
+    stream = io.StringIO()
+    bar = EpochBar(4, "rmse", stream=stream, min_interval=3600.0)
+    for epoch in range(1, 5):
+        bar.update(epoch, None)
+    assert stream.getvalue() == "\repoch 1/4 [#####...............]\repoch 4/4 [####################]\n"
+    quiet = io.StringIO()
+    EpochBar(2, "loss", stream=quiet, enabled=False).update(2, 1.0)
+    assert quiet.getvalue() == ""

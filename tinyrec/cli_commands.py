@@ -140,15 +140,32 @@ def protocols_for(model) -> tuple[str, ...]:
 
 
 def _fit(model, train, label: str):
+    """Fit with a progress line on stderr; return (seconds, seconds of each epoch).
+
+    Models with a ``verbose`` option draw their own live progress line (the running loss, per
+    batch for the networks, per epoch for the classic models); for the others (BaselineOnly's
+    fast epochs) the epoch log is drawn once ``fit`` returns.
+    """
     _say(f"fitting {label} on {len(train):,} interactions ...")
+    live = hasattr(model, "verbose")
+    if live:
+        model.verbose = True
     start = time.perf_counter()
-    model.fit(train)
+    try:
+        model.fit(train)
+    except Exception:
+        if live:
+            _say("")  # end a progress line cut short, so that the error starts a line of its own
+        raise
+    finally:
+        if live:
+            model.verbose = False  # not saved as True in a model file
     seconds = time.perf_counter() - start
     history = getattr(model, "history_", {}) or {}
     key = next((k for k in ("loss", "train_loss", "train_rmse") if history.get(k)), None)
     epochs = history.get("epoch_seconds") or []
     every = max(1, len(epochs) // 10)  # at most about ten lines
-    for e, secs in enumerate(epochs):  # the epoch log, drawn once fit returns
+    for e, secs in enumerate(epochs if not live else ()):  # the epoch log, drawn once fit returns
         if (e + 1) % every and e + 1 != len(epochs):
             continue
         bar = "#" * (20 * (e + 1) // len(epochs))

@@ -13,7 +13,8 @@
 
 The pieces — :func:`batch_indices`, :func:`take_batch`, :class:`ProgressBar`,
 :func:`check_finite_loss`, :func:`predict` and :class:`History` — are public so that the
-recommender training loops (sampled batches, early stopping) can reuse them.
+recommender training loops (sampled batches, early stopping) can reuse them; :class:`EpochBar` is
+the progress line of the classic models, whose epochs are single Numba calls.
 
 :func:`fit_recommender` is that loop for neural recommenders (``model.net``): a batch source
 redrawn every epoch (:class:`PointwiseBatches`: every positive plus fresh negatives, seeded),
@@ -150,6 +151,39 @@ class ProgressBar:
             return
         extra = "".join(f" {name} {value:.4f}" for name, value in summary.items() if name != "loss")
         self.stream.write("\r" + self._line + extra + "\n")
+        self.stream.flush()
+
+
+class EpochBar:
+    """One progress line over the epochs of a whole fit, redrawn in place on stderr.
+
+    For the classic models, whose epochs are single Numba calls with nothing to report between
+    batches: ``update(epoch, value)`` after each epoch (1-based; ``value`` is the epoch's training
+    loss or RMSE, or None), redrawn at most every ``min_interval`` seconds and always at the last
+    epoch, which also ends the line. ``enabled=False`` makes it a no-op.
+    """
+
+    def __init__(self, n_epochs: int, what: str, *, enabled: bool = True, stream=None,
+                 width: int = 20, min_interval: float = 0.1):  # fmt: skip
+        self.n_epochs, self.what = n_epochs, what
+        self.enabled = enabled
+        self.stream = sys.stderr if stream is None else stream
+        self.width = width
+        self.min_interval = min_interval
+        self._last_draw = -math.inf
+
+    def update(self, epoch: int, value: float | None) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        last = epoch >= self.n_epochs
+        if not last and now - self._last_draw < self.min_interval:
+            return
+        self._last_draw = now
+        filled = self.width * epoch // max(self.n_epochs, 1)
+        bar = "#" * filled + "." * (self.width - filled)
+        shown = "" if value is None else f" {self.what} {value:.4f}"
+        self.stream.write(f"\repoch {epoch}/{self.n_epochs} [{bar}]{shown}" + ("\n" if last else ""))
         self.stream.flush()
 
 
@@ -522,6 +556,7 @@ def fit_recommender(
 
 
 __all__ = [
+    "EpochBar",
     "History",
     "PointwiseBatches",
     "ProgressBar",

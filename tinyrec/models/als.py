@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..kernels.mf import als_cg_rows
+from ..train import EpochBar
 from ..validation import as_generator, check_int_at_least, check_nonnegative, resolve_dtype
 from .base import Recommender
 
@@ -32,6 +33,8 @@ class ImplicitALS(Recommender):
         each solve starts from the previous sweep's solution).
     init_std : float
         Factors start as ``N(0, init_std²)``.
+    verbose : bool
+        A progress line over the epochs on stderr (``tinyrec train`` turns it on).
     dtype : np.float32 (default) or np.float64
     seed : int or np.random.Generator, optional
         Seeds the initialization (ALS itself is deterministic).
@@ -69,6 +72,7 @@ class ImplicitALS(Recommender):
         reg: float = 30.0,
         cg_steps: int = 3,
         init_std: float = 0.01,
+        verbose: bool = False,
         dtype=np.float32,
         seed=None,
     ):
@@ -82,6 +86,7 @@ class ImplicitALS(Recommender):
             check_nonnegative(value, name)
         self.n_factors, self.n_epochs, self.cg_steps = int(n_factors), int(n_epochs), int(cg_steps)
         self.alpha, self.reg, self.init_std = alpha, reg, init_std
+        self.verbose = bool(verbose)
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 
@@ -103,13 +108,15 @@ class ImplicitALS(Recommender):
         conf_u = 1.0 + self.alpha * by_user[2].astype(np.float64)
         conf_i = 1.0 + self.alpha * by_item[2].astype(np.float64)
         ridge = self.reg * np.eye(d)
-        for _ in range(self.n_epochs):
+        bar = EpochBar(self.n_epochs, "", enabled=self.verbose)  # ALS has no loss to show
+        for epoch in range(1, self.n_epochs + 1):
             start = time.perf_counter()
             Y = self.Y_.astype(np.float64)
             als_cg_rows(by_user[0], by_user[1], conf_u, self.X_, self.Y_, Y.T @ Y + ridge, self.cg_steps)
             X = self.X_.astype(np.float64)
             als_cg_rows(by_item[0], by_item[1], conf_i, self.Y_, self.X_, X.T @ X + ridge, self.cg_steps)
             self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
+            bar.update(epoch, None)
 
     def _score(self, users, items):
         return np.einsum(

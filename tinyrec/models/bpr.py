@@ -8,7 +8,7 @@ import numpy as np
 
 from ..data.sampling import NegativeSampler
 from ..kernels.mf import bpr_epoch
-from ..train import check_finite_loss
+from ..train import EpochBar, check_finite_loss
 from ..validation import as_generator, check_int_at_least, check_nonnegative, resolve_dtype
 from .base import Recommender
 
@@ -34,6 +34,9 @@ class BPRMF(Recommender):
         Learn an item bias ``b_i`` (a learnt popularity term).
     init_std : float
         Factors start as ``N(0, init_std²)``; biases at 0.
+    verbose : bool
+        A progress line over the epochs on stderr, with each epoch's mean loss (``tinyrec train``
+        turns it on).
     dtype : np.float32 (default) or np.float64
     seed : int or np.random.Generator, optional
         Seeds the initialization, the visiting order and the negatives: same seed, same model.
@@ -75,6 +78,7 @@ class BPRMF(Recommender):
         reg_bias: float = 0.01,
         item_bias: bool = True,
         init_std: float = 0.1,
+        verbose: bool = False,
         dtype=np.float32,
         seed=None,
     ):
@@ -86,6 +90,7 @@ class BPRMF(Recommender):
         self.lr, self.reg, self.reg_bias = lr, reg, reg_bias
         self.item_bias = bool(item_bias)
         self.init_std = init_std
+        self.verbose = bool(verbose)
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 
@@ -102,6 +107,7 @@ class BPRMF(Recommender):
         lr = np.array([self.lr, self.lr, self.lr if self.item_bias else 0.0])
         reg = np.array([self.reg, self.reg, self.reg_bias])
         n = len(users)
+        bar = EpochBar(self.n_epochs, "loss", enabled=self.verbose)
         for _ in range(self.n_epochs):
             start = time.perf_counter()
             # one negative per pair, drawn in the user-grouped order (the sampler then reads each
@@ -119,6 +125,7 @@ class BPRMF(Recommender):
             )  # fmt: skip
             self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
             self.history_.setdefault("loss", []).append(loss / max(n, 1))
+            bar.update(len(self.history_["loss"]), loss / max(n, 1))
         self.P_[self.user_counts_ == 0] = 0
 
     def _score(self, users, items):

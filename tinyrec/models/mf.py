@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_blocks
-from ..train import check_finite_loss
+from ..train import EpochBar, check_finite_loss
 from ..validation import (
     as_generator,
     check_index_array,
@@ -53,6 +53,9 @@ class BiasedMF(Recommender):
         ``NUMBA_NUM_THREADS``). Use ``B`` of at least the number of cores; the order of the
         updates differs from ``n_blocks=1``, the accuracy does not (``benchmarks/bench_classic.py``
         measures both).
+    verbose : bool
+        A progress line over the epochs on stderr, with each epoch's training RMSE (``tinyrec
+        train`` turns it on).
     dtype : np.float32 (default) or np.float64
         dtype of the factors and biases; each update is computed in this dtype (the epoch's
         squared-error sum, for the history, in float64).
@@ -103,6 +106,7 @@ class BiasedMF(Recommender):
         init_std: float = 0.1,
         shuffle: bool = True,
         n_blocks: int = 1,
+        verbose: bool = False,
         dtype=np.float32,
         seed=None,
     ):
@@ -134,6 +138,7 @@ class BiasedMF(Recommender):
         self.init_mean = init_mean
         self.shuffle = shuffle
         self.n_blocks = check_positive_int(n_blocks, "n_blocks")
+        self.verbose = bool(verbose)
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 
@@ -170,8 +175,9 @@ class BiasedMF(Recommender):
         lr, reg = self._rates()
         users, items, ratings = train.users, train.items, train.ratings.astype(dtype)
         n = len(train)
+        bar = EpochBar(self.n_epochs, "train_rmse", enabled=self.verbose)
         if self.n_blocks > 1:
-            self._fit_blocked(users, items, ratings, mu, lr, reg, rng, valid)
+            self._fit_blocked(users, items, ratings, mu, lr, reg, rng, valid, bar)
             self._forget_unknown()
             return
         in_order = np.arange(n)
@@ -188,10 +194,10 @@ class BiasedMF(Recommender):
             sse = funk_svd_epoch(
                 e_users, e_items, e_ratings, in_order, mu, self.bu_, self.bi_, self.P_, self.Q_, lr, reg
             )
-            self._record_epoch(start, sse, n, valid)
+            self._record_epoch(start, sse, n, valid, bar)
         self._forget_unknown()
 
-    def _fit_blocked(self, users, items, ratings, mu, lr, reg, rng, valid) -> None:
+    def _fit_blocked(self, users, items, ratings, mu, lr, reg, rng, valid, bar) -> None:
         """Distributed SGD over ``n_blocks × n_blocks`` blocks (see ``n_blocks``)."""
         n_blocks, n = self.n_blocks, len(users)
         user_group = _balanced_groups(users, self.n_users_, n_blocks)  # (n_users,)
@@ -209,10 +215,11 @@ class BiasedMF(Recommender):
                 shuffle_within_blocks(block_starts, rng.random(n), b_users, b_items, b_ratings)
                 strata = rng.permutation(strata)
             sse = funk_svd_blocked_epoch(b_users, b_items, b_ratings, block_starts, strata, *params)
-            self._record_epoch(start, sse, n, valid)
+            self._record_epoch(start, sse, n, valid, bar)
 
-    def _record_epoch(self, start: float, sse: float, n: int, valid) -> None:
-        """Append the epoch's seconds, training RMSE and (with ``valid``) validation RMSE to the history.
+    def _record_epoch(self, start: float, sse: float, n: int, valid, bar: EpochBar) -> None:
+        """Append the epoch's seconds, training RMSE and (with ``valid``) validation RMSE to the
+        history, and redraw the progress line.
 
         Raises NonFiniteError when the epoch's training error is NaN or inf (SGD diverged).
         """
@@ -225,6 +232,7 @@ class BiasedMF(Recommender):
         )  # fmt: skip
         history.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
         history.setdefault("train_rmse", []).append(rmse)
+        bar.update(len(history["train_rmse"]), rmse)
         if valid is not None:
             err = self.predict(valid.users, valid.items) - valid.ratings
             history.setdefault("valid_rmse", []).append(float(np.sqrt(np.mean(err.astype(np.float64) ** 2))))

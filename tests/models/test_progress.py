@@ -1,0 +1,30 @@
+"""The classic models' ``verbose`` progress line (``tinyrec.train.EpochBar``) on stderr."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tinyrec.models import BPRMF, BiasedMF, ImplicitALS
+
+from .contract import implicit_toy, planted_ratings
+
+
+@pytest.mark.parametrize(
+    "build, data, shown",
+    [
+        (lambda v: BiasedMF(4, 5, verbose=v, seed=0), "ratings", r" train_rmse \d\.\d{4}"),
+        (lambda v: BiasedMF(4, 5, n_blocks=2, verbose=v, seed=0), "ratings", r" train_rmse \d\.\d{4}"),
+        (lambda v: BPRMF(4, 5, verbose=v, seed=0), "implicit", r" loss \d\.\d{4}"),
+        (lambda v: ImplicitALS(4, 5, verbose=v, seed=0), "implicit", ""),
+    ],
+)
+def test_verbose_draws_one_line_over_the_epochs_and_quiet_draws_nothing(capsys, build, data, shown):
+    train = planted_ratings()[0] if data == "ratings" else implicit_toy()[0]
+    build(False).fit(train)
+    assert capsys.readouterr().err == ""
+    model = build(True).fit(train)
+    err = capsys.readouterr().err
+    assert re.fullmatch(rf"(\repoch [1-4]/5 \[[#.]{{20}}\][^\r\n]*)*\repoch 5/5 \[#{{20}}\]{shown}\n", err)
+    assert model.verbose is True and "verbose=True" in repr(model)
