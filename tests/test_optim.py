@@ -192,12 +192,12 @@ def test_state_dict_is_a_copy_and_restores_hyperparameters():
     state = opt.state_dict()
     state["state"][0]["exp_avg"][:] = 99.0
     assert not np.any(opt.state[0]["exp_avg"] == 99.0)
-    assert state["hyperparameters"] == {
-        "lr": 0.5, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False,
-    }  # fmt: skip
+    assert state["param_groups"] == [{
+        "lr": 0.5, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False, "params": [0],
+    }]  # fmt: skip
     other = Adam([Parameter(np.zeros(2))], lr=0.1)
     other.load_state_dict(state)
-    assert other.lr == 0.5 and other.state[0]["step"] == 1
+    assert other.param_groups[0]["lr"] == 0.5 and other.state[0]["step"] == 1
 
 
 def test_load_state_dict_errors():
@@ -213,6 +213,66 @@ def test_load_state_dict_errors():
         bad = opt.state_dict()
         bad["state"] = {5: bad["state"][0]}
         Adam([p]).load_state_dict(bad)
+
+
+# -- parameter groups -------------------------------------------------------------------------
+def test_parameter_groups_take_their_own_hyperparameters_and_the_defaults_for_the_rest():
+    a, b = Parameter(np.zeros(2)), Parameter(np.zeros(2))
+    opt = SGD([{"params": [a]}, {"params": [b], "lr": 0.5, "weight_decay": 0.0}], lr=0.1, weight_decay=0.0)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    a.grad, b.grad = np.ones(2), np.ones(2)
+    opt.step()
+    np.testing.assert_array_equal(a.data, [-0.1, -0.1])
+    np.testing.assert_array_equal(b.data, [-0.5, -0.5])
+    # one group is the same as a plain parameter list; changing a group's lr takes effect at once
+    opt.param_groups[1]["lr"] = 1.0
+    b.grad = np.ones(2)
+    opt.step()
+    np.testing.assert_array_equal(b.data, [-1.5, -1.5])
+    assert "group 1: lr=1.0" in repr(opt)
+
+
+def test_add_param_group_and_state_dict_across_groups():
+    a, b = Parameter(np.zeros(2)), Parameter(np.zeros((3, 2)))
+    opt = Adam([a], lr=0.1)
+    opt.add_param_group({"params": [b], "lr": 0.01, "betas": (0.5, 0.9)})
+    a.grad, b.grad = np.ones(2), RowGrad(np.array([1]), np.ones((1, 2)))
+    opt.step()
+    saved = opt.state_dict()
+    assert [g["params"] for g in saved["param_groups"]] == [[0], [1]]
+    assert saved["param_groups"][1]["betas"] == (0.5, 0.9) and saved["state"][1]["step"] == 1
+    again = Adam([{"params": [Parameter(np.zeros(2))]}, {"params": [Parameter(np.zeros((3, 2)))]}])
+    again.load_state_dict(saved)
+    assert [g["lr"] for g in again.param_groups] == [0.1, 0.01]
+    with pytest.raises(
+        ValueError, match=r"groups of sizes \[1, 1\], but the optimizer's groups have sizes \[2\]"
+    ):
+        Adam([Parameter(np.zeros(2)), Parameter(np.zeros((3, 2)))]).load_state_dict(saved)
+
+
+def test_parameter_group_errors():
+    p, q = Parameter(np.zeros(2)), Parameter(np.zeros(2))
+    with pytest.raises(ValueError, match=r"unknown hyperparameters \['lrr'\].*known"):
+        Adam([{"params": [p], "lrr": 0.1}])
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        Adam([{"params": [p]}, {"params": [q], "lr": -1.0}])
+    with pytest.raises(ValueError, match=r"betas\[0\]"):
+        Adam([{"params": [p], "betas": (1.5, 0.9)}])
+    with pytest.raises(ValueError, match="Nesterov"):
+        SGD([{"params": [p], "nesterov": True}], lr=0.1)
+    with pytest.raises(ValueError, match="twice.*two groups"):
+        Adam([{"params": [p]}, {"params": [p]}])
+    with pytest.raises(TypeError, match="mixes Parameters and parameter groups"):
+        Adam([p, {"params": [q]}])
+    with pytest.raises(TypeError, match='"params" entry'):
+        Adam([{"lr": 0.1}])
+    with pytest.raises(ValueError, match="empty parameter list"):
+        Adam([{"params": []}])
+    table = Parameter(np.zeros((3, 2)))
+    opt = SGD([{"params": [p]}, {"params": [table], "momentum": 0.9}], lr=0.1)
+    table.grad = RowGrad(np.array([0]), np.ones((1, 2)))
+    with pytest.raises(SparseGradientError, match="group of its own"):
+        opt.step()
 
 
 # -- clipping ---------------------------------------------------------------------------------

@@ -120,6 +120,29 @@ OPTIMIZER_CASES = {
         ),
         lambda ps: Adagrad(ps, lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.3),
     ),
+    # parameter groups: the second parameter overrides some hyperparameters, the first takes the defaults
+    "sgd_groups": (
+        lambda t, ps: t.optim.SGD(
+            [{"params": ps[:1]}, {"params": ps[1:], "momentum": 0.5, "lr": 0.2}], lr=0.05
+        ),
+        lambda ps: SGD([{"params": ps[:1]}, {"params": ps[1:], "momentum": 0.5, "lr": 0.2}], lr=0.05),
+    ),
+    "adam_groups": (
+        lambda t, ps: t.optim.Adam(
+            [{"params": ps[:1]}, {"params": ps[1:], "lr": 0.1, "betas": (0.5, 0.9), "weight_decay": 0.0}],
+            lr=0.01,
+            weight_decay=0.05,
+        ),
+        lambda ps: Adam(
+            [{"params": ps[:1]}, {"params": ps[1:], "lr": 0.1, "betas": (0.5, 0.9), "weight_decay": 0.0}],
+            lr=0.01,
+            weight_decay=0.05,
+        ),
+    ),
+    "adagrad_groups": (
+        lambda t, ps: t.optim.Adagrad([{"params": ps[:1], "lr_decay": 0.1}, {"params": ps[1:]}], lr=0.1),
+        lambda ps: Adagrad([{"params": ps[:1], "lr_decay": 0.1}, {"params": ps[1:]}], lr=0.1),
+    ),
 }
 
 

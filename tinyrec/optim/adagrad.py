@@ -16,8 +16,8 @@ class Adagrad(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Parameter
-        E.g. ``model.parameters()``.
+    params : iterable of Parameter, or of parameter groups (dicts)
+        E.g. ``model.parameters()``; see :class:`~tinyrec.optim.base.Optimizer` for groups.
     lr : float, default 1e-2
         Learning rate ``η``.
     lr_decay : float, default 0
@@ -40,48 +40,47 @@ class Adagrad(Optimizer):
     nonzero ``weight_decay`` adds ``λ θ_r`` to the present rows only (torch raises there).
     """
 
-    _hyperparameters = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
-
     def __init__(
         self,
-        params: Iterable[Parameter],
+        params: Iterable[Parameter] | Iterable[dict],
         lr: float = 1e-2,
         lr_decay: float = 0.0,
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
     ):
-        _check_nonnegative(
+        defaults = dict(
             lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value, eps=eps,
         )  # fmt: skip
-        super().__init__(params)
-        self.lr = float(lr)
-        self.lr_decay = float(lr_decay)
-        self.weight_decay = float(weight_decay)
-        self.initial_accumulator_value = float(initial_accumulator_value)
-        self.eps = float(eps)
+        super().__init__(params, defaults)
 
-    def _begin_step(self, data: np.ndarray, state: dict) -> float:
+    def _check_group(self, group: dict) -> None:
+        hyper = {k: v for k, v in group.items() if k != "params"}
+        _check_nonnegative(**hyper)
+        group.update({k: float(v) for k, v in hyper.items()})
+
+    @staticmethod
+    def _begin_step(data: np.ndarray, state: dict, group: dict) -> float:
         """Create the state at the first update; return this step's learning rate ``η_t``."""
         if not state:
             state["step"] = 0
-            state["sum"] = np.full_like(data, self.initial_accumulator_value)
+            state["sum"] = np.full_like(data, group["initial_accumulator_value"])
         state["step"] += 1
-        return self.lr / (1.0 + (state["step"] - 1) * self.lr_decay)
+        return group["lr"] / (1.0 + (state["step"] - 1) * group["lr_decay"])
 
-    def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:
-        clr = self._begin_step(data, state)
-        if self.weight_decay:
-            grad = grad + self.weight_decay * data
+    def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        clr = self._begin_step(data, state, group)
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * data
         s = state["sum"]
         s += grad * grad
-        data -= clr * (grad / (np.sqrt(s) + self.eps))
+        data -= clr * (grad / (np.sqrt(s) + group["eps"]))
 
-    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict) -> None:
-        clr = self._begin_step(data, state)
+    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
+        clr = self._begin_step(data, state, group)
         values = grad.values
-        if self.weight_decay:
-            values = values + self.weight_decay * data[grad.rows]  # (m, dim)
+        if group["weight_decay"]:
+            values = values + group["weight_decay"] * data[grad.rows]  # (m, dim)
         c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
-        adagrad_rows(data, state["sum"], grad.rows, values, c(clr), c(self.eps))
+        adagrad_rows(data, state["sum"], grad.rows, values, c(clr), c(group["eps"]))

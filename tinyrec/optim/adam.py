@@ -17,8 +17,8 @@ class Adam(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Parameter
-        E.g. ``model.parameters()``.
+    params : iterable of Parameter, or of parameter groups (dicts)
+        E.g. ``model.parameters()``; see :class:`~tinyrec.optim.base.Optimizer` for groups.
     lr : float, default 1e-3
         Learning rate ``η``.
     betas : (float, float), default (0.9, 0.999)
@@ -51,72 +51,77 @@ class Adam(Optimizer):
     decay). ``amsgrad`` with a RowGrad raises :class:`~tinyrec.optim.base.SparseGradientError`.
     """
 
-    _hyperparameters = ("lr", "betas", "eps", "weight_decay", "amsgrad")
     _decoupled = False
 
     def __init__(
         self,
-        params: Iterable[Parameter],
+        params: Iterable[Parameter] | Iterable[dict],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ):
-        _check_nonnegative(lr=lr, eps=eps, weight_decay=weight_decay)
-        self.betas = _check_betas(betas)
-        super().__init__(params)
-        self.lr = float(lr)
-        self.eps = float(eps)
-        self.weight_decay = float(weight_decay)
-        self.amsgrad = bool(amsgrad)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        super().__init__(params, defaults)
 
-    def _begin_step(self, data: np.ndarray, state: dict) -> int:
-        """Create the state at the first update, apply AdamW's decoupled decay, return ``t``."""
+    def _check_group(self, group: dict) -> None:
+        _check_nonnegative(lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"])
+        group["betas"] = _check_betas(group["betas"])
+        for name in ("lr", "eps", "weight_decay"):
+            group[name] = float(group[name])
+        group["amsgrad"] = bool(group["amsgrad"])
+
+    @staticmethod
+    def _begin_step(data: np.ndarray, state: dict, amsgrad: bool) -> int:
+        """Create the state at the first update; count the step and return ``t``."""
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(data)
             state["exp_avg_sq"] = np.zeros_like(data)
-            if self.amsgrad:
+            if amsgrad:
                 state["max_exp_avg_sq"] = np.zeros_like(data)
         state["step"] += 1
         return state["step"]
 
-    def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:
-        t = self._begin_step(data, state)
-        beta1, beta2 = self.betas
-        if self._decoupled and self.weight_decay:
-            data *= 1.0 - self.lr * self.weight_decay
-        elif self.weight_decay:
-            grad = grad + self.weight_decay * data
+    def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        lr, weight_decay, amsgrad = group["lr"], group["weight_decay"], group["amsgrad"]
+        t = self._begin_step(data, state, amsgrad)
+        beta1, beta2 = group["betas"]
+        if self._decoupled and weight_decay:
+            data *= 1.0 - lr * weight_decay
+        elif weight_decay:
+            grad = grad + weight_decay * data
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m += (grad - m) * (1.0 - beta1)
         v *= beta2
         v += (1.0 - beta2) * grad * grad
-        if self.amsgrad:
+        if amsgrad:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        step_size = self.lr / (1.0 - beta1**t)
-        denom = np.sqrt(v) / math.sqrt(1.0 - beta2**t) + self.eps
+        step_size = lr / (1.0 - beta1**t)
+        denom = np.sqrt(v) / math.sqrt(1.0 - beta2**t) + group["eps"]
         data -= step_size * (m / denom)
 
-    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict) -> None:
-        if self.amsgrad:
+    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
+        if group["amsgrad"]:
             raise SparseGradientError(
                 "amsgrad has no lazy row-sparse version (neither does torch.optim.SparseAdam); "
                 "use amsgrad=False for parameters with a RowGrad (embedding tables)"
             )
-        t = self._begin_step(data, state)
-        beta1, beta2 = self.betas
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        t = self._begin_step(data, state, False)
+        beta1, beta2 = group["betas"]
         values = grad.values
-        if self._decoupled and self.weight_decay:
-            data[grad.rows] *= 1.0 - self.lr * self.weight_decay  # rows are distinct: exact
-        elif self.weight_decay:
-            values = values + self.weight_decay * data[grad.rows]  # (m, dim)
-        step_size = self.lr * math.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
+        if self._decoupled and weight_decay:
+            data[grad.rows] *= 1.0 - lr * weight_decay  # rows are distinct: exact
+        elif weight_decay:
+            values = values + weight_decay * data[grad.rows]  # (m, dim)
+        step_size = lr * math.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
         c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        adam_rows(data, m, v, grad.rows, values, c(1.0 - beta1), c(1.0 - beta2), c(self.eps), c(step_size))
+        eps = c(group["eps"])
+        adam_rows(data, m, v, grad.rows, values, c(1.0 - beta1), c(1.0 - beta2), eps, c(step_size))
 
 
 class AdamW(Adam):
@@ -134,7 +139,7 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        params: Iterable[Parameter],
+        params: Iterable[Parameter] | Iterable[dict],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,

@@ -1,7 +1,8 @@
 """The optimizer base class and gradient clipping.
 
-An optimizer holds a list of :class:`~tinyrec.nn.module.Parameter` and, per parameter, a small
-``state`` dict (step count, moment estimates, ...) created at the parameter's first update.
+An optimizer holds its :class:`~tinyrec.nn.module.Parameter` objects in parameter groups (one
+unless given several, as in torch), each group with its own hyperparameters, and, per parameter,
+a small ``state`` dict (step count, moment estimates, ...) created at the parameter's first update.
 ``step()`` updates every parameter whose ``.grad`` is set, skipping those whose ``.grad`` is
 ``None`` (as torch does): a dense ``.grad`` gets the dense update, a
 :class:`~tinyrec.nn.module.RowGrad` the **lazy** update of its rows only (a Numba kernel).
@@ -23,29 +24,67 @@ class SparseGradientError(TinyrecError, ValueError):
 
 
 class Optimizer:
-    """Base class: parameter bookkeeping, ``zero_grad``, ``step`` dispatch, state saving.
+    """Base class: parameter groups, ``zero_grad``, ``step`` dispatch, state saving.
 
-    Subclasses set their hyperparameters as attributes (listed in ``_hyperparameters``, so that
-    ``state_dict`` saves them and a scheduler can change ``optimizer.lr`` between steps) and
-    implement ``_update_dense(data, grad, state)`` and ``_update_rows(data, grad, state)``.
+    ``params`` is an iterable of Parameters (one group), or of dicts, **parameter groups** as in
+    torch: ``[{"params": model.body.parameters()}, {"params": model.head.parameters(), "lr": 0.1}]``;
+    a hyperparameter a group does not set takes the constructor's value. ``param_groups`` is the
+    list of groups (each a dict of ``"params"`` and every hyperparameter), where a scheduler or
+    the user changes, say, ``optimizer.param_groups[0]["lr"]`` between steps.
+
+    Subclasses pass their hyperparameters as ``defaults``, check a group's values in
+    ``_check_group`` and implement ``_update_dense(data, grad, state, group)`` and
+    ``_update_rows(data, grad, state, group)``, reading the hyperparameters from ``group``.
     """
 
-    _hyperparameters: tuple[str, ...] = ()
-
-    def __init__(self, params: Iterable[Parameter]):
-        if isinstance(params, Parameter):
+    def __init__(self, params: Iterable, defaults: dict):
+        if isinstance(params, (Parameter, dict)):
             raise TypeError(
-                "params must be an iterable of Parameters, e.g. model.parameters(); got one Parameter"
+                "params must be an iterable of Parameters (e.g. model.parameters()) or of parameter "
+                f"groups (dicts); got one {type(params).__name__}"
             )
-        self.params = list(params)
-        if not self.params:
+        self.defaults = dict(defaults)
+        items = list(params)
+        if not items:
             raise ValueError("optimizer got an empty parameter list; pass model.parameters()")
-        for p in self.params:
+        is_group = [isinstance(item, dict) for item in items]
+        if any(is_group) and not all(is_group):
+            raise TypeError("params mixes Parameters and parameter groups (dicts); use one or the other")
+        self.param_groups: list[dict] = []
+        self.params: list[Parameter] = []  # every parameter, group after group (state's order)
+        self.state: list[dict] = []  # per parameter, created at its first update
+        for group in items if all(is_group) else [{"params": items}]:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict) -> None:
+        """Add a group ``{"params": [...], hyperparameter: value, ...}``; unset values take the defaults."""
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError('a parameter group is a dict with a "params" entry')
+        unknown = sorted(set(group) - set(self.defaults) - {"params"})
+        if unknown:
+            raise ValueError(
+                f"unknown hyperparameters {unknown} in a parameter group of {type(self).__name__}; "
+                f"known: {sorted(self.defaults)}"
+            )
+        group_params = [group["params"]] if isinstance(group["params"], Parameter) else list(group["params"])
+        if not group_params:
+            raise ValueError("a parameter group has an empty parameter list")
+        seen = {id(p) for p in self.params}
+        for p in group_params:
             if not isinstance(p, Parameter):
                 raise TypeError(f"optimizers take tinyrec Parameters, got {type(p).__name__}")
-        if len({id(p) for p in self.params}) != len(self.params):
-            raise ValueError("a Parameter appears twice in the optimizer's parameter list")
-        self.state: list[dict] = [{} for _ in self.params]
+            if id(p) in seen:
+                raise ValueError("a Parameter appears twice in the optimizer's parameters (or in two groups)")
+            seen.add(id(p))
+        full = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
+        self._check_group(full)
+        full["params"] = group_params
+        self.param_groups.append(full)
+        self.params.extend(group_params)
+        self.state.extend({} for _ in group_params)
+
+    def _check_group(self, group: dict) -> None:
+        """Validate (and normalise, in place) one group's hyperparameters; raise ValueError."""
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None (torch's ``set_to_none=True``)."""
@@ -54,32 +93,42 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient; parameters with ``.grad = None`` are skipped."""
-        for p, state in zip(self.params, self.state, strict=True):
-            if p.grad is None:
-                continue
-            if isinstance(p.grad, RowGrad):
-                _check_rows(p.grad, p.data)
-                self._update_rows(p.data, p.grad, state)
-            else:
-                self._update_dense(p.data, p.grad, state)
+        states = iter(self.state)
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = next(states)
+                if p.grad is None:
+                    continue
+                if isinstance(p.grad, RowGrad):
+                    _check_rows(p.grad, p.data)
+                    self._update_rows(p.data, p.grad, state, group)
+                else:
+                    self._update_dense(p.data, p.grad, state, group)
 
-    def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:
+    def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
 
-    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict) -> None:
+    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
         raise NotImplementedError
 
     # -- saving -------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """A plain dict: ``{"type", "hyperparameters": {name: number}, "state": {i: {name: value}}}``.
+        """A plain dict: ``{"type", "param_groups": [...], "state": {i: {name: value}}}``.
 
-        ``state[i]`` belongs to the ``i``-th parameter (in the order given to the constructor) and
-        holds numbers (``step``) and copies of arrays (``exp_avg``, ...); parameters not yet updated
-        have no entry.
+        As torch's: each saved group holds its hyperparameters and, under ``"params"``, the
+        positions of its parameters in the optimizer's order (group after group); ``state[i]``
+        belongs to the ``i``-th parameter and holds numbers (``step``) and copies of arrays
+        (``exp_avg``, ...); parameters not yet updated have no entry.
         """
+        groups, start = [], 0
+        for group in self.param_groups:
+            n = len(group["params"])
+            hyper = {k: v for k, v in group.items() if k != "params"}
+            groups.append({**hyper, "params": list(range(start, start + n))})
+            start += n
         return {
             "type": type(self).__name__,
-            "hyperparameters": {name: getattr(self, name) for name in self._hyperparameters},
+            "param_groups": groups,
             "state": {
                 i: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
                 for i, s in enumerate(self.state)
@@ -88,17 +137,28 @@ class Optimizer:
         }
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore hyperparameters and per-parameter state saved by :meth:`state_dict`.
+        """Restore each group's hyperparameters and the per-parameter state saved by :meth:`state_dict`.
 
-        The optimizer type and the number and shapes of parameters must match; arrays are
-        copied (cast to each parameter's dtype).
+        The optimizer type, the number of groups, their sizes and the parameters' shapes must
+        match; arrays are copied (cast to each parameter's dtype).
         """
         if state_dict.get("type") != type(self).__name__:
             raise ValueError(f"state_dict is from a {state_dict.get('type')}, not a {type(self).__name__}")
-        hyper = state_dict.get("hyperparameters", {})
-        unknown = sorted(set(hyper) - set(self._hyperparameters))
-        if unknown:
-            raise KeyError(f"unknown hyperparameters in state_dict: {unknown}")
+        saved_groups = state_dict.get("param_groups", [])
+        sizes = [len(g["params"]) for g in self.param_groups]
+        saved_sizes = [len(g.get("params", [])) for g in saved_groups]
+        if saved_sizes != sizes:
+            raise ValueError(
+                f"state_dict has parameter groups of sizes {saved_sizes}, but the optimizer's groups "
+                f"have sizes {sizes}"
+            )
+        hypers = []
+        for saved in saved_groups:
+            hyper = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params"}
+            unknown = sorted(set(hyper) - set(self.defaults))
+            if unknown:
+                raise KeyError(f"unknown hyperparameters in state_dict: {unknown}")
+            hypers.append(hyper)
         new_state: list[dict] = [{} for _ in self.params]
         for key, saved in state_dict.get("state", {}).items():
             i = int(key)
@@ -116,13 +176,18 @@ class Optimizer:
                         )
                     value = value.astype(data.dtype, copy=True)
                 new_state[i][name] = value
-        for name, value in hyper.items():
-            setattr(self, name, tuple(value) if isinstance(value, list) else value)
+        for group, hyper in zip(self.param_groups, hypers, strict=True):
+            group.update(hyper)
         self.state = new_state
 
     def __repr__(self) -> str:
-        hyper = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._hyperparameters)
-        return f"{type(self).__name__}({hyper})"
+        def show(group):
+            return ", ".join(f"{k}={v!r}" for k, v in group.items() if k != "params")
+
+        if len(self.param_groups) == 1:
+            return f"{type(self).__name__}({show(self.param_groups[0])})"
+        groups = "; ".join(f"group {i}: {show(g)}" for i, g in enumerate(self.param_groups))
+        return f"{type(self).__name__}({groups})"
 
 
 def _check_rows(grad: RowGrad, data: np.ndarray) -> None:

@@ -16,8 +16,8 @@ class SGD(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Parameter
-        E.g. ``model.parameters()``.
+    params : iterable of Parameter, or of parameter groups (dicts)
+        E.g. ``model.parameters()``; see :class:`~tinyrec.optim.base.Optimizer` for groups.
     lr : float
         Learning rate ``η``.
     momentum : float, default 0
@@ -46,47 +46,50 @@ class SGD(Optimizer):
     :class:`~tinyrec.optim.base.SparseGradientError`: use ``momentum=0`` or :class:`Adam` there.
     """
 
-    _hyperparameters = ("lr", "momentum", "dampening", "nesterov", "weight_decay")
-
     def __init__(
         self,
-        params: Iterable[Parameter],
+        params: Iterable[Parameter] | Iterable[dict],
         lr: float,
         momentum: float = 0.0,
         dampening: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ):
-        _check_nonnegative(lr=lr, momentum=momentum, weight_decay=weight_decay)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
-        super().__init__(params)
-        self.lr = float(lr)
-        self.momentum = float(momentum)
-        self.dampening = float(dampening)
-        self.nesterov = bool(nesterov)
-        self.weight_decay = float(weight_decay)
+        defaults = dict(
+            lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay
+        )
+        super().__init__(params, defaults)
 
-    def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:
-        if self.weight_decay:
-            grad = grad + self.weight_decay * data
-        if self.momentum:
+    def _check_group(self, group: dict) -> None:
+        _check_nonnegative(lr=group["lr"], momentum=group["momentum"], weight_decay=group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
+        for name in ("lr", "momentum", "dampening", "weight_decay"):
+            group[name] = float(group[name])
+        group["nesterov"] = bool(group["nesterov"])
+
+    def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        momentum = group["momentum"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * data
+        if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = np.array(grad, dtype=data.dtype, copy=True)
             else:
-                buf *= self.momentum
-                buf += (1.0 - self.dampening) * grad
-            grad = grad + self.momentum * buf if self.nesterov else buf
-        data -= self.lr * grad
+                buf *= momentum
+                buf += (1.0 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        data -= group["lr"] * grad
 
-    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict) -> None:
-        if self.momentum:
+    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
+        if group["momentum"]:
             raise SparseGradientError(
                 "SGD momentum has no lazy row-sparse version, and this parameter has a RowGrad "
-                "(an Embedding); use SGD(momentum=0) or Adam for embedding tables"
+                "(an Embedding); use SGD(momentum=0) or Adam for embedding tables (or a parameter "
+                "group of its own with momentum 0)"
             )
         values = grad.values
-        if self.weight_decay:
-            values = values + self.weight_decay * data[grad.rows]  # (m, dim): decay of present rows
-        sgd_rows(data, grad.rows, values, data.dtype.type(self.lr))  # the update in the table's dtype
+        if group["weight_decay"]:
+            values = values + group["weight_decay"] * data[grad.rows]  # (m, dim): decay of present rows
+        sgd_rows(data, grad.rows, values, data.dtype.type(group["lr"]))  # the update in the table's dtype
