@@ -151,6 +151,39 @@ def test_gradcheck_options(reduction, seed):
     check_loss(weighted, x, rng.dirichlet(np.ones(3), 4)).assert_ok()
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    reduction=st.sampled_from(REDUCTIONS),
+    dims=st.lists(st.integers(1, 3), min_size=1, max_size=2),
+    n=st.integers(1, 3),
+    c=st.integers(1, 4),
+    probabilities=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_gradcheck_cross_entropy_with_positions(reduction, dims, n, c, probabilities, seed):
+    """(N, C, d1, …) logits: a class distribution at every position, as torch's K-dimensional case."""
+    rng = np.random.default_rng(seed)
+    x = 2 * rng.standard_normal((n, c, *dims))
+    if probabilities:
+        target = np.moveaxis(rng.dirichlet(np.ones(c), (n, *dims)), -1, 1)  # (N, C, d1, …)
+    else:
+        target = rng.integers(0, c, (n, *dims))
+        if target.size > 1:  # one ignored position (all ignored would make the mean 0/0, as in torch)
+            target[(0,) * target.ndim] = -100
+    loss = CrossEntropyLoss(reduction, label_smoothing=0.1, weight=rng.uniform(0.5, 2.0, c))
+    check_loss(loss, x, target).assert_ok(1e-6)
+
+
+def test_cross_entropy_with_positions_equals_the_flattened_loss():
+    rng = np.random.default_rng(0)
+    x, target = rng.standard_normal((2, 3, 4)), rng.integers(0, 3, (2, 4))
+    flat_x, flat_t = np.moveaxis(x, 1, -1).reshape(-1, 3), target.reshape(-1)
+    per_position = CrossEntropyLoss("none").forward(x, target)
+    assert per_position.shape == (2, 4)
+    np.testing.assert_allclose(per_position.reshape(-1), CrossEntropyLoss("none").forward(flat_x, flat_t))
+    assert CrossEntropyLoss().forward(x, target) == pytest.approx(CrossEntropyLoss().forward(flat_x, flat_t))
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_extreme_logits_are_finite(reduction):
     x = np.array([1e4, -1e4, 1e4, -1e4])
@@ -212,8 +245,10 @@ def test_cross_entropy_errors():
         CrossEntropyLoss().forward(np.zeros((2, 3)), np.array([0, -1]))
     with pytest.raises(ShapeError, match="class-index target"):
         CrossEntropyLoss().forward(np.zeros((2, 3)), np.array([0, 1, 2]))
-    with pytest.raises(ShapeError, match="dimension"):
-        CrossEntropyLoss().forward(np.zeros((2, 3, 4)), np.zeros((2, 4), dtype=np.int64))
+    with pytest.raises(ShapeError, match=r"class-index target must have shape \(2, 4\)"):
+        CrossEntropyLoss().forward(np.zeros((2, 3, 4)), np.zeros((2, 5), dtype=np.int64))
+    with pytest.raises(ShapeError, match="scalar"):
+        CrossEntropyLoss().forward(np.array(1.0), np.array(0))
     with pytest.raises(ShapeError, match="weight has 2 entries but prediction has 3 classes"):
         CrossEntropyLoss(weight=[1.0, 2.0]).forward(np.zeros((2, 3)), np.array([0, 1]))
     with pytest.raises(ShapeError, match="1-D"):

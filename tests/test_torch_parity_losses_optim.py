@@ -36,6 +36,10 @@ def _loss_cases(torch, rng, reduction):
     idx[2] = -100
     probs = rng.dirichlet(np.ones(4), 6)
     pw = np.array([0.5, 1.0, 2.0, 4.0])
+    x3 = 3 * rng.standard_normal((2, 3, 4, 5))  # (N, C, d1, d2): a distribution at every position
+    idx3 = rng.integers(0, 3, (2, 4, 5))
+    idx3[0, 1, 2] = -100
+    probs3 = np.moveaxis(rng.dirichlet(np.ones(3), (2, 4, 5)), -1, 1)
     t = torch.tensor
     return [
         ("mse", MSELoss(reduction), lambda a: nn.MSELoss(reduction=reduction)(a, t(y01)), x, y01),
@@ -58,6 +62,11 @@ def _loss_cases(torch, rng, reduction):
          lambda a: nn.CrossEntropyLoss(weight=t(pw), reduction=reduction)(a, t(probs)), x, probs),
         ("ce_unbatched", CrossEntropyLoss(reduction),
          lambda a: nn.CrossEntropyLoss(reduction=reduction)(a, t(2)), x[0].copy(), np.array(2)),
+        ("ce_positions", CrossEntropyLoss(reduction, label_smoothing=0.1, weight=pw[:3]),
+         lambda a: nn.CrossEntropyLoss(weight=t(pw[:3]), reduction=reduction, label_smoothing=0.1)(
+             a, t(idx3)), x3, idx3),
+        ("ce_positions_prob", CrossEntropyLoss(reduction, weight=pw[:3]),
+         lambda a: nn.CrossEntropyLoss(weight=t(pw[:3]), reduction=reduction)(a, t(probs3)), x3, probs3),
     ]  # fmt: skip
 
 

@@ -303,8 +303,11 @@ class CrossEntropyLoss(_Loss):
 
     Notes
     -----
-    ``prediction : (N, C)`` raw logits (or ``(C,)`` for one sample); ``target`` is either class
-    indices ``(N,)`` of an integer dtype, or class probabilities ``(N, C)`` of a float dtype.
+    ``prediction : (N, C)`` raw logits (or ``(C,)`` for one sample, or ``(N, C, d1, …, dK)``:
+    a class distribution at every position, e.g. the next item at each step of a sequence);
+    ``target`` is either class indices ``(N,)`` / ``(N, d1, …, dK)`` of an integer dtype, or class
+    probabilities of the prediction's shape and a float dtype. Every position counts as a sample
+    below (torch's K-dimensional case); ``reduction="none"`` returns ``(N, d1, …, dK)``.
     With ``log p_nc = x_nc − log Σ_k exp(x_nk)`` (computed after subtracting the row maximum, so
     it never overflows) and ``t_nc`` the (smoothed) target distribution (one-hot for indices),
 
@@ -332,49 +335,58 @@ class CrossEntropyLoss(_Loss):
             )
 
     def forward(self, prediction: np.ndarray, target: np.ndarray):
-        check_float_array(prediction, "prediction", ndim=(1, 2))
+        check_float_array(prediction, "prediction")
         target = np.asarray(target)
+        if prediction.ndim == 0:
+            raise ShapeError("prediction must be (C,), (N, C) or (N, C, d1, ...) logits, got a scalar")
         unbatched = prediction.ndim == 1
-        x = prediction.reshape(1, -1) if unbatched else prediction  # (N, C)
-        n, c = x.shape
+        c = prediction.shape[0] if unbatched else prediction.shape[1]
+        loss_shape = () if unbatched else (prediction.shape[0], *prediction.shape[2:])  # (N, d1, …)
+        # (M, C), M = N · d1 ⋯ dK: the class axis last, one row per sample
+        x = prediction.reshape(1, c) if unbatched else np.moveaxis(prediction, 1, -1).reshape(-1, c)
+        n = x.shape[0]
         eps = self.label_smoothing
         w = np.ones(c, dtype=x.dtype) if self.weight is None else self.weight.astype(x.dtype)
         if w.shape != (c,):
             raise ShapeError(f"weight has {w.shape[0]} entries but prediction has {c} classes")
         if target.dtype.kind in "iu":
-            idx = target.reshape(-1) if unbatched else target
-            if idx.shape != (n,):
+            if target.shape != loss_shape:
                 raise ShapeError(
-                    f"class-index target must have shape ({n},) for prediction {prediction.shape}, "
+                    f"class-index target must have shape {loss_shape} for prediction {prediction.shape}, "
                     f"got {target.shape}"
                 )
-            keep = idx != self.ignore_index  # (N,)
+            idx = target.reshape(n)
+            keep = idx != self.ignore_index  # (M,)
             check_index_array(idx[keep], "target class index", c)
-            t = np.zeros_like(x)  # (N, C): the smoothed one-hot rows, zero for ignored samples
+            t = np.zeros_like(x)  # (M, C): the smoothed one-hot rows, zero for ignored samples
             t[np.flatnonzero(keep), idx[keep]] = 1.0 - eps
             t[keep] += eps / c
             count = float(w[idx[keep]].sum())  # Σ w_{y_n} over kept samples
         elif target.dtype.kind == "f":
             check_same_shape(prediction, target, "prediction", "target (class probabilities)")
-            t = target.reshape(n, c).astype(x.dtype) * (1.0 - eps) + eps / c
+            probs = target.reshape(1, c) if unbatched else np.moveaxis(target, 1, -1).reshape(-1, c)
+            t = probs.astype(x.dtype) * (1.0 - eps) + eps / c
             count = n
         else:
             raise DTypeError(
                 f"target has dtype {target.dtype}; give class indices (int64) or class probabilities (float)"
             )
-        t = t * w  # (N, C) * (C,): τ_nc = w_c t_nc
+        t = t * w  # (M, C) * (C,): τ_nc = w_c t_nc
         log_p = _log_softmax(x)
-        losses = -(t * log_p).sum(axis=1)  # (N,)
-        self._cache = (log_p, t, count, prediction.shape)
-        return self._reduce(losses[0] if unbatched else losses, count=count)
+        losses = -(t * log_p).sum(axis=1)  # (M,)
+        self._cache = (log_p, t, count, prediction.shape, loss_shape)
+        return self._reduce(losses.reshape(loss_shape), count=count)
 
     def backward(self, grad_output=None) -> np.ndarray:
-        log_p, t, count, shape = self._require_cache()
-        loss_shape = () if len(shape) == 1 else (shape[0],)
+        log_p, t, count, shape, loss_shape = self._require_cache()
         g = self._upstream(grad_output, loss_shape, count=count)
-        g = np.reshape(g, (-1, 1)) if np.ndim(g) else g  # (N, 1): one factor per sample
-        dx = (np.exp(log_p) * t.sum(axis=1, keepdims=True) - t) * g  # (N, C)
-        return dx.reshape(shape).astype(log_p.dtype, copy=False)
+        g = np.reshape(g, (-1, 1)) if np.ndim(g) else g  # (M, 1): one factor per sample
+        dx = (np.exp(log_p) * t.sum(axis=1, keepdims=True) - t) * g  # (M, C)
+        if len(shape) <= 2:
+            return dx.reshape(shape).astype(log_p.dtype, copy=False)
+        # (M, C) -> (N, d1, …, dK, C) -> (N, C, d1, …, dK)
+        dx = np.moveaxis(dx.reshape(shape[0], *shape[2:], shape[1]), -1, 1)
+        return np.ascontiguousarray(dx, dtype=log_p.dtype)
 
     def extra_repr(self) -> str:
         smoothing = f"label_smoothing={self.label_smoothing}"
