@@ -209,7 +209,7 @@ def test_load_state_dict_errors():
         SGD([p], lr=0.1).load_state_dict(opt.state_dict())
     with pytest.raises(ShapeError, match="shape"):
         Adam([Parameter(np.zeros(3))]).load_state_dict(opt.state_dict())
-    with pytest.raises(KeyError, match="parameter 5, but the optimizer has 1"):
+    with pytest.raises(KeyError, match="state for parameter 5, which none of its groups lists"):
         bad = opt.state_dict()
         bad["state"] = {5: bad["state"][0]}
         Adam([p]).load_state_dict(bad)
@@ -273,6 +273,90 @@ def test_parameter_group_errors():
     table.grad = RowGrad(np.array([0]), np.ones((1, 2)))
     with pytest.raises(SparseGradientError, match="group of its own"):
         opt.step()
+
+
+def test_groups_are_the_callers_dicts_and_can_grow_as_in_torch():
+    a, b, c = (Parameter(np.ones(2)) for _ in range(3))
+    group = {"params": [a], "lr": 0.1}
+    opt = SGD([group, {"params": [b]}], lr=0.01)
+    assert opt.param_groups[0] is group and group["momentum"] == 0.0  # filled in with the defaults
+    group["lr"] = 1.0  # the caller's dict is the group
+    opt.param_groups[0]["params"].append(c)  # a parameter appended to a group is trained from then on
+    for p in (a, b, c):
+        p.grad = np.ones(2)
+    opt.step()
+    np.testing.assert_array_equal(a.data, [0.0, 0.0])
+    np.testing.assert_array_equal(b.data, [0.99, 0.99])
+    np.testing.assert_array_equal(c.data, [0.0, 0.0])
+    assert [g["params"] for g in opt.state_dict()["param_groups"]] == [[0, 1], [2]]
+
+
+def test_optimizer_lr_attribute_points_to_param_groups():
+    opt = Adam([Parameter(np.ones(2))], lr=0.1)
+    with pytest.raises(AttributeError, match=r"param_groups\[i\]\['lr'\] for each group"):
+        opt.lr = 5.0  # would silently change nothing
+    with pytest.raises(AttributeError, match=r"read optimizer.param_groups\[i\]\['lr'\]"):
+        _ = opt.lr
+    assert opt.param_groups[0]["lr"] == 0.1
+
+
+def test_load_state_dict_checks_hyperparameters_and_changes_nothing_on_error():
+    p = Parameter(np.ones(2))
+    opt = Adam([p], lr=0.1)
+    for key, bad, match in [
+        ("lr", None, "lr must be a number >= 0, got None"),
+        ("lr", "0.1", "lr must be a number >= 0"),
+        ("lr", float("nan"), "lr must be >= 0"),
+        ("betas", [2.0, 0.9], r"betas\[0\] must be in \[0, 1\)"),
+        ("betas", [0.9, 0.9, 0.9], r"betas must be a pair"),
+    ]:
+        saved = opt.state_dict()
+        saved["param_groups"][0][key] = bad
+        with pytest.raises(ValueError, match=match):
+            opt.load_state_dict(saved)
+        assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["betas"] == (0.9, 0.999)
+    with pytest.raises(ValueError, match="no 'type' entry"):
+        opt.load_state_dict({"state": {}, "param_groups": []})  # e.g. a torch state_dict
+    with pytest.raises(ValueError, match=r"unknown hyperparameters \['capturable'\]"):
+        saved = opt.state_dict()
+        saved["param_groups"][0]["capturable"] = False
+        opt.load_state_dict(saved)
+
+
+def test_load_state_dict_follows_the_saved_ids_and_reads_the_old_layout():
+    a, b = Parameter(np.ones(2)), Parameter(np.ones(3))
+    opt = Adam([a, b], lr=0.1)
+    a.grad, b.grad = np.ones(2), np.ones(3)
+    opt.step()
+    saved = opt.state_dict()
+    # torch's rule: the state of a saved id goes to the parameter at that id's position in the groups
+    renamed = {"type": "Adam", "param_groups": [{**saved["param_groups"][0], "params": [7, 3]}],
+               "state": {7: saved["state"][0], 3: saved["state"][1]}}  # fmt: skip
+    fresh = Adam([Parameter(np.ones(2)), Parameter(np.ones(3))])
+    fresh.load_state_dict(renamed)
+    assert fresh.state[0]["exp_avg"].shape == (2,) and fresh.state[1]["exp_avg"].shape == (3,)
+    # tinyrec's layout before parameter groups: one "hyperparameters" dict
+    old = {"type": "Adam", "hyperparameters": {"lr": 0.5}, "state": saved["state"]}
+    fresh.load_state_dict(old)
+    assert fresh.param_groups[0]["lr"] == 0.5 and fresh.state[1]["step"] == 1
+
+
+def test_hyperparameters_of_the_wrong_type_are_named():
+    p = Parameter(np.zeros(2))
+    for build, match in [
+        (lambda: Adam([p], lr=None), "lr must be a number >= 0, got None"),
+        (lambda: SGD([p], lr=0.1, momentum="0.9"), "momentum must be a number >= 0"),
+        (lambda: Adam([p], lr=np.array([0.1, 0.2])), "lr must be a number >= 0"),
+        (lambda: Adam([p], betas=(0.9,)), r"betas must be a pair \(beta1, beta2\), got \(0.9,\)"),
+        (lambda: Adam([p], betas=0.9), "betas must be a pair"),
+        (lambda: SGD([p], momentum=0.9, dampening=float("nan")), "dampening must be >= 0"),
+        (lambda: SGD([p], momentum=0.9, dampening=5.0), r"dampening must be in \[0, 1\]"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            build()
+    with pytest.raises(TypeError, match="ordered collection"):
+        Adam([{"params": {p}}])
+    assert SGD([{"params": [p], "lr": 0.1}]).param_groups[0]["lr"] == 0.1  # lr defaults to 1e-3, as torch
 
 
 # -- clipping ---------------------------------------------------------------------------------

@@ -38,6 +38,9 @@ class Adagrad(Optimizer):
     **Row-sparse gradients** (:class:`~tinyrec.nn.module.RowGrad`), as torch's sparse Adagrad: the
     same update on the present rows only (a Numba kernel); ``t`` counts the parameter's steps. A
     nonzero ``weight_decay`` adds ``λ θ_r`` to the present rows only (torch raises there).
+
+    With parameter groups, ``s`` starts at the group's ``initial_accumulator_value``; torch
+    creates every ``s`` in its constructor from the constructor's value and ignores a group's.
     """
 
     def __init__(

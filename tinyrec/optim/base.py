@@ -28,20 +28,21 @@ class Optimizer:
 
     ``params`` is an iterable of Parameters (one group), or of dicts, **parameter groups** as in
     torch: ``[{"params": model.body.parameters()}, {"params": model.head.parameters(), "lr": 0.1}]``;
-    a hyperparameter a group does not set takes the constructor's value. ``param_groups`` is the
-    list of groups (each a dict of ``"params"`` and every hyperparameter), where a scheduler or
-    the user changes, say, ``optimizer.param_groups[0]["lr"]`` between steps.
+    a hyperparameter a group does not set takes the constructor's value. ``param_groups`` holds
+    those dicts themselves (filled in with the defaults), as torch does: change
+    ``optimizer.param_groups[0]["lr"]`` between steps, or append a Parameter to a group's
+    ``"params"``; ``optimizer.lr`` is not an attribute (each group has its own).
 
-    Subclasses pass their hyperparameters as ``defaults``, check a group's values in
+    Subclasses pass their hyperparameters as ``defaults``, check one group's values in
     ``_check_group`` and implement ``_update_dense(data, grad, state, group)`` and
     ``_update_rows(data, grad, state, group)``, reading the hyperparameters from ``group``.
     """
 
     def __init__(self, params: Iterable, defaults: dict):
-        if isinstance(params, (Parameter, dict)):
+        if isinstance(params, (Parameter, dict, set, frozenset)):
             raise TypeError(
-                "params must be an iterable of Parameters (e.g. model.parameters()) or of parameter "
-                f"groups (dicts); got one {type(params).__name__}"
+                "params must be an ordered iterable of Parameters (e.g. model.parameters()) or of "
+                f"parameter groups (dicts); got a {type(params).__name__}"
             )
         self.defaults = dict(defaults)
         items = list(params)
@@ -57,46 +58,86 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group: dict) -> None:
-        """Add a group ``{"params": [...], hyperparameter: value, ...}``; unset values take the defaults."""
+        """Add a group ``{"params": [...], hyperparameter: value, ...}``; unset values take the defaults.
+
+        The dict itself is kept (and filled in), as torch does.
+        """
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError('a parameter group is a dict with a "params" entry')
-        unknown = sorted(set(group) - set(self.defaults) - {"params"})
+        params = group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError("a group's params must be an ordered collection (a list), not a set")
+        params = [params] if isinstance(params, Parameter) else list(params)
+        if not params:
+            raise ValueError("a parameter group has an empty parameter list")
+        self._check_parameters([p for g in self.param_groups for p in g["params"]] + params)
+        hyper = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
+        self._check_known(hyper)
+        self._check_group(hyper)  # raises before anything changes
+        group.update(hyper)
+        group["params"] = params
+        self.param_groups.append(group)
+        self._sync()
+
+    def _check_known(self, hyper: dict) -> None:
+        unknown = sorted(set(hyper) - set(self.defaults))
         if unknown:
             raise ValueError(
-                f"unknown hyperparameters {unknown} in a parameter group of {type(self).__name__}; "
-                f"known: {sorted(self.defaults)}"
+                f"unknown hyperparameters {unknown} for {type(self).__name__}; known: {sorted(self.defaults)}"
             )
-        group_params = [group["params"]] if isinstance(group["params"], Parameter) else list(group["params"])
-        if not group_params:
-            raise ValueError("a parameter group has an empty parameter list")
-        seen = {id(p) for p in self.params}
-        for p in group_params:
-            if not isinstance(p, Parameter):
-                raise TypeError(f"optimizers take tinyrec Parameters, got {type(p).__name__}")
-            if id(p) in seen:
-                raise ValueError("a Parameter appears twice in the optimizer's parameters (or in two groups)")
-            seen.add(id(p))
-        full = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
-        self._check_group(full)
-        full["params"] = group_params
-        self.param_groups.append(full)
-        self.params.extend(group_params)
-        self.state.extend({} for _ in group_params)
 
     def _check_group(self, group: dict) -> None:
         """Validate (and normalise, in place) one group's hyperparameters; raise ValueError."""
 
+    @staticmethod
+    def _check_parameters(params: list) -> None:
+        for p in params:
+            if not isinstance(p, Parameter):
+                raise TypeError(f"optimizers take tinyrec Parameters, got {type(p).__name__}")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("a Parameter appears twice in the optimizer's parameters (or in two groups)")
+
+    def _sync(self) -> None:
+        """Match ``params`` and ``state`` to the groups' parameter lists, which a user may extend."""
+        flat = [p for g in self.param_groups for p in g["params"]]
+        if len(flat) == len(self.params) and all(a is b for a, b in zip(flat, self.params, strict=True)):
+            return
+        self._check_parameters(flat)
+        old = {id(p): s for p, s in zip(self.params, self.state, strict=True)}
+        self.params = flat
+        self.state = [old.get(id(p), {}) for p in flat]  # a new parameter starts with no state
+
+    def __getattr__(self, name: str):  # only reached when the attribute does not exist
+        if name in self.__dict__.get("defaults", {}):
+            raise AttributeError(
+                f"{type(self).__name__} keeps {name!r} per parameter group: read "
+                f"optimizer.param_groups[i][{name!r}] (as in torch)"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in self.__dict__.get("defaults", {}):
+            raise AttributeError(
+                f"{type(self).__name__} keeps {name!r} per parameter group: set "
+                f"optimizer.param_groups[i][{name!r}] for each group i (as in torch); "
+                f"optimizer.{name} would change nothing"
+            )
+        super().__setattr__(name, value)
+
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None (torch's ``set_to_none=True``)."""
-        for p in self.params:
-            p.grad = None
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
 
     def step(self) -> None:
         """Update every parameter that has a gradient; parameters with ``.grad = None`` are skipped."""
-        states = iter(self.state)
+        self._sync()
+        i = 0  # position of p in self.params and self.state
         for group in self.param_groups:
             for p in group["params"]:
-                state = next(states)
+                state = self.state[i]
+                i += 1
                 if p.grad is None:
                     continue
                 if isinstance(p.grad, RowGrad):
@@ -120,6 +161,7 @@ class Optimizer:
         belongs to the ``i``-th parameter and holds numbers (``step``) and copies of arrays
         (``exp_avg``, ...); parameters not yet updated have no entry.
         """
+        self._sync()
         groups, start = [], 0
         for group in self.param_groups:
             n = len(group["params"])
@@ -140,32 +182,46 @@ class Optimizer:
         """Restore each group's hyperparameters and the per-parameter state saved by :meth:`state_dict`.
 
         The optimizer type, the number of groups, their sizes and the parameters' shapes must
-        match; arrays are copied (cast to each parameter's dtype).
+        match; the hyperparameters are checked as the constructor checks them; a state entry goes
+        to the parameter whose id the saved group lists at that position (torch's rule); arrays
+        are copied (cast to each parameter's dtype). Nothing changes when an error is raised.
         """
-        if state_dict.get("type") != type(self).__name__:
-            raise ValueError(f"state_dict is from a {state_dict.get('type')}, not a {type(self).__name__}")
-        saved_groups = state_dict.get("param_groups", [])
+        self._sync()
+        if "type" not in state_dict:
+            raise ValueError(
+                "state_dict has no 'type' entry: it is not from a tinyrec optimizer's state_dict() "
+                "(a torch optimizer's state_dict needs a 'type' and tinyrec's hyperparameter names)"
+            )
+        if state_dict["type"] != type(self).__name__:
+            raise ValueError(f"state_dict is from a {state_dict['type']}, not a {type(self).__name__}")
+        saved_groups = state_dict.get("param_groups")
+        if saved_groups is None and "hyperparameters" in state_dict:  # tinyrec's layout before groups
+            if len(self.param_groups) != 1:
+                raise ValueError(
+                    "an old state_dict (one 'hyperparameters' dict) fits one parameter group only"
+                )
+            saved_groups = [{**state_dict["hyperparameters"], "params": list(range(len(self.params)))}]
+        saved_sizes = [len(g.get("params", [])) for g in saved_groups or []]
         sizes = [len(g["params"]) for g in self.param_groups]
-        saved_sizes = [len(g.get("params", [])) for g in saved_groups]
         if saved_sizes != sizes:
             raise ValueError(
                 f"state_dict has parameter groups of sizes {saved_sizes}, but the optimizer's groups "
                 f"have sizes {sizes}"
             )
-        hypers = []
-        for saved in saved_groups:
+        hypers, position = [], {}  # position: saved parameter id -> index in self.params
+        for group, saved in zip(self.param_groups, saved_groups, strict=True):
             hyper = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params"}
-            unknown = sorted(set(hyper) - set(self.defaults))
-            if unknown:
-                raise KeyError(f"unknown hyperparameters in state_dict: {unknown}")
+            self._check_known(hyper)
+            hyper = {**{k: v for k, v in group.items() if k != "params"}, **hyper}
+            self._check_group(hyper)
             hypers.append(hyper)
+            for pid in saved["params"]:
+                position[int(pid)] = len(position)
         new_state: list[dict] = [{} for _ in self.params]
         for key, saved in state_dict.get("state", {}).items():
-            i = int(key)
-            if not 0 <= i < len(self.params):
-                raise KeyError(
-                    f"state_dict has state for parameter {i}, but the optimizer has {len(self.params)}"
-                )
+            if int(key) not in position:
+                raise KeyError(f"state_dict has state for parameter {key}, which none of its groups lists")
+            i = position[int(key)]
             data = self.params[i].data
             for name, value in saved.items():
                 if isinstance(value, np.ndarray):
@@ -202,13 +258,23 @@ def _check_rows(grad: RowGrad, data: np.ndarray) -> None:
         )
 
 
-def _check_nonnegative(**values: float) -> None:
+def _check_nonnegative(**values) -> None:
+    """Each value must be a real number >= 0 (not NaN, not a bool, string or array)."""
     for name, value in values.items():
-        if not value >= 0.0:  # also rejects NaN
-            raise ValueError(f"{name} must be >= 0, got {value}")
+        if isinstance(value, (bool, np.bool_, str, bytes)) or value is None or np.ndim(value) != 0:
+            raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number >= 0, got {value!r}") from None
+        if not number >= 0.0:  # also rejects NaN
+            raise ValueError(f"{name} must be >= 0, got {value!r}")
 
 
 def _check_betas(betas) -> tuple[float, float]:
+    if isinstance(betas, (str, bytes)) or np.ndim(betas) != 1 or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    _check_nonnegative(**{"betas[0]": betas[0], "betas[1]": betas[1]})
     beta1, beta2 = (float(b) for b in betas)
     for i, b in enumerate((beta1, beta2)):
         if not 0.0 <= b < 1.0:

@@ -18,11 +18,11 @@ class SGD(Optimizer):
     ----------
     params : iterable of Parameter, or of parameter groups (dicts)
         E.g. ``model.parameters()``; see :class:`~tinyrec.optim.base.Optimizer` for groups.
-    lr : float
-        Learning rate ``η``.
+    lr : float, default 1e-3
+        Learning rate ``η`` (torch's default since 2.0).
     momentum : float, default 0
         Momentum factor ``μ``.
-    dampening : float, default 0
+    dampening : float in [0, 1], default 0
         Dampening ``τ`` of the momentum.
     nesterov : bool, default False
         Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
@@ -49,7 +49,7 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: Iterable[Parameter] | Iterable[dict],
-        lr: float,
+        lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
         nesterov: bool = False,
@@ -61,7 +61,12 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
-        _check_nonnegative(lr=group["lr"], momentum=group["momentum"], weight_decay=group["weight_decay"])
+        _check_nonnegative(
+            lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+            weight_decay=group["weight_decay"],
+        )  # fmt: skip
+        if not group["dampening"] <= 1:
+            raise ValueError(f"dampening must be in [0, 1], got {group['dampening']!r}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
         for name in ("lr", "momentum", "dampening", "weight_decay"):
