@@ -172,3 +172,26 @@ def test_epoch_bar_redraws_in_place_and_ends_the_last_line():
     quiet = io.StringIO()
     EpochBar(2, "loss", stream=quiet, enabled=False).update(2, 1.0)
     assert quiet.getvalue() == ""
+
+
+def test_bars_pad_a_shorter_redraw_and_end_a_line_an_error_cut_short():
+    stream = io.StringIO()
+    with pytest.raises(RuntimeError, match="diverged"):
+        with EpochBar(3, "rmse", stream=stream, min_interval=0.0) as bar:
+            bar.update(1, 13.222)
+            bar.update(2, 2.1797)  # one character shorter: padded, so no stale "0" stays on screen
+            raise RuntimeError("diverged")
+    assert stream.getvalue() == (
+        "\repoch 1/3 [######..............] rmse 13.2220\repoch 2/3 [#############.......] rmse 2.1797 \n"
+    )
+    stream = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        with ProgressBar(1, 2, 10, stream=stream, min_interval=0.0) as bar:
+            bar.update(3, 0.5)
+            raise KeyboardInterrupt
+    assert stream.getvalue() == "\repoch 1/2 [######..............] 3/10 loss 0.5000\n"
+    # a finished line is not ended twice; without an error nothing is added
+    stream = io.StringIO()
+    with EpochBar(1, "loss", stream=stream) as bar:
+        bar.update(1, 0.25)
+    assert stream.getvalue() == "\repoch 1/1 [####################] loss 0.2500\n"

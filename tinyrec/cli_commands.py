@@ -152,11 +152,7 @@ def _fit(model, train, label: str):
         model.verbose = True
     start = time.perf_counter()
     try:
-        model.fit(train)
-    except Exception:
-        if live:
-            _say("")  # end a progress line cut short, so that the error starts a line of its own
-        raise
+        model.fit(train)  # a progress line cut short by an error is ended by the bar itself
     finally:
         if live:
             model.verbose = False  # not saved as True in a model file

@@ -111,80 +111,103 @@ def check_finite_loss(
         raise NonFiniteError(f"{what} became {value} at {where} (last finite value: {last}); {fix}")
 
 
-class ProgressBar:
-    """A one-line progress display on a stream (stderr by default), redrawn in place.
+class _ProgressLine:
+    """A line on a stream (stderr by default) redrawn in place with ``\\r``, for the two bars below.
 
-    ``update(batch, running_loss)`` redraws at most every ``min_interval`` seconds (and at the
-    last batch); ``end(summary)`` finishes the line with a summary. ``enabled=False`` makes every
-    method a no-op, so the loop calls it unconditionally.
+    A redraw is padded with spaces to the length of the previous one, so no stale characters
+    remain when the line gets shorter. Used as a context manager (``with ... as bar:``), it ends a
+    line left open when the loop inside stops on an exception (a NaN loss, Ctrl-C), so the error
+    starts on a line of its own. ``enabled=False`` makes every method a no-op, so the loop calls it
+    unconditionally.
     """
 
-    def __init__(self, epoch: int, epochs: int, n_batches: int, *, enabled: bool = True,
-                 stream=None, width: int = 20, min_interval: float = 0.1):  # fmt: skip
-        self.epoch, self.epochs, self.n_batches = epoch, epochs, n_batches
+    def __init__(self, *, enabled: bool, stream, width: int, min_interval: float):
         self.enabled = enabled
         self.stream = sys.stderr if stream is None else stream
         self.width = width
         self.min_interval = min_interval
         self._last_draw = -math.inf
+        self._drawn = 0  # length of the line on screen
+        self._open = False  # a line is drawn and not yet ended by a newline
+
+    def _due(self, final: bool) -> bool:
+        """Whether to redraw now: always for the ``final`` update, else at most every min_interval s."""
+        now = time.monotonic()
+        if not final and now - self._last_draw < self.min_interval:
+            return False
+        self._last_draw = now
+        return True
+
+    def _bar(self, done: int, total: int) -> str:
+        filled = self.width * done // max(total, 1)
+        return "#" * filled + "." * (self.width - filled)
+
+    def _draw(self, line: str, *, end: bool = False) -> None:
+        self.stream.write("\r" + line.ljust(self._drawn) + ("\n" if end else ""))
+        self.stream.flush()
+        self._drawn, self._open = (0, False) if end else (len(line), True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.enabled and self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
+
+
+class ProgressBar(_ProgressLine):
+    """The progress line of one epoch of a network: batches done and the running mean loss.
+
+    ``update(batch, running_loss)`` redraws at most every ``min_interval`` seconds (and at the
+    last batch); ``end(summary)`` finishes the line with a summary.
+    """
+
+    def __init__(self, epoch: int, epochs: int, n_batches: int, *, enabled: bool = True,
+                 stream=None, width: int = 20, min_interval: float = 0.1):  # fmt: skip
+        super().__init__(enabled=enabled, stream=stream, width=width, min_interval=min_interval)
+        self.epoch, self.epochs, self.n_batches = epoch, epochs, n_batches
         self._line = ""
 
     def update(self, batch: int, running_loss: float) -> None:
         """Show that ``batch`` (1-based) of ``n_batches`` is done, with the running mean loss."""
-        if not self.enabled:
+        if not self.enabled or not self._due(final=batch >= self.n_batches):
             return
-        now = time.monotonic()
-        if batch < self.n_batches and now - self._last_draw < self.min_interval:
-            return
-        self._last_draw = now
-        filled = self.width * batch // max(self.n_batches, 1)
-        bar = "#" * filled + "." * (self.width - filled)
+        bar = self._bar(batch, self.n_batches)
         self._line = (
             f"epoch {self.epoch}/{self.epochs} [{bar}] {batch}/{self.n_batches} loss {running_loss:.4f}"
         )
-        self.stream.write("\r" + self._line)
-        self.stream.flush()
+        self._draw(self._line)
 
     def end(self, summary: dict[str, float]) -> None:
         """Finish the epoch's line with ``name value`` pairs (validation loss, metrics)."""
         if not self.enabled:
             return
         extra = "".join(f" {name} {value:.4f}" for name, value in summary.items() if name != "loss")
-        self.stream.write("\r" + self._line + extra + "\n")
-        self.stream.flush()
+        self._draw(self._line + extra, end=True)
 
 
-class EpochBar:
-    """One progress line over the epochs of a whole fit, redrawn in place on stderr.
+class EpochBar(_ProgressLine):
+    """One progress line over the epochs of a whole fit.
 
     For the classic models, whose epochs are single Numba calls with nothing to report between
     batches: ``update(epoch, value)`` after each epoch (1-based; ``value`` is the epoch's training
     loss or RMSE, or None), redrawn at most every ``min_interval`` seconds and always at the last
-    epoch, which also ends the line. ``enabled=False`` makes it a no-op.
+    epoch, which also ends the line.
     """
 
     def __init__(self, n_epochs: int, what: str, *, enabled: bool = True, stream=None,
                  width: int = 20, min_interval: float = 0.1):  # fmt: skip
+        super().__init__(enabled=enabled, stream=stream, width=width, min_interval=min_interval)
         self.n_epochs, self.what = n_epochs, what
-        self.enabled = enabled
-        self.stream = sys.stderr if stream is None else stream
-        self.width = width
-        self.min_interval = min_interval
-        self._last_draw = -math.inf
 
     def update(self, epoch: int, value: float | None) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
         last = epoch >= self.n_epochs
-        if not last and now - self._last_draw < self.min_interval:
+        if not self.enabled or not self._due(final=last):
             return
-        self._last_draw = now
-        filled = self.width * epoch // max(self.n_epochs, 1)
-        bar = "#" * filled + "." * (self.width - filled)
         shown = "" if value is None else f" {self.what} {value:.4f}"
-        self.stream.write(f"\repoch {epoch}/{self.n_epochs} [{bar}]{shown}" + ("\n" if last else ""))
-        self.stream.flush()
+        self._draw(f"epoch {epoch}/{self.n_epochs} [{self._bar(epoch, self.n_epochs)}]{shown}", end=last)
 
 
 def predict(model: Module, X: tuple[np.ndarray, ...], batch_size: int) -> np.ndarray:
@@ -294,26 +317,26 @@ def fit(
     last_finite = None
     model.train()
     for epoch in range(1, epochs + 1):
-        bar = ProgressBar(epoch, epochs, n_batches, enabled=verbose)
-        total, seen = 0.0, 0
-        for b, index in enumerate(batch_indices(n, batch_size, shuffle=shuffle, rng=rng), start=1):
-            inputs = take_batch(X, index)
-            optimizer.zero_grad()
-            prediction = model(*inputs)
-            value = float(loss.forward(prediction, y[index]))
-            check_finite_loss(value, epoch=epoch, batch=b, last_finite=last_finite)
-            last_finite = value
-            model.backward(loss.backward())
-            optimizer.step()
-            total += value * len(index)
-            seen += len(index)
-            bar.update(b, total / seen)
-        history.train_loss.append(total / seen)
-        if validation_data is not None:
-            _epoch_metrics(model, loss, metrics, X_val, y_val, batch_size, history, validation=True)
-        else:
-            _epoch_metrics(model, loss, metrics, X, y, batch_size, history, validation=False)
-        bar.end(history.last())
+        with ProgressBar(epoch, epochs, n_batches, enabled=verbose) as bar:
+            total, seen = 0.0, 0
+            for b, index in enumerate(batch_indices(n, batch_size, shuffle=shuffle, rng=rng), start=1):
+                inputs = take_batch(X, index)
+                optimizer.zero_grad()
+                prediction = model(*inputs)
+                value = float(loss.forward(prediction, y[index]))
+                check_finite_loss(value, epoch=epoch, batch=b, last_finite=last_finite)
+                last_finite = value
+                model.backward(loss.backward())
+                optimizer.step()
+                total += value * len(index)
+                seen += len(index)
+                bar.update(b, total / seen)
+            history.train_loss.append(total / seen)
+            if validation_data is not None:
+                _epoch_metrics(model, loss, metrics, X_val, y_val, batch_size, history, validation=True)
+            else:
+                _epoch_metrics(model, loss, metrics, X, y, batch_size, history, validation=False)
+            bar.end(history.last())
     return history
 
 
@@ -516,7 +539,7 @@ def fit_recommender(
         bar = ProgressBar(epoch, int(epochs), len(batches), enabled=verbose)
         start = time.perf_counter()
         total, seen = 0.0, 0
-        with _blas_limit(blas_threads):
+        with _blas_limit(blas_threads), bar:  # the bar ends its line if a batch raises
             for b, (inputs, target) in enumerate(batches.epoch(), start=1):
                 optimizer.zero_grad()
                 value = float(loss.forward(net(*inputs), target))

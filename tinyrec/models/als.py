@@ -108,15 +108,15 @@ class ImplicitALS(Recommender):
         conf_u = 1.0 + self.alpha * by_user[2].astype(np.float64)
         conf_i = 1.0 + self.alpha * by_item[2].astype(np.float64)
         ridge = self.reg * np.eye(d)
-        bar = EpochBar(self.n_epochs, "", enabled=self.verbose)  # ALS has no loss to show
-        for epoch in range(1, self.n_epochs + 1):
-            start = time.perf_counter()
-            Y = self.Y_.astype(np.float64)
-            als_cg_rows(by_user[0], by_user[1], conf_u, self.X_, self.Y_, Y.T @ Y + ridge, self.cg_steps)
-            X = self.X_.astype(np.float64)
-            als_cg_rows(by_item[0], by_item[1], conf_i, self.Y_, self.X_, X.T @ X + ridge, self.cg_steps)
-            self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
-            bar.update(epoch, None)
+        with EpochBar(self.n_epochs, "", enabled=self.verbose) as bar:  # ALS has no loss to show
+            for epoch in range(1, self.n_epochs + 1):
+                start = time.perf_counter()
+                Y = self.Y_.astype(np.float64)
+                als_cg_rows(by_user[0], by_user[1], conf_u, self.X_, self.Y_, Y.T @ Y + ridge, self.cg_steps)
+                X = self.X_.astype(np.float64)
+                als_cg_rows(by_item[0], by_item[1], conf_i, self.Y_, self.X_, X.T @ X + ridge, self.cg_steps)
+                self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
+                bar.update(epoch, None)
 
     def _score(self, users, items):
         return np.einsum(

@@ -107,25 +107,26 @@ class BPRMF(Recommender):
         lr = np.array([self.lr, self.lr, self.lr if self.item_bias else 0.0])
         reg = np.array([self.reg, self.reg, self.reg_bias])
         n = len(users)
-        bar = EpochBar(self.n_epochs, "loss", enabled=self.verbose)
-        for _ in range(self.n_epochs):
-            start = time.perf_counter()
-            # one negative per pair, drawn in the user-grouped order (the sampler then reads each
-            # user's positives once per run); shuffling the triples afterwards gives the same
-            # distribution as drawing after the shuffle
-            negatives = sampler.sample(users, 1)[:, 0]
-            order = rng.permutation(n)
-            loss = bpr_epoch(
-                users[order], positives[order], negatives[order], self.P_, self.Q_, self.bi_, lr, reg
-            )
-            past = self.history_.get("loss", [])
-            check_finite_loss(
-                loss / max(n, 1), epoch=len(past) + 1, last_finite=past[-1] if past else None,
-                fix="SGD diverged: lower lr or raise reg",
-            )  # fmt: skip
-            self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
-            self.history_.setdefault("loss", []).append(loss / max(n, 1))
-            bar.update(len(self.history_["loss"]), loss / max(n, 1))
+        # the progress line (verbose) is ended even when an epoch raises (SGD diverged)
+        with EpochBar(self.n_epochs, "loss", enabled=self.verbose) as bar:
+            for _ in range(self.n_epochs):
+                start = time.perf_counter()
+                # one negative per pair, drawn in the user-grouped order (the sampler then reads each
+                # user's positives once per run); shuffling the triples afterwards gives the same
+                # distribution as drawing after the shuffle
+                negatives = sampler.sample(users, 1)[:, 0]
+                order = rng.permutation(n)
+                loss = bpr_epoch(
+                    users[order], positives[order], negatives[order], self.P_, self.Q_, self.bi_, lr, reg
+                )
+                past = self.history_.get("loss", [])
+                check_finite_loss(
+                    loss / max(n, 1), epoch=len(past) + 1, last_finite=past[-1] if past else None,
+                    fix="SGD diverged: lower lr or raise reg",
+                )  # fmt: skip
+                self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
+                self.history_.setdefault("loss", []).append(loss / max(n, 1))
+                bar.update(len(self.history_["loss"]), loss / max(n, 1))
         self.P_[self.user_counts_ == 0] = 0
 
     def _score(self, users, items):

@@ -174,12 +174,15 @@ class BiasedMF(Recommender):
         mu = self.global_mean_ if self.biased else 0.0
         lr, reg = self._rates()
         users, items, ratings = train.users, train.items, train.ratings.astype(dtype)
-        n = len(train)
-        bar = EpochBar(self.n_epochs, "train_rmse", enabled=self.verbose)
-        if self.n_blocks > 1:
-            self._fit_blocked(users, items, ratings, mu, lr, reg, rng, valid, bar)
-            self._forget_unknown()
-            return
+        # the progress line (verbose) is ended even when an epoch raises (SGD diverged)
+        with EpochBar(self.n_epochs, "train_rmse", enabled=self.verbose) as bar:
+            fit_epochs = self._fit_blocked if self.n_blocks > 1 else self._fit_sequential
+            fit_epochs(users, items, ratings, mu, lr, reg, rng, valid, bar)
+        self._forget_unknown()
+
+    def _fit_sequential(self, users, items, ratings, mu, lr, reg, rng, valid, bar) -> None:
+        """Plain SGD, one rating after another (``n_blocks=1``): Surprise's loop."""
+        n = len(users)
         in_order = np.arange(n)
         for _ in range(self.n_epochs):
             start = time.perf_counter()
@@ -195,7 +198,6 @@ class BiasedMF(Recommender):
                 e_users, e_items, e_ratings, in_order, mu, self.bu_, self.bi_, self.P_, self.Q_, lr, reg
             )
             self._record_epoch(start, sse, n, valid, bar)
-        self._forget_unknown()
 
     def _fit_blocked(self, users, items, ratings, mu, lr, reg, rng, valid, bar) -> None:
         """Distributed SGD over ``n_blocks × n_blocks`` blocks (see ``n_blocks``)."""
