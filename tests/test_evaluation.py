@@ -11,6 +11,7 @@ from tinyrec.data import Interactions, leave_one_out, movielens, synthetic
 from tinyrec.data.sampling import sampled_candidates
 from tinyrec.errors import DataError, DTypeError, NonFiniteError, ShapeError
 from tinyrec.evaluation import evaluate
+from tinyrec.models import Popularity
 
 L3 = math.log2(3)
 
@@ -240,6 +241,14 @@ def test_bad_input():
     # 6 items cannot give 99 negatives; the message names evaluate's argument
     with pytest.raises(DataError, match="distinct negatives: lower n_negatives"):
         evaluate(model, test, train=train, protocol="sampled")
+
+
+def test_sampled_protocol_names_its_fix_for_a_user_who_saw_every_item():
+    # user 0 interacted with all 4 items (3 in train, 1 in test): no negative exists for it
+    train = Interactions([0, 0, 0, 1], [0, 1, 2, 0], n_users=2, n_items=4)
+    test = Interactions([0, 1], [3, 1], n_users=2, n_items=4)
+    with pytest.raises(DataError, match=r"user 0 has only 0 items .*lower n_negatives .* protocol='full'"):
+        evaluate(Popularity().fit(train), test, train=train, protocol="sampled", n_negatives=2)
 
 
 @pytest.mark.realdata

@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train MODEL on a data set, evaluate it with the protocol that suits it (RMSE/MAE for "
         "rating models; sampled and full ranking for ranking models) and print the results.",
         epilog=f"models:\n{models}\n\nsplits: u1..u5, ua, ub (ML-100K's folds), loo (leave-one-out by latest "
-        "timestamp), holdout (random 20%%)\n\nexamples:\n"
+        "timestamp), holdout (random 20%)\n\nexamples:\n"
         "  tinyrec train biasedmf --data ml-100k --split u1 --epochs 20\n"
         "  tinyrec train itemknn --data movietweetings --set k=20 --set similarity=pearson\n"
         "  tinyrec train bprmf --data ml-100k --split loo --seed 1 --save bpr.npz --json",

@@ -136,6 +136,9 @@ def test_nonfinite_ratings():
         Interactions([0, 1], [0, 1], [1.0, np.nan])
     with pytest.raises(NonFiniteError):
         Interactions([0, 1], [0, 1], [np.inf, 1.0])
+    # finite in float64 but inf once stored as float32: refused, not turned into inf
+    with pytest.raises(DataError, match=r"beyond float32's range \(first: 1e\+200 at row 1\)"):
+        Interactions([0, 1], [0, 1], [1.0, 1e200])
 
 
 def test_negative_or_non_integer_indices():

@@ -192,6 +192,13 @@ class Interactions:
                     f"ratings contains {bad} NaN or inf value(s) (first at row {first}); drop them with "
                     f"tinyrec.data.preprocess.drop_invalid before building Interactions"
                 )
+            too_large = np.abs(r) > np.finfo(np.float32).max  # would become inf in float32
+            if np.any(too_large):
+                row = int(np.flatnonzero(too_large)[0])
+                raise DataError(
+                    f"ratings has {int(too_large.sum())} value(s) beyond float32's range (first: "
+                    f"{float(r[row])!r} at row {row}); ratings are stored as float32: rescale or drop them"
+                )
             r = r.astype(np.float32, copy=True)
         if timestamps is None:
             t = None

@@ -171,7 +171,7 @@ class NegativeSampler:
 
         ``fix`` ends the error raised when a user has fewer than ``n`` items to draw from.
         """
-        users = self._check_users(users, n)
+        users = self._check_users(users, n, allow_full=True)  # a user with no item left fails below
         allowed = self.n_items - np.diff(self.indptr)[users]
         if users.size and allowed.min() < n:
             k = int(np.argmin(allowed))
@@ -181,7 +181,9 @@ class NegativeSampler:
             )
         return distinct_negatives(self.indptr, self.indices, users, self.n_items, int(n), self.rng)
 
-    def _check_users(self, users, n) -> np.ndarray:
+    def _check_users(self, users, n, *, allow_full: bool = False) -> np.ndarray:
+        """``users`` as int64 indices, checked; ``allow_full``: the caller itself reports users
+        who have interacted with every item (with its own fix)."""
         check_positive_int(n, "n")
         users = np.asarray(users)
         if users.dtype.kind not in "iu" or users.ndim != 1:
@@ -192,7 +194,7 @@ class NegativeSampler:
         if users.size and (users.min() < 0 or users.max() >= self.n_users):
             bad = users.min() if users.min() < 0 else users.max()
             raise IndexOutOfRangeError(f"users contains {bad}, outside [0, {self.n_users})")
-        if self._full_users.size and np.isin(users, self._full_users).any():
+        if not allow_full and self._full_users.size and np.isin(users, self._full_users).any():
             u = int(users[np.isin(users, self._full_users)][0])
             raise DataError(
                 f"user {u} has interacted with every item that can be sampled ({self.method}); no negative "

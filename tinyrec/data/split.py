@@ -276,6 +276,12 @@ def temporal_split(
     _check_splittable(data)
     if data.timestamps is None:
         raise DataError("temporal_split needs timestamps; this data has none")
+    first, last = int(data.timestamps.min()), int(data.timestamps.max())
+    if first == last:
+        raise DataError(
+            f"temporal_split: every timestamp is {first}, so no cut time leaves both train and test "
+            "non-empty; use random_holdout or leave_one_out"
+        )
     if at is None:
         if not _is_fraction(test_fraction):
             raise ValueError(
@@ -288,14 +294,12 @@ def temporal_split(
             f"at must be an integer timestamp on the clock of data.timestamps (Unix seconds for "
             f"MovieLens: 1577836800 is 2020-01-01), got {at!r}"
         )
-    else:
-        first, last = int(data.timestamps.min()), int(data.timestamps.max())
-        if not first < at <= last:
-            side = "train" if at <= first else "test"
-            raise DataError(
-                f"temporal_split(at={int(at)}): the {side} split would be empty, since the timestamps "
-                f"run from {first} to {last}; choose at in ({first}, {last}]"
-            )
+    elif not first < at <= last:
+        side = "train" if at <= first else "test"
+        raise DataError(
+            f"temporal_split(at={int(at)}): the {side} split would be empty, since the timestamps "
+            f"run from {first} to {last}; choose at in ({first}, {last}]"
+        )
     test_mask = data.timestamps >= int(at)
     return finish_split(data, test_mask, f"temporal_split(at={int(at)})", drop_unseen, return_report)
 
