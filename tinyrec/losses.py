@@ -314,7 +314,8 @@ class CrossEntropyLoss(_Loss):
         ℓ_n = −Σ_c w_c t_nc log p_nc.
 
     The mean divides by ``Σ_n w_{y_n}`` over the non-ignored samples for class indices (their
-    number when unweighted), by ``N`` for probability targets, as torch does.
+    number when unweighted), by the number of samples (``N · d1 ⋯ dK``) for probability targets,
+    as torch does.
 
     Gradient: with ``τ_nc = w_c t_nc``, ``∂ℓ_n/∂x_nc = p_nc Σ_k τ_nk − τ_nc`` (``= p_nc − t_nc``
     when unweighted and ``t_n`` sums to 1), and zero for ignored samples.

@@ -128,9 +128,10 @@ def synthetic(
         ``info["planted"]`` is the :class:`PlantedModel` (see its Notes for the exact model and
         the best achievable accuracy); ``info["name"] == "synthetic"``.
     """
-    n_users, n_items, rank = (check_int_at_least(v, name, 1) for v, name in (
-        (n_users, "n_users"), (n_items, "n_items"), (rank, "rank")))  # fmt: skip
+    n_users = check_int_at_least(n_users, "n_users", 1)
+    n_items = check_int_at_least(n_items, "n_items", 1)
     n_interactions = check_int_at_least(n_interactions, "n_interactions", 1)
+    rank = check_int_at_least(rank, "rank", 1)
     most = n_users * max(1, n_items // 2)
     if not n_users <= n_interactions <= most:
         raise DataError(

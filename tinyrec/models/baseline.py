@@ -50,7 +50,8 @@ class BaselineOnly(Recommender):
 
         b_u += η (e_ui − λ b_u);   b_i += η (e_ui − λ b_i)
 
-    which is :func:`tinyrec.kernels.mf.funk_svd_epoch` with zero factors.
+    which is :func:`tinyrec.kernels.mf.funk_svd_epoch` with zero factors. When an SGD epoch's
+    training RMSE is NaN or inf, ``fit`` raises :class:`~tinyrec.errors.NonFiniteError`.
     """
 
     def __init__(

@@ -57,7 +57,8 @@ class BPRMF(Recommender):
     by :class:`tinyrec.data.sampling.NegativeSampler` (uniform, never a positive), one per pair
     in user order; the triples are then shuffled.
     A user without training interactions keeps ``p_u = 0``, so its scores are the item biases;
-    :meth:`recommend` gives such users the most popular items.
+    :meth:`recommend` gives such users the most popular items. When an epoch's mean loss is NaN
+    or inf (SGD diverged), ``fit`` raises :class:`~tinyrec.errors.NonFiniteError` naming the epoch.
 
     Attributes (after ``fit``)
     --------------------------

@@ -74,6 +74,8 @@ class BiasedMF(Recommender):
     (:func:`tinyrec.kernels.mf.funk_svd_epoch`). After training, the factors of users and items
     without training ratings are set to zero (they were never updated), so an unknown user or item
     contributes neither a bias nor a dot product: exactly Surprise's rule for unknown ids.
+    When an epoch's training RMSE is NaN or inf (the learning rate too high for the data), ``fit``
+    raises :class:`~tinyrec.errors.NonFiniteError` naming the epoch.
 
     Koren, Bell and Volinsky, "Matrix factorization techniques for recommender systems",
     IEEE Computer 2009; Funk, "Netflix update: try this at home", 2006.
