@@ -75,6 +75,42 @@ def test_cross_entropy_ignore_index_and_unbatched():
     assert CrossEntropyLoss().forward(x[0], np.array(0)) == pytest.approx(full[0])
 
 
+def test_cross_entropy_with_every_sample_ignored_has_nan_mean_and_zero_gradient():
+    """An all-padding batch: 0/0 for the mean, as torch, but no NaN reaches the parameters."""
+    x = np.array([[1.0, 2.0], [3.0, -1.0]])
+    for smoothing in (0.0, 0.2):
+        loss = CrossEntropyLoss(label_smoothing=smoothing)
+        assert np.isnan(loss.forward(x, np.array([-100, -100])))
+        np.testing.assert_array_equal(loss.backward(), np.zeros_like(x))
+    summed = CrossEntropyLoss(reduction="sum")
+    assert summed.forward(x, np.array([-100, -100])) == 0.0
+    np.testing.assert_array_equal(summed.backward(), np.zeros_like(x))
+
+
+def test_binary_losses_weight_rescales_each_element():
+    p, y = np.array([[0.8, 0.3], [0.4, 0.6]]), np.array([[1.0, 0.0], [0.0, 1.0]])
+    w = np.array([2.0, 0.5])  # one weight per column, broadcast over the rows
+    plain = BCELoss(reduction="none").forward(p, y)
+    np.testing.assert_allclose(BCELoss(w, reduction="none").forward(p, y), plain * w)
+    assert BCELoss(w).forward(p, y) == pytest.approx((plain * w).mean())  # still divided by n = 4
+    x = np.log(p / (1 - p))
+    np.testing.assert_allclose(BCEWithLogitsLoss(w, reduction="none").forward(x, y), plain * w)
+    with pytest.raises(ShapeError, match="weight of shape"):
+        BCELoss(np.ones(3)).forward(p, y)
+
+
+def test_reduction_given_by_position_is_refused_with_the_fix():
+    """torch's first argument is weight; a reduction passed by position would mean something else."""
+    for cls in (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss):
+        with pytest.raises(TypeError, match=r"reduction='sum'"):
+            cls("sum")
+    for cls in (MSELoss, BPRLoss):
+        with pytest.raises(TypeError):
+            cls("sum")
+    with pytest.raises(DataError, match="finite"):
+        BCELoss([1.0, float("nan")])
+
+
 def test_cross_entropy_class_weights_by_hand():
     x = np.array([[0.0, 0.0], [0.0, 0.0]])  # every log p = log(1/2)
     loss = CrossEntropyLoss(weight=[1.0, 3.0])
@@ -140,13 +176,25 @@ def test_gradcheck_options(reduction, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((4, 3))
     check_loss(
-        BCEWithLogitsLoss(reduction, pos_weight=[0.5, 2.0, 3.0]), x, rng.uniform(0, 1, (4, 3))
+        BCEWithLogitsLoss(reduction=reduction, pos_weight=[0.5, 2.0, 3.0]), x, rng.uniform(0, 1, (4, 3))
+    ).assert_ok()
+    element_weight = rng.uniform(0.1, 3.0, (4, 1))  # broadcast over the outputs, as torch's weight
+    check_loss(
+        BCEWithLogitsLoss(element_weight, reduction=reduction, pos_weight=[0.5, 2.0, 3.0]),
+        x, rng.uniform(0, 1, (4, 3)),
+    ).assert_ok()  # fmt: skip
+    check_loss(
+        BCELoss(element_weight, reduction=reduction),
+        rng.uniform(0.05, 0.95, (4, 3)),
+        rng.uniform(0, 1, (4, 3)),
     ).assert_ok()
     target = np.array([0, -100, 2, 1])
-    check_loss(CrossEntropyLoss(reduction, label_smoothing=0.2), x, target).assert_ok()
+    check_loss(CrossEntropyLoss(reduction=reduction, label_smoothing=0.2), x, target).assert_ok()
     target = np.array([0, 1, 2, 1])
-    check_loss(CrossEntropyLoss(reduction, ignore_index=1, label_smoothing=0.1), x, target).assert_ok()
-    weighted = CrossEntropyLoss(reduction, label_smoothing=0.1, weight=[0.5, 2.0, 1.0])
+    check_loss(
+        CrossEntropyLoss(reduction=reduction, ignore_index=1, label_smoothing=0.1), x, target
+    ).assert_ok()
+    weighted = CrossEntropyLoss(reduction=reduction, label_smoothing=0.1, weight=[0.5, 2.0, 1.0])
     check_loss(weighted, x, target).assert_ok()
     check_loss(weighted, x, rng.dirichlet(np.ones(3), 4)).assert_ok()
 
@@ -170,7 +218,7 @@ def test_gradcheck_cross_entropy_with_positions(reduction, dims, n, c, probabili
         target = rng.integers(0, c, (n, *dims))
         if target.size > 1:  # one ignored position (all ignored would make the mean 0/0, as in torch)
             target[(0,) * target.ndim] = -100
-    loss = CrossEntropyLoss(reduction, label_smoothing=0.1, weight=rng.uniform(0.5, 2.0, c))
+    loss = CrossEntropyLoss(reduction=reduction, label_smoothing=0.1, weight=rng.uniform(0.5, 2.0, c))
     check_loss(loss, x, target).assert_ok(1e-6)
 
 
@@ -178,9 +226,11 @@ def test_cross_entropy_with_positions_equals_the_flattened_loss():
     rng = np.random.default_rng(0)
     x, target = rng.standard_normal((2, 3, 4)), rng.integers(0, 3, (2, 4))
     flat_x, flat_t = np.moveaxis(x, 1, -1).reshape(-1, 3), target.reshape(-1)
-    per_position = CrossEntropyLoss("none").forward(x, target)
+    per_position = CrossEntropyLoss(reduction="none").forward(x, target)
     assert per_position.shape == (2, 4)
-    np.testing.assert_allclose(per_position.reshape(-1), CrossEntropyLoss("none").forward(flat_x, flat_t))
+    np.testing.assert_allclose(
+        per_position.reshape(-1), CrossEntropyLoss(reduction="none").forward(flat_x, flat_t)
+    )
     assert CrossEntropyLoss().forward(x, target) == pytest.approx(CrossEntropyLoss().forward(flat_x, flat_t))
 
 
@@ -189,17 +239,17 @@ def test_extreme_logits_are_finite(reduction):
     x = np.array([1e4, -1e4, 1e4, -1e4])
     y = np.array([0.0, 1.0, 1.0, 0.0])
     for loss, args in [
-        (BCEWithLogitsLoss(reduction), (x, y)),
-        (BCEWithLogitsLoss(reduction, pos_weight=2.0), (x, y)),
-        (BPRLoss(reduction), (x, -x)),
-        (CrossEntropyLoss(reduction), (np.stack([x, -x], axis=1), np.array([1, 0, 0, 1]))),
+        (BCEWithLogitsLoss(reduction=reduction), (x, y)),
+        (BCEWithLogitsLoss(reduction=reduction, pos_weight=2.0), (x, y)),
+        (BPRLoss(reduction=reduction), (x, -x)),
+        (CrossEntropyLoss(reduction=reduction), (np.stack([x, -x], axis=1), np.array([1, 0, 0, 1]))),
     ]:
         value = loss.forward(*args)
         assert np.all(np.isfinite(value))
         grads = loss.backward(np.ones(np.shape(value)) if reduction == "none" else None)
         assert all(np.all(np.isfinite(g)) for g in (grads if isinstance(grads, tuple) else (grads,)))
     # the worst cases are exactly linear: loss 1e4 where the logit points the wrong way
-    np.testing.assert_allclose(BCEWithLogitsLoss("none").forward(x, y), [1e4, 1e4, 0.0, 0.0])
+    np.testing.assert_allclose(BCEWithLogitsLoss(reduction="none").forward(x, y), [1e4, 1e4, 0.0, 0.0])
 
 
 def test_float32_stays_float32():
@@ -212,7 +262,7 @@ def test_float32_stays_float32():
     ]:
         loss.forward(x, target)
         assert loss.backward().dtype == np.float32
-    assert MSELoss("none").forward(x, np.zeros((3, 2), np.float32)).dtype == np.float32
+    assert MSELoss(reduction="none").forward(x, np.zeros((3, 2), np.float32)).dtype == np.float32
 
 
 # -- bad input --------------------------------------------------------------------------------

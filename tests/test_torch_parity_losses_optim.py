@@ -36,36 +36,48 @@ def _loss_cases(torch, rng, reduction):
     idx[2] = -100
     probs = rng.dirichlet(np.ones(4), 6)
     pw = np.array([0.5, 1.0, 2.0, 4.0])
+    p01 = rng.uniform(0.01, 0.99, (6, 4))
+    saturated = np.tile([0.0, 1.0], (6, 1))
+    row_w = rng.uniform(0.5, 2.0, (6, 1))  # torch's weight broadcasts like pos_weight
     x3 = 3 * rng.standard_normal((2, 3, 4, 5))  # (N, C, d1, d2): a distribution at every position
     idx3 = rng.integers(0, 3, (2, 4, 5))
     idx3[0, 1, 2] = -100
     probs3 = np.moveaxis(rng.dirichlet(np.ones(3), (2, 4, 5)), -1, 1)
     t = torch.tensor
     return [
-        ("mse", MSELoss(reduction), lambda a: nn.MSELoss(reduction=reduction)(a, t(y01)), x, y01),
-        ("bce", BCELoss(reduction), lambda a: nn.BCELoss(reduction=reduction)(a, t(y01)),
+        ("mse", MSELoss(reduction=reduction), lambda a: nn.MSELoss(reduction=reduction)(a, t(y01)), x, y01),
+        ("bce", BCELoss(reduction=reduction), lambda a: nn.BCELoss(reduction=reduction)(a, t(y01)),
          rng.uniform(0.01, 0.99, (6, 4)), y01),
-        ("bce_logits", BCEWithLogitsLoss(reduction),
+        ("bce_logits", BCEWithLogitsLoss(reduction=reduction),
          lambda a: nn.BCEWithLogitsLoss(reduction=reduction)(a, t(y01)), x, y01),
-        ("bce_logits_pw", BCEWithLogitsLoss(reduction, pos_weight=pw),
+        ("bce_weighted", BCELoss(pw, reduction=reduction),
+         lambda a: nn.BCELoss(weight=t(pw), reduction=reduction)(a, t(y01)), p01, y01),
+        ("bce_saturated", BCELoss(reduction=reduction),  # p = 0 and 1 exactly: torch's float epsilon
+         lambda a: nn.BCELoss(reduction=reduction)(a, t(y01[:, :2])), saturated, y01[:, :2]),
+        ("bce_logits_weighted", BCEWithLogitsLoss(row_w, reduction=reduction, pos_weight=pw),
+         lambda a: nn.BCEWithLogitsLoss(weight=t(row_w), reduction=reduction, pos_weight=t(pw))(a, t(y01)),
+         x, y01),
+        ("ce_all_ignored", CrossEntropyLoss(reduction=reduction),
+         lambda a: nn.CrossEntropyLoss(reduction=reduction)(a, t(np.full(6, -100))), x, np.full(6, -100)),
+        ("bce_logits_pw", BCEWithLogitsLoss(reduction=reduction, pos_weight=pw),
          lambda a: nn.BCEWithLogitsLoss(reduction=reduction, pos_weight=t(pw))(a, t(y01)), x, y01),
-        ("ce_index", CrossEntropyLoss(reduction),
+        ("ce_index", CrossEntropyLoss(reduction=reduction),
          lambda a: nn.CrossEntropyLoss(reduction=reduction)(a, t(idx)), x, idx),
-        ("ce_smooth", CrossEntropyLoss(reduction, label_smoothing=0.2),
+        ("ce_smooth", CrossEntropyLoss(reduction=reduction, label_smoothing=0.2),
          lambda a: nn.CrossEntropyLoss(reduction=reduction, label_smoothing=0.2)(a, t(idx)), x, idx),
-        ("ce_prob", CrossEntropyLoss(reduction, label_smoothing=0.1),
+        ("ce_prob", CrossEntropyLoss(reduction=reduction, label_smoothing=0.1),
          lambda a: nn.CrossEntropyLoss(reduction=reduction, label_smoothing=0.1)(a, t(probs)), x, probs),
-        ("ce_weighted", CrossEntropyLoss(reduction, label_smoothing=0.1, weight=pw),
+        ("ce_weighted", CrossEntropyLoss(reduction=reduction, label_smoothing=0.1, weight=pw),
          lambda a: nn.CrossEntropyLoss(weight=t(pw), reduction=reduction, label_smoothing=0.1)(a, t(idx)),
          x, idx),
-        ("ce_prob_weighted", CrossEntropyLoss(reduction, weight=pw),
+        ("ce_prob_weighted", CrossEntropyLoss(reduction=reduction, weight=pw),
          lambda a: nn.CrossEntropyLoss(weight=t(pw), reduction=reduction)(a, t(probs)), x, probs),
-        ("ce_unbatched", CrossEntropyLoss(reduction),
+        ("ce_unbatched", CrossEntropyLoss(reduction=reduction),
          lambda a: nn.CrossEntropyLoss(reduction=reduction)(a, t(2)), x[0].copy(), np.array(2)),
-        ("ce_positions", CrossEntropyLoss(reduction, label_smoothing=0.1, weight=pw[:3]),
+        ("ce_positions", CrossEntropyLoss(reduction=reduction, label_smoothing=0.1, weight=pw[:3]),
          lambda a: nn.CrossEntropyLoss(weight=t(pw[:3]), reduction=reduction, label_smoothing=0.1)(
              a, t(idx3)), x3, idx3),
-        ("ce_positions_prob", CrossEntropyLoss(reduction, weight=pw[:3]),
+        ("ce_positions_prob", CrossEntropyLoss(reduction=reduction, weight=pw[:3]),
          lambda a: nn.CrossEntropyLoss(weight=t(pw[:3]), reduction=reduction)(a, t(probs3)), x3, probs3),
     ]  # fmt: skip
 
@@ -79,7 +91,7 @@ def test_loss_values_and_gradients_equal_torch(reduction):
         grad_output = rng.standard_normal(np.shape(value)) if reduction == "none" else np.array(1.7)
         grad = loss.backward(grad_output if reduction == "none" else 1.7)
         t_value, t_grad = _torch_loss_and_grad(torch, torch_loss, prediction, grad_output)
-        np.testing.assert_allclose(value, t_value, rtol=TOL, atol=TOL, err_msg=name)
+        np.testing.assert_allclose(value, t_value, rtol=TOL, atol=TOL, err_msg=name)  # NaN == NaN here
         np.testing.assert_allclose(grad, t_grad, rtol=TOL, atol=TOL, err_msg=name)
 
 
@@ -88,7 +100,7 @@ def test_bpr_equals_torch_logsigmoid(reduction):
     torch = require_torch()
     rng = np.random.default_rng(1)
     pos, neg = 5 * rng.standard_normal(8), 5 * rng.standard_normal(8)
-    loss = BPRLoss(reduction)
+    loss = BPRLoss(reduction=reduction)
     value = loss.forward(pos, neg)
     g = rng.standard_normal(8) if reduction == "none" else 1.0
     d_pos, d_neg = loss.backward(g)

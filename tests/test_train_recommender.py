@@ -196,7 +196,9 @@ def test_fit_recommender_refuses_a_loss_without_reduction():
     model, train, _ = _ready_model()
     batches = PointwiseBatches(train, 2, 32, seed=0)
     with pytest.raises(ValueError, match="reduction"):
-        fit_recommender(model, train, batches, Adam(model.net.parameters()), BCEWithLogitsLoss("none"), 1)
+        fit_recommender(
+            model, train, batches, Adam(model.net.parameters()), BCEWithLogitsLoss(reduction="none"), 1
+        )
 
 
 class _RecordBlasThreads:

@@ -12,6 +12,9 @@ Every loss is a small object:
   grad_output / n`` (mean), ``grad_output`` (sum) or ``grad_output_i`` (none).
 
 Losses have no parameters and do not accumulate: each ``backward`` returns a fresh array.
+Options other than ``weight`` are keyword-only (``MSELoss(reduction="sum")``): torch's
+constructors take ``weight`` (or deprecated arguments) first, so a positional call written for
+torch would otherwise mean something else here.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ class _Loss:
 
     differentiable_target = False
 
-    def __init__(self, reduction: str = "mean"):
+    def __init__(self, *, reduction: str = "mean"):
         if reduction not in _REDUCTIONS:
             raise ValueError(f"reduction={reduction!r} is not one of {_REDUCTIONS}")
         self.reduction = reduction
@@ -113,6 +116,18 @@ class _Loss:
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
 
+    def _element_weight_for(self, x: np.ndarray):
+        """torch's ``weight`` of the binary losses, in ``x``'s dtype, checked to broadcast to ``x``."""
+        if self.weight is None:
+            return None
+        try:
+            np.broadcast_shapes(self.weight.shape, x.shape)
+        except ValueError as exc:
+            raise ShapeError(
+                f"weight of shape {self.weight.shape} does not broadcast to prediction {x.shape}"
+            ) from exc
+        return self.weight.astype(x.dtype)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 
@@ -177,11 +192,29 @@ class MaskedMSELoss(_Loss):
         return (2.0 * diff * g).astype(diff.dtype, copy=False)
 
 
+def _as_weight(weight, name: str):
+    """A loss's optional weight array as float64; a string (a reduction passed by position) is refused."""
+    if weight is None:
+        return None
+    if isinstance(weight, str):
+        raise TypeError(
+            f"{name}'s first argument is weight (as in torch), got {weight!r}; "
+            f"pass the reduction by keyword: {name}(reduction={weight!r})"
+        )
+    weight = np.asarray(weight, dtype=np.float64)
+    if not np.all(np.isfinite(weight)):
+        raise DataError(f"{name} weight must be finite, got {weight.tolist()}")
+    return weight
+
+
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities, as ``torch.nn.BCELoss``.
 
     Parameters
     ----------
+    weight : array, optional
+        A rescaling weight ``w_i`` of each element's loss, broadcast against the prediction, as
+        torch's ``weight`` (e.g. ``(n_outputs,)`` for ``(batch, n_outputs)``).
     reduction : {"mean", "sum", "none"}, default "mean"
 
     Notes
@@ -190,13 +223,19 @@ class BCELoss(_Loss):
 
         ℓ_i = −[ y_i · max(log p_i, −100) + (1 − y_i) · max(log(1 − p_i), −100) ]
 
-    (the logs are clamped at −100 as torch does, so ``p = 0`` or ``1`` gives a finite loss).
+    (the logs are clamped at −100 as torch does, so ``p = 0`` or ``1`` gives a finite loss), times
+    ``w_i`` when ``weight`` is given; the mean divides by the number of elements either way.
 
-    Gradient, exactly as torch computes it: ``∂ℓ_i/∂p_i = (p_i − y_i) / max(p_i (1 − p_i), 1e-12)``.
+    Gradient, exactly as torch computes it: ``∂ℓ_i/∂p_i = w_i (p_i − y_i) / max(p_i (1 − p_i), ε)``
+    with ``ε`` = 1e-12 rounded to float32 (torch's constant is a C ``float``).
     Prefer :class:`BCEWithLogitsLoss` on raw scores: it is exact where this one saturates.
     """
 
-    _EPS = 1e-12
+    _EPS = float(np.float32(1e-12))  # 9.99999996e-13, as torch
+
+    def __init__(self, weight=None, *, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        self.weight = _as_weight(weight, "BCELoss")
 
     def forward(self, prediction: np.ndarray, target: np.ndarray):
         target = self._check_pair(prediction, target)
@@ -209,13 +248,21 @@ class BCELoss(_Loss):
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(prediction), -100)
             log_1mp = np.maximum(np.log1p(-prediction), -100)
-        self._cache = (prediction, target)
-        return self._reduce(-(target * log_p + (1 - target) * log_1mp))
+        losses = -(target * log_p + (1 - target) * log_1mp)
+        w = self._element_weight_for(prediction)
+        self._cache = (prediction, target, w)
+        return self._reduce(losses if w is None else losses * w)
 
     def backward(self, grad_output=None) -> np.ndarray:
-        p, y = self._require_cache()
+        p, y, w = self._require_cache()
         dp = (p - y) / np.maximum(p * (1 - p), self._EPS)
+        if w is not None:
+            dp = dp * w
         return (dp * self._upstream(grad_output, p.shape)).astype(p.dtype, copy=False)
+
+    def extra_repr(self) -> str:
+        weight = "" if self.weight is None else f", weight={self.weight.tolist()}"
+        return super().extra_repr() + weight
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -223,6 +270,9 @@ class BCEWithLogitsLoss(_Loss):
 
     Parameters
     ----------
+    weight : array, optional
+        A rescaling weight ``w_i`` of each element's loss, broadcast against the prediction, as
+        torch's ``weight``; the mean still divides by the number of elements.
     reduction : {"mean", "sum", "none"}, default "mean"
     pos_weight : array or float, optional
         Weight ``w⁺`` of the positive term, broadcast against the last axis as in torch
@@ -240,11 +290,12 @@ class BCEWithLogitsLoss(_Loss):
     (``w⁺ = 1``) this is ``ℓ_i = max(x_i, 0) − x_i y_i + log(1 + e^{−|x_i|})``.
 
     Gradient: ``∂ℓ_i/∂x_i = σ(x_i) (1 + (w⁺ − 1) y_i) − w⁺ y_i``, which is ``σ(x_i) − y_i`` when
-    ``w⁺ = 1``.
+    ``w⁺ = 1``. With ``weight``, both ``ℓ_i`` and its gradient are multiplied by ``w_i``.
     """
 
-    def __init__(self, reduction: str = "mean", pos_weight=None):
-        super().__init__(reduction)
+    def __init__(self, weight=None, *, reduction: str = "mean", pos_weight=None):
+        super().__init__(reduction=reduction)
+        self.weight = _as_weight(weight, "BCEWithLogitsLoss")
         self.pos_weight = None if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
 
     def forward(self, prediction: np.ndarray, target: np.ndarray):
@@ -259,17 +310,22 @@ class BCEWithLogitsLoss(_Loss):
         else:
             w = self._pos_weight_for(x)
             losses = (1 - y) * x - (1 + (w - 1) * y) * _log_sigmoid(x)
-        self._cache = (x, y)
+        element_weight = self._element_weight_for(x)
+        if element_weight is not None:
+            losses = losses * element_weight
+        self._cache = (x, y, element_weight)
         return self._reduce(losses.astype(x.dtype, copy=False))
 
     def backward(self, grad_output=None) -> np.ndarray:
-        x, y = self._require_cache()
+        x, y, element_weight = self._require_cache()
         s = _sigmoid(x)
         if self.pos_weight is None:
             dx = s - y
         else:
             w = self._pos_weight_for(x)
             dx = s * (1 + (w - 1) * y) - w * y
+        if element_weight is not None:
+            dx = dx * element_weight
         return (dx * self._upstream(grad_output, x.shape)).astype(x.dtype, copy=False)
 
     def _pos_weight_for(self, x: np.ndarray) -> np.ndarray:
@@ -283,8 +339,9 @@ class BCEWithLogitsLoss(_Loss):
         return w
 
     def extra_repr(self) -> str:
+        weight = "" if self.weight is None else f", weight={self.weight.tolist()}"
         pw = "" if self.pos_weight is None else f", pos_weight={self.pos_weight.tolist()}"
-        return super().extra_repr() + pw
+        return super().extra_repr() + weight + pw
 
 
 class CrossEntropyLoss(_Loss):
@@ -292,14 +349,15 @@ class CrossEntropyLoss(_Loss):
 
     Parameters
     ----------
-    reduction : {"mean", "sum", "none"}, default "mean"
-    ignore_index : int, default -100
-        Samples whose class index equals it contribute neither loss nor gradient, and the mean
-        is taken over the other samples (class-index targets only).
-    label_smoothing : float in [0, 1], default 0.0
-        The target becomes ``(1 − ε) · target + ε / C``.
     weight : array (C,), optional
         A weight ``w_c`` per class (default all ones), as torch's ``weight``.
+    ignore_index : int, default -100
+        Samples whose class index equals it contribute neither loss nor gradient, and the mean
+        is taken over the other samples (class-index targets only). When every sample is
+        ignored, the mean is NaN (0/0) and the gradient is zero, as in torch.
+    reduction : {"mean", "sum", "none"}, default "mean"
+    label_smoothing : float in [0, 1], default 0.0
+        The target becomes ``(1 − ε) · target + ε / C``.
 
     Notes
     -----
@@ -322,14 +380,14 @@ class CrossEntropyLoss(_Loss):
     """
 
     def __init__(
-        self, reduction: str = "mean", ignore_index: int = -100, label_smoothing: float = 0.0, weight=None
+        self, weight=None, *, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
     ):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
         self.ignore_index = int(ignore_index)
         self.label_smoothing = float(label_smoothing)
-        self.weight = None if weight is None else np.asarray(weight, dtype=np.float64)
+        self.weight = _as_weight(weight, "CrossEntropyLoss")
         if self.weight is not None and self.weight.ndim != 1:
             raise ShapeError(
                 f"weight must be a 1-D array of one weight per class, got shape {self.weight.shape}"
@@ -363,11 +421,13 @@ class CrossEntropyLoss(_Loss):
             t[np.flatnonzero(keep), idx[keep]] = 1.0 - eps
             t[keep] += eps / c
             count = float(w[idx[keep]].sum())  # Σ w_{y_n} over kept samples
+            if self.reduction == "mean" and not keep.any():
+                count = None  # every sample ignored: loss 0/0 = NaN, gradient 0 (torch)
         elif target.dtype.kind == "f":
             check_same_shape(prediction, target, "prediction", "target (class probabilities)")
             probs = target.reshape(1, c) if unbatched else np.moveaxis(target, 1, -1).reshape(-1, c)
             t = probs.astype(x.dtype) * (1.0 - eps) + eps / c
-            count = n
+            count = float(n)
         else:
             raise DTypeError(
                 f"target has dtype {target.dtype}; give class indices (int64) or class probabilities (float)"
@@ -376,11 +436,14 @@ class CrossEntropyLoss(_Loss):
         log_p = _log_softmax(x)
         losses = -(t * log_p).sum(axis=1)  # (M,)
         self._cache = (log_p, t, count, prediction.shape, loss_shape)
+        if count is None:
+            return float("nan")
         return self._reduce(losses.reshape(loss_shape), count=count)
 
     def backward(self, grad_output=None) -> np.ndarray:
         log_p, t, count, shape, loss_shape = self._require_cache()
-        g = self._upstream(grad_output, loss_shape, count=count)
+        # every sample ignored: t is all zero, so any finite g gives the zero gradient
+        g = 0.0 if count is None else self._upstream(grad_output, loss_shape, count=count)
         g = np.reshape(g, (-1, 1)) if np.ndim(g) else g  # (M, 1): one factor per sample
         dx = (np.exp(log_p) * t.sum(axis=1, keepdims=True) - t) * g  # (M, C)
         if len(shape) <= 2:

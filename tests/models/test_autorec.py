@@ -80,7 +80,7 @@ def test_masked_loss_gradients(reduction):
     rng = np.random.default_rng(1)
     prediction = rng.normal(size=(3, 5))
     target = np.where(rng.random((3, 5)) < 0.5, rng.normal(size=(3, 5)), np.nan)
-    check_loss(MaskedMSELoss(reduction), prediction, target).assert_ok(1e-6)
+    check_loss(MaskedMSELoss(reduction=reduction), prediction, target).assert_ok(1e-6)
 
 
 def test_masked_loss_is_mse_over_observed_entries_only():
@@ -94,8 +94,8 @@ def test_masked_loss_is_mse_over_observed_entries_only():
     grad = loss.backward()
     np.testing.assert_array_equal(grad[~observed], 0.0)
     np.testing.assert_allclose(grad[observed], 2 * (prediction - values)[observed] / observed.sum())
-    assert MaskedMSELoss("sum")(prediction, target) == pytest.approx(expected * observed.sum())
-    per_entry = MaskedMSELoss("none")(prediction, target)
+    assert MaskedMSELoss(reduction="sum")(prediction, target) == pytest.approx(expected * observed.sum())
+    per_entry = MaskedMSELoss(reduction="none")(prediction, target)
     np.testing.assert_array_equal(per_entry[~observed], 0.0)
 
 

@@ -45,6 +45,11 @@ def test_maxpool_padding_is_minus_infinity():
     x = -np.array([[[1.0, 2.0, 3.0]]])  # all negative: a zero padding would win
     np.testing.assert_array_equal(pool(x), [[[-1.0, -2.0]]])
     np.testing.assert_array_equal(pool.backward(np.array([[[1.0, 1.0]]])), [[[1, 1, 0]]])
+    # a real −inf still beats the padding: the first real element of the window takes the gradient
+    x = np.array([[[-np.inf, -np.inf, 1.0, -np.inf]]])
+    pool = MaxPool1d(3, stride=1, padding=1, dtype=np.float64)
+    np.testing.assert_array_equal(pool(x), [[[-np.inf, 1.0, 1.0, 1.0]]])
+    np.testing.assert_array_equal(pool.backward(np.ones((1, 1, 4))), [[[1, 0, 3, 0]]])
 
 
 def test_maxpool2d_hand_computed():

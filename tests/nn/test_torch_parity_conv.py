@@ -105,6 +105,17 @@ def test_pool_matches_torch(cls, torch_name, kwargs, shape, ties):
 
 
 @pytest.mark.parametrize(
+    "cls, torch_name, kwargs, shape", [c for c in POOL_CASES if c[1].startswith("MaxPool")]
+)
+def test_maxpool_with_minus_infinity_inputs_matches_torch(cls, torch_name, kwargs, shape):
+    """Windows whose real elements are all −inf: the padding must not take their gradient."""
+    torch = require_torch()
+    x = np.random.default_rng(6).standard_normal(shape)
+    x[x < 0.3] = -np.inf
+    _compare_step(torch, cls(**kwargs, dtype=np.float64), getattr(torch.nn, torch_name)(**kwargs), x, seed=7)
+
+
+@pytest.mark.parametrize(
     "kwargs, shape",
     [
         (dict(normalized_shape=5), (3, 5)),

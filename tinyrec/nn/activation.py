@@ -228,7 +228,8 @@ class LogSoftmax(_Activation):
     Parameters
     ----------
     dim : int, default -1
-        The axis normalized over.
+        The axis normalized over. (torch's ``LogSoftmax`` defaults to ``dim=None`` and then
+        guesses, e.g. axis 0 for a 3-D input, with a warning; tinyrec uses the last axis.)
     dtype : np.float32 (default) or np.float64
         The dtype the input must have (and the output has).
     seed : None, int or np.random.Generator

@@ -67,8 +67,10 @@ class MultiheadAttention(Module):
         Dropout on the attention probabilities, in training mode only (as torch).
     bias : bool, default True
         Biases of the input and output projections.
-    batch_first : bool, default True
+    batch_first : bool, default True, keyword-only
         ``(N, L, E)`` inputs when True (tinyrec's default, unlike torch's), ``(L, N, E)`` otherwise.
+        Keyword-only because torch's fifth argument is ``add_bias_kv`` (not offered, nor are
+        ``add_zero_attn``, ``kdim`` and ``vdim``: keys and values have ``embed_dim`` features).
     dtype : float32 (default) or float64
     seed : int or np.random.Generator
         ``in_proj_weight`` ~ xavier_uniform, ``out_proj.weight`` as a Linear, biases 0 (torch).
@@ -118,8 +120,8 @@ class MultiheadAttention(Module):
         num_heads: int,
         dropout: float = 0.0,
         bias: bool = True,
-        batch_first: bool = True,
         *,
+        batch_first: bool = True,
         dtype=np.float32,
         seed=None,
     ):
@@ -187,19 +189,22 @@ class MultiheadAttention(Module):
         query: np.ndarray,
         key: np.ndarray,
         value: np.ndarray,
-        attn_mask: np.ndarray | None = None,
         key_padding_mask: np.ndarray | None = None,
         need_weights: bool = True,
+        attn_mask: np.ndarray | None = None,
         average_attn_weights: bool = True,
     ):
         """Attend from ``query : (N, L, E)`` to ``key``, ``value : (N, S, E)``.
 
+        The arguments come in torch's order (``key_padding_mask`` before ``attn_mask``).
+
         Parameters
         ----------
-        attn_mask : bool (L, S) or (N·num_heads, L, S), optional
-            True where query ``i`` may not attend to key ``j`` (e.g. :func:`causal_mask`).
         key_padding_mask : bool (N, S), optional
             True at padded keys, which no query may attend to.
+        attn_mask : bool (L, S) or (N·num_heads, L, S), optional
+            True where query ``i`` may not attend to key ``j`` (e.g. :func:`causal_mask`).
+            Boolean masks only: torch's float (additive) masks and ``is_causal`` are not offered.
         need_weights, average_attn_weights : bool
             Return the attention probabilities averaged over heads ``(N, L, S)``, or per head
             ``(N, H, L, S)``; with ``need_weights=False`` the second output is None.

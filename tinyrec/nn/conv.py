@@ -169,7 +169,9 @@ class Conv2d(_ConvNd):
     in_channels, out_channels : int
     kernel_size : int or (kH, kW)
     stride, padding, dilation : int or (int, int), defaults 1, 0, 1
+        Integers only: torch's ``padding="same"``/``"valid"`` strings are not offered.
     bias : bool, default True
+        Keyword-only, as in :class:`Conv1d` (torch's seventh argument is ``groups``, not offered).
     dtype : np.float32 (default) or np.float64
     seed : int or np.random.Generator, optional
         ``weight`` and ``bias`` ~ U(−1/sqrt(fan_in), 1/sqrt(fan_in)), ``fan_in = C_in·kH·kW``.

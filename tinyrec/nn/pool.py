@@ -4,6 +4,9 @@ Inputs are ``(batch, channels, *spatial)`` (or unbatched ``(channels, *spatial)`
 channel is pooled on its own over windows of ``kernel_size`` moved by ``stride`` (default: the
 kernel size, non-overlapping windows), after ``padding`` on both sides of each spatial axis.
 Output sizes follow torch (``ceil_mode=False``): ``L_out = floor((L + 2p − k) / stride) + 1``.
+torch's ``ceil_mode``, ``dilation``, ``return_indices`` and ``divisor_override`` are not offered;
+arguments after ``padding`` are keyword-only, so a torch call that passes them by position fails
+instead of meaning something else.
 
 The windows are a strided view of the padded input (:func:`tinyrec.nn.im2col.windows`); there
 is no loop over the data. Gradients of max pooling are scattered back with ``np.bincount``
@@ -59,7 +62,7 @@ class _PoolNd(Module):
 
 
 class _MaxPoolNd(_PoolNd):
-    """Max over each window; padding is ``−inf`` so it never wins.
+    """Max over each window; padding is ``−inf`` and never wins (not even over a real ``−inf``).
 
     Ties: the gradient goes to the **first** maximal element of the window in row-major order
     (the one ``np.argmax`` returns), as torch's CPU kernel does. A NaN in a window is its max.
@@ -73,6 +76,14 @@ class _MaxPoolNd(_PoolNd):
         flat = win.reshape(n, c, *out, -1)  # (N, C, *out, K): a copy, windows flattened row-major
         arg = np.argmax(flat, axis=-1)  # (N, C, *out): first maximum of each window
         y = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        if any(self.padding) and np.isneginf(y).any():
+            # every real element of such a window is −inf, so argmax may have picked the padding;
+            # torch never considers padding: the first real element wins (and gets the gradient)
+            real = pad(np.ones((1, 1, *x.shape[2:]), dtype=self.dtype), self.padding)  # 1 = real
+            first_real = np.argmax(
+                windows(real, self.kernel_size, self.stride).reshape(1, 1, *out, -1), axis=-1
+            )
+            arg = np.where(np.isneginf(y), first_real, arg)
         # where each maximum sits in the padded input, as a flat index into (N, C, *padded)
         offsets = np.unravel_index(arg, self.kernel_size)  # per-axis offset inside the window
         grid = np.indices(out, sparse=True)  # per-axis window index, broadcastable to *out
@@ -157,8 +168,8 @@ class _AvgPoolNd(_PoolNd):
         kernel_size,
         stride=None,
         padding=0,
-        count_include_pad: bool = True,
         *,
+        count_include_pad: bool = True,
         dtype=np.float32,
         seed=None,
     ):
@@ -210,7 +221,7 @@ class AvgPool1d(_AvgPoolNd):
         Defaults to ``kernel_size``.
     padding : int, default 0
         Zeros on both ends; at most ``kernel_size // 2``.
-    count_include_pad : bool, default True
+    count_include_pad : bool, default True, keyword-only (torch's fourth argument is ``ceil_mode``)
         Divide by ``k`` (True) or by the number of non-padding elements in the window (False).
     dtype : np.float32 (default) or np.float64
     seed : optional, unused (as :class:`MaxPool1d`)

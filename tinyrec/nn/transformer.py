@@ -112,11 +112,13 @@ class TransformerBlock(Module):
     dropout : float, default 0.0
         Dropout on the attention probabilities, inside the feed-forward network, and on each
         branch before its residual sum (as torch and SASRec).
+        torch's default is 0.1; tinyrec's is 0 so that an untouched block is deterministic.
     causal : bool, default True
         Position ``i`` attends only to positions ``j <= i`` (next-item prediction).
     norm_first : bool, default True
         Pre-norm (SASRec's paper, section III-B: ``x + Dropout(g(LayerNorm(x)))``) when True;
         post-norm (the original Transformer: ``LayerNorm(x + Dropout(g(x)))``) when False.
+        torch's default is False (post-norm); tinyrec's follows SASRec.
     dtype : float32 (default) or float64
     seed : int or np.random.Generator
 
@@ -183,7 +185,9 @@ class TransformerBlock(Module):
 
     def _sa(self, a, key_padding_mask):
         attn_mask = causal_mask(a.shape[1]) if self.causal else None
-        out, _ = self.self_attn(a, a, a, attn_mask, key_padding_mask, need_weights=False)
+        out, _ = self.self_attn(
+            a, a, a, key_padding_mask=key_padding_mask, attn_mask=attn_mask, need_weights=False
+        )
         return self.dropout1(out)
 
     def _sa_backward(self, grad):

@@ -24,10 +24,10 @@ class SGD(Optimizer):
         Momentum factor ``μ``.
     dampening : float in [0, 1], default 0
         Dampening ``τ`` of the momentum.
-    nesterov : bool, default False
-        Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
     weight_decay : float, default 0
         L2 penalty ``λ`` added to the gradient.
+    nesterov : bool, default False
+        Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
 
     Notes
     -----
@@ -52,8 +52,8 @@ class SGD(Optimizer):
         lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
-        nesterov: bool = False,
         weight_decay: float = 0.0,
+        nesterov: bool = False,
     ):
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay
