@@ -122,6 +122,9 @@ def test_train_on_an_ml100k_fold(capsys):
         (["evaluate", "--model", "no/such/file.npz", "--data", "synthetic"], ["no model file"]),
         (["recommend", "--model", "no/such/file.npz", "--user", "1"], ["no model file"]),
         (["nosuchcommand"], ["nosuchcommand"]),
+        (["train", "popularity", "--data", "synthetic", "--seed", "-1"], ["--seed", "non-negative"]),
+        (["quickstart", "--seed", "-3"], ["--seed", "non-negative"]),
+        (["train", "popularity", "--data", "synthetic", "--save", "no/such/dir/m.npz"], ["does not exist"]),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(capsys, argv, words):

@@ -243,6 +243,22 @@ def test_bad_input():
         evaluate(model, test, train=train, protocol="sampled")
 
 
+def test_nothing_to_evaluate_is_an_error_not_nan():
+    train = Interactions([0, 0, 1, 1], [0, 1, 1, 2], n_users=2, n_items=4)
+    model = Popularity().fit(train)
+    # every test pair is also a train pair: no user has a relevant candidate under "full"
+    with pytest.raises(DataError, match="no test user has a relevant candidate"):
+        evaluate(model, train.subset(np.arange(2)), train=train, protocol="full")
+
+
+def test_a_model_fitted_on_other_data_is_refused():
+    train = Interactions.from_raw([10, 10, 11], [5, 6, 6])
+    twin = Interactions.from_raw([20, 20, 21], [7, 8, 8])  # the same shape, other raw ids
+    model = Popularity().fit(twin)
+    with pytest.raises(DataError, match="fitted on other data: its 2 user ids differ"):
+        evaluate(model, train, train=train, protocol="full")
+
+
 def test_sampled_protocol_names_its_fix_for_a_user_who_saw_every_item():
     # user 0 interacted with all 4 items (3 in train, 1 in test): no negative exists for it
     train = Interactions([0, 0, 0, 1], [0, 1, 2, 0], n_users=2, n_items=4)

@@ -132,6 +132,66 @@ def test_arrays_disagreeing_with_the_header_are_refused(fitted, tmp_path):
         tinyrec.io.load(path)
 
 
+def _with_listed_arrays(path, arrays: dict, header: dict | None = None):
+    """Rewrite ``arrays`` and list them in the header, as a deliberately edited file would."""
+    with np.load(path, allow_pickle=False) as npz:
+        old = json.loads(npz[tinyrec.io.HEADER_KEY].tobytes())
+    specs = {k: {"shape": list(v.shape), "dtype": v.dtype.str} for k, v in arrays.items()}
+    listed = {**old["arrays"], **specs}
+    _rewrite(path, header={**(header or {}), "arrays": listed}, arrays=arrays)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: {"arrays": {"P_": m.P_[:-1]}}, r"'P_' has shape .* but n_users_"),
+        (lambda m: {"arrays": {"Q_": np.concatenate([m.Q_, m.Q_])}}, r"'Q_' has shape .* but n_items_"),
+        (lambda m: {"header": {"attributes": {"n_items_": 5}}}, "but n_items_ = 5"),
+        (lambda m: {"header": {"attributes": {"n_users_": "many"}}}, "not a count"),
+        (lambda m: {"arrays": {"P_": np.full_like(m.P_, np.nan)}}, "'P_' holds NaN"),
+        (lambda m: {"arrays": {"seen_indices_": m.seen_indices_ + m.n_items_}}, "seen_indices_ holds item"),
+        (lambda m: {"arrays": {"seen_indptr_": m.seen_indptr_[::-1].copy()}}, "do not span"),
+    ],
+    ids=["fewer-user-rows", "more-item-rows", "header-n-items", "n-users-not-a-count", "nan-weights",
+         "seen-out-of-range", "offsets-reversed"],
+)  # fmt: skip
+def test_arrays_disagreeing_with_each_other_are_refused_at_load(fitted, tmp_path, edit, message):
+    """A file edited consistently with its own header still fails at load, not at predict time."""
+    model = fitted[0]
+    path = model.save(tmp_path / "mf.npz")
+    change = edit(model)
+    header = change.get("header")
+    if header and "attributes" in header:
+        with np.load(path, allow_pickle=False) as npz:
+            old = json.loads(npz[tinyrec.io.HEADER_KEY].tobytes())
+        header = {"attributes": {**old["attributes"], **header["attributes"]}}
+    _with_listed_arrays(path, change.get("arrays", {}), header)
+    with pytest.raises(ModelFileError, match=message):
+        tinyrec.io.load(path)
+
+
+def test_a_header_without_the_fitted_sizes_is_refused(fitted, tmp_path):
+    model = fitted[0]
+    path = model.save(tmp_path / "mf.npz")
+    with np.load(path, allow_pickle=False) as npz:
+        attributes = json.loads(npz[tinyrec.io.HEADER_KEY].tobytes())["attributes"]
+    del attributes["n_items_"]
+    _rewrite(path, header={"attributes": attributes})
+    with pytest.raises(ModelFileError, match=r"lacks the fitted attributes \['n_items_'\]"):
+        tinyrec.io.load(path)
+
+
+def test_saving_to_a_missing_folder_or_a_folder_is_refused_before_writing(fitted, tmp_path):
+    model = fitted[0]
+    with pytest.raises(ModelFileError, match="does not exist; create it first"):
+        model.save(tmp_path / "no" / "such" / "mf.npz")
+    with pytest.raises(ModelFileError, match="is a folder"):
+        model.save(tmp_path)
+    with pytest.raises(TypeError, match="path must be a str"):
+        model.save(None)
+    assert list(tmp_path.iterdir()) == []  # nothing written, no temporary file left
+
+
 def test_missing_plain_and_foreign_files_are_refused(fitted, tmp_path):
     with pytest.raises(ModelFileError, match="no model file"):
         tinyrec.io.load(tmp_path / "absent.npz")
@@ -143,6 +203,10 @@ def test_missing_plain_and_foreign_files_are_refused(fitted, tmp_path):
     text.write_text("hello")
     with pytest.raises(ModelFileError, match="truncated or not a tinyrec model file"):
         tinyrec.io.load(text)
+    single = tmp_path / "array.npy"
+    np.save(single, np.zeros(3))
+    with pytest.raises(ModelFileError, match="single array, not an .npz"):
+        tinyrec.io.load(single)
 
 
 def test_class_outside_tinyrec_is_never_imported(fitted, tmp_path):

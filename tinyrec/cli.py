@@ -292,6 +292,8 @@ def main(argv=None) -> int:
     """Run the command with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "seed", None) is not None and args.seed < 0:
+            raise CLIError(f"--seed must be a non-negative integer, got {args.seed}")
         return args.func(args)
     except (CLIError, TinyrecError) as exc:
         print(f"tinyrec: error: {exc}", file=sys.stderr)

@@ -19,6 +19,7 @@ import numpy as np
 from . import cli
 from .cli import CLIError, ModelSpec
 from .errors import TinyrecError
+from .io import check_save_path
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -283,6 +284,8 @@ def _report(args, model, label, data_name, split, metrics, fit_seconds, epoch_se
 def cmd_train(args) -> int:
     """``tinyrec train``: build, fit, evaluate (protocols that suit the model), optionally save."""
     model = build_model(args.model, epochs=args.epochs, seed=args.seed, sets=args.set)
+    if args.save:
+        check_save_path(args.save)  # before training, so a bad path does not cost the fit
     data_name = _dataset(args.data)
     train, test, split = load_split(data_name, args.split, model.task, args.seed)
     fit_seconds, epoch_seconds = _fit(model, train, args.model)
@@ -399,6 +402,13 @@ def cmd_quickstart(args) -> int:
         )
     )
     print("sampled: the held-out item ranked among 99 random unseen items; full: among all unseen items")
+    rating_models = [name for name in fitted if fitted[name][0].task == "rating"]
+    if rating_models:
+        print(
+            f"{', '.join(rating_models)}: a rating model (it has an RMSE), ranked here by predicted rating; "
+            "a high predicted rating for a film few people saw is not what they watch next, so it ranks "
+            "poorly: use a ranking model (bprmf, neumf) for top-N lists"
+        )
     print("fit s includes Numba's one-time compilation on a machine's first run\n")
     best = max(fitted, key=lambda n: fitted[n][1])
     model = fitted[best][0]

@@ -106,7 +106,12 @@ def evaluate(
     them (tinyrec's recommenders fall back to popularity); under ``"full"`` all items are their
     candidates. The splits in :mod:`tinyrec.data.split` drop such users by default. A user whose
     every test item is in its train set has no relevant candidate under ``"full"`` and is left
-    out of the means (see :mod:`tinyrec.metrics`).
+    out of the means (see :mod:`tinyrec.metrics`); when that leaves no user at all, ``evaluate``
+    raises :class:`~tinyrec.errors.DataError` instead of returning NaN.
+
+    *Model and data.* A fitted tinyrec recommender remembers the raw ids it was trained on;
+    ``evaluate`` refuses it (``DataError``) when they differ from ``train``'s, since its indices
+    would then point at other users and items.
 
     Examples
     --------
@@ -120,6 +125,7 @@ def evaluate(
             raise TypeError(f"{name} must be a tinyrec.data.Interactions, got {type(table).__name__}")
     if not train.same_index_space(test):
         raise DataError("train and test do not share one index space; build both with one split")
+    _check_model_matches(model, train)
     if not (hasattr(model, "score_all") or hasattr(model, "predict")):
         raise TypeError(
             f"{type(model).__name__} has neither score_all(users) nor predict(users, items); "
@@ -135,6 +141,19 @@ def evaluate(
         n_negatives = check_positive_int(n_negatives, "n_negatives")
         return _sampled(model, test, train, k, n_negatives, seed, batch_size, ties, return_per_user)
     return _full(model, test, train, k, batch_size, ties, return_per_user)
+
+
+def _check_model_matches(model, train: Interactions) -> None:
+    """A fitted tinyrec model knows the raw ids it was trained on: they must be train's."""
+    user_ids, item_ids = getattr(model, "user_ids_", None), getattr(model, "item_ids_", None)
+    if user_ids is None or item_ids is None:
+        return  # not a tinyrec Recommender (or not fitted): nothing to compare
+    for what, ours, theirs in (("user", user_ids, train.user_ids), ("item", item_ids, train.item_ids)):
+        if len(ours) != len(theirs) or not np.array_equal(ours, theirs):
+            raise DataError(
+                f"the model was fitted on other data: its {len(ours):,} {what} ids differ from train's "
+                f"{len(theirs):,}; evaluate it with the train/test split of the data it was fitted on"
+            )
 
 
 # ------------------------------------------------------------------------ protocols
@@ -216,6 +235,12 @@ def _full(model, test, train, k, batch_size, ties, return_per_user) -> dict:
 
 def _summarise(per_user: dict, users: np.ndarray, return_per_user: bool) -> dict:
     valid = ~np.isnan(next(iter(per_user.values())))  # the same users are NaN for every metric
+    if not valid.any():
+        raise DataError(
+            "no test user has a relevant candidate: every test item is already in the user's train "
+            "interactions, and items seen in train are not candidates; hold out items that are not "
+            "in train (the splits in tinyrec.data.split do)"
+        )
     result = {n: (float(v[valid].mean()) if valid.any() else float("nan")) for n, v in per_user.items()}
     result["n_users"] = int(valid.sum())
     if return_per_user:

@@ -16,7 +16,9 @@ Nothing is unpickled: raw ids are stored as int64 or unicode arrays, everything 
 The file is written to a temporary file in the same folder and moved into place with
 ``os.replace``, so a crash never leaves a half-written model under the final name.
 :func:`load` refuses, with :class:`~tinyrec.errors.ModelFileError`, a file of another format
-version, a truncated or corrupt file, and a file whose arrays disagree with its header.
+version, a truncated or corrupt file, a file whose arrays disagree with its header, and a file
+whose arrays disagree with each other (sizes that do not match ``n_users_``/``n_items_``, index
+lists out of range, NaN or infinite weights), so an edited file fails at load, not later.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ HEADER_KEY = "__header__"
 # fitted scalars and id maps every Recommender has after fit (see models/base.py)
 _BASE_ATTRIBUTES = ("n_users_", "n_items_", "global_mean_", "rating_range_")
 _BASE_ARRAYS = ("user_counts_", "item_counts_", "user_ids_", "item_ids_", "seen_indptr_", "seen_indices_")
+# learnt arrays whose first axis runs over the users or the items
+_ROWS_OF = {
+    "n_users_": ("user_counts_", "user_ids_", "P_", "bu_", "X_"),
+    "n_items_": ("item_counts_", "item_ids_", "Q_", "bi_", "Y_"),
+}
 
 
 def save(model, path) -> Path:
@@ -49,6 +56,7 @@ def save(model, path) -> Path:
     from . import __version__
 
     model._check_fitted()
+    path = check_save_path(path)
     arrays = {name: np.asarray(getattr(model, name)) for name in _BASE_ARRAYS + model._array_names}
     net = getattr(model, "net", None)
     if net is not None:
@@ -66,6 +74,21 @@ def save(model, path) -> Path:
     }
     write_npz(path, header, arrays)
     return Path(path)
+
+
+def check_save_path(path) -> Path:
+    """``path`` as a Path whose folder exists and which is not itself a folder (else ModelFileError)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or a pathlib.Path, got {type(path).__name__}")
+    path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder; give a file name, e.g. {path / 'model.npz'}")
+    if not path.parent.is_dir():
+        raise ModelFileError(
+            f"cannot save to {path}: the folder {path.parent} does not exist; create it first "
+            f"(mkdir -p {path.parent}) or choose another path"
+        )
+    return path
 
 
 def load(path):
@@ -88,7 +111,11 @@ def load(path):
         model = cls(**params)
     except TypeError as exc:
         raise ModelFileError(f"{path}: its hyperparameters do not fit {cls.__name__}: {exc}") from exc
-    for name, value in header.get("attributes", {}).items():
+    attributes = header.get("attributes", {})
+    missing = [name for name in _BASE_ATTRIBUTES if name not in attributes]
+    if missing:
+        raise ModelFileError(f"{path}: the header lacks the fitted attributes {missing}; the file is corrupt")
+    for name, value in attributes.items():
         setattr(model, name, tuple(value) if isinstance(value, list) else value)
     model.history_ = dict(header.get("history", {}))
     expected = set(_BASE_ARRAYS + cls._array_names)
@@ -97,6 +124,7 @@ def load(path):
         raise ModelFileError(f"{path}: arrays {missing} are missing for a {cls.__name__}")
     for name in expected:
         setattr(model, name, arrays[name])
+    _check_consistent(model, arrays, path)
     net_state = {k[len("net.") :]: v for k, v in arrays.items() if k.startswith("net.")}
     if net_state:
         model._build_net()  # neural models: build the network with the loaded hyperparameters
@@ -106,6 +134,38 @@ def load(path):
             raise ModelFileError(f"{path}: the network's weights do not fit {cls.__name__}: {exc}") from exc
     model._after_load()
     return model
+
+
+def _check_consistent(model, arrays: dict[str, np.ndarray], path) -> None:
+    """The loaded arrays agree with ``n_users_``/``n_items_`` and with each other (else ModelFileError)."""
+
+    def corrupt(problem: str):
+        return ModelFileError(f"{path}: {problem}; the file is corrupt or was edited, save the model again")
+
+    for size_name, names in _ROWS_OF.items():
+        size = getattr(model, size_name)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise corrupt(f"{size_name} is {size!r}, not a count")
+        for name in names:
+            if name in arrays and (arrays[name].ndim == 0 or len(arrays[name]) != size):
+                raise corrupt(f"array {name!r} has shape {arrays[name].shape} but {size_name} = {size}")
+    # every CSR pair (<name>indptr_, <name>indices_): offsets from 0 to nnz, never decreasing
+    for name, indptr in arrays.items():
+        if not name.endswith("indptr_") or name.replace("indptr_", "indices_") not in arrays:
+            continue
+        indices = arrays[name.replace("indptr_", "indices_")]
+        if indptr.ndim != 1 or len(indptr) == 0 or indptr[0] != 0 or indptr[-1] != len(indices):
+            raise corrupt(f"the offsets {name!r} do not span its index list")
+        if np.any(np.diff(indptr) < 0) or (indices.size and indices.min() < 0):
+            raise corrupt(f"the index list of {name!r} has decreasing offsets or negative indices")
+    if len(arrays["seen_indptr_"]) != model.n_users_ + 1:
+        raise corrupt(f"seen_indptr_ has {len(arrays['seen_indptr_'])} offsets for {model.n_users_} users")
+    seen = arrays["seen_indices_"]
+    if seen.size and seen.max() >= model.n_items_:
+        raise corrupt(f"seen_indices_ holds item {seen.max()} but n_items_ = {model.n_items_}")
+    for name, a in arrays.items():
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            raise corrupt(f"array {name!r} holds NaN or infinite values")
 
 
 def write_npz(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -137,7 +197,10 @@ def read_npz(path) -> tuple[dict, dict[str, np.ndarray]]:
             f"no model file at {path}; check the path (models are saved with model.save(path))"
         )
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a plain .npy array
+            raise ValueError("it holds a single array, not an .npz archive")
+        with loaded as npz:
             arrays = {name: npz[name] for name in npz.files}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
         raise ModelFileError(

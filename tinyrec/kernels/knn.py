@@ -2,9 +2,10 @@
 
 Why: an item-item (or user-user) similarity needs, for every pair of rows, sums over the columns
 they share. Forming the dense rating matrix and multiplying it wastes memory on the empty cells of
-a matrix that is 94% (MovieLens) to 99.9% (MovieTweetings) empty. :func:`similarity_topk` instead
-walks, for one row ``a``, its columns ``c`` and then the rows ``b`` of column ``c`` (the
-transposed CSR), accumulating the co-rated sums of every ``b`` that shares a column with ``a``.
+a matrix that is 94% (MovieLens 100K) to 99.4% (the embedded MovieTweetings) empty.
+:func:`similarity_topk` instead walks, for one row ``a``, its columns ``c`` and then the rows
+``b`` of column ``c`` (the transposed CSR), accumulating the co-rated sums of every ``b`` that
+shares a column with ``a``.
 
 The kernels are serial on purpose. Rows are independent, so ``prange`` over rows would be race
 free, but on the 2-core machines tinyrec targets a parallel build took about 10 s more to compile
