@@ -164,3 +164,90 @@ def test_movietweetings_falls_back_to_the_embedded_copy(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYREC_CACHE", str(tmp_path))
     data = movietweetings()
     assert (len(data), data.n_users, data.n_items) == (100_000, 16_554, 10_506)
+
+
+# ------------------------------------------------------------------ truncated or corrupt releases
+def write_ml100k(folder: Path):
+    """A 3-rating ML-100K folder with the u.info that states its counts, and one fold."""
+    folder.mkdir(parents=True, exist_ok=True)
+    flags = "|".join(["0"] * 19)
+    (folder / "u.data").write_text("1\t10\t5\t881250949\n2\t10\t3\t891717742\n1\t20\t4\t878887116\n")
+    (folder / "u.item").write_text(
+        f"10|Heat (1995)|01-Jan-1995||url|{flags}\n20|Up (2009)|01-Jan-2009||url|{flags}\n"
+    )
+    (folder / "u.user").write_text("1|24|M|technician|85711\n2|53|F|other|94043\n")
+    (folder / "u.info").write_text("2 users\n2 items\n3 ratings\n")
+    (folder / "u1.base").write_text("1\t10\t5\t881250949\n2\t10\t3\t891717742\n")
+    (folder / "u1.test").write_text("1\t20\t4\t878887116\n")
+    return folder
+
+
+def test_ml100k_format_loads_and_checks_u_info(tmp_path):
+    folder = write_ml100k(tmp_path / "ml-100k")
+    data = movielens("100k", path=folder)
+    assert (len(data), data.n_users, data.n_items) == (3, 2, 2)
+    assert [len(part) for part in movielens("100k", path=folder, fold="u1")] == [2, 1]
+    # cut at a line boundary: every line parses, only u.info's counts show the loss
+    (folder / "u.data").write_text("1\t10\t5\t881250949\n2\t10\t3\t891717742\n")
+    counts = r"u\.data has 1 items \(u\.info states 2\), 2 ratings \(u\.info states 3\)"
+    with pytest.raises(DataError, match=counts):
+        movielens("100k", path=folder)
+
+
+def test_truncated_metadata_is_an_error(tmp_path):
+    folder = write_ml100k(tmp_path / "ml-100k")
+    text = (folder / "u.item").read_text()
+    (folder / "u.item").write_text(text.splitlines()[0] + "\n")
+    with pytest.raises(DataError, match=r"u\.item has no line for 1 rated movies \(e\.g\. 20\).*truncated"):
+        movielens("100k", path=folder)  # item 20 used to get an empty title
+    (folder / "u.item").write_text(text)
+    (folder / "u.user").write_text("")
+    with pytest.raises(DataError, match=r"u\.user has no line for 2 rated users.*re-download"):
+        movielens("100k", path=folder)  # used to give empty demographics
+    ml1m = write_ml1m(tmp_path / "ml-1m")
+    (ml1m / "movies.dat").write_text("10::Heat (1995)::Action\n")
+    with pytest.raises(DataError, match=r"movies\.dat has no line for 1 rated movies \(e\.g\. 20\)"):
+        movielens("1m", path=ml1m)
+    write_ml1m(ml1m)
+    (ml1m / "users.dat").write_text("1::F::1::10::48067\n")
+    with pytest.raises(DataError, match=r"users\.dat has no line for 1 rated users \(e\.g\. 2\)"):
+        movielens("1m", path=ml1m)
+
+
+def test_truncated_fold_file_is_an_error(tmp_path):
+    folder = write_ml100k(tmp_path / "ml-100k")
+    (folder / "u1.base").write_text("1\t10\t5\t881250949\n")
+    with pytest.raises(DataError, match=r"u1\.base \+ u1\.test hold 2 ratings but u\.data has 3"):
+        movielens("100k", path=folder, fold="u1")
+
+
+def test_corrupt_zip_member_names_the_file_and_the_fix(tmp_path):
+    folder = write_ml100k(tmp_path / "ml-100k")
+    zpath = tmp_path / "ml-100k.zip"
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_STORED) as zf:
+        for f in folder.iterdir():
+            zf.write(f, f"ml-100k/{f.name}")
+    raw = bytearray(zpath.read_bytes())
+    raw[raw.index(b"881250949")] ^= 1  # one flipped bit in u.data: its CRC no longer matches
+    zpath.write_bytes(bytes(raw))
+    expected = r"ml-100k\.zip: u\.data is corrupt inside the zip .*delete .* download it again"
+    with pytest.raises(DataError, match=expected):
+        movielens("100k", path=zpath)  # was a raw zipfile.BadZipFile
+
+
+@pytest.mark.realdata
+def test_truncated_real_ml100k_files_are_errors(tmp_path):
+    root = dataset_dir("ml-100k", "u.data")
+    copy = tmp_path / "ml-100k"
+    copy.mkdir()
+    for name in ("u.data", "u.item", "u.user", "u.info", "u.genre"):
+        (copy / name).write_bytes((root / name).read_bytes())
+    lines = (root / "u.data").read_bytes().splitlines(keepends=True)
+    (copy / "u.data").write_bytes(b"".join(lines[: len(lines) // 2]))  # cut at a line boundary
+    with pytest.raises(DataError, match=r"50,000 ratings \(u\.info states 100,000\)"):
+        movielens("100k", path=copy)
+    (copy / "u.data").write_bytes((root / "u.data").read_bytes())
+    items = (root / "u.item").read_bytes().splitlines(keepends=True)
+    (copy / "u.item").write_bytes(b"".join(items[:10]))
+    with pytest.raises(DataError, match=r"u\.item has no line for 1,672 rated movies"):
+        movielens("100k", path=copy)

@@ -183,3 +183,65 @@ def test_missing_raw_ids():
         Interactions.from_raw(np.array(["a", None], dtype=object), [1, 2])
     with pytest.raises(DataError, match="missing"):
         Interactions.from_raw([1.0, np.nan], [1, 2])
+
+
+def test_index_space_size_must_be_a_whole_number_in_range():
+    # 5.5 passed the range check of user 5 but stored int(5.5) = 5: to_csr then wrote out of bounds
+    for bad in (5.5, 6.0, True, "10"):
+        with pytest.raises(ValueError, match="n_users must be a whole number .* leave n_users=None"):
+            Interactions([0, 5, 5], [0, 1, 0], [1.0, 2.0, 3.0], n_users=bad)
+    with pytest.raises(ValueError, match="n_items must be a whole number"):
+        Interactions([0, 1], [0, 3], n_items=3.5)  # was stored as 3: item 3 silently ignored
+    # a typo that would make to_csr allocate terabytes of row pointers
+    for bad in (10**12, 0, -1):
+        with pytest.raises(ValueError, match=r"outside \[1, 2,147,483,647\] .* the real number of users"):
+            Interactions([0, 0], [0, 1], n_users=bad)
+    d = Interactions([0, 5], [0, 1], n_users=np.int64(6))  # NumPy integers are whole numbers
+    assert d.n_users == 6 and type(d.n_users) is int and d.to_csr()[0].shape == (7,)
+
+
+def test_raw_ids_must_be_distinct():
+    with pytest.raises(DataError, match="user_ids repeats the raw id 5"):
+        Interactions([0, 1], [0, 1], user_ids=[5, 5])
+    with pytest.raises(DataError, match="item_ids repeats the raw id 'a'"):
+        Interactions([0, 1], [0, 1], item_ids=["a", "a"])
+
+
+def test_from_raw_refuses_ids_mixing_strings_and_numbers():
+    # np.asarray(["1", 1]) makes two equal strings: "1" and 1 would merge into one user
+    with pytest.raises(DTypeError, match=r"users mixes strings and numbers \(e\.g\. '1' and 1\)"):
+        Interactions.from_raw(["1", 1], [1, 2])
+    with pytest.raises(DTypeError, match="items mixes strings and numbers"):
+        Interactions.from_raw([1, 2], np.array(["a", 1], dtype=object))
+    # an object array of ints holds numbers: numeric ids, sorted as numbers
+    d = Interactions.from_raw(np.array([10, 2], dtype=object), [1, 2])
+    assert d.user_ids.tolist() == [2, 10] and d.user_ids.dtype == np.int64
+
+
+def test_from_raw_metadata_is_keyed_by_raw_id():
+    with pytest.raises(TypeError, match=r"metadata column 'title' must be a dict raw id -> value"):
+        Interactions.from_raw([1, 2], [1, 2], item_meta={"title": ["x", "y"]})
+    with pytest.raises(TypeError, match="metadata must be a dict of column name"):
+        Interactions.from_raw([1, 2], [1, 2], item_meta=[("title", {1: "x"})])
+
+
+def test_positives_needs_an_int_user():
+    d = small()
+    with pytest.raises(DTypeError, match="user must be an int dense index, got 0.5"):
+        d.positives(0.5)
+    with pytest.raises(DTypeError, match="user_index"):
+        d.positives("ann")
+    assert d.positives(np.int32(1)).tolist() == [0, 2]
+
+
+def test_subset_positions_must_be_rows():
+    d = small()
+    with pytest.raises(IndexOutOfRangeError, match=r"rows contains position 5, outside \[0, 5\)"):
+        d.subset([5])
+    with pytest.raises(IndexOutOfRangeError, match="position -1.*negative ones are not counted from the end"):
+        d.subset([-1])  # used to wrap silently to the last row
+    with pytest.raises(DataError, match="empty"):
+        d.subset([])  # an empty list is no rows, not a float array
+    with pytest.raises(DTypeError, match="1-D integer positions"):
+        d.subset([[0, 1]])
+    assert d.subset([4, 0]).ratings.tolist() == [2.0, 4.0]

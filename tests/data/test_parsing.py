@@ -76,3 +76,97 @@ def test_read_numeric_table_counts_lines_after_header():
         read_numeric_table(
             b"1\t2\nbad\t2\n", sep="\t", n_fields=2, columns=[0, 1], source="x.dat", first_line=2
         )
+
+
+# ------------------------------------------------------------------ header inference, BOM, quotes
+def test_string_ids_without_header_keep_the_first_line(tmp_path):
+    # string ids never parse as numbers, so line 1 used to be taken for a header: alice was lost
+    data = from_csv(write(tmp_path, "alice,m1,3\nbob,m2,4\n"), string_ids=True)
+    assert data.user_ids.tolist() == ["alice", "bob"] and len(data) == 2
+    # the rating column decides: a header's "rating" is not a number
+    data = from_csv(write(tmp_path, "user,item,rating\nalice,m1,3\n"), string_ids=True)
+    assert data.user_ids.tolist() == ["alice"]
+    # a quoted separator on line 1 does not shift the rating column
+    data = from_csv(write(tmp_path, 'ann,"book, the",4\nbob,x,3\n'), string_ids=True)
+    assert data.user_ids.tolist() == ["ann", "bob"]
+    # no rating or timestamp column: nothing tells a header from data, so ask
+    path = write(tmp_path, "alice,m1\nbob,m2\n")
+    with pytest.raises(ValueError, match="cannot tell a header from data; pass header=True or header=False"):
+        from_csv(path, string_ids=True, rating=None)
+    assert len(from_csv(path, string_ids=True, rating=None, header=False)) == 2
+
+
+def test_byte_order_mark_is_not_a_header(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf1,2,3\n4,5,6\n")
+    assert len(from_csv(path)) == 2  # the BOM made line 1 look like a header
+    path.write_bytes(b"\xef\xbb\xbfuser,item,rating\n1,2,3\n")
+    assert from_csv(path, user="user", item="item", rating="rating").user_ids.tolist() == [1]
+
+
+def test_quoted_numbers_are_an_error_naming_the_fix(tmp_path):
+    path = write(tmp_path, '"1","2","3"\n"4","5","6"\n')
+    with pytest.raises(DataError, match=r"r\.csv, line 1: malformed .*quoted fields .*string_ids=True"):
+        from_csv(path)  # used to take line 1 for a header
+    data = from_csv(path, string_ids=True)
+    assert data.user_ids.tolist() == ["1", "4"] and data.ratings.tolist() == [3.0, 6.0]
+
+
+@pytest.mark.parametrize("bad", ["no", "yes", None, 1, 0])
+def test_header_accepts_only_infer_true_false(tmp_path, bad):
+    with pytest.raises(ValueError, match="header must be 'infer', True or False"):
+        from_csv(write(tmp_path, "1,2,3\n4,5,6\n"), header=bad)
+
+
+# ------------------------------------------------------------------ ids beyond float64's exact range
+def test_ids_beyond_2_to_53_are_refused_not_merged(tmp_path):
+    path = write(tmp_path, "1234567890123456789,1,3\n1234567890123456790,2,4\n")
+    with pytest.raises(DataError, match=r"r\.csv, line 1: '1234567890123456789,1,3': the user id is too"):
+        from_csv(path)  # both ids used to become one user
+    data = from_csv(path, string_ids=True)  # the fix the message names
+    assert data.user_ids.tolist() == ["1234567890123456789", "1234567890123456790"]
+    # the line number counts the header and blank lines; timestamps are checked too
+    path = write(tmp_path, "u,i,r,t\n1,2,3,4\n\n5,6,7,1700000000000000000\n")
+    with pytest.raises(DataError, match=r"line 4: .*the timestamp is too large"):
+        from_csv(path, timestamp=3)
+    assert from_csv(path, timestamp=3, string_ids=True).timestamps.tolist() == [4, 1700000000000000000]
+    # the largest exact integer still reads as a number
+    exact = from_csv(write(tmp_path, "9007199254740991,1,3\n-9007199254740991,1,3\n"))
+    assert exact.user_ids.tolist() == [-9007199254740991, 9007199254740991]
+
+
+# ------------------------------------------------------------------ argument checks
+def test_bad_sep_encoding_and_columns(tmp_path):
+    path = write(tmp_path, "1,2,3\n")
+    for bad in (None, "", "\n", 5):
+        with pytest.raises(ValueError, match="sep must be a non-empty string"):
+            from_csv(path, sep=bad)
+    with pytest.raises(ValueError, match="encoding='nope' is not a known text encoding"):
+        from_csv(path, encoding="nope")
+    with pytest.raises(ValueError, match="not ASCII-compatible"):
+        from_csv(path, encoding="utf-16")
+    with pytest.raises(TypeError, match="encoding must be a string"):
+        from_csv(path, encoding=None)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="user must be a 0-based column index"):
+            from_csv(path, user=bad)
+
+
+def test_text_not_in_the_encoding_names_file_line_and_encoding(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("user,item,rating\nann,x,3\nJosé,y,4\n".encode("latin-1"))
+    expected = r"latin\.csv, line 3: the bytes b'\\xe9' are not valid utf-8; .*encoding="
+    with pytest.raises(DataError, match=expected):
+        from_csv(path, string_ids=True)
+    assert "José" in from_csv(path, string_ids=True, encoding="latin-1").user_ids.tolist()
+    path.write_bytes("usér,item,rating\n1,2,3\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"line 1: .*not valid utf-8"):
+        from_csv(path, user="usér", item="item", rating="rating")
+    assert len(from_csv(path)) == 1  # numeric columns by index: the header's text is not needed
+
+
+def test_lone_carriage_returns_are_a_clear_error(tmp_path):
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"a,b,3\nc,d,4\re,f,5\n")
+    with pytest.raises(DataError, match=r"mac\.csv, line 2: not readable as CSV .*lone carriage return"):
+        from_csv(path, string_ids=True)  # was the csv module's own csv.Error

@@ -16,7 +16,7 @@ from tinyrec.data.preprocess import (
     to_implicit,
     uncenter,
 )
-from tinyrec.errors import DataError, ShapeError
+from tinyrec.errors import DataError, IndexOutOfRangeError, ShapeError
 
 
 def test_drop_invalid_counts_missing_and_nonfinite():
@@ -114,3 +114,31 @@ def test_preprocess_report():
     assert report.removed("k_core") == 2
     assert (out.n_users, out.n_items, len(out)) == (1, 2, 2) and out.user_ids.tolist() == [1]
     assert "k_core" in str(report)
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: k_core([1, 2], 5, 5),
+        lambda: drop_duplicates([1, 2]),
+        lambda: center_by_user([1]),
+        lambda: reindex(None),
+        lambda: to_implicit("data"),
+        lambda: preprocess({"users": [1]}),
+    ],
+)
+def test_steps_need_interactions(call):
+    with pytest.raises(TypeError, match=r"expects an Interactions, got \w+; build one with Interactions"):
+        call()
+
+
+def test_uncenter_and_drop_invalid_bad_input():
+    with pytest.raises(IndexOutOfRangeError, match=r"users contains 9, outside the valid range \[0, 5\)"):
+        uncenter(np.zeros((2, 3)), np.array([0, 9]), np.zeros(5))
+    with pytest.raises(ShapeError, match="scores has shape"):
+        uncenter(np.zeros((2, 3)), np.array([0, 1, 2]), np.zeros(5))
+    with pytest.raises(ShapeError, match=r"users must be a 1-D array of raw ids .* got shape \(\)"):
+        drop_invalid(1, 2)
+    with pytest.raises(DataError, match="timestamps holds 1e.30, not a whole number within int64"):
+        drop_invalid([1, 2], [1, 2], timestamps=[np.nan, 1e30])  # was cast to a garbage int64

@@ -201,3 +201,22 @@ def test_popularity_sampler_refuses_users_owning_all_mass():
     with pytest.raises(DataError, match="every item"):
         NegativeSampler(data, "popularity", seed=0).sample([0], 1)
     assert NegativeSampler(data, "uniform", seed=0).sample([0], 3).tolist() == [[2, 2, 2]]
+
+
+def test_exclude_must_hold_interactions():
+    data = Interactions([0, 0, 1], [0, 1, 0], n_items=4)
+    for bad in ([1], 5, "test"):
+        with pytest.raises(TypeError, match="exclude must be an Interactions or a list of them"):
+            NegativeSampler(data, exclude=bad)
+    assert NegativeSampler(data, exclude=(data,), seed=0).sample([0], 1)[0, 0] in (2, 3)
+
+
+def test_sample_sizes_empty_and_too_large():
+    data = Interactions([0, 0, 1], [0, 1, 0], n_items=4)
+    sampler = NegativeSampler(data, seed=0)
+    for empty in ([], np.array([], dtype=np.int64)):  # an empty list is no users, not float64
+        out = sampler.sample(empty, 3)
+        assert out.shape == (0, 3) and out.dtype == np.int32
+        assert sampler.sample_distinct(empty, 2).shape == (0, 2)
+    with pytest.raises(ValueError, match=r"would draw 1,000,000,000,000 negatives.*in batches"):
+        sampler.sample([1], 10**12)  # was a MemoryError

@@ -61,3 +61,16 @@ def test_bad_arguments():
     for kwargs in ({"n_items": 2.5}, {"n_users": "10"}, {"rank": 0}, {"n_interactions": 1e4}):
         with pytest.raises(ValueError, match=f"{next(iter(kwargs))} must be an integer >= 1"):
             synthetic(**kwargs)
+
+
+def test_bad_noise_skew_and_time_name_the_argument():
+    for name in ("noise", "popularity_skew", "activity_skew"):
+        for bad in (float("nan"), float("inf"), -1.0):
+            with pytest.raises(ValueError, match=f"{name} must be a finite number >= 0"):
+                synthetic(10, 10, 20, **{name: bad})
+    with pytest.raises(ValueError, match="duration must be an integer >= 1, got 0"):
+        synthetic(10, 10, 20, duration=0)  # was numpy's "high <= 0"
+    with pytest.raises(ValueError, match="start_time must be an integer"):
+        synthetic(10, 10, 20, start_time=1.5)
+    d = synthetic(10, 10, 20, start_time=0, duration=1, seed=0)
+    assert (d.timestamps == 0).all()

@@ -79,7 +79,10 @@ def movielens(name: str, *, path=None, fold: str | None = None, download: bool =
     ------
     DataError
         Unknown name (the message lists the known ones), files not found or incomplete, a
-        malformed line (file and line number), a failed or corrupt download.
+        malformed line (file and line number), a failed or corrupt download or zip member.
+        Truncated files too: every rated movie must have a line in the movies file, and every
+        rated user one in the users file when the release has one; ML-100K's ratings must match
+        the counts its ``u.info`` states, and each fold's base + test must hold all of them.
     """
     key = str(name).lower().removeprefix("ml-")
     if key not in MOVIELENS:
@@ -103,6 +106,11 @@ def movielens(name: str, *, path=None, fold: str | None = None, download: bool =
         return data
     train = _ml100k_part(source, f"{fold}.base", data)
     test = _ml100k_part(source, f"{fold}.test", data)
+    if len(train) + len(test) != len(data):  # each fold splits all of u.data
+        raise DataError(
+            f"{source.location}: {fold}.base + {fold}.test hold {len(train) + len(test):,} ratings but "
+            f"u.data has {len(data):,}: a fold file is truncated or corrupt; {_REFETCH}"
+        )
     return finalize_split(train, test, f"ml-100k fold {fold}", False, False)
 
 
@@ -128,12 +136,11 @@ def movietweetings(*, path=None) -> Interactions:
         if not in_env and EMBEDDED_MOVIETWEETINGS.is_file():
             path = EMBEDDED_MOVIETWEETINGS
     source = resolve("movietweetings-100k", MOVIETWEETINGS, required, path=path, download=False)
-    values = read_numeric_table(
-        source.read("ratings.dat"), sep="::", n_fields=4, columns=[0, 1, 2, 3], source="ratings.dat"
-    )
-    users = as_int_ids(values[:, 0], "ratings.dat", "user")
-    items = np.char.zfill(as_int_ids(values[:, 1], "ratings.dat", "movie").astype(str), 7)
-    stamps = as_int_ids(values[:, 3], "ratings.dat", "timestamp")
+    raw = source.read("ratings.dat")
+    values = read_numeric_table(raw, sep="::", n_fields=4, columns=[0, 1, 2, 3], source="ratings.dat")
+    users = as_int_ids(values[:, 0], "ratings.dat", "user", raw=raw)
+    items = np.char.zfill(as_int_ids(values[:, 1], "ratings.dat", "movie", raw=raw).astype(str), 7)
+    stamps = as_int_ids(values[:, 3], "ratings.dat", "timestamp", raw=raw)
     titles, genres = {}, {}
     for k, line in enumerate(source.read("movies.dat").decode("utf-8").splitlines()):
         if not line:
@@ -143,6 +150,7 @@ def movietweetings(*, path=None) -> Interactions:
             raise DataError(f"movies.dat, line {k + 1}: expected 3 '::'-separated fields, got {len(fields)}")
         titles[fields[0]] = fields[1]
         genres[fields[0]] = fields[2]
+    _check_covered(source, items, titles, "movies.dat", "movies")
     return Interactions.from_raw(
         users,
         items,
@@ -154,6 +162,36 @@ def movietweetings(*, path=None) -> Interactions:
 
 
 # ---------------------------------------------------------------------- MovieLens formats
+_REFETCH = "delete the data set's folder or zip and load it again to re-download it"
+
+
+def _check_covered(source: DataSource, ids, table: dict, filename: str, what: str) -> None:
+    """Every rated id must have a line in ``filename`` (its keys in ``table``); a missing one means
+    the file is truncated or corrupt (the official releases describe every rated movie and user)."""
+    missing = sorted(set(np.unique(ids).tolist()) - table.keys())
+    if missing:
+        raise DataError(
+            f"{source.location}: {filename} has no line for {len(missing):,} rated {what} (e.g. "
+            f"{missing[0]!r}): the file is truncated or corrupt; {_REFETCH}"
+        )
+
+
+def _check_ml100k_counts(source: DataSource, users, items) -> None:
+    """Compare u.data with the counts that ``u.info`` states ("943 users", "1682 items", ...)."""
+    if not source.has("u.info"):
+        return
+    found = {"users": np.unique(users).shape[0], "items": np.unique(items).shape[0], "ratings": len(users)}
+    wrong = []
+    for line in source.read("u.info").decode("latin-1").splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit() and parts[1] in found and int(parts[0]) != found[parts[1]]:
+            wrong.append(f"{found[parts[1]]:,} {parts[1]} (u.info states {int(parts[0]):,})")
+    if wrong:
+        raise DataError(
+            f"{source.location}: u.data has {', '.join(wrong)}: u.data is truncated or corrupt; {_REFETCH}"
+        )
+
+
 def _ratings(source: DataSource, filename: str, sep: str, header: bool = False):
     raw = source.read(filename)
     first_line = 1
@@ -163,11 +201,12 @@ def _ratings(source: DataSource, filename: str, sep: str, header: bool = False):
     values = read_numeric_table(
         raw, sep=sep, n_fields=4, columns=[0, 1, 2, 3], source=filename, first_line=first_line
     )
+    where = {"raw": raw, "first_line": first_line}  # lets errors name the file's line
     return (
-        as_int_ids(values[:, 0], filename, "user"),
-        as_int_ids(values[:, 1], filename, "item"),
+        as_int_ids(values[:, 0], filename, "user", **where),
+        as_int_ids(values[:, 1], filename, "item", **where),
         values[:, 2],
-        as_int_ids(values[:, 3], filename, "timestamp"),
+        as_int_ids(values[:, 3], filename, "timestamp", **where),
     )
 
 
@@ -195,6 +234,7 @@ def _int_key(text: str, filename: str) -> int:
 
 def _ml100k(source: DataSource, folder: str) -> Interactions:
     users, items, ratings, stamps = _ratings(source, "u.data", "\t")
+    _check_ml100k_counts(source, users, items)
     genre_names = []
     if source.has("u.genre"):
         genre_names = [r[0] for r in _split_lines(source, "u.genre", "|", 2, "latin-1")]
@@ -206,6 +246,8 @@ def _ml100k(source: DataSource, folder: str) -> Interactions:
         names = genre_names if len(genre_names) == len(flags) else [f"genre{j}" for j in range(len(flags))]
         genres[movie] = "|".join(n for n, f in zip(names, flags, strict=True) if f == "1")
     user_meta = _demographics(_split_lines(source, "u.user", "|", 5, "latin-1"), "u.user", (1, 2, 3, 4))
+    _check_covered(source, items, titles, "u.item", "movies")
+    _check_covered(source, users, user_meta["age"], "u.user", "users")
     return Interactions.from_raw(
         users,
         items,
@@ -255,10 +297,12 @@ def _ml_dat(source: DataSource, folder: str) -> Interactions:
             raise DataError(f"movies.dat, line {k + 1}: expected 3 '::'-separated fields, got {len(fields)}")
         movie = _int_key(fields[0], "movies.dat")
         titles[movie], genres[movie] = fields[1], fields[2]
+    _check_covered(source, items, titles, "movies.dat", "movies")
     user_meta = None
     if source.has("users.dat"):
         rows = _split_lines(source, "users.dat", "::", 5, "latin-1")
         user_meta = _demographics(rows, "users.dat", (2, 1, 3, 4))  # UserID::Gender::Age::Occupation::Zip
+        _check_covered(source, users, user_meta["age"], "users.dat", "users")
     return Interactions.from_raw(
         users,
         items,
@@ -282,6 +326,7 @@ def _ml_csv(source: DataSource, folder: str) -> Interactions:
         movie = _int_key(fields[0], "movies.csv")
         titles[movie] = fields[1]
         genres[movie] = "" if fields[2] == "(no genres listed)" else fields[2]
+    _check_covered(source, items, titles, "movies.csv", "movies")
     return Interactions.from_raw(
         users,
         items,

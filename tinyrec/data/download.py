@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,14 +80,20 @@ class DataSource:
         return self._member(filename) is not None
 
     def read(self, filename: str) -> bytes:
-        """The bytes of ``filename``; :class:`DataError` naming it when absent."""
+        """The bytes of ``filename``; :class:`DataError` naming it when absent or corrupt in the zip."""
         member = self._member(filename)
         if member is None:
             raise DataError(f"{self.location} has no file {filename!r}")
         if self._zip_names is None:
             return Path(member).read_bytes()
-        with zipfile.ZipFile(self.location) as zf:
-            return zf.read(member)
+        try:
+            with zipfile.ZipFile(self.location) as zf:
+                return zf.read(member)  # checks the member's CRC
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise DataError(
+                f"{self.location}: {filename} is corrupt inside the zip ({exc}); delete {self.location} "
+                f"and download it again"
+            ) from None
 
     def __repr__(self) -> str:
         return f"DataSource({str(self.location)!r})"

@@ -21,6 +21,8 @@ All arrays are read-only; the CSR views (:meth:`Interactions.to_csr`,
 from __future__ import annotations
 
 import datetime as _dt
+import numbers
+from collections.abc import Mapping
 from types import MappingProxyType
 
 import numpy as np
@@ -29,6 +31,10 @@ from ..errors import DataError, DTypeError, IndexOutOfRangeError, NonFiniteError
 from ..kernels.csr import csr_order, unique_in_rows
 
 __all__ = ["Interactions"]
+
+#: The largest ``n_users`` / ``n_items``: indices are stored as int32, and ``to_csr`` allocates
+#: ``n + 1`` row pointers, so a mistyped ``n_users=10**12`` must fail here, not in an allocation.
+MAX_INDEX_SPACE = int(np.iinfo(np.int32).max)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -61,8 +67,27 @@ def _as_index(x, name: str, upper: int | None) -> np.ndarray:
     return _readonly(a.astype(np.int32, copy=True))
 
 
+def _as_size(value, name: str) -> int | None:
+    """``n_users`` / ``n_items``: None, or an int (not a bool) in ``[1, MAX_INDEX_SPACE]``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"{name} must be a whole number (the size of the index space), got {value!r}; pass an "
+            f"int, or leave {name}=None to use the largest index + 1"
+        )
+    if not 1 <= value <= MAX_INDEX_SPACE:
+        raise ValueError(
+            f"{name}={value} is outside [1, {MAX_INDEX_SPACE:,}] (indices are int32, and to_csr "
+            f"allocates {name} + 1 row pointers); pass the real number of {name[2:]}"
+        )
+    return int(value)
+
+
 def _as_ids(ids, name: str, n: int) -> np.ndarray:
-    """Raw ids as a read-only 1-D array of length ``n`` (int64 or unicode)."""
+    """Raw ids as a read-only 1-D array of ``n`` distinct values (int64 or unicode); ``None``: arange."""
+    if ids is None:
+        return _readonly(np.arange(n, dtype=np.int64))
     a = np.asarray(ids)
     if a.ndim != 1 or a.shape[0] != n:
         raise ShapeError(f"{name} must be 1-D of length {n} (one raw id per index), got shape {a.shape}")
@@ -72,6 +97,12 @@ def _as_ids(ids, name: str, n: int) -> np.ndarray:
         a = a.astype(str)
     else:
         raise DTypeError(f"{name} must hold integers or strings, got dtype {a.dtype}")
+    distinct, counts = np.unique(a, return_counts=True)
+    if distinct.shape[0] != n:  # two dense indices with one raw id: user_index could not go back
+        raise DataError(
+            f"{name} repeats the raw id {distinct[counts > 1][0].item()!r}; each dense index needs its "
+            f"own raw id (build from raw ids with Interactions.from_raw to merge them)"
+        )
     return _readonly(a)
 
 
@@ -102,8 +133,10 @@ class Interactions:
         Unix seconds (or any integer clock); stored as int64.
     n_users, n_items : int, optional
         Size of the index space; default ``max(index) + 1`` (or ``len(user_ids)`` when given).
+        A whole number (not a float or a bool), larger than every index and at most
+        :data:`MAX_INDEX_SPACE` (2**31 - 1: indices are int32).
     user_ids, item_ids : (n_users,) / (n_items,) array of int or str, optional
-        Raw id of each dense index; default ``arange`` (raw ids equal dense indices).
+        Raw id of each dense index, all distinct; default ``arange`` (raw ids equal dense indices).
     user_meta, item_meta : dict of str -> array, optional
         Per-user / per-item columns (e.g. ``{"title": ..., "genres": ...}``), each of length
         ``n_users`` / ``n_items``.
@@ -116,12 +149,14 @@ class Interactions:
         Arrays of different lengths, or not 1-D.
     DTypeError
         Non-integer indices or timestamps, non-numeric ratings.
+    ValueError
+        ``n_users`` / ``n_items`` not a whole number in ``[1, MAX_INDEX_SPACE]``.
     IndexOutOfRangeError
         A negative index, or one outside ``[0, n_users)`` / ``[0, n_items)``.
     NonFiniteError
         NaN or inf in ``ratings``.
     DataError
-        No interactions at all.
+        No interactions at all; a raw id repeated in ``user_ids`` / ``item_ids``.
 
     Notes
     -----
@@ -166,6 +201,7 @@ class Interactions:
         item_meta=None,
         info=None,
     ):
+        n_users, n_items = _as_size(n_users, "n_users"), _as_size(n_items, "n_items")
         if n_users is None and user_ids is not None:
             n_users = len(user_ids)
         if n_items is None and item_ids is not None:
@@ -212,8 +248,8 @@ class Interactions:
             if t.shape[0] != n:
                 raise ShapeError(f"users has length {n} but timestamps has length {t.shape[0]}")
             t = _readonly(t.astype(np.int64, copy=True))
-        n_users = int(u.max()) + 1 if n_users is None else int(n_users)
-        n_items = int(i.max()) + 1 if n_items is None else int(n_items)
+        n_users = int(u.max()) + 1 if n_users is None else n_users
+        n_items = int(i.max()) + 1 if n_items is None else n_items
         set_ = object.__setattr__
         set_(self, "users", u)
         set_(self, "items", i)
@@ -221,10 +257,8 @@ class Interactions:
         set_(self, "timestamps", t)
         set_(self, "n_users", n_users)
         set_(self, "n_items", n_items)
-        uid = np.arange(n_users, dtype=np.int64) if user_ids is None else user_ids
-        iid = np.arange(n_items, dtype=np.int64) if item_ids is None else item_ids
-        set_(self, "user_ids", _as_ids(uid, "user_ids", n_users))
-        set_(self, "item_ids", _as_ids(iid, "item_ids", n_items))
+        set_(self, "user_ids", _as_ids(user_ids, "user_ids", n_users))
+        set_(self, "item_ids", _as_ids(item_ids, "item_ids", n_items))
         set_(self, "user_meta", _as_meta(user_meta, "user_meta", n_users))
         set_(self, "item_meta", _as_meta(item_meta, "item_meta", n_items))
         set_(self, "info", MappingProxyType(dict(info or {})))
@@ -240,11 +274,14 @@ class Interactions:
         Parameters
         ----------
         users, items : (n,) array-like of int or str
-            Raw ids. Missing values (``None``, NaN) are refused: clean them first with
-            :func:`tinyrec.data.preprocess.drop_invalid`.
+            Raw ids, all integers or all strings: a mix (``"1"`` and ``1``) is refused, since
+            converting would merge or split ids. Missing values (``None``, NaN) are refused: clean
+            them first with :func:`tinyrec.data.preprocess.drop_invalid`.
         ratings, timestamps : see :class:`Interactions`.
         user_meta, item_meta : dict of str -> (dict raw id -> value), optional
-            Metadata keyed by raw id; ids absent from the dict get ``""`` (or 0 for numbers).
+            Metadata keyed by raw id (``{"title": {10: "Heat"}}``), since the dense order is only
+            known after sorting the ids; ids absent from the dict get ``""`` (or 0 for numbers).
+            Arrays already in dense order go to the constructor instead.
 
         Returns
         -------
@@ -270,15 +307,28 @@ class Interactions:
     def subset(self, rows) -> Interactions:
         """The interactions at ``rows`` (a boolean mask or integer positions), in the same index space.
 
-        ``n_users``, ``n_items``, the id maps and the metadata are shared, so the result can be
-        compared with ``self`` index for index (this is how every split builds train and test).
+        Positions are 0-based row numbers in ``[0, len(self))``; negative positions are refused
+        (not counted from the end). ``n_users``, ``n_items``, the id maps and the metadata are
+        shared, so the result can be compared with ``self`` index for index (this is how every
+        split builds train and test).
         """
         rows = np.asarray(rows)
+        if rows.size == 0 and rows.dtype.kind == "f":
+            rows = rows.astype(np.int64)  # an empty list has dtype float64
         if rows.dtype == np.bool_:
             if rows.shape != (len(self),):
                 raise ShapeError(f"a boolean mask must have shape ({len(self)},), got {rows.shape}")
-        elif rows.dtype.kind not in "iu":
-            raise DTypeError(f"rows must be a boolean mask or integer positions, got dtype {rows.dtype}")
+        elif rows.dtype.kind not in "iu" or rows.ndim != 1:
+            raise DTypeError(
+                f"rows must be a boolean mask or 1-D integer positions, got dtype {rows.dtype}, "
+                f"shape {rows.shape}"
+            )
+        elif rows.size and (rows.min() < 0 or rows.max() >= len(self)):
+            bad = rows.min() if rows.min() < 0 else rows.max()
+            raise IndexOutOfRangeError(
+                f"rows contains position {bad}, outside [0, {len(self)}); positions are 0-based row "
+                f"numbers (negative ones are not counted from the end)"
+            )
         return self.rebuild(
             users=self.users[rows],
             items=self.items[rows],
@@ -405,8 +455,12 @@ class Interactions:
         return self._cache["positives"]
 
     def positives(self, user: int) -> np.ndarray:
-        """The sorted distinct items of dense user ``user`` (a read-only view)."""
-        if not 0 <= int(user) < self.n_users:
+        """The sorted distinct items of dense user ``user`` (an int; a read-only view)."""
+        if isinstance(user, bool) or not isinstance(user, numbers.Integral):
+            raise DTypeError(
+                f"user must be an int dense index, got {user!r}; map raw ids with user_index() first"
+            )
+        if not 0 <= user < self.n_users:
             raise IndexOutOfRangeError(f"user {user} is outside [0, {self.n_users})")
         indptr, indices = self.positives_csr()
         return indices[indptr[user] : indptr[user + 1]]
@@ -478,6 +532,10 @@ def _factorize(raw, name: str):
         raise ShapeError(f"{name} must be 1-D, got shape {a.shape}")
     if a.size == 0:
         raise DataError("the data set is empty (0 interactions); check the file or the filter")
+    if a.dtype.kind in "UO" and not (isinstance(raw, np.ndarray) and a.dtype.kind == "U"):
+        # a list or an object array: np.asarray turns ["1", 1] into two equal strings, so look at
+        # the original values
+        a = _uniform_ids(a.tolist() if isinstance(raw, np.ndarray) else list(raw), name)
     if a.dtype.kind == "f":
         if not np.all(np.isfinite(a)):
             raise DataError(f"{name} contains missing (NaN) ids; drop them with preprocess.drop_invalid")
@@ -487,10 +545,6 @@ def _factorize(raw, name: str):
                 f"integers or strings"
             )
         a = a.astype(np.int64)
-    elif a.dtype.kind == "O":
-        if any(v is None for v in a.tolist()):
-            raise DataError(f"{name} contains missing (None) ids; drop them with preprocess.drop_invalid")
-        a = a.astype(str)
     elif a.dtype.kind == "b" or a.dtype.kind not in "iuU":
         raise DTypeError(f"{name} must hold integer or string ids, got dtype {a.dtype}")
     if a.dtype.kind in "iu" and a.min() >= 0 and a.max() < max(8 * a.size, 1 << 20):
@@ -504,11 +558,37 @@ def _factorize(raw, name: str):
     return ids, inverse.reshape(-1).astype(np.int32)
 
 
+def _uniform_ids(values: list, name: str) -> np.ndarray:
+    """Raw ids given as Python objects: all strings, or all numbers; a mix is refused."""
+    if any(v is None for v in values):
+        raise DataError(f"{name} contains missing (None) ids; drop them with preprocess.drop_invalid")
+    is_text = [isinstance(v, str) for v in values]
+    if all(is_text):
+        return np.array(values, dtype=str)
+    if any(is_text):
+        text, other = values[is_text.index(True)], values[is_text.index(False)]
+        raise DTypeError(
+            f'{name} mixes strings and numbers (e.g. {text!r} and {other!r}), which would merge "1" '
+            f"with 1 or sort them apart; convert them all to str or all to int first"
+        )
+    return np.asarray(values)  # numbers only (e.g. an object array of ints): checked by the caller
+
+
 def _meta_from_dicts(meta, ids):
     if meta is None:
         return None
+    if not isinstance(meta, Mapping):
+        raise TypeError(
+            f"metadata must be a dict of column name -> {{raw id: value}}, got {type(meta).__name__}"
+        )
     out = {}
-    for key, mapping in dict(meta).items():
+    for key, mapping in meta.items():
+        if not isinstance(mapping, Mapping):
+            raise TypeError(
+                f"metadata column {key!r} must be a dict raw id -> value (e.g. {{10: 'Heat'}}), got "
+                f"{type(mapping).__name__}; from_raw keys metadata by raw id. For arrays already in "
+                f"dense index order, pass them to Interactions(...) instead"
+            )
         values = [mapping.get(raw) for raw in ids.tolist()]
         sample = next((v for v in values if v is not None), "")
         default = 0 if isinstance(sample, (int, float, np.integer, np.floating)) else ""

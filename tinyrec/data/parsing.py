@@ -3,12 +3,18 @@
 Numeric columns are parsed from the raw bytes by the :func:`tinyrec.kernels.parse.parse_fields`
 kernel (one pass, no Python object per field). A malformed line raises
 :class:`~tinyrec.errors.DataError` naming the file and the 1-based line number.
+
+The kernel parses every number as float64, which holds each integer below 2**53 exactly; an id
+or timestamp at or beyond it could be rounded into its neighbour, so :func:`as_int_ids` refuses
+it instead of merging two ids.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import numbers
 import os
 
 import numpy as np
@@ -72,23 +78,74 @@ def read_numeric_table(
     if bad_line >= 0:
         lines = raw.split(b"\n", bad_line + 1)
         text = lines[bad_line].rstrip(b"\r").decode("utf-8", errors="replace")[:120]
+        hint = ""
+        if '"' in text:
+            hint = (
+                "; quoted fields are not read by the fast numeric reader: remove the quotes, or "
+                "pass string_ids=True (Python's csv module, which reads quotes)"
+            )
         raise DataError(
             f"{source}, line {first_line + bad_line}: malformed (expected {n_fields} numeric fields "
-            f"separated by {sep!r}; field {bad_field + 1} is wrong): {text!r}"
+            f"separated by {sep!r}; field {bad_field + 1} is wrong): {text!r}{hint}"
         )
     if values.shape[0] == 0:
         raise DataError(f"{source}: no data lines (the file is empty)")
     return values
 
 
-def as_int_ids(column: np.ndarray, source: str, what: str) -> np.ndarray:
-    """Float64 values parsed from a file as int64 ids; non-integers raise naming the first bad row."""
+#: float64 holds every integer of magnitude below this exactly (and not all of those above).
+EXACT_INT_LIMIT = 2**53
+
+
+def as_int_ids(
+    column: np.ndarray, source: str, what: str, *, raw: bytes | None = None, first_line: int = 1
+) -> np.ndarray:
+    """Float64 values parsed from a file as int64 ids (or timestamps).
+
+    Raises :class:`DataError` on the first non-integer, and on the first value of magnitude
+    ``>= 2**53``, which the float64 parse may have rounded (two distinct ids would merge). Pass
+    the ``raw`` bytes given to :func:`read_numeric_table` (and its ``first_line``) to have the
+    message name the file's line; otherwise it names the data row.
+    """
+    name = what if what == "timestamp" else f"{what} id"  # "user id", "timestamp"
+    too_large = ~(np.abs(column) < EXACT_INT_LIMIT)  # also true for inf
+    if too_large.any():
+        row = int(np.flatnonzero(too_large)[0])
+        raise DataError(
+            f"{source}, {_locate(raw, row, first_line)}: the {name} is too large to be read exactly "
+            f"(magnitude >= 2**53); read the file with from_csv(..., string_ids=True), which keeps ids "
+            f"as text and parses timestamps as exact integers"
+        )
     ids = column.astype(np.int64)
     bad = ids != column
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{source}: {what} ids must be integers; data row {row + 1} has {column[row]!r}")
+        where = _locate(raw, row, first_line)
+        raise DataError(f"{source}, {where}: {name}s must be integers, got {float(column[row])!r}")
     return ids
+
+
+def _locate(raw: bytes | None, row: int, first_line: int) -> str:
+    """Where data row ``row`` is: ``"line N: 'text'"`` from ``raw`` (the kernel skips empty lines)."""
+    if raw is None:
+        return f"data row {row + 1}"
+    seen = -1
+    for k, line in enumerate(raw.split(b"\n")):
+        line = line.rstrip(b"\r")
+        if line:
+            seen += 1
+            if seen == row:
+                return f"line {first_line + k}: {line.decode('utf-8', errors='replace')[:120]!r}"
+    return f"data row {row + 1}"
+
+
+def _check_column(spec, role: str):
+    """A column spec: None, a header name, or a 0-based index (not a bool, not negative)."""
+    if spec is None or isinstance(spec, str):
+        return spec
+    if isinstance(spec, bool) or not isinstance(spec, numbers.Integral) or spec < 0:
+        raise ValueError(f"{role} must be a 0-based column index (int >= 0) or a header name, got {spec!r}")
+    return int(spec)
 
 
 def _resolve_column(spec, names: list[str] | None, role: str, source: str):
@@ -124,16 +181,22 @@ def from_csv(
         The column of each role: a 0-based index, or a header name. ``rating=None`` gives
         implicit feedback (all ones); ``timestamp=None`` gives no timestamps.
     sep : str
-        The separator (several characters allowed, e.g. ``"::"``).
+        The separator, non-empty (several characters allowed, e.g. ``"::"``).
     header : {"infer", True, False}
-        Whether the first line holds column names. ``"infer"``: yes when one of the user / item
-        fields on the first line is not a number.
+        Whether the first line holds column names (no other value is accepted). ``"infer"``:
+        yes when a column is given by name; otherwise, with numeric ids, when the first line's
+        user or item field is not a number; with ``string_ids=True`` (where ids tell nothing),
+        when the first line's rating or timestamp field is not a number, and an error asking
+        for ``header=`` when there is neither column. So a line whose used fields all parse
+        is never taken for a header.
     string_ids : bool
         ``False`` (default): every used column is numeric and is parsed by the fast byte-level
-        kernel; user and item ids must be integers. ``True``: user and item ids are read as
-        strings with Python's ``csv`` module (quoted fields allowed; slower).
+        kernel; user and item ids must be integers of magnitude below 2**53, and fields must
+        not be quoted. ``True``: user and item ids are read as strings with Python's ``csv``
+        module (quoted fields allowed; slower).
     encoding : str
-        Text encoding, used for the header and for string ids.
+        Text encoding of the file, ASCII-compatible (``"utf-8"``, ``"latin-1"``, ``"cp1252"``,
+        ...), used for the header and for string ids. A leading UTF-8 byte-order mark is ignored.
 
     Returns
     -------
@@ -144,29 +207,46 @@ def from_csv(
     ------
     DataError
         Missing file, empty file, a malformed line (the message names the file and line number),
-        an unknown column name.
+        text not in ``encoding``, an id too large to read exactly, an unknown column name.
+    ValueError, TypeError
+        A bad ``sep``, ``header``, ``encoding`` or column argument.
     NonFiniteError
         A NaN or inf rating.
     """
+    if not isinstance(sep, str) or not sep or "\n" in sep or "\r" in sep:
+        raise ValueError(
+            f"sep must be a non-empty string without line breaks, such as ',' or '\\t'; got {sep!r}"
+        )
+    if not (isinstance(header, bool) or (isinstance(header, str) and header == "infer")):
+        raise ValueError(f"header must be 'infer', True or False, got {header!r}")
+    _check_encoding(encoding)
+    user, item, rating, timestamp = (
+        _check_column(c, r)
+        for c, r in ((user, "user"), (item, "item"), (rating, "rating"), (timestamp, "timestamp"))
+    )
+    if user is None or item is None:
+        raise ValueError("user and item columns are required")
     path = os.fspath(path)
     source = os.path.basename(path)
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such file")
     with open(path, "rb") as fh:
         raw = fh.read()
+    raw = raw.removeprefix(codecs.BOM_UTF8)  # a byte-order mark is not part of the first field
     first, rest = _split_header(raw)
-    first_fields = first.decode(encoding, errors="replace").split(sep)
     if header == "infer":
-        probe = [first_fields[c] for c in (user, item) if isinstance(c, int) and c < len(first_fields)]
-        header = any(isinstance(c, str) for c in (user, item)) or any(not _is_number(f) for f in probe)
-    names = [f.strip().strip('"') for f in first_fields] if header else None
+        # only "is it a number?" matters here, so undecodable bytes may stay replaced
+        probe = _split_fields(first.decode(encoding, errors="replace"), sep, source)
+        header = _infer_header(probe, user, item, rating, timestamp, string_ids, source)
+    names = None
+    if header and any(isinstance(c, str) for c in (user, item, rating, timestamp)):
+        fields = _split_fields(_decode(first, encoding, source, 1), sep, source)
+        names = [f.strip().strip('"') for f in fields]
     body, first_line = (rest, 2) if header else (raw, 1)
     cols = [
         _resolve_column(c, names, r, source)
         for c, r in ((user, "user"), (item, "item"), (rating, "rating"), (timestamp, "timestamp"))
     ]
-    if cols[0] is None or cols[1] is None:
-        raise ValueError("user and item columns are required")
     if string_ids:
         return _from_csv_strings(body, cols, sep, encoding, source, first_line)
     used = [c for c in cols if c is not None]
@@ -174,11 +254,59 @@ def from_csv(
         body, sep=sep, n_fields=None, columns=used, source=source, first_line=first_line
     )
     pos = {c: j for j, c in enumerate(used)}
-    users = as_int_ids(values[:, pos[cols[0]]], source, "user")
-    items = as_int_ids(values[:, pos[cols[1]]], source, "item")
+    where = {"raw": body, "first_line": first_line}  # lets errors name the file's line
+    users = as_int_ids(values[:, pos[cols[0]]], source, "user", **where)
+    items = as_int_ids(values[:, pos[cols[1]]], source, "item", **where)
     ratings = None if cols[2] is None else values[:, pos[cols[2]]]
-    stamps = None if cols[3] is None else as_int_ids(values[:, pos[cols[3]]], source, "timestamp")
+    stamps = None if cols[3] is None else as_int_ids(values[:, pos[cols[3]]], source, "timestamp", **where)
     return Interactions.from_raw(users, items, ratings, stamps, info={"name": source})
+
+
+def _check_encoding(encoding) -> None:
+    """Refuse unknown encodings, and those the byte-level reader cannot read (UTF-16, ...)."""
+    if not isinstance(encoding, str):
+        raise TypeError(f"encoding must be a string such as 'utf-8' or 'latin-1', got {encoding!r}")
+    try:
+        ascii_compatible = "09.,;:|\t\n-".encode(encoding) == b"09.,;:|\t\n-"
+    except LookupError:
+        raise ValueError(
+            f"encoding={encoding!r} is not a known text encoding; use e.g. 'utf-8' or 'latin-1'"
+        ) from None
+    if not ascii_compatible:
+        raise ValueError(
+            f"encoding={encoding!r} is not ASCII-compatible, which the numeric reader needs; convert the "
+            f"file to UTF-8 first"
+        )
+
+
+def _decode(data: bytes, encoding: str, source: str, first_line: int) -> str:
+    """``data.decode(encoding)``; bytes that are not valid text raise naming the file and line."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = first_line + data.count(b"\n", 0, exc.start)
+        raise DataError(
+            f"{source}, line {line}: the bytes {data[exc.start : exc.end]!r} are not valid {encoding}; pass "
+            f"the file's encoding, e.g. encoding='latin-1' or 'cp1252'"
+        ) from None
+
+
+def _split_fields(line: str, sep: str, source: str) -> list[str]:
+    """The fields of line 1, reading quotes like the csv module when ``sep`` is one character."""
+    if len(sep) == 1:
+        try:
+            return next(csv.reader([line], delimiter=sep), [])
+        except csv.Error as exc:
+            raise _csv_error(source, 1, exc) from None
+    return line.split(sep)
+
+
+def _csv_error(source: str, line: int, exc: csv.Error) -> DataError:
+    """The csv module's complaint, with the likely fix (its own suggests a Python ``open`` flag)."""
+    hint = ""
+    if "new-line" in str(exc):
+        hint = "; a line holds a lone carriage return ('\\r', old Mac line ends): convert line ends to '\\n'"
+    return DataError(f"{source}, line {line}: not readable as CSV ({exc}){hint}")
 
 
 def _is_number(text: str) -> bool:
@@ -189,15 +317,40 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _from_csv_strings(body: bytes, cols, sep: str, encoding: str, source: str, first_line: int):
-    text = body.decode(encoding)
-    if len(sep) == 1:
-        rows = csv.reader(io.StringIO(text), delimiter=sep)
+def _infer_header(fields: list[str], user, item, rating, timestamp, string_ids: bool, source: str) -> bool:
+    """``header="infer"``: is the first line (split into ``fields``) a header? See :func:`from_csv`."""
+    if any(isinstance(c, str) for c in (user, item, rating, timestamp)):
+        return True  # a column given by name needs a header
+    if not string_ids:
+        probe = [user, item]  # ids must be numbers: a line whose ids are not is not data
     else:
-        rows = (line.split(sep) for line in text.splitlines())
+        probe = [c for c in (rating, timestamp) if c is not None]  # string ids tell nothing
+        if not probe:
+            raise ValueError(
+                f"{source}: with string_ids=True and no rating or timestamp column, header='infer' "
+                f"cannot tell a header from data; pass header=True or header=False"
+            )
+    # a field missing from a short line is left for the reader to report
+    return not all(_is_number(fields[c].strip().strip('"')) for c in probe if c < len(fields))
+
+
+def _csv_rows(text: str, sep: str, source: str, first_line: int):
+    """Yield the fields of each line; the csv module's errors become DataError naming the line."""
+    if len(sep) > 1:
+        yield from (line.split(sep) for line in text.splitlines())
+        return
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise _csv_error(source, first_line + reader.line_num - 1, exc) from None
+
+
+def _from_csv_strings(body: bytes, cols, sep: str, encoding: str, source: str, first_line: int):
+    text = _decode(body, encoding, source, first_line)
     users, items, ratings, stamps = [], [], [], []
     width = max(c for c in cols if c is not None) + 1
-    for k, fields in enumerate(rows):
+    for k, fields in enumerate(_csv_rows(text, sep, source, first_line)):
         if not fields or fields == [""]:
             continue
         if len(fields) < width:

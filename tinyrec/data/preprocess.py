@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataError, ShapeError
+from ..validation import check_index_array
 from .interactions import Interactions
 
 __all__ = [
@@ -42,6 +43,15 @@ class PreprocessReport:
 
     def __str__(self) -> str:
         return "\n".join(f"{n:<16} {b:>12,} -> {a:>12,}  (-{b - a:,})" for n, b, a in self.steps)
+
+
+def _check_data(data, func: str) -> None:
+    """Refuse anything but an :class:`Interactions` (a list or None would fail deep inside)."""
+    if not isinstance(data, Interactions):
+        raise TypeError(
+            f"{func} expects an Interactions, got {type(data).__name__}; build one with "
+            f"Interactions(users, items, ratings) or Interactions.from_raw(...)"
+        )
 
 
 def _missing(a: np.ndarray) -> np.ndarray:
@@ -76,6 +86,9 @@ def drop_invalid(users, items, ratings=None, timestamps=None):
     """
     cols = {"users": users, "items": items, "ratings": ratings, "timestamps": timestamps}
     cols = {k: (None if v is None else np.asarray(v)) for k, v in cols.items()}
+    if cols["users"] is None or cols["users"].ndim != 1:
+        shape = None if cols["users"] is None else cols["users"].shape
+        raise ShapeError(f"users must be a 1-D array of raw ids (one per row), got shape {shape}")
     n = cols["users"].shape[0]
     for k, v in cols.items():
         if v is not None and (v.ndim != 1 or v.shape[0] != n):
@@ -86,8 +99,15 @@ def drop_invalid(users, items, ratings=None, timestamps=None):
             bad |= _missing(v)
     keep = ~bad
     out = {k: (None if v is None else v[keep]) for k, v in cols.items()}
-    if out["timestamps"] is not None and out["timestamps"].dtype.kind == "f":
-        out["timestamps"] = out["timestamps"].astype(np.int64)
+    stamps = out["timestamps"]
+    if stamps is not None and stamps.dtype.kind == "f":
+        whole = (np.abs(stamps) < 2.0**63) & (stamps == np.round(stamps))  # exact as int64
+        if not whole.all():
+            raise DataError(
+                f"timestamps holds {stamps[~whole][0].item()!r}, not a whole number within int64; timestamps "
+                f"are integer clocks (e.g. Unix seconds): convert them first"
+            )
+        out["timestamps"] = stamps.astype(np.int64)
     return out, int(bad.sum())
 
 
@@ -105,6 +125,7 @@ def drop_duplicates(data: Interactions, keep: str = "last") -> Interactions:
     -------
     Interactions in the same index space, rows ordered by (user, item).
     """
+    _check_data(data, "drop_duplicates")
     if keep not in ("last", "first", "mean", "max"):
         raise ValueError(f"keep must be 'last', 'first', 'mean' or 'max', got {keep!r}")
     t = data.timestamps if data.timestamps is not None else np.zeros(len(data), dtype=np.int64)
@@ -146,6 +167,7 @@ def k_core(
     DataError
         When nothing survives.
     """
+    _check_data(data, "k_core")
     keep = np.ones(len(data), dtype=bool)
     while True:
         uc = np.bincount(data.users[keep], minlength=data.n_users)
@@ -162,6 +184,7 @@ def k_core(
 
 def to_implicit(data: Interactions, threshold: float | None = 4.0) -> Interactions:
     """Implicit feedback: keep rows with ``rating >= threshold`` (all when ``None``), set ratings to 1."""
+    _check_data(data, "to_implicit")
     if threshold is None:
         kept = data
     else:
@@ -181,6 +204,7 @@ def center_by_user(data: Interactions) -> tuple[Interactions, np.ndarray]:
     user_means : (n_users,) float64
         ``mean_u`` (0 for users without interactions). :func:`uncenter` adds it back.
     """
+    _check_data(data, "center_by_user")
     counts = data.user_counts()
     sums = np.bincount(data.users, weights=data.ratings, minlength=data.n_users)
     means = np.divide(sums, counts, out=np.zeros(data.n_users), where=counts > 0)
@@ -188,9 +212,21 @@ def center_by_user(data: Interactions) -> tuple[Interactions, np.ndarray]:
 
 
 def uncenter(scores, users, user_means: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`center_by_user`: ``scores + user_means[users]`` (``users`` broadcast on rows)."""
+    """Inverse of :func:`center_by_user`: ``scores + user_means[users]`` (``users`` broadcast on rows).
+
+    ``scores`` is ``(n,)`` or ``(n, n_candidates)``; ``users`` ``(n,)`` dense indices into
+    ``user_means`` (``(n_users,)``, as returned by :func:`center_by_user`).
+    """
     scores = np.asarray(scores)
-    users = np.asarray(users)
+    user_means = np.asarray(user_means)
+    if user_means.ndim != 1:
+        raise ShapeError(f"user_means must be 1-D (one mean per user), got shape {user_means.shape}")
+    users = check_index_array(users, "users", user_means.shape[0], ndim=1)
+    if scores.ndim not in (1, 2) or scores.shape[0] != users.shape[0]:
+        raise ShapeError(
+            f"scores has shape {scores.shape} but users has length {users.shape[0]}; scores must be "
+            f"(n,) or (n, n_candidates) with one row per user"
+        )
     means = user_means[users]
     if scores.ndim == 2:
         means = means[:, None]  # (n, 1) broadcasts over each user's candidate items
@@ -202,6 +238,7 @@ def reindex(data: Interactions) -> Interactions:
 
     Raw-id maps and metadata follow: ``new.user_ids[k]`` is the raw id of the k-th surviving user.
     """
+    _check_data(data, "reindex")
     used_u = np.flatnonzero(data.user_counts() > 0)
     used_i = np.flatnonzero(data.item_counts() > 0)
     new_u = np.full(data.n_users, -1, dtype=np.int64)
@@ -245,6 +282,7 @@ def preprocess(
     reindex_ids : bool
         Renumber users and items densely at the end.
     """
+    _check_data(data, "preprocess")
     report = PreprocessReport()
     if duplicates is not None:
         before = len(data)

@@ -58,7 +58,7 @@ class NegativeSampler:
     alpha : float
         Popularity exponent (1: proportional; 0.75 is word2vec's smoothing; 0: uniform over
         seen items).
-    exclude : Interactions or sequence of Interactions, optional
+    exclude : Interactions or list/tuple of Interactions, optional
         More positives to avoid (e.g. the validation/test set), in the same index space.
     seed : int or np.random.Generator
         The sampler keeps one generator: successive calls give new draws, and the same seed gives
@@ -90,9 +90,18 @@ class NegativeSampler:
             raise TypeError(f"data must be an Interactions, got {type(data).__name__}")
         if method not in ("uniform", "popularity"):
             raise ValueError(f"method must be 'uniform' or 'popularity', got {method!r}")
-        if isinstance(exclude, Interactions):
+        if exclude is None:
+            exclude = []
+        elif isinstance(exclude, Interactions):
             exclude = [exclude]
-        tables = [data, *(exclude or [])]
+        is_list = isinstance(exclude, (list, tuple))
+        bad = [t for t in exclude if not isinstance(t, Interactions)] if is_list else [exclude]
+        if bad:
+            raise TypeError(
+                f"exclude must be an Interactions or a list of them (e.g. [valid, test]), got "
+                f"{'a list holding ' if is_list else ''}{type(bad[0]).__name__}"
+            )
+        tables = [data, *exclude]
         self.n_users, self.n_items = data.n_users, data.n_items
         self.method = method
         self.indptr, self.indices = union_positives(*tables)
@@ -129,14 +138,21 @@ class NegativeSampler:
 
         Parameters
         ----------
-        users : (m,) int array of dense user indices (may repeat)
+        users : (m,) int array of dense user indices (may repeat; an empty list gives ``(0, n)``)
         n : int >= 1
+            ``m * n`` is at most :attr:`MAX_DRAWS` (2**31 - 1, 8 GB of int32): draw a larger
+            job in batches.
 
         Returns
         -------
         (m, n) int32 item indices, none of them a positive of its user.
         """
         users = self._check_users(users, n)
+        if users.shape[0] * n > self.MAX_DRAWS:
+            raise ValueError(
+                f"sample(users, n={n}) would draw {users.shape[0] * n:,} negatives, more than "
+                f"{self.MAX_DRAWS:,} at once; draw them in batches (e.g. one per minibatch)"
+            )
         out = np.empty((users.shape[0], int(n)), dtype=np.int32)
         filled, total = 0, out.size
         while filled < total:
@@ -151,6 +167,7 @@ class NegativeSampler:
                 )
         return out
 
+    MAX_DRAWS = int(np.iinfo(np.int32).max)  # negatives drawn by one sample() call
     _MAX_BLOCK = 1 << 22  # uniforms drawn at once (32 MB); a longer job takes several blocks
 
     def _block_size(self, users, n) -> int:
@@ -186,6 +203,8 @@ class NegativeSampler:
         who have interacted with every item (with its own fix)."""
         check_positive_int(n, "n")
         users = np.asarray(users)
+        if users.size == 0 and users.ndim == 1:
+            users = users.astype(np.int64)  # an empty list has dtype float64: accept it as no users
         if users.dtype.kind not in "iu" or users.ndim != 1:
             raise DataError(
                 f"users must be a 1-D integer array of dense indices, got {users.dtype} {users.shape}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DataError
-from ..validation import as_generator, check_int_at_least
+from ..validation import as_generator, check_int_at_least, check_nonnegative
 from .interactions import Interactions
 
 __all__ = ["synthetic", "PlantedModel"]
@@ -119,7 +119,8 @@ def synthetic(
     noise : float >= 0
         ``σ``, the rating noise.
     start_time, duration : int
-        Timestamps are uniform in ``[start_time, start_time + duration)`` (Unix seconds).
+        Timestamps are uniform in ``[start_time, start_time + duration)`` (Unix seconds);
+        ``start_time >= 0``, ``duration >= 1``.
     seed : int or np.random.Generator
 
     Returns
@@ -140,8 +141,11 @@ def synthetic(
         )
     if n_users * n_items > 50_000_000:
         raise DataError(f"{n_users} x {n_items} is too large for synthetic (at most 5e7 user-item cells)")
-    if popularity_skew < 0 or activity_skew < 0 or noise < 0:
-        raise ValueError("popularity_skew, activity_skew and noise must be >= 0")
+    popularity_skew = check_nonnegative(popularity_skew, "popularity_skew")
+    activity_skew = check_nonnegative(activity_skew, "activity_skew")
+    noise = check_nonnegative(noise, "noise")
+    start_time = check_int_at_least(start_time, "start_time", 0)
+    duration = check_int_at_least(duration, "duration", 1)
     rng = as_generator(seed)
     scale = rank**-0.25  # entries with variance 1/sqrt(rank): p_u . q_j has variance 1
     planted = PlantedModel(
