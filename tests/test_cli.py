@@ -167,6 +167,8 @@ def test_recommend_why_with_matrix_factorization(capsys, tmp_path):
     status, out, _ = run(capsys, "recommend", "--model", str(path), "--user", "3", "-k", "2", "--why")
     assert status == 0
     assert out.count("why ") == 2 and "factor" in out
+    # the explanation names the user by the raw id given, never by its dense index
+    assert out.count("for user 3: predicted") == 2 and not re.search(r"^user \d+, item \d+", out, flags=re.M)
 
 
 def test_recommend_why_needs_a_model_with_explain(capsys, tmp_path):

@@ -305,6 +305,50 @@ def test_cross_entropy_errors():
         CrossEntropyLoss(weight=np.ones((2, 2)))
 
 
+@pytest.mark.parametrize("bad", [1.7, "1", None, True])
+def test_cross_entropy_ignore_index_must_be_an_int(bad):
+    # 1.7 used to become class 1 silently
+    with pytest.raises(ValueError, match="ignore_index must be an integer, got"):
+        CrossEntropyLoss(ignore_index=bad)
+    assert CrossEntropyLoss(ignore_index=np.int64(2)).ignore_index == 2
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -0.1, 1.5, "0.1", None])
+def test_cross_entropy_label_smoothing_must_be_in_0_1(bad):
+    with pytest.raises(ValueError, match=r"label_smoothing must be a number in \[0.0, 1.0\], got"):
+        CrossEntropyLoss(label_smoothing=bad)
+
+
+@pytest.mark.parametrize(
+    "build, what",
+    [
+        (lambda w: CrossEntropyLoss(weight=w), "CrossEntropyLoss weight"),
+        (lambda w: BCELoss(w), "BCELoss weight"),
+        (lambda w: BCEWithLogitsLoss(w), "BCEWithLogitsLoss weight"),
+        (lambda w: BCEWithLogitsLoss(pos_weight=w), "BCEWithLogitsLoss pos_weight"),
+    ],
+)
+def test_weights_must_be_finite_and_nonnegative(build, what):
+    # torch accepts these; a negative weight rewards errors, a NaN one makes the loss NaN
+    with pytest.raises(DataError, match=f"{what} must be >= 0"):
+        build([1.0, -1.0])
+    with pytest.raises(DataError, match=f"{what} must be >= 0"):
+        build(-1.0)
+    with pytest.raises(DataError, match=f"{what} must be finite"):
+        build([1.0, float("nan")])
+    build([0.0, 2.0])  # zero is allowed
+
+
+def test_cross_entropy_refuses_negative_or_nan_probability_targets():
+    x = np.zeros((2, 3))
+    for bad in ([[0.5, -0.1, 0.6], [0.0, 1.0, 0.0]], [[np.nan, 0.5, 0.5], [0.0, 1.0, 0.0]]):
+        with pytest.raises(DataError, match="class-probability target must be finite and >= 0"):
+            CrossEntropyLoss().forward(x, np.array(bad))
+    # rows need not sum to 1, as in torch (Mult-DAE passes unnormalised counts)
+    counts = np.array([[2.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    assert CrossEntropyLoss(reduction="sum").forward(x, counts) == pytest.approx(3 * np.log(3))
+
+
 @pytest.mark.parametrize("cls", [MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, BPRLoss])
 def test_backward_before_forward(cls):
     with pytest.raises(BackwardBeforeForwardError, match="before forward"):

@@ -249,6 +249,31 @@ def test_bad_input_raises_clear_errors(fn):
     for bad_k in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="positive int"):
             fn(GOOD_S, GOOD_R, bad_k)
+    with pytest.raises(TypeError, match="per_user must be True or False"):
+        fn(GOOD_S, GOOD_R, 1, per_user="no")  # a truthy string used to count as True
+
+
+def test_auc_per_user_must_be_a_bool():
+    with pytest.raises(TypeError, match="per_user must be True or False"):
+        metrics.auc(GOOD_S, GOOD_R, per_user="no")
+
+
+@pytest.mark.parametrize("ties", TIES)
+def test_exponential_gain_refuses_grades_that_overflow(ties):
+    rng = np.random.default_rng(0)
+    scores = np.round(rng.random((4, 6)), 1)  # some ties
+    relevance = rng.integers(0, 3, (4, 6)).astype(np.float64)  # grades 0, 1, 2
+    relevance[:, 0] = 2  # every user has a relevant item
+    # 2**1000 - 1 is finite: grades up to 1000 work
+    value = metrics.ndcg(scores, relevance * 500, 2, gain="exponential", ties=ties)
+    assert 0.0 <= value <= 1.0
+    # 2**2000 overflows float64 and NDCG was inf / inf = NaN: now a DataError names the fix
+    with pytest.raises(DataError, match=r"too large for gain='exponential'.*use gain='linear'"):
+        metrics.ndcg(scores, relevance * 1000, 2, gain="exponential", ties=ties)
+    # float32 grades are computed in float64 (2**200 overflows float32, not float64)
+    exact = metrics.ndcg(scores, relevance * 100, 2, gain="exponential", ties=ties)
+    single = metrics.ndcg(scores, (relevance * 100).astype(np.float32), 2, gain="exponential", ties=ties)
+    assert np.isfinite(exact) and single == pytest.approx(exact, rel=1e-12)
 
 
 def test_bad_options():

@@ -97,10 +97,19 @@ def test_classification_bad_input():
         metrics.log_loss([3], np.full((1, 3), 1 / 3))
     with pytest.raises(DTypeError, match="integer labels"):
         metrics.log_loss([0.5], [0.5])
-    with pytest.raises(DataError, match="both classes"):
-        metrics.roc_auc([1, 1], [0.2, 0.3])
     with pytest.raises(NonFiniteError):
         metrics.roc_auc([0, 1], [0.2, np.nan])
+
+
+def test_roc_auc_with_one_class_is_nan_like_auc():
+    # undefined (no positive or no negative to compare): NaN, the documented rule of tinyrec.metrics
+    scores = np.array([0.2, 0.3, 0.1])
+    for labels in ([1, 1, 1], [0, 0, 0]):
+        assert math.isnan(metrics.roc_auc(labels, scores))
+        relevance = np.array(labels)[None, :]
+        assert math.isnan(metrics.auc(scores[None, :], relevance, average="global"))
+        assert math.isnan(metrics.auc(scores[None, :], relevance))  # no user has both kinds
+    assert metrics.roc_auc([0, 1, 1], scores) == pytest.approx(0.5)
 
 
 # ---------------------------------------------------------------- catalogue
@@ -132,6 +141,11 @@ def test_catalog_bad_input():
         metrics.novelty(np.array([[1]]), np.array([3, 9]), 5)
     with pytest.raises(ValueError, match="n_users must be"):
         metrics.novelty(np.array([[1]]), np.array([0, 0]), 0)
+    for counts in ([np.nan], [np.inf]):  # NaN used to pass the range check and give NaN
+        with pytest.raises(NonFiniteError, match="item_counts contains 1 NaN or inf"):
+            metrics.novelty([[0]], counts, 3)
+    with pytest.raises(TypeError, match="per_user must be True or False"):
+        metrics.novelty([[0]], [1], 3, per_user="no")
     with pytest.raises(ValueError, match="n_items must be"):
         metrics.catalog_coverage(np.array([[0]]), 0)
     with pytest.raises(ValueError, match="n_items must be a positive integer"):

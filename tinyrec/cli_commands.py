@@ -343,10 +343,12 @@ def cmd_recommend(args) -> int:
         for j in items[0][items[0] >= 0]:
             ex = explain(user, int(j), top=3)
             print()
-            if hasattr(ex, "table"):  # KNN: neighbours named by title
-                print(ex.table(names=name_of, header=f"why {name_of(j)}"))
+            # the header names the user and item by raw id and title, not by dense index
+            header = f"why {name_of(j)} for user {args.user}"
+            if hasattr(ex, "n_used"):  # KNN: the neighbours are named by title too
+                print(ex.table(names=name_of, header=header))
             else:
-                print(f"why {name_of(j)}:\n{ex}")
+                print(ex.table(header=header))
     return 0
 
 

@@ -22,7 +22,7 @@ from .data.sampling import sampled_candidates
 from .errors import DataError, DTypeError, NonFiniteError, ShapeError
 from .metrics import mae, mrr, ranking_metrics, rmse, top_k
 from .metrics._ranking_core import check_ties
-from .validation import check_positive_int
+from .validation import check_bool, check_positive_int
 
 __all__ = ["evaluate", "PROTOCOLS"]
 
@@ -133,6 +133,7 @@ def evaluate(
         )
     k = check_positive_int(k, "k")
     ties = check_ties(ties)
+    check_bool(return_per_user, "return_per_user")
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
     if protocol == "rating":

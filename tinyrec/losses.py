@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import BackwardBeforeForwardError, DataError, DTypeError, ShapeError
-from .validation import check_float_array, check_index_array, check_same_shape
+from .validation import check_float_array, check_in_range, check_index_array, check_int, check_same_shape
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -192,18 +192,26 @@ class MaskedMSELoss(_Loss):
         return (2.0 * diff * g).astype(diff.dtype, copy=False)
 
 
-def _as_weight(weight, name: str):
-    """A loss's optional weight array as float64; a string (a reduction passed by position) is refused."""
+def _as_weight(weight, name: str, what: str = "weight"):
+    """A loss's optional weight array as float64, finite and >= 0.
+
+    A string (a reduction passed by position) is refused. torch accepts negative and NaN weights;
+    they make the loss unbounded below or NaN, so tinyrec refuses them.
+    """
     if weight is None:
         return None
-    if isinstance(weight, str):
+    if isinstance(weight, str) and what == "weight":
         raise TypeError(
             f"{name}'s first argument is weight (as in torch), got {weight!r}; "
             f"pass the reduction by keyword: {name}(reduction={weight!r})"
         )
     weight = np.asarray(weight, dtype=np.float64)
     if not np.all(np.isfinite(weight)):
-        raise DataError(f"{name} weight must be finite, got {weight.tolist()}")
+        raise DataError(f"{name} {what} must be finite, got {weight.tolist()}")
+    if np.any(weight < 0):
+        raise DataError(
+            f"{name} {what} must be >= 0 (a negative weight rewards errors), got {weight.tolist()}"
+        )
     return weight
 
 
@@ -213,8 +221,9 @@ class BCELoss(_Loss):
     Parameters
     ----------
     weight : array, optional
-        A rescaling weight ``w_i`` of each element's loss, broadcast against the prediction, as
-        torch's ``weight`` (e.g. ``(n_outputs,)`` for ``(batch, n_outputs)``).
+        A rescaling weight ``w_i >= 0`` of each element's loss, broadcast against the prediction,
+        as torch's ``weight`` (e.g. ``(n_outputs,)`` for ``(batch, n_outputs)``); torch also
+        accepts negative weights, tinyrec refuses them.
     reduction : {"mean", "sum", "none"}, default "mean"
 
     Notes
@@ -271,12 +280,13 @@ class BCEWithLogitsLoss(_Loss):
     Parameters
     ----------
     weight : array, optional
-        A rescaling weight ``w_i`` of each element's loss, broadcast against the prediction, as
-        torch's ``weight``; the mean still divides by the number of elements.
+        A rescaling weight ``w_i >= 0`` of each element's loss, broadcast against the prediction,
+        as torch's ``weight``; the mean still divides by the number of elements.
     reduction : {"mean", "sum", "none"}, default "mean"
     pos_weight : array or float, optional
-        Weight ``w⁺`` of the positive term, broadcast against the last axis as in torch
-        (``pos_weight : (n_outputs,)`` for ``prediction : (batch, n_outputs)``).
+        Weight ``w⁺ >= 0`` of the positive term, broadcast against the last axis as in torch
+        (``pos_weight : (n_outputs,)`` for ``prediction : (batch, n_outputs)``). torch also
+        accepts negative or NaN weights (``weight`` and ``pos_weight``); tinyrec refuses them.
 
     Notes
     -----
@@ -296,7 +306,7 @@ class BCEWithLogitsLoss(_Loss):
     def __init__(self, weight=None, *, reduction: str = "mean", pos_weight=None):
         super().__init__(reduction=reduction)
         self.weight = _as_weight(weight, "BCEWithLogitsLoss")
-        self.pos_weight = None if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
+        self.pos_weight = _as_weight(pos_weight, "BCEWithLogitsLoss", "pos_weight")
 
     def forward(self, prediction: np.ndarray, target: np.ndarray):
         target = self._check_pair(prediction, target)
@@ -350,11 +360,13 @@ class CrossEntropyLoss(_Loss):
     Parameters
     ----------
     weight : array (C,), optional
-        A weight ``w_c`` per class (default all ones), as torch's ``weight``.
+        A weight ``w_c >= 0`` per class (default all ones), as torch's ``weight`` (torch also
+        accepts negative weights; tinyrec refuses them).
     ignore_index : int, default -100
         Samples whose class index equals it contribute neither loss nor gradient, and the mean
         is taken over the other samples (class-index targets only). When every sample is
-        ignored, the mean is NaN (0/0) and the gradient is zero, as in torch.
+        ignored, the mean is NaN (0/0) and the gradient is zero, as in torch. An int: ``1.7``
+        is refused, not rounded.
     reduction : {"mean", "sum", "none"}, default "mean"
     label_smoothing : float in [0, 1], default 0.0
         The target becomes ``(1 − ε) · target + ε / C``.
@@ -364,8 +376,9 @@ class CrossEntropyLoss(_Loss):
     ``prediction : (N, C)`` raw logits (or ``(C,)`` for one sample, or ``(N, C, d1, …, dK)``:
     a class distribution at every position, e.g. the next item at each step of a sequence);
     ``target`` is either class indices ``(N,)`` / ``(N, d1, …, dK)`` of an integer dtype, or class
-    probabilities of the prediction's shape and a float dtype. Every position counts as a sample
-    below (torch's K-dimensional case); ``reduction="none"`` returns ``(N, d1, …, dK)``.
+    probabilities of the prediction's shape and a float dtype (finite and >= 0; the rows need not
+    sum to 1, as in torch). Every position counts as a sample below (torch's K-dimensional case);
+    ``reduction="none"`` returns ``(N, d1, …, dK)``.
     With ``log p_nc = x_nc − log Σ_k exp(x_nk)`` (computed after subtracting the row maximum, so
     it never overflows) and ``t_nc`` the (smoothed) target distribution (one-hot for indices),
 
@@ -383,10 +396,8 @@ class CrossEntropyLoss(_Loss):
         self, weight=None, *, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
     ):
         super().__init__(reduction=reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-        self.ignore_index = int(ignore_index)
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
+        self.ignore_index = check_int(ignore_index, "ignore_index")
         self.weight = _as_weight(weight, "CrossEntropyLoss")
         if self.weight is not None and self.weight.ndim != 1:
             raise ShapeError(
@@ -425,6 +436,11 @@ class CrossEntropyLoss(_Loss):
                 count = None  # every sample ignored: loss 0/0 = NaN, gradient 0 (torch)
         elif target.dtype.kind == "f":
             check_same_shape(prediction, target, "prediction", "target (class probabilities)")
+            if not (np.isfinite(target).all() and (target >= 0).all()):  # rows need not sum to 1 (torch)
+                raise DataError(
+                    f"CrossEntropyLoss class-probability target must be finite and >= 0, got values in "
+                    f"[{target.min()}, {target.max()}]; pass probabilities, or class indices as ints"
+                )
             probs = target.reshape(1, c) if unbatched else np.moveaxis(target, 1, -1).reshape(-1, c)
             t = probs.astype(x.dtype) * (1.0 - eps) + eps / c
             count = float(n)

@@ -415,7 +415,7 @@ def _blas_limit(threads: int | None):
     return threadpool_limits(limits=int(threads), user_api="blas")
 
 
-def _monitored_names(protocol: str, k: int) -> tuple[str, ...]:
+def monitored_names(protocol: str, k: int) -> tuple[str, ...]:
     """The metrics :func:`tinyrec.evaluation.evaluate` returns for ``protocol`` (all but counts)."""
     if protocol == "rating":
         return ("rmse", "mae")
@@ -517,7 +517,7 @@ def fit_recommender(
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol={protocol!r} is not a protocol; use one of {PROTOCOLS}")
-    names = _monitored_names(protocol, k)
+    names = monitored_names(protocol, k)
     if valid is not None and monitor not in names:
         raise ValueError(
             f"monitor={monitor!r} is not a metric of the {protocol!r} protocol; use one of {names}"

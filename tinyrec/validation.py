@@ -40,6 +40,38 @@ def as_generator(seed) -> np.random.Generator:
     raise TypeError(f"seed must be None, an int or a np.random.Generator, got {type(seed).__name__}")
 
 
+def check_seed(seed) -> None:
+    """Refuse a bad ``seed=`` now, at construction, with :func:`as_generator`'s message.
+
+    For constructors that store the seed and draw from it later (in ``fit``), or never.
+    """
+    as_generator(seed)
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` as a bool, raising TypeError unless it is ``True`` or ``False`` (NumPy's too).
+
+    A truthy string such as ``"no"`` would otherwise silently count as True.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_choice(value, name: str, choices) -> str:
+    """Return ``value``, raising ValueError unless it is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_int(value, name: str) -> int:
+    """Return ``value`` as an int, raising ValueError unless it is an integer (not a bool or a float)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
 def check_positive_int(value, name: str) -> int:
     """Return ``value`` as an int, raising ValueError unless it is an integer >= 1 (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
@@ -57,10 +89,41 @@ def check_int_at_least(value, name: str, minimum: int) -> int:
     return int(value)
 
 
+def _is_finite_real(value) -> bool:
+    """True for a finite real number; False for None, bools, strings, NaN and ±inf."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return False
+    return bool(np.isfinite(value))
+
+
+def check_finite_real(value, name: str) -> float:
+    """Return ``value`` as a float, raising ValueError unless it is a finite real number.
+
+    ``None``, bools, strings, NaN and ±inf are refused: no hyperparameter is meant to be infinite.
+    """
+    if not _is_finite_real(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
 def check_nonnegative(value, name: str) -> float:
     """Return ``value`` as a float, raising ValueError unless it is a finite real number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+    if not (_is_finite_real(value) and value >= 0):
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_positive(value, name: str) -> float:
+    """Return ``value`` as a float, raising ValueError unless it is a finite real number > 0."""
+    if not (_is_finite_real(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def check_in_range(value, name: str, low: float, high: float) -> float:
+    """Return ``value`` as a float, raising ValueError unless ``low <= value <= high`` (a real number)."""
+    if not (_is_finite_real(value) and low <= value <= high):
+        raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
     return float(value)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -303,7 +305,28 @@ def test_bad_dtype_and_seed_are_refused():
         GMF(seed="zero")
 
 
-def test_fit_with_a_monitor_the_protocol_lacks_is_refused():
-    train, test = implicit_toy()
-    with pytest.raises(ValueError, match="monitor"):
-        GMF(2, 1, protocol="full", monitor="auc").fit(train, valid=test)
+def test_a_monitor_the_protocol_lacks_is_refused_at_construction():
+    # used to pass until fit got valid=
+    with pytest.raises(ValueError, match=r"monitor must be one of .*'coverage@10'\), got 'auc'"):
+        GMF(2, 1, protocol="full", monitor="auc")
+    with pytest.raises(ValueError, match=r"monitor must be one of \('hr@10', 'ndcg@10', 'mrr'\), got 'foo'"):
+        NeuMF(monitor="foo")
+
+
+@pytest.mark.parametrize("cls", [GMF, NCFMLP, NeuMF])
+def test_rendered_docstrings_state_each_class_own_lazy_default(cls):
+    default = inspect.signature(cls).parameters["lazy_embeddings"].default
+    assert f"lazy_embeddings : bool, default {default}" in cls.__doc__
+    assert "{" + "lazy}" not in cls.__doc__ and "{" + "common}" not in cls.__doc__
+    # weight decay touches only a batch's rows with lazy updates, every row with dense ones
+    assert "decayed only at the steps whose batch touches them" in cls.__doc__
+    assert "every row is decayed at every step" in cls.__doc__
+
+
+def test_module_docstring_does_not_claim_lazy_updates_for_every_model():
+    import tinyrec.models.ncf as ncf
+
+    text = " ".join(ncf.__doc__.split())  # line breaks as spaces
+    assert "lazy (row-sparse) Adam updates by default in NCFMLP and NeuMF" in text
+    assert "and dense ones by default in GMF" in text
+    assert GMF().lazy_embeddings is False and NCFMLP().lazy_embeddings is True and NeuMF().lazy_embeddings

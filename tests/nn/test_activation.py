@@ -129,6 +129,8 @@ def test_softmax_dim_out_of_range(cls):
         cls(dim=1.5)
 
 
-def test_bad_negative_slope():
-    with pytest.raises(ValueError):
-        LeakyReLU("0.1")
+@pytest.mark.parametrize("bad", ["0.1", None, True, float("nan"), float("inf")])
+def test_bad_negative_slope(bad):
+    # torch accepts NaN and inf (every negative input becomes NaN or inf); tinyrec refuses them
+    with pytest.raises(ValueError, match="negative_slope must be a finite number, got"):
+        LeakyReLU(bad)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -179,3 +181,17 @@ def test_batchnorm_errors():
         BatchNorm1d(0)
     with pytest.raises(ValueError, match="momentum"):
         BatchNorm1d(3, momentum=1.5)
+
+
+@pytest.mark.parametrize("build", [lambda eps: LayerNorm(3, eps=eps), lambda eps: BatchNorm1d(3, eps=eps)])
+@pytest.mark.parametrize("bad", [math.inf, math.nan, None, 0.0, -1e-5, "1e-5", True])
+def test_eps_must_be_a_finite_positive_number(build, bad):
+    # torch accepts eps=inf (an all-zero output) and eps=None failed with a raw TypeError
+    with pytest.raises(ValueError, match=r"eps must be a finite number > 0, got"):
+        build(bad)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, "0.1", True, -0.1])
+def test_batchnorm_momentum_must_be_a_number_in_0_1_or_none(bad):
+    with pytest.raises(ValueError, match=r"momentum must be a number in \[0.0, 1.0\], got"):
+        BatchNorm1d(3, momentum=bad)

@@ -170,6 +170,27 @@ def test_default_stride_is_the_kernel_and_unbatched_inputs_work():
     assert AdaptiveMaxPool1d(1)(x).shape == (2, 1)
 
 
+@pytest.mark.parametrize(
+    "pool, x_shape, y_shape",
+    [
+        (MaxPool1d(2), (0, 3, 6), (0, 3, 3)),
+        (MaxPool1d(3, stride=1, padding=1), (0, 2, 5), (0, 2, 5)),
+        (MaxPool2d(2), (0, 3, 6, 4), (0, 3, 3, 2)),
+        (MaxPool2d(2, padding=1), (0, 1, 3, 3), (0, 1, 2, 2)),
+        (AvgPool1d(2), (0, 3, 6), (0, 3, 3)),
+        (AvgPool2d(2), (0, 3, 6, 4), (0, 3, 3, 2)),
+        (AdaptiveMaxPool1d(2), (0, 3, 5), (0, 3, 2)),
+    ],
+    ids=repr,
+)
+def test_empty_batch_gives_an_empty_output_and_gradient_as_torch(pool, x_shape, y_shape):
+    # max pooling used to fail with numpy's "cannot reshape array of size 0"
+    y = pool(np.zeros(x_shape, dtype=np.float32))
+    assert y.shape == y_shape and y.dtype == np.float32
+    dx = pool.backward(np.zeros(y_shape, dtype=np.float32))
+    assert dx.shape == x_shape and dx.dtype == np.float32
+
+
 def test_pool_errors():
     with pytest.raises(ShapeError, match="shorter than the kernel"):
         MaxPool1d(4)(np.zeros((1, 2, 3), dtype=np.float32))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DataError
-from ..validation import as_generator, check_positive_int
+from ..validation import as_generator, check_bool, check_positive_int
 from .interactions import Interactions
 
 __all__ = ["SplitReport", "random_holdout", "leave_one_out", "temporal_split", "kfold", "finalize_split"]
@@ -97,6 +97,8 @@ def finalize_split(train: Interactions, test: Interactions, method: str, drop_un
     :class:`~tinyrec.errors.DataError`; a ``(user, item)`` pair present on both sides raises too.
     Exposed for splits built elsewhere (the predefined ML-100K folds) so they follow the same rules.
     """
+    check_bool(drop_unseen, "drop_unseen")
+    check_bool(return_report, "return_report")
     if not train.same_index_space(test):
         raise DataError(f"{method}: train and test do not share one index space")
     tr_ptr, tr_items = train.positives_csr()

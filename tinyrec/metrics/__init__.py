@@ -34,7 +34,9 @@ column index (relevance is unknown to a recommender).
 for them (IDCG = 0, recall's denominator = 0, no first relevant item). They are **excluded from
 the mean**, and ``per_user=True`` returns NaN in their place. The same rule holds for every ranking
 metric, so the users averaged are the same for all. When no user has a relevant item, the mean is
-NaN.
+NaN. AUC needs an irrelevant candidate too: users without one are treated the same way (NaN, left
+out of the mean), and so is :func:`roc_auc` given one class only. NaN rather than an error,
+because an evaluation averages over many users and some of them may fall in these cases.
 
 **Averaging.** ``per_user=False`` returns the unweighted mean of the per-user values over the
 users kept above (each user weighs 1, however many relevant items it has); ``per_user=True``
@@ -48,7 +50,7 @@ Definitions at k, for one user (``rel(p)`` the relevance at position p, ``rel_bi
 ``precision``  (P@k)       ``hits@k / k``
 ``recall``     (R@k)       ``hits@k / n_rel``
 ``ndcg``       (NDCG@k)    ``DCG@k / IDCG@k``; ``DCG@k = Σ_{p≤k} g(rel(p)) / log2(p+1)``, ``g(r) = r``
-                           (or ``2^r − 1``); IDCG@k: the same sum over the relevance sorted
+                           (or ``2^r − 1``, grades <= 1000); IDCG@k: the same sum over the relevance sorted
                            decreasingly (this user's best possible list)
 ``average_precision``      ``(1/min(k, n_rel)) Σ_{p≤k} (hits@p / p) · rel_bin(p)``; ``map`` is the same
 ``mrr``        (MRR@k)     ``1/p*`` for the first relevant position ``p* ≤ k``, else 0

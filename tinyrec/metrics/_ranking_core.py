@@ -43,6 +43,7 @@ import numpy as np
 
 from ..errors import DataError, DTypeError, NonFiniteError, ShapeError
 from ..kernels.ranking import top_k_rows
+from ..validation import check_bool
 
 TIES = ("pessimistic", "optimistic", "average")
 GAINS = ("linear", "exponential")
@@ -128,12 +129,24 @@ def check_values(scores: np.ndarray, relevance: np.ndarray) -> None:
         )
 
 
+MAX_EXPONENTIAL_GRADE = 1000  # 2**1000 ≈ 1e301: sums of such gains stay finite in float64
+
+
 def gain_of(relevance: np.ndarray, gain: str) -> np.ndarray:
-    """``g(rel) = rel`` (``"linear"``) or ``2**rel - 1`` (``"exponential"``)."""
+    """``g(rel) = rel`` (``"linear"``) or ``2**rel - 1`` (``"exponential"``, in float64).
+
+    The exponential gain overflows float64 beyond ``rel ≈ 1024`` (and NDCG becomes inf/inf = NaN),
+    so grades above :data:`MAX_EXPONENTIAL_GRADE` raise :class:`DataError`.
+    """
     if gain == "linear":
         return relevance
     if gain == "exponential":
-        return np.expm1(relevance * np.log(2.0))
+        if relevance.size and relevance.max() > MAX_EXPONENTIAL_GRADE:
+            raise DataError(
+                f"relevance grade {relevance.max()} is too large for gain='exponential' (2**rel - 1 "
+                f"overflows; the limit is {MAX_EXPONENTIAL_GRADE}): use gain='linear' or smaller grades"
+            )
+        return np.expm1(relevance.astype(np.float64) * np.log(2.0))
     raise ValueError(f"gain={gain!r} is not a gain; use one of {GAINS}")
 
 
@@ -309,7 +322,7 @@ def block_values(scores, relevance, k: int, ties: str, names, gain: str) -> dict
 def reduce_users(values: np.ndarray, valid: np.ndarray, per_user: bool):
     """Per-user array with NaN for invalid users, or the mean over valid users (NaN if none)."""
     values = np.where(valid, values, np.nan)
-    if per_user:
+    if check_bool(per_user, "per_user"):
         return values
     if not valid.any():
         return float("nan")

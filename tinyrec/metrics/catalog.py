@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError, DTypeError, IndexOutOfRangeError, ShapeError
-from ..validation import check_positive_int
+from ..validation import check_bool, check_finite, check_positive_int
 
 __all__ = ["catalog_coverage", "novelty"]
 
@@ -57,12 +57,17 @@ def novelty(top_items, item_counts, n_users: int, *, per_user=False):
     ------
     DataError
         A recommended item has ``c_i = 0`` (its self-information is infinite).
+    NonFiniteError
+        ``item_counts`` holds NaN or inf.
     """
-    if n_users < 1:
-        raise ValueError(f"n_users must be >= 1, got {n_users}")
+    n_users = check_positive_int(n_users, "n_users")
+    check_bool(per_user, "per_user")
     item_counts = np.asarray(item_counts)
     if item_counts.ndim != 1:
         raise ShapeError(f"item_counts must be 1-D (n_items,), got shape {item_counts.shape}")
+    if item_counts.dtype.kind not in "iuf":
+        raise DTypeError(f"item_counts must hold numbers, got dtype {item_counts.dtype}")
+    check_finite(item_counts, "item_counts")
     if item_counts.size and (item_counts.min() < 0 or item_counts.max() > n_users):
         raise DataError(f"item_counts must lie in [0, n_users={n_users}] (distinct users per item)")
     top_items = _lists(top_items, item_counts.shape[0])

@@ -11,6 +11,8 @@
   ``eps = 1e-15``; binary (``p`` = probability of class 1) or multiclass (rows of ``p``).
 * ``roc_auc``: the probability that a random positive scores above a random negative, ties
   counting 1/2: ``(1/(|P||N|)) Σ_{i∈P} Σ_{j∈N} ([s_i > s_j] + ½[s_i = s_j])`` (scikit-learn's value).
+  With one class only (``P`` or ``N`` empty) it is undefined and returns NaN, the rule of every
+  ranking metric (:mod:`tinyrec.metrics`; :func:`tinyrec.metrics.auc` gives NaN for the same input).
 """
 
 from __future__ import annotations
@@ -114,13 +116,14 @@ def log_loss(y_true, y_prob, *, eps=1e-15) -> float:
 
 
 def roc_auc(y_true, y_score) -> float:
-    """Area under the ROC curve of binary labels (ties count 1/2; see the module docstring)."""
+    """Area under the ROC curve of binary labels (ties count 1/2; see the module docstring).
+
+    NaN when ``y_true`` holds one class only (no positive or no negative to compare).
+    """
     from .ranking import auc
 
     y_true, y_score = _labels(y_true, "y_true"), _labels(y_score, "y_score")
     _same_length(y_true, y_score, "y_true", "y_score")
     if not np.isin(y_true, (0, 1)).all():
         raise DataError("roc_auc needs 0/1 labels")
-    if y_true.min() == y_true.max():
-        raise DataError("roc_auc needs both classes in y_true; it is undefined with one class")
     return auc(y_score[None, :], y_true[None, :], ties="average", average="global")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.ranking import top_k_rows
+from ..validation import check_bool
 from ._ranking_core import (
     check_arrays,
     check_k,
@@ -86,6 +87,8 @@ def ndcg(scores, relevance, k, *, ties="pessimistic", per_user=False, gain="line
     scores, relevance, k, ties, per_user
         As in :func:`hit_rate`; ``relevance`` may be graded (any value >= 0).
     gain : {"linear", "exponential"}
+        ``"exponential"`` takes grades up to 1000 (``2^rel`` overflows float64 near 1024); a larger
+        grade raises :class:`~tinyrec.errors.DataError`.
 
     Returns
     -------
@@ -181,7 +184,10 @@ def auc(scores, relevance, *, ties="pessimistic", per_user=False, average="user"
     Returns
     -------
     float or (n_users,) float64
+        NaN where AUC is undefined, as for every ranking metric (:mod:`tinyrec.metrics`): the mean
+        over no user with both kinds of candidates, or a global AUC without both kinds of entries.
     """
+    check_bool(per_user, "per_user")
     ties = check_ties(ties)
     scores, relevance = check_arrays(scores, relevance)
     check_values(scores, relevance)

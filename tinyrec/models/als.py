@@ -9,7 +9,14 @@ import numpy as np
 from ..errors import DataError
 from ..kernels.mf import als_cg_rows
 from ..train import EpochBar
-from ..validation import as_generator, check_int_at_least, check_nonnegative, resolve_dtype
+from ..validation import (
+    as_generator,
+    check_bool,
+    check_int_at_least,
+    check_nonnegative,
+    check_seed,
+    resolve_dtype,
+)
 from .base import Recommender
 
 
@@ -86,7 +93,8 @@ class ImplicitALS(Recommender):
             check_nonnegative(value, name)
         self.n_factors, self.n_epochs, self.cg_steps = int(n_factors), int(n_epochs), int(cg_steps)
         self.alpha, self.reg, self.init_std = alpha, reg, init_std
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
+        check_seed(seed)  # reject a bad seed now, not at fit time
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 

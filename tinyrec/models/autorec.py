@@ -22,7 +22,15 @@ from ..nn.activation import Sigmoid
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..train import fit_recommender
-from ..validation import as_generator, check_float_array, check_nonnegative, check_positive_int, resolve_dtype
+from ..validation import (
+    as_generator,
+    check_bool,
+    check_float_array,
+    check_nonnegative,
+    check_positive_int,
+    check_seed,
+    resolve_dtype,
+)
 from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
 from .base import Recommender
 
@@ -170,13 +178,13 @@ class AutoRec(Recommender):
             raise ValueError(f"AutoRec predicts ratings, so protocol must be 'rating', got {protocol!r}")
         if monitor not in ("rmse", "mae"):
             raise ValueError(f"monitor must be 'rmse' or 'mae', got {monitor!r}")
-        as_generator(seed)  # reject a bad seed now, not at fit time
+        check_seed(seed)  # reject a bad seed now, not at fit time
         self.hidden, self.n_epochs, self.batch_size = int(hidden), int(n_epochs), int(batch_size)
-        self.item_based = bool(item_based)
+        self.item_based = check_bool(item_based, "item_based")
         self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.protocol, self.monitor = protocol, monitor
         self.patience = None if patience is None else int(patience)
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 

@@ -31,7 +31,7 @@ import numpy as np
 from ..data.interactions import Interactions
 from ..errors import DataError, NotFittedError, ShapeError
 from ..kernels.ranking import top_k_rows
-from ..validation import check_index_array
+from ..validation import check_bool, check_index_array
 
 
 class Recommender:
@@ -167,6 +167,7 @@ class Recommender:
             interaction) gets the most popular items, scored by their training count.
         """
         users = self._check_users(users)
+        check_bool(exclude_seen, "exclude_seen")
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= self.n_items_:
             raise ValueError(f"k must be an int in [1, n_items={self.n_items_}], got {k!r}")
         scores = np.asarray(self._score_all(users), dtype=np.float64)  # (n, n_items), a fresh array

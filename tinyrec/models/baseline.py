@@ -8,7 +8,15 @@ import numpy as np
 
 from ..kernels.mf import funk_svd_epoch
 from ..train import check_finite_loss
-from ..validation import as_generator, resolve_dtype
+from ..validation import (
+    as_generator,
+    check_bool,
+    check_choice,
+    check_int_at_least,
+    check_nonnegative,
+    check_seed,
+    resolve_dtype,
+)
 from .base import Recommender
 
 _DEFAULT_EPOCHS = {"als": 10, "sgd": 20}
@@ -67,17 +75,16 @@ class BaselineOnly(Recommender):
         dtype=np.float32,
         seed=None,
     ):
-        if method not in _DEFAULT_EPOCHS:
-            raise ValueError(f"method must be 'als' or 'sgd', got {method!r}")
-        if n_epochs is not None and (not isinstance(n_epochs, int) or n_epochs < 0):
-            raise ValueError(f"n_epochs must be a non-negative int or None, got {n_epochs!r}")
+        check_choice(method, "method", tuple(_DEFAULT_EPOCHS))
+        if n_epochs is not None:  # None: the method's default
+            check_int_at_least(n_epochs, "n_epochs", 0)
         for name, value in (("reg_u", reg_u), ("reg_i", reg_i), ("reg", reg), ("lr", lr)):
-            if not value >= 0:
-                raise ValueError(f"{name} must be >= 0, got {value!r}")
+            check_nonnegative(value, name)
+        check_seed(seed)  # reject a bad seed now, not at fit time
         self.method = method
         self.n_epochs = n_epochs
         self.reg_u, self.reg_i, self.reg, self.lr = reg_u, reg_i, reg, lr
-        self.shuffle = shuffle
+        self.shuffle = check_bool(shuffle, "shuffle")
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 
@@ -94,9 +101,10 @@ class BaselineOnly(Recommender):
             for _ in range(n_epochs):
                 start = time.perf_counter()
                 bi = np.bincount(items, weights=r - mu - bu[users], minlength=self.n_items_)
-                bi /= self.reg_i + self.item_counts_
+                # an item without ratings has the sum 0: max(·, 1) keeps it at 0 when reg_i = 0 (not 0/0)
+                bi /= np.maximum(self.reg_i + self.item_counts_, 1)
                 bu = np.bincount(users, weights=r - mu - bi[items], minlength=self.n_users_)
-                bu /= self.reg_u + self.user_counts_
+                bu /= np.maximum(self.reg_u + self.user_counts_, 1)
                 history.append(time.perf_counter() - start)
         else:
             rng = as_generator(self.seed)

@@ -9,7 +9,14 @@ import numpy as np
 from ..data.sampling import NegativeSampler
 from ..kernels.mf import bpr_epoch
 from ..train import EpochBar, check_finite_loss
-from ..validation import as_generator, check_int_at_least, check_nonnegative, resolve_dtype
+from ..validation import (
+    as_generator,
+    check_bool,
+    check_int_at_least,
+    check_nonnegative,
+    check_seed,
+    resolve_dtype,
+)
 from .base import Recommender
 
 
@@ -89,9 +96,10 @@ class BPRMF(Recommender):
             check_nonnegative(value, name)
         self.n_factors, self.n_epochs = int(n_factors), int(n_epochs)
         self.lr, self.reg, self.reg_bias = lr, reg, reg_bias
-        self.item_bias = bool(item_bias)
+        self.item_bias = check_bool(item_bias, "item_bias")
         self.init_std = init_std
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
+        check_seed(seed)  # reject a bad seed now, not at fit time
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 

@@ -17,10 +17,12 @@ from ..errors import DataError
 from ..kernels.csr import csr_order
 from ..kernels.knn import COSINE, COSINE_FULL, KINDS, knn_estimate, similarity_topk, weighted_row_sums
 from ..validation import (
+    check_choice,
     check_index_array,
     check_int_at_least,
     check_nonnegative,
     check_positive_int,
+    check_seed,
     resolve_dtype,
 )
 from .base import Recommender
@@ -71,18 +73,18 @@ class _NeighbourhoodModel(Recommender):
             ("baseline_epochs", baseline_epochs, 0),
         ):
             check_int_at_least(value, name, low)
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        if similarity not in SIMILARITIES:
-            raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+        check_choice(mode, "mode", MODES)
+        check_choice(similarity, "similarity", SIMILARITIES)
         if mode == "ranking" and similarity != "cosine":
             raise ValueError(
                 f"mode='ranking' uses the binary cosine similarity; got similarity={similarity!r}, "
                 f"pass similarity='cosine' (or use mode='means'/'baseline' for ratings)"
             )
-        for name, value in (("shrinkage", shrinkage), ("reg_u", reg_u), ("reg_i", reg_i)):
-            if value is not None:
-                check_nonnegative(value, name)
+        if shrinkage is not None:  # None: the similarity's default (shrinkage_)
+            check_nonnegative(shrinkage, "shrinkage")
+        for name, value in (("reg_u", reg_u), ("reg_i", reg_i)):
+            check_nonnegative(value, name)
+        check_seed(seed)  # the model is deterministic, but a bad seed is refused like everywhere
         self.k, self.min_k, self.min_support = int(k), int(min_k), int(min_support)
         self.mode, self.similarity, self.shrinkage = mode, similarity, shrinkage
         self.reg_u, self.reg_i, self.baseline_epochs = reg_u, reg_i, int(baseline_epochs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import time
 from dataclasses import dataclass
 
@@ -12,10 +11,13 @@ from ..kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_
 from ..train import EpochBar, check_finite_loss
 from ..validation import (
     as_generator,
+    check_bool,
+    check_finite_real,
     check_index_array,
     check_int_at_least,
     check_nonnegative,
     check_positive_int,
+    check_seed,
     resolve_dtype,
 )
 from .base import Recommender
@@ -114,33 +116,24 @@ class BiasedMF(Recommender):
     ):
         for name, value in (("n_factors", n_factors), ("n_epochs", n_epochs)):
             check_int_at_least(value, name, 0)
-        rates = dict(
-            lr_all=lr_all,
-            reg_all=reg_all,
-            lr_bu=lr_bu,
-            lr_bi=lr_bi,
-            lr_pu=lr_pu,
-            lr_qi=lr_qi,
-            reg_bu=reg_bu,
-            reg_bi=reg_bi,
-            reg_pu=reg_pu,
-            reg_qi=reg_qi,
-            init_std=init_std,
-        )
-        for name, value in rates.items():
-            if value is not None:
+        for name, value in (("lr_all", lr_all), ("reg_all", reg_all), ("init_std", init_std)):
+            check_nonnegative(value, name)
+        overrides = dict(lr_bu=lr_bu, lr_bi=lr_bi, lr_pu=lr_pu, lr_qi=lr_qi)
+        overrides.update(reg_bu=reg_bu, reg_bi=reg_bi, reg_pu=reg_pu, reg_qi=reg_qi)
+        for name, value in overrides.items():
+            if value is not None:  # None: use lr_all / reg_all
                 check_nonnegative(value, name)
-        self.n_factors, self.n_epochs, self.biased = int(n_factors), int(n_epochs), bool(biased)
-        for name, value in rates.items():
+        self.n_factors, self.n_epochs = int(n_factors), int(n_epochs)
+        self.biased = check_bool(biased, "biased")
+        self.lr_all, self.reg_all, self.init_std = lr_all, reg_all, init_std
+        for name, value in overrides.items():
             setattr(self, name, value)
-        real = isinstance(init_mean, numbers.Real) and not isinstance(init_mean, bool)
-        if not (real and np.isfinite(init_mean)):
-            raise ValueError(f"init_mean must be a finite number, got {init_mean!r}")
-        as_generator(seed)  # reject a bad seed now, not at fit time
+        check_finite_real(init_mean, "init_mean")
+        check_seed(seed)  # reject a bad seed now, not at fit time
         self.init_mean = init_mean
-        self.shuffle = shuffle
+        self.shuffle = check_bool(shuffle, "shuffle")
         self.n_blocks = check_positive_int(n_blocks, "n_blocks")
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 
@@ -319,8 +312,13 @@ class Explanation:
     prediction: float
 
     def __str__(self) -> str:
+        return self.table()
+
+    def table(self, *, header: str | None = None) -> str:
+        """The terms as text; ``header`` replaces the first line's ``user u, item i`` (dense indices)."""
+        first = f"user {self.user}, item {self.item}" if header is None else header
         lines = [
-            f"user {self.user}, item {self.item}: predicted {self.prediction:.3f} (before clipping)",
+            f"{first}: predicted {self.prediction:.3f} (before clipping)",
             f"  global mean μ       {self.mu:+.3f}",
             f"  user bias b_u       {self.user_bias:+.3f}",
             f"  item bias b_i       {self.item_bias:+.3f}",

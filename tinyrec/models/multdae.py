@@ -21,8 +21,17 @@ from ..nn.activation import Tanh
 from ..nn.dropout import Dropout
 from ..nn.linear import Linear
 from ..nn.module import Module
-from ..train import fit_recommender
-from ..validation import as_generator, check_float_array, check_nonnegative, check_positive_int, resolve_dtype
+from ..train import fit_recommender, monitored_names
+from ..validation import (
+    as_generator,
+    check_bool,
+    check_choice,
+    check_float_array,
+    check_nonnegative,
+    check_positive_int,
+    check_seed,
+    resolve_dtype,
+)
 from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
 from .base import Recommender
 
@@ -184,13 +193,14 @@ class MultDAE(Recommender):
                 f"MultDAE ranks items, so protocol must be 'full' or 'sampled', got {protocol!r}"
             )
         self._k = _cutoff(monitor)
-        as_generator(seed)  # reject a bad seed now, not at fit time
+        check_choice(monitor, "monitor", monitored_names(protocol, self._k))
+        check_seed(seed)  # reject a bad seed now, not at fit time
         self.hidden, self.n_epochs, self.batch_size = int(hidden), int(n_epochs), int(batch_size)
         self.dropout = float(dropout)
         self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.protocol, self.monitor = protocol, monitor
         self.patience = None if patience is None else int(patience)
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 

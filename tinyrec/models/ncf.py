@@ -13,13 +13,14 @@ network (:mod:`tinyrec.models.ncf_net`):
 The recipe (the paper's, and :func:`tinyrec.train.fit_recommender`'s): every training interaction
 is a positive (label 1) and ``n_negatives`` items the user has not interacted with, redrawn each
 epoch, are negatives (label 0); the loss is binary cross-entropy on the logit ``ŷ_ui``
-(:class:`~tinyrec.losses.BCEWithLogitsLoss`, mean over the batch), minimised by Adam with lazy
-(row-sparse) updates of the embedding tables.
+(:class:`~tinyrec.losses.BCEWithLogitsLoss`, mean over the batch), minimised by Adam. The
+embedding tables get lazy (row-sparse) Adam updates by default in NCFMLP and NeuMF, and dense
+ones by default in GMF (``lazy_embeddings``; see :class:`GMF`).
 """
 
 from __future__ import annotations
 
-import numbers
+import inspect
 
 import numpy as np
 
@@ -27,8 +28,17 @@ from ..losses import BCEWithLogitsLoss
 from ..nn import init
 from ..nn.linear import Linear
 from ..optim import Adam
-from ..train import PointwiseBatches, fit_recommender
-from ..validation import as_generator, check_nonnegative, check_positive_int, resolve_dtype
+from ..train import PointwiseBatches, fit_recommender, monitored_names
+from ..validation import (
+    as_generator,
+    check_bool,
+    check_choice,
+    check_in_range,
+    check_nonnegative,
+    check_positive_int,
+    check_seed,
+    resolve_dtype,
+)
 from .base import Recommender
 from .ncf_net import GMFTower, MLPTower, NCFNet, check_layers
 
@@ -49,18 +59,17 @@ class _NCFRecommender(Recommender):
             check_nonnegative(value, name)
         if patience is not None:
             check_positive_int(patience, "patience")
-        if linear_init not in ("torch", "ncf"):
-            raise ValueError(f"linear_init must be 'torch' or 'ncf', got {linear_init!r}")
-        if protocol not in ("sampled", "full"):
-            raise ValueError(f"protocol must be 'sampled' or 'full' (ranking protocols), got {protocol!r}")
-        as_generator(seed)  # reject a bad seed now, not at fit time
+        check_choice(linear_init, "linear_init", ("torch", "ncf"))
+        check_choice(protocol, "protocol", ("sampled", "full"))  # the ranking protocols
+        check_choice(monitor, "monitor", monitored_names(protocol, 10))  # fit_recommender's k = 10
+        check_seed(seed)  # reject a bad seed now, not at fit time
         self.n_epochs, self.batch_size, self.n_negatives = int(n_epochs), int(batch_size), int(n_negatives)
         self.lr, self.weight_decay, self.init_std = float(lr), float(weight_decay), float(init_std)
-        self.lazy_embeddings = bool(lazy_embeddings)
+        self.lazy_embeddings = check_bool(lazy_embeddings, "lazy_embeddings")
         self.linear_init = linear_init
         self.protocol, self.monitor = protocol, monitor
         self.patience = None if patience is None else int(patience)
-        self.verbose = bool(verbose)
+        self.verbose = check_bool(verbose, "verbose")
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 
@@ -123,15 +132,17 @@ _COMMON_DOC = """
         Passes over the positives, each with freshly drawn negatives.
     batch_size : int, default 256
     lr : float, default 1e-3
-        Adam's learning rate (lazy row updates for the embedding tables).
+        Adam's learning rate.
     n_negatives : int, default 4
         Sampled negatives per positive, per epoch.
     weight_decay : float, default 0
-        L2 penalty of Adam (applied to the rows a batch touches, for the tables).
+        L2 penalty of Adam (``λ θ`` added to the gradient). With ``lazy_embeddings=True`` a
+        table's rows are decayed only at the steps whose batch touches them; with dense updates
+        (``False``) every row is decayed at every step, as are the Linear layers always.
     init_std : float, default 0.01
-        The embedding tables start as N(0, init_std²); Linear layers as in torch.
-    lazy_embeddings : bool, default True
-        Adam updates only the table rows of each batch (``torch.optim.SparseAdam``). False:
+        The embedding tables start as N(0, init_std²); the Linear layers as ``linear_init`` says.
+    lazy_embeddings : bool, default {lazy}
+        True: Adam updates only the table rows of each batch (``torch.optim.SparseAdam``). False:
         every row at every step, as ``torch.optim.Adam`` on dense embeddings (the NCF reference
         code) — slower per step, but rare rows keep moving on their momentum. Measured with
         ``benchmarks/bench_neural.py`` (ML-100K, NCF protocol, 20 epochs, 5 seeds), GMF's HR@10
@@ -150,7 +161,10 @@ _COMMON_DOC = """
     protocol : {"sampled", "full"}, default "sampled"
         How ``fit(train, valid=...)`` evaluates after each epoch (:func:`tinyrec.evaluation.evaluate`).
     monitor : str, default "hr@10"
-        The validation metric that picks the best epoch (whose weights are kept).
+        The validation metric that picks the best epoch (whose weights are kept), one the
+        protocol returns at k = 10 (checked when the model is built). ``"sampled"``: ``"hr@10"``,
+        ``"ndcg@10"``, ``"mrr"``; ``"full"``: ``"hr@10"``, ``"ndcg@10"``, ``"precision@10"``,
+        ``"recall@10"``, ``"map@10"``, ``"mrr@10"``, ``"coverage@10"``.
     patience : int, optional
         Stop when ``monitor`` has not improved for this many epochs (needs ``valid``).
     verbose : bool, default False
@@ -296,11 +310,10 @@ class NeuMF(_NCFRecommender):
                  monitor: str = "hr@10",
                  patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
         check_positive_int(n_factors, "n_factors")
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
+        check_in_range(alpha, "alpha", 0.0, 1.0)
         self.n_factors = int(n_factors)
         self.layers = check_layers(layers)
-        self.pretrain = bool(pretrain)
+        self.pretrain = check_bool(pretrain, "pretrain")
         self.alpha = float(alpha)
         self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
                          linear_init, protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
@@ -369,6 +382,7 @@ def fuse_pretrained(neumf: NCFNet, gmf: NCFNet, mlp: NCFNet, alpha: float = 0.5)
 
 for _cls in (GMF, NCFMLP, NeuMF):
     if _cls.__doc__:  # None under python -OO
-        _cls.__doc__ = _cls.__doc__.format(common=_COMMON_DOC.strip() + "\n")
+        _lazy = inspect.signature(_cls).parameters["lazy_embeddings"].default  # each class's own default
+        _cls.__doc__ = _cls.__doc__.format(common=_COMMON_DOC.strip().replace("{lazy}", str(_lazy)) + "\n")
 
 __all__ = ["GMF", "NCFMLP", "NeuMF", "fuse_pretrained"]

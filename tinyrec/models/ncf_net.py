@@ -25,13 +25,14 @@ from ..nn.activation import ReLU
 from ..nn.embedding import Embedding
 from ..nn.linear import Linear
 from ..nn.module import Module, Sequential
-from ..validation import as_generator, check_index_array, resolve_dtype
+from ..validation import as_generator, check_index_array, check_nonnegative, resolve_dtype
 
 
 def _embedding(n: int, dim: int, init_std: float, dtype, rng) -> Embedding:
     """An :class:`Embedding` whose table is drawn from N(0, init_std²) (NCF's initialisation)."""
     table = Embedding(n, dim, dtype=dtype, seed=rng)
-    table.weight.data[...] = init.normal((n, dim), 0.0, init_std, dtype=dtype, seed=rng)
+    std = check_nonnegative(init_std, "init_std")
+    table.weight.data[...] = init.normal((n, dim), 0.0, std, dtype=dtype, seed=rng)
     return table
 
 

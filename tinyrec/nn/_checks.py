@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..validation import as_generator, check_positive_int
+from ..validation import check_positive_int, check_seed
 
 __all__ = ["check_grad_output", "check_positive_int", "check_seed"]
 
@@ -31,12 +31,6 @@ def check_grad_output(grad_output, shape: tuple[int, ...], dtype: np.dtype, laye
             f"returned shape {tuple(shape)}; they must match"
         )
     return grad_output
-
-
-def check_seed(seed) -> None:
-    """Validate ``seed=`` of a layer that draws no random numbers (same rules as everywhere)."""
-    if seed is not None:
-        as_generator(seed)
 
 
 def normalize_dim(dim: int, ndim: int, what: str) -> int:

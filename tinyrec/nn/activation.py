@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from ..validation import check_float_array, resolve_dtype
+from ..validation import check_finite_real, check_float_array, resolve_dtype
 from ._checks import check_grad_output, check_seed, normalize_dim
 from .module import Module
 
@@ -72,7 +72,7 @@ class LeakyReLU(_Activation):
     Parameters
     ----------
     negative_slope : float, default 0.01
-        Slope for negative inputs.
+        Slope for negative inputs; a finite number (torch also accepts NaN and inf).
     dtype : np.float32 (default) or np.float64
         The dtype the input must have (and the output has).
     seed : None, int or np.random.Generator
@@ -90,9 +90,7 @@ class LeakyReLU(_Activation):
 
     def __init__(self, negative_slope: float = 0.01, *, dtype=np.float32, seed=None):
         super().__init__(dtype=dtype, seed=seed)
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
-            raise ValueError(f"negative_slope must be a real number, got {negative_slope!r}")
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_finite_real(negative_slope, "negative_slope")
         self._x = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError
-from ..validation import check_float_array, resolve_dtype
+from ..validation import check_float_array, check_in_range, check_positive, resolve_dtype
 from ._checks import check_grad_output, check_positive_int, check_seed
 from .module import Module, Parameter
 
@@ -50,7 +50,7 @@ class LayerNorm(Module):
     normalized_shape : int or tuple of int
         ``S``, the trailing shape normalized over (``D = prod(S)`` elements per sample).
     eps : float, default 1e-5
-        Added to the variance.
+        Added to the variance; a finite number > 0 (torch does not check, and accepts 0 or inf).
     elementwise_affine : bool, default True
         Learn ``weight`` γ (ones) and ``bias`` β (zeros) of shape ``S``.
     bias : bool, default True
@@ -94,10 +94,8 @@ class LayerNorm(Module):
             raise ShapeError(
                 f"normalized_shape must be a positive int or a tuple of them, got {normalized_shape!r}"
             )
-        if not eps > 0:
-            raise ValueError(f"eps must be positive, got {eps}")
         self.normalized_shape = tuple(int(s) for s in shape)
-        self.eps = float(eps)
+        self.eps = check_positive(eps, "eps")
         self.elementwise_affine = bool(elementwise_affine)
         self.dtype = resolve_dtype(dtype)
         self.weight = Parameter(np.ones(shape, dtype=self.dtype)) if elementwise_affine else None
@@ -150,6 +148,7 @@ class BatchNorm1d(Module):
     num_features : int
         ``C``, the number of channels.
     eps : float, default 1e-5
+        Added to the variance; a finite number > 0 (torch does not check, and accepts 0 or inf).
     momentum : float or None, default 0.1
         Weight of the new batch in the running averages; ``None`` gives the cumulative average
         (factor ``1 / num_batches_tracked``), as torch.
@@ -196,12 +195,10 @@ class BatchNorm1d(Module):
         seed=None,
     ):
         check_seed(seed)  # validated for a uniform signature; the initialization is not random
-        if not eps > 0:
-            raise ValueError(f"eps must be positive, got {eps}")
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1] or None (cumulative average), got {momentum}")
+        self.eps = check_positive(eps, "eps")
+        if momentum is not None:  # None: the cumulative average
+            check_in_range(momentum, "momentum", 0.0, 1.0)
         self.num_features = check_positive_int(num_features, "num_features")
-        self.eps = float(eps)
         self.momentum = momentum
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)

@@ -73,7 +73,8 @@ class _MaxPoolNd(_PoolNd):
         n, c = x.shape[:2]
         xp = pad(x, self.padding, -np.inf)  # (N, C, *padded)
         win = windows(xp, self.kernel_size, self.stride)  # (N, C, *out, *kernel), a view
-        flat = win.reshape(n, c, *out, -1)  # (N, C, *out, K): a copy, windows flattened row-major
+        # (N, C, *out, K): a copy, windows flattened row-major (K written out: N may be 0)
+        flat = win.reshape(n, c, *out, math.prod(self.kernel_size))
         arg = np.argmax(flat, axis=-1)  # (N, C, *out): first maximum of each window
         y = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
         if any(self.padding) and np.isneginf(y).any():
