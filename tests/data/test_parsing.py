@@ -170,3 +170,15 @@ def test_lone_carriage_returns_are_a_clear_error(tmp_path):
     path.write_bytes(b"a,b,3\nc,d,4\re,f,5\n")
     with pytest.raises(DataError, match=r"mac\.csv, line 2: not readable as CSV .*lone carriage return"):
         from_csv(path, string_ids=True)  # was the csv module's own csv.Error
+
+
+def test_path_must_be_a_path():
+    with pytest.raises(TypeError, match="path must be a str or a pathlib.Path"):
+        from_csv(None)
+
+
+def test_one_column_cannot_serve_two_roles(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("1,2,3\n4,5,6\n")
+    with pytest.raises(ValueError, match="one column is used for two roles"):
+        from_csv(path, user=0, item=0, rating=2)

@@ -133,6 +133,16 @@ def test_steps_need_interactions(call):
         call()
 
 
+@pytest.mark.parametrize("step", [k_core, lambda d, **kw: preprocess(d, **kw)])
+@pytest.mark.parametrize("bad", [-1, 2.5, True, None])
+def test_k_core_limits_must_be_counts(step, bad):
+    data = Interactions([0, 0, 1, 1], [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="min_user must be an integer >= 0"):
+        step(data, min_user=bad)
+    with pytest.raises(ValueError, match="min_item must be an integer >= 0"):
+        step(data, min_item=bad)
+
+
 def test_uncenter_and_drop_invalid_bad_input():
     with pytest.raises(IndexOutOfRangeError, match=r"users contains 9, outside the valid range \[0, 5\)"):
         uncenter(np.zeros((2, 3)), np.array([0, 9]), np.zeros(5))

@@ -226,6 +226,14 @@ def from_csv(
     )
     if user is None or item is None:
         raise ValueError("user and item columns are required")
+    given = [c for c in (user, item, rating, timestamp) if c is not None]
+    if len(set(given)) != len(given):
+        raise ValueError(
+            f"one column is used for two roles (user={user!r}, item={item!r}, rating={rating!r}, "
+            f"timestamp={timestamp!r}); give each role its own column"
+        )
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or a pathlib.Path to the file, got {type(path).__name__}")
     path = os.fspath(path)
     source = os.path.basename(path)
     if not os.path.isfile(path):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataError, ShapeError
-from ..validation import check_index_array
+from ..validation import check_bool, check_index_array, check_int_at_least
 from .interactions import Interactions
 
 __all__ = [
@@ -168,6 +168,9 @@ def k_core(
         When nothing survives.
     """
     _check_data(data, "k_core")
+    min_user = check_int_at_least(min_user, "min_user", 0)
+    min_item = check_int_at_least(min_item, "min_item", 0)
+    check_bool(reindex_ids, "reindex_ids")
     keep = np.ones(len(data), dtype=bool)
     while True:
         uc = np.bincount(data.users[keep], minlength=data.n_users)
@@ -283,6 +286,9 @@ def preprocess(
         Renumber users and items densely at the end.
     """
     _check_data(data, "preprocess")
+    min_user = check_int_at_least(min_user, "min_user", 0)
+    min_item = check_int_at_least(min_item, "min_item", 0)
+    check_bool(reindex_ids, "reindex_ids")
     report = PreprocessReport()
     if duplicates is not None:
         before = len(data)
