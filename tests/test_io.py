@@ -144,13 +144,13 @@ def _with_listed_arrays(path, arrays: dict, header: dict | None = None):
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda m: {"arrays": {"P_": m.P_[:-1]}}, r"'P_' has shape .* but n_users_"),
-        (lambda m: {"arrays": {"Q_": np.concatenate([m.Q_, m.Q_])}}, r"'Q_' has shape .* but n_items_"),
-        (lambda m: {"header": {"attributes": {"n_items_": 5}}}, "but n_items_ = 5"),
+        (lambda m: {"arrays": {"P_": m.P_[:-1]}}, r"'P_' has shape .*, but the model needs \d+ rows"),
+        (lambda m: {"arrays": {"Q_": np.concatenate([m.Q_, m.Q_])}}, r"'Q_' has shape .*, but the model"),
+        (lambda m: {"header": {"attributes": {"n_items_": 5}}}, "the model needs 5 rows"),
         (lambda m: {"header": {"attributes": {"n_users_": "many"}}}, "not a count"),
         (lambda m: {"arrays": {"P_": np.full_like(m.P_, np.nan)}}, "'P_' holds NaN"),
-        (lambda m: {"arrays": {"seen_indices_": m.seen_indices_ + m.n_items_}}, "seen_indices_ holds item"),
-        (lambda m: {"arrays": {"seen_indptr_": m.seen_indptr_[::-1].copy()}}, "do not span"),
+        (lambda m: {"arrays": {"seen_indices_": m.seen_indices_ + m.n_items_}}, "holds indices outside"),
+        (lambda m: {"arrays": {"seen_indptr_": m.seen_indptr_[::-1].copy()}}, "do not run from 0"),
     ],
     ids=["fewer-user-rows", "more-item-rows", "header-n-items", "n-users-not-a-count", "nan-weights",
          "seen-out-of-range", "offsets-reversed"],

@@ -242,7 +242,7 @@ def _summarise(per_user: dict, users: np.ndarray, return_per_user: bool) -> dict
             "interactions, and items seen in train are not candidates; hold out items that are not "
             "in train (the splits in tinyrec.data.split do)"
         )
-    result = {n: (float(v[valid].mean()) if valid.any() else float("nan")) for n, v in per_user.items()}
+    result = {n: float(v[valid].mean()) for n, v in per_user.items()}
     result["n_users"] = int(valid.sum())
     if return_per_user:
         result["per_user"] = {"users": users, **per_user}

@@ -41,11 +41,6 @@ HEADER_KEY = "__header__"
 # fitted scalars and id maps every Recommender has after fit (see models/base.py)
 _BASE_ATTRIBUTES = ("n_users_", "n_items_", "global_mean_", "rating_range_")
 _BASE_ARRAYS = ("user_counts_", "item_counts_", "user_ids_", "item_ids_", "seen_indptr_", "seen_indices_")
-# learnt arrays whose first axis runs over the users or the items
-_ROWS_OF = {
-    "n_users_": ("user_counts_", "user_ids_", "P_", "bu_", "X_"),
-    "n_items_": ("item_counts_", "item_ids_", "Q_", "bi_", "Y_"),
-}
 
 
 def save(model, path) -> Path:
@@ -137,32 +132,28 @@ def load(path):
 
 
 def _check_consistent(model, arrays: dict[str, np.ndarray], path) -> None:
-    """The loaded arrays agree with ``n_users_``/``n_items_`` and with each other (else ModelFileError)."""
+    """The loaded arrays fit the model's layout (``Recommender._array_layout``), else ModelFileError.
+
+    An edited file must fail here: an index out of range would otherwise crash a Numba kernel later.
+    """
 
     def corrupt(problem: str):
         return ModelFileError(f"{path}: {problem}; the file is corrupt or was edited, save the model again")
 
-    for size_name, names in _ROWS_OF.items():
+    for size_name in ("n_users_", "n_items_"):
         size = getattr(model, size_name)
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise corrupt(f"{size_name} is {size!r}, not a count")
-        for name in names:
-            if name in arrays and (arrays[name].ndim == 0 or len(arrays[name]) != size):
-                raise corrupt(f"array {name!r} has shape {arrays[name].shape} but {size_name} = {size}")
-    # every CSR pair (<name>indptr_, <name>indices_): offsets from 0 to nnz, never decreasing
-    for name, indptr in arrays.items():
-        if not name.endswith("indptr_") or name.replace("indptr_", "indices_") not in arrays:
-            continue
-        indices = arrays[name.replace("indptr_", "indices_")]
-        if indptr.ndim != 1 or len(indptr) == 0 or indptr[0] != 0 or indptr[-1] != len(indices):
-            raise corrupt(f"the offsets {name!r} do not span its index list")
-        if np.any(np.diff(indptr) < 0) or (indices.size and indices.min() < 0):
-            raise corrupt(f"the index list of {name!r} has decreasing offsets or negative indices")
-    if len(arrays["seen_indptr_"]) != model.n_users_ + 1:
-        raise corrupt(f"seen_indptr_ has {len(arrays['seen_indptr_'])} offsets for {model.n_users_} users")
-    seen = arrays["seen_indices_"]
-    if seen.size and seen.max() >= model.n_items_:
-        raise corrupt(f"seen_indices_ holds item {seen.max()} but n_items_ = {model.n_items_}")
+    rows, index_lists = model._array_layout()
+    for name, length in rows.items():
+        if arrays[name].ndim == 0 or len(arrays[name]) != length:
+            raise corrupt(f"array {name!r} has shape {arrays[name].shape}, but the model needs {length} rows")
+    for offsets_name, indices_name, bound in index_lists:
+        offsets, indices = arrays[offsets_name], arrays[indices_name]
+        if offsets[0] != 0 or offsets[-1] != len(indices) or np.any(np.diff(offsets) < 0):
+            raise corrupt(f"the offsets {offsets_name!r} do not run from 0 to len({indices_name}) in order")
+        if indices.size and not (indices.min() >= 0 and indices.max() < bound):
+            raise corrupt(f"{indices_name!r} holds indices outside [0, {bound})")
     for name, a in arrays.items():
         if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
             raise corrupt(f"array {name!r} holds NaN or infinite values")

@@ -193,17 +193,18 @@ class MaskedMSELoss(_Loss):
 
 
 def _as_weight(weight, name: str, what: str = "weight"):
-    """A loss's optional weight array as float64, finite and >= 0.
+    """A loss's optional weight array (``weight`` or ``pos_weight``) as float64, finite and >= 0.
 
-    A string (a reduction passed by position) is refused. torch accepts negative and NaN weights;
-    they make the loss unbounded below or NaN, so tinyrec refuses them.
+    torch accepts negative and NaN weights; they make the loss unbounded below or NaN, so tinyrec
+    refuses them.
     """
     if weight is None:
         return None
-    if isinstance(weight, str) and what == "weight":
+    if isinstance(weight, str):
+        # the first positional argument is weight (as in torch): a string there is a reduction
         raise TypeError(
-            f"{name}'s first argument is weight (as in torch), got {weight!r}; "
-            f"pass the reduction by keyword: {name}(reduction={weight!r})"
+            f"{name}'s {what} must be an array of numbers, got {weight!r}; a reduction is passed by "
+            f"keyword: {name}(reduction={weight!r})"
         )
     weight = np.asarray(weight, dtype=np.float64)
     if not np.all(np.isfinite(weight)):

@@ -91,7 +91,7 @@ def test_string_ids_without_header_keep_the_first_line(tmp_path):
     assert data.user_ids.tolist() == ["ann", "bob"]
     # no rating or timestamp column: nothing tells a header from data, so ask
     path = write(tmp_path, "alice,m1\nbob,m2\n")
-    with pytest.raises(ValueError, match="cannot tell a header from data; pass header=True or header=False"):
+    with pytest.raises(ValueError, match="is a header or data; pass header=True or header=False"):
         from_csv(path, string_ids=True, rating=None)
     assert len(from_csv(path, string_ids=True, rating=None, header=False)) == 2
 
@@ -112,7 +112,7 @@ def test_quoted_numbers_are_an_error_naming_the_fix(tmp_path):
     assert data.user_ids.tolist() == ["1", "4"] and data.ratings.tolist() == [3.0, 6.0]
 
 
-@pytest.mark.parametrize("bad", ["no", "yes", None, 1, 0])
+@pytest.mark.parametrize("bad", ["no", "yes", 1, 0])
 def test_header_accepts_only_infer_true_false(tmp_path, bad):
     with pytest.raises(ValueError, match="header must be 'infer', True or False"):
         from_csv(write(tmp_path, "1,2,3\n4,5,6\n"), header=bad)
@@ -182,3 +182,31 @@ def test_one_column_cannot_serve_two_roles(tmp_path):
     path.write_text("1,2,3\n4,5,6\n")
     with pytest.raises(ValueError, match="one column is used for two roles"):
         from_csv(path, user=0, item=0, rating=2)
+
+
+def test_utf8_sig_encoding_and_pandas_header_none(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"\xef\xbb\xbfuser,item,rating\n1,2,3\n4,5,6\n")
+    assert len(from_csv(path, encoding="utf-8-sig")) == 2  # Excel's CSV encoding reads ASCII as ASCII
+    plain = tmp_path / "u.data"
+    plain.write_text("1\t2\t3\n4\t5\t6\n")
+    assert len(from_csv(plain, sep="\t", header=None)) == 2  # pandas' spelling of "no header"
+    with pytest.raises(ValueError, match="not ASCII-compatible"):
+        from_csv(plain, encoding="utf-16")
+
+
+def test_a_named_and_an_indexed_column_cannot_be_the_same(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("userId,movieId,rating\n1,2,3\n")
+    with pytest.raises(ValueError, match="one column is used for two roles"):
+        from_csv(path, user="userId", item=0)
+
+
+def test_string_ids_flag_and_the_undecidable_header_message(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("user,book\nalice,b1\n")
+    with pytest.raises(TypeError, match="string_ids must be True or False"):
+        from_csv(path, rating=None, string_ids="no")
+    with pytest.raises(ValueError, match=r"first line 'user,book' is a header or data; pass header=True"):
+        from_csv(path, rating=None, string_ids=True)
+    assert len(from_csv(path, rating=None, string_ids=True, header=True)) == 1

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tinyrec.errors
 import tinyrec.io
 from tinyrec.errors import IndexOutOfRangeError, NotFittedError
 
@@ -153,6 +154,29 @@ def test_save_load_round_trip(case, tmp_path):
     for a, b in zip(loaded.recommend(users, k=4), model.recommend(users, k=4), strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(loaded.item_ids_, train.item_ids)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_load_refuses_an_edited_file_whose_arrays_break_the_layout(case, tmp_path):
+    """Every learnt array of known length and every index list is checked at load, for every model:
+    an out-of-range index would otherwise crash a Numba kernel (a segfault) after loading."""
+    model, _, _ = _fitted(case)
+    path = model.save(tmp_path / "model.npz")
+    header, arrays = tinyrec.io.read_npz(path)
+    rows, index_lists = model._array_layout()
+    assert set(rows) | {i for _, i, _ in index_lists} <= set(arrays)  # the layout names real arrays
+    edits = [(name, arrays[name][:-1]) for name in rows]  # one row short
+    for _, indices_name, bound in index_lists:
+        if arrays[indices_name].size:
+            bad = arrays[indices_name].copy()
+            bad[-1] = bound  # one past the end of the indexed table
+            edits.append((indices_name, bad))
+    for name, value in edits:
+        edited = {**arrays, name: value}
+        listed = {k: {"shape": list(v.shape), "dtype": v.dtype.str} for k, v in edited.items()}
+        tinyrec.io.write_npz(path, {**header, "arrays": listed}, edited)
+        with pytest.raises(tinyrec.errors.ModelFileError, match="corrupt or was edited"):
+            tinyrec.io.load(path)
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)

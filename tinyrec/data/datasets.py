@@ -138,9 +138,10 @@ def movietweetings(*, path=None) -> Interactions:
     source = resolve("movietweetings-100k", MOVIETWEETINGS, required, path=path, download=False)
     raw = source.read("ratings.dat")
     values = read_numeric_table(raw, sep="::", n_fields=4, columns=[0, 1, 2, 3], source="ratings.dat")
-    users = as_int_ids(values[:, 0], "ratings.dat", "user", raw=raw)
-    items = np.char.zfill(as_int_ids(values[:, 1], "ratings.dat", "movie", raw=raw).astype(str), 7)
-    stamps = as_int_ids(values[:, 3], "ratings.dat", "timestamp", raw=raw)
+    where = {"raw": raw, "too_large_fix": _REFETCH}  # errors name the line and say to re-download
+    users = as_int_ids(values[:, 0], "ratings.dat", "user", **where)
+    items = np.char.zfill(as_int_ids(values[:, 1], "ratings.dat", "movie", **where).astype(str), 7)
+    stamps = as_int_ids(values[:, 3], "ratings.dat", "timestamp", **where)
     titles, genres = {}, {}
     for k, line in enumerate(source.read("movies.dat").decode("utf-8").splitlines()):
         if not line:
@@ -150,7 +151,7 @@ def movietweetings(*, path=None) -> Interactions:
             raise DataError(f"movies.dat, line {k + 1}: expected 3 '::'-separated fields, got {len(fields)}")
         titles[fields[0]] = fields[1]
         genres[fields[0]] = fields[2]
-    _check_covered(source, items, titles, "movies.dat", "movies")
+    _check_covered(source, np.unique(items), titles, "movies.dat", "movies")
     return Interactions.from_raw(
         users,
         items,
@@ -165,10 +166,11 @@ def movietweetings(*, path=None) -> Interactions:
 _REFETCH = "delete the data set's folder or zip and load it again to re-download it"
 
 
-def _check_covered(source: DataSource, ids, table: dict, filename: str, what: str) -> None:
-    """Every rated id must have a line in ``filename`` (its keys in ``table``); a missing one means
-    the file is truncated or corrupt (the official releases describe every rated movie and user)."""
-    missing = sorted(set(np.unique(ids).tolist()) - table.keys())
+def _check_covered(source: DataSource, distinct_ids, table: dict, filename: str, what: str) -> None:
+    """Every rated id (``distinct_ids``, from ``np.unique``) must have a line in ``filename`` (its
+    keys in ``table``); a missing one means the file is truncated or corrupt (the official releases
+    describe every rated movie and user)."""
+    missing = sorted(set(distinct_ids.tolist()) - table.keys())
     if missing:
         raise DataError(
             f"{source.location}: {filename} has no line for {len(missing):,} rated {what} (e.g. "
@@ -176,11 +178,11 @@ def _check_covered(source: DataSource, ids, table: dict, filename: str, what: st
         )
 
 
-def _check_ml100k_counts(source: DataSource, users, items) -> None:
+def _check_ml100k_counts(source: DataSource, distinct_users, distinct_items, n_ratings: int) -> None:
     """Compare u.data with the counts that ``u.info`` states ("943 users", "1682 items", ...)."""
     if not source.has("u.info"):
         return
-    found = {"users": np.unique(users).shape[0], "items": np.unique(items).shape[0], "ratings": len(users)}
+    found = {"users": len(distinct_users), "items": len(distinct_items), "ratings": n_ratings}
     wrong = []
     for line in source.read("u.info").decode("latin-1").splitlines():
         parts = line.split()
@@ -201,7 +203,7 @@ def _ratings(source: DataSource, filename: str, sep: str, header: bool = False):
     values = read_numeric_table(
         raw, sep=sep, n_fields=4, columns=[0, 1, 2, 3], source=filename, first_line=first_line
     )
-    where = {"raw": raw, "first_line": first_line}  # lets errors name the file's line
+    where = {"raw": raw, "first_line": first_line, "too_large_fix": _REFETCH}  # errors name the line
     return (
         as_int_ids(values[:, 0], filename, "user", **where),
         as_int_ids(values[:, 1], filename, "item", **where),
@@ -234,7 +236,8 @@ def _int_key(text: str, filename: str) -> int:
 
 def _ml100k(source: DataSource, folder: str) -> Interactions:
     users, items, ratings, stamps = _ratings(source, "u.data", "\t")
-    _check_ml100k_counts(source, users, items)
+    distinct_users, distinct_items = np.unique(users), np.unique(items)  # once, for every check below
+    _check_ml100k_counts(source, distinct_users, distinct_items, len(users))
     genre_names = []
     if source.has("u.genre"):
         genre_names = [r[0] for r in _split_lines(source, "u.genre", "|", 2, "latin-1")]
@@ -246,8 +249,8 @@ def _ml100k(source: DataSource, folder: str) -> Interactions:
         names = genre_names if len(genre_names) == len(flags) else [f"genre{j}" for j in range(len(flags))]
         genres[movie] = "|".join(n for n, f in zip(names, flags, strict=True) if f == "1")
     user_meta = _demographics(_split_lines(source, "u.user", "|", 5, "latin-1"), "u.user", (1, 2, 3, 4))
-    _check_covered(source, items, titles, "u.item", "movies")
-    _check_covered(source, users, user_meta["age"], "u.user", "users")
+    _check_covered(source, distinct_items, titles, "u.item", "movies")
+    _check_covered(source, distinct_users, user_meta["age"], "u.user", "users")
     return Interactions.from_raw(
         users,
         items,
@@ -297,12 +300,12 @@ def _ml_dat(source: DataSource, folder: str) -> Interactions:
             raise DataError(f"movies.dat, line {k + 1}: expected 3 '::'-separated fields, got {len(fields)}")
         movie = _int_key(fields[0], "movies.dat")
         titles[movie], genres[movie] = fields[1], fields[2]
-    _check_covered(source, items, titles, "movies.dat", "movies")
+    _check_covered(source, np.unique(items), titles, "movies.dat", "movies")
     user_meta = None
     if source.has("users.dat"):
         rows = _split_lines(source, "users.dat", "::", 5, "latin-1")
         user_meta = _demographics(rows, "users.dat", (2, 1, 3, 4))  # UserID::Gender::Age::Occupation::Zip
-        _check_covered(source, users, user_meta["age"], "users.dat", "users")
+        _check_covered(source, np.unique(users), user_meta["age"], "users.dat", "users")
     return Interactions.from_raw(
         users,
         items,
@@ -326,7 +329,7 @@ def _ml_csv(source: DataSource, folder: str) -> Interactions:
         movie = _int_key(fields[0], "movies.csv")
         titles[movie] = fields[1]
         genres[movie] = "" if fields[2] == "(no genres listed)" else fields[2]
-    _check_covered(source, items, titles, "movies.csv", "movies")
+    _check_covered(source, np.unique(items), titles, "movies.csv", "movies")
     return Interactions.from_raw(
         users,
         items,

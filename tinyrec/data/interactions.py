@@ -532,9 +532,10 @@ def _factorize(raw, name: str):
         raise ShapeError(f"{name} must be 1-D, got shape {a.shape}")
     if a.size == 0:
         raise DataError("the data set is empty (0 interactions); check the file or the filter")
-    if a.dtype.kind in "UO" and not (isinstance(raw, np.ndarray) and a.dtype.kind == "U"):
-        # a list or an object array: np.asarray turns ["1", 1] into two equal strings, so look at
-        # the original values
+    already_strings = isinstance(raw, np.ndarray) and a.dtype.kind == "U"  # one type by construction
+    if a.dtype.kind in "UO" and not already_strings:
+        # a list or an object array may mix types, and np.asarray turns ["1", 1] into two equal
+        # strings: check the original values instead
         a = _uniform_ids(a.tolist() if isinstance(raw, np.ndarray) else list(raw), name)
     if a.dtype.kind == "f":
         if not np.all(np.isfinite(a)):

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..kernels.parse import parse_fields
+from ..validation import check_bool
 from .interactions import Interactions
 
 __all__ = ["read_numeric_table", "from_csv"]
@@ -97,13 +98,26 @@ def read_numeric_table(
 EXACT_INT_LIMIT = 2**53
 
 
+_STRING_IDS_FIX = (
+    "read the file with from_csv(..., string_ids=True), which keeps ids as text and parses "
+    "timestamps as exact integers"
+)
+
+
 def as_int_ids(
-    column: np.ndarray, source: str, what: str, *, raw: bytes | None = None, first_line: int = 1
+    column: np.ndarray,
+    source: str,
+    what: str,
+    *,
+    raw: bytes | None = None,
+    first_line: int = 1,
+    too_large_fix: str = _STRING_IDS_FIX,
 ) -> np.ndarray:
     """Float64 values parsed from a file as int64 ids (or timestamps).
 
     Raises :class:`DataError` on the first non-integer, and on the first value of magnitude
-    ``>= 2**53``, which the float64 parse may have rounded (two distinct ids would merge). Pass
+    ``>= 2**53``, which the float64 parse may have rounded (two distinct ids would merge); that
+    message ends with ``too_large_fix`` (a data set loader says to re-download instead). Pass
     the ``raw`` bytes given to :func:`read_numeric_table` (and its ``first_line``) to have the
     message name the file's line; otherwise it names the data row.
     """
@@ -113,8 +127,7 @@ def as_int_ids(
         row = int(np.flatnonzero(too_large)[0])
         raise DataError(
             f"{source}, {_locate(raw, row, first_line)}: the {name} is too large to be read exactly "
-            f"(magnitude >= 2**53); read the file with from_csv(..., string_ids=True), which keeps ids "
-            f"as text and parses timestamps as exact integers"
+            f"(magnitude >= 2**53); {too_large_fix}"
         )
     ids = column.astype(np.int64)
     bad = ids != column
@@ -217,8 +230,11 @@ def from_csv(
         raise ValueError(
             f"sep must be a non-empty string without line breaks, such as ',' or '\\t'; got {sep!r}"
         )
-    if not (isinstance(header, bool) or (isinstance(header, str) and header == "infer")):
-        raise ValueError(f"header must be 'infer', True or False, got {header!r}")
+    if header is None:  # pandas spells "no header" header=None
+        header = False
+    if not (isinstance(header, (bool, np.bool_)) or (isinstance(header, str) and header == "infer")):
+        raise ValueError(f"header must be 'infer', True or False (None means False), got {header!r}")
+    string_ids = check_bool(string_ids, "string_ids")
     _check_encoding(encoding)
     user, item, rating, timestamp = (
         _check_column(c, r)
@@ -226,12 +242,6 @@ def from_csv(
     )
     if user is None or item is None:
         raise ValueError("user and item columns are required")
-    given = [c for c in (user, item, rating, timestamp) if c is not None]
-    if len(set(given)) != len(given):
-        raise ValueError(
-            f"one column is used for two roles (user={user!r}, item={item!r}, rating={rating!r}, "
-            f"timestamp={timestamp!r}); give each role its own column"
-        )
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or a pathlib.Path to the file, got {type(path).__name__}")
     path = os.fspath(path)
@@ -255,9 +265,14 @@ def from_csv(
         _resolve_column(c, names, r, source)
         for c, r in ((user, "user"), (item, "item"), (rating, "rating"), (timestamp, "timestamp"))
     ]
+    used = [c for c in cols if c is not None]  # column indices now, names resolved
+    if len(set(used)) != len(used):
+        raise ValueError(
+            f"one column is used for two roles (user={user!r}, item={item!r}, rating={rating!r}, "
+            f"timestamp={timestamp!r}); give each role its own column"
+        )
     if string_ids:
         return _from_csv_strings(body, cols, sep, encoding, source, first_line)
-    used = [c for c in cols if c is not None]
     values = read_numeric_table(
         body, sep=sep, n_fields=None, columns=used, source=source, first_line=first_line
     )
@@ -274,8 +289,10 @@ def _check_encoding(encoding) -> None:
     """Refuse unknown encodings, and those the byte-level reader cannot read (UTF-16, ...)."""
     if not isinstance(encoding, str):
         raise TypeError(f"encoding must be a string such as 'utf-8' or 'latin-1', got {encoding!r}")
-    try:
-        ascii_compatible = "09.,;:|\t\n-".encode(encoding) == b"09.,;:|\t\n-"
+    try:  # decode, not encode: "utf-8-sig" encodes with a byte-order mark but reads ASCII as ASCII
+        ascii_compatible = b"09.,;:|\t\n-".decode(encoding) == "09.,;:|\t\n-"
+    except UnicodeDecodeError:
+        ascii_compatible = False
     except LookupError:
         raise ValueError(
             f"encoding={encoding!r} is not a known text encoding; use e.g. 'utf-8' or 'latin-1'"
@@ -336,7 +353,8 @@ def _infer_header(fields: list[str], user, item, rating, timestamp, string_ids: 
         if not probe:
             raise ValueError(
                 f"{source}: with string_ids=True and no rating or timestamp column, header='infer' "
-                f"cannot tell a header from data; pass header=True or header=False"
+                f"cannot tell whether the first line {','.join(fields)[:80]!r} is a header or data; "
+                f"pass header=True or header=False"
             )
     # a field missing from a short line is left for the reader to report
     return not all(_is_number(fields[c].strip().strip('"')) for c in probe if c < len(fields))

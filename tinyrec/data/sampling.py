@@ -83,6 +83,9 @@ class NegativeSampler:
     resumes, so the draws depend only on the seed and the sequence of calls.
     """
 
+    MAX_DRAWS = int(np.iinfo(np.int32).max)  # negatives drawn by one sample() call
+    _MAX_BLOCK = 1 << 22  # uniforms drawn at once (32 MB); a longer job takes several blocks
+
     def __init__(
         self, data: Interactions, method: str = "uniform", *, alpha: float = 1.0, exclude=None, seed=0
     ):
@@ -166,9 +169,6 @@ class NegativeSampler:
                     self.indptr, self.indices, users, self.cum_weights, uniforms, out, filled
                 )
         return out
-
-    MAX_DRAWS = int(np.iinfo(np.int32).max)  # negatives drawn by one sample() call
-    _MAX_BLOCK = 1 << 22  # uniforms drawn at once (32 MB); a longer job takes several blocks
 
     def _block_size(self, users, n) -> int:
         """How many uniforms to draw for ``n`` negatives of each of ``users``.

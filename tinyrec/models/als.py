@@ -69,6 +69,7 @@ class ImplicitALS(Recommender):
 
     task = "ranking"
     _array_names = ("X_", "Y_")
+    _user_rows, _item_rows = ("X_",), ("Y_",)  # arrays with one row per user / per item
 
     def __init__(
         self,

@@ -17,7 +17,9 @@ popular items.
 
 A subclass writes ``__init__`` (storing each hyperparameter under its own name, as scikit-learn
 does, so :meth:`get_params` and ``__repr__`` find them), ``_fit``, ``_score`` and ``_score_all``,
-and lists its learnt arrays in ``_array_names``; saving and loading then work unchanged.
+and lists its learnt arrays in ``_array_names``; saving and loading then work unchanged. It
+also says how long those arrays are and which of them index which table
+(:meth:`~Recommender._array_layout`), so that ``tinyrec.load`` can refuse an edited file.
 Neural models also set ``self.net`` (a :class:`~tinyrec.nn.Module`, saved with its
 ``state_dict``) and fill ``self.history_`` (a dict of lists, saved in the file's header).
 """
@@ -58,6 +60,9 @@ class Recommender:
     task = "rating"
     #: Names of the learnt arrays (attributes) that ``save`` stores and ``load`` restores.
     _array_names: tuple[str, ...] = ()
+    #: Learnt arrays with one row per user / per item (see :meth:`_array_layout`).
+    _user_rows: tuple[str, ...] = ()
+    _item_rows: tuple[str, ...] = ()
 
     # -- hyperparameters ----------------------------------------------------------------------
     def get_params(self) -> dict:
@@ -223,6 +228,21 @@ class Recommender:
     def _build_net(self) -> None:
         """Neural models: build ``self.net`` from the hyperparameters, before its weights are loaded."""
         raise NotImplementedError(f"{type(self).__name__} has no network to build")
+
+    def _array_layout(self) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+        """What a fitted model's arrays must satisfy (checked by ``tinyrec.load``).
+
+        Returns ``(rows, index_lists)``: ``rows`` maps an array name to the length of its first
+        axis; each ``(offsets, indices, bound)`` of ``index_lists`` is a CSR pair whose
+        ``offsets`` run from 0 to ``len(indices)`` without decreasing and whose ``indices`` lie
+        in ``[0, bound)``. A subclass adds its own learnt arrays to the base's.
+        """
+        n_users, n_items = self.n_users_, self.n_items_
+        rows = {"user_counts_": n_users, "user_ids_": n_users, "item_counts_": n_items, "item_ids_": n_items}
+        rows["seen_indptr_"] = n_users + 1
+        rows.update({name: n_users for name in self._user_rows})
+        rows.update({name: n_items for name in self._item_rows})
+        return rows, [("seen_indptr_", "seen_indices_", n_items)]
 
     # -- input checks -------------------------------------------------------------------------
     def _check_fitted(self) -> None:

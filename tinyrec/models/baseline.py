@@ -89,6 +89,7 @@ class BaselineOnly(Recommender):
         self.seed = seed
 
     _array_names = ("bu_", "bi_")
+    _user_rows, _item_rows = ("bu_",), ("bi_",)  # arrays with one row per user / per item
 
     def _fit(self, train, valid) -> None:
         n_epochs = _DEFAULT_EPOCHS[self.method] if self.n_epochs is None else self.n_epochs

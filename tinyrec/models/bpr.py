@@ -75,6 +75,7 @@ class BPRMF(Recommender):
 
     task = "ranking"
     _array_names = ("P_", "Q_", "bi_")
+    _user_rows, _item_rows = ("P_",), ("Q_", "bi_")  # arrays with one row per user / per item
 
     def __init__(
         self,

@@ -204,6 +204,12 @@ class MultDAE(Recommender):
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
 
+    def _array_layout(self):
+        rows, index_lists = super()._array_layout()
+        rows["row_indptr_"] = self.n_users_ + 1  # a user's row: the items it interacted with
+        index_lists.append(("row_indptr_", "row_indices_", self.n_items_))
+        return rows, index_lists
+
     def _build_net(self, rng=None) -> None:
         rng = as_generator(self.seed) if rng is None else rng
         self.net = MultDAENet(self.n_items_, self.hidden, self.dropout, dtype=self.dtype, seed=rng)

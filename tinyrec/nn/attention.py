@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..validation import as_generator, check_float_array, resolve_dtype
+from ..validation import as_generator, check_bool, check_float_array, resolve_dtype
 from . import init
 from ._checks import check_grad_output, check_positive_int
 from .dropout import Dropout
@@ -133,7 +133,7 @@ class MultiheadAttention(Module):
                 f"choose num_heads among the divisors of {embed_dim}"
             )
         self.head_dim = embed_dim // num_heads
-        self.batch_first = bool(batch_first)
+        self.batch_first = check_bool(batch_first, "batch_first")
         self.dtype = resolve_dtype(dtype)
         rng = as_generator(seed)
         E = self.embed_dim

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError
-from ..validation import check_float_array, check_in_range, check_positive, resolve_dtype
+from ..validation import check_bool, check_float_array, check_in_range, check_positive, resolve_dtype
 from ._checks import check_grad_output, check_positive_int, check_seed
 from .module import Module, Parameter
 
@@ -96,7 +96,7 @@ class LayerNorm(Module):
             )
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps = check_positive(eps, "eps")
-        self.elementwise_affine = bool(elementwise_affine)
+        self.elementwise_affine = check_bool(elementwise_affine, "elementwise_affine")
         self.dtype = resolve_dtype(dtype)
         self.weight = Parameter(np.ones(shape, dtype=self.dtype)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape, dtype=self.dtype)) if elementwise_affine and bias else None
@@ -200,8 +200,8 @@ class BatchNorm1d(Module):
             check_in_range(momentum, "momentum", 0.0, 1.0)
         self.num_features = check_positive_int(num_features, "num_features")
         self.momentum = momentum
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
+        self.affine = check_bool(affine, "affine")
+        self.track_running_stats = check_bool(track_running_stats, "track_running_stats")
         self.dtype = resolve_dtype(dtype)
         self.weight = Parameter(np.ones(self.num_features, dtype=self.dtype)) if affine else None
         self.bias = Parameter(np.zeros(self.num_features, dtype=self.dtype)) if affine else None

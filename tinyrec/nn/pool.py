@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from ..errors import ShapeError
-from ..validation import resolve_dtype
+from ..validation import check_bool, resolve_dtype
 from ._checks import check_grad_output, check_seed
 from .im2col import as_tuple, batched_input, check_pool_padding, output_shape, pad, window_slices, windows
 from .module import Module
@@ -175,7 +175,7 @@ class _AvgPoolNd(_PoolNd):
         seed=None,
     ):
         super().__init__(kernel_size, stride, padding, dtype=dtype, seed=seed)
-        self.count_include_pad = bool(count_include_pad)
+        self.count_include_pad = check_bool(count_include_pad, "count_include_pad")
 
     def _divisor(self, spatial, out) -> np.ndarray:
         """``(*out)`` number of elements each window averages (padding counted or not)."""

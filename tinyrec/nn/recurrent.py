@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..validation import as_generator, check_float_array, resolve_dtype
+from ..validation import as_generator, check_bool, check_float_array, resolve_dtype
 from . import init
 from .module import Module, Parameter
 
@@ -68,8 +68,8 @@ class _Recurrent(Module):
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
         self.num_layers = int(num_layers)
-        self.bias = bool(bias)
-        self.batch_first = bool(batch_first)
+        self.bias = check_bool(bias, "bias")
+        self.batch_first = check_bool(batch_first, "batch_first")
         self.dtype = resolve_dtype(dtype)
         rng = as_generator(seed)
         # torch: every weight and bias ~ U(-1/sqrt(hidden), 1/sqrt(hidden)), in this order

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from ..errors import ShapeError
-from ..validation import as_generator, check_float_array, resolve_dtype
+from ..validation import as_generator, check_bool, check_float_array, resolve_dtype
 from . import init
 from ._checks import check_grad_output, check_positive_int
 from .activation import ReLU
@@ -160,8 +160,8 @@ class TransformerBlock(Module):
     ):
         self.dim = check_positive_int(dim, "dim")
         self.ffn_dim = self.dim if ffn_dim is None else check_positive_int(ffn_dim, "ffn_dim")
-        self.causal = bool(causal)
-        self.norm_first = bool(norm_first)
+        self.causal = check_bool(causal, "causal")
+        self.norm_first = check_bool(norm_first, "norm_first")
         self.dtype = resolve_dtype(dtype)
         rng = as_generator(seed)
         kw = {"dtype": self.dtype, "seed": rng}
