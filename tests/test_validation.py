@@ -227,3 +227,18 @@ def test_flags_of_recommend_split_and_evaluate_must_be_bools():
         model.recommend([0], k=3, exclude_seen="no")
     with pytest.raises(TypeError, match="return_per_user must be True or False"):
         evaluate(model, test, train=train, protocol="full", return_per_user="yes")
+
+
+def test_a_wrong_type_is_a_type_error_and_a_value_error_a_wrong_value_only_a_value_error():
+    from tinyrec.errors import ArgumentTypeError
+    from tinyrec.validation import check_bool, check_nonnegative, check_positive_int
+
+    for call in (lambda: check_nonnegative(None, "lr"), lambda: check_positive_int(2.5, "k"),
+                 lambda: check_bool("no", "verbose"), lambda: BiasedMF(lr_all="0.01")):  # fmt: skip
+        with pytest.raises(ArgumentTypeError) as caught:
+            call()
+        assert isinstance(caught.value, TypeError) and isinstance(caught.value, ValueError)
+    for call in (lambda: check_nonnegative(-1.0, "lr"), lambda: check_positive_int(0, "k")):
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert not isinstance(caught.value, TypeError)

@@ -40,3 +40,11 @@ class DataError(TinyrecError, ValueError):
 
 class ModelFileError(TinyrecError, ValueError):
     """A model file is truncated, corrupt, or from another format version."""
+
+
+class ArgumentTypeError(TinyrecError, TypeError, ValueError):
+    """An argument of the wrong type (``lr=None``, ``n_epochs=2.5``, ``verbose="no"``).
+
+    A ``TypeError`` as Python's convention asks, and a ``ValueError`` too, so that one
+    ``except ValueError`` catches every bad hyperparameter, whatever was wrong with it.
+    """

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .errors import DTypeError, IndexOutOfRangeError, NonFiniteError, ShapeError
+from .errors import ArgumentTypeError, DTypeError, IndexOutOfRangeError, NonFiniteError, ShapeError
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -48,81 +48,95 @@ def check_seed(seed) -> None:
     as_generator(seed)
 
 
+# The checks of hyperparameters and options. A value of the wrong type raises ArgumentTypeError
+# (a TypeError and a ValueError at once); a value of the right type but out of range raises
+# ValueError. Either way the message names the argument and what it must be.
+
+
 def check_bool(value, name: str) -> bool:
-    """Return ``value`` as a bool, raising TypeError unless it is ``True`` or ``False`` (NumPy's too).
+    """Return ``value`` as a bool, unless it is not ``True`` or ``False`` (NumPy's bools count).
 
     A truthy string such as ``"no"`` would otherwise silently count as True.
     """
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
+        raise ArgumentTypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
 
 
 def check_choice(value, name: str, choices) -> str:
-    """Return ``value``, raising ValueError unless it is one of ``choices``."""
-    if not isinstance(value, str) or value not in choices:
+    """Return ``value``, unless it is not one of the strings ``choices``."""
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    if value not in choices:
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
     return value
 
 
+def _require_int(value, name: str, what: str) -> None:
+    """An integer (Python's or NumPy's), not a bool and not a float holding a whole number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ArgumentTypeError(f"{name} must be {what}, got {value!r}")
+
+
 def check_int(value, name: str) -> int:
-    """Return ``value`` as an int, raising ValueError unless it is an integer (not a bool or a float)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+    """Return ``value`` as an int, unless it is not an integer."""
+    _require_int(value, name, "an integer")
     return int(value)
 
 
 def check_positive_int(value, name: str) -> int:
-    """Return ``value`` as an int, raising ValueError unless it is an integer >= 1 (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    """Return ``value`` as an int, unless it is not an integer >= 1."""
+    _require_int(value, name, "a positive integer")
+    if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 
 def check_int_at_least(value, name: str, minimum: int) -> int:
-    """Return ``value`` as an int, raising ValueError unless it is an integer >= ``minimum`` (not a bool).
+    """Return ``value`` as an int, unless it is not an integer >= ``minimum``.
 
     ``minimum=0`` accepts counts that may be zero (``n_epochs=0``: an untrained model).
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    _require_int(value, name, f"an integer >= {minimum}")
+    if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
-def _is_finite_real(value) -> bool:
-    """True for a finite real number; False for None, bools, strings, NaN and ±inf."""
+def _require_finite_real(value, name: str, what: str) -> None:
+    """A real number (not None, a bool or a string), and finite: no hyperparameter is infinite."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        return False
-    return bool(np.isfinite(value))
+        raise ArgumentTypeError(f"{name} must be {what}, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
 
 
 def check_finite_real(value, name: str) -> float:
-    """Return ``value`` as a float, raising ValueError unless it is a finite real number.
-
-    ``None``, bools, strings, NaN and ±inf are refused: no hyperparameter is meant to be infinite.
-    """
-    if not _is_finite_real(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    """Return ``value`` as a float, unless it is not a finite real number."""
+    _require_finite_real(value, name, "a finite number")
     return float(value)
 
 
 def check_nonnegative(value, name: str) -> float:
-    """Return ``value`` as a float, raising ValueError unless it is a finite real number >= 0."""
-    if not (_is_finite_real(value) and value >= 0):
+    """Return ``value`` as a float, unless it is not a finite real number >= 0."""
+    _require_finite_real(value, name, "a finite number >= 0")
+    if value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
 
 def check_positive(value, name: str) -> float:
-    """Return ``value`` as a float, raising ValueError unless it is a finite real number > 0."""
-    if not (_is_finite_real(value) and value > 0):
+    """Return ``value`` as a float, unless it is not a finite real number > 0."""
+    _require_finite_real(value, name, "a finite number > 0")
+    if value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 
 
 def check_in_range(value, name: str, low: float, high: float) -> float:
-    """Return ``value`` as a float, raising ValueError unless ``low <= value <= high`` (a real number)."""
-    if not (_is_finite_real(value) and low <= value <= high):
+    """Return ``value`` as a float, unless it is not a real number in ``[low, high]``."""
+    _require_finite_real(value, name, f"a number in [{low}, {high}]")
+    if not low <= value <= high:
         raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
     return float(value)
 
