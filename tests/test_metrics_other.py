@@ -101,11 +101,13 @@ def test_classification_bad_input():
         metrics.roc_auc([0, 1], [0.2, np.nan])
 
 
-def test_roc_auc_with_one_class_is_nan_like_auc():
-    # undefined (no positive or no negative to compare): NaN, the documented rule of tinyrec.metrics
+def test_one_class_roc_auc_raises_and_ranking_auc_gives_nan():
+    # undefined (no positive or no negative to compare): roc_auc, one number, raises as scikit-learn;
+    # the ranking metric gives NaN, the documented rule of tinyrec.metrics for users averaged over
     scores = np.array([0.2, 0.3, 0.1])
     for labels in ([1, 1, 1], [0, 0, 0]):
-        assert math.isnan(metrics.roc_auc(labels, scores))
+        with pytest.raises(DataError, match="needs both classes"):
+            metrics.roc_auc(labels, scores)
         relevance = np.array(labels)[None, :]
         assert math.isnan(metrics.auc(scores[None, :], relevance, average="global"))
         assert math.isnan(metrics.auc(scores[None, :], relevance))  # no user has both kinds

@@ -35,8 +35,9 @@ for them (IDCG = 0, recall's denominator = 0, no first relevant item). They are 
 the mean**, and ``per_user=True`` returns NaN in their place. The same rule holds for every ranking
 metric, so the users averaged are the same for all. When no user has a relevant item, the mean is
 NaN. AUC needs an irrelevant candidate too: users without one are treated the same way (NaN, left
-out of the mean), and so is :func:`roc_auc` given one class only. NaN rather than an error,
-because an evaluation averages over many users and some of them may fall in these cases.
+out of the mean). NaN rather than an error, because an evaluation averages over many users and
+some of them may fall in these cases (:func:`roc_auc`, one number for one list of labels, raises
+instead, as scikit-learn's).
 
 **Averaging.** ``per_user=False`` returns the unweighted mean of the per-user values over the
 users kept above (each user weighs 1, however many relevant items it has); ``per_user=True``

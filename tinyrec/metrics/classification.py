@@ -11,8 +11,9 @@
   ``eps = 1e-15``; binary (``p`` = probability of class 1) or multiclass (rows of ``p``).
 * ``roc_auc``: the probability that a random positive scores above a random negative, ties
   counting 1/2: ``(1/(|P||N|)) Σ_{i∈P} Σ_{j∈N} ([s_i > s_j] + ½[s_i = s_j])`` (scikit-learn's value).
-  With one class only (``P`` or ``N`` empty) it is undefined and returns NaN, the rule of every
-  ranking metric (:mod:`tinyrec.metrics`; :func:`tinyrec.metrics.auc` gives NaN for the same input).
+  With one class only (``P`` or ``N`` empty) it is undefined and raises, as scikit-learn does: it
+  is one number for one call. The ranking metric :func:`tinyrec.metrics.auc` instead gives NaN to
+  such a user and leaves it out of its mean over users (the rule of :mod:`tinyrec.metrics`).
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def log_loss(y_true, y_prob, *, eps=1e-15) -> float:
 def roc_auc(y_true, y_score) -> float:
     """Area under the ROC curve of binary labels (ties count 1/2; see the module docstring).
 
-    NaN when ``y_true`` holds one class only (no positive or no negative to compare).
+    Raises :class:`~tinyrec.errors.DataError` when ``y_true`` holds one class only (no positive
+    or no negative to compare), as scikit-learn does.
     """
     from .ranking import auc
 
@@ -126,4 +128,9 @@ def roc_auc(y_true, y_score) -> float:
     _same_length(y_true, y_score, "y_true", "y_score")
     if not np.isin(y_true, (0, 1)).all():
         raise DataError("roc_auc needs 0/1 labels")
+    if y_true.min() == y_true.max():
+        raise DataError(
+            "roc_auc needs both classes in y_true; it is undefined with one class (the ranking metric "
+            "tinyrec.metrics.auc gives such a user NaN and leaves it out of its mean)"
+        )
     return auc(y_score[None, :], y_true[None, :], ties="average", average="global")
