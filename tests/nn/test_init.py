@@ -88,3 +88,22 @@ def test_generator_seed_continues_the_stream():
 def test_bad_dtype():
     with pytest.raises(DTypeError):
         init.normal((2, 2), dtype=np.int64)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: init.uniform((2, 3), 1.0, 0.0), "a <= b"),
+        (lambda: init.uniform((2, 3), float("nan"), 1.0), "a must be a finite number"),
+        (lambda: init.normal((2, 3), std=-1.0), "std must be a finite number >= 0"),
+        (lambda: init.normal((2, 3), mean=None), "mean must be a finite number"),
+        (lambda: init.xavier_uniform((2, 3), gain=float("inf")), "gain must be a finite number >= 0"),
+        (lambda: init.kaiming_uniform((2, 3), a="5"), "a must be a finite number"),
+        (lambda: init.kaiming_normal((4, 0)), "no inputs or no outputs"),
+        (lambda: init.zeros((2, -1)), "each dimension of shape must be an integer >= 0"),
+        (lambda: init.normal((2, 2.5)), "each dimension of shape must be an integer >= 0"),
+    ],
+)
+def test_bad_arguments_name_themselves(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

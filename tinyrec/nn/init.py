@@ -26,51 +26,71 @@ import math
 
 import numpy as np
 
-from ..validation import as_generator, resolve_dtype
+from ..validation import as_generator, check_finite_real, check_int_at_least, check_nonnegative, resolve_dtype
+
+
+def _check_shape(shape) -> tuple[int, ...]:
+    """``shape`` as a tuple of integers >= 0 (an int alone is a 1-D shape, as in NumPy)."""
+    dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return tuple(check_int_at_least(d, "each dimension of shape", 0) for d in dims)
 
 
 def fan_in_and_fan_out(shape: tuple[int, ...]) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight of ``shape`` as torch computes them."""
+    shape = _check_shape(shape)
     if len(shape) < 2:
         raise ValueError(f"fan in and fan out need a weight with at least 2 dimensions, got {shape}")
     receptive = math.prod(shape[2:]) if len(shape) > 2 else 1
-    return shape[1] * receptive, shape[0] * receptive
+    fan_in, fan_out = shape[1] * receptive, shape[0] * receptive
+    if fan_in == 0 or fan_out == 0:  # the scaled initializers would divide by zero
+        raise ValueError(
+            f"a weight of shape {shape} has no inputs or no outputs; every dimension must be >= 1"
+        )
+    return fan_in, fan_out
 
 
 def uniform(shape, a: float = 0.0, b: float = 1.0, *, dtype=np.float32, seed=None) -> np.ndarray:
+    a, b = check_finite_real(a, "a"), check_finite_real(b, "b")
+    if a > b:
+        raise ValueError(f"uniform needs a <= b, got a={a}, b={b}")
     rng = as_generator(seed)
-    return rng.uniform(a, b, size=shape).astype(resolve_dtype(dtype))
+    return rng.uniform(a, b, size=_check_shape(shape)).astype(resolve_dtype(dtype))
 
 
 def normal(shape, mean: float = 0.0, std: float = 1.0, *, dtype=np.float32, seed=None) -> np.ndarray:
+    mean, std = check_finite_real(mean, "mean"), check_nonnegative(std, "std")
     rng = as_generator(seed)
-    return (mean + std * rng.standard_normal(size=shape)).astype(resolve_dtype(dtype))
+    return (mean + std * rng.standard_normal(size=_check_shape(shape))).astype(resolve_dtype(dtype))
 
 
 def zeros(shape, *, dtype=np.float32) -> np.ndarray:
-    return np.zeros(shape, dtype=resolve_dtype(dtype))
+    return np.zeros(_check_shape(shape), dtype=resolve_dtype(dtype))
 
 
 def xavier_uniform(shape, gain: float = 1.0, *, dtype=np.float32, seed=None) -> np.ndarray:
-    fan_in, fan_out = fan_in_and_fan_out(tuple(shape))
+    gain = check_nonnegative(gain, "gain")
+    fan_in, fan_out = fan_in_and_fan_out(shape)
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform(shape, -a, a, dtype=dtype, seed=seed)
 
 
 def xavier_normal(shape, gain: float = 1.0, *, dtype=np.float32, seed=None) -> np.ndarray:
-    fan_in, fan_out = fan_in_and_fan_out(tuple(shape))
+    gain = check_nonnegative(gain, "gain")
+    fan_in, fan_out = fan_in_and_fan_out(shape)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return normal(shape, 0.0, std, dtype=dtype, seed=seed)
 
 
 def kaiming_uniform(shape, a: float = 0.0, *, dtype=np.float32, seed=None) -> np.ndarray:
-    fan_in, _ = fan_in_and_fan_out(tuple(shape))
+    a = check_finite_real(a, "a")  # the negative slope of the leaky ReLU that follows
+    fan_in, _ = fan_in_and_fan_out(shape)
     gain = math.sqrt(2.0 / (1.0 + a * a))
     bound = gain * math.sqrt(3.0 / fan_in)
     return uniform(shape, -bound, bound, dtype=dtype, seed=seed)
 
 
 def kaiming_normal(shape, a: float = 0.0, *, dtype=np.float32, seed=None) -> np.ndarray:
-    fan_in, _ = fan_in_and_fan_out(tuple(shape))
+    a = check_finite_real(a, "a")
+    fan_in, _ = fan_in_and_fan_out(shape)
     gain = math.sqrt(2.0 / (1.0 + a * a))
     return normal(shape, 0.0, gain / math.sqrt(fan_in), dtype=dtype, seed=seed)
