@@ -23,7 +23,8 @@ seed's HR@10 moves by about ±0.01.
 Speed: ``BiasedMF`` epoch time against Surprise's ``SVD`` with the same hyperparameters (both
 measured as ``(t(11 epochs) − t(1 epoch)) / 10``, so set-up is left out; best of 3), shuffled each
 epoch (our default) and unshuffled (Surprise's order: its ratings grouped by user, which keeps each
-user's row in cache — shuffling cost 1.5x at ML-1M size here, 80 against 53 ms),
+user's row in cache — shuffling cost 1.5x to 2.2x at ML-1M size here: 80 against 53 ms in one
+run, 102 against 46 ms in another),
 and with ``n_blocks=4`` (distributed SGD: 4 × 4 blocks, the blocks of a stratum on parallel
 threads; all cores of the machine), on ML-100K's 100,000 ratings and on an ML-1M-sized synthetic
 set (6,040 users × 3,706 items, 1,000,209 ratings); ``BPRMF`` 64 factors × 100 epochs against

@@ -144,9 +144,9 @@ def _with_listed_arrays(path, arrays: dict, header: dict | None = None):
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda m: {"arrays": {"P_": m.P_[:-1]}}, r"'P_' has shape .*, but the model needs \d+ rows"),
+        (lambda m: {"arrays": {"P_": m.P_[:-1]}}, r"'P_' has shape .*, but the model needs \(\d+, 3\)"),
         (lambda m: {"arrays": {"Q_": np.concatenate([m.Q_, m.Q_])}}, r"'Q_' has shape .*, but the model"),
-        (lambda m: {"header": {"attributes": {"n_items_": 5}}}, "the model needs 5 rows"),
+        (lambda m: {"header": {"attributes": {"n_items_": 5}}}, r"the model needs \(5,"),
         (lambda m: {"header": {"attributes": {"n_users_": "many"}}}, "not a count"),
         (lambda m: {"arrays": {"P_": np.full_like(m.P_, np.nan)}}, "'P_' holds NaN"),
         (lambda m: {"arrays": {"seen_indices_": m.seen_indices_ + m.n_items_}}, "holds indices outside"),

@@ -368,3 +368,20 @@ def test_bad_reduction_and_grad_output():
         loss.backward(np.ones(3))
     with pytest.raises(ValueError, match="label_smoothing"):
         CrossEntropyLoss(label_smoothing=1.5)
+
+
+def test_bad_weights_targets_and_grad_outputs_name_themselves():
+    p, y = np.array([0.2, 0.7, 0.5]), np.array([0.0, 1.0, 1.0])
+    # a weight that would enlarge the loss: its gradient could not have the prediction's shape
+    for loss in (BCELoss(np.ones((3, 1))), BCEWithLogitsLoss(np.ones((3, 1)))):
+        with pytest.raises(ShapeError, match="does not broadcast to prediction"):
+            loss.forward(p, y)
+    for weight in ([[1.0, 2.0], [3.0]], ["a"], object()):
+        with pytest.raises(TypeError, match="rectangular array of numbers"):
+            BCELoss(weight)
+    with pytest.raises(ShapeError, match="no classes"):
+        CrossEntropyLoss().forward(np.zeros((2, 0)), np.array([0, 0]))
+    loss = MSELoss()
+    loss.forward(p, y)
+    with pytest.raises(TypeError, match="grad_output must be a number"):
+        loss.backward("a")

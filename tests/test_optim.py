@@ -6,7 +6,7 @@ Exact agreement with torch over 10 steps is in tests/test_torch_parity_losses_op
 import numpy as np
 import pytest
 
-from tinyrec.errors import IndexOutOfRangeError, NonFiniteError, ShapeError
+from tinyrec.errors import ArgumentTypeError, IndexOutOfRangeError, NonFiniteError, ShapeError
 from tinyrec.nn.module import Parameter, RowGrad
 from tinyrec.optim import SGD, Adagrad, Adam, AdamW, SparseGradientError, clip_grad_norm_
 
@@ -215,6 +215,108 @@ def test_load_state_dict_errors():
         Adam([p]).load_state_dict(bad)
 
 
+def _adam_after_one_step(**options):
+    p = Parameter(np.zeros(2))
+    opt = Adam([p], **options)
+    p.grad = np.ones(2)
+    opt.step()
+    return opt
+
+
+def _set(path, value):
+    """A change to a state_dict: set ``saved[path[0]][path[1]]... = value`` (``value=KeyError``: delete)."""
+
+    def change(saved):
+        *head, last = path
+        for key in head:
+            saved = saved[key]
+        if value is KeyError:
+            del saved[last]
+        else:
+            saved[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (
+            _set(("state", 0, "step"), -1),
+            ValueError,
+            r"\['state'\]\[0\]\['step'\] must be an integer >= 0, got -1",
+        ),
+        (_set(("state", 0, "step"), "1"), ArgumentTypeError, r"\['step'\] must be an integer >= 0, got '1'"),
+        (_set(("state", 0, "step"), 1.0), ArgumentTypeError, r"\['step'\] must be an integer >= 0, got 1.0"),
+        (_set(("state", 0, "exp_avg"), KeyError), ValueError, r"lacks \['exp_avg'\], which Adam needs"),
+        (
+            _set(("state", 0, "exp_avg"), [0.0, 0.0]),
+            ArgumentTypeError,
+            r"must be a numeric array of .* \(2,\)",
+        ),
+        (_set(("state", 0, "exp_avg"), np.zeros(3)), ShapeError, r"has shape \(3,\), but the parameter"),
+        (_set(("state",), None), ArgumentTypeError, r"state_dict\['state'\] must be a dict \{parameter id"),
+        (_set(("state", 0), [1.0]), ArgumentTypeError, r"state_dict\['state'\]\[0\] must be a dict \{name"),
+        (_set(("state",), {"0": {}}), ArgumentTypeError, r"parameter id '0'; ids must be ints"),
+        (
+            _set(("param_groups", 0), [0]),
+            ArgumentTypeError,
+            r"\['param_groups'\]\[0\] must be a dict with a 'params'",
+        ),
+        (_set(("param_groups", 0, "params"), None), ArgumentTypeError, r"a 'params' list of parameter ids"),
+        (
+            _set(("param_groups", 0, "params"), ["a"]),
+            ArgumentTypeError,
+            r"parameter id 'a'; ids must be ints",
+        ),
+        (_set(("param_groups",), None), ArgumentTypeError, r"\['param_groups'\] must be a list of dicts"),
+        (
+            _set(("param_groups", 0, "amsgrad"), "no"),
+            ArgumentTypeError,
+            "amsgrad must be True or False, got 'no'",
+        ),
+        (
+            _set(("param_groups", 0, "amsgrad"), True),
+            ValueError,
+            r"lacks \['max_exp_avg_sq'\], which Adam needs",
+        ),
+    ],
+)
+def test_load_state_dict_checks_the_state_and_changes_nothing_on_error(change, error, match):
+    saved = _adam_after_one_step().state_dict()
+    change(saved)
+    target = Adam([Parameter(np.zeros(2))], lr=0.1)
+    with pytest.raises(error, match=match):
+        target.load_state_dict(saved)
+    assert target.param_groups[0]["lr"] == 0.1 and target.state == [{}]
+
+
+def test_load_state_dict_state_checks_of_each_optimizer():
+    with pytest.raises(TypeError, match="state_dict must be the dict an optimizer's state_dict"):
+        Adam([Parameter(np.zeros(2))]).load_state_dict(None)
+    saved = _adam_after_one_step(amsgrad=True).state_dict()
+    Adam([Parameter(np.zeros(2))], amsgrad=True).load_state_dict(saved)  # max_exp_avg_sq is there
+    saved["param_groups"][0]["params"] = [0, 0]
+    with pytest.raises(ValueError, match="parameter id 0 appears twice"):
+        Adam([Parameter(np.zeros(2)), Parameter(np.zeros(2))]).load_state_dict(saved)
+    p = Parameter(np.zeros(2))
+    ada = Adagrad([p])
+    p.grad = np.ones(2)
+    ada.step()
+    saved = ada.state_dict()
+    del saved["state"][0]["sum"]
+    with pytest.raises(ValueError, match=r"lacks \['sum'\], which Adagrad needs"):
+        Adagrad([Parameter(np.zeros(2))]).load_state_dict(saved)
+    sgd = SGD([p], lr=0.1, momentum=0.9)
+    sgd.step()
+    saved = sgd.state_dict()
+    saved["state"][0]["momentum_buffer"] = None
+    with pytest.raises(ArgumentTypeError, match=r"\['momentum_buffer'\] must be a numeric array"):
+        SGD([Parameter(np.zeros(2))], momentum=0.9).load_state_dict(saved)
+    saved["state"][0] = {}  # no buffer: SGD starts a new one, as at its first step
+    SGD([Parameter(np.zeros(2))], momentum=0.9).load_state_dict(saved)
+
+
 # -- parameter groups -------------------------------------------------------------------------
 def test_parameter_groups_take_their_own_hyperparameters_and_the_defaults_for_the_rest():
     a, b = Parameter(np.zeros(2)), Parameter(np.zeros(2))
@@ -254,7 +356,7 @@ def test_parameter_group_errors():
     p, q = Parameter(np.zeros(2)), Parameter(np.zeros(2))
     with pytest.raises(ValueError, match=r"unknown hyperparameters \['lrr'\].*known"):
         Adam([{"params": [p], "lrr": 0.1}])
-    with pytest.raises(ValueError, match="lr must be >= 0"):
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0"):
         Adam([{"params": [p]}, {"params": [q], "lr": -1.0}])
     with pytest.raises(ValueError, match=r"betas\[0\]"):
         Adam([{"params": [p], "betas": (1.5, 0.9)}])
@@ -304,9 +406,9 @@ def test_load_state_dict_checks_hyperparameters_and_changes_nothing_on_error():
     p = Parameter(np.ones(2))
     opt = Adam([p], lr=0.1)
     for key, bad, match in [
-        ("lr", None, "lr must be a number >= 0, got None"),
-        ("lr", "0.1", "lr must be a number >= 0"),
-        ("lr", float("nan"), "lr must be >= 0"),
+        ("lr", None, "lr must be a finite number >= 0, got None"),
+        ("lr", "0.1", "lr must be a finite number >= 0"),
+        ("lr", float("nan"), "lr must be a finite number >= 0"),
         ("betas", [2.0, 0.9], r"betas\[0\] must be in \[0, 1\)"),
         ("betas", [0.9, 0.9, 0.9], r"betas must be a pair"),
     ]:
@@ -344,12 +446,15 @@ def test_load_state_dict_follows_the_saved_ids_and_reads_the_old_layout():
 def test_hyperparameters_of_the_wrong_type_are_named():
     p = Parameter(np.zeros(2))
     for build, match in [
-        (lambda: Adam([p], lr=None), "lr must be a number >= 0, got None"),
-        (lambda: SGD([p], lr=0.1, momentum="0.9"), "momentum must be a number >= 0"),
-        (lambda: Adam([p], lr=np.array([0.1, 0.2])), "lr must be a number >= 0"),
+        (lambda: Adam([p], lr=None), "lr must be a finite number >= 0, got None"),
+        (lambda: SGD([p], lr=0.1, momentum="0.9"), "momentum must be a finite number >= 0"),
+        (lambda: Adam([p], lr=np.array([0.1, 0.2])), "lr must be a finite number >= 0"),
         (lambda: Adam([p], betas=(0.9,)), r"betas must be a pair \(beta1, beta2\), got \(0.9,\)"),
         (lambda: Adam([p], betas=0.9), "betas must be a pair"),
-        (lambda: SGD([p], momentum=0.9, dampening=float("nan")), "dampening must be >= 0"),
+        (
+            lambda: SGD([p], momentum=0.9, dampening=float("nan")),
+            "dampening must be a finite number >= 0, got nan",
+        ),
         (lambda: SGD([p], momentum=0.9, dampening=5.0), r"dampening must be in \[0, 1\]"),
     ]:
         with pytest.raises(ValueError, match=match):
@@ -357,6 +462,56 @@ def test_hyperparameters_of_the_wrong_type_are_named():
     with pytest.raises(TypeError, match="ordered collection"):
         Adam([{"params": {p}}])
     assert SGD([{"params": [p], "lr": 0.1}]).param_groups[0]["lr"] == 0.1  # lr defaults to 1e-3, as torch
+
+
+def test_bool_hyperparameters_must_be_bools():
+    p = Parameter(np.zeros(2))
+    with pytest.raises(ArgumentTypeError, match="amsgrad must be True or False, got 'no'"):
+        Adam([p], amsgrad="no")
+    with pytest.raises(ArgumentTypeError, match="amsgrad must be True or False, got 1"):
+        AdamW([{"params": [p], "amsgrad": 1}])
+    with pytest.raises(ArgumentTypeError, match="nesterov must be True or False, got 'yes'"):
+        SGD([p], momentum=0.9, nesterov="yes")
+    assert Adam([p], amsgrad=np.bool_(True)).param_groups[0]["amsgrad"] is True
+
+
+def test_step_checks_hyperparameters_changed_in_param_groups():
+    p = Parameter(np.ones(2))
+    opt = Adam([p], lr=0.1)
+    p.grad = np.ones(2)
+    for key, bad, error, match in [
+        ("lr", None, ArgumentTypeError, "lr must be a finite number >= 0, got None"),
+        ("lr", -1.0, ValueError, "lr must be a finite number >= 0, got -1.0"),
+        ("betas", (0.9, 1.0), ValueError, r"betas\[1\] must be in \[0, 1\)"),
+        ("amsgrad", "no", ArgumentTypeError, "amsgrad must be True or False"),
+        ("lrr", 0.1, ValueError, r"unknown hyperparameters \['lrr'\]"),
+    ]:
+        group = {**opt.param_groups[0]}
+        opt.param_groups[0][key] = bad
+        with pytest.raises(error, match=match):
+            opt.step()
+        np.testing.assert_array_equal(p.data, 1.0)  # nothing moved
+        assert opt.state == [{}]
+        opt.param_groups[0].clear()
+        opt.param_groups[0].update(group)
+    del opt.param_groups[0]["eps"]
+    with pytest.raises(ValueError, match=r"a parameter group lacks \['eps'\]; every group needs"):
+        opt.step()
+    opt.param_groups[0]["eps"] = 1e-8
+    opt.param_groups[0]["lr"] = 1  # an int is fine, and stored as a float
+    opt.step()
+    assert opt.param_groups[0]["lr"] == 1.0 and isinstance(opt.param_groups[0]["lr"], float)
+
+
+def test_params_that_are_not_iterable_are_named():
+    with pytest.raises(TypeError, match="params must be an ordered iterable of Parameters.*got a NoneType"):
+        Adam(None)
+    with pytest.raises(TypeError, match="params must be an ordered iterable.*got a float"):
+        SGD(0.1)
+    with pytest.raises(
+        TypeError, match="a group's params must be a Parameter or a list of Parameters, got a NoneType"
+    ):
+        Adam([{"params": None}])
 
 
 # -- clipping ---------------------------------------------------------------------------------
@@ -387,7 +542,7 @@ def test_clip_grad_norm_nonfinite():
 # -- bad construction -------------------------------------------------------------------------
 def test_constructor_errors():
     p = Parameter(np.zeros(2))
-    with pytest.raises(ValueError, match="lr must be >= 0"):
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0"):
         SGD([p], lr=-1.0)
     with pytest.raises(ValueError, match="Nesterov"):
         SGD([p], lr=0.1, nesterov=True)

@@ -150,9 +150,10 @@ def _check_model_matches(model, train: Interactions) -> None:
     if user_ids is None or item_ids is None:
         return  # not a tinyrec Recommender (or not fitted): nothing to compare
     for what, ours, theirs in (("user", user_ids, train.user_ids), ("item", item_ids, train.item_ids)):
-        if len(ours) != len(theirs) or not np.array_equal(ours, theirs):
+        ours = np.asarray(ours)
+        if ours.ndim != 1 or len(ours) != len(theirs) or not np.array_equal(ours, theirs):
             raise DataError(
-                f"the model was fitted on other data: its {len(ours):,} {what} ids differ from train's "
+                f"the model was fitted on other data: its {ours.size:,} {what} ids differ from train's "
                 f"{len(theirs):,}; evaluate it with the train/test split of the data it was fitted on"
             )
 

@@ -101,10 +101,13 @@ def load(path):
     cls = _resolve_class(header.get("model_class"), path)
     if not (isinstance(cls, type) and issubclass(cls, Recommender)):
         raise ModelFileError(f"{path}: model_class {header['model_class']!r} is not a tinyrec Recommender")
+    for section in ("params", "attributes", "history"):
+        if not isinstance(header.get(section, {}), dict):
+            raise ModelFileError(f"{path}: the header's {section!r} is not a mapping; the file is corrupt")
     params = dict(header.get("params", {}))
     try:
         model = cls(**params)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # unknown names, or values the constructor refuses
         raise ModelFileError(f"{path}: its hyperparameters do not fit {cls.__name__}: {exc}") from exc
     attributes = header.get("attributes", {})
     missing = [name for name in _BASE_ATTRIBUTES if name not in attributes]
@@ -132,9 +135,10 @@ def load(path):
 
 
 def _check_consistent(model, arrays: dict[str, np.ndarray], path) -> None:
-    """The loaded arrays fit the model's layout (``Recommender._array_layout``), else ModelFileError.
+    """The loaded model fits its own layout (``Recommender._array_layout``), else ModelFileError.
 
-    An edited file must fail here: an index out of range would otherwise crash a Numba kernel later.
+    An edited file must fail here, not later: an index out of range would crash a Numba kernel,
+    an array of the wrong shape or dtype would end in a NumPy or Numba traceback.
     """
 
     def corrupt(problem: str):
@@ -144,10 +148,29 @@ def _check_consistent(model, arrays: dict[str, np.ndarray], path) -> None:
         size = getattr(model, size_name)
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise corrupt(f"{size_name} is {size!r}, not a count")
-    rows, index_lists = model._array_layout()
-    for name, length in rows.items():
-        if arrays[name].ndim == 0 or len(arrays[name]) != length:
-            raise corrupt(f"array {name!r} has shape {arrays[name].shape}, but the model needs {length} rows")
+    if not _is_finite_number(model.global_mean_):
+        raise corrupt(f"global_mean_ is {model.global_mean_!r}, not a finite number")
+    low_high = model.rating_range_
+    if not (isinstance(low_high, tuple) and len(low_high) == 2 and all(map(_is_finite_number, low_high))):
+        raise corrupt(f"rating_range_ is {low_high!r}, not a pair of finite numbers")
+    shapes, index_lists = model._array_layout()
+    unchecked = sorted(set(arrays) - set(shapes) - {n for n in arrays if n.startswith("net.")})
+    if unchecked:  # the network's weights are checked by load_state_dict
+        raise corrupt(f"arrays {unchecked} are not part of a {type(model).__name__}")
+    for name, shape in shapes.items():
+        a = arrays[name]
+        if a.ndim != len(shape) or any(w is not None and g != w for g, w in zip(a.shape, shape, strict=True)):
+            wanted = str(tuple("any" if d is None else d for d in shape)).replace("'", "")  # (5,) or (any,)
+            raise corrupt(f"array {name!r} has shape {a.shape}, but the model needs {wanted}")
+    # dtypes: counts and index lists are integers, raw ids integers or text, the rest floats
+    integers = {"user_counts_", "item_counts_"} | {name for pair in index_lists for name in pair[:2]}
+    for name, a in arrays.items():
+        if name in ("user_ids_", "item_ids_"):
+            wanted, kinds = "integer or text", "iuU"
+        else:
+            wanted, kinds = ("integer", "iu") if name in integers else ("float", "f")
+        if a.dtype.kind not in kinds:
+            raise corrupt(f"array {name!r} has dtype {a.dtype}, not {wanted}")
     for offsets_name, indices_name, bound in index_lists:
         offsets, indices = arrays[offsets_name], arrays[indices_name]
         if offsets[0] != 0 or offsets[-1] != len(indices) or np.any(np.diff(offsets) < 0):
@@ -157,6 +180,10 @@ def _check_consistent(model, arrays: dict[str, np.ndarray], path) -> None:
     for name, a in arrays.items():
         if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
             raise corrupt(f"array {name!r} holds NaN or infinite values")
+
+
+def _is_finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
 def write_npz(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -182,6 +209,8 @@ def write_npz(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
 
 def read_npz(path) -> tuple[dict, dict[str, np.ndarray]]:
     """Read and check a model file: returns ``(header, arrays)``; see :func:`load` for the errors."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or a pathlib.Path, got {type(path).__name__}")
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(

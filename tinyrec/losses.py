@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import BackwardBeforeForwardError, DataError, DTypeError, ShapeError
+from .errors import ArgumentTypeError, BackwardBeforeForwardError, DataError, DTypeError, ShapeError
 from .validation import check_float_array, check_in_range, check_index_array, check_int, check_same_shape
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -86,7 +86,10 @@ class _Loss:
                 raise ShapeError(
                     f"grad_output of a reduced loss must be a number, got shape {np.shape(grad_output)}"
                 )
-            g = float(np.asarray(grad_output).reshape(-1)[0])
+            try:
+                g = float(np.asarray(grad_output).reshape(-1)[0])
+            except (TypeError, ValueError):
+                raise ArgumentTypeError(f"grad_output must be a number, got {grad_output!r}") from None
         if self.reduction == "mean":
             n = int(np.prod(shape)) if count is None else count
             return g / n if n else float("nan")
@@ -117,15 +120,23 @@ class _Loss:
         return f"reduction={self.reduction!r}"
 
     def _element_weight_for(self, x: np.ndarray):
-        """torch's ``weight`` of the binary losses, in ``x``'s dtype, checked to broadcast to ``x``."""
+        """torch's ``weight`` of the binary losses, in ``x``'s dtype, checked to broadcast to ``x``.
+
+        Broadcasting must leave ``x``'s shape as it is: a weight that would enlarge the loss (a
+        ``(3, 1)`` weight against a ``(3,)`` prediction) is refused, as its gradient could not
+        have the prediction's shape.
+        """
         if self.weight is None:
             return None
         try:
-            np.broadcast_shapes(self.weight.shape, x.shape)
-        except ValueError as exc:
+            fits = np.broadcast_shapes(self.weight.shape, x.shape) == x.shape
+        except ValueError:
+            fits = False
+        if not fits:
             raise ShapeError(
-                f"weight of shape {self.weight.shape} does not broadcast to prediction {x.shape}"
-            ) from exc
+                f"weight of shape {self.weight.shape} does not broadcast to prediction {x.shape} "
+                f"(it may have fewer axes or axes of length 1, not more)"
+            )
         return self.weight.astype(x.dtype)
 
     def __repr__(self) -> str:
@@ -206,7 +217,12 @@ def _as_weight(weight, name: str, what: str = "weight"):
             f"{name}'s {what} must be an array of numbers, got {weight!r}; a reduction is passed by "
             f"keyword: {name}(reduction={weight!r})"
         )
-    weight = np.asarray(weight, dtype=np.float64)
+    try:
+        weight = np.asarray(weight, dtype=np.float64)
+    except (TypeError, ValueError):  # ragged lists, text, objects
+        raise ArgumentTypeError(
+            f"{name}'s {what} must be a number or a rectangular array of numbers, got {weight!r}"
+        ) from None
     if not np.all(np.isfinite(weight)):
         raise DataError(f"{name} {what} must be finite, got {weight.tolist()}")
     if np.any(weight < 0):
@@ -412,6 +428,8 @@ class CrossEntropyLoss(_Loss):
             raise ShapeError("prediction must be (C,), (N, C) or (N, C, d1, ...) logits, got a scalar")
         unbatched = prediction.ndim == 1
         c = prediction.shape[0] if unbatched else prediction.shape[1]
+        if c == 0:
+            raise ShapeError(f"prediction {prediction.shape} has no classes (C = 0); it needs C >= 1 logits")
         loss_shape = () if unbatched else (prediction.shape[0], *prediction.shape[2:])  # (N, d1, …)
         # (M, C), M = N · d1 ⋯ dK: the class axis last, one row per sample
         x = prediction.reshape(1, c) if unbatched else np.moveaxis(prediction, 1, -1).reshape(-1, c)

@@ -6,7 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinyrec.data import Interactions
-from tinyrec.errors import DataError, DTypeError, IndexOutOfRangeError, NonFiniteError, ShapeError
+from tinyrec.data.interactions import _uniform_ids
+from tinyrec.errors import (
+    ArgumentTypeError,
+    DataError,
+    DTypeError,
+    IndexOutOfRangeError,
+    NonFiniteError,
+    ShapeError,
+)
 
 
 def small():
@@ -192,6 +200,11 @@ def test_index_space_size_must_be_a_whole_number_in_range():
             Interactions([0, 5, 5], [0, 1, 0], [1.0, 2.0, 3.0], n_users=bad)
     with pytest.raises(ValueError, match="n_items must be a whole number"):
         Interactions([0, 1], [0, 3], n_items=3.5)  # was stored as 3: item 3 silently ignored
+    for bad in (2.0, "10", True):  # a wrong type: ArgumentTypeError, a TypeError and a ValueError
+        with pytest.raises(ArgumentTypeError, match="n_users must be a whole number"):
+            Interactions([0, 1], [0, 1], n_users=bad)
+        with pytest.raises(TypeError):
+            Interactions([0, 1], [0, 1], n_users=bad)
     # a typo that would make to_csr allocate terabytes of row pointers
     for bad in (10**12, 0, -1):
         with pytest.raises(ValueError, match=r"outside \[1, 2,147,483,647\] .* the real number of users"):
@@ -227,10 +240,15 @@ def test_from_raw_metadata_is_keyed_by_raw_id():
 
 def test_positives_needs_an_int_user():
     d = small()
-    with pytest.raises(DTypeError, match="user must be an int dense index, got 0.5"):
-        d.positives(0.5)
-    with pytest.raises(DTypeError, match="user_index"):
+    for bad in (0.5, 1.0, True, None):
+        with pytest.raises(ArgumentTypeError, match=f"user must be an int dense index, got {bad}"):
+            d.positives(bad)
+    with pytest.raises(ArgumentTypeError, match="map raw ids with user_index"):
         d.positives("ann")
+    with pytest.raises(TypeError):  # an ArgumentTypeError is a TypeError
+        d.positives(0.5)
+    with pytest.raises(IndexOutOfRangeError, match=r"user 3 is outside \[0, 3\)"):
+        d.positives(3)
     assert d.positives(np.int32(1)).tolist() == [0, 2]
 
 
@@ -245,3 +263,45 @@ def test_subset_positions_must_be_rows():
     with pytest.raises(DTypeError, match="1-D integer positions"):
         d.subset([[0, 1]])
     assert d.subset([4, 0]).ratings.tolist() == [2.0, 4.0]
+
+
+def test_raw_id_maps_must_be_1d_arrays():
+    # len(5) raised "object of type 'int' has no len()"
+    expected = r"user_ids must be a 1-D array .* got the scalar 5; .* pass n_users="
+    with pytest.raises(ShapeError, match=expected):
+        Interactions([0, 1], [0, 1], user_ids=5)
+    expected = r"item_ids must be a 1-D array .* got the scalar 'ab'.* pass n_items="
+    with pytest.raises(ShapeError, match=expected):
+        Interactions([0, 1], [0, 1], item_ids="ab")  # len("ab") == 2 passed
+    expected = r"user_ids must be 1-D \(one raw id per dense index\), got shape \(1, 2\)"
+    with pytest.raises(ShapeError, match=expected):
+        Interactions([0, 1], [0, 1], user_ids=[[7, 8]])
+    d = Interactions([0, 1], [0, 1], user_ids=("a", "b"), item_ids=np.array([5, 9]))
+    assert d.n_users == 2 and d.user_ids.tolist() == ["a", "b"] and d.item_ids.tolist() == [5, 9]
+
+
+def test_from_raw_metadata_values_must_be_scalars():
+    # np.array([[1], [1, 2]]) raised numpy's "inhomogeneous shape"; equal lists made a 2-D column
+    for meta in ({"t": {1: [1], 2: [1, 2]}}, {"t": {1: [1, 2], 2: [3, 4]}}, {"t": {2: np.arange(2)}}):
+        with pytest.raises(
+            DTypeError,
+            match=r"item_meta\['t'\] holds a (list|ndarray) for raw id [12] .*"
+            r"must be scalars .* '\|'\.join\(genres\)",
+        ):
+            Interactions.from_raw([1, 2], [1, 2], item_meta=meta)
+    with pytest.raises(DTypeError, match=r"user_meta\['tags'\] holds a tuple for raw id 'bob'"):
+        Interactions.from_raw(["ann", "bob"], [1, 2], user_meta={"tags": {"ann": "x", "bob": ("y", "z")}})
+    d = Interactions.from_raw([1, 2], [1, 2], item_meta={"title": {1: "Heat"}, "year": {2: np.int64(1995)}})
+    assert d.item_meta["title"].tolist() == ["Heat", ""] and d.item_meta["year"].tolist() == [0, 1995]
+
+
+def test_uniform_ids_checks_types_without_a_python_loop_per_id():
+    ids = [f"u{k}" for k in range(200_000)]
+    assert _uniform_ids(ids, "users").dtype.kind == "U"
+    assert _uniform_ids([np.str_("a"), "b"], "users").tolist() == ["a", "b"]  # str subclasses are text
+    with pytest.raises(DTypeError, match=r"users mixes strings and numbers \(e\.g\. 'u0' and 7\)"):
+        _uniform_ids([*ids, 7], "users")
+    with pytest.raises(DataError, match=r"users contains missing \(None\) ids"):
+        _uniform_ids(["a", None], "users")
+    with pytest.raises(DataError, match=r"users contains missing \(None\) ids"):
+        _uniform_ids([1, None], "users")

@@ -5,7 +5,7 @@ import pytest
 
 from tinyrec.data import from_csv
 from tinyrec.data.parsing import read_numeric_table
-from tinyrec.errors import DataError, NonFiniteError
+from tinyrec.errors import ArgumentTypeError, DataError, NonFiniteError
 
 
 def write(tmp_path, text, name="r.csv"):
@@ -210,3 +210,28 @@ def test_string_ids_flag_and_the_undecidable_header_message(tmp_path):
     with pytest.raises(ValueError, match=r"first line 'user,book' is a header or data; pass header=True"):
         from_csv(path, rating=None, string_ids=True)
     assert len(from_csv(path, rating=None, string_ids=True, header=True)) == 1
+
+
+def test_string_ids_timestamp_beyond_int64_names_the_line(tmp_path):
+    # np.array(stamps, dtype=np.int64) raised a raw OverflowError
+    for stamp in ("99999999999999999999", "9223372036854775808", "-9223372036854775809"):
+        path = write(tmp_path, f"a,b,3,5\na,b,3,{stamp}\n")
+        expected = rf"r\.csv, line 2: the timestamp {stamp} does not fit in int64 .* fix or drop that line"
+        with pytest.raises(DataError, match=expected):
+            from_csv(path, string_ids=True, timestamp=3, header=False)
+    path = write(tmp_path, "u,i,r,t\na,b,3,9223372036854775807\nc,d,4,-9223372036854775808\n")
+    data = from_csv(path, string_ids=True, timestamp=3)
+    assert data.timestamps.tolist() == [2**63 - 1, -(2**63)]
+
+
+def test_column_index_of_the_wrong_type_is_an_argument_type_error(tmp_path):
+    path = write(tmp_path, "1,2,3\n")
+    for bad in (1.0, 1.5, True, [0]):
+        expected = r"item must be a 0-based column index \(int >= 0\) or a header name"
+        with pytest.raises(ArgumentTypeError, match=expected):
+            from_csv(path, item=bad)
+    expected = r"rating must be a 0-based column index \(int >= 0\).*got -2"
+    with pytest.raises(ValueError, match=expected) as info:
+        from_csv(path, rating=-2)
+    assert not isinstance(info.value, TypeError)  # right type, wrong value: a plain ValueError
+    assert from_csv(path, user=np.int64(1), item=0, rating=2).user_ids.tolist() == [2]

@@ -13,7 +13,7 @@ from tinyrec.data.sampling import (
     pointwise_samples,
     sampled_candidates,
 )
-from tinyrec.errors import DataError, IndexOutOfRangeError
+from tinyrec.errors import DataError, IndexOutOfRangeError, ShapeError
 
 
 def positives_of(*tables):
@@ -208,7 +208,11 @@ def test_exclude_must_hold_interactions():
     for bad in ([1], 5, "test"):
         with pytest.raises(TypeError, match="exclude must be an Interactions or a list of them"):
             NegativeSampler(data, exclude=bad)
-    assert NegativeSampler(data, exclude=(data,), seed=0).sample([0], 1)[0, 0] in (2, 3)
+    # a tuple is accepted, and its tables' positives are avoided: test holds item 2 for user 0
+    test = data.rebuild(users=[0], items=[2], ratings=None, timestamps=None)
+    assert test.same_index_space(data)
+    draws = NegativeSampler(data, exclude=(test,), seed=0).sample([0] * 500, 4)
+    assert np.all(draws == 3)
 
 
 def test_sample_sizes_empty_and_too_large():
@@ -220,3 +224,20 @@ def test_sample_sizes_empty_and_too_large():
         assert sampler.sample_distinct(empty, 2).shape == (0, 2)
     with pytest.raises(ValueError, match=r"would draw 1,000,000,000,000 negatives.*in batches"):
         sampler.sample([1], 10**12)  # was a MemoryError
+
+
+def test_minibatches_accept_lists_and_refuse_scalars():
+    # a list indexed by an index array raised "only integer scalar arrays can be converted..."
+    batches = list(minibatches([1, 2, 3], ["a", "b", "c"], batch_size=2, seed=0))
+    assert [len(x) for x, _ in batches] == [2, 1]
+    assert sorted(np.concatenate([x for x, _ in batches]).tolist()) == [1, 2, 3]
+    assert all(isinstance(x, np.ndarray) for batch in batches for x in batch)
+    # len() of a 0-D array raised "len() of unsized object"
+    with pytest.raises(ShapeError, match=r"array 0 is a scalar \(3\), not an array of rows.*at least 1-D"):
+        next(minibatches(np.array(3), batch_size=2))
+    with pytest.raises(ShapeError, match=r"array 1 is a scalar \(5\)"):
+        next(minibatches([1, 2], 5, batch_size=2))
+    with pytest.raises(DataError, match=r"array 0 has 3 rows, array 1 has 2\); they must be aligned"):
+        next(minibatches([1, 2, 3], [[1, 2], [3, 4]], batch_size=2))
+    ((x, y),) = minibatches(np.arange(2), np.ones((2, 3)), batch_size=4)  # 2-D arrays: rows
+    assert y.shape == (2, 3)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from tinyrec.data import Interactions
 from tinyrec.data.split import finalize_split, kfold, leave_one_out, random_holdout, temporal_split
-from tinyrec.errors import DataError
+from tinyrec.errors import ArgumentTypeError, DataError
 
 
 def random_data(seed, n_users=8, n_items=10, density=0.5):
@@ -166,9 +166,13 @@ def test_bad_arguments():
         temporal_split(timed, test_fraction="0.5")
     with pytest.raises(TypeError):
         leave_one_out(np.zeros(3))
-    for bad in ("2020", 2.5, True):  # "2020" became the timestamp 2020 (Unix seconds: 1970)
-        with pytest.raises(TypeError, match="at must be an integer timestamp"):
+    for bad in ("2020", 2.5, 3.0, True):  # "2020" became the timestamp 2020 (Unix seconds: 1970)
+        with pytest.raises(ArgumentTypeError, match="at must be an integer timestamp.*got"):
             temporal_split(timed, at=bad)
+        with pytest.raises(ValueError, match="at must be an integer timestamp"):  # a ValueError too
+            temporal_split(timed, at=bad)
+    train, test = temporal_split(timed, at=np.int64(3), drop_unseen=False)
+    assert test.timestamps.tolist() == [3, 4] and test.info["split"].method == "temporal_split(at=3)"
     with pytest.raises(DataError, match=r"train split would be empty, since the timestamps run from 1 to 4"):
         temporal_split(timed, at=1)
     with pytest.raises(DataError, match=r"the test split would be empty.*choose at in \(1, 4\]"):

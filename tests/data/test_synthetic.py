@@ -74,3 +74,15 @@ def test_bad_noise_skew_and_time_name_the_argument():
         synthetic(10, 10, 20, start_time=1.5)
     d = synthetic(10, 10, 20, start_time=0, duration=1, seed=0)
     assert (d.timestamps == 0).all()
+
+
+def test_timestamps_must_fit_in_int64():
+    # start_time=2**63 raised OverflowError, duration=2**63 numpy's "high is out of bounds"
+    for kwargs in ({"start_time": 2**63}, {"duration": 2**63}, {"start_time": 2**62, "duration": 2**62}):
+        expected = r"start_time \+ duration must be at most 2\*\*63 - 1 .*use a smaller"
+        with pytest.raises(ValueError, match=expected):
+            synthetic(10, 10, 20, **kwargs)
+    d = synthetic(10, 10, 20, start_time=2**63 - 2, duration=1, seed=0)
+    assert (d.timestamps == 2**63 - 2).all()
+    d = synthetic(10, 10, 20, start_time=0, duration=2**63 - 1, seed=0)
+    assert d.timestamps.min() >= 0

@@ -163,9 +163,17 @@ def test_load_refuses_an_edited_file_whose_arrays_break_the_layout(case, tmp_pat
     model, _, _ = _fitted(case)
     path = model.save(tmp_path / "model.npz")
     header, arrays = tinyrec.io.read_npz(path)
-    rows, index_lists = model._array_layout()
-    assert set(rows) | {i for _, i, _ in index_lists} <= set(arrays)  # the layout names real arrays
-    edits = [(name, arrays[name][:-1]) for name in rows]  # one row short
+    shapes, index_lists = model._array_layout()
+    saved = {name for name in arrays if not name.startswith("net.")}  # net.*: load_state_dict checks
+    assert set(shapes) == saved  # the layout covers every saved array, so none goes unchecked
+    edits = []
+    for name in shapes:
+        a = arrays[name]
+        if a.size:
+            edits.append((name, a[:-1]))  # one row short
+        edits.append((name, a[..., None]))  # an extra axis
+        if a.dtype.kind in "iuf":
+            edits.append((name, a.astype(np.float64 if a.dtype.kind in "iu" else np.int64)))  # dtype
     for _, indices_name, bound in index_lists:
         if arrays[indices_name].size:
             bad = arrays[indices_name].copy()

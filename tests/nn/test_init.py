@@ -102,6 +102,9 @@ def test_bad_dtype():
         (lambda: init.kaiming_normal((4, 0)), "no inputs or no outputs"),
         (lambda: init.zeros((2, -1)), "each dimension of shape must be an integer >= 0"),
         (lambda: init.normal((2, 2.5)), "each dimension of shape must be an integer >= 0"),
+        (lambda: init.zeros(None), "shape must be an int or a tuple of ints"),
+        (lambda: init.zeros(np.array(3)), "shape must be an int or a tuple of ints"),
+        (lambda: init.uniform((2,), -1e308, 1e308), "too wide"),
     ],
 )
 def test_bad_arguments_name_themselves(call, message):

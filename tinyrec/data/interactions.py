@@ -27,8 +27,16 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..errors import DataError, DTypeError, IndexOutOfRangeError, NonFiniteError, ShapeError
+from ..errors import (
+    ArgumentTypeError,
+    DataError,
+    DTypeError,
+    IndexOutOfRangeError,
+    NonFiniteError,
+    ShapeError,
+)
 from ..kernels.csr import csr_order, unique_in_rows
+from ..validation import check_int
 
 __all__ = ["Interactions"]
 
@@ -71,17 +79,34 @@ def _as_size(value, name: str) -> int | None:
     """``n_users`` / ``n_items``: None, or an int (not a bool) in ``[1, MAX_INDEX_SPACE]``."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(
+    try:
+        value = check_int(value, name)
+    except ArgumentTypeError:
+        raise ArgumentTypeError(
             f"{name} must be a whole number (the size of the index space), got {value!r}; pass an "
             f"int, or leave {name}=None to use the largest index + 1"
-        )
+        ) from None
     if not 1 <= value <= MAX_INDEX_SPACE:
         raise ValueError(
             f"{name}={value} is outside [1, {MAX_INDEX_SPACE:,}] (indices are int32, and to_csr "
             f"allocates {name} + 1 row pointers); pass the real number of {name[2:]}"
         )
-    return int(value)
+    return value
+
+
+def _ids_array(ids, name: str) -> np.ndarray | None:
+    """``user_ids`` / ``item_ids`` as a 1-D array (``None`` stays None), before its length is used."""
+    if ids is None:
+        return None
+    a = np.asarray(ids)
+    if a.ndim == 0:
+        raise ShapeError(
+            f"{name} must be a 1-D array with one raw id per dense index (e.g. {name}=['a', 'b']), "
+            f"got the scalar {ids!r}; to set the size of the index space, pass n_{name[:-4]}s= instead"
+        )
+    if a.ndim != 1:
+        raise ShapeError(f"{name} must be 1-D (one raw id per dense index), got shape {a.shape}")
+    return a
 
 
 def _as_ids(ids, name: str, n: int) -> np.ndarray:
@@ -146,11 +171,13 @@ class Interactions:
     Raises
     ------
     ShapeError
-        Arrays of different lengths, or not 1-D.
+        Arrays of different lengths, or not 1-D (``user_ids`` / ``item_ids`` included).
     DTypeError
         Non-integer indices or timestamps, non-numeric ratings.
+    ArgumentTypeError
+        ``n_users`` / ``n_items`` not a whole number (a TypeError and a ValueError at once).
     ValueError
-        ``n_users`` / ``n_items`` not a whole number in ``[1, MAX_INDEX_SPACE]``.
+        ``n_users`` / ``n_items`` outside ``[1, MAX_INDEX_SPACE]``.
     IndexOutOfRangeError
         A negative index, or one outside ``[0, n_users)`` / ``[0, n_items)``.
     NonFiniteError
@@ -202,10 +229,11 @@ class Interactions:
         info=None,
     ):
         n_users, n_items = _as_size(n_users, "n_users"), _as_size(n_items, "n_items")
+        user_ids, item_ids = _ids_array(user_ids, "user_ids"), _ids_array(item_ids, "item_ids")
         if n_users is None and user_ids is not None:
-            n_users = len(user_ids)
+            n_users = user_ids.shape[0]
         if n_items is None and item_ids is not None:
-            n_items = len(item_ids)
+            n_items = item_ids.shape[0]
         u = _as_index(users, "users", n_users)
         i = _as_index(items, "items", n_items)
         n = u.shape[0]
@@ -281,6 +309,8 @@ class Interactions:
         user_meta, item_meta : dict of str -> (dict raw id -> value), optional
             Metadata keyed by raw id (``{"title": {10: "Heat"}}``), since the dense order is only
             known after sorting the ids; ids absent from the dict get ``""`` (or 0 for numbers).
+            Each value is a scalar (a string or a number): a list or an array is refused with
+            :class:`~tinyrec.errors.DTypeError` (join genres into one ``"A|B"`` string).
             Arrays already in dense order go to the constructor instead.
 
         Returns
@@ -299,8 +329,8 @@ class Interactions:
             timestamps,
             user_ids=user_ids,
             item_ids=item_ids,
-            user_meta=_meta_from_dicts(user_meta, user_ids),
-            item_meta=_meta_from_dicts(item_meta, item_ids),
+            user_meta=_meta_from_dicts(user_meta, user_ids, "user_meta"),
+            item_meta=_meta_from_dicts(item_meta, item_ids, "item_meta"),
             info=info,
         )
 
@@ -455,11 +485,18 @@ class Interactions:
         return self._cache["positives"]
 
     def positives(self, user: int) -> np.ndarray:
-        """The sorted distinct items of dense user ``user`` (an int; a read-only view)."""
-        if isinstance(user, bool) or not isinstance(user, numbers.Integral):
-            raise DTypeError(
+        """The sorted distinct items of dense user ``user`` (an int; a read-only view).
+
+        Raises :class:`~tinyrec.errors.ArgumentTypeError` when ``user`` is not an integer (map raw
+        ids with :meth:`user_index`), :class:`~tinyrec.errors.IndexOutOfRangeError` outside
+        ``[0, n_users)``.
+        """
+        try:
+            user = check_int(user, "user")
+        except ArgumentTypeError:
+            raise ArgumentTypeError(
                 f"user must be an int dense index, got {user!r}; map raw ids with user_index() first"
-            )
+            ) from None
         if not 0 <= user < self.n_users:
             raise IndexOutOfRangeError(f"user {user} is outside [0, {self.n_users})")
         indptr, indices = self.positives_csr()
@@ -560,14 +597,20 @@ def _factorize(raw, name: str):
 
 
 def _uniform_ids(values: list, name: str) -> np.ndarray:
-    """Raw ids given as Python objects: all strings, or all numbers; a mix is refused."""
-    if any(v is None for v in values):
+    """Raw ids given as Python objects: all strings, or all numbers; a mix is refused.
+
+    The types are collected with ``set(map(type, values))``, which runs in C: a per-value Python
+    test costs ~0.1 s per million ids. Only a mix pays for finding an example of each kind.
+    """
+    types = set(map(type, values))
+    if type(None) in types:
         raise DataError(f"{name} contains missing (None) ids; drop them with preprocess.drop_invalid")
-    is_text = [isinstance(v, str) for v in values]
-    if all(is_text):
+    text_types = {t for t in types if issubclass(t, str)}  # str, np.str_
+    if text_types == types:
         return np.array(values, dtype=str)
-    if any(is_text):
-        text, other = values[is_text.index(True)], values[is_text.index(False)]
+    if text_types:
+        text = next(v for v in values if isinstance(v, str))
+        other = next(v for v in values if not isinstance(v, str))
         raise DTypeError(
             f'{name} mixes strings and numbers (e.g. {text!r} and {other!r}), which would merge "1" '
             f"with 1 or sort them apart; convert them all to str or all to int first"
@@ -575,7 +618,13 @@ def _uniform_ids(values: list, name: str) -> np.ndarray:
     return np.asarray(values)  # numbers only (e.g. an object array of ints): checked by the caller
 
 
-def _meta_from_dicts(meta, ids):
+#: The metadata values from_raw accepts: one string or number per id (a list would make NumPy
+#: build a 2-D or ragged array, which the per-index columns cannot hold).
+_SCALARS = (str, bytes, numbers.Number, np.generic)
+
+
+def _meta_from_dicts(meta, ids, name: str):
+    """``{column: {raw id: value}}`` as ``{column: array in dense order}``; values must be scalars."""
     if meta is None:
         return None
     if not isinstance(meta, Mapping):
@@ -590,7 +639,16 @@ def _meta_from_dicts(meta, ids):
                 f"{type(mapping).__name__}; from_raw keys metadata by raw id. For arrays already in "
                 f"dense index order, pass them to Interactions(...) instead"
             )
-        values = [mapping.get(raw) for raw in ids.tolist()]
+        raw_ids = ids.tolist()
+        values = [mapping.get(raw) for raw in raw_ids]
+        bad = [t for t in set(map(type, values)) if t is not type(None) and not issubclass(t, _SCALARS)]
+        if bad:
+            k = next(k for k, v in enumerate(values) if type(v) in bad)
+            raise DTypeError(
+                f"{name}[{key!r}] holds a {type(values[k]).__name__} for raw id {raw_ids[k]!r} "
+                f"({values[k]!r}); metadata values must be scalars (a string or a number), one per id: "
+                f"join a list into one string first (e.g. '|'.join(genres), as the genres column does)"
+            )
         sample = next((v for v in values if v is not None), "")
         default = 0 if isinstance(sample, (int, float, np.integer, np.floating)) else ""
         out[key] = np.array([default if v is None else v for v in values])

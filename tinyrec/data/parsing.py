@@ -14,14 +14,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import numbers
 import os
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import ArgumentTypeError, DataError
 from ..kernels.parse import parse_fields
-from ..validation import check_bool
+from ..validation import check_bool, check_int
 from .interactions import Interactions
 
 __all__ = ["read_numeric_table", "from_csv"]
@@ -94,6 +93,9 @@ def read_numeric_table(
     return values
 
 
+#: The range of a timestamp (stored as int64).
+INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
 #: float64 holds every integer of magnitude below this exactly (and not all of those above).
 EXACT_INT_LIMIT = 2**53
 
@@ -156,9 +158,14 @@ def _check_column(spec, role: str):
     """A column spec: None, a header name, or a 0-based index (not a bool, not negative)."""
     if spec is None or isinstance(spec, str):
         return spec
-    if isinstance(spec, bool) or not isinstance(spec, numbers.Integral) or spec < 0:
-        raise ValueError(f"{role} must be a 0-based column index (int >= 0) or a header name, got {spec!r}")
-    return int(spec)
+    message = f"{role} must be a 0-based column index (int >= 0) or a header name, got {spec!r}"
+    try:
+        spec = check_int(spec, role)
+    except ArgumentTypeError:
+        raise ArgumentTypeError(message) from None
+    if spec < 0:
+        raise ValueError(message)
+    return spec
 
 
 def _resolve_column(spec, names: list[str] | None, role: str, source: str):
@@ -220,9 +227,11 @@ def from_csv(
     ------
     DataError
         Missing file, empty file, a malformed line (the message names the file and line number),
-        text not in ``encoding``, an id too large to read exactly, an unknown column name.
+        text not in ``encoding``, an id too large to read exactly, a timestamp outside int64, an
+        unknown column name.
     ValueError, TypeError
-        A bad ``sep``, ``header``, ``encoding`` or column argument.
+        A bad ``sep``, ``header``, ``encoding`` or column argument (a column that is neither a
+        string nor an integer raises :class:`~tinyrec.errors.ArgumentTypeError`, both at once).
     NonFiniteError
         A NaN or inf rating.
     """
@@ -388,10 +397,17 @@ def _from_csv_strings(body: bytes, cols, sep: str, encoding: str, source: str, f
         try:
             if cols[2] is not None:
                 ratings.append(float(fields[cols[2]]))
-            if cols[3] is not None:
-                stamps.append(int(fields[cols[3]]))
+            stamp = None if cols[3] is None else int(fields[cols[3]])
         except ValueError as exc:
             raise DataError(f"{source}, line {first_line + k}: malformed number ({exc})") from None
+        if stamp is not None:
+            if not INT64_MIN <= stamp <= INT64_MAX:  # np.array(stamps, dtype=np.int64) would overflow
+                raise DataError(
+                    f"{source}, line {first_line + k}: the timestamp {stamp} does not fit in int64 "
+                    f"(|t| < 2**63); timestamps are integer clocks (e.g. Unix seconds): fix or drop "
+                    f"that line"
+                )
+            stamps.append(stamp)
     if not users:
         raise DataError(f"{source}: no data lines (the file is empty)")
     return Interactions.from_raw(

@@ -83,6 +83,14 @@ def drop_invalid(users, items, ratings=None, timestamps=None):
         the input was ``None``), ready for :meth:`Interactions.from_raw`.
     n_dropped : int
         Rows removed.
+
+    Raises
+    ------
+    ShapeError
+        ``users`` is missing or not 1-D, or another array is not 1-D of the same length.
+    DataError
+        A float timestamp (left after dropping the missing ones) is fractional or of magnitude
+        ``>= 2**63``, so not exactly an int64: convert the clock to integers first.
     """
     cols = {"users": users, "items": items, "ratings": ratings, "timestamps": timestamps}
     cols = {k: (None if v is None else np.asarray(v)) for k, v in cols.items()}

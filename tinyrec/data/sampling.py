@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError, IndexOutOfRangeError
+from ..errors import DataError, IndexOutOfRangeError, ShapeError
 from ..kernels.csr import csr_order, unique_in_rows
 from ..kernels.sampling import distinct_negatives, uniform_negatives, weighted_negatives
 from ..validation import as_generator, check_nonnegative, check_positive_int
@@ -286,14 +286,32 @@ def minibatches(*arrays, batch_size: int, shuffle: bool = True, seed=0, drop_las
 
     With ``shuffle`` the order is a fresh permutation from ``seed`` (an int gives the same batches
     every time; pass a Generator to get a new order at each epoch). The last batch may be shorter
-    unless ``drop_last``.
+    unless ``drop_last``. Each array (a list is converted with ``np.asarray``) must be at least
+    1-D, with the same number of rows; the batches are NumPy arrays.
+
+    Raises
+    ------
+    ShapeError
+        An array is a scalar (0-D).
+    DataError
+        The arrays have different numbers of rows.
     """
     if not arrays:
         raise ValueError("minibatches needs at least one array")
-    n = len(arrays[0])
-    for a in arrays[1:]:
-        if len(a) != n:
-            raise DataError(f"arrays have different lengths ({n} and {len(a)}); they must be aligned")
+    arrays = tuple(np.asarray(a) for a in arrays)  # a list cannot be indexed by an index array
+    for k, a in enumerate(arrays):
+        if a.ndim == 0:
+            raise ShapeError(
+                f"minibatches: array {k} is a scalar ({a.item()!r}), not an array of rows; pass arrays "
+                f"with one row per example (at least 1-D)"
+            )
+    n = arrays[0].shape[0]
+    for k, a in enumerate(arrays[1:], start=1):
+        if a.shape[0] != n:
+            raise DataError(
+                f"arrays have different lengths (array 0 has {n} rows, array {k} has {a.shape[0]}); "
+                f"they must be aligned"
+            )
     check_positive_int(batch_size, "batch_size")
     order = as_generator(seed).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n

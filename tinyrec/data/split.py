@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import DataError
-from ..validation import as_generator, check_bool, check_positive_int
+from ..errors import ArgumentTypeError, DataError
+from ..validation import as_generator, check_bool, check_int, check_positive_int
 from .interactions import Interactions
 
 __all__ = ["SplitReport", "random_holdout", "leave_one_out", "temporal_split", "kfold", "finalize_split"]
@@ -267,7 +267,20 @@ def temporal_split(
         ``n - round(test_fraction * n)`` in time order; interactions tied with it also go to
         test, so test can be slightly larger than the fraction.
     at : int, optional
-        The cut time (same clock as ``data.timestamps``).
+        The cut time (same clock as ``data.timestamps``), in ``(first, last]``: the earliest
+        timestamp stays in train, the latest goes to test.
+
+    Raises
+    ------
+    DataError
+        ``data`` has no timestamps, or repeated ``(user, item)`` pairs; every timestamp is equal
+        (no cut leaves both sides non-empty); ``at`` is outside ``(first, last]``, the first and
+        last timestamps (one side would be empty).
+    ArgumentTypeError
+        ``at`` is not an integer (e.g. ``2.5`` or a date string); a ``TypeError`` and a
+        ``ValueError`` at once.
+    ValueError
+        ``test_fraction`` not in ``(0, 1)`` when ``at`` is not given.
 
     Notes
     -----
@@ -291,19 +304,22 @@ def temporal_split(
             )
         n_test = max(1, int(round(test_fraction * len(data))))
         at = int(np.sort(data.timestamps)[len(data) - n_test])
-    elif isinstance(at, bool) or not isinstance(at, numbers.Integral):
-        raise TypeError(
-            f"at must be an integer timestamp on the clock of data.timestamps (Unix seconds for "
-            f"MovieLens: 1577836800 is 2020-01-01), got {at!r}"
-        )
-    elif not first < at <= last:
-        side = "train" if at <= first else "test"
-        raise DataError(
-            f"temporal_split(at={int(at)}): the {side} split would be empty, since the timestamps "
-            f"run from {first} to {last}; choose at in ({first}, {last}]"
-        )
-    test_mask = data.timestamps >= int(at)
-    return finish_split(data, test_mask, f"temporal_split(at={int(at)})", drop_unseen, return_report)
+    else:
+        try:
+            at = check_int(at, "at")
+        except ArgumentTypeError:
+            raise ArgumentTypeError(
+                f"at must be an integer timestamp on the clock of data.timestamps (Unix seconds for "
+                f"MovieLens: 1577836800 is 2020-01-01), got {at!r}"
+            ) from None
+        if not first < at <= last:
+            side = "train" if at <= first else "test"
+            raise DataError(
+                f"temporal_split(at={at}): the {side} split would be empty, since the timestamps "
+                f"run from {first} to {last}; choose at in ({first}, {last}]"
+            )
+    test_mask = data.timestamps >= at
+    return finish_split(data, test_mask, f"temporal_split(at={at})", drop_unseen, return_report)
 
 
 def kfold(data: Interactions, k: int = 5, *, seed=0, drop_unseen: bool = True, return_report: bool = False):

@@ -19,6 +19,8 @@ from .interactions import Interactions
 
 __all__ = ["synthetic", "PlantedModel"]
 
+INT64_MAX = int(np.iinfo(np.int64).max)
+
 
 @dataclass(frozen=True)
 class PlantedModel:
@@ -120,7 +122,7 @@ def synthetic(
         ``σ``, the rating noise.
     start_time, duration : int
         Timestamps are uniform in ``[start_time, start_time + duration)`` (Unix seconds);
-        ``start_time >= 0``, ``duration >= 1``.
+        ``start_time >= 0``, ``duration >= 1``, ``start_time + duration <= 2**63 - 1`` (int64).
     seed : int or np.random.Generator
 
     Returns
@@ -146,6 +148,11 @@ def synthetic(
     noise = check_nonnegative(noise, "noise")
     start_time = check_int_at_least(start_time, "start_time", 0)
     duration = check_int_at_least(duration, "duration", 1)
+    if start_time + duration > INT64_MAX:  # timestamps are int64; numpy would overflow or refuse
+        raise ValueError(
+            f"start_time + duration must be at most 2**63 - 1 (timestamps are int64), got "
+            f"start_time={start_time} and duration={duration}; use a smaller start_time or duration"
+        )
     rng = as_generator(seed)
     scale = rank**-0.25  # entries with variance 1/sqrt(rank): p_u . q_j has variance 1
     planted = PlantedModel(

@@ -70,6 +70,7 @@ class ImplicitALS(Recommender):
     task = "ranking"
     _array_names = ("X_", "Y_")
     _user_rows, _item_rows = ("X_",), ("Y_",)  # arrays with one row per user / per item
+    _factor_arrays = ("X_", "Y_")
 
     def __init__(
         self,

@@ -194,11 +194,11 @@ class AutoRec(Recommender):
         return self.n_users_ if self.item_based else self.n_items_
 
     def _array_layout(self):
-        rows, index_lists = super()._array_layout()
+        shapes, index_lists = super()._array_layout()
         n_rows = self.n_items_ if self.item_based else self.n_users_  # one input row per item (I-AutoRec)
-        rows["row_indptr_"] = n_rows + 1
+        shapes.update(row_indptr_=(n_rows + 1,), row_indices_=(None,), row_values_=(self.row_indices_.size,))
         index_lists.append(("row_indptr_", "row_indices_", self._n_inputs))
-        return rows, index_lists
+        return shapes, index_lists
 
     def _build_net(self, rng=None) -> None:
         rng = as_generator(self.seed) if rng is None else rng

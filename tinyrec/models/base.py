@@ -63,6 +63,7 @@ class Recommender:
     #: Learnt arrays with one row per user / per item (see :meth:`_array_layout`).
     _user_rows: tuple[str, ...] = ()
     _item_rows: tuple[str, ...] = ()
+    _factor_arrays: tuple[str, ...] = ()  # of those, the ones with n_factors columns
 
     # -- hyperparameters ----------------------------------------------------------------------
     def get_params(self) -> dict:
@@ -229,20 +230,23 @@ class Recommender:
         """Neural models: build ``self.net`` from the hyperparameters, before its weights are loaded."""
         raise NotImplementedError(f"{type(self).__name__} has no network to build")
 
-    def _array_layout(self) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+    def _array_layout(self) -> tuple[dict[str, tuple], list[tuple[str, str, int]]]:
         """What a fitted model's arrays must satisfy (checked by ``tinyrec.load``).
 
-        Returns ``(rows, index_lists)``: ``rows`` maps an array name to the length of its first
-        axis; each ``(offsets, indices, bound)`` of ``index_lists`` is a CSR pair whose
-        ``offsets`` run from 0 to ``len(indices)`` without decreasing and whose ``indices`` lie
-        in ``[0, bound)``. A subclass adds its own learnt arrays to the base's.
+        Returns ``(shapes, index_lists)``. ``shapes`` maps every saved array to its shape, ``None``
+        for an axis of any length (``(None,)``: any 1-D array). Each ``(offsets, indices, bound)``
+        of ``index_lists`` is a CSR pair of integer arrays whose ``offsets`` run from 0 to
+        ``len(indices)`` without decreasing and whose ``indices`` lie in ``[0, bound)``. A
+        subclass adds its own learnt arrays to the base's: ``_user_rows`` / ``_item_rows`` get one
+        row per user / item, with ``n_factors`` columns for those in ``_factor_arrays``.
         """
         n_users, n_items = self.n_users_, self.n_items_
-        rows = {"user_counts_": n_users, "user_ids_": n_users, "item_counts_": n_items, "item_ids_": n_items}
-        rows["seen_indptr_"] = n_users + 1
-        rows.update({name: n_users for name in self._user_rows})
-        rows.update({name: n_items for name in self._item_rows})
-        return rows, [("seen_indptr_", "seen_indices_", n_items)]
+        shapes = {"user_counts_": (n_users,), "user_ids_": (n_users,), "seen_indptr_": (n_users + 1,)}
+        shapes.update(item_counts_=(n_items,), item_ids_=(n_items,), seen_indices_=(None,))
+        for n_rows, names in ((n_users, self._user_rows), (n_items, self._item_rows)):
+            for name in names:
+                shapes[name] = (n_rows, self.n_factors) if name in self._factor_arrays else (n_rows,)
+        return shapes, [("seen_indptr_", "seen_indices_", n_items)]
 
     # -- input checks -------------------------------------------------------------------------
     def _check_fitted(self) -> None:

@@ -76,6 +76,7 @@ class BPRMF(Recommender):
     task = "ranking"
     _array_names = ("P_", "Q_", "bi_")
     _user_rows, _item_rows = ("P_",), ("Q_", "bi_")  # arrays with one row per user / per item
+    _factor_arrays = ("P_", "Q_")
 
     def __init__(
         self,
@@ -109,7 +110,7 @@ class BPRMF(Recommender):
         indptr, indices = self.seen_indptr_, self.seen_indices_  # distinct positives, sorted per user
         users = np.repeat(np.arange(self.n_users_, dtype=np.int64), np.diff(indptr))  # (n_pos,)
         positives = indices.astype(np.int64)
-        sampler = NegativeSampler(train, seed=rng)  # raises DataError for a user who saw every item
+        sampler = self._negative_sampler(train, rng)  # raises DataError for a user who saw every item
         d, dtype = self.n_factors, self.dtype
         self.P_ = rng.normal(0.0, self.init_std, (self.n_users_, d)).astype(dtype)
         self.Q_ = rng.normal(0.0, self.init_std, (self.n_items_, d)).astype(dtype)
@@ -138,6 +139,14 @@ class BPRMF(Recommender):
                 self.history_.setdefault("loss", []).append(loss / max(n, 1))
                 bar.update(len(self.history_["loss"]), loss / max(n, 1))
         self.P_[self.user_counts_ == 0] = 0
+
+    def _negative_sampler(self, train, rng) -> NegativeSampler:
+        """Uniform negatives among the items each user has not interacted with in ``train``.
+
+        A method of its own so that a study can change only this (``benchmarks/bench_bpr_leak.py``
+        measures what excluding the test items too would add).
+        """
+        return NegativeSampler(train, seed=rng)
 
     def _score(self, users, items):
         dots = np.einsum(

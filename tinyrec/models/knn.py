@@ -174,13 +174,15 @@ class _NeighbourhoodModel(Recommender):
         self.nbr_sims_ = np.concatenate(sims).astype(self.dtype)
 
     def _array_layout(self):
-        rows, index_lists = super()._array_layout()
+        shapes, index_lists = super()._array_layout()
         # target rows are items (item-based) or users; contexts are the other side
         n_rows, n_ctx = (self.n_items_, self.n_users_) if self.item_based else (self.n_users_, self.n_items_)
-        rows.update(nbr_indptr_=n_rows + 1, row_means_=n_rows, ctx_indptr_=n_ctx + 1)
-        rows.update(bu_=self.n_users_, bi_=self.n_items_)
+        # the similarities and residuals run parallel to the index lists they annotate
+        shapes.update(nbr_indptr_=(n_rows + 1,), nbr_indices_=(None,), nbr_sims_=(self.nbr_indices_.size,))
+        shapes.update(ctx_indptr_=(n_ctx + 1,), ctx_rows_=(None,), ctx_values_=(self.ctx_rows_.size,))
+        shapes.update(row_means_=(n_rows,), bu_=(self.n_users_,), bi_=(self.n_items_,))
         index_lists += [("nbr_indptr_", "nbr_indices_", n_rows), ("ctx_indptr_", "ctx_rows_", n_rows)]
-        return rows, index_lists
+        return shapes, index_lists
 
     def _after_load(self) -> None:
         """Derived CSR views for ranking scores: transposed neighbour lists, seen sets with weight 1."""

@@ -90,6 +90,7 @@ class BiasedMF(Recommender):
 
     _array_names = ("P_", "Q_", "bu_", "bi_")
     _user_rows, _item_rows = ("P_", "bu_"), ("Q_", "bi_")  # arrays with one row per user / per item
+    _factor_arrays = ("P_", "Q_")
 
     def __init__(
         self,

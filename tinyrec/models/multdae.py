@@ -205,10 +205,10 @@ class MultDAE(Recommender):
         self.seed = seed
 
     def _array_layout(self):
-        rows, index_lists = super()._array_layout()
-        rows["row_indptr_"] = self.n_users_ + 1  # a user's row: the items it interacted with
+        shapes, index_lists = super()._array_layout()
+        shapes.update(row_indptr_=(self.n_users_ + 1,), row_indices_=(None,))  # a user's items
         index_lists.append(("row_indptr_", "row_indices_", self.n_items_))
-        return rows, index_lists
+        return shapes, index_lists
 
     def _build_net(self, rng=None) -> None:
         rng = as_generator(self.seed) if rng is None else rng

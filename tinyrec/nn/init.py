@@ -26,12 +26,18 @@ import math
 
 import numpy as np
 
+from ..errors import ArgumentTypeError
 from ..validation import as_generator, check_finite_real, check_int_at_least, check_nonnegative, resolve_dtype
 
 
 def _check_shape(shape) -> tuple[int, ...]:
     """``shape`` as a tuple of integers >= 0 (an int alone is a 1-D shape, as in NumPy)."""
-    dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if isinstance(shape, (int, np.integer)):
+        dims = (shape,)
+    elif isinstance(shape, (tuple, list)):
+        dims = tuple(shape)
+    else:
+        raise ArgumentTypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
     return tuple(check_int_at_least(d, "each dimension of shape", 0) for d in dims)
 
 
@@ -53,6 +59,8 @@ def uniform(shape, a: float = 0.0, b: float = 1.0, *, dtype=np.float32, seed=Non
     a, b = check_finite_real(a, "a"), check_finite_real(b, "b")
     if a > b:
         raise ValueError(f"uniform needs a <= b, got a={a}, b={b}")
+    if not np.isfinite(b - a):
+        raise ValueError(f"uniform's interval [{a}, {b}] is too wide to sample (b - a overflows)")
     rng = as_generator(seed)
     return rng.uniform(a, b, size=_check_shape(shape)).astype(resolve_dtype(dtype))
 

@@ -63,6 +63,9 @@ class Adagrad(Optimizer):
         _check_nonnegative(**hyper)
         group.update({k: float(v) for k, v in hyper.items()})
 
+    def _state_keys(self, group: dict) -> tuple[str, ...]:
+        return ("step", "sum")
+
     @staticmethod
     def _begin_step(data: np.ndarray, state: dict, group: dict) -> float:
         """Create the state at the first update; return this step's learning rate ``η_t``."""

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..kernels.optim import adam_rows
 from ..nn.module import Parameter, RowGrad
+from ..validation import check_bool
 from .base import Optimizer, SparseGradientError, _check_betas, _check_nonnegative
 
 
@@ -70,7 +71,10 @@ class Adam(Optimizer):
         group["betas"] = _check_betas(group["betas"])
         for name in ("lr", "eps", "weight_decay"):
             group[name] = float(group[name])
-        group["amsgrad"] = bool(group["amsgrad"])
+        group["amsgrad"] = check_bool(group["amsgrad"], "amsgrad")
+
+    def _state_keys(self, group: dict) -> tuple[str, ...]:
+        return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
 
     @staticmethod
     def _begin_step(data: np.ndarray, state: dict, amsgrad: bool) -> int:

@@ -11,12 +11,15 @@ a small ``state`` dict (step count, moment estimates, ...) created at the parame
 from __future__ import annotations
 
 import math
+import numbers
+import reprlib
 from collections.abc import Iterable
 
 import numpy as np
 
-from ..errors import IndexOutOfRangeError, NonFiniteError, ShapeError, TinyrecError
+from ..errors import ArgumentTypeError, IndexOutOfRangeError, NonFiniteError, ShapeError, TinyrecError
 from ..nn.module import Parameter, RowGrad
+from ..validation import check_int_at_least, check_nonnegative
 
 
 class SparseGradientError(TinyrecError, ValueError):
@@ -34,12 +37,13 @@ class Optimizer:
     ``"params"``; ``optimizer.lr`` is not an attribute (each group has its own).
 
     Subclasses pass their hyperparameters as ``defaults``, check one group's values in
-    ``_check_group`` and implement ``_update_dense(data, grad, state, group)`` and
-    ``_update_rows(data, grad, state, group)``, reading the hyperparameters from ``group``.
+    ``_check_group``, list the state a parameter needs in ``_state_keys`` and implement
+    ``_update_dense(data, grad, state, group)`` and ``_update_rows(data, grad, state, group)``,
+    reading the hyperparameters from ``group``.
     """
 
     def __init__(self, params: Iterable, defaults: dict):
-        if isinstance(params, (Parameter, dict, set, frozenset)):
+        if isinstance(params, (Parameter, dict, set, frozenset)) or not isinstance(params, Iterable):
             raise TypeError(
                 "params must be an ordered iterable of Parameters (e.g. model.parameters()) or of "
                 f"parameter groups (dicts); got a {type(params).__name__}"
@@ -67,27 +71,54 @@ class Optimizer:
         params = group["params"]
         if isinstance(params, (set, frozenset)):
             raise TypeError("a group's params must be an ordered collection (a list), not a set")
+        if not isinstance(params, (Parameter, Iterable)):
+            raise TypeError(
+                f"a group's params must be a Parameter or a list of Parameters, got a {type(params).__name__}"
+            )
         params = [params] if isinstance(params, Parameter) else list(params)
         if not params:
             raise ValueError("a parameter group has an empty parameter list")
         self._check_parameters([p for g in self.param_groups for p in g["params"]] + params)
-        hyper = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
-        self._check_known(hyper)
-        self._check_group(hyper)  # raises before anything changes
+        hyper = self._checked({**self.defaults, **group})  # raises before anything changes
         group.update(hyper)
         group["params"] = params
         self.param_groups.append(group)
         self._sync()
 
-    def _check_known(self, hyper: dict) -> None:
+    def _checked(self, group: dict) -> dict:
+        """``group``'s hyperparameters (without ``"params"``), checked and normalised, in a new dict."""
+        hyper = {k: v for k, v in group.items() if k != "params"}
         unknown = sorted(set(hyper) - set(self.defaults))
         if unknown:
             raise ValueError(
                 f"unknown hyperparameters {unknown} for {type(self).__name__}; known: {sorted(self.defaults)}"
             )
+        missing = [k for k in self.defaults if k not in hyper]
+        if missing:
+            raise ValueError(f"a parameter group lacks {missing}; every group needs {sorted(self.defaults)}")
+        self._check_group(hyper)
+        return hyper
+
+    def _recheck_changed_groups(self) -> None:
+        """Check again the groups whose hyperparameters changed since the last check.
+
+        A user may set ``param_groups[i]["lr"] = None`` between steps; the update would then fail
+        deep inside NumPy. Checking every group at every step would cost about 20 µs per group (8%
+        of a small embedding step), so only a group that differs from the values last checked is.
+        """
+        seen = getattr(self, "_last_checked", [])
+        for i, group in enumerate(self.param_groups):
+            hyper = {k: v for k, v in group.items() if k != "params"}
+            if i >= len(seen) or hyper != seen[i]:
+                group.update(self._checked(group))
+        self._last_checked = [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups]
 
     def _check_group(self, group: dict) -> None:
         """Validate (and normalise, in place) one group's hyperparameters; raise ValueError."""
+
+    def _state_keys(self, group: dict) -> tuple[str, ...]:
+        """The entries a parameter's (non-empty) state must hold under ``group``'s hyperparameters."""
+        return ()
 
     @staticmethod
     def _check_parameters(params: list) -> None:
@@ -133,6 +164,7 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient; parameters with ``.grad = None`` are skipped."""
         self._sync()
+        self._recheck_changed_groups()
         i = 0  # position of p in self.params and self.state
         for group in self.param_groups:
             for p in group["params"]:
@@ -182,11 +214,18 @@ class Optimizer:
         """Restore each group's hyperparameters and the per-parameter state saved by :meth:`state_dict`.
 
         The optimizer type, the number of groups, their sizes and the parameters' shapes must
-        match; the hyperparameters are checked as the constructor checks them; a state entry goes
-        to the parameter whose id the saved group lists at that position (torch's rule); arrays
-        are copied (cast to each parameter's dtype). Nothing changes when an error is raised.
+        match; the hyperparameters are checked as the constructor checks them; a parameter's state
+        must hold what the optimizer needs (``step`` an int >= 0, arrays of the parameter's shape);
+        a state entry goes to the parameter whose id the saved group lists at that position (torch's
+        rule); arrays are copied (cast to each parameter's dtype). Nothing changes when an error is
+        raised.
         """
         self._sync()
+        if not isinstance(state_dict, dict):
+            raise ArgumentTypeError(
+                "state_dict must be the dict an optimizer's state_dict() returns, "
+                f"got a {type(state_dict).__name__}"
+            )
         if "type" not in state_dict:
             raise ValueError(
                 "state_dict has no 'type' entry: it is not from a tinyrec optimizer's state_dict() "
@@ -195,13 +234,24 @@ class Optimizer:
         if state_dict["type"] != type(self).__name__:
             raise ValueError(f"state_dict is from a {state_dict['type']}, not a {type(self).__name__}")
         saved_groups = state_dict.get("param_groups")
-        if saved_groups is None and "hyperparameters" in state_dict:  # tinyrec's layout before groups
+        if saved_groups is None and isinstance(state_dict.get("hyperparameters"), dict):  # before groups
             if len(self.param_groups) != 1:
                 raise ValueError(
                     "an old state_dict (one 'hyperparameters' dict) fits one parameter group only"
                 )
             saved_groups = [{**state_dict["hyperparameters"], "params": list(range(len(self.params)))}]
-        saved_sizes = [len(g.get("params", [])) for g in saved_groups or []]
+        if not isinstance(saved_groups, (list, tuple)):
+            raise ArgumentTypeError(
+                "state_dict['param_groups'] must be a list of dicts, one per parameter group (as "
+                f"state_dict() saves it), got a {type(saved_groups).__name__}"
+            )
+        for g, saved in enumerate(saved_groups):
+            if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
+                raise ArgumentTypeError(
+                    f"state_dict['param_groups'][{g}] must be a dict with a 'params' list of parameter "
+                    f"ids (as state_dict() saves it), got {reprlib.repr(saved)}"
+                )
+        saved_sizes = [len(g["params"]) for g in saved_groups]
         sizes = [len(g["params"]) for g in self.param_groups]
         if saved_sizes != sizes:
             raise ValueError(
@@ -209,32 +259,67 @@ class Optimizer:
                 f"have sizes {sizes}"
             )
         hypers, position = [], {}  # position: saved parameter id -> index in self.params
-        for group, saved in zip(self.param_groups, saved_groups, strict=True):
-            hyper = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params"}
-            self._check_known(hyper)
-            hyper = {**{k: v for k, v in group.items() if k != "params"}, **hyper}
-            self._check_group(hyper)
-            hypers.append(hyper)
+        for g, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
+            saved_hyper = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items()}
+            hypers.append(self._checked({**group, **saved_hyper}))
             for pid in saved["params"]:
-                position[int(pid)] = len(position)
+                pid = _saved_id(pid, f"state_dict['param_groups'][{g}]['params']")
+                if pid in position:
+                    raise ValueError(
+                        f"parameter id {pid} appears twice in state_dict['param_groups']; list each once"
+                    )
+                position[pid] = len(position)
+        hyper_of = [
+            hyper for hyper, group in zip(hypers, self.param_groups, strict=True) for _ in group["params"]
+        ]
+        saved_state = state_dict.get("state", {})
+        if not isinstance(saved_state, dict):
+            raise ArgumentTypeError(
+                "state_dict['state'] must be a dict {parameter id: {name: value}} (as state_dict() "
+                f"saves it), got a {type(saved_state).__name__}"
+            )
         new_state: list[dict] = [{} for _ in self.params]
-        for key, saved in state_dict.get("state", {}).items():
-            if int(key) not in position:
+        for key, saved in saved_state.items():
+            pid = _saved_id(key, "state_dict['state']")
+            if pid not in position:
                 raise KeyError(f"state_dict has state for parameter {key}, which none of its groups lists")
-            i = position[int(key)]
-            data = self.params[i].data
-            for name, value in saved.items():
-                if isinstance(value, np.ndarray):
-                    if value.shape != data.shape:
-                        raise ShapeError(
-                            f"state {name!r} of parameter {i} has shape {value.shape}, "
-                            f"but the parameter has shape {data.shape}"
-                        )
-                    value = value.astype(data.dtype, copy=True)
-                new_state[i][name] = value
+            i = position[pid]
+            new_state[i] = self._load_param_state(
+                saved, f"state_dict['state'][{key!r}]", self.params[i].data, hyper_of[i]
+            )
         for group, hyper in zip(self.param_groups, hypers, strict=True):
             group.update(hyper)
         self.state = new_state
+
+    def _load_param_state(self, saved, where: str, data: np.ndarray, group: dict) -> dict:
+        """Check one parameter's saved state (``where`` names it in messages); return a copy for ``data``."""
+        if not isinstance(saved, dict):
+            raise ArgumentTypeError(
+                f"{where} must be a dict {{name: value}} (as state_dict() saves it), "
+                f"got a {type(saved).__name__}"
+            )
+        missing = [k for k in self._state_keys(group) if k not in saved]
+        if saved and missing:
+            raise ValueError(
+                f"{where} lacks {missing}, which {type(self).__name__} needs with these hyperparameters; "
+                "load the unchanged state_dict() of an optimizer with the same options"
+            )
+        state = {}
+        for name, value in saved.items():
+            if name == "step":
+                state[name] = check_int_at_least(value, f"{where}['step']", 0)
+            elif isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+                if value.shape != data.shape:
+                    raise ShapeError(
+                        f"{where}[{name!r}] has shape {value.shape}, but the parameter has shape {data.shape}"
+                    )
+                state[name] = value.astype(data.dtype, copy=True)
+            else:
+                raise ArgumentTypeError(
+                    f"{where}[{name!r}] must be a numeric array of the parameter's shape {data.shape}, "
+                    f"got {reprlib.repr(value)}"
+                )
+        return state
 
     def __repr__(self) -> str:
         def show(group):
@@ -258,17 +343,19 @@ def _check_rows(grad: RowGrad, data: np.ndarray) -> None:
         )
 
 
+def _saved_id(value, where: str) -> int:
+    """A parameter id of a state_dict: an int (NumPy's count), not a bool or a string."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ArgumentTypeError(
+            f"{where} holds the parameter id {value!r}; ids must be ints, as state_dict() saves them"
+        )
+    return int(value)
+
+
 def _check_nonnegative(**values) -> None:
-    """Each value must be a real number >= 0 (not NaN, not a bool, string or array)."""
+    """Each value must be a finite real number >= 0 (:func:`tinyrec.validation.check_nonnegative`)."""
     for name, value in values.items():
-        if isinstance(value, (bool, np.bool_, str, bytes)) or value is None or np.ndim(value) != 0:
-            raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number >= 0, got {value!r}") from None
-        if not number >= 0.0:  # also rejects NaN
-            raise ValueError(f"{name} must be >= 0, got {value!r}")
+        check_nonnegative(value, name)
 
 
 def _check_betas(betas) -> tuple[float, float]:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..kernels.optim import sgd_rows
 from ..nn.module import Parameter, RowGrad
+from ..validation import check_bool
 from .base import Optimizer, SparseGradientError, _check_nonnegative
 
 
@@ -65,13 +66,16 @@ class SGD(Optimizer):
             lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
             weight_decay=group["weight_decay"],
         )  # fmt: skip
+        group["nesterov"] = check_bool(group["nesterov"], "nesterov")
         if not group["dampening"] <= 1:
             raise ValueError(f"dampening must be in [0, 1], got {group['dampening']!r}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
         for name in ("lr", "momentum", "dampening", "weight_decay"):
             group[name] = float(group[name])
-        group["nesterov"] = bool(group["nesterov"])
+
+    def _state_keys(self, group: dict) -> tuple[str, ...]:
+        return ()  # a state without "momentum_buffer" starts a new one, as at the first step
 
     def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         momentum = group["momentum"]
