@@ -146,7 +146,7 @@ err = relative_error(
     relu_backward(dY_relu, X), numerical_gradient(lambda: np.sum(relu_forward(X) * dY_relu), X)
 )
 print(f"ReLU dX: relative error {err:.1e}")
-relu = ReLU(dtype=np.float64)
+relu = ReLU()
 assert np.allclose(relu(X), relu_forward(X)) and np.allclose(
     relu.backward(dY_relu), relu_backward(dY_relu, X)
 )
@@ -197,7 +197,7 @@ err = relative_error(
 )
 print(f"BCE-with-logits dx: relative error {err:.1e}")
 
-assert np.allclose(sigmoid(logits), Sigmoid(dtype=np.float64)(logits))
+assert np.allclose(sigmoid(logits), Sigmoid()(logits))
 loss = BCEWithLogitsLoss()
 assert np.isclose(loss(logits, labels), bce_with_logits_forward(logits, labels))
 assert np.allclose(loss.backward(), bce_with_logits_backward(logits, labels))
@@ -216,7 +216,7 @@ print("loss at logits ±1e4:", bce_with_logits_forward(extreme, np.array([[1.0],
 
 # %%
 mlp = Sequential(
-    Linear(4, 8, dtype=np.float64, seed=1), ReLU(dtype=np.float64), Linear(8, 1, dtype=np.float64, seed=2)
+    Linear(4, 8, dtype=np.float64, seed=1), ReLU(), Linear(8, 1, dtype=np.float64, seed=2)
 )
 report = check_module(mlp, X)
 print(report)
@@ -323,7 +323,7 @@ def check_your_tanh(cls):
     dy = np.random.default_rng(2).standard_normal((4, 3))
     theirs = cls()
     theirs(x)
-    reference = Tanh(dtype=np.float64)
+    reference = Tanh()
     reference(x)
     report = check_module(cls(), x)
     print(report)

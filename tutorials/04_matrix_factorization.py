@@ -78,7 +78,7 @@ class LayeredMF(Module):
     def __init__(self, n_users, n_items, d, *, dtype=np.float64, seed=0):
         self.P = Embedding(n_users, d, dtype=dtype, seed=seed)
         self.Q = Embedding(n_items, d, dtype=dtype, seed=seed)
-        self.dot = Dot(dtype=dtype)
+        self.dot = Dot()
 
     def forward(self, users, items):
         return self.dot(self.P(users), self.Q(items))

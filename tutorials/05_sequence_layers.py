@@ -290,7 +290,7 @@ class CausalAttention(Module):
     """softmax(Q Kᵀ / √d, causal) V for Q, K, V : (N, L, d); one head, no projections."""
 
     def __init__(self, softmax_backward=None):
-        self.softmax = Softmax(dim=-1, dtype=np.float64)
+        self.softmax = Softmax(dim=-1)
         self.softmax_backward = softmax_backward  # f(P, dP) -> dA; None: tinyrec's Softmax
 
     def forward(self, Q, K, V):
@@ -371,7 +371,7 @@ def check_your_softmax_backward(fn):
     report.assert_ok(1e-6)
     A = rng.standard_normal((2, 5, 5))
     dP = rng.standard_normal((2, 5, 5))
-    reference = Softmax(dim=-1, dtype=np.float64)
+    reference = Softmax(dim=-1)
     P = reference(A)
     assert np.allclose(fn(P, dP), reference.backward(dP))
     print(f"{fn.__name__} is correct.")

@@ -6,6 +6,7 @@ Each topic adds its layers in a ``contract_cases_<topic>.py`` file beside this o
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,7 +18,8 @@ class LayerCase:
     """How to build one layer and feed it.
 
     name : shown in the test id.
-    build : ``build(dtype, seed) -> Module`` (must pass ``dtype=`` and ``seed=`` through).
+    build : ``build(dtype, seed) -> Module`` (passes ``dtype=`` and ``seed=`` through to a layer
+        that takes them; see :func:`build`).
     inputs : ``inputs(dtype, rng) -> tuple`` of positional forward inputs.
     forward_kwargs : ``forward_kwargs(dtype, rng) -> dict`` (masks, ...), optional.
     """
@@ -33,3 +35,18 @@ class LayerCase:
 
 def randn(rng: np.random.Generator, *shape: int, dtype=np.float64) -> np.ndarray:
     return rng.standard_normal(shape).astype(dtype)
+
+
+def build(cls, *args, **kwargs):
+    """``build(dtype, seed)`` for ``cls(*args, **kwargs)``, passing ``dtype``/``seed`` where taken.
+
+    Layers without parameters take no ``dtype`` (they follow their input), and only random ones
+    (Dropout) take a ``seed``.
+    """
+    taken = inspect.signature(cls).parameters
+
+    def make(dtype, seed):
+        extra = {k: v for k, v in (("dtype", dtype), ("seed", seed)) if k in taken}
+        return cls(*args, **kwargs, **extra)
+
+    return make

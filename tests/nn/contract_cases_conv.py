@@ -32,29 +32,29 @@ CASES = [
     ),
     LayerCase(
         "MaxPool1d",
-        lambda dtype, seed: MaxPool1d(3, stride=2, padding=1, dtype=dtype, seed=seed),
+        lambda dtype, seed: MaxPool1d(3, stride=2, padding=1),
         lambda dtype, rng: (randn(rng, 2, 3, 7, dtype=dtype),),
     ),
     LayerCase(
         "MaxPool2d",
-        lambda dtype, seed: MaxPool2d(2, dtype=dtype, seed=seed),
+        lambda dtype, seed: MaxPool2d(2),
         lambda dtype, rng: (randn(rng, 2, 3, 4, 5, dtype=dtype),),
     ),
     LayerCase(
         "AvgPool1d",
         lambda dtype, seed: AvgPool1d(
-            3, stride=1, padding=1, count_include_pad=False, dtype=dtype, seed=seed
+            3, stride=1, padding=1, count_include_pad=False
         ),
         lambda dtype, rng: (randn(rng, 2, 3, 6, dtype=dtype),),
     ),
     LayerCase(
         "AvgPool2d",
-        lambda dtype, seed: AvgPool2d((2, 3), stride=1, dtype=dtype, seed=seed),
+        lambda dtype, seed: AvgPool2d((2, 3), stride=1),
         lambda dtype, rng: (randn(rng, 2, 2, 4, 4, dtype=dtype),),
     ),
     LayerCase(
         "AdaptiveMaxPool1d",
-        lambda dtype, seed: AdaptiveMaxPool1d(3, dtype=dtype, seed=seed),
+        lambda dtype, seed: AdaptiveMaxPool1d(3),
         lambda dtype, rng: (randn(rng, 2, 3, 7, dtype=dtype),),
     ),
     LayerCase(

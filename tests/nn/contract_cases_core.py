@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.nn.contract import LayerCase, randn
+from tests.nn.contract import LayerCase, build, randn
 from tinyrec import nn
 
 
@@ -13,12 +13,11 @@ def _one(shape):
     return lambda dtype, rng: (randn(rng, *shape, dtype=dtype),)
 
 
-def _build(cls, *args, **kwargs):
-    return lambda dtype, seed: cls(*args, **kwargs, dtype=dtype, seed=seed)
+_build = build
 
 
 def _eval_dropout(dtype, seed):
-    return nn.Dropout(0.5, dtype=dtype, seed=seed).eval()
+    return nn.Dropout(0.5, seed=seed).eval()
 
 
 CASES = [

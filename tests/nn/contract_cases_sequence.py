@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.nn.contract import LayerCase, randn
+from tests.nn.contract import LayerCase, build, randn
 from tinyrec.nn.attention import MultiheadAttention, causal_mask
 from tinyrec.nn.recurrent import GRU, LSTM, RNN
 
 
-def _build(cls, *args, **kwargs):
-    return lambda dtype, seed: cls(*args, **kwargs, dtype=dtype, seed=seed)
+_build = build
 
 
 def _seq(*shape):

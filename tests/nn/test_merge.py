@@ -9,11 +9,10 @@ from tinyrec.errors import BackwardBeforeForwardError, DTypeError, ShapeError
 from tinyrec.gradcheck import check_module
 from tinyrec.nn import Concat, Dot, Multiply
 
-F64 = {"dtype": np.float64}
 
 
 def test_concat_hand_computed():
-    layer = Concat(**F64)
+    layer = Concat()
     a, b = np.array([[1.0], [2.0]]), np.array([[3.0, 4.0], [5.0, 6.0]])
     np.testing.assert_array_equal(layer(a, b), [[1, 3, 4], [2, 5, 6]])
     dy = np.array([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])
@@ -25,7 +24,7 @@ def test_concat_hand_computed():
 
 
 def test_concat_three_inputs_along_dim0():
-    layer = Concat(0, **F64)
+    layer = Concat(0)
     parts = [np.ones((1, 2)), 2 * np.ones((2, 2)), 3 * np.ones((3, 2))]
     assert layer(*parts).shape == (6, 2)
     grads = layer.backward(np.arange(12.0).reshape(6, 2))
@@ -34,7 +33,7 @@ def test_concat_three_inputs_along_dim0():
 
 
 def test_multiply_hand_computed_and_broadcast():
-    layer = Multiply(**F64)
+    layer = Multiply()
     a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[10.0, 100.0]])  # b broadcast over rows
     np.testing.assert_array_equal(layer(a, b), [[10, 200], [30, 400]])
     da, db = layer.backward(np.ones((2, 2)))
@@ -44,7 +43,7 @@ def test_multiply_hand_computed_and_broadcast():
 
 
 def test_dot_hand_computed():
-    layer = Dot(**F64)
+    layer = Dot()
     a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0, 6.0], [7.0, 8.0]])
     np.testing.assert_array_equal(layer(a, b), [17.0, 53.0])
     da, db = layer.backward(np.array([1.0, 2.0]))
@@ -61,7 +60,7 @@ def test_dot_hand_computed():
 def test_concat_gradcheck(batch, widths, seed):
     rng = np.random.default_rng(seed)
     parts = [rng.standard_normal((batch, w)) for w in widths]
-    check_module(Concat(**F64), *parts, seed=seed).assert_ok(1e-6)
+    check_module(Concat(), *parts, seed=seed).assert_ok(1e-6)
 
 
 @settings(max_examples=25, deadline=None)
@@ -76,8 +75,8 @@ def test_multiply_gradcheck(batch, dim, broadcast, seed):
     a = rng.standard_normal((batch, dim))
     b_shape = {"none": (batch, dim), "row": (1, dim), "leading": (dim,)}[broadcast]
     b = rng.standard_normal(b_shape)
-    check_module(Multiply(**F64), a, b, seed=seed).assert_ok(1e-6)
-    check_module(Multiply(**F64), b, a, seed=seed).assert_ok(1e-6)
+    check_module(Multiply(), a, b, seed=seed).assert_ok(1e-6)
+    check_module(Multiply(), b, a, seed=seed).assert_ok(1e-6)
 
 
 @settings(max_examples=25, deadline=None)
@@ -89,22 +88,22 @@ def test_multiply_gradcheck(batch, dim, broadcast, seed):
 def test_dot_gradcheck(lead, dim, seed):
     rng = np.random.default_rng(seed)
     a, b = rng.standard_normal((*lead, dim)), rng.standard_normal((*lead, dim))
-    check_module(Dot(**F64), a, b, seed=seed).assert_ok(1e-6)
+    check_module(Dot(), a, b, seed=seed).assert_ok(1e-6)
 
 
 def test_shape_errors():
     with pytest.raises(ShapeError, match="other axis"):
-        Concat(**F64)(np.ones((2, 3)), np.ones((3, 3)))
+        Concat()(np.ones((2, 3)), np.ones((3, 3)))
     with pytest.raises(ShapeError, match="number of dimensions"):
-        Concat(**F64)(np.ones((2, 3)), np.ones(3))
+        Concat()(np.ones((2, 3)), np.ones(3))
     with pytest.raises(ShapeError, match="dim=2"):
-        Concat(2, **F64)(np.ones((2, 3)), np.ones((2, 3)))
+        Concat(2)(np.ones((2, 3)), np.ones((2, 3)))
     with pytest.raises(ValueError, match="at least one"):
-        Concat(**F64)()
+        Concat()()
     with pytest.raises(ShapeError, match="broadcast"):
-        Multiply(**F64)(np.ones((2, 3)), np.ones((2, 4)))
+        Multiply()(np.ones((2, 3)), np.ones((2, 4)))
     with pytest.raises(ShapeError, match="same shape"):
-        Dot(**F64)(np.ones((2, 3)), np.ones((2, 4)))
+        Dot()(np.ones((2, 3)), np.ones((2, 4)))
 
 
 @pytest.mark.parametrize("cls", [Concat, Multiply, Dot])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinyrec.errors import BackwardBeforeForwardError, ShapeError
+from tinyrec.errors import BackwardBeforeForwardError, DTypeError, ShapeError
 from tinyrec.nn.module import Module, Parameter, RowGrad, Sequential
 
 
@@ -19,8 +19,7 @@ class Scale(Module):
         return self.weight.data * x
 
     def backward(self, grad_output):
-        x = self._require_cache("_x")
-        self.weight.accumulate((grad_output * x).sum(axis=0))
+        self.weight.accumulate((grad_output * self._x).sum(axis=0))
         return grad_output * self.weight.data
 
 
@@ -129,3 +128,72 @@ def test_accumulate_rejects_wrong_shape():
 def test_rowgrad_from_empty_batch():
     grad = RowGrad.from_indices(np.zeros(0, dtype=np.int64), np.zeros((0, 3)))
     assert grad.rows.shape == (0,) and grad.values.shape == (0, 3)
+
+
+def test_to_double_float_convert_parameters_buffers_and_gradients():
+    from tinyrec.nn import Linear, ReLU
+
+    net = Sequential(Linear(3, 4, seed=0), ReLU(), Linear(4, 1, seed=1))
+    weight = net[0].weight  # the Parameter object survives the conversion, as in torch
+    net(np.ones((2, 3), dtype=np.float32))
+    net.backward(np.ones((2, 1), dtype=np.float32))
+    assert net.double() is net
+    assert weight is net[0].weight and weight.data.dtype == np.float64 and weight.grad.dtype == np.float64
+    assert net[0].dtype == np.float64
+    y = net(np.ones((2, 3)))  # float64 in, no dtype given to the ReLU
+    assert y.dtype == np.float64
+    net.float()
+    assert all(p.data.dtype == np.float32 for p in net.parameters())
+    with pytest.raises(DTypeError, match=r"\.double\(\)"):
+        net(np.ones((2, 3)))  # a float32 layer refuses float64 and says how to convert it
+    with pytest.raises(DTypeError, match="np.float64"):
+        net.to(np.int64)
+
+
+def test_to_converts_float_buffers_only():
+    net = Net()
+    net.register_buffer("steps", np.zeros(1, dtype=np.int64))
+    net.to(np.float32)
+    assert net.counter.dtype == np.float32 and net.steps.dtype == np.int64
+
+
+def test_sequential_checks_its_input_once_and_names_a_layer_that_does_not_fit():
+    from tinyrec.nn import Linear, ReLU
+
+    net = Sequential(Linear(4, 3, seed=0), ReLU(), Linear(5, 2, seed=1))
+    with pytest.raises(ShapeError, match="in_features=4"):  # the first layer's spec
+        net(np.ones((2, 3), dtype=np.float32))
+    with pytest.raises(ShapeError, match=r"Sequential layer 2, Linear\(in_features=5"):
+        net(np.ones((2, 4), dtype=np.float32))
+
+
+def test_a_wrong_gradient_inside_a_composite_backward_is_named_at_the_child():
+    class Wrong(Module):
+        def __init__(self):
+            self.inner = Scale(3)
+
+        def forward(self, x):
+            return self.inner.forward(x).sum(axis=1)
+
+        def backward(self, grad_output):
+            return self.inner.backward(grad_output)  # forgot to broadcast dY back to (n, 3)
+
+    net = Wrong()
+    net(np.ones((2, 3)))
+    with pytest.raises(ShapeError, match=r"Scale.backward got grad_output of shape \(2,\).*\(2, 3\)"):
+        net.backward(np.ones(2))
+
+
+def test_backward_of_a_subclass_calling_super_checks_once():
+    class Doubled(Scale):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+        def backward(self, grad_output):
+            return super().backward(2 * grad_output)
+
+    layer = Doubled(2)
+    np.testing.assert_array_equal(layer(np.ones((1, 2))), [[4.0, 4.0]])
+    np.testing.assert_array_equal(layer.backward(np.ones((1, 2))), [[4.0, 4.0]])
+    with pytest.raises(ShapeError):
+        layer.backward(np.ones((1, 3)))

@@ -17,44 +17,44 @@ from tinyrec.nn.pool import AdaptiveMaxPool1d, AvgPool1d, AvgPool2d, MaxPool1d, 
 
 
 def test_maxpool1d_hand_computed():
-    pool = MaxPool1d(2, dtype=np.float64)
+    pool = MaxPool1d(2)
     x = np.array([[[1.0, 5.0, 3.0, 2.0, 7.0]]])  # last element dropped (floor)
     np.testing.assert_array_equal(pool(x), [[[5.0, 3.0]]])
     np.testing.assert_array_equal(pool.backward(np.array([[[10.0, 20.0]]])), [[[0, 10, 20, 0, 0]]])
 
 
 def test_maxpool1d_overlapping_windows_sum_their_gradients():
-    pool = MaxPool1d(3, stride=1, dtype=np.float64)
+    pool = MaxPool1d(3, stride=1)
     x = np.array([[[0.0, 9.0, 1.0, 2.0]]])  # 9 wins both windows
     np.testing.assert_array_equal(pool(x), [[[9.0, 9.0]]])
     np.testing.assert_array_equal(pool.backward(np.array([[[1.0, 2.0]]])), [[[0, 3, 0, 0]]])
 
 
 def test_maxpool_ties_send_the_gradient_to_the_first_maximum():
-    pool = MaxPool1d(3, dtype=np.float64)
+    pool = MaxPool1d(3)
     x = np.array([[[2.0, 4.0, 4.0, 4.0, 1.0, 4.0]]])
     pool(x)
     np.testing.assert_array_equal(pool.backward(np.ones((1, 1, 2))), [[[0, 1, 0, 1, 0, 0]]])
-    pool2 = MaxPool2d(2, dtype=np.float64)
+    pool2 = MaxPool2d(2)
     pool2(np.array([[[[1.0, 3.0], [3.0, 3.0]]]]))  # row-major: (0, 1) comes first
     np.testing.assert_array_equal(pool2.backward(np.ones((1, 1, 1, 1))), [[[[0, 1], [0, 0]]]])
 
 
 def test_maxpool_padding_is_minus_infinity():
-    pool = MaxPool1d(2, stride=2, padding=1, dtype=np.float64)
+    pool = MaxPool1d(2, stride=2, padding=1)
     x = -np.array([[[1.0, 2.0, 3.0]]])  # all negative: a zero padding would win
     np.testing.assert_array_equal(pool(x), [[[-1.0, -2.0]]])
     np.testing.assert_array_equal(pool.backward(np.array([[[1.0, 1.0]]])), [[[1, 1, 0]]])
     # a real −inf still beats the padding: the first real element of the window takes the gradient
     x = np.array([[[-np.inf, -np.inf, 1.0, -np.inf]]])
-    pool = MaxPool1d(3, stride=1, padding=1, dtype=np.float64)
+    pool = MaxPool1d(3, stride=1, padding=1)
     np.testing.assert_array_equal(pool(x), [[[-np.inf, 1.0, 1.0, 1.0]]])
     np.testing.assert_array_equal(pool.backward(np.ones((1, 1, 4))), [[[1, 0, 3, 0]]])
 
 
 def test_maxpool2d_hand_computed():
     x = np.array([[[[1.0, 2.0, 0.0, 1.0], [3.0, 0.0, 5.0, 4.0], [0.0, 1.0, 2.0, 2.0], [6.0, 0.0, 1.0, 9.0]]]])
-    pool = MaxPool2d(2, dtype=np.float64)
+    pool = MaxPool2d(2)
     np.testing.assert_array_equal(pool(x), [[[[3.0, 5.0], [6.0, 9.0]]]])
     dx = pool.backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
     expected = np.zeros((4, 4))
@@ -64,16 +64,16 @@ def test_maxpool2d_hand_computed():
 
 def test_avgpool1d_hand_computed_with_and_without_padding_in_the_count():
     x = np.array([[[3.0, 6.0, 9.0]]])
-    with_pad = AvgPool1d(2, stride=2, padding=1, dtype=np.float64)
+    with_pad = AvgPool1d(2, stride=2, padding=1)
     np.testing.assert_allclose(with_pad(x), [[[1.5, 7.5]]])  # [0,3]/2, [6,9]/2
     np.testing.assert_allclose(with_pad.backward(np.array([[[2.0, 4.0]]])), [[[1.0, 2.0, 2.0]]])
-    without = AvgPool1d(2, stride=2, padding=1, count_include_pad=False, dtype=np.float64)
+    without = AvgPool1d(2, stride=2, padding=1, count_include_pad=False)
     np.testing.assert_allclose(without(x), [[[3.0, 7.5]]])  # [3]/1, [6,9]/2
     np.testing.assert_allclose(without.backward(np.array([[[2.0, 4.0]]])), [[[2.0, 2.0, 2.0]]])
 
 
 def test_avgpool2d_hand_computed():
-    pool = AvgPool2d(2, dtype=np.float64)
+    pool = AvgPool2d(2)
     x = np.arange(16.0).reshape(1, 1, 4, 4)
     np.testing.assert_allclose(pool(x), [[[[2.5, 4.5], [10.5, 12.5]]]])
     np.testing.assert_allclose(pool.backward(np.full((1, 1, 2, 2), 4.0)), np.ones((1, 1, 4, 4)))
@@ -82,7 +82,7 @@ def test_avgpool2d_hand_computed():
 def test_adaptive_max_pool_one_is_the_max_over_time():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 4, 9))
-    pool = AdaptiveMaxPool1d(1, dtype=np.float64)
+    pool = AdaptiveMaxPool1d(1)
     np.testing.assert_array_equal(pool(x)[..., 0], x.max(axis=2))
     dx = pool.backward(np.ones((3, 4, 1)))
     np.testing.assert_array_equal(dx, (x == x.max(axis=2, keepdims=True)).astype(float))
@@ -92,7 +92,7 @@ def test_adaptive_max_pool_one_is_the_max_over_time():
 def test_adaptive_max_pool_bins_follow_torch(length, out):
     rng = np.random.default_rng(length * 10 + out)
     x = rng.standard_normal((2, 3, length))
-    pool = AdaptiveMaxPool1d(out, dtype=np.float64)
+    pool = AdaptiveMaxPool1d(out)
     y = pool(x)
     dy = rng.standard_normal(y.shape)
     dx = pool.backward(dy)
@@ -127,9 +127,9 @@ def test_pool1d_gradcheck(batch, channels, length, kernel_stride_padding, kind, 
     kernel, stride, padding = kernel_stride_padding
     assume(length + 2 * padding >= kernel)
     if kind == "max":
-        pool = MaxPool1d(kernel, stride, padding, dtype=np.float64)
+        pool = MaxPool1d(kernel, stride, padding)
     else:
-        pool = AvgPool1d(kernel, stride, padding, count_include_pad=kind == "avg", dtype=np.float64)
+        pool = AvgPool1d(kernel, stride, padding, count_include_pad=kind == "avg")
     x = np.random.default_rng(seed).standard_normal((batch, channels, length))
     check_module(pool, x, seed=seed + 1).assert_ok(1e-6)
 
@@ -154,7 +154,7 @@ def test_pool2d_gradcheck(size, kernel, stride, kind, seed):
 @given(length=st.integers(1, 10), out=st.integers(1, 6), seed=st.integers(0, 2**16))
 def test_adaptive_max_pool_gradcheck(length, out, seed):
     x = np.random.default_rng(seed).standard_normal((2, 3, length))
-    check_module(AdaptiveMaxPool1d(out, dtype=np.float64), x, seed=seed + 1).assert_ok(1e-6)
+    check_module(AdaptiveMaxPool1d(out), x, seed=seed + 1).assert_ok(1e-6)
 
 
 # -- shapes, dtypes, errors -----------------------------------------------------------------------

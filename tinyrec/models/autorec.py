@@ -77,7 +77,7 @@ class AutoRecNet(Module):
         rng = as_generator(seed)
         self.dtype = resolve_dtype(dtype)
         self.encoder = Linear(n_inputs, hidden, dtype=self.dtype, seed=rng)
-        self.activation = Sigmoid(dtype=self.dtype)
+        self.activation = Sigmoid()
         self.decoder = Linear(hidden, n_inputs, dtype=self.dtype, seed=rng)
 
     def forward(self, x: np.ndarray) -> np.ndarray:

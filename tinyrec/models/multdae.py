@@ -81,9 +81,9 @@ class MultDAENet(Module):
     def __init__(self, n_items: int, hidden: int = 200, dropout: float = 0.5, *, dtype=np.float32, seed=None):
         rng = as_generator(seed)
         self.dtype = resolve_dtype(dtype)
-        self.dropout = Dropout(dropout, dtype=self.dtype, seed=rng)
+        self.dropout = Dropout(dropout, seed=rng)
         self.encoder = Linear(n_items, hidden, dtype=self.dtype, seed=rng)
-        self.activation = Tanh(dtype=self.dtype)
+        self.activation = Tanh()
         self.decoder = Linear(hidden, n_items, dtype=self.dtype, seed=rng)
         self._x_unit = self._norm = None
 

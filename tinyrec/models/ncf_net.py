@@ -121,7 +121,7 @@ class MLPTower(Module):
         self.item_embedding = _embedding(n_items, half, init_std, dtype, rng)
         hidden = []
         for fan_in, fan_out in zip(layers[:-1], layers[1:], strict=True):
-            hidden += [Linear(fan_in, fan_out, dtype=dtype, seed=rng), ReLU(dtype=dtype)]
+            hidden += [Linear(fan_in, fan_out, dtype=dtype, seed=rng), ReLU()]
         self.mlp = Sequential(*hidden)
         self._half = half
 

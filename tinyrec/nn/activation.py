@@ -1,9 +1,8 @@
 """Activation functions: ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax (as ``torch.nn``).
 
-None has parameters. Each takes ``dtype=`` (the dtype its input must have) and ``seed=``
-(accepted for a uniform constructor signature; nothing is random). In every ``Notes`` section
-``X`` is the input, ``Y`` the output, ``dY`` the gradient of the loss with respect to ``Y``, and
-``⊙`` the element-wise product.
+None has parameters, so each computes in its input's dtype (float32 or float64), as torch's
+activations do. In every ``Notes`` section ``X`` is the input, ``Y`` the output, ``dY`` the
+gradient of the loss with respect to ``Y``, and ``⊙`` the element-wise product.
 """
 
 from __future__ import annotations
@@ -12,38 +11,19 @@ import numbers
 
 import numpy as np
 
-from ..validation import check_finite_real, check_float_array, resolve_dtype
-from ._checks import check_grad_output, check_seed, normalize_dim
+from ..validation import check_finite_real, check_int
 from .module import Module
+from .spec import Floats
 
 
 class _Activation(Module):
-    """Shared plumbing: dtype/seed arguments, the input check, and the ``dY`` check."""
+    """An element-wise function of any float array."""
 
-    def __init__(self, *, dtype=np.float32, seed=None):
-        self.dtype = resolve_dtype(dtype)
-        check_seed(seed)
-        self._y = None  # every activation here differentiates through its output or input
-
-    def _check_input(self, x) -> np.ndarray:
-        return check_float_array(x, "x", dtype=self.dtype)
-
-    def _check_grad(self, grad_output, cached: np.ndarray) -> np.ndarray:
-        return check_grad_output(grad_output, cached.shape, self.dtype, type(self).__name__)
-
-    def extra_repr(self) -> str:
-        return f"dtype={self.dtype.name}"
+    input_spec = (Floats("x"),)
 
 
 class ReLU(_Activation):
     """Rectified linear unit, element-wise.
-
-    Parameters
-    ----------
-    dtype : np.float32 (default) or np.float64
-        The dtype the input must have (and the output has).
-    seed : None, int or np.random.Generator
-        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -56,14 +36,11 @@ class ReLU(_Activation):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._check_input(x)
         self._y = np.maximum(x, 0)
         return self._y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        y = self._require_cache("_y")
-        dy = self._check_grad(grad_output, y)
-        return dy * (y > 0)
+        return grad_output * (self._y > 0)
 
 
 class LeakyReLU(_Activation):
@@ -73,10 +50,6 @@ class LeakyReLU(_Activation):
     ----------
     negative_slope : float, default 0.01
         Slope for negative inputs; a finite number (torch also accepts NaN and inf).
-    dtype : np.float32 (default) or np.float64
-        The dtype the input must have (and the output has).
-    seed : None, int or np.random.Generator
-        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -88,34 +61,23 @@ class LeakyReLU(_Activation):
     Caches ``X``.
     """
 
-    def __init__(self, negative_slope: float = 0.01, *, dtype=np.float32, seed=None):
-        super().__init__(dtype=dtype, seed=seed)
+    def __init__(self, negative_slope: float = 0.01):
         self.negative_slope = check_finite_real(negative_slope, "negative_slope")
-        self._x = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._check_input(x)
         self._x = x
-        return np.where(x > 0, x, x * self.dtype.type(self.negative_slope))
+        return np.where(x > 0, x, x * x.dtype.type(self.negative_slope))
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        x = self._require_cache("_x")
-        dy = self._check_grad(grad_output, x)
-        return np.where(x > 0, dy, dy * self.dtype.type(self.negative_slope))
+        x, dy = self._x, grad_output
+        return np.where(x > 0, dy, dy * x.dtype.type(self.negative_slope))
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}, dtype={self.dtype.name}"
+        return f"negative_slope={self.negative_slope}"
 
 
 class Sigmoid(_Activation):
     """The logistic function ``σ(x) = 1 / (1 + e^(−x))``, element-wise, computed stably.
-
-    Parameters
-    ----------
-    dtype : np.float32 (default) or np.float64
-        The dtype the input must have (and the output has).
-    seed : None, int or np.random.Generator
-        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -130,26 +92,17 @@ class Sigmoid(_Activation):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._check_input(x)
         e = np.exp(-np.abs(x))  # in (0, 1]: e^(-x) for x >= 0, e^(x) for x < 0
         self._y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
         return self._y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        y = self._require_cache("_y")
-        dy = self._check_grad(grad_output, y)
-        return dy * y * (1 - y)
+        y = self._y
+        return grad_output * y * (1 - y)
 
 
 class Tanh(_Activation):
     """Hyperbolic tangent, element-wise.
-
-    Parameters
-    ----------
-    dtype : np.float32 (default) or np.float64
-        The dtype the input must have (and the output has).
-    seed : None, int or np.random.Generator
-        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -162,14 +115,12 @@ class Tanh(_Activation):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._check_input(x)
         self._y = np.tanh(x)
         return self._y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        y = self._require_cache("_y")
-        dy = self._check_grad(grad_output, y)
-        return dy * (1 - y * y)
+        y = self._y
+        return grad_output * (1 - y * y)
 
 
 class Softmax(_Activation):
@@ -180,10 +131,6 @@ class Softmax(_Activation):
     dim : int, default -1
         The axis that sums to 1. (torch's ``Softmax`` has no default and guesses with a warning;
         tinyrec uses the last axis.)
-    dtype : np.float32 (default) or np.float64
-        The dtype the input must have (and the output has).
-    seed : None, int or np.random.Generator
-        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -196,28 +143,25 @@ class Softmax(_Activation):
     Caches ``Y``.
     """
 
-    def __init__(self, dim: int = -1, *, dtype=np.float32, seed=None):
-        super().__init__(dtype=dtype, seed=seed)
-        self.dim = _check_dim_arg(dim)
+    input_spec = (Floats("x", axes=("dim",)),)
+
+    def __init__(self, dim: int = -1):
+        self.dim = check_int(dim, "dim")
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._check_input(x)
-        axis = normalize_dim(self.dim, x.ndim, "Softmax")
-        if x.shape[axis] == 0:
+        if x.shape[self.dim] == 0:  # a softmax over no entries is empty
             self._y = x.copy()
             return self._y
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        self._y = e / e.sum(axis=axis, keepdims=True)
+        e = np.exp(x - x.max(axis=self.dim, keepdims=True))
+        self._y = e / e.sum(axis=self.dim, keepdims=True)
         return self._y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        y = self._require_cache("_y")
-        dy = self._check_grad(grad_output, y)
-        axis = normalize_dim(self.dim, y.ndim, "Softmax")
-        return y * (dy - (dy * y).sum(axis=axis, keepdims=True))
+        y, dy = self._y, grad_output
+        return y * (dy - (dy * y).sum(axis=self.dim, keepdims=True))
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, dtype={self.dtype.name}"
+        return f"dim={self.dim}"
 
 
 class LogSoftmax(_Activation):
@@ -228,10 +172,6 @@ class LogSoftmax(_Activation):
     dim : int, default -1
         The axis normalized over. (torch's ``LogSoftmax`` defaults to ``dim=None`` and then
         guesses, e.g. axis 0 for a 3-D input, with a warning; tinyrec uses the last axis.)
-    dtype : np.float32 (default) or np.float64
-        The dtype the input must have (and the output has).
-    seed : None, int or np.random.Generator
-        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -244,31 +184,22 @@ class LogSoftmax(_Activation):
     Caches ``Y``.
     """
 
-    def __init__(self, dim: int = -1, *, dtype=np.float32, seed=None):
-        super().__init__(dtype=dtype, seed=seed)
-        self.dim = _check_dim_arg(dim)
+    input_spec = (Floats("x", axes=("dim",)),)
+
+    def __init__(self, dim: int = -1):
+        self.dim = check_int(dim, "dim")
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._check_input(x)
-        axis = normalize_dim(self.dim, x.ndim, "LogSoftmax")
-        if x.shape[axis] == 0:
+        if x.shape[self.dim] == 0:  # normalizing over no entries leaves nothing
             self._y = x.copy()
             return self._y
-        shifted = x - x.max(axis=axis, keepdims=True)
-        self._y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted = x - x.max(axis=self.dim, keepdims=True)
+        self._y = shifted - np.log(np.exp(shifted).sum(axis=self.dim, keepdims=True))
         return self._y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        y = self._require_cache("_y")
-        dy = self._check_grad(grad_output, y)
-        axis = normalize_dim(self.dim, y.ndim, "LogSoftmax")
-        return dy - np.exp(y) * dy.sum(axis=axis, keepdims=True)
+        y, dy = self._y, grad_output
+        return dy - np.exp(y) * dy.sum(axis=self.dim, keepdims=True)
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, dtype={self.dtype.name}"
-
-
-def _check_dim_arg(dim) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
-        raise ValueError(f"dim must be an int (an axis of the input), got {dim!r}")
-    return int(dim)
+        return f"dim={self.dim}"

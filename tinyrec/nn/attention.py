@@ -143,7 +143,7 @@ class MultiheadAttention(Module):
         if bias:
             self.out_proj.bias.data[...] = 0.0
         self.dropout = float(dropout)
-        self.attn_dropout = Dropout(dropout, dtype=self.dtype, seed=rng)
+        self.attn_dropout = Dropout(dropout, seed=rng)
         self._cache = None
 
     def extra_repr(self) -> str:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..kernels.embedding import gather_rows
-from ..validation import as_generator, check_index_array, resolve_dtype
+from ..validation import as_generator, check_int, check_positive_int, resolve_dtype
 from . import init
-from ._checks import check_grad_output, check_positive_int
 from .module import Module, Parameter, RowGrad
+from .spec import Ids
 
 
 class Embedding(Module):
@@ -56,6 +54,8 @@ class Embedding(Module):
     (1, 3, 4)
     """
 
+    input_spec = (Ids("indices", bound="num_embeddings"),)
+
     def __init__(
         self,
         num_embeddings: int,
@@ -68,13 +68,8 @@ class Embedding(Module):
         self.num_embeddings = check_positive_int(num_embeddings, "num_embeddings")
         self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
         self.dtype = resolve_dtype(dtype)
-        if padding_idx is not None:
-            n = self.num_embeddings
-            if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral):
-                raise ValueError(f"padding_idx must be an int or None, got {padding_idx!r}")
-            if not -n <= padding_idx < n:
-                raise ValueError(f"padding_idx={padding_idx} must be within [{-n}, {n}) for {n} embeddings")
-            padding_idx = int(padding_idx) % n
+        if padding_idx is not None:  # negative counts from the end, as in torch
+            padding_idx = _check_padding_idx(padding_idx, self.num_embeddings) % self.num_embeddings
         self.padding_idx = padding_idx
         rng = as_generator(seed)
         table = init.normal((self.num_embeddings, self.embedding_dim), 0.0, 1.0, dtype=self.dtype, seed=rng)
@@ -86,7 +81,7 @@ class Embedding(Module):
 
     def forward(self, indices) -> np.ndarray:
         """Look up ``indices : (*S)`` (ints in ``[0, num_embeddings)``); returns ``(*S, dim)``."""
-        ids = check_index_array(indices, "indices", self.num_embeddings)
+        ids = np.asarray(indices, dtype=np.int64)
         self._ids_shape = ids.shape
         self._ids = np.ascontiguousarray(ids).reshape(-1)
         out = gather_rows(self.weight.data, self._ids)  # (n, dim)
@@ -94,9 +89,8 @@ class Embedding(Module):
 
     def backward(self, grad_output: np.ndarray) -> None:
         """Accumulate the row-sparse ``dW`` (a :class:`RowGrad`); return ``None``."""
-        ids, ids_shape = self._require_cache("_ids", "_ids_shape")
-        dy = check_grad_output(grad_output, ids_shape + (self.embedding_dim,), self.dtype, "Embedding")
-        values = dy.reshape(-1, self.embedding_dim)  # (n, dim), one row per looked-up id
+        ids = self._ids
+        values = grad_output.reshape(-1, self.embedding_dim)  # (n, dim), one row per looked-up id
         if ids.size == 0:  # an empty batch touches no row
             grad = RowGrad(ids, values.copy())
         else:
@@ -111,3 +105,10 @@ class Embedding(Module):
     def extra_repr(self) -> str:
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}, dtype={self.dtype.name}"
+
+
+def _check_padding_idx(padding_idx, n: int) -> int:
+    padding_idx = check_int(padding_idx, "padding_idx")
+    if not -n <= padding_idx < n:
+        raise ValueError(f"padding_idx={padding_idx} must be within [{-n}, {n}) for {n} embeddings")
+    return padding_idx

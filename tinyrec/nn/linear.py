@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..validation import as_generator, check_float_array, resolve_dtype
+from ..validation import as_generator, check_positive_int, resolve_dtype
 from . import init
-from ._checks import check_grad_output, check_positive_int
 from .module import Module, Parameter
+from .spec import Floats
 
 
 class Linear(Module):
@@ -56,6 +55,8 @@ class Linear(Module):
     (4, 2)
     """
 
+    input_spec = (Floats("x", min_ndim=1, last="in_features"),)
+
     def __init__(
         self, in_features: int, out_features: int, bias: bool = True, *, dtype=np.float32, seed=None
     ):
@@ -76,12 +77,6 @@ class Linear(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``Y = X Wᵀ + b`` for ``X : (..., in_features)``; returns ``(..., out_features)``."""
-        check_float_array(x, "x", dtype=self.dtype, min_ndim=1)
-        if x.shape[-1] != self.in_features:
-            raise ShapeError(
-                f"Linear({self.in_features}, {self.out_features}) got x of shape {x.shape}; "
-                f"its last axis must have size in_features={self.in_features}"
-            )
         self._x = x
         y = x @ self.weight.data.T
         if self.bias is not None:
@@ -90,14 +85,12 @@ class Linear(Module):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         """Accumulate ``dW``, ``db``; return ``dX : (..., in_features)``."""
-        x = self._require_cache("_x")
-        dy = check_grad_output(grad_output, x.shape[:-1] + (self.out_features,), self.dtype, "Linear")
-        x2 = x.reshape(-1, self.in_features)  # (n, in), n = product of the leading axes
-        dy2 = dy.reshape(-1, self.out_features)  # (n, out)
+        x2 = self._x.reshape(-1, self.in_features)  # (n, in), n = product of the leading axes
+        dy2 = grad_output.reshape(-1, self.out_features)  # (n, out)
         self.weight.accumulate(dy2.T @ x2)  # (out, in)
         if self.bias is not None:
             self.bias.accumulate(dy2.sum(axis=0))  # (out,)
-        return dy @ self.weight.data  # (..., in)
+        return grad_output @ self.weight.data  # (..., in)
 
     def extra_repr(self) -> str:
         return (

@@ -3,43 +3,25 @@
 Each takes its inputs as positional arguments, ``forward(a, b, ...)``, and its ``backward``
 returns a tuple with one gradient per input, in the same order. The returned gradients are new
 arrays (never views of ``dY``), so a model may add to them in place where branches meet.
+None has parameters: the inputs may be float32 or float64, all of one dtype, which the output has.
 """
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from ..errors import ShapeError
-from ..validation import check_float_array, resolve_dtype
-from ._checks import check_grad_output, check_seed, normalize_dim
+from ..validation import check_int
 from .module import Module
+from .spec import Floats, require
 
 
-class _Merge(Module):
-    def __init__(self, *, dtype=np.float32, seed=None):
-        self.dtype = resolve_dtype(dtype)
-        check_seed(seed)
-
-    def _check_inputs(self, inputs, names) -> None:
-        for x, name in zip(inputs, names, strict=True):
-            check_float_array(x, name, dtype=self.dtype)
-
-    def extra_repr(self) -> str:
-        return f"dtype={self.dtype.name}"
-
-
-class Concat(_Merge):
+class Concat(Module):
     """Join arrays along one axis, as ``torch.cat(inputs, dim)``.
 
     Parameters
     ----------
     dim : int, default -1
         The axis along which the inputs are joined.
-    dtype : np.float32 (default) or np.float64
-    seed : None, int or np.random.Generator
-        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -50,57 +32,38 @@ class Concat(_Merge):
     * ``dX_k`` = the slice of ``dY`` along ``dim`` where ``X_k`` was placed (``d_k`` wide)
     """
 
-    def __init__(self, dim: int = -1, *, dtype=np.float32, seed=None):
-        super().__init__(dtype=dtype, seed=seed)
-        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
-            raise ValueError(f"dim must be an int, got {dim!r}")
-        self.dim = int(dim)
-        self._sizes = None
-        self._out_shape = None
+    def __init__(self, dim: int = -1):
+        self.dim = check_int(dim, "dim")
+
+    def check_inputs(self, *inputs) -> tuple:
+        require(len(inputs) > 0, "Concat needs at least one array", ValueError)
+        inputs = _check_floats(self, inputs)
+        shapes = [x.shape for x in inputs]
+        ndim = inputs[0].ndim
+        require(all(x.ndim == ndim for x in inputs),
+                f"Concat needs inputs of the same number of dimensions, got shapes {shapes}")
+        require(-ndim <= self.dim < ndim, f"Concat: dim={self.dim} is out of range for an input with "
+                                          f"{ndim} dimension(s) (valid: {-ndim} to {ndim - 1})")
+        axis = self.dim % ndim
+        require(len({s[:axis] + s[axis + 1 :] for s in shapes}) == 1,
+                f"Concat along dim={self.dim} needs equal sizes on every other axis, got shapes {shapes}")
+        return inputs
 
     def forward(self, *inputs: np.ndarray) -> np.ndarray:
         """``Y = concatenate(inputs, dim)``; at least one input, all of the same rank."""
-        if not inputs:
-            raise ValueError("Concat.forward needs at least one array")
-        self._check_inputs(inputs, [f"input{k}" for k in range(len(inputs))])
-        ndim = inputs[0].ndim
-        if any(x.ndim != ndim for x in inputs):
-            raise ShapeError(
-                "Concat needs inputs of the same number of dimensions, "
-                f"got shapes {[x.shape for x in inputs]}"
-            )
-        axis = normalize_dim(self.dim, ndim, "Concat")
-        others = {x.shape[:axis] + x.shape[axis + 1 :] for x in inputs}
-        if len(others) > 1:
-            raise ShapeError(
-                f"Concat along dim={self.dim} needs equal sizes on every other axis, "
-                f"got shapes {[x.shape for x in inputs]}"
-            )
-        out = np.concatenate(inputs, axis=axis)
-        self._sizes = [x.shape[axis] for x in inputs]
-        self._out_shape = out.shape
-        return out
+        self._sizes = [x.shape[self.dim] for x in inputs]
+        return np.concatenate(inputs, axis=self.dim)
 
     def backward(self, grad_output: np.ndarray) -> tuple[np.ndarray, ...]:
-        sizes, out_shape = self._require_cache("_sizes", "_out_shape")
-        dy = check_grad_output(grad_output, out_shape, self.dtype, "Concat")
-        axis = normalize_dim(self.dim, dy.ndim, "Concat")
-        bounds = np.cumsum(sizes)[:-1]  # where each input's slice starts (after the first)
-        return tuple(part.copy() for part in np.split(dy, bounds, axis=axis))
+        bounds = np.cumsum(self._sizes)[:-1]  # where each input's slice starts (after the first)
+        return tuple(part.copy() for part in np.split(grad_output, bounds, axis=self.dim))
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, dtype={self.dtype.name}"
+        return f"dim={self.dim}"
 
 
-class Multiply(_Merge):
+class Multiply(Module):
     """Element-wise product of two arrays, ``Y = A ⊙ B`` (GMF's ``p_u ⊙ q_i``).
-
-    Parameters
-    ----------
-    dtype : np.float32 (default) or np.float64
-        The dtype both inputs must have.
-    seed : None, int or np.random.Generator
-        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -112,38 +75,25 @@ class Multiply(_Merge):
       broadcast, so that ``dA`` has ``A``'s shape and ``dB`` has ``B``'s.
     """
 
-    def __init__(self, *, dtype=np.float32, seed=None):
-        super().__init__(dtype=dtype, seed=seed)
-        self._a = None
-        self._b = None
-        self._out_shape = None
+    input_spec = (Floats("a"), Floats("b"))
+
+    def check_inputs(self, a, b) -> tuple:
+        a, b = super().check_inputs(a, b)
+        require(_broadcastable(a.shape, b.shape),
+                f"Multiply needs shapes that broadcast together, got a {a.shape} and b {b.shape}")
+        return a, b
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self._check_inputs((a, b), ("a", "b"))
-        try:
-            out_shape = np.broadcast_shapes(a.shape, b.shape)
-        except ValueError as exc:
-            raise ShapeError(
-                f"Multiply needs shapes that broadcast together, got a {a.shape} and b {b.shape}"
-            ) from exc
-        self._a, self._b, self._out_shape = a, b, out_shape
+        self._a, self._b = a, b
         return a * b
 
     def backward(self, grad_output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a, b, out_shape = self._require_cache("_a", "_b", "_out_shape")
-        dy = check_grad_output(grad_output, out_shape, self.dtype, "Multiply")
+        a, b, dy = self._a, self._b, grad_output
         return _unbroadcast(dy * b, a.shape), _unbroadcast(dy * a, b.shape)
 
 
-class Dot(_Merge):
+class Dot(Module):
     """Row-wise inner product of two arrays, ``y_r = ⟨a_r, b_r⟩`` (a two-tower score ``p_uᵀ q_i``).
-
-    Parameters
-    ----------
-    dtype : np.float32 (default) or np.float64
-        The dtype both inputs must have.
-    seed : None, int or np.random.Generator
-        Accepted for a uniform constructor signature; nothing is random.
 
     Notes
     -----
@@ -154,25 +104,35 @@ class Dot(_Merge):
     * ``dA[r, k] = dY_r B[r, k]``, ``dB[r, k] = dY_r A[r, k]``
     """
 
-    def __init__(self, *, dtype=np.float32, seed=None):
-        super().__init__(dtype=dtype, seed=seed)
-        self._a = None
-        self._b = None
+    input_spec = (Floats("a", min_ndim=1), Floats("b", min_ndim=1))
+
+    def check_inputs(self, a, b) -> tuple:
+        a, b = super().check_inputs(a, b)
+        require(a.shape == b.shape,
+                f"Dot needs a and b of the same shape (batch, d), got a {a.shape} and b {b.shape}")
+        return a, b
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self._check_inputs((a, b), ("a", "b"))
-        if a.shape != b.shape or a.ndim < 1:
-            raise ShapeError(
-                f"Dot needs a and b of the same shape (batch, d), got a {a.shape} and b {b.shape}"
-            )
         self._a, self._b = a, b
         return np.einsum("...k,...k->...", a, b)
 
     def backward(self, grad_output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a, b = self._require_cache("_a", "_b")
-        dy = check_grad_output(grad_output, a.shape[:-1], self.dtype, "Dot")
-        dy = dy[..., None]  # (*, 1): broadcast over the d axis
-        return dy * b, dy * a
+        dy = grad_output[..., None]  # (*, 1): broadcast over the d axis
+        return dy * self._b, dy * self._a
+
+
+def _check_floats(layer, inputs: tuple) -> tuple:
+    """Each input a float array, all of one dtype (the spec of a layer taking any number of them)."""
+    return tuple(Floats(f"input{k}").check(x, layer, inputs[0].dtype if k else None)
+                 for k, x in enumerate(inputs))
+
+
+def _broadcastable(*shapes) -> bool:
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -12,16 +12,34 @@ parameter used twice (a shared embedding) receives the sum of both contributions
 
 There is no autograd tape: a composite module writes its own ``backward``, calling its children's
 ``backward`` in the reverse order of ``forward`` and summing gradients where branches meet.
+
+Where the checks are
+--------------------
+``forward`` and ``backward`` hold the math and nothing else. Bad input is caught at two doors:
+
+* ``layer(x)`` (:meth:`Module.__call__`) checks the inputs against the layer's declared
+  ``input_spec`` (:mod:`tinyrec.nn.spec`), then runs ``forward``. A composite calls
+  ``child.forward(x)`` for the children it built, so a batch is checked once, where it enters.
+* ``backward(dY)`` is wrapped once, when a subclass is defined (:meth:`Module.__init_subclass__`):
+  the wrapper raises :class:`~tinyrec.errors.BackwardBeforeForwardError` before any ``forward``,
+  and checks that each ``dY`` is an array of the shape and dtype of the output the last
+  ``forward`` returned (a constant-time check; no pass over the data). A mistake inside a
+  hand-written composite backward is therefore caught at the child it reaches, by name.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import BackwardBeforeForwardError, ShapeError
+from ..errors import BackwardBeforeForwardError, DTypeError, ShapeError, TinyrecError
 from ..kernels.embedding import coalesce_rows
+from ..validation import resolve_dtype
+from .spec import check_inputs
 
 
 class RowGrad:
@@ -129,23 +147,130 @@ class Parameter:
     def zero_grad(self) -> None:
         self.grad = None
 
+    def cast(self, dtype) -> None:
+        """Convert ``.data`` and ``.grad`` to ``dtype`` (used by :meth:`Module.to`)."""
+        self.data = self.data.astype(dtype, copy=False)
+        if isinstance(self.grad, RowGrad):
+            self.grad = RowGrad(self.grad.rows, self.grad.values.astype(dtype, copy=False))
+        elif self.grad is not None:
+            self.grad = self.grad.astype(dtype, copy=False)
+
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
+
+
+# -- the wrappers that Module.__init_subclass__ puts around forward and backward ---------------
+
+
+class _Output(NamedTuple):
+    """The shape and dtype of one output array of the last ``forward``."""
+
+    shape: tuple
+    dtype: np.dtype
+
+
+def _describe(output):
+    """``output``'s structure with each array replaced by its :class:`_Output` (None elsewhere)."""
+    if isinstance(output, np.ndarray):
+        return _Output(output.shape, output.dtype)
+    if isinstance(output, (tuple, list)):
+        return tuple(_describe(item) for item in output)
+    return None
+
+
+def _remember_output(forward):
+    """``forward``, keeping a description of what it returned for the gradient check."""
+
+    @functools.wraps(forward)
+    def remembering_forward(self, *inputs, **kwargs):
+        output = forward(self, *inputs, **kwargs)
+        if type(self).forward is remembering_forward:  # the outermost forward (not a super() call)
+            self._last_output = _describe(output)
+        return output
+
+    return remembering_forward
+
+
+def _check_gradients(backward):
+    """``backward``, first checking each gradient against the output the last forward returned.
+
+    A gradient argument whose default is None may be None (no gradient flows into that output,
+    as RNN's ``grad_h_n``); inside a tuple (LSTM's ``(dh_n, dc_n)``) each part may be None too.
+    """
+    parameters = list(inspect.signature(backward).parameters.values())[1:]
+    names = [p.name for p in parameters]
+    may_be_none = [p.default is None for p in parameters]
+
+    @functools.wraps(backward)
+    def checked_backward(self, *grads, **named):
+        if type(self).backward is checked_backward:  # the outermost backward (not a super() call)
+            last = self.__dict__.get("_last_output", _NOT_RUN)
+            if last is _NOT_RUN:
+                raise BackwardBeforeForwardError(
+                    f"{type(self).__name__}.backward called before forward; call forward first"
+                )
+            outputs = last if isinstance(last, tuple) and not isinstance(last, _Output) else (last,)
+            given = list(grads) + [named[n] for n in names[len(grads):] if n in named]
+            for i, (grad, output) in enumerate(zip(given, outputs, strict=False)):
+                name = names[i] if i < len(names) else f"gradient {i}"
+                _check_gradient(self, name, grad, output, i < len(names) and may_be_none[i])
+        return backward(self, *grads, **named)
+
+    return checked_backward
+
+
+_NOT_RUN = object()
+
+
+def _check_gradient(layer, name: str, grad, output, optional: bool) -> None:
+    """Raise unless ``grad`` fits ``output`` (an :class:`_Output`, a tuple of them, or None)."""
+    where = f"{type(layer).__name__}.backward"
+    if grad is None:
+        if optional or output is None:
+            return
+        raise DTypeError(f"{where} needs {name} as a numpy array, got None")
+    if output is None:
+        raise ShapeError(f"{where} got {name}, but the last forward returned no such output; pass None")
+    if isinstance(output, tuple) and not isinstance(output, _Output):
+        if not isinstance(grad, (tuple, list)) or len(grad) != len(output):
+            raise ShapeError(
+                f"{where}: {name} must be a tuple of {len(output)} arrays (or None), like the output the "
+                f"last forward returned"
+            )
+        for j, (part, out) in enumerate(zip(grad, output, strict=True)):
+            _check_gradient(layer, f"{name}[{j}]", part, out, True)
+        return
+    if not isinstance(grad, np.ndarray):
+        raise DTypeError(f"{where} needs {name} as a numpy array, got {type(grad).__name__}")
+    if grad.dtype != output.dtype:
+        raise DTypeError(
+            f"{where} got {name} of dtype {grad.dtype} but the layer computes in {output.dtype}; "
+            f"cast it with .astype(np.{output.dtype.name})"
+        )
+    if grad.shape != output.shape:
+        raise ShapeError(
+            f"{where} got {name} of shape {grad.shape}, but the last forward returned shape "
+            f"{output.shape}; they must match"
+        )
 
 
 class Module:
     """Base class of every layer and network.
 
-    Subclasses implement ``forward(*inputs)`` and ``backward(grad_output)``. Parameters, child
-    modules and buffers are found by walking the instance's attributes in the order they were
-    assigned, so ``named_parameters()`` has a stable order (``mlp.0.weight``). Lists and tuples
-    of modules are walked too (named ``name.0``, ``name.1``, ...).
+    Subclasses implement ``forward(*inputs)`` and ``backward(grad_output)``, and declare their
+    inputs in ``input_spec`` (see :mod:`tinyrec.nn.spec`). Parameters, child modules and buffers
+    are found by walking the instance's attributes in the order they were assigned, so
+    ``named_parameters()`` has a stable order (``mlp.0.weight``). Lists and tuples of modules are
+    walked too (named ``name.0``, ``name.1``, ...).
 
     Buffers (non-learnable state saved with the model, like BatchNorm's running mean) are
     declared by :meth:`register_buffer`.
     """
 
     training: bool = True
+    #: What ``__call__`` checks before ``forward``: a tuple of :class:`~tinyrec.nn.spec.Floats` /
+    #: :class:`~tinyrec.nn.spec.Ids`, one per input. Empty: nothing is checked.
+    input_spec: tuple = ()
 
     # -- the two methods every layer writes ---------------------------------------------------
     def forward(self, *inputs):
@@ -154,8 +279,27 @@ class Module:
     def backward(self, grad_output):
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
+    # -- the public doors: checked input, checked gradient ------------------------------------
     def __call__(self, *inputs, **kwargs):
+        """Check the inputs against the layer's spec (:meth:`check_inputs`), then run ``forward``."""
+        inputs = self.check_inputs(*inputs, **kwargs)
         return self.forward(*inputs, **kwargs)
+
+    def check_inputs(self, *inputs, **kwargs) -> tuple:
+        """Raise a clear error for inputs ``forward`` cannot take; return them (ids as int64).
+
+        The default applies ``input_spec``. A layer whose inputs must agree with each other
+        overrides this, calls ``super().check_inputs(...)`` and adds those rules.
+        """
+        return check_inputs(self, inputs, kwargs)
+
+    def __init_subclass__(cls, **kwargs):
+        """Wrap the ``forward`` and ``backward`` a subclass defines (see the module docstring)."""
+        super().__init_subclass__(**kwargs)
+        if "forward" in vars(cls):
+            cls.forward = _remember_output(vars(cls)["forward"])
+        if "backward" in vars(cls):
+            cls.backward = _check_gradients(vars(cls)["backward"])
 
     # -- traversal ----------------------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -223,6 +367,33 @@ class Module:
         """Switch to evaluation mode (Dropout is the identity, BatchNorm uses running stats)."""
         return self.train(False)
 
+    def to(self, dtype) -> Module:
+        """Convert every parameter, float buffer and gradient to ``dtype`` (float32 or float64).
+
+        As ``torch.nn.Module.to(dtype)``: the Parameter objects stay the same (their ``.data`` is
+        replaced), so build the optimizer after converting. Returns ``self``.
+        """
+        dtype = resolve_dtype(dtype)
+        for module in self.modules():
+            if "dtype" in vars(module):
+                module.dtype = dtype
+            for value in vars(module).values():
+                if isinstance(value, Parameter):
+                    value.cast(dtype)
+            for name in module.__dict__.get("_buffer_names", []):
+                buffer = getattr(module, name)
+                if buffer.dtype.kind == "f":
+                    setattr(module, name, buffer.astype(dtype))
+        return self
+
+    def double(self) -> Module:
+        """``self.to(np.float64)``, as torch's ``Module.double()``."""
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        """``self.to(np.float32)``, as torch's ``Module.float()``."""
+        return self.to(np.float32)
+
     # -- saving -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """A plain dict of copies of every parameter and buffer, keyed by dotted name."""
@@ -254,16 +425,6 @@ class Module:
             # write in place so that optimizers holding the Parameter keep seeing it
             target[...] = value.astype(target.dtype, copy=False)
 
-    # -- helpers for subclasses ---------------------------------------------------------------
-    def _require_cache(self, *names: str):
-        """Return the cached attributes ``names``, or raise if ``forward`` has not run."""
-        values = tuple(getattr(self, name, None) for name in names)
-        if any(v is None for v in values):
-            raise BackwardBeforeForwardError(
-                f"{type(self).__name__}.backward called before forward; call forward first"
-            )
-        return values[0] if len(values) == 1 else values
-
     def extra_repr(self) -> str:
         return ""
 
@@ -284,6 +445,10 @@ class Sequential(Module):
 
     ``backward`` runs the chain rule in reverse: ``dX = f_1'(...f_n'(dY))``. Children are named
     ``"0"``, ``"1"``, ... as in ``torch.nn.Sequential``.
+
+    The input is checked once, against the first layer's spec; the layers then run unchecked. A
+    chain whose sizes do not fit (``Linear(4, 3)`` then ``Linear(5, 2)``) raises a ShapeError
+    naming the layer that could not take its input.
     """
 
     def __init__(self, *modules: Module):
@@ -302,9 +467,18 @@ class Sequential(Module):
     def __getitem__(self, i: int) -> Module:
         return self.layers[i]
 
+    def check_inputs(self, *inputs, **kwargs) -> tuple:
+        return self.layers[0].check_inputs(*inputs, **kwargs) if self.layers else inputs
+
     def forward(self, x):
-        for module in self.layers:
-            x = module(x)
+        for i, module in enumerate(self.layers):
+            try:
+                x = module.forward(x)
+            except (ValueError, TypeError) as exc:
+                if isinstance(exc, TinyrecError):
+                    raise
+                raise ShapeError(f"Sequential layer {i}, {module!r}, cannot take an input of shape "
+                                 f"{np.shape(x)}: {exc}") from exc
         return x
 
     def backward(self, grad_output):

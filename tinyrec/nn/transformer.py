@@ -174,7 +174,7 @@ class TransformerBlock(Module):
         self.norm2 = LayerNorm(dim, dtype=self.dtype)
         self.dropout1 = Dropout(dropout, **kw)
         self.dropout2 = Dropout(dropout, **kw)
-        self.activation = ReLU(dtype=self.dtype)
+        self.activation = ReLU()
         self._ran = None  # set by forward; the children hold the caches
 
     def extra_repr(self) -> str:

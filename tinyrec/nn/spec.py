@@ -1,0 +1,164 @@
+"""What a layer accepts, declared once, and the checks that enforce it at the public boundary.
+
+A layer lists its positional (and keyword) inputs in the class attribute ``input_spec``::
+
+    class Linear(Module):
+        input_spec = (Floats("x", min_ndim=1, last="in_features"),)
+
+and :meth:`Module.__call__ <tinyrec.nn.module.Module.__call__>` checks every call against it before
+``forward`` runs, so ``forward`` and ``backward`` hold the math alone. Calling ``forward`` directly
+skips the checks: composites do that for the children they built themselves, whose inputs are
+right by construction, so one batch is checked once, where it enters.
+
+The rules, shared by every layer:
+
+* a float input is a NumPy array of float32 or float64; a layer with parameters (it has a
+  ``dtype`` attribute) takes only its own dtype, a layer without follows its input, and all the
+  float inputs of one call share one dtype (``Multiply(a32, b64)`` is refused);
+* ``ndim`` / ``min_ndim`` bound the number of axes; ``last`` names the layer attribute that the size
+  of the last axis must equal (``"in_features"``); ``axes`` names attributes that must be valid
+  axes of the input (Softmax's ``dim``); ``nonempty`` asks for at least one element;
+* an id input holds integers in ``[0, bound)``, ``bound`` a layer attribute (``"num_embeddings"``);
+  lists are accepted and come back as int64 arrays;
+* an optional input may be None.
+
+A layer whose inputs relate to each other (attention's key and value shapes) adds those rules in
+its own ``check_inputs``, after the declared ones. The gradient that ``backward`` receives is
+checked by :mod:`tinyrec.nn.module` against the output ``forward`` returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import DTypeError, IndexOutOfRangeError, ShapeError
+from ..validation import FLOAT_DTYPES
+
+
+@dataclass(frozen=True)
+class Floats:
+    """A float array input; see the module docstring for the meaning of each field."""
+
+    name: str
+    ndim: int | tuple[int, ...] | None = None
+    min_ndim: int = 0
+    last: str | None = None
+    axes: tuple[str, ...] = ()
+    nonempty: bool = False
+    optional: bool = False
+
+    def check(self, x, layer, dtype: np.dtype | None) -> np.ndarray:
+        """Return ``x`` (never copied) or raise; ``dtype`` is the dtype the call must use, if fixed."""
+        where = f"{_name(layer)} input {self.name}"
+        if not isinstance(x, np.ndarray):
+            raise DTypeError(f"{where} must be a numpy array, got {type(x).__name__}; wrap it in np.asarray")
+        if x.dtype not in FLOAT_DTYPES:
+            raise DTypeError(
+                f"{where} has dtype {x.dtype}; expected a float array (float32 or float64), "
+                f"e.g. {self.name}.astype(np.float32)"
+            )
+        if dtype is not None and x.dtype != dtype:
+            raise DTypeError(_dtype_message(where, x.dtype, dtype, layer))
+        check_ndim(x, where, self.ndim, self.min_ndim)
+        if self.last is not None and x.shape[-1] != getattr(layer, self.last):
+            size = getattr(layer, self.last)
+            raise ShapeError(
+                f"{_name(layer)} got {self.name} of shape {x.shape}; its last axis must have size "
+                f"{self.last}={size}"
+            )
+        for attribute in self.axes:
+            axis = getattr(layer, attribute)
+            if not -x.ndim <= axis < x.ndim:
+                raise ShapeError(
+                    f"{_name(layer)}: {attribute}={axis} is out of range for an input with {x.ndim} "
+                    f"dimension(s) (valid: {-x.ndim} to {x.ndim - 1})"
+                )
+        if self.nonempty and x.size == 0:
+            raise ShapeError(f"{where} of shape {x.shape} is empty; every axis needs length >= 1")
+        return x
+
+
+@dataclass(frozen=True)
+class Ids:
+    """An integer array of ids in ``[0, layer.<bound>)``, returned as int64."""
+
+    name: str
+    bound: str
+    ndim: int | tuple[int, ...] | None = None
+    optional: bool = False
+
+    def check(self, ids, layer, dtype=None) -> np.ndarray:
+        return check_ids(ids, f"{_name(layer)} input {self.name}", getattr(layer, self.bound), ndim=self.ndim)
+
+
+def check_inputs(layer, inputs: tuple, kwargs: dict) -> tuple:
+    """Check ``inputs`` (positional) and ``kwargs`` against ``layer.input_spec``; return the inputs.
+
+    Positional inputs beyond the spec and keywords it does not name are passed through (flags such
+    as ``need_weights``), as are optional inputs given as None.
+    """
+    spec = type(layer).input_spec
+    dtype = getattr(layer, "dtype", None)  # a layer with parameters fixes the dtype of its inputs
+    checked = []
+    for position, value in enumerate(inputs):
+        item = spec[position] if position < len(spec) else None
+        checked.append(_check_one(item, value, layer, dtype))
+        if dtype is None and isinstance(item, Floats) and value is not None:
+            dtype = value.dtype  # the first float input fixes the dtype of the others
+    for item in spec[len(inputs) :]:
+        if item.name in kwargs:
+            _check_one(item, kwargs[item.name], layer, dtype)
+        elif not item.optional:
+            raise TypeError(f"{_name(layer)} needs the input {item.name!r}")
+    return tuple(checked)
+
+
+def _check_one(item, value, layer, dtype):
+    if item is None or (value is None and item.optional):
+        return value
+    return item.check(value, layer, dtype)
+
+
+def check_ids(ids, where: str, bound: int, *, ndim=None) -> np.ndarray:
+    """``ids`` as an int64 array of integers in ``[0, bound)``, or raise naming ``where``."""
+    ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        raise DTypeError(f"{where} must hold integers, got dtype {ids.dtype}; cast with .astype(np.int64)")
+    check_ndim(ids, where, ndim, 0)
+    if ids.size:
+        low, high = ids.min(), ids.max()
+        if low < 0 or high >= bound:
+            bad = low if low < 0 else high
+            raise IndexOutOfRangeError(f"{where} contains {bad}, outside the valid range [0, {bound})")
+    return ids.astype(np.int64, copy=False)
+
+
+def check_ndim(x: np.ndarray, where: str, ndim, min_ndim: int) -> None:
+    """Raise ShapeError unless ``x`` has ``ndim`` axes (an int or a tuple of ints) and at least ``min_ndim``."""
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.ndim not in allowed:
+            want = " or ".join(str(n) for n in allowed)
+            raise ShapeError(f"{where} must have {want} dimension(s), got shape {x.shape}")
+    if x.ndim < min_ndim:
+        raise ShapeError(f"{where} must have at least {min_ndim} dimension(s), got shape {x.shape}")
+
+
+def require(condition: bool, message: str, error: type[Exception] = ShapeError) -> None:
+    """Raise ``error(message)`` unless ``condition``: one line per relation in ``check_inputs``."""
+    if not condition:
+        raise error(message)
+
+
+def _name(layer) -> str:
+    return type(layer).__name__
+
+
+def _dtype_message(where: str, got: np.dtype, want: np.dtype, layer) -> str:
+    convert = ".double()" if got == np.float64 else ".float()"
+    return (
+        f"{where} has dtype {got} but {_name(layer)} computes in {want}; cast the input with "
+        f".astype(np.{want.name}) or convert the layer with {convert}"
+    )
