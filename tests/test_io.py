@@ -13,6 +13,7 @@ import tinyrec.models
 from tinyrec.data.interactions import Interactions
 from tinyrec.errors import ModelFileError, NotFittedError
 from tinyrec.models import BiasedMF, Recommender
+from tinyrec.models.registry import MODEL_CLASSES
 from tinyrec.nn.linear import Linear
 
 from .models.contract import planted_ratings
@@ -211,15 +212,14 @@ def test_missing_plain_and_foreign_files_are_refused(fitted, tmp_path):
 
 def test_class_outside_tinyrec_is_never_imported(fitted, tmp_path):
     path = fitted[0].save(tmp_path / "mf.npz")
-    _rewrite(path, header={"model_class": "os.system"})
-    with pytest.raises(ModelFileError, match="not a tinyrec class"):
-        tinyrec.io.load(path)
-    _rewrite(path, header={"model_class": "tinyrec.nn.linear.Linear"})
-    with pytest.raises(ModelFileError, match="not a tinyrec Recommender"):
-        tinyrec.io.load(path)
-    _rewrite(path, header={"model_class": "tinyrec.models.mf.NoSuchModel"})
-    with pytest.raises(ModelFileError, match="does not exist"):
-        tinyrec.io.load(path)
+    # a file names its class; only the registered concrete models are ever built from it
+    for name in ("os.system", "tinyrec.nn.linear.Linear", "tinyrec.models.mf.NoSuchModel",
+                 "tinyrec.models.base.Recommender", "tinyrec.models.knn.BiasedMF", 3, None):
+        _rewrite(path, header={"model_class": name})
+        with pytest.raises(ModelFileError, match="not a tinyrec model in this version"):
+            tinyrec.io.load(path)
+    _rewrite(path, header={"model_class": "BiasedMF"})  # the bare registered name is enough
+    assert isinstance(tinyrec.io.load(path), tinyrec.models.BiasedMF)
 
 
 def test_hyperparameters_that_do_not_fit_the_class_are_refused(fitted, tmp_path):
@@ -251,7 +251,7 @@ class _TinyNeural(Recommender):
 
 def test_module_state_dict_and_history_are_stored(tmp_path, monkeypatch):
     monkeypatch.setattr(_TinyNeural, "__module__", "tinyrec.models")
-    monkeypatch.setattr(tinyrec.models, "_TinyNeural", _TinyNeural, raising=False)
+    monkeypatch.setitem(MODEL_CLASSES, "_TinyNeural", _TinyNeural)  # a registered model
     train, test, _ = planted_ratings()
     model = _TinyNeural(seed=0).fit(train)
     path = model.save(tmp_path / "net.npz")
@@ -267,3 +267,19 @@ def test_module_state_dict_and_history_are_stored(tmp_path, monkeypatch):
     _rewrite(path, arrays={"net.weight": np.zeros((2, 2), np.float32)}, header={})
     with pytest.raises(ModelFileError):
         tinyrec.io.load(path)
+
+
+def test_every_model_class_in_tinyrec_models_is_registered():
+    import importlib
+    import pkgutil
+
+    from tinyrec.models.base import Recommender
+
+    found = set()
+    for info in pkgutil.iter_modules(tinyrec.models.__path__):
+        module = importlib.import_module(f"tinyrec.models.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Recommender) and value is not Recommender:
+                if value.__module__ == module.__name__:
+                    found.add(value)
+    assert found == set(MODEL_CLASSES.values())

@@ -14,9 +14,7 @@ Subpackages:
 * :mod:`tinyrec.models` — recommenders; :func:`tinyrec.load` reads a saved model.
 """
 
-__version__ = "0.1.0"
-
-from . import (  # noqa: E402
+from . import (
     data,
     errors,
     evaluation,
@@ -29,9 +27,10 @@ from . import (  # noqa: E402
     optim,
     train,
 )
-from .data import Interactions  # noqa: E402
-from .evaluation import evaluate  # noqa: E402
-from .io import load  # noqa: E402
+from .data import Interactions
+from .evaluation import evaluate
+from .io import load
+from .version import __version__
 
 __all__ = [
     "Interactions",

@@ -198,3 +198,49 @@ def _check_ndim(x: np.ndarray, name: str, ndim, min_ndim) -> None:
             raise ShapeError(f"{name} must have {want} dimension(s), got shape {x.shape}")
     if min_ndim is not None and x.ndim < min_ndim:
         raise ShapeError(f"{name} must have at least {min_ndim} dimension(s), got shape {x.shape}")
+
+
+# -- rules: the checks above as values, for declarative tables -------------------------------
+# A rule is a function ``rule(value, name) -> value`` that returns the value (normalized: an int,
+# a float, a dtype) or raises naming ``name``. Models declare one per constructor argument in
+# their ``hyperparameters`` table (tinyrec.models.base.Recommender), so the domain of every
+# hyperparameter is written once, where a reader looks for it.
+
+
+def at_least(minimum: int):
+    """The rule "an integer >= ``minimum``"."""
+    return lambda value, name: check_int_at_least(value, name, minimum)
+
+
+def in_range(low: float, high: float):
+    """The rule "a number in ``[low, high]``"."""
+    return lambda value, name: check_in_range(value, name, low, high)
+
+
+def one_of(*choices: str):
+    """The rule "one of the strings ``choices``"."""
+    return lambda value, name: check_choice(value, name, choices)
+
+
+def optional(rule):
+    """``rule``, or None (which then means a documented default)."""
+    return lambda value, name: None if value is None else rule(value, name)
+
+
+def float_dtype(value, name: str) -> np.dtype:
+    """The rule "np.float32 or np.float64", returned as a NumPy dtype."""
+    return resolve_dtype(value)
+
+
+def seed_like(value, name: str):
+    """The rule "None, an int >= 0 or a np.random.Generator" (kept as given)."""
+    check_seed(value)
+    return value
+
+
+count = at_least(0)  #: an integer >= 0 (n_epochs=0 is an untrained model)
+positive_int = check_positive_int
+flag = check_bool
+real = check_finite_real
+nonnegative = check_nonnegative
+positive = check_positive

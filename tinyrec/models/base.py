@@ -1,4 +1,4 @@
-"""``Recommender``: the API every tinyrec model follows (DESIGN.md section 6).
+"""``Recommender``: the API every tinyrec model follows.
 
 A model is built with its hyperparameters, learns from an :class:`~tinyrec.data.Interactions` in
 :meth:`Recommender.fit`, and then answers four questions:
@@ -15,9 +15,12 @@ interaction is *unknown* to the model: rating models predict the global mean ``Î
 bias is known (see each model), and :meth:`~Recommender.recommend` gives unknown users the most
 popular items.
 
-A subclass writes ``__init__`` (storing each hyperparameter under its own name, as scikit-learn
-does, so :meth:`get_params` and ``__repr__`` find them), ``_fit``, ``_score`` and ``_score_all``,
-and lists its learnt arrays in ``_array_names``; saving and loading then work unchanged. It
+A subclass declares the domain of each constructor argument in ``hyperparameters`` (a table of
+rules from :mod:`tinyrec.validation`), writes ``__init__`` (storing each hyperparameter under its
+own name, as scikit-learn does, so :meth:`get_params` and ``__repr__`` find them, and ending with
+``self._check_hyperparameters()``), ``_fit``, ``_score`` and ``_score_all``, and lists its learnt
+arrays in ``_array_names``; saving and loading then work unchanged. The public methods check
+their arguments (:mod:`tinyrec.models.checks`) before the model's own code sees them. It
 also says how long those arrays are and which of them index which table
 (:meth:`~Recommender._array_layout`), so that ``tinyrec.load`` can refuse an edited file.
 Neural models also set ``self.net`` (a :class:`~tinyrec.nn.Module`, saved with its
@@ -30,10 +33,10 @@ import inspect
 
 import numpy as np
 
-from ..data.interactions import Interactions
-from ..errors import DataError, NotFittedError, ShapeError
 from ..kernels.ranking import top_k_rows
-from ..validation import check_bool, check_index_array
+from ..validation import check_bool
+from .checks import check_fitted, check_items, check_k, check_pairs, check_training_data, check_users
+from .persistence import save_model
 
 
 class Recommender:
@@ -55,6 +58,8 @@ class Recommender:
         Per-epoch training figures (loss, validation score, seconds), when the model has epochs.
     """
 
+    #: Each constructor argument -> the rule its value must satisfy (see :mod:`tinyrec.validation`).
+    hyperparameters: dict = {}
     #: ``"rating"`` for models of explicit ratings (evaluated by RMSE), ``"ranking"`` for models of
     #: implicit feedback (evaluated by ranking metrics).
     task = "rating"
@@ -66,6 +71,11 @@ class Recommender:
     _factor_arrays: tuple[str, ...] = ()  # of those, the ones with n_factors columns
 
     # -- hyperparameters ----------------------------------------------------------------------
+    def _check_hyperparameters(self) -> None:
+        """Check every hyperparameter against its rule, and store it normalized (ints, dtypes)."""
+        for name, rule in self.hyperparameters.items():
+            setattr(self, name, rule(getattr(self, name), name))
+
     def get_params(self) -> dict:
         """The constructor arguments, read back from the attributes of the same name."""
         names = [
@@ -93,16 +103,7 @@ class Recommender:
         Returns ``self``. Raises :class:`~tinyrec.errors.DataError` when ``train`` is not an
         ``Interactions``, or ``valid`` lives in another index space.
         """
-        if not isinstance(train, Interactions):
-            raise DataError(
-                f"fit expects a tinyrec.data.Interactions, got {type(train).__name__}; build one with "
-                f"Interactions(users, items, ratings) or Interactions.from_raw(...)"
-            )
-        if valid is not None and not train.same_index_space(valid):
-            raise DataError(
-                "valid is not in train's index space (different users, items or id maps); build both "
-                "with one split of the same Interactions"
-            )
+        check_training_data(train, valid)
         self.n_users_, self.n_items_ = int(train.n_users), int(train.n_items)
         self.global_mean_ = float(np.mean(train.ratings, dtype=np.float64))
         self.rating_range_ = (float(train.ratings.min()), float(train.ratings.max()))
@@ -137,7 +138,7 @@ class Recommender:
             does); an unknown user or item contributes no learnt term, so a pair of unknowns
             gets ``Î¼``. Ranking models: the unbounded score that orders items.
         """
-        users, items = self._check_pairs(users, items)
+        users, items = check_pairs(self, users, items)
         scores = self._score(users, items)
         if self.task == "rating":
             scores = np.clip(scores, *self.rating_range_)
@@ -148,8 +149,7 @@ class Recommender:
 
         Not clipped (clipping would create ties that ranking metrics must then break).
         """
-        users = self._check_users(users)
-        return self._score_all(users)
+        return self._score_all(check_users(self, users))
 
     def recommend(self, users, k: int = 10, *, exclude_seen: bool = True):
         """Each user's ``k`` highest-scored items, best first.
@@ -172,10 +172,9 @@ class Recommender:
             Their scores (``-inf`` beside a ``-1``). A user unknown to the model (no training
             interaction) gets the most popular items, scored by their training count.
         """
-        users = self._check_users(users)
+        users = check_users(self, users)
         check_bool(exclude_seen, "exclude_seen")
-        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= self.n_items_:
-            raise ValueError(f"k must be an int in [1, n_items={self.n_items_}], got {k!r}")
+        k = check_k(k, self.n_items_, "n_items")
         scores = np.asarray(self._score_all(users), dtype=np.float64)  # (n, n_items), a fresh array
         unknown = self.user_counts_[users] == 0
         scores[unknown] = self.item_counts_  # popularity fallback, broadcast over the unknown rows
@@ -184,7 +183,7 @@ class Recommender:
             rows = np.repeat(np.arange(len(users)), stops - starts)  # (total seen,) row of each seen item
             cols = self.seen_indices_[_ranges(starts, stops)]
             scores[rows, cols] = -np.inf
-        return _top_k(scores, int(k))
+        return _top_k(scores, k)
 
     def similar_items(self, items, k: int = 10):
         """The ``k`` items most similar to each of ``items``, by cosine of the item vectors.
@@ -192,20 +191,19 @@ class Recommender:
         Returns ``(neighbours, similarities)``, both ``(n, k)``, best first, the item itself left
         out. Only for models with item vectors (``_item_vectors`` returns them).
         """
-        self._check_fitted()
+        check_fitted(self)
         vectors = self._item_vectors()
         if vectors is None:
             raise TypeError(f"{type(self).__name__} has no item vectors, so similar_items is undefined")
-        items = check_index_array(items, "items", self.n_items_, ndim=1)
-        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k < self.n_items_:
-            raise ValueError(f"k must be an int in [1, n_items - 1 = {self.n_items_ - 1}], got {k!r}")
+        items = check_items(self, items)
+        k = check_k(k, self.n_items_ - 1, "n_items - 1")
         vectors = np.asarray(vectors, dtype=np.float64)
         norms = np.linalg.norm(vectors, axis=1)
         norms[norms == 0] = 1.0  # a zero vector (an item absent from training) has similarity 0
         unit = vectors / norms[:, None]  # (n_items, d)
         sims = unit[items] @ unit.T  # (n, n_items)
         sims[np.arange(len(items)), items] = -np.inf
-        return _top_k(sims, int(k))
+        return _top_k(sims, k)
 
     def _item_vectors(self):
         return None
@@ -219,9 +217,7 @@ class Recommender:
     # -- saving -------------------------------------------------------------------------------
     def save(self, path):
         """Write the fitted model to ``path`` (one ``.npz``; see :mod:`tinyrec.io`). Returns the path."""
-        from ..io import save
-
-        return save(self, path)
+        return save_model(self, path)
 
     def _after_load(self) -> None:
         """Rebuild anything derived from the loaded arrays (called by ``tinyrec.load``)."""
@@ -248,25 +244,9 @@ class Recommender:
                 shapes[name] = (n_rows, self.n_factors) if name in self._factor_arrays else (n_rows,)
         return shapes, [("seen_indptr_", "seen_indices_", n_items)]
 
-    # -- input checks -------------------------------------------------------------------------
+    # -- helpers ------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if not hasattr(self, "n_items_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call .fit(train) or tinyrec.load(path) first"
-            )
-
-    def _check_users(self, users) -> np.ndarray:
-        self._check_fitted()
-        return check_index_array(users, "users", self.n_users_, ndim=1)
-
-    def _check_pairs(self, users, items):
-        users = self._check_users(users)
-        items = check_index_array(items, "items", self.n_items_, ndim=1)
-        if users.shape != items.shape:
-            raise ShapeError(
-                f"users has shape {users.shape} but items has shape {items.shape}; they must match"
-            )
-        return users, items
+        check_fitted(self)
 
     def _known_users(self, users: np.ndarray) -> np.ndarray:
         return self.user_counts_[users] > 0

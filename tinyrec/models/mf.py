@@ -11,16 +11,18 @@ from ..kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_
 from ..train import EpochBar, check_finite_loss
 from ..validation import (
     as_generator,
-    check_bool,
-    check_finite_real,
-    check_index_array,
-    check_int_at_least,
-    check_nonnegative,
     check_positive_int,
-    check_seed,
-    resolve_dtype,
+    count,
+    flag,
+    float_dtype,
+    nonnegative,
+    optional,
+    positive_int,
+    real,
+    seed_like,
 )
 from .base import Recommender
+from .checks import check_user_item
 
 
 class BiasedMF(Recommender):
@@ -88,6 +90,13 @@ class BiasedMF(Recommender):
     history_ : {"train_rmse", "epoch_seconds"} and ``"valid_rmse"`` when ``valid`` is given.
     """
 
+    hyperparameters = {
+        "n_factors": count, "n_epochs": count, "biased": flag, "lr_all": nonnegative, "reg_all": nonnegative,
+        **{name: optional(nonnegative) for name in ("lr_bu", "lr_bi", "lr_pu", "lr_qi")},
+        **{name: optional(nonnegative) for name in ("reg_bu", "reg_bi", "reg_pu", "reg_qi")},
+        "init_mean": real, "init_std": nonnegative, "shuffle": flag, "n_blocks": positive_int,
+        "verbose": flag, "dtype": float_dtype, "seed": seed_like,
+    }  # fmt: skip
     _array_names = ("P_", "Q_", "bu_", "bi_")
     _user_rows, _item_rows = ("P_", "bu_"), ("Q_", "bi_")  # arrays with one row per user / per item
     _factor_arrays = ("P_", "Q_")
@@ -116,28 +125,14 @@ class BiasedMF(Recommender):
         dtype=np.float32,
         seed=None,
     ):
-        for name, value in (("n_factors", n_factors), ("n_epochs", n_epochs)):
-            check_int_at_least(value, name, 0)
-        for name, value in (("lr_all", lr_all), ("reg_all", reg_all), ("init_std", init_std)):
-            check_nonnegative(value, name)
-        overrides = dict(lr_bu=lr_bu, lr_bi=lr_bi, lr_pu=lr_pu, lr_qi=lr_qi)
-        overrides.update(reg_bu=reg_bu, reg_bi=reg_bi, reg_pu=reg_pu, reg_qi=reg_qi)
-        for name, value in overrides.items():
-            if value is not None:  # None: use lr_all / reg_all
-                check_nonnegative(value, name)
-        self.n_factors, self.n_epochs = int(n_factors), int(n_epochs)
-        self.biased = check_bool(biased, "biased")
-        self.lr_all, self.reg_all, self.init_std = lr_all, reg_all, init_std
-        for name, value in overrides.items():
-            setattr(self, name, value)
-        check_finite_real(init_mean, "init_mean")
-        check_seed(seed)  # reject a bad seed now, not at fit time
-        self.init_mean = init_mean
-        self.shuffle = check_bool(shuffle, "shuffle")
-        self.n_blocks = check_positive_int(n_blocks, "n_blocks")
-        self.verbose = check_bool(verbose, "verbose")
-        self.dtype = resolve_dtype(dtype)
-        self.seed = seed
+        self.n_factors, self.n_epochs, self.biased = n_factors, n_epochs, biased
+        self.lr_all, self.reg_all = lr_all, reg_all
+        self.lr_bu, self.lr_bi, self.lr_pu, self.lr_qi = lr_bu, lr_bi, lr_pu, lr_qi  # None: lr_all
+        self.reg_bu, self.reg_bi, self.reg_pu, self.reg_qi = reg_bu, reg_bi, reg_pu, reg_qi  # None: reg_all
+        self.init_mean, self.init_std = init_mean, init_std
+        self.shuffle, self.n_blocks, self.verbose = shuffle, n_blocks, verbose
+        self.dtype, self.seed = dtype, seed
+        self._check_hyperparameters()
 
     def _rates(self):
         """(4,) learning rates and (4,) L2 strengths of ``b_u, b_i, p_u, q_i``."""
@@ -266,9 +261,7 @@ class BiasedMF(Recommender):
         sorted by ``|p_uf q_if|``; ``str()`` prints it as a small table. The rows, ``μ``, ``b_u``
         and ``b_i`` and the remaining factors sum to the unclipped prediction.
         """
-        self._check_fitted()
-        u = int(check_index_array(user, "user", self.n_users_, ndim=0))
-        i = int(check_index_array(item, "item", self.n_items_, ndim=0))
+        u, i = check_user_item(self, user, item)
         if top != 0:  # top=0: the totals alone
             check_positive_int(top, "top")
         contrib = self.P_[u].astype(np.float64) * self.Q_[i]  # (d,) per-factor terms of p_u·q_i

@@ -1,7 +1,6 @@
 """The subcommands of the ``tinyrec`` command and their building blocks.
 
-:mod:`tinyrec.cli` holds the registries (models, data sets), the argument parser and ``main``;
-this module holds what each subcommand does: build a model from the registry and ``--set``,
+This module holds what each subcommand does: build a model from the registry and ``--set``,
 load a data set and its split, fit with an epoch log on stderr, evaluate with the protocols that
 suit the model, and print tables (or one JSON object) on stdout. Usage errors raise
 :class:`~tinyrec.cli.CLIError`, which ``main`` turns into one line and exit status 2.
@@ -16,10 +15,13 @@ import time
 
 import numpy as np
 
-from . import cli
-from .cli import CLIError, ModelSpec
-from .errors import TinyrecError
-from .io import check_save_path
+from ..data import movielens
+from ..data.split import leave_one_out, random_holdout
+from ..errors import TinyrecError
+from ..evaluation import evaluate
+from ..io import check_save_path, load
+from . import registry as cli
+from .registry import CLIError, ModelSpec
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -100,13 +102,9 @@ def load_split(data_name: str, split: str | None, task: str, seed):
             raise CLIError(
                 f"split {split!r} is a predefined ML-100K fold; use --data ml-100k, or --split loo/holdout"
             )
-        from .data import movielens
-
         _say(f"loading {key}, fold {split} ...")
         train, test = movielens("100k", fold=split)
         return train, test, split
-    from .data.split import leave_one_out, random_holdout
-
     _say(f"loading {key} ...")
     data = cli.DATASETS[key].load(seed)
     if split == "loo":
@@ -125,8 +123,6 @@ _METRIC_KEYS = {
 
 def evaluate_model(model, train, test, protocols) -> dict:
     """``{protocol: {metric: value}}`` with exactly the keys of :data:`_METRIC_KEYS`."""
-    from .evaluation import evaluate
-
     out = {}
     for protocol in protocols:
         raw = {
@@ -298,8 +294,6 @@ def cmd_train(args) -> int:
 
 
 def _load_model(path):
-    from .io import load
-
     return load(path)
 
 
