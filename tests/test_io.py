@@ -280,6 +280,6 @@ def test_every_model_class_in_tinyrec_models_is_registered():
         module = importlib.import_module(f"tinyrec.models.{info.name}")
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Recommender) and value is not Recommender:
-                if value.__module__ == module.__name__:
+                if value.__module__ == module.__name__ and not value.__name__.startswith("_"):
                     found.add(value)
     assert found == set(MODEL_CLASSES.values())

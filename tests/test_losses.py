@@ -1,13 +1,22 @@
 """Losses: hand-computed values, gradient checks on drawn inputs, extreme logits, bad input."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyrec.errors import BackwardBeforeForwardError, DataError, DTypeError, IndexOutOfRangeError, ShapeError
+from tinyrec.errors import (
+    ArgumentTypeError,
+    BackwardBeforeForwardError,
+    DataError,
+    DTypeError,
+    IndexOutOfRangeError,
+    ShapeError,
+)
 from tinyrec.gradcheck import check_loss
-from tinyrec.losses import BCELoss, BCEWithLogitsLoss, BPRLoss, CrossEntropyLoss, MSELoss
+from tinyrec.losses import BCELoss, BCEWithLogitsLoss, BPRLoss, CrossEntropyLoss, MaskedMSELoss, MSELoss
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -96,7 +105,7 @@ def test_binary_losses_weight_rescales_each_element():
     x = np.log(p / (1 - p))
     np.testing.assert_allclose(BCEWithLogitsLoss(w, reduction="none").forward(x, y), plain * w)
     with pytest.raises(ShapeError, match="weight of shape"):
-        BCELoss(np.ones(3)).forward(p, y)
+        BCELoss(np.ones(3))(p, y)
 
 
 def test_reduction_given_by_position_is_refused_with_the_fix():
@@ -268,39 +277,39 @@ def test_float32_stays_float32():
 # -- bad input --------------------------------------------------------------------------------
 def test_shape_mismatch_and_dtype_errors():
     with pytest.raises(ShapeError, match="shape"):
-        MSELoss().forward(np.zeros(3), np.zeros(4))
+        MSELoss()(np.zeros(3), np.zeros(4))
     with pytest.raises(DTypeError, match="float"):
-        MSELoss().forward(np.zeros(3, dtype=np.int64), np.zeros(3))
+        MSELoss()(np.zeros(3, dtype=np.int64), np.zeros(3))
     with pytest.raises(DTypeError, match="float target"):
-        BCEWithLogitsLoss().forward(np.zeros(3), np.array([0, 1, 1]))
+        BCEWithLogitsLoss()(np.zeros(3), np.array([0, 1, 1]))
     with pytest.raises(ShapeError, match="pos_scores"):
-        BPRLoss().forward(np.zeros(3), np.zeros((3, 1)))
+        BPRLoss()(np.zeros(3), np.zeros((3, 1)))
     with pytest.raises(DTypeError):
-        CrossEntropyLoss().forward(np.zeros((2, 3)), np.array(["a", "b"]))
+        CrossEntropyLoss()(np.zeros((2, 3)), np.array(["a", "b"]))
 
 
 def test_bce_range_errors():
     with pytest.raises(DataError, match=r"target must lie in \[0, 1\]"):
-        BCELoss().forward(np.full(2, 0.5), np.array([0.0, 2.0]))
+        BCELoss()(np.full(2, 0.5), np.array([0.0, 2.0]))
     with pytest.raises(DataError, match="BCEWithLogitsLoss"):
-        BCELoss().forward(np.array([0.5, 1.5]), np.array([0.0, 1.0]))
+        BCELoss()(np.array([0.5, 1.5]), np.array([0.0, 1.0]))
     with pytest.raises(DataError, match=r"\[0, 1\]"):
-        BCEWithLogitsLoss().forward(np.zeros(2), np.array([-1.0, 1.0]))
+        BCEWithLogitsLoss()(np.zeros(2), np.array([-1.0, 1.0]))
 
 
 def test_cross_entropy_errors():
     with pytest.raises(IndexOutOfRangeError, match="outside the valid range"):
-        CrossEntropyLoss().forward(np.zeros((2, 3)), np.array([0, 3]))
+        CrossEntropyLoss()(np.zeros((2, 3)), np.array([0, 3]))
     with pytest.raises(IndexOutOfRangeError):
-        CrossEntropyLoss().forward(np.zeros((2, 3)), np.array([0, -1]))
+        CrossEntropyLoss()(np.zeros((2, 3)), np.array([0, -1]))
     with pytest.raises(ShapeError, match="class-index target"):
-        CrossEntropyLoss().forward(np.zeros((2, 3)), np.array([0, 1, 2]))
+        CrossEntropyLoss()(np.zeros((2, 3)), np.array([0, 1, 2]))
     with pytest.raises(ShapeError, match=r"class-index target must have shape \(2, 4\)"):
-        CrossEntropyLoss().forward(np.zeros((2, 3, 4)), np.zeros((2, 5), dtype=np.int64))
+        CrossEntropyLoss()(np.zeros((2, 3, 4)), np.zeros((2, 5), dtype=np.int64))
     with pytest.raises(ShapeError, match="scalar"):
-        CrossEntropyLoss().forward(np.array(1.0), np.array(0))
+        CrossEntropyLoss()(np.array(1.0), np.array(0))
     with pytest.raises(ShapeError, match="weight has 2 entries but prediction has 3 classes"):
-        CrossEntropyLoss(weight=[1.0, 2.0]).forward(np.zeros((2, 3)), np.array([0, 1]))
+        CrossEntropyLoss(weight=[1.0, 2.0])(np.zeros((2, 3)), np.array([0, 1]))
     with pytest.raises(ShapeError, match="1-D"):
         CrossEntropyLoss(weight=np.ones((2, 2)))
 
@@ -343,7 +352,7 @@ def test_cross_entropy_refuses_negative_or_nan_probability_targets():
     x = np.zeros((2, 3))
     for bad in ([[0.5, -0.1, 0.6], [0.0, 1.0, 0.0]], [[np.nan, 0.5, 0.5], [0.0, 1.0, 0.0]]):
         with pytest.raises(DataError, match="class-probability target must be finite and >= 0"):
-            CrossEntropyLoss().forward(x, np.array(bad))
+            CrossEntropyLoss()(x, np.array(bad))
     # rows need not sum to 1, as in torch (Mult-DAE passes unnormalised counts)
     counts = np.array([[2.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
     assert CrossEntropyLoss(reduction="sum").forward(x, counts) == pytest.approx(3 * np.log(3))
@@ -375,13 +384,102 @@ def test_bad_weights_targets_and_grad_outputs_name_themselves():
     # a weight that would enlarge the loss: its gradient could not have the prediction's shape
     for loss in (BCELoss(np.ones((3, 1))), BCEWithLogitsLoss(np.ones((3, 1)))):
         with pytest.raises(ShapeError, match="does not broadcast to prediction"):
-            loss.forward(p, y)
+            loss(p, y)
+    # pos_weight too (it used to turn a (3,) prediction into a (3, 3) loss)
+    with pytest.raises(ShapeError, match=r"pos_weight of shape \(3, 1\) does not broadcast to prediction"):
+        BCEWithLogitsLoss(pos_weight=np.ones((3, 1)))(p, y)
+    with pytest.raises(ShapeError, match="pos_weight of shape"):
+        BCEWithLogitsLoss(pos_weight=np.ones(2))(p, y)
+    assert BCEWithLogitsLoss(pos_weight=np.ones((1,)), reduction="none")(p, y).shape == (3,)
     for weight in ([[1.0, 2.0], [3.0]], ["a"], object()):
         with pytest.raises(TypeError, match="rectangular array of numbers"):
             BCELoss(weight)
     with pytest.raises(ShapeError, match="no classes"):
-        CrossEntropyLoss().forward(np.zeros((2, 0)), np.array([0, 0]))
+        CrossEntropyLoss()(np.zeros((2, 0)), np.array([0, 0]))
     loss = MSELoss()
     loss.forward(p, y)
     with pytest.raises(TypeError, match="grad_output must be a number"):
         loss.backward("a")
+
+
+# -- the checked door and the unchecked one ---------------------------------------------------
+def test_the_call_checks_and_forward_is_the_unchecked_path():
+    """``loss(prediction, target)`` checks; ``loss.forward`` is the same math without the checks."""
+    p, y = np.array([0.2, 0.7]), np.array([0.0, 1.0])
+    assert BCELoss()(p, y) == BCELoss().forward(p, y)
+    assert BCELoss()(p, [0.0, 1.0]) == BCELoss().forward(p, y)  # a list of floats is an array
+    assert MSELoss()(prediction=p, target=y) == MSELoss()(p, y)  # by keyword, as torch's input/target
+    with pytest.raises(DTypeError, match="float target"):
+        MSELoss()(p, np.array([0, 1]))
+    MSELoss().forward(p, np.array([0, 1]))  # unchecked: the caller vouches for its inputs
+    with pytest.raises(TypeError, match=r"takes \(prediction, target\), got 1 input"):
+        MSELoss()(p)
+    with pytest.raises(TypeError, match="unknown keyword"):
+        MSELoss()(p, y, weights=y)
+    with pytest.raises(TypeError, match=r"BPRLoss takes \(pos_scores, neg_scores\)"):
+        BPRLoss()(p, y, y)
+
+
+def test_the_gradient_comes_back_in_the_prediction_dtype():
+    x = np.array([[0.5, -1.0], [2.0, 0.0]], dtype=np.float32)
+    for loss, target in [
+        (MSELoss(reduction="none"), np.zeros((2, 2))),
+        (BCEWithLogitsLoss(reduction="none", pos_weight=[2.0, 1.0]), np.ones((2, 2))),
+        (CrossEntropyLoss(reduction="none", label_smoothing=0.1, weight=[1.0, 2.0]), np.array([0, 1])),
+        (CrossEntropyLoss(reduction="none"), np.full((2, 2), 0.5)),
+        (BPRLoss(reduction="none"), x[::-1].copy()),
+    ]:
+        value = loss(x, target)
+        grads = loss.backward(np.ones(np.shape(value)))  # a float64 grad_output
+        for g in grads if isinstance(grads, tuple) else (grads,):
+            assert g.dtype == np.float32 and g.shape == x.shape
+
+
+def test_grad_output_of_none_must_hold_numbers():
+    loss = MSELoss(reduction="none")
+    loss(np.zeros(2), np.ones(2))
+    with pytest.raises(ArgumentTypeError, match="grad_output must hold numbers"):
+        loss.backward(np.array(["a", "b"]))
+    np.testing.assert_array_equal(loss.backward(), [-2.0, -2.0])  # None means ones
+
+
+def test_masked_mse_backward_before_forward():
+    with pytest.raises(BackwardBeforeForwardError, match=r"call loss\(prediction, target\) first"):
+        MaskedMSELoss().backward()
+
+
+def test_cross_entropy_ignored_samples_get_no_gradient_when_the_weighted_mean_is_nan():
+    """Every kept sample has weight 0: the mean is 0/0 and their gradient NaN, as in torch; the
+    ignored samples still get exactly zero."""
+    x = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]])
+    loss = CrossEntropyLoss(weight=[0.0, 1.0], ignore_index=1)
+    assert np.isnan(loss(x, np.array([0, 1, 0])))
+    grad = loss.backward()
+    assert np.isnan(grad[[0, 2]]).all()
+    np.testing.assert_array_equal(grad[1], [0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"weight": np.linspace(0.5, 2.0, 1700), "label_smoothing": 0.1, "ignore_index": 3}],
+    ids=["plain", "weighted_smoothed_ignoring"],
+)
+def test_cross_entropy_with_class_indices_builds_no_one_hot(options):
+    """A full softmax over 1,700 items at 50 positions of 128 users: the memory it allocates is the
+    (N, C, d) log-probabilities and the gradient, 2 arrays of the logits' size. A one-hot (or a
+    dense target) of that size, held by forward, by the cache or built in backward, would add a
+    third while those two are alive (today's implementation peaked at 4-5)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 1700, 50), dtype=np.float32)
+    target = rng.integers(0, 1700, (128, 50))
+    target[0, :7] = 3  # ignored when ignore_index=3
+    loss = CrossEntropyLoss(reduction="mean", **options)
+    tracemalloc.start()
+    try:
+        loss(x, target)
+        grad = loss.backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert grad.shape == x.shape
+    assert peak < 2.5 * x.nbytes, f"peak {peak / x.nbytes:.2f}x the logits: an (M, C) one-hot was built"

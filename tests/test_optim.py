@@ -6,7 +6,7 @@ Exact agreement with torch over 10 steps is in tests/test_torch_parity_losses_op
 import numpy as np
 import pytest
 
-from tinyrec.errors import ArgumentTypeError, IndexOutOfRangeError, NonFiniteError, ShapeError
+from tinyrec.errors import ArgumentTypeError, DTypeError, IndexOutOfRangeError, NonFiniteError, ShapeError
 from tinyrec.nn.module import Parameter, RowGrad
 from tinyrec.optim import SGD, Adagrad, Adam, AdamW, SparseGradientError, clip_grad_norm_
 
@@ -136,6 +136,91 @@ def test_rowgrad_outside_the_table_raises_before_writing(rows):
     np.testing.assert_array_equal(table.data, 0.0)
 
 
+@pytest.mark.parametrize(
+    "grad, error, match",
+    [
+        ([[1.0, 2.0]] * 4, ArgumentTypeError, r"parameter 1 \(optimizer.params\[1\], shape \(4, 2\)\) has a "
+         r"\.grad of type list; set it to a NumPy array"),
+        (np.ones(2), ShapeError, r"parameter 1 .* has a \.grad of shape \(2,\); a gradient has the "
+         r"parameter's shape .*never broadcast"),
+        (np.ones((4, 2), dtype=complex), DTypeError, r"parameter 1 .* \.grad of dtype complex128; .*astype"),
+        (RowGrad(np.array([0]), np.ones((1, 3))), ShapeError, r"parameter 1 .* RowGrad of width 3; a RowGrad "
+         r"needs a 2-D table of that width"),
+        (RowGrad(np.array([0]), np.array([["a", "b"]], dtype=object)), DTypeError, r"\.grad of dtype object"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("make", ROW_OPTIMIZERS, ids=IDS)
+def test_a_bad_grad_is_refused_by_step_before_any_parameter_moves(make, grad, error, match):
+    """A hand-set .grad the update would misread (or broadcast) is named, with the fix; nothing moves."""
+    first, second = Parameter(np.ones(3)), Parameter(np.ones((4, 2)))
+    opt = make([first, second])
+    first.grad, second.grad = np.ones(3), grad
+    with pytest.raises(error, match=match):
+        opt.step()
+    np.testing.assert_array_equal(first.data, 1.0)  # every gradient is checked before any update
+    assert opt.state == [{}, {}]
+
+
+def test_sparse_option_refused_before_any_parameter_moves():
+    dense, table = Parameter(np.ones(3)), Parameter(np.ones((4, 2)))
+    opt = SGD([dense, table], lr=0.1, momentum=0.9)
+    dense.grad, table.grad = np.ones(3), RowGrad(np.array([0]), np.ones((1, 2)))
+    with pytest.raises(SparseGradientError, match=r"momentum=0.9 has no lazy .* parameter 1 .*momentum=0"):
+        opt.step()
+    np.testing.assert_array_equal(dense.data, 1.0)
+    assert opt.state == [{}, {}]
+
+
+def test_a_subclass_declares_its_hyperparameters_once():
+    """A new optimizer: its rules are checked at construction, in add_param_group, at step and at load."""
+    from tinyrec.optim import Optimizer
+    from tinyrec.optim.spec import Relation, in_range
+    from tinyrec.validation import check_nonnegative
+
+    class SignSGD(Optimizer):
+        hyperparameters = {"lr": check_nonnegative, "shrink": in_range(0, 1)}
+        relations = (Relation(lambda g: g["lr"] > 0 or g["shrink"] == 0, "shrink needs lr > 0"),)
+
+        def __init__(self, params, lr=0.1, shrink=0.0):
+            super().__init__(params, {"lr": lr, "shrink": shrink})
+
+        def _update_dense(self, data, grad, state, group):
+            data -= group["lr"] * (np.sign(grad) + group["shrink"] * data)
+
+    p = Parameter(np.ones(2))
+    opt = SignSGD([p], lr=1)
+    assert opt.param_groups[0] == {"params": [p], "lr": 1.0, "shrink": 0.0}
+    p.grad = np.array([2.0, -3.0])
+    opt.step()
+    np.testing.assert_array_equal(p.data, [0.0, 2.0])
+    with pytest.raises(ValueError, match=r"shrink must be a number in \[0, 1\], got 2"):
+        SignSGD([p], shrink=2)
+    with pytest.raises(ValueError, match="shrink needs lr > 0"):
+        opt.add_param_group({"params": [Parameter(np.ones(1))], "lr": 0.0, "shrink": 0.5})
+    opt.param_groups[0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0, got -1.0"):
+        opt.step()
+    opt.param_groups[0]["lr"] = 0.5
+    saved = opt.state_dict()
+    saved["param_groups"][0]["shrink"] = "0.1"
+    with pytest.raises(ArgumentTypeError, match=r"shrink must be a number in \[0, 1\], got '0.1'"):
+        opt.load_state_dict(saved)
+    table = Parameter(np.ones((3, 2)))
+    table.grad = RowGrad(np.array([0]), np.ones((1, 2)))
+    with pytest.raises(NotImplementedError, match="SignSGD does not implement _update_rows"):
+        SignSGD([table]).step()
+
+
+def test_a_hyperparameter_set_to_an_array_between_steps_is_named():
+    p = Parameter(np.ones(2))
+    opt = Adam([p], lr=0.1)
+    p.grad = np.ones(2)
+    opt.param_groups[0]["lr"] = np.array([0.1, 0.2])  # comparing it with the old value is ambiguous
+    with pytest.raises(ArgumentTypeError, match="lr must be a finite number >= 0"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, 1.0)
+
+
 @pytest.mark.parametrize("make", ROW_OPTIMIZERS, ids=IDS)
 def test_float32_stays_float32(make):
     rng = np.random.default_rng(3)
@@ -205,7 +290,7 @@ def test_load_state_dict_errors():
     opt = Adam([p])
     p.grad = np.ones(2)
     opt.step()
-    with pytest.raises(ValueError, match="not a SGD"):
+    with pytest.raises(ValueError, match=r"state_dict\['type'\] must be 'SGD' .*, got 'Adam'"):
         SGD([p], lr=0.1).load_state_dict(opt.state_dict())
     with pytest.raises(ShapeError, match="shape"):
         Adam([Parameter(np.zeros(3))]).load_state_dict(opt.state_dict())
@@ -263,7 +348,11 @@ def _set(path, value):
             ArgumentTypeError,
             r"\['param_groups'\]\[0\] must be a dict with a 'params'",
         ),
-        (_set(("param_groups", 0, "params"), None), ArgumentTypeError, r"a 'params' list of parameter ids"),
+        (
+            _set(("param_groups", 0, "params"), None),
+            ArgumentTypeError,
+            r"\['param_groups'\]\[0\]\['params'\] must be a list of parameter ids",
+        ),
         (
             _set(("param_groups", 0, "params"), ["a"]),
             ArgumentTypeError,
@@ -292,7 +381,7 @@ def test_load_state_dict_checks_the_state_and_changes_nothing_on_error(change, e
 
 
 def test_load_state_dict_state_checks_of_each_optimizer():
-    with pytest.raises(TypeError, match="state_dict must be the dict an optimizer's state_dict"):
+    with pytest.raises(TypeError, match="state_dict must be the dict a tinyrec optimizer's state_dict"):
         Adam([Parameter(np.zeros(2))]).load_state_dict(None)
     saved = _adam_after_one_step(amsgrad=True).state_dict()
     Adam([Parameter(np.zeros(2))], amsgrad=True).load_state_dict(saved)  # max_exp_avg_sq is there
@@ -417,7 +506,7 @@ def test_load_state_dict_checks_hyperparameters_and_changes_nothing_on_error():
         with pytest.raises(ValueError, match=match):
             opt.load_state_dict(saved)
         assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["betas"] == (0.9, 0.999)
-    with pytest.raises(ValueError, match="no 'type' entry"):
+    with pytest.raises(ValueError, match=r"no 'type' entry.*; it lacks \['type'\]"):
         opt.load_state_dict({"state": {}, "param_groups": []})  # e.g. a torch state_dict
     with pytest.raises(ValueError, match=r"unknown hyperparameters \['capturable'\]"):
         saved = opt.state_dict()
@@ -441,6 +530,11 @@ def test_load_state_dict_follows_the_saved_ids_and_reads_the_old_layout():
     old = {"type": "Adam", "hyperparameters": {"lr": 0.5}, "state": saved["state"]}
     fresh.load_state_dict(old)
     assert fresh.param_groups[0]["lr"] == 0.5 and fresh.state[1]["step"] == 1
+    two_groups = Adam([{"params": [Parameter(np.ones(2))]}, {"params": [Parameter(np.ones(3))]}])
+    with pytest.raises(
+        ValueError, match=r"an old state_dict \(one 'hyperparameters' dict\) fits one parameter group"
+    ):
+        two_groups.load_state_dict(old)
 
 
 def test_hyperparameters_of_the_wrong_type_are_named():
@@ -453,9 +547,9 @@ def test_hyperparameters_of_the_wrong_type_are_named():
         (lambda: Adam([p], betas=0.9), "betas must be a pair"),
         (
             lambda: SGD([p], momentum=0.9, dampening=float("nan")),
-            "dampening must be a finite number >= 0, got nan",
+            r"dampening must be a number in \[0, 1\], got nan",
         ),
-        (lambda: SGD([p], momentum=0.9, dampening=5.0), r"dampening must be in \[0, 1\]"),
+        (lambda: SGD([p], momentum=0.9, dampening=5.0), r"dampening must be a number in \[0, 1\], got 5.0"),
     ]:
         with pytest.raises(ValueError, match=match):
             build()

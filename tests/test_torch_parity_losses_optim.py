@@ -43,6 +43,7 @@ def _loss_cases(torch, rng, reduction):
     idx3 = rng.integers(0, 3, (2, 4, 5))
     idx3[0, 1, 2] = -100
     probs3 = np.moveaxis(rng.dirichlet(np.ones(3), (2, 4, 5)), -1, 1)
+    zero_w, idx01 = np.array([0.0, 1.0, 1.0, 1.0]), np.array([0, 1, 0, 1, 1, 0])  # kept samples weigh 0
     t = torch.tensor
     return [
         ("mse", MSELoss(reduction=reduction), lambda a: nn.MSELoss(reduction=reduction)(a, t(y01)), x, y01),
@@ -57,6 +58,10 @@ def _loss_cases(torch, rng, reduction):
         ("bce_logits_weighted", BCEWithLogitsLoss(row_w, reduction=reduction, pos_weight=pw),
          lambda a: nn.BCEWithLogitsLoss(weight=t(row_w), reduction=reduction, pos_weight=t(pw))(a, t(y01)),
          x, y01),
+        ("ce_zero_weight_kept", CrossEntropyLoss(reduction=reduction, ignore_index=1, weight=zero_w,
+                                                 label_smoothing=0.1),  # mean 0/0: NaN, 0 where ignored
+         lambda a: nn.CrossEntropyLoss(weight=t(zero_w), reduction=reduction, ignore_index=1,
+                                       label_smoothing=0.1)(a, t(idx01)), x, idx01),
         ("ce_all_ignored", CrossEntropyLoss(reduction=reduction),
          lambda a: nn.CrossEntropyLoss(reduction=reduction)(a, t(np.full(6, -100))), x, np.full(6, -100)),
         ("bce_logits_pw", BCEWithLogitsLoss(reduction=reduction, pos_weight=pw),
@@ -87,7 +92,7 @@ def test_loss_values_and_gradients_equal_torch(reduction):
     torch = require_torch()
     rng = np.random.default_rng(0)
     for name, loss, torch_loss, prediction, target in _loss_cases(torch, rng, reduction):
-        value = loss.forward(prediction, target)
+        value = loss(prediction, target)  # the checked door
         grad_output = rng.standard_normal(np.shape(value)) if reduction == "none" else np.array(1.7)
         grad = loss.backward(grad_output if reduction == "none" else 1.7)
         t_value, t_grad = _torch_loss_and_grad(torch, torch_loss, prediction, grad_output)
@@ -101,7 +106,7 @@ def test_bpr_equals_torch_logsigmoid(reduction):
     rng = np.random.default_rng(1)
     pos, neg = 5 * rng.standard_normal(8), 5 * rng.standard_normal(8)
     loss = BPRLoss(reduction=reduction)
-    value = loss.forward(pos, neg)
+    value = loss(pos, neg)
     g = rng.standard_normal(8) if reduction == "none" else 1.0
     d_pos, d_neg = loss.backward(g)
     tp, tn = torch.tensor(pos, requires_grad=True), torch.tensor(neg, requires_grad=True)

@@ -243,7 +243,7 @@ def _epoch_metrics(model, loss, metrics, X, y, batch_size, history: History, *, 
         return
     y_pred = predict(model, X, batch_size)
     if validation:
-        history.val_loss.append(float(loss.forward(y_pred, y)))
+        history.val_loss.append(float(loss(y_pred, y)))
     for name, metric in (metrics or {}).items():
         history.metrics.setdefault(name, []).append(float(metric(y, y_pred)))
 
@@ -323,7 +323,7 @@ def fit(
                 inputs = take_batch(X, index)
                 optimizer.zero_grad()
                 prediction = model(*inputs)
-                value = float(loss.forward(prediction, y[index]))
+                value = float(loss(prediction, y[index]))
                 check_finite_loss(value, epoch=epoch, batch=b, last_finite=last_finite)
                 last_finite = value
                 model.backward(loss.backward())

@@ -37,7 +37,7 @@ def as_generator(seed) -> np.random.Generator:
         if seed is not None and seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {seed}")
         return np.random.default_rng(seed)
-    raise TypeError(f"seed must be None, an int or a np.random.Generator, got {type(seed).__name__}")
+    raise ArgumentTypeError(f"seed must be None, an int or a np.random.Generator, got {type(seed).__name__}")
 
 
 def check_seed(seed) -> None:

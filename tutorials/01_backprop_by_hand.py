@@ -312,7 +312,7 @@ class MyTanh(Module):
         return self._y
 
     def backward(self, grad_output):
-        y = self._require_cache("_y")  # Y = tanh(X), cached by forward (raises if it has not run)
+        y = self._y  # Y = tanh(X), cached by forward
         raise NotImplementedError(f"your turn: return dX {y.shape}, computed from grad_output and y")
 
 
@@ -347,8 +347,7 @@ except NotImplementedError:
 # %%
 class SolutionTanh(MyTanh):
     def backward(self, grad_output):
-        y = self._require_cache("_y")
-        return grad_output * (1 - y**2)
+        return grad_output * (1 - self._y**2)
 
 
 check_your_tanh(SolutionTanh)

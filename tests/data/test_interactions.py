@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinyrec.data import Interactions
-from tinyrec.data.interactions import _uniform_ids
+from tinyrec.data.checks import _uniform_ids
 from tinyrec.errors import (
     ArgumentTypeError,
     DataError,
@@ -305,3 +305,75 @@ def test_uniform_ids_checks_types_without_a_python_loop_per_id():
         _uniform_ids(["a", None], "users")
     with pytest.raises(DataError, match=r"users contains missing \(None\) ids"):
         _uniform_ids([1, None], "users")
+
+
+def test_values_beyond_int64_are_refused_not_wrapped():
+    # uint64 values >= 2**63 used to wrap to negative int64 numbers; floats >= 2**63 to one id
+    huge = np.array([2**64 - 1, 3], dtype=np.uint64)
+    with pytest.raises(DataError, match="timestamps holds 18446744073709551615, beyond int64.* rescale"):
+        Interactions([0, 1], [0, 1], timestamps=huge)
+    with pytest.raises(DataError, match="user_ids holds 18446744073709551615, beyond int64's .* as strings"):
+        Interactions([0, 1], [0, 1], user_ids=huge)
+    with pytest.raises(DataError, match="users holds 18446744073709551615, beyond int64's range"):
+        Interactions.from_raw(huge, [1, 2])
+    with pytest.raises(DataError, match=r"users holds 1e\+30, beyond int64's range .* as strings"):
+        Interactions.from_raw([1e30, 2e30, 3.0], [1, 2, 3])  # merged 1e30 and 2e30 into one user
+    ok = np.array([2**63 - 1, 5], dtype=np.uint64)
+    d = Interactions.from_raw(ok, [1, 2], timestamps=ok)
+    assert d.user_ids.tolist() == [5, 2**63 - 1] and d.timestamps.tolist() == [2**63 - 1, 5]
+
+
+def test_ratings_of_every_float_width_are_checked():
+    for dtype in (np.float16, np.float32, np.float64):
+        with pytest.raises(NonFiniteError, match=r"ratings contains 1 NaN or inf .* \(first at row 1\)"):
+            Interactions([0, 1], [0, 1], np.array([1.0, np.inf], dtype=dtype))
+    # NaN is reported first, wherever a too-large value is
+    with pytest.raises(NonFiniteError):
+        Interactions([0, 1, 2], [0, 1, 2], [1e200, 1.0, np.nan])
+    with pytest.raises(DTypeError, match="ratings must be a 1-D numeric array, got dtype bool"):
+        Interactions([0, 1], [0, 1], [True, False])
+    d = Interactions([0, 1], [0, 1], np.array([5, 3], dtype=np.int64))
+    assert d.ratings.dtype == np.float32 and d.ratings.tolist() == [5.0, 3.0]
+
+
+def test_options_and_lookups_are_checked():
+    d = small()
+    with pytest.raises(ValueError, match=r"by must be one of \('user', 'item'\), got 'users'"):
+        d.to_csr(by="users")
+    with pytest.raises(ValueError, match=r"missing must be one of \('raise', '-1'\), got -1"):
+        d.item_index([10], missing=-1)
+    with pytest.raises(DTypeError, match="raw item ids of this data set are integers; got dtype float64"):
+        d.item_index([10.5])
+    with pytest.raises(IndexOutOfRangeError, match="unknown raw user id 'dan'"):
+        d.user_index("dan")
+    assert d.user_index(["dan", "bob"], missing="-1").tolist() == [-1, 1]
+
+
+def test_rebuild_replaces_only_the_fields_it_is_given():
+    d = small()
+    new = d.rebuild(ratings=None, timestamps=None)  # None: implicit feedback, no timestamps
+    assert new.ratings.tolist() == [1.0] * 5 and new.timestamps is None and new.users is not d.users
+    np.testing.assert_array_equal(new.users, d.users)
+    assert new.user_ids is d.user_ids and new.item_meta is d.item_meta
+    with pytest.raises(TypeError):
+        d.rebuild(np.ones(5))  # fields are named
+    with pytest.raises(ShapeError, match="users has length 5 but ratings has length 2"):
+        d.rebuild(ratings=[1.0, 2.0])
+
+
+def test_to_dense_refuses_a_matrix_too_large_to_build():
+    d = Interactions([0, 99_999], [0, 999], n_users=100_000, n_items=1_000)
+    with pytest.raises(DataError, match=r"100000 x 1000 is too large for to_dense .* use to_csr\(\) instead"):
+        d.to_dense()
+    assert d.to_csr()[0].shape == (100_001,)
+
+
+def test_checks_name_the_argument_that_sets_the_range():
+    from tinyrec.data.checks import check_indices, check_length
+
+    with pytest.raises(IndexOutOfRangeError, match=r"rows contains 7, outside \[0, 5\); pass a larger k"):
+        check_indices([7], "rows", 5, size_name="k")
+    with pytest.raises(ShapeError, match=r"items has length 2 but ratings has shape \(2, 1\); they"):
+        check_length(np.ones((2, 1)), "ratings", 2, along="items")
+    out = check_indices(np.array([1, 2], dtype=np.int64), "users", None)
+    assert out.dtype == np.int32 and out.flags.writeable  # a new array: the caller decides to freeze it

@@ -1,4 +1,4 @@
-"""The matrix-factorization kernels equal their NumPy twins.
+"""The Funk SVD kernels equal their NumPy twins.
 
 Two twins per kernel: a loop over ratings that writes each update as one NumPy row operation (for
 inputs with repeated users and items, where the order of updates matters), and a fully vectorized
@@ -10,13 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyrec.kernels.mf import (
-    als_cg_rows,
-    bpr_epoch,
-    funk_svd_blocked_epoch,
-    funk_svd_epoch,
-    shuffle_within_blocks,
-)
+from tinyrec.kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_blocks
 
 
 def numpy_funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg):
@@ -31,21 +25,6 @@ def numpy_funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg
         P[u] += lr[2] * (err * q_old - reg[2] * p_old)
         Q[i] += lr[3] * (err * p_old - reg[3] * q_old)
     return sse
-
-
-def numpy_bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):
-    loss = 0.0
-    for u, i, j in zip(users, positives, negatives, strict=True):
-        x = P[u] @ (Q[i] - Q[j]) + bi[i] - bi[j]
-        loss += np.logaddexp(0.0, -x)
-        z = 1.0 / (1.0 + np.exp(x))
-        bi[i] += lr[2] * (z - reg[2] * bi[i])
-        bi[j] += lr[2] * (-z - reg[2] * bi[j])
-        p, qi, qj = P[u].copy(), Q[i].copy(), Q[j].copy()
-        P[u] += lr[0] * (z * (qi - qj) - reg[0] * p)
-        Q[i] += lr[1] * (z * p - reg[1] * qi)
-        Q[j] += lr[1] * (-z * p - reg[1] * qj)
-    return loss
 
 
 def _mf_problem(rng, n, n_users, n_items, d):
@@ -217,128 +196,3 @@ def test_shuffle_within_blocks_draws_every_order_equally_often():
         counts[tuple(users)] = counts.get(tuple(users), 0) + 1
     assert len(counts) == 6
     assert all(abs(c - 1000) < 150 for c in counts.values())  # about 5 standard deviations
-
-
-@settings(max_examples=40)
-@given(
-    n=st.integers(0, 40),
-    n_users=st.integers(1, 5),
-    n_items=st.integers(2, 6),
-    d=st.integers(1, 4),
-    seed=st.integers(0, 2**31 - 1),
-)
-def test_bpr_epoch_equals_row_by_row_numpy(n, n_users, n_items, d, seed):
-    rng = np.random.default_rng(seed)
-    users = rng.integers(0, n_users, n).astype(np.int64)
-    positives = rng.integers(0, n_items, n).astype(np.int64)
-    negatives = (positives + rng.integers(1, n_items, n)) % n_items  # j != i
-    P, Q = rng.normal(0, 1.0, (n_users, d)), rng.normal(0, 1.0, (n_items, d))
-    bi = rng.normal(0, 1.0, n_items)
-    lr, reg = rng.uniform(0.01, 0.1, 3), rng.uniform(0.0, 0.1, 3)
-    ref = [a.copy() for a in (P, Q, bi)]
-    loss_ref = numpy_bpr_epoch(users, positives, negatives, *ref, lr, reg)
-    loss = bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg)
-    assert np.isclose(loss, loss_ref, rtol=1e-12, atol=1e-12)
-    for got, want in zip((P, Q, bi), ref, strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
-
-
-def test_bpr_epoch_loss_is_finite_for_huge_margins():
-    P = np.array([[100.0]])
-    Q = np.array([[100.0], [-100.0]])
-    bi = np.zeros(2)
-    for pos, neg in ((0, 1), (1, 0)):  # x = +2e4 then x = -2e4
-        loss = bpr_epoch(
-            np.array([0]),
-            np.array([pos]),
-            np.array([neg]),
-            P.copy(),
-            Q.copy(),
-            bi.copy(),
-            np.zeros(3),
-            np.zeros(3),
-        )
-        assert np.isfinite(loss)
-    assert np.isclose(loss, 2e4)
-
-
-def test_bpr_epoch_raises_the_positive_above_the_negative():
-    rng = np.random.default_rng(3)
-    P, Q, bi = rng.normal(0, 0.1, (1, 4)), rng.normal(0, 0.1, (2, 4)), np.zeros(2)
-    users, pos, neg = (
-        np.zeros(200, dtype=np.int64),
-        np.zeros(200, dtype=np.int64),
-        np.ones(200, dtype=np.int64),
-    )
-    lr, reg = np.full(3, 0.1), np.zeros(3)
-    first = bpr_epoch(users, pos, neg, P, Q, bi, lr, reg)
-    second = bpr_epoch(users, pos, neg, P, Q, bi, lr, reg)
-    assert second < first
-    assert P[0] @ Q[0] + bi[0] > P[0] @ Q[1] + bi[1]
-
-
-def _als_problem(rng, n_rows, n_cols, d, density):
-    observed = rng.random((n_rows, n_cols)) < density
-    indptr = np.concatenate([[0], np.cumsum(observed.sum(axis=1))]).astype(np.int64)
-    indices = np.nonzero(observed)[1].astype(np.int32)  # row-major: one row's columns together
-    confidence = 1.0 + rng.uniform(0.0, 5.0, len(indices))
-    X = rng.normal(0, 0.5, (n_rows, d))
-    Y = rng.normal(0, 0.5, (n_cols, d))
-    return indptr, indices, confidence, X, Y
-
-
-def numpy_als_rows(indptr, indices, confidence, Y, reg):
-    """Exact ridge solution of every row: solve (YᵀY + λI + Σ (c−1) y yᵀ) x = Σ c y."""
-    d = Y.shape[1]
-    out = np.empty((len(indptr) - 1, d))
-    for u in range(len(indptr) - 1):
-        cols, c = indices[indptr[u] : indptr[u + 1]], confidence[indptr[u] : indptr[u + 1]]
-        A = Y.T @ Y + reg * np.eye(d) + (Y[cols].T * (c - 1)) @ Y[cols]
-        out[u] = np.linalg.solve(A, Y[cols].T @ c)
-    return out
-
-
-@settings(max_examples=30)
-@given(
-    n_rows=st.integers(1, 6),
-    n_cols=st.integers(1, 8),
-    d=st.integers(1, 5),
-    density=st.sampled_from([0.0, 0.3, 1.0]),
-    seed=st.integers(0, 2**31 - 1),
-)
-def test_als_cg_rows_with_d_steps_is_the_exact_solve(n_rows, n_cols, d, density, seed):
-    rng = np.random.default_rng(seed)
-    indptr, indices, confidence, X, Y = _als_problem(rng, n_rows, n_cols, d, density)
-    reg = 0.5
-    als_cg_rows(indptr, indices, confidence, X, Y, Y.T @ Y + reg * np.eye(d), d)  # CG is exact in d steps
-    np.testing.assert_allclose(X, numpy_als_rows(indptr, indices, confidence, Y, reg), rtol=1e-7, atol=1e-9)
-
-
-def test_als_cg_rows_few_steps_lower_the_row_objective():
-    rng = np.random.default_rng(4)
-    indptr, indices, confidence, X, Y = _als_problem(rng, 5, 12, 6, 0.4)
-    reg = 0.1
-    exact = numpy_als_rows(indptr, indices, confidence, Y, reg)
-
-    def objective(x, u):  # Σ_all c (p − x·y)² + λ‖x‖², p = 1 and c = conf on observed pairs
-        c = np.ones(len(Y))
-        p = np.zeros(len(Y))
-        cols = indices[indptr[u] : indptr[u + 1]]
-        c[cols], p[cols] = confidence[indptr[u] : indptr[u + 1]], 1.0
-        return np.sum(c * (p - Y @ x) ** 2) + reg * x @ x
-
-    before = X.copy()
-    als_cg_rows(indptr, indices, confidence, X, Y, Y.T @ Y + reg * np.eye(6), 2)
-    for u in range(5):
-        assert objective(exact[u], u) <= objective(X[u], u) + 1e-12 < objective(before[u], u)
-
-
-def test_als_cg_rows_float32_tables():
-    rng = np.random.default_rng(5)
-    indptr, indices, confidence, X, Y = _als_problem(rng, 4, 7, 3, 0.5)
-    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
-    als_cg_rows(indptr, indices, confidence, X32, Y32, Y32.astype(np.float64).T @ Y32 + 0.5 * np.eye(3), 3)
-    assert X32.dtype == np.float32
-    np.testing.assert_allclose(
-        X32, numpy_als_rows(indptr, indices, confidence, Y32.astype(np.float64), 0.5), atol=1e-4
-    )

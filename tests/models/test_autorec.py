@@ -66,7 +66,7 @@ def test_network_is_encoder_sigmoid_decoder():
 
 def test_network_rejects_bad_input():
     net = AutoRecNet(4, 3, seed=0)
-    with pytest.raises(ShapeError, match="rows of length 4"):
+    with pytest.raises(ShapeError, match="last axis must have size n_inputs=4"):
         net(np.zeros((2, 5), dtype=np.float32))
     with pytest.raises(DTypeError, match="float64"):
         net(np.zeros((2, 4), dtype=np.float64))

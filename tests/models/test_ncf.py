@@ -101,12 +101,42 @@ def test_network_rejects_bad_input():
     with pytest.raises(DTypeError, match="integers"):
         net(np.array([0.5]), np.array([0]))
     net(np.array([0]), np.array([1]))
-    with pytest.raises(ShapeError, match=r"\(batch,\)"):
+    with pytest.raises(ShapeError, match=r"last forward returned shape \(1,\)"):  # dŷ must be (batch,)
         net.backward(np.ones((1, 1)))
     with pytest.raises(TypeError, match="dict"):
         NCFNet({}, 3, 4)
     with pytest.raises(ValueError, match="identifier"):
         NCFNet({"output": GMFTower(3, 4, 2)}, 3, 4)
+    with pytest.raises(ValueError, match=r"tower 'gmf' was built for \(n_users, n_items\) = \(3, 5\)"):
+        NCFNet({"gmf": GMFTower(3, 5, 2)}, 3, 4)  # its tables would be read past their end unchecked
+
+
+@pytest.mark.parametrize(
+    "tower", [GMFTower(3, 4, 2, seed=0), MLPTower(3, 4, (4, 2), seed=0)], ids=["gmf", "mlp"]
+)
+def test_a_tower_called_alone_checks_its_ids(tower):
+    # the network calls its towers unchecked (tower.forward), so a tower used alone checks for itself
+    with pytest.raises(IndexOutOfRangeError, match="users contains 3"):
+        tower(np.array([3]), np.array([0]))
+    with pytest.raises(IndexOutOfRangeError, match="items contains -1"):
+        tower(np.array([0]), np.array([-1]))
+    with pytest.raises(ShapeError, match="must match"):
+        tower(np.array([0, 1]), np.array([0]))
+    with pytest.raises(ShapeError, match="1 dimension"):
+        tower(np.zeros((1, 1), dtype=np.int64), np.zeros((1, 1), dtype=np.int64))
+    assert tower(np.array([2, 0]), np.array([3, 1])).shape == (2, tower.out_features)
+
+
+def test_one_neumf_batch_checks_its_ids_once(monkeypatch):
+    import tinyrec.nn.spec
+
+    calls = []
+    check_ids = tinyrec.nn.spec.check_ids
+    monkeypatch.setattr(tinyrec.nn.spec, "check_ids", lambda ids, where, *a, **k: calls.append(where)
+                        or check_ids(ids, where, *a, **k))  # fmt: skip
+    net = _net("neumf", 3, 4, 2, (4, 2), seed=0)
+    net(np.array([0, 2]), np.array([3, 1]))
+    assert calls == ["NCFNet input users", "NCFNet input items"]  # not again in the towers' embeddings
 
 
 def test_float32_network_computes_in_float32():

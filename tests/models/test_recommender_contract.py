@@ -4,13 +4,16 @@ For each registered model: using it before ``fit`` raises NotFittedError; ``fit`
 ``predict`` / ``score_all`` / ``recommend`` have the promised shapes and agree with each other;
 ``exclude_seen`` leaves out every training item; an unknown user is recommended the most popular
 items; ids out of range raise IndexOutOfRangeError; seeded fits repeat bit for bit; a save/load
-round trip gives the same predictions; ``repr`` shows the hyperparameters. Models register in
-``tests/models/contract_cases_*.py`` (see ``tests/models/contract.py``).
+round trip gives the same predictions; ``repr`` shows the hyperparameters; the ``hyperparameters``
+table names every constructor argument, and each of its rules refuses a value of the wrong type
+naming the argument. Models register in ``tests/models/contract_cases_*.py`` (see
+``tests/models/contract.py``).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from pathlib import Path
 
@@ -19,7 +22,8 @@ import pytest
 
 import tinyrec.errors
 import tinyrec.io
-from tinyrec.errors import IndexOutOfRangeError, NotFittedError
+import tinyrec.modelfile
+from tinyrec.errors import DTypeError, IndexOutOfRangeError, NotFittedError
 
 from .contract import implicit_toy, planted_ratings
 
@@ -162,7 +166,7 @@ def test_load_refuses_an_edited_file_whose_arrays_break_the_layout(case, tmp_pat
     an out-of-range index would otherwise crash a Numba kernel (a segfault) after loading."""
     model, _, _ = _fitted(case)
     path = model.save(tmp_path / "model.npz")
-    header, arrays = tinyrec.io.read_npz(path)
+    header, arrays = tinyrec.modelfile.read_npz(path)
     shapes, index_lists = model._array_layout()
     saved = {name for name in arrays if not name.startswith("net.")}  # net.*: load_state_dict checks
     assert set(shapes) == saved  # the layout covers every saved array, so none goes unchecked
@@ -182,7 +186,7 @@ def test_load_refuses_an_edited_file_whose_arrays_break_the_layout(case, tmp_pat
     for name, value in edits:
         edited = {**arrays, name: value}
         listed = {k: {"shape": list(v.shape), "dtype": v.dtype.str} for k, v in edited.items()}
-        tinyrec.io.write_npz(path, {**header, "arrays": listed}, edited)
+        tinyrec.modelfile.write_npz(path, {**header, "arrays": listed}, edited)
         with pytest.raises(tinyrec.errors.ModelFileError, match="corrupt or was edited"):
             tinyrec.io.load(path)
 
@@ -196,3 +200,33 @@ def test_repr_shows_the_hyperparameters(case):
         assert f"{name}=" in text, name
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
             assert repr(value) in text, name
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_the_hyperparameters_table_names_every_constructor_argument(case):
+    cls = type(case.build(0))
+    arguments = set(inspect.signature(cls).parameters)
+    assert arguments == set(cls.hyperparameters), (
+        f"{cls.__name__}: arguments without a rule {sorted(arguments - set(cls.hyperparameters))}, "
+        f"rules without an argument {sorted(set(cls.hyperparameters) - arguments)}"
+    )
+
+
+#: What a rule raises for a value of the wrong type: a ValueError (tinyrec's ArgumentTypeError is a
+#: TypeError too), except for ``dtype=`` and ``seed=``, whose refusals are the same for every layer
+#: and model: DTypeError and TypeError.
+_REFUSAL = {"dtype": DTypeError, "seed": TypeError}
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_every_rule_refuses_a_wrong_type_naming_the_argument(case):
+    cls = type(case.build(0))
+    defaults = {name: p.default for name, p in inspect.signature(cls).parameters.items()}
+    for name, rule in cls.hyperparameters.items():
+        # a string, unless the argument is one (then a number); and an object no rule takes
+        wrong = [1.5 if isinstance(defaults[name], str) else "<not a value>", object()]
+        for bad in wrong:
+            with pytest.raises(_REFUSAL.get(name, ValueError), match=rf"\b{name}\b"):
+                rule(bad, name)
+            with pytest.raises(_REFUSAL.get(name, ValueError), match=rf"\b{name}\b"):
+                cls(**{name: bad})  # the constructor applies the table

@@ -22,12 +22,16 @@ class LayerCase:
         that takes them; see :func:`build`).
     inputs : ``inputs(dtype, rng) -> tuple`` of positional forward inputs.
     forward_kwargs : ``forward_kwargs(dtype, rng) -> dict`` (masks, ...), optional.
+    gradcheck_inputs : like ``inputs``, for the central-difference check only, optional: inputs
+        that reach no parameter entry whose gradient is zero by definition (a central difference
+        sees an Embedding's ``padding_idx`` row, which by torch's definition gets no gradient).
     """
 
     name: str
     build: Callable
     inputs: Callable
     forward_kwargs: Callable = field(default=lambda dtype, rng: {})
+    gradcheck_inputs: Callable | None = None
 
     def __repr__(self) -> str:
         return self.name

@@ -8,7 +8,6 @@ from tests.nn.contract import LayerCase, build, randn
 from tinyrec.nn.attention import MultiheadAttention, causal_mask
 from tinyrec.nn.recurrent import GRU, LSTM, RNN
 
-
 _build = build
 
 

@@ -11,6 +11,7 @@ from tinyrec.errors import BackwardBeforeForwardError, DTypeError, ShapeError
 from tinyrec.gradcheck import check_module
 from tinyrec.nn import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 
+
 def _make(cls, *args):
     # activations have no parameters and no dtype of their own: they follow their input
     def make():

@@ -213,3 +213,40 @@ def test_bad_input_raises_clear_errors():
         layer.backward(np.zeros_like(y), np.zeros((2, 3, 3), dtype=np.float32))
     with pytest.raises(ShapeError, match="grad_output"):
         layer.backward(np.zeros((2, 3, 5), dtype=np.float32))
+
+
+def test_grad_weights_must_have_the_shape_of_the_weights_forward_returned():
+    layer = MultiheadAttention(4, 2, dtype=np.float64, seed=0)
+    rng = np.random.default_rng(0)
+    q, kv = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    y, w = layer(q, kv, kv)  # averaged weights (N, L, S)
+    with pytest.raises(ShapeError, match=r"grad_weights of shape \(2, 2, 3, 5\)"):
+        layer.backward(np.zeros_like(y), np.zeros((2, 2, 3, 5)))  # per-head: not what forward returned
+    with pytest.raises(DTypeError, match="grad_weights"):
+        layer.backward(np.zeros_like(y), np.zeros((2, 3, 5), dtype=np.float32))
+    y, w = layer(q, kv, kv, average_attn_weights=False)  # per head (N, H, L, S)
+    d_query, _, _ = layer.backward(np.zeros_like(y), np.ones_like(w))
+    assert np.isfinite(d_query).all()
+    y, w = layer(q, kv, kv, need_weights=False)
+    assert w is None
+    with pytest.raises(ShapeError, match="no such output"):
+        layer.backward(np.zeros_like(y), np.zeros((2, 3, 5)))
+    assert all(g.shape == x.shape for g, x in zip(layer.backward(np.zeros_like(y)), (q, kv, kv), strict=True))
+
+
+def test_masks_are_checked_whether_given_by_position_or_by_keyword():
+    layer = MultiheadAttention(4, 2)
+    q = np.zeros((2, 3, 4), dtype=np.float32)
+    kv = np.zeros((2, 5, 4), dtype=np.float32)
+    with pytest.raises(ShapeError, match=r"key_padding_mask has shape \(2, 3\)"):
+        layer(q, kv, kv, np.zeros((2, 3), dtype=bool))  # torch's fourth argument, by position
+    with pytest.raises(DTypeError, match="boolean"):
+        layer(q, kv, kv, key_padding_mask=np.zeros((2, 5), dtype=np.int64))
+    with pytest.raises(ShapeError, match=r"attn_mask has shape \(5, 3\)"):
+        layer(q, kv, kv, None, True, np.zeros((5, 3), dtype=bool))  # attn_mask, by position
+    with pytest.raises(ShapeError, match=r"\(4, 3, 5\)"):
+        layer(q, kv, kv, attn_mask=np.zeros((2, 3, 5), dtype=bool))  # per head: N·H = 4 masks
+    with pytest.raises(ShapeError, match="empty"):
+        layer(q[:, :0], kv, kv)
+    with pytest.raises(ShapeError, match="batch sizes"):
+        MultiheadAttention(4, 2, batch_first=False)(q, kv[:, :1], kv[:, :1])  # (L, N, E): N = 3 vs 1

@@ -93,7 +93,7 @@ def test_col2im_is_the_adjoint_of_im2col(n, c, size, kernel, stride, padding, di
     assume(
         all(s + 2 * p >= d * (k - 1) + 1 for s, p, d, k in zip(size, padding, dilation, kernel, strict=True))
     )
-    out = output_shape(size, kernel, stride, padding, dilation, "test")
+    out = output_shape(size, kernel, stride, padding, dilation)
     cols = im2col(x, kernel, stride, padding, dilation, out)
     assert cols.shape == (c * math.prod(kernel), n * math.prod(out))
     probe = rng.standard_normal(cols.shape)

@@ -2,7 +2,9 @@
 
 For each registered layer: gradients accumulate over two backward calls, the incoming gradient is
 not mutated, ``zero_grad`` clears every gradient, seeded construction repeats exactly, float32 in
-gives float32 out (outputs and gradients), and backward before forward raises a clear error.
+gives float32 out (outputs and gradients), backward before forward raises a clear error, the
+gradients of every float input and every parameter agree with central differences (float64), and
+a ``state_dict`` loaded into a layer built with another seed gives the same output.
 Layers register themselves in ``tests/nn/contract_cases_*.py`` (see ``tests/nn/contract.py``).
 """
 
@@ -16,7 +18,7 @@ import numpy as np
 import pytest
 
 from tinyrec.errors import BackwardBeforeForwardError
-from tinyrec.gradcheck import _flatten, _like
+from tinyrec.gradcheck import _flatten, _like, check_module, numerical_gradient, relative_error
 
 
 def _collect_cases():
@@ -61,15 +63,17 @@ def test_registry_is_not_empty():
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_gradients_accumulate_over_two_backward_calls(case):
+    """Parameter gradients add up; the input gradients of the two calls are the same."""
     layer, inputs, kwargs, output, grad_output = _run(case, np.float64)
-    _skip_without_parameters(layer)
-    _backward(layer, output, grad_output)
+    first = _copy(_backward(layer, output, grad_output))
     once = {name: np.array(p.dense_grad(), copy=True) for name, p in layer.named_parameters()}
     # the same forward again: random layers (Dropout) get their generators rewound, same mask
     for g, state in zip(_generators(layer), layer._contract_rng_states, strict=True):
         g.bit_generator.state = state
     layer(*inputs, **kwargs)
-    _backward(layer, output, grad_output)
+    second = _backward(layer, output, grad_output)
+    for a, b in zip(_flatten(first), _flatten(second), strict=True):
+        np.testing.assert_array_equal(a, b)
     for name, p in layer.named_parameters():
         np.testing.assert_allclose(p.dense_grad(), 2 * once[name], rtol=1e-12, atol=1e-12, err_msg=name)
 
@@ -98,13 +102,17 @@ def test_zero_grad_clears(case):
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_seeded_construction_repeats(case):
+    """The same seed gives the same parameters, buffers and outputs (Dropout: the same masks)."""
     a, b = case.build(np.float32, 123), case.build(np.float32, 123)
     state_a, state_b = a.state_dict(), b.state_dict()
-    if not state_a:
-        pytest.skip("the layer has no parameters or buffers to compare")
     assert state_a.keys() == state_b.keys()
     for name in state_a:
         np.testing.assert_array_equal(state_a[name], state_b[name], err_msg=name)
+    rng = np.random.default_rng(1)
+    inputs, kwargs = case.inputs(np.float32, rng), case.forward_kwargs(np.float32, rng)
+    for _ in range(2):  # a random layer's second mask too
+        for ya, yb in zip(_flatten(a(*inputs, **kwargs)), _flatten(b(*inputs, **kwargs)), strict=True):
+            np.testing.assert_array_equal(ya, yb)
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
@@ -132,6 +140,71 @@ def test_backward_before_forward_raises(case):
     grad_output = _like(output, lambda y: np.ones(np.shape(y)))
     with pytest.raises(BackwardBeforeForwardError):
         _backward(fresh, output, grad_output)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_gradients_match_central_differences(case):
+    """float64: every float input's gradient and every parameter's, against central differences.
+
+    An array passed as several inputs (self-attention's ``x, x, x``) gets the sum of their
+    gradients, which is what its central difference measures.
+    """
+    layer = case.build(np.float64, 0)
+    rng = np.random.default_rng(1)
+    inputs = (case.gradcheck_inputs or case.inputs)(np.float64, rng)
+    kwargs = case.forward_kwargs(np.float64, rng)
+    shared = len({id(x) for x in inputs}) < len(inputs)
+    report = check_module(layer, *inputs, forward_kwargs=kwargs, check_inputs=not shared, seed=2)
+    if shared:
+        report.errors.update(_shared_input_errors(layer, inputs, kwargs))
+    assert report.errors, "nothing was checked: no float input and no parameter"
+    report.assert_ok(1e-6)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_state_dict_round_trip(case):
+    """A layer built with another seed, given the first one's state_dict, computes the same output."""
+    rng = np.random.default_rng(1)
+    inputs, kwargs = case.inputs(np.float64, rng), case.forward_kwargs(np.float64, rng)
+    a = case.build(np.float64, 0)
+    for p in a.parameters():  # away from a deterministic start (LayerNorm's ones and zeros)
+        p.data[...] = rng.standard_normal(p.shape)
+    a(*inputs, **kwargs)  # a training forward moves the buffers (BatchNorm's running statistics)
+    b = case.build(np.float64, 1)
+    b.load_state_dict(a.state_dict())
+    assert b.state_dict().keys() == a.state_dict().keys()
+    for name, value in a.state_dict().items():
+        np.testing.assert_array_equal(b.state_dict()[name], value, err_msg=name)
+    a.eval(), b.eval()  # no random masks: the output depends on the state alone
+    for ya, yb in zip(_flatten(a(*inputs, **kwargs)), _flatten(b(*inputs, **kwargs)), strict=True):
+        np.testing.assert_array_equal(ya, yb)
+
+
+def _shared_input_errors(layer, inputs, kwargs) -> dict:
+    """``{"input<i>": error}`` for each float array, its gradient summed over the inputs it fills."""
+    states = [g.bit_generator.state for g in _generators(layer)]
+
+    def run():
+        for g, state in zip(_generators(layer), states, strict=True):
+            g.bit_generator.state = state
+        return layer.forward(*inputs, **kwargs)
+
+    rng = np.random.default_rng(3)
+    weights = _like(run(), lambda y: None if y is None else rng.standard_normal(np.shape(y)))
+
+    def loss():
+        pairs = zip(_flatten(run()), _flatten(weights), strict=True)
+        return float(sum(np.sum(y * w) for y, w in pairs if y is not None))
+
+    layer.zero_grad()
+    output = run()
+    grads = _backward(layer, output, weights)
+    errors = {}
+    for i, x in enumerate(inputs):
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f" and all(x is not y for y in inputs[:i]):
+            analytic = sum(g for y, g in zip(inputs, grads, strict=False) if y is x)
+            errors[f"input{i}"] = relative_error(analytic, numerical_gradient(loss, x))
+    return errors
 
 
 def _skip_without_parameters(layer):

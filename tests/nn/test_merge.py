@@ -10,7 +10,6 @@ from tinyrec.gradcheck import check_module
 from tinyrec.nn import Concat, Dot, Multiply
 
 
-
 def test_concat_hand_computed():
     layer = Concat()
     a, b = np.array([[1.0], [2.0]]), np.array([[3.0, 4.0], [5.0, 6.0]])

@@ -145,7 +145,7 @@ def test_pool1d_gradcheck(batch, channels, length, kernel_stride_padding, kind, 
 def test_pool2d_gradcheck(size, kernel, stride, kind, seed):
     assume(all(s >= k for s, k in zip(size, kernel, strict=True)))
     padding = tuple(k // 2 for k in kernel)
-    pool = (MaxPool2d if kind == "max" else AvgPool2d)(kernel, stride, padding, dtype=np.float64)
+    pool = (MaxPool2d if kind == "max" else AvgPool2d)(kernel, stride, padding)
     x = np.random.default_rng(seed).standard_normal((2, 2, *size))
     check_module(pool, x, seed=seed + 1).assert_ok(1e-6)
 
@@ -204,10 +204,43 @@ def test_pool_errors():
         AdaptiveMaxPool1d(0)
     with pytest.raises(ShapeError, match="empty"):
         AdaptiveMaxPool1d(1)(np.zeros((2, 3, 0), dtype=np.float32))
-    with pytest.raises(DTypeError):
-        MaxPool1d(2)(np.zeros((1, 2, 4)))  # float64 into a float32 layer
+    with pytest.raises(DTypeError, match="float array"):
+        MaxPool1d(2)(np.zeros((1, 2, 4), dtype=np.int64))  # no float dtype to follow
     with pytest.raises(ShapeError, match="batch, channels, height, width"):
         MaxPool2d(2)(np.zeros((4,), dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "pool, x_shape",
+    [
+        (MaxPool1d(2), (1, 2, 4)),
+        (MaxPool2d(2, padding=1), (1, 1, 3, 3)),
+        (AvgPool1d(3, padding=1, count_include_pad=False), (2, 2, 5)),
+        (AvgPool2d(2), (1, 2, 4, 4)),
+        (AdaptiveMaxPool1d(2), (1, 2, 5)),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pools_have_no_dtype_and_compute_in_the_inputs_dtype(pool, x_shape, dtype):
+    """As torch's pools: no parameters, so no dtype of their own; float32 and float64 both work."""
+    x = np.random.default_rng(0).standard_normal(x_shape).astype(dtype)
+    y = pool(x)
+    dx = pool.backward(np.ones_like(y))
+    assert y.dtype == dtype and dx.dtype == dtype and dx.shape == x.shape
+    other = np.float64 if dtype == np.float32 else np.float32
+    with pytest.raises(DTypeError, match=f"computes in {np.dtype(dtype).name}"):
+        pool.backward(np.ones_like(y, dtype=other))  # dY must still have the output's dtype
+    with pytest.raises(DTypeError, match="float array"):
+        pool(x.astype(np.int32))
+
+
+@pytest.mark.parametrize("cls", [MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveMaxPool1d])
+def test_pools_take_no_dtype_nor_seed(cls):
+    with pytest.raises(TypeError):
+        cls(2, dtype=np.float64)
+    with pytest.raises(TypeError):
+        cls(2, seed=0)
 
 
 @pytest.mark.parametrize(

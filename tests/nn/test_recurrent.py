@@ -191,7 +191,7 @@ def test_bad_input_raises_clear_errors():
     layer(x)
     with pytest.raises(ShapeError, match="grad_output"):
         layer.backward(np.zeros((2, 4, 4), dtype=np.float32))
-    with pytest.raises(ShapeError, match="dh_n"):
+    with pytest.raises(ShapeError, match="grad_h_n of shape"):
         layer.backward(None, np.zeros((1, 2, 4), dtype=np.float32))
     with pytest.raises(ValueError, match="nonlinearity"):
         RNN(3, 4, nonlinearity="sigmoid")
@@ -201,5 +201,45 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ShapeError, match=r"\(h0, c0\)"):
         lstm(x, np.zeros((1, 2, 4), dtype=np.float32))
     lstm(x)
-    with pytest.raises(ShapeError, match="dh_n, dc_n"):
+    with pytest.raises(ShapeError, match="grad_state must be a tuple of 2"):
         lstm.backward(None, np.zeros((1, 2, 4), dtype=np.float32))
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_initial_state_is_checked_by_position_or_keyword(kind):
+    layer = KINDS[kind](3, 4, num_layers=2, batch_first=False)
+    x = np.zeros((5, 2, 3), dtype=np.float32)  # (L, N, I): batch 2
+    good = np.zeros((2, 2, 4), dtype=np.float32)
+    bad = np.zeros((2, 5, 4), dtype=np.float32)  # batch taken from the wrong axis
+    if kind == "lstm":
+        with pytest.raises(ShapeError, match=r"c0 has shape \(2, 5, 4\)"):
+            layer(x, (good, bad))
+        with pytest.raises(ShapeError, match=r"h0 has shape \(2, 5, 4\)"):
+            layer(x, state=(bad, good))
+        with pytest.raises(DTypeError, match="float32"):
+            layer(x, (good, good.astype(np.float64)))
+        y, (h, c) = layer(x, state=(good, good))
+    else:
+        with pytest.raises(ShapeError, match=r"h0 has shape \(2, 5, 4\)"):
+            layer(x, bad)
+        with pytest.raises(ShapeError, match=r"h0 has shape \(2, 5, 4\)"):
+            layer(x, h0=bad)
+        with pytest.raises(DTypeError, match="float32"):
+            layer(x, h0=good.astype(np.float64))
+        y, h = layer(x, h0=good)
+    assert y.shape == (5, 2, 4) and h.shape == (2, 2, 4)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_backward_gradients_default_to_none(kind):
+    """No gradient reaches an output: its gradient may be omitted (None), each part of LSTM's too."""
+    layer = KINDS[kind](3, 4, dtype=np.float64, seed=0)
+    x = np.random.default_rng(0).standard_normal((2, 5, 3))
+    y, _ = layer(x)
+    np.testing.assert_array_equal(layer.backward(), np.zeros_like(x))
+    dx = layer.backward(np.ones_like(y))
+    np.testing.assert_array_equal(layer.backward(grad_output=np.ones_like(y)), dx)
+    if kind == "lstm":
+        np.testing.assert_array_equal(layer.backward(np.ones_like(y), (None, None)), dx)
+    with pytest.raises(DTypeError, match="float64"):
+        layer.backward(np.ones_like(y, dtype=np.float32))

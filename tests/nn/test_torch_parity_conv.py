@@ -101,7 +101,7 @@ def test_pool_matches_torch(cls, torch_name, kwargs, shape, ties):
     x = np.random.default_rng(2).standard_normal(shape)
     if ties:
         x = np.round(x)  # many equal values per window: the gradient must pick torch's element
-    _compare_step(torch, cls(**kwargs, dtype=np.float64), getattr(torch.nn, torch_name)(**kwargs), x, seed=3)
+    _compare_step(torch, cls(**kwargs), getattr(torch.nn, torch_name)(**kwargs), x, seed=3)  # float64 x
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,7 @@ def test_maxpool_with_minus_infinity_inputs_matches_torch(cls, torch_name, kwarg
     torch = require_torch()
     x = np.random.default_rng(6).standard_normal(shape)
     x[x < 0.3] = -np.inf
-    _compare_step(torch, cls(**kwargs, dtype=np.float64), getattr(torch.nn, torch_name)(**kwargs), x, seed=7)
+    _compare_step(torch, cls(**kwargs), getattr(torch.nn, torch_name)(**kwargs), x, seed=7)
 
 
 @pytest.mark.parametrize(
@@ -175,7 +175,7 @@ def test_batchnorm1d_matches_torch_in_train_and_eval_with_running_stats(kwargs, 
 def test_max_pools_propagate_nan_like_torch(cls, torch_name, kwargs):
     torch = require_torch()
     x = np.array([[[1.0, np.nan, 3.0, 2.0, 5.0, np.nan]]])  # NaN is each window's max, and wins the gradient
-    ours, theirs = cls(**kwargs, dtype=np.float64), getattr(torch.nn, torch_name)(**kwargs)
+    ours, theirs = cls(**kwargs), getattr(torch.nn, torch_name)(**kwargs)  # pools follow x's dtype
     xt = torch.tensor(x, requires_grad=True)
     yt = theirs(xt)
     yt.backward(torch.ones_like(yt))

@@ -91,15 +91,15 @@ def test_embedding_sparse_gradient_matches_torch_sparse():
 
 
 ACTIVATIONS = [
-    ("ReLU", lambda: nn.ReLU(**F64), lambda t: t.nn.ReLU()),
-    ("LeakyReLU", lambda: nn.LeakyReLU(**F64), lambda t: t.nn.LeakyReLU()),
-    ("LeakyReLU0.3", lambda: nn.LeakyReLU(0.3, **F64), lambda t: t.nn.LeakyReLU(0.3)),
-    ("Sigmoid", lambda: nn.Sigmoid(**F64), lambda t: t.nn.Sigmoid()),
-    ("Tanh", lambda: nn.Tanh(**F64), lambda t: t.nn.Tanh()),
-    ("Softmax", lambda: nn.Softmax(**F64), lambda t: t.nn.Softmax(dim=-1)),
-    ("Softmax1", lambda: nn.Softmax(1, **F64), lambda t: t.nn.Softmax(dim=1)),
-    ("LogSoftmax", lambda: nn.LogSoftmax(**F64), lambda t: t.nn.LogSoftmax(dim=-1)),
-    ("LogSoftmax0", lambda: nn.LogSoftmax(0, **F64), lambda t: t.nn.LogSoftmax(dim=0)),
+    ("ReLU", lambda: nn.ReLU(), lambda t: t.nn.ReLU()),
+    ("LeakyReLU", lambda: nn.LeakyReLU(), lambda t: t.nn.LeakyReLU()),
+    ("LeakyReLU0.3", lambda: nn.LeakyReLU(0.3), lambda t: t.nn.LeakyReLU(0.3)),
+    ("Sigmoid", lambda: nn.Sigmoid(), lambda t: t.nn.Sigmoid()),
+    ("Tanh", lambda: nn.Tanh(), lambda t: t.nn.Tanh()),
+    ("Softmax", lambda: nn.Softmax(), lambda t: t.nn.Softmax(dim=-1)),
+    ("Softmax1", lambda: nn.Softmax(1), lambda t: t.nn.Softmax(dim=1)),
+    ("LogSoftmax", lambda: nn.LogSoftmax(), lambda t: t.nn.LogSoftmax(dim=-1)),
+    ("LogSoftmax0", lambda: nn.LogSoftmax(0), lambda t: t.nn.LogSoftmax(dim=0)),
 ]
 
 
@@ -115,30 +115,30 @@ def test_activations(name, make, make_torch, scale):
 def test_identity_and_flatten():
     torch = require_torch()
     x = _randn(2, 3, 4, 5)
-    _parity(nn.Identity(**F64), torch.nn.Identity(), [x])
+    _parity(nn.Identity(), torch.nn.Identity(), [x])
     for start, end in [(1, -1), (0, 2), (-3, -2)]:
-        _parity(nn.Flatten(start, end, **F64), torch.nn.Flatten(start, end), [x])
+        _parity(nn.Flatten(start, end), torch.nn.Flatten(start, end), [x])
 
 
 def test_concat():
     torch = require_torch()
     parts = [_randn(3, 2, seed=1), _randn(3, 4, seed=2), _randn(3, 1, seed=3)]
-    _parity(nn.Concat(**F64), lambda *t: torch.cat(t, dim=-1), parts)
-    _parity(nn.Concat(0, **F64), lambda *t: torch.cat(t, dim=0), [_randn(2, 3), _randn(4, 3)])
+    _parity(nn.Concat(), lambda *t: torch.cat(t, dim=-1), parts)
+    _parity(nn.Concat(0), lambda *t: torch.cat(t, dim=0), [_randn(2, 3), _randn(4, 3)])
 
 
 @pytest.mark.parametrize("b_shape", [(4, 3), (1, 3), (3,)])
 def test_multiply(b_shape):
-    _parity(nn.Multiply(**F64), lambda a, b: a * b, [_randn(4, 3, seed=1), _randn(*b_shape, seed=2)])
+    _parity(nn.Multiply(), lambda a, b: a * b, [_randn(4, 3, seed=1), _randn(*b_shape, seed=2)])
 
 
 def test_dot():
-    _parity(nn.Dot(**F64), lambda a, b: (a * b).sum(-1), [_randn(6, 5, seed=1), _randn(6, 5, seed=2)])
+    _parity(nn.Dot(), lambda a, b: (a * b).sum(-1), [_randn(6, 5, seed=1), _randn(6, 5, seed=2)])
 
 
 def test_dropout_eval_mode_parity():
     torch = require_torch()
-    layer = nn.Dropout(0.4, **F64, seed=0).eval()
+    layer = nn.Dropout(0.4, seed=0).eval()
     _parity(layer, torch.nn.Dropout(0.4).eval(), [_randn(5, 6)])
 
 
@@ -147,7 +147,7 @@ def test_dropout_train_mode_same_scaling_and_statistics_as_torch():
     torch.manual_seed(0)
     p = 0.4
     x = np.ones((300, 300))
-    ours = nn.Dropout(p, **F64, seed=0)
+    ours = nn.Dropout(p, seed=0)
     y = ours(x)
     t = torch.tensor(x, requires_grad=True)
     y_torch = torch.nn.Dropout(p).train()(t)

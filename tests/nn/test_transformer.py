@@ -140,3 +140,37 @@ def test_transformer_block_names_and_defaults():
         TransformerBlock(6, 4)
     with pytest.raises(ShapeError):
         block(np.zeros((2, 3, 7), dtype=np.float32))
+
+
+def test_transformer_block_checks_its_input_once_and_its_mask():
+    block = TransformerBlock(4, 2)
+    x = np.zeros((2, 3, 4), dtype=np.float32)
+    with pytest.raises(ShapeError, match=r"key_padding_mask has shape \(2, 4\)"):
+        block(x, key_padding_mask=np.zeros((2, 4), dtype=bool))
+    with pytest.raises(ShapeError, match=r"key_padding_mask has shape \(3, 2\)"):
+        block(x, np.zeros((3, 2), dtype=bool))
+    with pytest.raises(DTypeError, match="boolean"):
+        block(x, key_padding_mask=np.zeros((2, 3), dtype=np.float32))
+    with pytest.raises(DTypeError, match="float32"):
+        block(x.astype(np.float64))
+    with pytest.raises(ShapeError, match="empty"):
+        block(x[:, :0])
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a child re-checked an input that the block had checked")
+
+    for child in block.modules():  # the children run unchecked: forward, not __call__
+        if child is not block:
+            child.check_inputs = refuse
+    assert block(x, key_padding_mask=np.zeros((2, 3), dtype=bool)).shape == (2, 3, 4)
+
+
+def test_positional_embedding_refuses_a_bool_and_a_float_length():
+    layer = PositionalEmbedding(4, 3)
+    with pytest.raises(DTypeError, match="numpy array"):
+        layer(True)
+    with pytest.raises(DTypeError, match="numpy array"):
+        layer(2.0)
+    with pytest.raises(ShapeError, match="3 dimension"):
+        layer(np.zeros((3, 3), dtype=np.float32))
+    assert layer(np.int64(2)).shape == (2, 3)

@@ -15,34 +15,40 @@ Two tables built from one another with :meth:`Interactions.subset` (as every spl
 the same person in train and in test. :meth:`Interactions.same_index_space` checks it.
 
 All arrays are read-only; the CSR views (:meth:`Interactions.to_csr`,
-:meth:`Interactions.positives_csr`) are built once and cached.
+:meth:`Interactions.positives_csr`) are built once and cached. What the constructor accepts is
+checked on the way in by :mod:`tinyrec.data.checks`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import numbers
-from collections.abc import Mapping
 from types import MappingProxyType
 
 import numpy as np
 
-from ..errors import (
-    ArgumentTypeError,
-    DataError,
-    DTypeError,
-    IndexOutOfRangeError,
-    NonFiniteError,
-    ShapeError,
-)
 from ..kernels.csr import csr_order, unique_in_rows
-from ..validation import check_int
+from ..validation import check_choice
+from .checks import (
+    MAX_INDEX_SPACE,
+    check_dense_index,
+    check_dense_size,
+    check_float_column,
+    check_found,
+    check_id_map,
+    check_indices,
+    check_int_column,
+    check_keyed_meta,
+    check_length,
+    check_lookup,
+    check_meta,
+    check_not_empty,
+    check_raw_ids,
+    check_rows,
+    check_scalars,
+    check_size,
+)
 
-__all__ = ["Interactions"]
-
-#: The largest ``n_users`` / ``n_items``: indices are stored as int32, and ``to_csr`` allocates
-#: ``n + 1`` row pointers, so a mistyped ``n_users=10**12`` must fail here, not in an allocation.
-MAX_INDEX_SPACE = int(np.iinfo(np.int32).max)
+__all__ = ["Interactions", "MAX_INDEX_SPACE"]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -50,97 +56,14 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _as_index(x, name: str, upper: int | None) -> np.ndarray:
-    """Validate dense indices: 1-D integers in ``[0, upper)``; returned as read-only int32."""
-    a = np.asarray(x)
-    if a.ndim != 1:
-        raise ShapeError(f"{name} must be 1-D, got shape {a.shape}")
-    if a.size == 0:
-        a = a.astype(np.int64)  # an empty list has dtype float64; emptiness is reported later
-    if a.dtype.kind not in "iu":
-        raise DTypeError(
-            f"{name} must hold integer indices, got dtype {a.dtype}; cast whole numbers with "
-            f".astype(np.int64), or build from raw ids (strings, sparse numbers) with Interactions.from_raw"
-        )
-    if a.size:
-        low, high = int(a.min()), int(a.max())
-        if low < 0:
-            raise IndexOutOfRangeError(f"{name} contains the negative index {low}; indices start at 0")
-        if upper is not None and high >= upper:
-            raise IndexOutOfRangeError(
-                f"{name} contains {high}, outside [0, {upper}); pass a larger n_{name} or fix the data"
-            )
-        if high > np.iinfo(np.int32).max:
-            raise IndexOutOfRangeError(f"{name} contains {high}, too large for an int32 index")
-    return _readonly(a.astype(np.int32, copy=True))
+class _Keep:
+    """The default of :meth:`Interactions.rebuild`'s fields: keep the field as it is."""
+
+    def __repr__(self) -> str:
+        return "<keep>"
 
 
-def _as_size(value, name: str) -> int | None:
-    """``n_users`` / ``n_items``: None, or an int (not a bool) in ``[1, MAX_INDEX_SPACE]``."""
-    if value is None:
-        return None
-    try:
-        value = check_int(value, name)
-    except ArgumentTypeError:
-        raise ArgumentTypeError(
-            f"{name} must be a whole number (the size of the index space), got {value!r}; pass an "
-            f"int, or leave {name}=None to use the largest index + 1"
-        ) from None
-    if not 1 <= value <= MAX_INDEX_SPACE:
-        raise ValueError(
-            f"{name}={value} is outside [1, {MAX_INDEX_SPACE:,}] (indices are int32, and to_csr "
-            f"allocates {name} + 1 row pointers); pass the real number of {name[2:]}"
-        )
-    return value
-
-
-def _ids_array(ids, name: str) -> np.ndarray | None:
-    """``user_ids`` / ``item_ids`` as a 1-D array (``None`` stays None), before its length is used."""
-    if ids is None:
-        return None
-    a = np.asarray(ids)
-    if a.ndim == 0:
-        raise ShapeError(
-            f"{name} must be a 1-D array with one raw id per dense index (e.g. {name}=['a', 'b']), "
-            f"got the scalar {ids!r}; to set the size of the index space, pass n_{name[:-4]}s= instead"
-        )
-    if a.ndim != 1:
-        raise ShapeError(f"{name} must be 1-D (one raw id per dense index), got shape {a.shape}")
-    return a
-
-
-def _as_ids(ids, name: str, n: int) -> np.ndarray:
-    """Raw ids as a read-only 1-D array of ``n`` distinct values (int64 or unicode); ``None``: arange."""
-    if ids is None:
-        return _readonly(np.arange(n, dtype=np.int64))
-    a = np.asarray(ids)
-    if a.ndim != 1 or a.shape[0] != n:
-        raise ShapeError(f"{name} must be 1-D of length {n} (one raw id per index), got shape {a.shape}")
-    if a.dtype.kind in "iu":
-        a = a.astype(np.int64, copy=True)
-    elif a.dtype.kind in "UO":
-        a = a.astype(str)
-    else:
-        raise DTypeError(f"{name} must hold integers or strings, got dtype {a.dtype}")
-    distinct, counts = np.unique(a, return_counts=True)
-    if distinct.shape[0] != n:  # two dense indices with one raw id: user_index could not go back
-        raise DataError(
-            f"{name} repeats the raw id {distinct[counts > 1][0].item()!r}; each dense index needs its "
-            f"own raw id (build from raw ids with Interactions.from_raw to merge them)"
-        )
-    return _readonly(a)
-
-
-def _as_meta(meta, name: str, n: int):
-    if meta is None:
-        return MappingProxyType({})
-    out = {}
-    for key, value in dict(meta).items():
-        a = np.asarray(value)
-        if a.shape[:1] != (n,):
-            raise ShapeError(f"{name}[{key!r}] must have length {n} (one entry per index), got {a.shape}")
-        out[str(key)] = _readonly(a.copy())
-    return MappingProxyType(out)
+_KEEP = _Keep()
 
 
 class Interactions:
@@ -183,7 +106,10 @@ class Interactions:
     NonFiniteError
         NaN or inf in ``ratings``.
     DataError
-        No interactions at all; a raw id repeated in ``user_ids`` / ``item_ids``.
+        No interactions at all; a raw id repeated in ``user_ids`` / ``item_ids``; a rating beyond
+        float32's range; a uint64 timestamp or raw id beyond int64's.
+
+    The checks are those of :mod:`tinyrec.data.checks`, one function per kind of column.
 
     Notes
     -----
@@ -228,67 +154,41 @@ class Interactions:
         item_meta=None,
         info=None,
     ):
-        n_users, n_items = _as_size(n_users, "n_users"), _as_size(n_items, "n_items")
-        user_ids, item_ids = _ids_array(user_ids, "user_ids"), _ids_array(item_ids, "item_ids")
+        n_users, n_items = check_size(n_users, "n_users"), check_size(n_items, "n_items")
+        user_ids = check_id_map(user_ids, "user_ids", n_users)
+        item_ids = check_id_map(item_ids, "item_ids", n_items)
         if n_users is None and user_ids is not None:
-            n_users = user_ids.shape[0]
+            n_users = len(user_ids)
         if n_items is None and item_ids is not None:
-            n_items = item_ids.shape[0]
-        u = _as_index(users, "users", n_users)
-        i = _as_index(items, "items", n_items)
-        n = u.shape[0]
-        if i.shape[0] != n:
-            raise ShapeError(f"users has length {n} but items has length {i.shape[0]}; they must match")
-        if n == 0:
-            raise DataError("the data set is empty (0 interactions); check the file or the filter")
+            n_items = len(item_ids)
+        users = check_indices(users, "users", n_users)
+        items = check_indices(items, "items", n_items)
+        n = len(users)
+        check_length(items, "items", n)
+        check_not_empty(n)
         if ratings is None:
-            r = np.ones(n, dtype=np.float32)
+            ratings = np.ones(n, dtype=np.float32)  # implicit feedback
         else:
-            r = np.asarray(ratings)
-            if r.dtype.kind not in "iuf" or r.ndim != 1:
-                raise DTypeError(f"ratings must be a 1-D numeric array, got dtype {r.dtype}, shape {r.shape}")
-            if r.shape[0] != n:
-                raise ShapeError(f"users has length {n} but ratings has length {r.shape[0]}; they must match")
-            if not np.all(np.isfinite(r)):
-                bad = int(np.count_nonzero(~np.isfinite(r)))
-                first = int(np.flatnonzero(~np.isfinite(r))[0])
-                raise NonFiniteError(
-                    f"ratings contains {bad} NaN or inf value(s) (first at row {first}); drop them with "
-                    f"tinyrec.data.preprocess.drop_invalid before building Interactions"
-                )
-            too_large = np.abs(r) > np.finfo(np.float32).max  # would become inf in float32
-            if np.any(too_large):
-                row = int(np.flatnonzero(too_large)[0])
-                raise DataError(
-                    f"ratings has {int(too_large.sum())} value(s) beyond float32's range (first: "
-                    f"{float(r[row])!r} at row {row}); ratings are stored as float32: rescale or drop them"
-                )
-            r = r.astype(np.float32, copy=True)
-        if timestamps is None:
-            t = None
-        else:
-            t = np.asarray(timestamps)
-            if t.dtype.kind not in "iu" or t.ndim != 1:
-                raise DTypeError(
-                    f"timestamps must be a 1-D integer array (e.g. Unix seconds), got dtype {t.dtype}; "
-                    f"convert with .astype(np.int64)"
-                )
-            if t.shape[0] != n:
-                raise ShapeError(f"users has length {n} but timestamps has length {t.shape[0]}")
-            t = _readonly(t.astype(np.int64, copy=True))
-        n_users = int(u.max()) + 1 if n_users is None else n_users
-        n_items = int(i.max()) + 1 if n_items is None else n_items
+            ratings = check_float_column(ratings, "ratings", n)
+        if timestamps is not None:
+            timestamps = check_int_column(timestamps, "timestamps", n, what=" (e.g. Unix seconds)")
+        n_users = int(users.max()) + 1 if n_users is None else n_users
+        n_items = int(items.max()) + 1 if n_items is None else n_items
+        user_ids = np.arange(n_users, dtype=np.int64) if user_ids is None else user_ids
+        item_ids = np.arange(n_items, dtype=np.int64) if item_ids is None else item_ids
+        user_meta = check_meta(user_meta, "user_meta", n_users)
+        item_meta = check_meta(item_meta, "item_meta", n_items)
         set_ = object.__setattr__
-        set_(self, "users", u)
-        set_(self, "items", i)
-        set_(self, "ratings", _readonly(r))
-        set_(self, "timestamps", t)
+        set_(self, "users", _readonly(users))
+        set_(self, "items", _readonly(items))
+        set_(self, "ratings", _readonly(ratings))
+        set_(self, "timestamps", None if timestamps is None else _readonly(timestamps))
         set_(self, "n_users", n_users)
         set_(self, "n_items", n_items)
-        set_(self, "user_ids", _as_ids(user_ids, "user_ids", n_users))
-        set_(self, "item_ids", _as_ids(item_ids, "item_ids", n_items))
-        set_(self, "user_meta", _as_meta(user_meta, "user_meta", n_users))
-        set_(self, "item_meta", _as_meta(item_meta, "item_meta", n_items))
+        set_(self, "user_ids", _readonly(user_ids))
+        set_(self, "item_ids", _readonly(item_ids))
+        set_(self, "user_meta", MappingProxyType({k: _readonly(v) for k, v in user_meta.items()}))
+        set_(self, "item_meta", MappingProxyType({k: _readonly(v) for k, v in item_meta.items()}))
         set_(self, "info", MappingProxyType(dict(info or {})))
         set_(self, "_cache", {})
 
@@ -318,10 +218,8 @@ class Interactions:
         Interactions
             ``user_ids`` = sorted distinct raw users, ``users[k]`` = position of raw user k.
         """
-        user_ids, u = _factorize(users, "users")
-        item_ids, i = _factorize(items, "items")
-        if u.shape[0] != i.shape[0]:
-            raise ShapeError(f"users has length {u.shape[0]} but items has length {i.shape[0]}")
+        user_ids, u = _factorize(check_raw_ids(users, "users"))
+        item_ids, i = _factorize(check_raw_ids(items, "items"))
         return cls(
             u,
             i,
@@ -342,23 +240,7 @@ class Interactions:
         shared, so the result can be compared with ``self`` index for index (this is how every
         split builds train and test).
         """
-        rows = np.asarray(rows)
-        if rows.size == 0 and rows.dtype.kind == "f":
-            rows = rows.astype(np.int64)  # an empty list has dtype float64
-        if rows.dtype == np.bool_:
-            if rows.shape != (len(self),):
-                raise ShapeError(f"a boolean mask must have shape ({len(self)},), got {rows.shape}")
-        elif rows.dtype.kind not in "iu" or rows.ndim != 1:
-            raise DTypeError(
-                f"rows must be a boolean mask or 1-D integer positions, got dtype {rows.dtype}, "
-                f"shape {rows.shape}"
-            )
-        elif rows.size and (rows.min() < 0 or rows.max() >= len(self)):
-            bad = rows.min() if rows.min() < 0 else rows.max()
-            raise IndexOutOfRangeError(
-                f"rows contains position {bad}, outside [0, {len(self)}); positions are 0-based row "
-                f"numbers (negative ones are not counted from the end)"
-            )
+        rows = check_rows(rows, len(self))
         return self.rebuild(
             users=self.users[rows],
             items=self.items[rows],
@@ -378,22 +260,18 @@ class Interactions:
         object.__setattr__(new, "info", MappingProxyType({**self.info, **info}))
         return new
 
-    def rebuild(self, **arrays) -> Interactions:
+    def rebuild(self, *, users=_KEEP, items=_KEEP, ratings=_KEEP, timestamps=_KEEP) -> Interactions:
         """A new table in the same index space, with some of ``users``, ``items``, ``ratings``,
         ``timestamps`` replaced (the others are kept; they must keep matching lengths).
 
-        ``n_users``, ``n_items``, the id maps, the metadata and ``info`` are shared.
+        ``n_users``, ``n_items``, the id maps, the metadata and ``info`` are shared. As in the
+        constructor, ``ratings=None`` means implicit feedback and ``timestamps=None`` no timestamps.
         """
-        unknown = set(arrays) - {"users", "items", "ratings", "timestamps"}
-        if unknown:
-            raise TypeError(f"rebuild() got unexpected field(s) {sorted(unknown)}")
-        fields = dict(users=self.users, items=self.items, ratings=self.ratings, timestamps=self.timestamps)
-        fields.update(arrays)
         new = Interactions(
-            fields["users"],
-            fields["items"],
-            fields["ratings"],
-            fields["timestamps"],
+            self.users if users is _KEEP else users,
+            self.items if items is _KEEP else items,
+            self.ratings if ratings is _KEEP else ratings,
+            self.timestamps if timestamps is _KEEP else timestamps,
             n_users=self.n_users,
             n_items=self.n_items,
         )
@@ -457,8 +335,7 @@ class Interactions:
         Row ``r``'s entries are ``indices[indptr[r]:indptr[r + 1]]``. Repeated pairs stay
         repeated (in input order). Built once with a counting sort and cached; read-only.
         """
-        if by not in ("user", "item"):
-            raise ValueError(f"by must be 'user' or 'item', got {by!r}")
+        check_choice(by, "by", ("user", "item"))
         key = "csr_" + by
         if key not in self._cache:
             rows, cols = (self.users, self.items) if by == "user" else (self.items, self.users)
@@ -491,14 +368,7 @@ class Interactions:
         ids with :meth:`user_index`), :class:`~tinyrec.errors.IndexOutOfRangeError` outside
         ``[0, n_users)``.
         """
-        try:
-            user = check_int(user, "user")
-        except ArgumentTypeError:
-            raise ArgumentTypeError(
-                f"user must be an int dense index, got {user!r}; map raw ids with user_index() first"
-            ) from None
-        if not 0 <= user < self.n_users:
-            raise IndexOutOfRangeError(f"user {user} is outside [0, {self.n_users})")
+        user = check_dense_index(user, "user", self.n_users, fix="map raw ids with user_index() first")
         indptr, indices = self.positives_csr()
         return indices[indptr[user] : indptr[user + 1]]
 
@@ -525,10 +395,7 @@ class Interactions:
 
         A repeated pair keeps its last rating.
         """
-        if self.n_users * self.n_items > 50_000_000:
-            raise DataError(
-                f"to_dense would allocate {self.n_users} x {self.n_items} floats; use to_csr() instead"
-            )
+        check_dense_size(self.n_users, self.n_items, "to_dense", fix="use to_csr() instead")
         dense = np.full((self.n_users, self.n_items), fill, dtype=np.float32)
         dense[self.users, self.items] = self.ratings
         return dense
@@ -563,92 +430,29 @@ class Interactions:
 
 
 # ---------------------------------------------------------------------- helpers
-def _factorize(raw, name: str):
-    a = np.asarray(raw)
-    if a.ndim != 1:
-        raise ShapeError(f"{name} must be 1-D, got shape {a.shape}")
-    if a.size == 0:
-        raise DataError("the data set is empty (0 interactions); check the file or the filter")
-    already_strings = isinstance(raw, np.ndarray) and a.dtype.kind == "U"  # one type by construction
-    if a.dtype.kind in "UO" and not already_strings:
-        # a list or an object array may mix types, and np.asarray turns ["1", 1] into two equal
-        # strings: check the original values instead
-        a = _uniform_ids(a.tolist() if isinstance(raw, np.ndarray) else list(raw), name)
-    if a.dtype.kind == "f":
-        if not np.all(np.isfinite(a)):
-            raise DataError(f"{name} contains missing (NaN) ids; drop them with preprocess.drop_invalid")
-        if not np.all(a == np.round(a)):
-            raise DTypeError(
-                f"{name} holds non-integer numbers (e.g. {a[a != np.round(a)][0]}); ids must be "
-                f"integers or strings"
-            )
-        a = a.astype(np.int64)
-    elif a.dtype.kind == "b" or a.dtype.kind not in "iuU":
-        raise DTypeError(f"{name} must hold integer or string ids, got dtype {a.dtype}")
-    if a.dtype.kind in "iu" and a.min() >= 0 and a.max() < max(8 * a.size, 1 << 20):
+def _factorize(raw: np.ndarray):
+    """Sorted distinct raw ids and each row's dense index (its rank among them), as int32."""
+    if raw.dtype.kind in "iu" and raw.min() >= 0 and raw.max() < max(8 * raw.size, 1 << 20):
         # small non-negative ints: a presence table is O(n + max) instead of np.unique's sort
-        present = np.zeros(int(a.max()) + 1, dtype=bool)
-        present[a] = True
+        present = np.zeros(int(raw.max()) + 1, dtype=bool)
+        present[raw] = True
         ids = np.flatnonzero(present)
         dense = np.cumsum(present, dtype=np.int64) - 1  # dense[raw] = rank of raw among present ids
-        return ids, dense[a].astype(np.int32)
-    ids, inverse = np.unique(a, return_inverse=True)
+        return ids, dense[raw].astype(np.int32)
+    ids, inverse = np.unique(raw, return_inverse=True)
     return ids, inverse.reshape(-1).astype(np.int32)
 
 
-def _uniform_ids(values: list, name: str) -> np.ndarray:
-    """Raw ids given as Python objects: all strings, or all numbers; a mix is refused.
-
-    The types are collected with ``set(map(type, values))``, which runs in C: a per-value Python
-    test costs ~0.1 s per million ids. Only a mix pays for finding an example of each kind.
-    """
-    types = set(map(type, values))
-    if type(None) in types:
-        raise DataError(f"{name} contains missing (None) ids; drop them with preprocess.drop_invalid")
-    text_types = {t for t in types if issubclass(t, str)}  # str, np.str_
-    if text_types == types:
-        return np.array(values, dtype=str)
-    if text_types:
-        text = next(v for v in values if isinstance(v, str))
-        other = next(v for v in values if not isinstance(v, str))
-        raise DTypeError(
-            f'{name} mixes strings and numbers (e.g. {text!r} and {other!r}), which would merge "1" '
-            f"with 1 or sort them apart; convert them all to str or all to int first"
-        )
-    return np.asarray(values)  # numbers only (e.g. an object array of ints): checked by the caller
-
-
-#: The metadata values from_raw accepts: one string or number per id (a list would make NumPy
-#: build a 2-D or ragged array, which the per-index columns cannot hold).
-_SCALARS = (str, bytes, numbers.Number, np.generic)
-
-
 def _meta_from_dicts(meta, ids, name: str):
-    """``{column: {raw id: value}}`` as ``{column: array in dense order}``; values must be scalars."""
+    """``{column: {raw id: value}}`` as ``{column: array in dense order}``; absent ids get "" or 0."""
     if meta is None:
         return None
-    if not isinstance(meta, Mapping):
-        raise TypeError(
-            f"metadata must be a dict of column name -> {{raw id: value}}, got {type(meta).__name__}"
-        )
+    check_keyed_meta(meta)
+    raw_ids = ids.tolist()
     out = {}
     for key, mapping in meta.items():
-        if not isinstance(mapping, Mapping):
-            raise TypeError(
-                f"metadata column {key!r} must be a dict raw id -> value (e.g. {{10: 'Heat'}}), got "
-                f"{type(mapping).__name__}; from_raw keys metadata by raw id. For arrays already in "
-                f"dense index order, pass them to Interactions(...) instead"
-            )
-        raw_ids = ids.tolist()
         values = [mapping.get(raw) for raw in raw_ids]
-        bad = [t for t in set(map(type, values)) if t is not type(None) and not issubclass(t, _SCALARS)]
-        if bad:
-            k = next(k for k, v in enumerate(values) if type(v) in bad)
-            raise DTypeError(
-                f"{name}[{key!r}] holds a {type(values[k]).__name__} for raw id {raw_ids[k]!r} "
-                f"({values[k]!r}); metadata values must be scalars (a string or a number), one per id: "
-                f"join a list into one string first (e.g. '|'.join(genres), as the genres column does)"
-            )
+        check_scalars(values, f"{name}[{key!r}]", raw_ids)
         sample = next((v for v in values if v is not None), "")
         default = 0 if isinstance(sample, (int, float, np.integer, np.floating)) else ""
         out[key] = np.array([default if v is None else v for v in values])
@@ -656,25 +460,15 @@ def _meta_from_dicts(meta, ids, name: str):
 
 
 def _lookup(ids: np.ndarray, raw, kind: str, missing: str, sorter: np.ndarray) -> np.ndarray:
-    if missing not in ("raise", "-1"):
-        raise ValueError(f"missing must be 'raise' or '-1', got {missing!r}")
+    """Dense indices of the raw ids ``raw`` in the id map ``ids`` (``sorter`` sorts it); -1 if unknown."""
+    check_choice(missing, "missing", ("raise", "-1"))
     raw = np.asarray(raw)
     scalar = raw.ndim == 0
-    raw = raw.reshape(-1)
-    if ids.dtype.kind == "U":
-        raw = raw.astype(str)
-    elif raw.dtype.kind not in "iu":
-        raise DTypeError(f"raw {kind} ids of this data set are integers; got dtype {raw.dtype}")
-    pos = np.searchsorted(ids, raw, sorter=sorter)
-    pos = np.minimum(pos, len(ids) - 1)
+    raw = check_lookup(raw.reshape(-1), ids, kind)
+    pos = np.minimum(np.searchsorted(ids, raw, sorter=sorter), len(ids) - 1)
     index = sorter[pos]
     found = ids[index] == raw
-    if not np.all(found):
-        if missing == "raise":
-            raise IndexOutOfRangeError(
-                f"unknown raw {kind} id {raw[~found][0].item()!r} ({int((~found).sum())} unknown); pass "
-                f"missing='-1' to get -1 for unknown ids"
-            )
-        index = np.where(found, index, -1)
-    index = index.astype(np.int64)
+    if missing == "raise":
+        check_found(found, raw, kind)
+    index = np.where(found, index, -1).astype(np.int64)
     return index[0] if scalar else index

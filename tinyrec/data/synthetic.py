@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..validation import as_generator, check_int_at_least, check_nonnegative
+from .checks import check_dense_size
 from .interactions import Interactions
 
 __all__ = ["synthetic", "PlantedModel"]
@@ -141,8 +142,7 @@ def synthetic(
             f"n_interactions={n_interactions} must be in [n_users, n_users * max(1, n_items // 2)] = "
             f"[{n_users}, {most}]"
         )
-    if n_users * n_items > 50_000_000:
-        raise DataError(f"{n_users} x {n_items} is too large for synthetic (at most 5e7 user-item cells)")
+    check_dense_size(n_users, n_items, "synthetic", fix="use fewer users or items")
     popularity_skew = check_nonnegative(popularity_skew, "popularity_skew")
     activity_skew = check_nonnegative(activity_skew, "activity_skew")
     noise = check_nonnegative(noise, "noise")

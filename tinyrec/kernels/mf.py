@@ -1,20 +1,19 @@
-"""Kernels for classic matrix factorization: fused SGD epochs of Funk SVD and BPR, ALS by CG.
+"""Kernels of Funk SVD (biased matrix factorization): the fused SGD epoch, plain and blocked.
 
-Why a kernel: both algorithms update the parameters after *every* rating (or every sampled triple),
-and each update reads what the previous one wrote, so the epoch cannot be vectorized over ratings.
+(BPR's epoch is in :mod:`tinyrec.kernels.bpr`, implicit ALS's solver in :mod:`tinyrec.kernels.als`.)
+
+Why a kernel: SGD updates the parameters after *every* rating, and each update reads what the
+previous one wrote, so the epoch cannot be vectorized over ratings.
 Run as plain Python, ``_funk_svd_epoch`` with 100 factors took about 0.6 ms per rating here (a
 minute per epoch of ML-100K); compiled by Numba, the same loop takes a few milliseconds per epoch.
 
-The two SGD kernels update their arrays in place and return the epoch's training loss, so the
+The SGD kernels update their arrays in place and return the epoch's training loss, so the
 caller can keep a history. Learning rates and regularization strengths enter as small arrays (one
 entry per parameter group) to keep the argument lists short.
 
 One SGD step depends on the previous one only through the rows it shares with it, so the ratings
 can be cut into blocks that share no user and no item and run on several threads at once
 (``funk_svd_blocked_epoch``, distributed SGD); the result stays deterministic.
-
-Implicit ALS is a loop too: each row's conjugate-gradient solve visits only that row's observed
-pairs (``O(d² + |I_u| d)`` per step), never building a ``d × d`` matrix per row.
 """
 
 import numpy as np
@@ -176,168 +175,3 @@ def _shuffle_within_blocks(block_starts, uniforms, users, items, ratings):
 
 
 shuffle_within_blocks = njit(cache=True, parallel=True)(_shuffle_within_blocks)
-
-
-def _bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):
-    """One epoch of BPR SGD over sampled triples ``(u, i, j)``, in order, updating in place.
-
-    Parameters
-    ----------
-    users, positives, negatives : (n,) int64
-        The triples: user ``u`` prefers item ``i`` (observed) to item ``j`` (not observed).
-    P : (n_users, d) float, Q : (n_items, d) float
-        User and item factors (updated in place).
-    bi : (n_items,) float
-        Item biases (updated in place; ``lr[2] = 0`` freezes them at zero).
-    lr : (3,) float64
-        Learning rates of ``p_u, q_i, b_i``.
-    reg : (3,) float64
-        L2 strengths of ``p_u, q_i, b_i``.
-
-    Returns
-    -------
-    loss : float
-        ``Σ −log σ(x_uij)`` over the epoch, each term measured just before its own update.
-
-    Notes
-    -----
-    With ``x_uij = p_u·(q_i − q_j) + b_i − b_j`` and ``z = 1 − σ(x_uij) = σ(−x_uij)``, the
-    gradient of ``−log σ(x_uij)`` is ``−z`` times that of ``x_uij``, so the ascent steps are::
-
-        p_u += η_p (z (q_i − q_j) − λ_p p_u)
-        q_i += η_q (z p_u − λ_q q_i)
-        q_j += η_q (−z p_u − λ_q q_j)
-        b_i += η_b (z − λ_b b_i)
-        b_j += η_b (−z − λ_b b_j)
-
-    All three vector updates read the old ``p_u, q_i, q_j``. Arithmetic is in the dtype of ``P``; the loss and
-    ``z`` are computed in float64. (Rendle et al., "BPR: Bayesian
-    personalized ranking from implicit feedback", UAI 2009.)
-    """
-    d = P.shape[1]
-    cast = P.dtype.type  # scalars in the tables' dtype, read once (see funk_svd_epoch)
-    lr_p, lr_q, lr_b = cast(lr[0]), cast(lr[1]), cast(lr[2])
-    reg_p, reg_q, reg_b = cast(reg[0]), cast(reg[1]), cast(reg[2])
-    loss = 0.0
-    for t in range(users.shape[0]):
-        u = users[t]
-        i = positives[t]
-        j = negatives[t]
-        pu = P[u]  # row views: (d,)
-        qi = Q[i]
-        qj = Q[j]
-        x = bi[i] - bi[j]
-        for f in range(d):
-            x += pu[f] * (qi[f] - qj[f])
-        # -log σ(x) = log(1 + e^{-x}) and z = σ(-x), written to stay finite for large |x|
-        xf = float(x)
-        if xf > 0:
-            e = np.exp(-xf)
-            loss += np.log1p(e)
-            z = cast(e / (1.0 + e))
-        else:
-            loss += -xf + np.log1p(np.exp(xf))
-            z = cast(1.0 / (1.0 + np.exp(xf)))
-        bi[i] += lr_b * (z - reg_b * bi[i])
-        bi[j] += lr_b * (-z - reg_b * bi[j])
-        for f in range(d):
-            puf = pu[f]
-            qif = qi[f]
-            qjf = qj[f]
-            pu[f] = puf + lr_p * (z * (qif - qjf) - reg_p * puf)
-            qi[f] = qif + lr_q * (z * puf - reg_q * qif)
-            qj[f] = qjf + lr_q * (-z * puf - reg_q * qjf)
-    return loss
-
-
-bpr_epoch = njit(cache=True, fastmath=_SIMD_MATH)(_bpr_epoch)
-
-
-def _als_cg_rows(indptr, indices, confidence, X, Y, gram, cg_steps):
-    """One half-step of implicit ALS: update every row of ``X`` by a few conjugate-gradient steps.
-
-    Parameters
-    ----------
-    indptr : (n_rows + 1,) int64, indices : (nnz,) int, confidence : (nnz,) float
-        CSR of the observed pairs of each row of ``X`` (a user's items, or an item's users) and
-        their confidences ``c = 1 + α r``; one entry per pair.
-    X : (n_rows, d) float
-        The factors being solved for (updated in place; the current values start the CG).
-    Y : (n_cols, d) float
-        The fixed factors of the other side.
-    gram : (d, d) float64
-        ``YᵀY + λ I``, computed once per half-step by the caller.
-    cg_steps : int
-        Conjugate-gradient iterations per row (3 is the usual choice; ``d`` solves exactly, up
-        to round-off).
-
-    Notes
-    -----
-    Row ``u`` minimizes ``Σ_i c_ui (p_ui − x_u·y_i)² + λ ‖x_u‖²`` over all columns ``i``, with
-    ``p_ui = 1`` on observed pairs and ``c_ui = 1`` (``p_ui = 0``) elsewhere. The normal
-    equations are ``A x_u = b`` with::
-
-        A = YᵀY + λ I + Σ_{i ∈ I_u} (c_ui − 1) y_i y_iᵀ        b = Σ_{i ∈ I_u} c_ui y_i
-
-    ``A p`` costs ``O(d² + |I_u| d)`` without forming ``A`` (Takács, Pilászy, Tikk, "Applications
-    of the conjugate gradient method for implicit feedback collaborative filtering", RecSys 2011;
-    Hu, Koren, Volinsky, "Collaborative filtering for implicit feedback datasets", ICDM 2008).
-
-    NumPy twin (with ``cg_steps = d``): ``X[u] = np.linalg.solve(A, b)`` for every row.
-    """
-    d = X.shape[1]
-    r = np.empty(d)
-    p = np.empty(d)
-    ap = np.empty(d)
-    for u in range(X.shape[0]):
-        start, stop = indptr[u], indptr[u + 1]
-        # r = b − A x, with A x = gram x + Σ (c − 1)(y_i·x) y_i
-        for f in range(d):
-            acc = 0.0
-            for g in range(d):
-                acc += gram[f, g] * X[u, g]
-            r[f] = -acc
-        for k in range(start, stop):
-            i = indices[k]
-            c = confidence[k]
-            yx = 0.0
-            for f in range(d):
-                yx += Y[i, f] * X[u, f]
-            w = c - (c - 1.0) * yx  # b's term c y_i minus A's term (c − 1)(y_i·x) y_i
-            for f in range(d):
-                r[f] += w * Y[i, f]
-        rs_old = 0.0
-        for f in range(d):
-            p[f] = r[f]
-            rs_old += r[f] * r[f]
-        for _ in range(cg_steps):
-            if rs_old < 1e-20:
-                break
-            for f in range(d):  # ap = A p
-                acc = 0.0
-                for g in range(d):
-                    acc += gram[f, g] * p[g]
-                ap[f] = acc
-            for k in range(start, stop):
-                i = indices[k]
-                yp = 0.0
-                for f in range(d):
-                    yp += Y[i, f] * p[f]
-                w = (confidence[k] - 1.0) * yp
-                for f in range(d):
-                    ap[f] += w * Y[i, f]
-            pap = 0.0
-            for f in range(d):
-                pap += p[f] * ap[f]
-            step = rs_old / pap
-            rs_new = 0.0
-            for f in range(d):
-                X[u, f] += step * p[f]
-                r[f] -= step * ap[f]
-                rs_new += r[f] * r[f]
-            for f in range(d):
-                p[f] = r[f] + (rs_new / rs_old) * p[f]
-            rs_old = rs_new
-
-
-als_cg_rows = njit(cache=True)(_als_cg_rows)

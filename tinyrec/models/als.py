@@ -7,17 +7,11 @@ import time
 import numpy as np
 
 from ..errors import DataError
-from ..kernels.mf import als_cg_rows
+from ..kernels.als import als_cg_rows
 from ..train import EpochBar
-from ..validation import (
-    as_generator,
-    check_bool,
-    check_int_at_least,
-    check_nonnegative,
-    check_seed,
-    resolve_dtype,
-)
+from ..validation import as_generator, at_least, count, flag, float_dtype, nonnegative, seed_like
 from .base import Recommender
+from .checks import check_one_value_per_pair
 
 
 class ImplicitALS(Recommender):
@@ -67,6 +61,11 @@ class ImplicitALS(Recommender):
     history_ : {"epoch_seconds"}
     """
 
+    hyperparameters = {
+        "n_factors": at_least(1), "n_epochs": count, "alpha": nonnegative, "reg": nonnegative,
+        "cg_steps": at_least(1), "init_std": nonnegative, "verbose": flag, "dtype": float_dtype,
+        "seed": seed_like,
+    }  # fmt: skip
     task = "ranking"
     _array_names = ("X_", "Y_")
     _user_rows, _item_rows = ("X_",), ("Y_",)  # arrays with one row per user / per item
@@ -85,27 +84,13 @@ class ImplicitALS(Recommender):
         dtype=np.float32,
         seed=None,
     ):
-        for name, value, low in (
-            ("n_factors", n_factors, 1),
-            ("n_epochs", n_epochs, 0),
-            ("cg_steps", cg_steps, 1),
-        ):
-            check_int_at_least(value, name, low)
-        for name, value in (("alpha", alpha), ("reg", reg), ("init_std", init_std)):
-            check_nonnegative(value, name)
-        self.n_factors, self.n_epochs, self.cg_steps = int(n_factors), int(n_epochs), int(cg_steps)
-        self.alpha, self.reg, self.init_std = alpha, reg, init_std
-        self.verbose = check_bool(verbose, "verbose")
-        check_seed(seed)  # reject a bad seed now, not at fit time
-        self.dtype = resolve_dtype(dtype)
-        self.seed = seed
+        self.n_factors, self.n_epochs, self.alpha, self.reg = n_factors, n_epochs, alpha, reg
+        self.cg_steps, self.init_std, self.verbose = cg_steps, init_std, verbose
+        self.dtype, self.seed = dtype, seed
+        self._check_hyperparameters()
 
     def _fit(self, train, valid) -> None:
-        if train.has_duplicates():
-            raise DataError(
-                "train repeats some (user, item) pairs; ImplicitALS needs one value per pair: sum or drop "
-                "the repeats first (tinyrec.data.preprocess.drop_duplicates)"
-            )
+        check_one_value_per_pair(train, "ImplicitALS")
         if np.any(train.ratings < 0):
             raise DataError("ImplicitALS needs non-negative values r_ui (confidence 1 + alpha r_ui)")
         rng = as_generator(self.seed)

@@ -16,20 +16,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError
 from ..losses import MaskedMSELoss
 from ..nn.activation import Sigmoid
 from ..nn.linear import Linear
 from ..nn.module import Module
+from ..nn.spec import Floats
 from ..train import fit_recommender
 from ..validation import (
     as_generator,
-    check_bool,
-    check_float_array,
-    check_nonnegative,
-    check_positive_int,
-    check_seed,
+    flag,
+    float_dtype,
+    nonnegative,
+    one_of,
+    optional,
+    positive_int,
     resolve_dtype,
+    seed_like,
 )
 from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
 from .base import Recommender
@@ -73,6 +75,8 @@ class AutoRecNet(Module):
     observed ratings move the weights — exactly the paper's objective.
     """
 
+    input_spec = (Floats("x", ndim=2, last="n_inputs"),)
+
     def __init__(self, n_inputs: int, hidden: int = 500, *, dtype=np.float32, seed=None):
         rng = as_generator(seed)
         self.dtype = resolve_dtype(dtype)
@@ -80,15 +84,13 @@ class AutoRecNet(Module):
         self.activation = Sigmoid()
         self.decoder = Linear(hidden, n_inputs, dtype=self.dtype, seed=rng)
 
+    @property
+    def n_inputs(self) -> int:
+        return self.encoder.in_features
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Reconstructions ``Y : (batch, n)`` of the rows ``X : (batch, n)``."""
-        check_float_array(x, "x", dtype=self.dtype, ndim=2)
-        if x.shape[1] != self.encoder.in_features:
-            raise ShapeError(
-                f"AutoRecNet reconstructs rows of length {self.encoder.in_features}, got x of shape "
-                f"{x.shape}; pass a (batch, {self.encoder.in_features}) array"
-            )
-        return self.decoder(self.activation(self.encoder(x)))
+        return self.decoder.forward(self.activation.forward(self.encoder.forward(x)))
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         """``dX`` from ``dY``; accumulates ``dW, db, dV, dμ_enc``."""
@@ -160,6 +162,13 @@ class AutoRec(Recommender):
     history_ : {"loss", "epoch_seconds", "val_rmse", "val_mae" (with ``valid``)}
     """
 
+    hyperparameters = {
+        "hidden": positive_int, "n_epochs": positive_int, "item_based": flag, "batch_size": positive_int,
+        "lr": nonnegative, "weight_decay": nonnegative,
+        "protocol": one_of("rating"),  # AutoRec predicts ratings
+        "monitor": one_of("rmse", "mae"), "patience": optional(positive_int), "verbose": flag,
+        "dtype": float_dtype, "seed": seed_like,
+    }  # fmt: skip
     task = "rating"
     #: The training rows as CSR: the network's inputs at prediction time, saved with the model.
     _array_names = ("row_indptr_", "row_indices_", "row_values_")
@@ -168,25 +177,11 @@ class AutoRec(Recommender):
                  batch_size: int = 256, lr: float = 2e-3, weight_decay: float = 1e-3,
                  protocol: str = "rating", monitor: str = "rmse", patience=None, verbose: bool = False,
                  dtype=np.float32, seed=None):  # fmt: skip
-        for name, value in (("hidden", hidden), ("n_epochs", n_epochs), ("batch_size", batch_size)):
-            check_positive_int(value, name)
-        if patience is not None:
-            check_positive_int(patience, "patience")
-        for name, value in (("lr", lr), ("weight_decay", weight_decay)):
-            check_nonnegative(value, name)
-        if protocol != "rating":
-            raise ValueError(f"AutoRec predicts ratings, so protocol must be 'rating', got {protocol!r}")
-        if monitor not in ("rmse", "mae"):
-            raise ValueError(f"monitor must be 'rmse' or 'mae', got {monitor!r}")
-        check_seed(seed)  # reject a bad seed now, not at fit time
-        self.hidden, self.n_epochs, self.batch_size = int(hidden), int(n_epochs), int(batch_size)
-        self.item_based = check_bool(item_based, "item_based")
-        self.lr, self.weight_decay = float(lr), float(weight_decay)
+        self.hidden, self.n_epochs, self.item_based = hidden, n_epochs, item_based
+        self.batch_size, self.lr, self.weight_decay = batch_size, lr, weight_decay
         self.protocol, self.monitor = protocol, monitor
-        self.patience = None if patience is None else int(patience)
-        self.verbose = check_bool(verbose, "verbose")
-        self.dtype = resolve_dtype(dtype)
-        self.seed = seed
+        self.patience, self.verbose, self.dtype, self.seed = patience, verbose, dtype, seed
+        self._check_hyperparameters()
 
     # -- the network and its rows -------------------------------------------------------------------
     @property
@@ -230,7 +225,8 @@ class AutoRec(Recommender):
     def _score(self, users, items) -> np.ndarray:
         self.net.eval()
         rows, cols = (items, users) if self.item_based else (users, items)
-        scores = score_pairs(lambda r: self.net(self._inputs(r)), rows, cols, self._n_inputs, block=_BLOCK)
+        forward = self.net.forward  # the ids were checked by predict
+        scores = score_pairs(lambda r: forward(self._inputs(r)), rows, cols, self._n_inputs, block=_BLOCK)
         known = self._known_users(users) & self._known_items(items)
         return np.where(known, scores, self.global_mean_)
 
@@ -241,13 +237,13 @@ class AutoRec(Recommender):
             step = max(1, _BLOCK // self._n_inputs)
             for s in range(0, self.n_items_, step):
                 block = np.arange(s, min(s + step, self.n_items_))
-                out[s : s + step] = self.net(self._inputs(block))[:, users]
+                out[s : s + step] = self.net.forward(self._inputs(block))[:, users]
             out = out.T  # (n_users asked, n_items)
         else:
             out = np.empty((len(users), self.n_items_), dtype=np.float64)
             step = max(1, _BLOCK // self._n_inputs)
             for s in range(0, len(users), step):
-                out[s : s + step] = self.net(self._inputs(users[s : s + step]))
+                out[s : s + step] = self.net.forward(self._inputs(users[s : s + step]))
         known = self._known_users(users)[:, None] & self._known_items(np.arange(self.n_items_))[None, :]
         return np.where(known, out, self.global_mean_)  # (n, n_items)
 
@@ -257,8 +253,9 @@ class AutoRec(Recommender):
             return self.net.decoder.weight.data  # (n_items, hidden)
         self.net.eval()
         step = max(1, _BLOCK // self._n_inputs)
+        encoder, activation = self.net.encoder, self.net.activation
         codes = [
-            self.net.activation(self.net.encoder(self._inputs(np.arange(s, min(s + step, self.n_items_)))))
+            activation.forward(encoder.forward(self._inputs(np.arange(s, min(s + step, self.n_items_)))))
             for s in range(0, self.n_items_, step)
         ]
         return np.concatenate(codes, axis=0)  # (n_items, hidden)

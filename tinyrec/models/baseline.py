@@ -8,15 +8,7 @@ import numpy as np
 
 from ..kernels.mf import funk_svd_epoch
 from ..train import check_finite_loss
-from ..validation import (
-    as_generator,
-    check_bool,
-    check_choice,
-    check_int_at_least,
-    check_nonnegative,
-    check_seed,
-    resolve_dtype,
-)
+from ..validation import as_generator, count, flag, float_dtype, nonnegative, one_of, optional, seed_like
 from .base import Recommender
 
 _DEFAULT_EPOCHS = {"als": 10, "sgd": 20}
@@ -62,6 +54,14 @@ class BaselineOnly(Recommender):
     training RMSE is NaN or inf, ``fit`` raises :class:`~tinyrec.errors.NonFiniteError`.
     """
 
+    hyperparameters = {
+        "method": one_of(*_DEFAULT_EPOCHS), "n_epochs": optional(count),  # None: the method's default
+        "reg_u": nonnegative, "reg_i": nonnegative, "reg": nonnegative, "lr": nonnegative, "shuffle": flag,
+        "dtype": float_dtype, "seed": seed_like,
+    }  # fmt: skip
+    _array_names = ("bu_", "bi_")
+    _user_rows, _item_rows = ("bu_",), ("bi_",)  # arrays with one row per user / per item
+
     def __init__(
         self,
         method: str = "als",
@@ -75,21 +75,10 @@ class BaselineOnly(Recommender):
         dtype=np.float32,
         seed=None,
     ):
-        check_choice(method, "method", tuple(_DEFAULT_EPOCHS))
-        if n_epochs is not None:  # None: the method's default
-            check_int_at_least(n_epochs, "n_epochs", 0)
-        for name, value in (("reg_u", reg_u), ("reg_i", reg_i), ("reg", reg), ("lr", lr)):
-            check_nonnegative(value, name)
-        check_seed(seed)  # reject a bad seed now, not at fit time
-        self.method = method
-        self.n_epochs = n_epochs
+        self.method, self.n_epochs = method, n_epochs
         self.reg_u, self.reg_i, self.reg, self.lr = reg_u, reg_i, reg, lr
-        self.shuffle = check_bool(shuffle, "shuffle")
-        self.dtype = resolve_dtype(dtype)
-        self.seed = seed
-
-    _array_names = ("bu_", "bi_")
-    _user_rows, _item_rows = ("bu_",), ("bi_",)  # arrays with one row per user / per item
+        self.shuffle, self.dtype, self.seed = shuffle, dtype, seed
+        self._check_hyperparameters()
 
     def _fit(self, train, valid) -> None:
         n_epochs = _DEFAULT_EPOCHS[self.method] if self.n_epochs is None else self.n_epochs

@@ -7,16 +7,9 @@ import time
 import numpy as np
 
 from ..data.sampling import NegativeSampler
-from ..kernels.mf import bpr_epoch
+from ..kernels.bpr import bpr_epoch
 from ..train import EpochBar, check_finite_loss
-from ..validation import (
-    as_generator,
-    check_bool,
-    check_int_at_least,
-    check_nonnegative,
-    check_seed,
-    resolve_dtype,
-)
+from ..validation import as_generator, count, flag, float_dtype, nonnegative, seed_like
 from .base import Recommender
 
 
@@ -73,6 +66,10 @@ class BPRMF(Recommender):
     history_ : {"loss" (mean −log σ per pair), "epoch_seconds"}
     """
 
+    hyperparameters = {
+        "n_factors": count, "n_epochs": count, "lr": nonnegative, "reg": nonnegative, "reg_bias": nonnegative,
+        "item_bias": flag, "init_std": nonnegative, "verbose": flag, "dtype": float_dtype, "seed": seed_like,
+    }  # fmt: skip
     task = "ranking"
     _array_names = ("P_", "Q_", "bi_")
     _user_rows, _item_rows = ("P_",), ("Q_", "bi_")  # arrays with one row per user / per item
@@ -92,18 +89,10 @@ class BPRMF(Recommender):
         dtype=np.float32,
         seed=None,
     ):
-        for name, value in (("n_factors", n_factors), ("n_epochs", n_epochs)):
-            check_int_at_least(value, name, 0)
-        for name, value in (("lr", lr), ("reg", reg), ("reg_bias", reg_bias), ("init_std", init_std)):
-            check_nonnegative(value, name)
-        self.n_factors, self.n_epochs = int(n_factors), int(n_epochs)
-        self.lr, self.reg, self.reg_bias = lr, reg, reg_bias
-        self.item_bias = check_bool(item_bias, "item_bias")
-        self.init_std = init_std
-        self.verbose = check_bool(verbose, "verbose")
-        check_seed(seed)  # reject a bad seed now, not at fit time
-        self.dtype = resolve_dtype(dtype)
-        self.seed = seed
+        self.n_factors, self.n_epochs, self.lr, self.reg = n_factors, n_epochs, lr, reg
+        self.reg_bias, self.item_bias, self.init_std, self.verbose = reg_bias, item_bias, init_std, verbose
+        self.dtype, self.seed = dtype, seed
+        self._check_hyperparameters()
 
     def _fit(self, train, valid) -> None:
         rng = as_generator(self.seed)

@@ -47,8 +47,12 @@ def check_pairs(model, users, items) -> tuple[np.ndarray, np.ndarray]:
 def check_user_item(model, user, item) -> tuple[int, int]:
     """One user index and one item index (ints or 0-d arrays), as Python ints."""
     check_fitted(model)
-    u = int(check_index_array(user, "user", model.n_users_, ndim=0))
-    return u, int(check_index_array(item, "item", model.n_items_, ndim=0))
+    return check_index(user, "user", model.n_users_), check_index(item, "item", model.n_items_)
+
+
+def check_index(index, name: str, bound: int) -> int:
+    """One index (an int or a 0-d array) in ``[0, bound)``, as a Python int."""
+    return int(check_index_array(index, name, bound, ndim=0))
 
 
 def check_k(k, upper: int, what: str) -> int:
@@ -56,6 +60,15 @@ def check_k(k, upper: int, what: str) -> int:
     if not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 1 <= k <= upper:
         raise ValueError(f"k must be an int in [1, {what} = {upper}], got {k!r}")
     return int(k)
+
+
+def check_one_value_per_pair(train, model_name: str) -> None:
+    """Raise DataError when ``train`` repeats a (user, item) pair (``model_name`` needs one value each)."""
+    if train.has_duplicates():
+        raise DataError(
+            f"train repeats some (user, item) pairs; {model_name} needs one value per pair: keep one row "
+            f"per pair first with tinyrec.data.preprocess.drop_duplicates (keep='last', 'mean', ...)"
+        )
 
 
 def check_training_data(train, valid) -> None:

@@ -13,20 +13,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import DataError
 from ..kernels.csr import csr_order
 from ..kernels.knn import COSINE, COSINE_FULL, KINDS, knn_estimate, similarity_topk, weighted_row_sums
 from ..validation import (
-    check_choice,
-    check_index_array,
-    check_int_at_least,
-    check_nonnegative,
+    at_least,
     check_positive_int,
-    check_seed,
-    resolve_dtype,
+    count,
+    float_dtype,
+    nonnegative,
+    one_of,
+    optional,
+    seed_like,
 )
 from .base import Recommender
 from .baseline import BaselineOnly
+from .checks import check_fitted, check_index, check_items, check_k, check_one_value_per_pair, check_user_item
 
 __all__ = ["ItemKNN", "UserKNN", "NeighbourExplanation"]
 
@@ -38,6 +39,13 @@ _BLOCK_ENTRIES = 1 << 22  # similarity rows are computed in blocks of about 4M (
 class _NeighbourhoodModel(Recommender):
     """k-nearest-neighbour collaborative filtering; see :class:`ItemKNN` for the full description."""
 
+    hyperparameters = {
+        "k": at_least(1), "mode": one_of(*MODES), "similarity": one_of(*SIMILARITIES),
+        "shrinkage": optional(nonnegative),  # None: the similarity's default (shrinkage_)
+        "min_k": at_least(1), "min_support": at_least(1), "reg_u": nonnegative, "reg_i": nonnegative,
+        "baseline_epochs": count, "dtype": float_dtype,
+        "seed": seed_like,  # unused: the model is deterministic; kept for the uniform constructor
+    }  # fmt: skip
     item_based = True
     _array_names = (
         "nbr_indptr_",
@@ -66,31 +74,20 @@ class _NeighbourhoodModel(Recommender):
         dtype=np.float32,
         seed=None,
     ):
-        for name, value, low in (
-            ("k", k, 1),
-            ("min_k", min_k, 1),
-            ("min_support", min_support, 1),
-            ("baseline_epochs", baseline_epochs, 0),
-        ):
-            check_int_at_least(value, name, low)
-        check_choice(mode, "mode", MODES)
-        check_choice(similarity, "similarity", SIMILARITIES)
-        if mode == "ranking" and similarity != "cosine":
+        self.k, self.mode, self.similarity, self.shrinkage = k, mode, similarity, shrinkage
+        self.min_k, self.min_support, self.reg_u, self.reg_i = min_k, min_support, reg_u, reg_i
+        self.baseline_epochs, self.dtype, self.seed = baseline_epochs, dtype, seed
+        self._check_hyperparameters()
+        if self.mode == "ranking" and self.similarity != "cosine":
             raise ValueError(
                 f"mode='ranking' uses the binary cosine similarity; got similarity={similarity!r}, "
                 f"pass similarity='cosine' (or use mode='means'/'baseline' for ratings)"
             )
-        if shrinkage is not None:  # None: the similarity's default (shrinkage_)
-            check_nonnegative(shrinkage, "shrinkage")
-        for name, value in (("reg_u", reg_u), ("reg_i", reg_i)):
-            check_nonnegative(value, name)
-        check_seed(seed)  # the model is deterministic, but a bad seed is refused like everywhere
-        self.k, self.min_k, self.min_support = int(k), int(min_k), int(min_support)
-        self.mode, self.similarity, self.shrinkage = mode, similarity, shrinkage
-        self.reg_u, self.reg_i, self.baseline_epochs = reg_u, reg_i, int(baseline_epochs)
-        self.dtype = resolve_dtype(dtype)
-        self.seed = seed  # unused: the model is deterministic; kept for the uniform constructor
-        self.task = "ranking" if mode == "ranking" else "rating"
+
+    @property
+    def task(self) -> str:
+        """``"ranking"`` in ranking mode, else ``"rating"``."""
+        return "ranking" if self.mode == "ranking" else "rating"
 
     # ------------------------------------------------------------------ fitting
     @property
@@ -104,11 +101,7 @@ class _NeighbourhoodModel(Recommender):
         n_rows = self.n_items_ if self.item_based else self.n_users_
         n_ctx = self.n_users_ if self.item_based else self.n_items_
         rows, ctx = (train.items, train.users) if self.item_based else (train.users, train.items)
-        if train.has_duplicates():
-            raise DataError(
-                "train repeats some (user, item) pairs; a neighbourhood model needs one rating per pair: "
-                "drop them first with tinyrec.data.preprocess.drop_duplicates"
-            )
+        check_one_value_per_pair(train, type(self).__name__)
         r = train.ratings.astype(np.float64)
         mu = self.global_mean_
         need_baseline = self.mode == "baseline" or self.similarity == "pearson_baseline"
@@ -232,9 +225,10 @@ class _NeighbourhoodModel(Recommender):
 
         Returns ``(indices, similarities)``; all similarities are positive.
         """
-        self._check_fitted()
-        n_rows = self.nbr_indptr_.shape[0] - 1
-        a = int(check_index_array(np.array([index]), "index", n_rows)[0])
+        check_fitted(self)
+        return self._neighbours(check_index(index, "index", self.nbr_indptr_.shape[0] - 1))
+
+    def _neighbours(self, a: int):
         span = slice(self.nbr_indptr_[a], self.nbr_indptr_[a + 1])
         return self.nbr_indices_[span].astype(np.int64), self.nbr_sims_[span].astype(np.float64)
 
@@ -247,13 +241,11 @@ class _NeighbourhoodModel(Recommender):
         ``weight = s * e / sum s`` (ranking mode: ``s * e``), so the weights of all contributing
         neighbours add up to ``prediction - base``. ``str()`` renders the table.
         """
-        self._check_fitted()
-        u = int(check_index_array(user, "user", self.n_users_, ndim=0))
-        i = int(check_index_array(item, "item", self.n_items_, ndim=0))
+        u, i = check_user_item(self, user, item)
         if top != 0:  # top=0: the base and prediction alone
             check_positive_int(top, "top")
         target, context = (i, u) if self.item_based else (u, i)
-        nbrs, sims = self.neighbours(target)
+        nbrs, sims = self._neighbours(target)
         span = slice(self.ctx_indptr_[context], self.ctx_indptr_[context + 1])
         rated, resid = self.ctx_rows_[span], self.ctx_values_[span].astype(np.float64)
         present = np.isin(nbrs, rated)
@@ -401,10 +393,8 @@ class ItemKNN(_NeighbourhoodModel):
         of items with fewer than ``k`` positive similarities (in ranking mode at most ``self.k``
         neighbours are stored).
         """
-        self._check_fitted()
-        items = check_index_array(items, "items", self.n_items_, ndim=1)
-        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k < self.n_items_:
-            raise ValueError(f"k must be an int in [1, n_items - 1 = {self.n_items_ - 1}], got {k!r}")
+        items = check_items(self, items)
+        k = check_k(k, self.n_items_ - 1, "n_items - 1")
         starts = self.nbr_indptr_[items]
         lengths = np.minimum(self.nbr_indptr_[items + 1] - starts, k)
         slot = np.arange(k)[None, :]  # (1, k)

@@ -15,28 +15,48 @@ import numbers
 
 import numpy as np
 
-from ..errors import ShapeError
 from ..losses import CrossEntropyLoss
 from ..nn.activation import Tanh
 from ..nn.dropout import Dropout
 from ..nn.linear import Linear
 from ..nn.module import Module
+from ..nn.spec import Floats
 from ..train import fit_recommender, monitored_names
 from ..validation import (
     as_generator,
-    check_bool,
     check_choice,
-    check_float_array,
-    check_nonnegative,
-    check_positive_int,
-    check_seed,
+    flag,
+    float_dtype,
+    nonnegative,
+    one_of,
+    optional,
+    positive_int,
     resolve_dtype,
+    seed_like,
 )
 from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
 from .base import Recommender
 
 _BLOCK = 1 << 21  # entries of a dense block of rows when scoring (8 MB in float32)
 _EPS = 1e-12  # the smallest norm divided by (torch.nn.functional.normalize's default eps)
+
+
+def dropout_rate(value, name: str) -> float:
+    """The rule "a number in [0, 1)" (``p = 1`` would drop every input)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def metric_at_k(value, name: str) -> str:
+    """The rule "a ranking metric with a cut-off", such as ``"ndcg@100"``."""
+    metric, _, k = value.partition("@") if isinstance(value, str) else ("", "", "")
+    if not metric or not k.isdigit() or int(k) < 1:
+        raise ValueError(
+            f"{name} must be a ranking metric with a cut-off, such as 'ndcg@100' or 'recall@20'; "
+            f"got {value!r}"
+        )
+    return value
 
 
 class MultDAENet(Module):
@@ -78,6 +98,8 @@ class MultDAENet(Module):
     ``backward`` calls the layers' ``backward`` in reverse order and returns ``dX``.
     """
 
+    input_spec = (Floats("x", ndim=2, last="n_items"),)
+
     def __init__(self, n_items: int, hidden: int = 200, dropout: float = 0.5, *, dtype=np.float32, seed=None):
         rng = as_generator(seed)
         self.dtype = resolve_dtype(dtype)
@@ -87,22 +109,21 @@ class MultDAENet(Module):
         self.decoder = Linear(hidden, n_items, dtype=self.dtype, seed=rng)
         self._x_unit = self._norm = None
 
+    @property
+    def n_items(self) -> int:
+        return self.encoder.in_features
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Logits ``Y : (batch, n)`` of the interaction rows ``X : (batch, n)``."""
-        check_float_array(x, "x", dtype=self.dtype, ndim=2)
-        if x.shape[1] != self.encoder.in_features:
-            raise ShapeError(
-                f"MultDAENet reads rows of length n_items={self.encoder.in_features}, got x of shape "
-                f"{x.shape}; pass a (batch, {self.encoder.in_features}) array"
-            )
         norm = np.sqrt(np.einsum("bi,bi->b", x, x))[:, None]  # (batch, 1)
         self._norm = np.maximum(norm, self.dtype.type(_EPS))
         self._x_unit = x / self._norm  # (batch, n) / (batch, 1)
-        return self.decoder(self.activation(self.encoder(self.dropout(self._x_unit))))
+        d = self.dropout.forward(self._x_unit)
+        return self.decoder.forward(self.activation.forward(self.encoder.forward(d)))
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         """``dX`` from ``dY`` (the gradient of the logits); accumulates the four parameter gradients."""
-        x_unit, norm = self._require_cache("_x_unit", "_norm")
+        x_unit, norm = self._x_unit, self._norm
         dh = self.decoder.backward(grad_output)  # (batch, k)
         dz = self.activation.backward(dh)  # (batch, k)
         dx_unit = self.dropout.backward(self.encoder.backward(dz))  # (batch, n)
@@ -172,6 +193,13 @@ class MultDAE(Recommender):
     history_ : {"loss", "epoch_seconds", "val_<metric>" (with ``valid``)}
     """
 
+    hyperparameters = {
+        "hidden": positive_int, "n_epochs": positive_int, "dropout": dropout_rate, "batch_size": positive_int,
+        "lr": nonnegative, "weight_decay": nonnegative,
+        "protocol": one_of("full", "sampled"),  # MultDAE ranks items
+        "monitor": metric_at_k,  # and among the metrics of protocol: _check_hyperparameters
+        "patience": optional(positive_int), "verbose": flag, "dtype": float_dtype, "seed": seed_like,
+    }  # fmt: skip
     task = "ranking"
     #: The training rows (each user's distinct items) as CSR: the network's inputs when scoring.
     _array_names = ("row_indptr_", "row_indices_")
@@ -180,29 +208,20 @@ class MultDAE(Recommender):
                  lr: float = 1e-3, weight_decay: float = 1e-4, protocol: str = "full",
                  monitor: str = "ndcg@100", patience=None, verbose: bool = False, dtype=np.float32,
                  seed=None):  # fmt: skip
-        for name, value in (("hidden", hidden), ("n_epochs", n_epochs), ("batch_size", batch_size)):
-            check_positive_int(value, name)
-        if patience is not None:
-            check_positive_int(patience, "patience")
-        for name, value in (("lr", lr), ("weight_decay", weight_decay)):
-            check_nonnegative(value, name)
-        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-        if protocol not in ("full", "sampled"):
-            raise ValueError(
-                f"MultDAE ranks items, so protocol must be 'full' or 'sampled', got {protocol!r}"
-            )
-        self._k = _cutoff(monitor)
-        check_choice(monitor, "monitor", monitored_names(protocol, self._k))
-        check_seed(seed)  # reject a bad seed now, not at fit time
-        self.hidden, self.n_epochs, self.batch_size = int(hidden), int(n_epochs), int(batch_size)
-        self.dropout = float(dropout)
-        self.lr, self.weight_decay = float(lr), float(weight_decay)
-        self.protocol, self.monitor = protocol, monitor
-        self.patience = None if patience is None else int(patience)
-        self.verbose = check_bool(verbose, "verbose")
-        self.dtype = resolve_dtype(dtype)
-        self.seed = seed
+        self.hidden, self.n_epochs, self.dropout, self.batch_size = hidden, n_epochs, dropout, batch_size
+        self.lr, self.weight_decay, self.protocol, self.monitor = lr, weight_decay, protocol, monitor
+        self.patience, self.verbose, self.dtype, self.seed = patience, verbose, dtype, seed
+        self._check_hyperparameters()
+
+    def _check_hyperparameters(self) -> None:
+        """The table's rules, then ``monitor`` among the metrics ``protocol`` returns at its cut-off."""
+        super()._check_hyperparameters()
+        check_choice(self.monitor, "monitor", monitored_names(self.protocol, self._k))
+
+    @property
+    def _k(self) -> int:
+        """The cut-off of ``monitor`` (100 for ``"ndcg@100"``): the ``k`` of the validation metrics."""
+        return int(self.monitor.partition("@")[2])
 
     def _array_layout(self):
         shapes, index_lists = super()._array_layout()
@@ -233,7 +252,7 @@ class MultDAE(Recommender):
         self.net.eval()
         ones = np.ones(len(self.row_indices_), dtype=self.dtype)
         x = dense_rows(self.row_indptr_, self.row_indices_, ones, users, self.n_items_, dtype=self.dtype)
-        return self.net(x)  # (len(users), n_items)
+        return self.net.forward(x)  # (len(users), n_items); the users were checked by predict / score_all
 
     def _score(self, users, items) -> np.ndarray:
         return score_pairs(self._logits, users, items, self.n_items_, block=_BLOCK)
@@ -248,17 +267,6 @@ class MultDAE(Recommender):
     def _item_vectors(self):
         """The decoder's rows ``W_d : (n_items, hidden)``: each item's output vector."""
         return self.net.decoder.weight.data
-
-
-def _cutoff(monitor) -> int:
-    """The ``k`` of a metric name such as ``"ndcg@100"``."""
-    name, _, k = str(monitor).partition("@")
-    if not name or not k.isdigit() or int(k) < 1:
-        raise ValueError(
-            f"monitor must be a ranking metric with a cut-off, such as 'ndcg@100' or 'recall@20'; "
-            f"got {monitor!r}"
-        )
-    return int(k)
 
 
 __all__ = ["MultDAE", "MultDAENet"]

@@ -24,6 +24,7 @@ import inspect
 
 import numpy as np
 
+from ..errors import ArgumentTypeError
 from ..losses import BCEWithLogitsLoss
 from ..nn import init
 from ..nn.linear import Linear
@@ -31,13 +32,15 @@ from ..optim import Adam
 from ..train import PointwiseBatches, fit_recommender, monitored_names
 from ..validation import (
     as_generator,
-    check_bool,
     check_choice,
-    check_in_range,
-    check_nonnegative,
-    check_positive_int,
-    check_seed,
-    resolve_dtype,
+    flag,
+    float_dtype,
+    in_range,
+    nonnegative,
+    one_of,
+    optional,
+    positive_int,
+    seed_like,
 )
 from .base import Recommender
 from .ncf_net import GMFTower, MLPTower, NCFNet, check_layers
@@ -45,33 +48,41 @@ from .ncf_net import GMFTower, MLPTower, NCFNet, check_layers
 _SCORE_BLOCK = 1 << 18  # (user, item) pairs per forward when scoring: tens of MB of activations
 
 
+def metric_name(value, name: str) -> str:
+    """The rule "the name of a validation metric"; which names, depends on ``protocol`` (checked after)."""
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"{name} must be a metric name such as 'hr@10', got {value!r}")
+    return value
+
+
+#: The hyperparameters every NCF model takes (see ``_COMMON_DOC``), and their rules.
+_COMMON_RULES = {
+    "n_epochs": positive_int, "batch_size": positive_int, "lr": nonnegative, "n_negatives": positive_int,
+    "weight_decay": nonnegative, "init_std": nonnegative, "lazy_embeddings": flag,
+    "linear_init": one_of("torch", "ncf"), "protocol": one_of("sampled", "full"),  # the ranking protocols
+    "monitor": metric_name, "patience": optional(positive_int), "verbose": flag, "dtype": float_dtype,
+    "seed": seed_like,
+}  # fmt: skip
+
+
 class _NCFRecommender(Recommender):
-    """What GMF, NCFMLP and NeuMF share: hyperparameter checks, training, scoring in blocks."""
+    """What GMF, NCFMLP and NeuMF share: hyperparameters, training, scoring in blocks."""
 
     task = "ranking"
     _array_names = ()
 
     def _set_common(self, n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
                     linear_init, protocol, monitor, patience, verbose, dtype, seed):  # fmt: skip
-        for name, value in (("n_epochs", n_epochs), ("batch_size", batch_size), ("n_negatives", n_negatives)):
-            check_positive_int(value, name)
-        for name, value in (("lr", lr), ("weight_decay", weight_decay), ("init_std", init_std)):
-            check_nonnegative(value, name)
-        if patience is not None:
-            check_positive_int(patience, "patience")
-        check_choice(linear_init, "linear_init", ("torch", "ncf"))
-        check_choice(protocol, "protocol", ("sampled", "full"))  # the ranking protocols
-        check_choice(monitor, "monitor", monitored_names(protocol, 10))  # fit_recommender's k = 10
-        check_seed(seed)  # reject a bad seed now, not at fit time
-        self.n_epochs, self.batch_size, self.n_negatives = int(n_epochs), int(batch_size), int(n_negatives)
-        self.lr, self.weight_decay, self.init_std = float(lr), float(weight_decay), float(init_std)
-        self.lazy_embeddings = check_bool(lazy_embeddings, "lazy_embeddings")
-        self.linear_init = linear_init
-        self.protocol, self.monitor = protocol, monitor
-        self.patience = None if patience is None else int(patience)
-        self.verbose = check_bool(verbose, "verbose")
-        self.dtype = resolve_dtype(dtype)
-        self.seed = seed
+        """Store the hyperparameters of ``_COMMON_RULES`` under their own names."""
+        self.n_epochs, self.batch_size, self.lr, self.n_negatives = n_epochs, batch_size, lr, n_negatives
+        self.weight_decay, self.init_std, self.lazy_embeddings = weight_decay, init_std, lazy_embeddings
+        self.linear_init, self.protocol, self.monitor = linear_init, protocol, monitor
+        self.patience, self.verbose, self.dtype, self.seed = patience, verbose, dtype, seed
+
+    def _check_hyperparameters(self) -> None:
+        """The table's rules, then ``monitor`` among the metrics ``protocol`` returns at ``k = 10``."""
+        super()._check_hyperparameters()
+        check_choice(self.monitor, "monitor", monitored_names(self.protocol, 10))  # fit_recommender's k
 
     # -- the network ----------------------------------------------------------------------------
     def _towers(self, rng) -> dict:
@@ -104,8 +115,9 @@ class _NCFRecommender(Recommender):
     def _score(self, users, items) -> np.ndarray:
         self.net.eval()
         out = np.empty(len(users), dtype=np.float64)
-        for s in range(0, len(users), _SCORE_BLOCK):
-            out[s : s + _SCORE_BLOCK] = self.net(users[s : s + _SCORE_BLOCK], items[s : s + _SCORE_BLOCK])
+        for s in range(0, len(users), _SCORE_BLOCK):  # the ids were checked by predict / score_all
+            block = slice(s, s + _SCORE_BLOCK)
+            out[block] = self.net.forward(users[block], items[block])
         return out
 
     def _score_all(self, users) -> np.ndarray:
@@ -208,15 +220,17 @@ class GMF(_NCFRecommender):
     history_ : {{"loss", "epoch_seconds", "val_<metric>" (with ``valid``)}}
     """
 
+    hyperparameters = {"n_factors": positive_int, **_COMMON_RULES}
+
     def __init__(self, n_factors: int = 8, n_epochs: int = 20, *, batch_size: int = 256, lr: float = 1e-3,
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
                  lazy_embeddings: bool = False, linear_init: str = "torch", protocol: str = "sampled",
                  monitor: str = "hr@10",
                  patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
-        check_positive_int(n_factors, "n_factors")
-        self.n_factors = int(n_factors)
+        self.n_factors = n_factors
         self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
                          linear_init, protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
+        self._check_hyperparameters()
 
     def _towers(self, rng) -> dict:
         gmf = GMFTower(self.n_users_, self.n_items_, self.n_factors, init_std=self.init_std,
@@ -249,14 +263,17 @@ class NCFMLP(_NCFRecommender):
     history_ : {{"loss", "epoch_seconds", "val_<metric>" (with ``valid``)}}
     """
 
+    hyperparameters = {"layers": check_layers, **_COMMON_RULES}
+
     def __init__(self, layers=(64, 32, 16, 8), n_epochs: int = 20, *, batch_size: int = 256, lr: float = 1e-3,
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
                  lazy_embeddings: bool = True, linear_init: str = "torch", protocol: str = "sampled",
                  monitor: str = "hr@10",
                  patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
-        self.layers = check_layers(layers)
+        self.layers = layers
         self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
                          linear_init, protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
+        self._check_hyperparameters()
 
     def _towers(self, rng) -> dict:
         mlp = MLPTower(self.n_users_, self.n_items_, self.layers, init_std=self.init_std,
@@ -304,20 +321,21 @@ class NeuMF(_NCFRecommender):
         "pretrain_gmf_loss" and "pretrain_mlp_loss"}}
     """
 
+    hyperparameters = {
+        "n_factors": positive_int, "layers": check_layers, "pretrain": flag, "alpha": in_range(0, 1),
+        **_COMMON_RULES,
+    }  # fmt: skip
+
     def __init__(self, n_factors: int = 8, layers=(64, 32, 16, 8), n_epochs: int = 20, *,
                  pretrain: bool = False, alpha: float = 0.5, batch_size: int = 256, lr: float = 1e-3,
                  n_negatives: int = 4, weight_decay: float = 0.0, init_std: float = 0.01,
                  lazy_embeddings: bool = True, linear_init: str = "torch", protocol: str = "sampled",
                  monitor: str = "hr@10",
                  patience=None, verbose: bool = False, dtype=np.float32, seed=None):  # fmt: skip
-        check_positive_int(n_factors, "n_factors")
-        check_in_range(alpha, "alpha", 0.0, 1.0)
-        self.n_factors = int(n_factors)
-        self.layers = check_layers(layers)
-        self.pretrain = check_bool(pretrain, "pretrain")
-        self.alpha = float(alpha)
+        self.n_factors, self.layers, self.pretrain, self.alpha = n_factors, layers, pretrain, alpha
         self._set_common(n_epochs, batch_size, lr, n_negatives, weight_decay, init_std, lazy_embeddings,
                          linear_init, protocol, monitor, patience, verbose, dtype, seed)  # fmt: skip
+        self._check_hyperparameters()
 
     def _towers(self, rng) -> dict:
         gmf = GMFTower(self.n_users_, self.n_items_, self.n_factors, init_std=self.init_std,

@@ -19,13 +19,13 @@ import numbers
 
 import numpy as np
 
-from ..errors import ShapeError
 from ..nn import init
 from ..nn.activation import ReLU
 from ..nn.embedding import Embedding
 from ..nn.linear import Linear
 from ..nn.module import Module, Sequential
-from ..validation import as_generator, check_index_array, check_nonnegative, resolve_dtype
+from ..nn.spec import Ids, require
+from ..validation import as_generator, check_nonnegative, resolve_dtype
 
 
 def _embedding(n: int, dim: int, init_std: float, dtype, rng) -> Embedding:
@@ -36,7 +36,24 @@ def _embedding(n: int, dim: int, init_std: float, dtype, rng) -> Embedding:
     return table
 
 
-class GMFTower(Module):
+class PairModule(Module):
+    """A module of ``(user, item)`` pairs: ``users`` and ``items`` are 1-D ids of one length.
+
+    ``module(users, items)`` checks them once (ids in ``[0, n_users)`` and ``[0, n_items)``, equal
+    shapes); the towers inside a network are then run by ``forward``, unchecked.
+    """
+
+    input_spec = (Ids("users", bound="n_users", ndim=1), Ids("items", bound="n_items", ndim=1))
+
+    def check_inputs(self, users, items) -> tuple:
+        users, items = super().check_inputs(users, items)
+        require(users.shape == items.shape,
+                f"{type(self).__name__} got users of shape {users.shape} and items of shape {items.shape}; "
+                f"they must match (one pair per position)")  # fmt: skip
+        return users, items
+
+
+class GMFTower(PairModule):
     """Generalized matrix factorization: the element-wise product of a user and an item vector.
 
     Parameters
@@ -62,7 +79,7 @@ class GMFTower(Module):
     def __init__(self, n_users: int, n_items: int, dim: int, *, init_std: float = 0.01,
                  dtype=np.float32, seed=None):  # fmt: skip
         rng = as_generator(seed)
-        self.dim = int(dim)
+        self.n_users, self.n_items, self.dim = int(n_users), int(n_items), int(dim)
         self.user_embedding = _embedding(n_users, dim, init_std, dtype, rng)
         self.item_embedding = _embedding(n_items, dim, init_std, dtype, rng)
         self._p = self._q = None
@@ -72,18 +89,18 @@ class GMFTower(Module):
         return self.dim
 
     def forward(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        self._p = self.user_embedding(users)  # (batch, d)
-        self._q = self.item_embedding(items)  # (batch, d)
+        self._p = self.user_embedding.forward(users)  # (batch, d)
+        self._q = self.item_embedding.forward(items)  # (batch, d)
         return self._p * self._q
 
     def backward(self, grad_output: np.ndarray) -> tuple[None, None]:
-        p, q = self._require_cache("_p", "_q")
+        p, q = self._p, self._q
         self.user_embedding.backward(grad_output * q)
         self.item_embedding.backward(grad_output * p)
         return None, None
 
 
-class MLPTower(Module):
+class MLPTower(PairModule):
     """The MLP tower: concatenated user and item vectors through Linear + ReLU layers.
 
     Parameters
@@ -115,7 +132,7 @@ class MLPTower(Module):
         layers = check_layers(layers)
         rng = as_generator(seed)
         dtype = resolve_dtype(dtype)
-        self.layer_sizes = layers
+        self.n_users, self.n_items, self.layer_sizes = int(n_users), int(n_items), layers
         half = layers[0] // 2
         self.user_embedding = _embedding(n_users, half, init_std, dtype, rng)
         self.item_embedding = _embedding(n_items, half, init_std, dtype, rng)
@@ -131,9 +148,9 @@ class MLPTower(Module):
 
     def forward(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         z0 = np.concatenate(
-            [self.user_embedding(users), self.item_embedding(items)], axis=1
+            [self.user_embedding.forward(users), self.item_embedding.forward(items)], axis=1
         )  # (batch, layers[0])
-        return self.mlp(z0)
+        return self.mlp.forward(z0)
 
     def backward(self, grad_output: np.ndarray) -> tuple[None, None]:
         dz0 = self.mlp.backward(grad_output)  # (batch, layers[0])
@@ -145,7 +162,7 @@ class MLPTower(Module):
 _RESERVED = frozenset({"output", "tower_names", "widths", "dtype", "n_users", "n_items"})
 
 
-class NCFNet(Module):
+class NCFNet(PairModule):
     """Towers side by side, then one Linear layer to a logit: GMF, MLP and NeuMF in one class.
 
     Parameters
@@ -153,9 +170,13 @@ class NCFNet(Module):
     towers : dict of str to Module
         Each tower has ``forward(users, items) -> (batch, out_features)``, a matching
         ``backward(dh)``, and an ``out_features`` attribute. The towers become attributes of the
-        network under their names (parameter names ``gmf.user_embedding.weight``, ...).
+        network under their names (parameter names ``gmf.user_embedding.weight``, ...). The network
+        calls a tower's ``forward`` with ids it has checked, so the tower's tables must have
+        ``n_users`` and ``n_items`` rows (checked here for a tower that has ``n_users`` and
+        ``n_items`` attributes, as GMFTower and MLPTower do).
     n_users, n_items : int
-        Valid ids are checked against them once here (the towers' tables have these many rows).
+        ``net(users, items)`` checks the ids against them, once for the whole network (the towers'
+        tables have these many rows); the towers then run unchecked (``tower.forward``).
     dtype : np.float32 (default) or np.float64
     seed : None, int or np.random.Generator
         Seeds the output layer.
@@ -180,6 +201,7 @@ class NCFNet(Module):
             raise TypeError("towers must be a non-empty dict of name -> Module")
         self.dtype = resolve_dtype(dtype)
         self.n_users, self.n_items = int(n_users), int(n_items)
+        ours = (self.n_users, self.n_items)
         self.tower_names = list(towers)
         for name, tower in towers.items():
             if not name.isidentifier() or name in _RESERVED or hasattr(self, name):
@@ -187,24 +209,21 @@ class NCFNet(Module):
                     f"tower name {name!r} must be a Python identifier that is not taken (not one of "
                     f"{sorted(_RESERVED)} or a Module attribute)"
                 )
+            sizes = (getattr(tower, "n_users", self.n_users), getattr(tower, "n_items", self.n_items))
+            require(sizes == ours, f"tower {name!r} was built for (n_users, n_items) = {sizes}, the network "
+                    f"for {ours}; build both for the same data", ValueError)  # fmt: skip
             setattr(self, name, tower)
         self.widths = [int(t.out_features) for t in towers.values()]
         self.output = Linear(sum(self.widths), 1, dtype=self.dtype, seed=seed)
 
     def forward(self, users, items) -> np.ndarray:
         """Logits ``(batch,)`` of the pairs ``(users[k], items[k])``."""
-        users = check_index_array(users, "users", self.n_users, ndim=1)
-        items = check_index_array(items, "items", self.n_items, ndim=1)
-        if users.shape != items.shape:
-            raise ShapeError(f"users has shape {users.shape} but items has {items.shape}; they must match")
-        parts = [getattr(self, name)(users, items) for name in self.tower_names]
+        parts = [getattr(self, name).forward(users, items) for name in self.tower_names]
         z = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)  # (batch, F)
-        return self.output(z)[:, 0]
+        return self.output.forward(z)[:, 0]
 
     def backward(self, grad_output: np.ndarray) -> tuple[None, None]:
         """Backward through the output layer, then down each tower its slice of ``dz``."""
-        if grad_output.ndim != 1:
-            raise ShapeError(f"NCFNet.backward needs dŷ of shape (batch,), got {grad_output.shape}")
         dz = self.output.backward(grad_output[:, None])  # (batch, F)
         start = 0
         for name, width in zip(self.tower_names, self.widths, strict=True):
@@ -216,23 +235,23 @@ class NCFNet(Module):
         return f"towers={self.tower_names}, dtype={self.dtype.name}"
 
 
-def check_layers(layers) -> tuple[int, ...]:
-    """``layers`` as a tuple of positive ints, at least two, the first even (NCF's MLP convention)."""
+def check_layers(layers, name: str = "layers") -> tuple[int, ...]:
+    """The rule of NCF's MLP sizes: a tuple of positive ints, at least two, the first even."""
     if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
-        raise ValueError(f"layers must be a sequence of ints such as (64, 32, 16, 8), got {layers!r}")
+        raise ValueError(f"{name} must be a sequence of ints such as (64, 32, 16, 8), got {layers!r}")
     layers = tuple(layers)
     if len(layers) < 2 or not all(
         isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in layers
     ):
         raise ValueError(
-            f"layers must hold at least two positive ints (the concatenated embedding size, then the "
+            f"{name} must hold at least two positive ints (the concatenated embedding size, then the "
             f"hidden widths), e.g. (64, 32, 16, 8); got {layers!r}"
         )
     if layers[0] % 2:
         raise ValueError(
-            f"layers[0]={layers[0]} is the length of [p_u ; q_i], so it must be even (e.g. 64 = 32 + 32)"
+            f"{name}[0]={layers[0]} is the length of [p_u ; q_i], so it must be even (e.g. 64 = 32 + 32)"
         )
     return tuple(int(n) for n in layers)
 
 
-__all__ = ["GMFTower", "MLPTower", "NCFNet", "check_layers"]
+__all__ = ["GMFTower", "MLPTower", "NCFNet", "PairModule", "check_layers"]

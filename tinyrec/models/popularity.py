@@ -23,10 +23,11 @@ class Popularity(Recommender):
     >>> items, scores = model.recommend(np.array([0, 1]), k=10)    # doctest: +SKIP
     """
 
+    hyperparameters: dict = {}  # none
     task = "ranking"
 
     def __init__(self):
-        pass
+        self._check_hyperparameters()
 
     def _fit(self, train, valid) -> None:
         pass  # item_counts_ is computed by Recommender.fit

@@ -7,8 +7,6 @@ gradient of the loss with respect to ``Y``, and ``⊙`` the element-wise product
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..validation import check_finite_real, check_int

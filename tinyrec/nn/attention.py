@@ -7,16 +7,16 @@ Shapes (batch first): ``query : (N, L, E)``, ``key``, ``value : (N, S, E)``; ``H
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
-from ..validation import as_generator, check_bool, check_float_array, resolve_dtype
+from ..validation import as_generator, check_bool, check_positive_int, resolve_dtype
 from . import init
-from ._checks import check_grad_output, check_positive_int
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module, Parameter
+from .spec import Floats, call_arguments, check_mask, require
 
 
 def causal_mask(length: int, source_length: int | None = None) -> np.ndarray:
@@ -52,6 +52,43 @@ def masked_softmax(
     total[total == 0.0] = 1.0  # fully blocked row: 0 / 1 = 0
     p /= total
     return p
+
+
+# -- layout: rows (N·n, H·d) <-> heads (N, H, n, d) ---------------------------------------------
+
+
+def _rows(x: np.ndarray) -> np.ndarray:
+    """``(N, n, F)`` as ``(N·n, F)``: one row per position (a copy only when ``x`` is not contiguous)."""
+    return x.reshape(-1, x.shape[-1])
+
+
+def _split_heads(rows: np.ndarray, N: int, H: int) -> np.ndarray:
+    """``(N·n, H·d)`` → ``(N, H, n, d)``: head ``h`` reads columns ``[h·d, (h+1)·d)`` (a view)."""
+    return rows.reshape(N, -1, H, rows.shape[-1] // H).transpose(0, 2, 1, 3)
+
+
+def _merge_heads(*parts: np.ndarray) -> np.ndarray:
+    """Per-head arrays ``(N, H, n, d)`` side by side as rows ``(N·n, k·H·d)``: ``[part_1 | … | part_k]``."""
+    N, H, n, d = parts[0].shape
+    rows = np.empty((N, n, len(parts), H, d), dtype=parts[0].dtype)
+    for j, part in enumerate(parts):
+        rows[:, :, j] = part.transpose(0, 2, 1, 3)
+    return rows.reshape(N * n, len(parts) * H * d)
+
+
+class _Cache(NamedTuple):
+    """What backward reads: the (batch-first) inputs, the heads and the probabilities."""
+
+    query: np.ndarray  # (N, L, E)
+    key: np.ndarray  # (N, S, E)
+    value: np.ndarray  # (N, S, E)
+    fused: bool  # query is key is value: one projection matmul
+    q: np.ndarray  # Q/√d per head, (N, H, L, d)
+    k: np.ndarray  # (N, H, S, d)
+    v: np.ndarray  # (N, H, S, d)
+    p: np.ndarray  # P, (N, H, L, S)
+    p_drop: np.ndarray  # P̃ = dropout(P), (N, H, L, S)
+    averaged: bool  # the weights returned were mean_h P̃_h
 
 
 class MultiheadAttention(Module):
@@ -100,7 +137,7 @@ class MultiheadAttention(Module):
     Backward, from ``dY`` (and optionally ``dweights``)::
 
         dO = dY W_o   (and dW_o, db_o in out_proj)
-        dP̃_h = dO_h V_hᵀ + dweights / H        dV_h = P̃_hᵀ dO_h
+        dP̃_h = dO_h V_hᵀ + dweights / H        dV_h = P̃_hᵀ dO_h   (per-head weights: + dweights_h)
         dP_h = dropout'(dP̃_h)
         dA_h = P_h ⊙ (dP_h − rowsum(dP_h ⊙ P_h))    (the softmax Jacobian-vector product)
         dQ_h = dA_h K_h / √d                      dK_h = dA_hᵀ Q_h / √d
@@ -113,6 +150,12 @@ class MultiheadAttention(Module):
     ``backward`` still returns the three gradients ``(d_query, d_key, d_value)`` separately; the
     gradient of the shared input is their sum, which the caller forms.
     """
+
+    input_spec = (
+        Floats("query", ndim=3, last="embed_dim", nonempty=True),
+        Floats("key", ndim=3, last="embed_dim", nonempty=True),
+        Floats("value", ndim=3, last="embed_dim", nonempty=True),
+    )
 
     def __init__(
         self,
@@ -127,11 +170,8 @@ class MultiheadAttention(Module):
     ):
         self.embed_dim = check_positive_int(embed_dim, "embed_dim")
         self.num_heads = check_positive_int(num_heads, "num_heads")
-        if embed_dim % num_heads:
-            raise ValueError(
-                f"num_heads={num_heads} does not divide embed_dim={embed_dim}; "
-                f"choose num_heads among the divisors of {embed_dim}"
-            )
+        require(embed_dim % num_heads == 0, f"num_heads={num_heads} does not divide embed_dim={embed_dim}; "
+                f"choose num_heads among the divisors of {embed_dim}", ValueError)
         self.head_dim = embed_dim // num_heads
         self.batch_first = check_bool(batch_first, "batch_first")
         self.dtype = resolve_dtype(dtype)
@@ -142,8 +182,8 @@ class MultiheadAttention(Module):
         self.out_proj = Linear(E, E, bias=bias, dtype=self.dtype, seed=rng)
         if bias:
             self.out_proj.bias.data[...] = 0.0
-        self.dropout = float(dropout)
-        self.attn_dropout = Dropout(dropout, seed=rng)
+        self.attn_dropout = Dropout(dropout, seed=rng)  # on the probabilities, in training only
+        self.dropout = self.attn_dropout.p
         self._cache = None
 
     def extra_repr(self) -> str:
@@ -152,36 +192,20 @@ class MultiheadAttention(Module):
             f"batch_first={self.batch_first}, dtype={self.dtype.name}"
         )
 
-    # -- checks ---------------------------------------------------------------------------------
-    def _check_inputs(self, query, key, value):
-        for name, x in (("query", query), ("key", key), ("value", value)):
-            check_float_array(x, name, dtype=self.dtype, ndim=3)
-            if x.shape[2] != self.embed_dim:
-                raise ShapeError(
-                    f"{name} has {x.shape[2]} features but embed_dim={self.embed_dim}; expected "
-                    f"{'(batch, length, embed_dim)' if self.batch_first else '(length, batch, embed_dim)'}"
-                )
-        if key.shape != value.shape:
-            raise ShapeError(f"key {key.shape} and value {value.shape} must have the same shape")
-        batch_axis = 0 if self.batch_first else 1
-        if query.shape[batch_axis] != key.shape[batch_axis]:
-            raise ShapeError(f"query {query.shape} and key {key.shape} have different batch sizes")
-        if min(query.shape[:2] + key.shape[:2]) == 0:
-            raise ShapeError("query, key and value need batch and length >= 1")
-
-    def _blocked(self, attn_mask, key_padding_mask, N, L, S):
-        """The combined mask, broadcastable to the scores ``(N, H, L, S)``, or None."""
-        H = self.num_heads
-        blocked = None
-        if attn_mask is not None:
-            attn_mask = _check_bool_mask(attn_mask, "attn_mask", [(L, S), (N * H, L, S)])
-            # (L, S) -> (1, 1, L, S); (N·H, L, S) -> (N, H, L, S) (torch's head-major layout)
-            blocked = attn_mask[None, None] if attn_mask.ndim == 2 else attn_mask.reshape(N, H, L, S)
-        if key_padding_mask is not None:
-            kpm = _check_bool_mask(key_padding_mask, "key_padding_mask", [(N, S)])
-            kpm = kpm[:, None, None, :]  # (N, 1, 1, S): padded keys are hidden from every query
-            blocked = kpm if blocked is None else blocked | kpm
-        return blocked
+    # -- the boundary: inputs that fit each other -----------------------------------------------
+    def check_inputs(self, *inputs, **kwargs) -> tuple:
+        inputs = super().check_inputs(*inputs, **kwargs)  # query, key, value: 3-D, embed_dim features
+        a = call_arguments(self, inputs, kwargs)
+        query, key, value = (self._batch_major(a[n]) for n in ("query", "key", "value"))
+        (N, L, _), S, H = query.shape, key.shape[1], self.num_heads
+        require(key.shape == value.shape, f"key {key.shape} and value {value.shape} must have the same shape")
+        require(key.shape[0] == N, f"query {a['query'].shape} and key {a['key'].shape} have different batch "
+                f"sizes")
+        if a["key_padding_mask"] is not None:
+            check_mask(a["key_padding_mask"], "key_padding_mask", [(N, S)])
+        if a["attn_mask"] is not None:
+            check_mask(a["attn_mask"], "attn_mask", [(L, S), (N * H, L, S)])
+        return inputs
 
     # -- forward / backward ----------------------------------------------------------------------
     def forward(
@@ -214,41 +238,15 @@ class MultiheadAttention(Module):
         output : (N, L, E)
         weights : (N, L, S), (N, H, L, S) or None
         """
-        self._check_inputs(query, key, value)
-        self_attention = query is key and key is value
-        if not self.batch_first:  # (L, N, E) -> (N, L, E)
-            query, key, value = (x.transpose(1, 0, 2) for x in (query, key, value))
-        N, L, E = query.shape
-        S, H, d = key.shape[1], self.num_heads, self.head_dim
-        blocked = self._blocked(attn_mask, key_padding_mask, N, L, S)
-        W, b = self.in_proj_weight.data, self.in_proj_bias
-
-        def heads(x, rows, length, parts=1):
-            """Project x (N, length, E) by in_proj ``rows``; return (parts, N, H, length, d)."""
-            y = x.reshape(N * length, E) @ W[rows].T  # (N·length, parts·E)
-            if b is not None:
-                y += b.data[rows]
-            return y.reshape(N, length, parts, H, d).transpose(2, 0, 3, 1, 4)
-
-        if self_attention:  # one (N·L, E) @ (E, 3E) matmul for Q, K and V
-            q, k, v = heads(query, slice(0, 3 * E), L, parts=3)
-        else:
-            (q,) = heads(query, slice(0, E), L)
-            (k,) = heads(key, slice(E, 2 * E), S)
-            (v,) = heads(value, slice(2 * E, 3 * E), S)
-        scale = 1.0 / math.sqrt(d)
-        # contiguous (N, H, length, d) arrays (copies of the projections' views): the six batched
-        # products below run faster on them
-        q, k, v = (np.ascontiguousarray(a) for a in (q, k, v))
-        q *= scale  # Q/√d (as torch does): scaling (N, H, L, d) is cheaper than the (N, H, L, S) scores
-        p = q @ k.transpose(0, 1, 3, 2)  # (N, H, L, S): the scores (Q/√d) Kᵀ, then P in place
-        masked_softmax(p, blocked, inplace=True)
-        p_drop = self.attn_dropout(p) if self.dropout > 0.0 else p
-        o = (p_drop @ v).transpose(0, 2, 1, 3).reshape(N * L, E)  # (N, H, L, d) -> (N·L, H·d)
-        y = self.out_proj(o).reshape(N, L, E)
-        self._cache = (query, key, value, self_attention, q, k, v, p, p_drop, scale)
-        if not self.batch_first:
-            y = y.transpose(1, 0, 2)
+        fused = query is key and key is value  # self-attention: one matmul projects all three
+        query, key, value = (self._batch_major(x) for x in (query, key, value))  # (N, L, E), (N, S, E)
+        q, k, v = self._project(query, key, value, fused)  # Q/√d, K, V per head: (N, H, ·, d)
+        p = q @ k.transpose(0, 1, 3, 2)  # A_h = Q_h K_hᵀ / √d : (N, H, L, S), then P in place
+        masked_softmax(p, self._blocked(attn_mask, key_padding_mask, p.shape), inplace=True)  # P_h
+        p_drop = self.attn_dropout.forward(p) if self.dropout > 0.0 else p  # P̃_h = dropout(P_h)
+        y = self.out_proj.forward(_merge_heads(p_drop @ v))  # O_h = P̃_h V_h; Y = [O_1 … O_H] W_oᵀ + b_o
+        self._cache = _Cache(query, key, value, fused, q, k, v, p, p_drop, average_attn_weights)
+        y = self._batch_major(y.reshape(query.shape))
         if not need_weights:
             return y, None
         return y, (p_drop.mean(axis=1) if average_attn_weights else p_drop)
@@ -256,73 +254,84 @@ class MultiheadAttention(Module):
     def backward(self, grad_output: np.ndarray, grad_weights: np.ndarray | None = None):
         """``dY : (N, L, E)`` (and ``dweights``, optional) → ``(d_query, d_key, d_value)``.
 
-        ``grad_weights`` is the gradient of the returned weights (averaged ``(N, L, S)`` or per
-        head ``(N, H, L, S)``), for a loss that uses them; None when it does not.
+        ``grad_weights`` is the gradient of the weights forward returned (averaged ``(N, L, S)`` or
+        per head ``(N, H, L, S)``), for a loss that uses them; None when it does not.
         """
-        query, key, value, self_attention, q, k, v, p, p_drop, scale = self._require_cache("_cache")
-        N, H, L, d = q.shape
-        S, E = k.shape[2], self.embed_dim
-        out_shape = (N, L, E) if self.batch_first else (L, N, E)
-        dy = check_grad_output(grad_output, out_shape, self.dtype, "MultiheadAttention")
-        if not self.batch_first:
-            dy = dy.transpose(1, 0, 2)
-        do = self.out_proj.backward(np.ascontiguousarray(dy).reshape(N * L, E))  # (N·L, E)
-        do = do.reshape(N, L, H, d).transpose(0, 2, 1, 3)  # (N, H, L, d)
-        dp = do @ v.transpose(0, 1, 3, 2)  # dP̃ : (N, H, L, S)
-        if grad_weights is not None:
-            grad_weights = np.asarray(grad_weights)
-            if grad_weights.shape == (N, L, S):
-                dp += grad_weights[:, None] / H  # weights = mean over heads
-            elif grad_weights.shape == (N, H, L, S):
-                dp += grad_weights
-            else:
-                raise ShapeError(
-                    f"grad_weights has shape {grad_weights.shape}; expected {(N, L, S)} or {(N, H, L, S)}"
-                )
-        dv = p_drop.transpose(0, 1, 3, 2) @ do  # (N, H, S, d)
+        c, H = self._cache, self.num_heads
+        dy = _rows(self._batch_major(grad_output))  # (N·L, E)
+        do = _split_heads(self.out_proj.backward(dy), len(c.query), H)  # dO = dY W_o : (N, H, L, d)
+        dp = do @ c.v.transpose(0, 1, 3, 2)  # dP̃_h = dO_h V_hᵀ
+        if grad_weights is not None:  # + dweights / H (weights = mean_h P̃_h), or dweights_h per head
+            dp += grad_weights[:, None] / H if c.averaged else grad_weights
+        dv = c.p_drop.transpose(0, 1, 3, 2) @ do  # dV_h = P̃_hᵀ dO_h
         if self.dropout > 0.0:
-            dp = self.attn_dropout.backward(dp)
-        # softmax JVP, in place: dA = P ⊙ (dP − Σ_j dP_j P_j); P = 0 where masked, so dA = 0 there
-        da = dp  # a fresh array of this backward: overwritten in place
-        da -= np.sum(dp * p, axis=-1, keepdims=True)
-        da *= p
-        # A = (Q/√d) Kᵀ, and q holds Q/√d: dQ = dA K / √d, dK = dAᵀ (Q/√d)
-        dq = da @ k
-        dq *= scale
-        dq = dq.transpose(0, 2, 1, 3)  # (N, H, L, d) -> (N, L, H, d)
-        dk = (da.transpose(0, 1, 3, 2) @ q).transpose(0, 2, 1, 3)  # (N, S, H, d)
-        dv = dv.transpose(0, 2, 1, 3)  # (N, S, H, d)
-        W = self.in_proj_weight.data
-        if self_attention:  # [dQ | dK | dV] side by side: one (3E, N·L) @ (N·L, E) matmul for dW
-            d2 = np.empty((N, L, 3, H, d), dtype=self.dtype)
-            d2[:, :, 0], d2[:, :, 1], d2[:, :, 2] = dq, dk, dv
-            d2 = d2.reshape(N * L, 3 * E)
-            self.in_proj_weight.accumulate(d2.T @ query.reshape(N * L, E))
-            parts = [d2[:, :E], d2[:, E : 2 * E], d2[:, 2 * E :]]
+            dp = self.attn_dropout.backward(dp)  # dP_h = dropout'(dP̃_h)
+        da = dp  # dA_h = P_h ⊙ (dP_h − rowsum(dP_h ⊙ P_h)), in place (dp is this call's own array)
+        da -= np.sum(dp * c.p, axis=-1, keepdims=True)
+        da *= c.p  # P = 0 where masked, so dA = 0 there
+        dq = da @ c.k  # dQ_h = dA_h K_h / √d
+        dq *= 1.0 / math.sqrt(self.head_dim)
+        dk = da.transpose(0, 1, 3, 2) @ c.q  # dK_h = dA_hᵀ Q_h / √d (q holds Q/√d)
+        return self._project_backward(dq, dk, dv)  # dW_q = dQᵀ query, ..., d_query = dQ W_q, ...
+
+    # -- the in-projection and the layout, apart from the math above ----------------------------
+    def _batch_major(self, x: np.ndarray) -> np.ndarray:
+        """``(L, N, ·) <-> (N, L, ·)`` (a view) when not ``batch_first``; ``x`` itself otherwise."""
+        return x if self.batch_first else x.transpose(1, 0, 2)
+
+    def _project(self, query, key, value, fused: bool):
+        """``Q/√d, K, V`` per head, ``(N, H, ·, d)`` contiguous: ``X W_{q,k,v}ᵀ + b_{q,k,v}`` split in heads.
+
+        Scaling ``Q`` by ``1/√d`` (as torch does) is cheaper than scaling the ``(N, H, L, S)`` scores.
+        """
+        W, b, E, H = self.in_proj_weight.data, self.in_proj_bias, self.embed_dim, self.num_heads
+
+        def heads(x, rows, parts=1):  # x (N, n, E) by in_proj rows -> (parts, N, H, n, d)
+            y = _rows(x) @ W[rows].T  # (N·n, parts·E)
+            if b is not None:
+                y += b.data[rows]
+            return y.reshape(x.shape[0], x.shape[1], parts, H, self.head_dim).transpose(2, 0, 3, 1, 4)
+
+        if fused:  # one (N·L, E) @ (E, 3E) matmul for Q, K and V
+            q, k, v = heads(query, slice(0, 3 * E), parts=3)
         else:
-            parts = [dq.reshape(N * L, E), dk.reshape(N * S, E), dv.reshape(N * S, E)]  # (N·n, H·d)
-            inputs = (query.reshape(N * L, E), key.reshape(N * S, E), value.reshape(N * S, E))
-            self.in_proj_weight.accumulate(
-                np.concatenate([g.T @ x for g, x in zip(parts, inputs, strict=True)])  # (3E, E)
-            )
+            (q,), (k,) = heads(query, slice(0, E)), heads(key, slice(E, 2 * E))
+            (v,) = heads(value, slice(2 * E, 3 * E))
+        # contiguous copies: the batched products of forward and backward run faster on them
+        q, k, v = (np.ascontiguousarray(a) for a in (q, k, v))
+        q *= 1.0 / math.sqrt(self.head_dim)
+        return q, k, v
+
+    def _project_backward(self, dq, dk, dv):
+        """Backward of the in-projection, from ``dQ, dK, dV`` per head ``(N, H, ·, d)``.
+
+        ``dW_q = dQᵀ query``, ``db_q = Σ_rows dQ``, ``d_query = dQ W_q``, the same for K and V; with
+        one input (``fused``), ``[dQ | dK | dV]ᵀ query`` is one ``(3E, N·L) @ (N·L, E)`` product.
+        """
+        c, E = self._cache, self.embed_dim
+        if c.fused:
+            d_all = _merge_heads(dq, dk, dv)  # (N·L, 3E)
+            self.in_proj_weight.accumulate(d_all.T @ _rows(c.query))
+            grads = [d_all[:, :E], d_all[:, E : 2 * E], d_all[:, 2 * E :]]
+        else:
+            grads = [_merge_heads(g) for g in (dq, dk, dv)]  # (N·L, E), (N·S, E), (N·S, E)
+            inputs = (c.query, c.key, c.value)
+            dw = [g.T @ _rows(x) for g, x in zip(grads, inputs, strict=True)]  # dW_q, dW_k, dW_v : (E, E)
+            self.in_proj_weight.accumulate(np.concatenate(dw))
         if self.in_proj_bias is not None:
-            self.in_proj_bias.accumulate(np.concatenate([g.sum(axis=0) for g in parts]))
-        grads = [
-            (g @ W[i * E : (i + 1) * E]).reshape(N, -1, E) for i, g in enumerate(parts)
-        ]  # d_query (N, L, E), d_key and d_value (N, S, E)
-        if not self.batch_first:
-            grads = [np.ascontiguousarray(g.transpose(1, 0, 2)) for g in grads]
-        return tuple(grads)
+            self.in_proj_bias.accumulate(np.concatenate([g.sum(axis=0) for g in grads]))
+        W_qkv = np.split(self.in_proj_weight.data, 3)  # W_q, W_k, W_v
+        d_inputs = [(g @ w).reshape(len(c.query), -1, E) for g, w in zip(grads, W_qkv, strict=True)]
+        return tuple(np.ascontiguousarray(self._batch_major(d)) for d in d_inputs)
 
-
-def _check_bool_mask(mask, name: str, shapes: list[tuple]) -> np.ndarray:
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
-        got = mask.dtype if isinstance(mask, np.ndarray) else type(mask).__name__
-        raise DTypeError(
-            f"{name} must be a boolean array (True = not allowed to attend), got {got}; "
-            f"an additive float mask converts with mask == -np.inf"
-        )
-    if mask.shape not in shapes:
-        want = " or ".join(str(s) for s in shapes)
-        raise ShapeError(f"{name} has shape {mask.shape}; expected {want}")
-    return mask
+    def _blocked(self, attn_mask, key_padding_mask, scores_shape):
+        """The combined mask, broadcastable to the scores ``(N, H, L, S)``, or None."""
+        N, H, L, S = scores_shape
+        blocked = None
+        if attn_mask is not None:
+            # (L, S) -> (1, 1, L, S); (N·H, L, S) -> (N, H, L, S) (torch's head-major layout)
+            blocked = attn_mask[None, None] if attn_mask.ndim == 2 else attn_mask.reshape(N, H, L, S)
+        if key_padding_mask is not None:
+            kpm = key_padding_mask[:, None, None, :]  # (N, 1, 1, S): padded keys are hidden from every query
+            blocked = kpm if blocked is None else blocked | kpm
+        return blocked

@@ -17,11 +17,11 @@ import math
 
 import numpy as np
 
-from ..validation import as_generator, resolve_dtype
+from ..validation import as_generator, check_positive_int, resolve_dtype
 from . import init
-from ._checks import check_grad_output, check_positive_int
-from .im2col import as_tuple, batched_input, col2im, im2col, output_shape
+from .im2col import as_tuple, batched, col2im, im2col, output_shape
 from .module import Module, Parameter
+from .spec import Windowed
 
 
 class _ConvNd(Module):
@@ -64,10 +64,10 @@ class _ConvNd(Module):
         self._geometry = None  # (x_shape, out, unbatched) of the last forward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        name = type(self).__name__
-        x, unbatched = batched_input(x, self._d, self.dtype, name, channels=self.in_channels)
+        """``Y_col = W_col @ X_col + b``, reshaped to ``(batch, C_out, *out)``."""
+        x, unbatched = batched(x, self._d)  # (N, C, *spatial)
         n = x.shape[0]
-        out = output_shape(x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation, name)
+        out = output_shape(x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation)
         cols = im2col(x, self.kernel_size, self.stride, self.padding, self.dilation, out)  # (C·K, N·P)
         w_col = self.weight.data.reshape(self.out_channels, -1)  # (O, C·K)
         y_col = (w_col @ cols).reshape(self.out_channels, n, *out)  # (O, N, *out)
@@ -82,11 +82,9 @@ class _ConvNd(Module):
         return y[0] if unbatched else y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        cols, (x_shape, out, unbatched) = self._require_cache("_cols", "_geometry")
-        n = x_shape[0]
-        expected = (n, self.out_channels, *out)[unbatched:]
-        dy = check_grad_output(grad_output, expected, self.dtype, type(self).__name__)
-        dy = dy.reshape(n, self.out_channels, *out)  # adds back the batch axis of an unbatched input
+        """``dW_col = dY_col X_colᵀ``, ``db = Σ dY_col``; returns ``dX = col2im(W_colᵀ dY_col)``."""
+        cols, (x_shape, out, unbatched) = self._cols, self._geometry
+        dy = grad_output.reshape(x_shape[0], self.out_channels, *out)  # adds back an unbatched input's axis
         # (N, O, *out) -> (O, N, *out) -> (O, N·P): a copy, the layout of Y_col
         dy_col = np.ascontiguousarray(dy.swapaxes(0, 1)).reshape(self.out_channels, -1)
         w_col = self.weight.data.reshape(self.out_channels, -1)  # (O, C·K)
@@ -159,6 +157,7 @@ class Conv1d(_ConvNd):
     """
 
     _d = 1
+    input_spec = (Windowed("x", d=1, channels="in_channels"),)
 
 
 class Conv2d(_ConvNd):
@@ -201,6 +200,7 @@ class Conv2d(_ConvNd):
     """
 
     _d = 2
+    input_spec = (Windowed("x", d=2, channels="in_channels"),)
 
 
 __all__ = ["Conv1d", "Conv2d"]

@@ -1,4 +1,4 @@
-"""Sliding windows over the spatial axes: im2col, col2im, and the checks convolution and pooling share.
+"""Sliding windows over the spatial axes: im2col, col2im, and the window geometry conv and pooling share.
 
 A convolution or pooling layer sees an input ``X : (batch, channels, *spatial)`` (``d = 1``: NCL,
 ``d = 2``: NCHW) through windows of ``kernel`` positions moved by ``stride`` over the input
@@ -34,7 +34,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import ShapeError
-from ..validation import check_float_array
 
 
 def as_tuple(value, d: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
@@ -55,50 +54,22 @@ def as_tuple(value, d: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
     return tuple(int(v) for v in items)
 
 
-def output_shape(spatial, kernel, stride, padding, dilation, layer: str) -> tuple[int, ...]:
-    """Output spatial shape; a ShapeError when the padded input is shorter than the kernel."""
-    out = []
-    for axis, (n, k, s, p, dl) in enumerate(zip(spatial, kernel, stride, padding, dilation, strict=True)):
-        extent = dl * (k - 1) + 1
-        if n + 2 * p < extent:
-            where = "length" if len(spatial) == 1 else f"size along spatial axis {axis}"
-            raise ShapeError(
-                f"{layer}: input {where} {n} (+ 2 × padding {p}) is shorter than the kernel extent "
-                f"{extent}; use longer (or padded) inputs, more padding, or a smaller kernel_size"
-            )
-        out.append((n + 2 * p - extent) // s + 1)
-    return tuple(out)
+def output_shape(spatial, kernel, stride, padding, dilation) -> tuple[int, ...]:
+    """Output spatial shape: ``floor((n + 2p − dilation·(k − 1) − 1) / stride) + 1`` per axis.
 
-
-def check_pool_padding(kernel, padding, layer: str) -> None:
-    """torch's rule for pooling: each padding at most half the kernel (no window of padding only)."""
-    for k, p in zip(kernel, padding, strict=True):
-        if p > k // 2:
-            raise ShapeError(
-                f"{layer}: padding {p} is more than half the kernel size {k}; "
-                f"use padding <= kernel_size // 2 (as torch requires)"
-            )
-
-
-def batched_input(x, d: int, dtype, layer: str, channels: int | None = None):
-    """Check ``x : (batch, channels, *spatial)`` or unbatched ``(channels, *spatial)``.
-
-    Returns ``(X, unbatched)`` with ``X`` of ``d + 2`` dimensions (a leading axis of 1 is added to
-    an unbatched input, as torch does). ``channels``, when given, must match ``X.shape[1]``.
+    The input is assumed long enough for one window (the layer's input spec,
+    :class:`tinyrec.nn.spec.Windowed`, refuses shorter ones).
     """
-    layout = "(batch, channels, length)" if d == 1 else "(batch, channels, height, width)"
-    x = check_float_array(x, f"{layer} input", dtype=dtype)
-    if x.ndim not in (d + 1, d + 2):
-        raise ShapeError(
-            f"{layer} expects an input of shape {layout} or the same without batch; got shape {x.shape}"
-        )
+    return tuple(
+        (n + 2 * p - dl * (k - 1) - 1) // s + 1
+        for n, k, s, p, dl in zip(spatial, kernel, stride, padding, dilation, strict=True)
+    )
+
+
+def batched(x: np.ndarray, d: int) -> tuple[np.ndarray, bool]:
+    """``(X, unbatched)``: ``X`` with a leading batch axis of 1 added to an unbatched input, as torch."""
     unbatched = x.ndim == d + 1
-    if channels is not None and x.shape[-d - 1] != channels:
-        raise ShapeError(
-            f"{layer} was built for {channels} input channels but the input of shape {x.shape} has "
-            f"{x.shape[-d - 1]}; channels come right after the batch axis (NCL / NCHW layout)"
-        )
-    return (x[None] if unbatched else x), unbatched  # (batch, channels, *spatial)
+    return (x[None] if unbatched else x), unbatched
 
 
 def pad(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import ArgumentTypeError
 from ..validation import as_generator, check_finite_real, check_int_at_least, check_nonnegative, resolve_dtype
+from .spec import require
 
 
 def _check_shape(shape) -> tuple[int, ...]:
@@ -48,27 +49,24 @@ def fan_in_and_fan_out(shape: tuple[int, ...]) -> tuple[int, int]:
         raise ValueError(f"fan in and fan out need a weight with at least 2 dimensions, got {shape}")
     receptive = math.prod(shape[2:]) if len(shape) > 2 else 1
     fan_in, fan_out = shape[1] * receptive, shape[0] * receptive
-    if fan_in == 0 or fan_out == 0:  # the scaled initializers would divide by zero
-        raise ValueError(
-            f"a weight of shape {shape} has no inputs or no outputs; every dimension must be >= 1"
-        )
+    require(fan_in > 0 and fan_out > 0, f"a weight of shape {shape} has no inputs or no outputs; every "
+            f"dimension must be >= 1", ValueError)  # the scaled initializers would divide by zero
     return fan_in, fan_out
 
 
 def uniform(shape, a: float = 0.0, b: float = 1.0, *, dtype=np.float32, seed=None) -> np.ndarray:
     a, b = check_finite_real(a, "a"), check_finite_real(b, "b")
-    if a > b:
-        raise ValueError(f"uniform needs a <= b, got a={a}, b={b}")
+    require(a <= b, f"uniform needs a <= b, got a={a}, b={b}", ValueError)
     if not np.isfinite(b - a):
         raise ValueError(f"uniform's interval [{a}, {b}] is too wide to sample (b - a overflows)")
-    rng = as_generator(seed)
-    return rng.uniform(a, b, size=_check_shape(shape)).astype(resolve_dtype(dtype))
+    shape, rng = _check_shape(shape), as_generator(seed)
+    return rng.uniform(a, b, size=shape).astype(resolve_dtype(dtype))
 
 
 def normal(shape, mean: float = 0.0, std: float = 1.0, *, dtype=np.float32, seed=None) -> np.ndarray:
     mean, std = check_finite_real(mean, "mean"), check_nonnegative(std, "std")
-    rng = as_generator(seed)
-    return (mean + std * rng.standard_normal(size=_check_shape(shape))).astype(resolve_dtype(dtype))
+    shape, rng = _check_shape(shape), as_generator(seed)
+    return (mean + std * rng.standard_normal(size=shape)).astype(resolve_dtype(dtype))
 
 
 def zeros(shape, *, dtype=np.float32) -> np.ndarray:

@@ -20,10 +20,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..validation import check_bool, check_float_array, check_in_range, check_positive, resolve_dtype
-from ._checks import check_grad_output, check_positive_int, check_seed
+from ..validation import (
+    check_bool,
+    check_in_range,
+    check_positive,
+    check_positive_int,
+    check_seed,
+    resolve_dtype,
+)
 from .module import Module, Parameter
+from .spec import Floats, require
 
 
 def _standardize(x: np.ndarray, axes: tuple[int, ...], eps: float):
@@ -77,6 +83,8 @@ class LayerNorm(Module):
         dX = r · (g − mean_S(g) − X̂ ⊙ mean_S(g ⊙ X̂))
     """
 
+    input_spec = (Floats("x"),)
+
     def __init__(
         self,
         normalized_shape,
@@ -90,10 +98,8 @@ class LayerNorm(Module):
         check_seed(seed)  # validated for a uniform signature; the initialization is not random
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else normalized_shape
         shape = tuple(shape)
-        if not shape or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape):
-            raise ShapeError(
-                f"normalized_shape must be a positive int or a tuple of them, got {normalized_shape!r}"
-            )
+        require(len(shape) > 0 and all(isinstance(s, (int, np.integer)) and s > 0 for s in shape),
+                f"normalized_shape must be a positive int or a tuple of them, got {normalized_shape!r}")
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps = check_positive(eps, "eps")
         self.elementwise_affine = check_bool(elementwise_affine, "elementwise_affine")
@@ -102,15 +108,15 @@ class LayerNorm(Module):
         self.bias = Parameter(np.zeros(shape, dtype=self.dtype)) if elementwise_affine and bias else None
         self._cache = None
 
+    def check_inputs(self, x) -> tuple:
+        (x,) = super().check_inputs(x)
+        k, shape = len(self.normalized_shape), self.normalized_shape
+        require(x.shape[-k:] == shape and x.ndim >= k, f"LayerNorm{shape} needs an input whose last {k} "
+                f"dimension(s) are {shape}; got shape {x.shape}")
+        return (x,)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = check_float_array(x, "LayerNorm input", dtype=self.dtype)
-        k = len(self.normalized_shape)
-        if x.ndim < k or x.shape[x.ndim - k :] != self.normalized_shape:
-            raise ShapeError(
-                f"LayerNorm{self.normalized_shape} needs an input whose last {k} dimension(s) are "
-                f"{self.normalized_shape}; got shape {x.shape}"
-            )
-        axes = tuple(range(x.ndim - k, x.ndim))
+        axes = tuple(range(x.ndim - len(self.normalized_shape), x.ndim))  # the S axes
         xhat, rstd, _, _ = _standardize(x, axes, self.eps)  # rstd : (*, 1, ..., 1)
         self._cache = (xhat, rstd)
         y = xhat.copy()  # never hand out the cached array
@@ -121,10 +127,9 @@ class LayerNorm(Module):
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        xhat, rstd = self._require_cache("_cache")
-        dy = check_grad_output(grad_output, xhat.shape, self.dtype, type(self).__name__)
+        xhat, rstd = self._cache
+        dy = g = grad_output
         batch_axes = tuple(range(xhat.ndim - len(self.normalized_shape)))
-        g = dy
         if self.weight is not None:
             self.weight.accumulate((dy * xhat).sum(axis=batch_axes))  # dγ = Σ_* dY ⊙ X̂
             g = dy * self.weight.data
@@ -183,6 +188,8 @@ class BatchNorm1d(Module):
     ``dX = dY ⊙ γ · r`` (and ``dγ``, ``dβ`` as above). Cached in both modes: ``X̂``, ``r``.
     """
 
+    input_spec = (Floats("x"),)
+
     def __init__(
         self,
         num_features: int,
@@ -213,23 +220,21 @@ class BatchNorm1d(Module):
             self.running_mean = self.running_var = self.num_batches_tracked = None
         self._cache = None
 
+    def check_inputs(self, x) -> tuple:
+        (x,) = super().check_inputs(x)
+        C, batch_statistics = self.num_features, self.training or not self.track_running_stats
+        require(x.ndim in (2, 3) and x.shape[1] == C, f"BatchNorm1d({C}) needs an input of shape "
+                f"(batch, {C}) or (batch, {C}, length); got shape {x.shape}")
+        require(not batch_statistics or x.size // C > 1, "BatchNorm1d needs more than 1 value per channel "
+                f"in training mode, got input shape {x.shape}; use a larger batch or call .eval()")
+        return (x,)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = check_float_array(x, "BatchNorm1d input", dtype=self.dtype)
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ShapeError(
-                f"BatchNorm1d({self.num_features}) needs an input of shape (batch, {self.num_features}) "
-                f"or (batch, {self.num_features}, length); got shape {x.shape}"
-            )
         axes = (0,) if x.ndim == 2 else (0, 2)
         stat_shape = (1, -1) if x.ndim == 2 else (1, -1, 1)  # broadcasts a (C,) vector over X
         use_batch = self.training or not self.track_running_stats
         if use_batch:
-            m = x.size // self.num_features
-            if m < 2:
-                raise ShapeError(
-                    f"BatchNorm1d needs more than 1 value per channel in training mode, got input shape "
-                    f"{x.shape}; use a larger batch or call .eval()"
-                )
+            m = x.size // self.num_features  # values per channel
             xhat, rstd, mean, var = _standardize(x, axes, self.eps)
             if self.training and self.track_running_stats:
                 self._update_running_stats(mean.reshape(-1), var.reshape(-1), m)
@@ -251,9 +256,8 @@ class BatchNorm1d(Module):
         self.running_var += f * var * (m / (m - 1))  # the unbiased variance, as torch stores it
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        xhat, rstd, axes, use_batch = self._require_cache("_cache")
-        dy = check_grad_output(grad_output, xhat.shape, self.dtype, type(self).__name__)
-        g = dy
+        xhat, rstd, axes, use_batch = self._cache
+        dy = g = grad_output
         if self.affine:
             self.weight.accumulate((dy * xhat).sum(axis=axes))  # dγ = Σ_A dY ⊙ X̂
             self.bias.accumulate(dy.sum(axis=axes))  # dβ = Σ_A dY

@@ -8,6 +8,7 @@ torch's ``ceil_mode``, ``dilation``, ``return_indices`` and ``divisor_override``
 arguments after ``padding`` are keyword-only, so a torch call that passes them by position fails
 instead of meaning something else.
 
+No pool has parameters: each computes in its input's dtype (float32 or float64), as torch's do.
 The windows are a strided view of the padded input (:func:`tinyrec.nn.im2col.windows`); there
 is no loop over the data. Gradients of max pooling are scattered back with ``np.bincount``
 (windows may overlap when ``stride < kernel_size``, so a plain fancy-index assignment would drop
@@ -20,42 +21,36 @@ import math
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..validation import check_bool, resolve_dtype
-from ._checks import check_grad_output, check_seed
-from .im2col import as_tuple, batched_input, check_pool_padding, output_shape, pad, window_slices, windows
+from ..validation import check_bool
+from .im2col import as_tuple, batched, output_shape, pad, window_slices, windows
 from .module import Module
+from .spec import Windowed, require
 
 
-def _scatter_add(flat_positions: np.ndarray, values: np.ndarray, size: int, dtype) -> np.ndarray:
+def _scatter_add(flat_positions: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """``out[flat_positions[i]] += values[i]`` over a flat array of ``size`` zeros (repeats summed)."""
-    return np.bincount(flat_positions.ravel(), weights=values.ravel(), minlength=size).astype(
-        dtype, copy=False
-    )
+    total = np.bincount(flat_positions.ravel(), weights=values.ravel(), minlength=size)
+    return total.astype(values.dtype, copy=False)  # bincount sums in float64
 
 
 class _PoolNd(Module):
-    """Shared constructor and input handling of the fixed-window pools; ``_d`` spatial axes."""
+    """Shared constructor and geometry of the fixed-window pools; ``_d`` spatial axes."""
 
     _d = 0
 
-    def __init__(self, kernel_size, stride=None, padding=0, *, dtype=np.float32, seed=None):
-        check_seed(seed)  # validated for a uniform signature; pooling draws no random numbers
+    def __init__(self, kernel_size, stride=None, padding=0):
         d = self._d
         self.kernel_size = as_tuple(kernel_size, d, "kernel_size")
         self.stride = self.kernel_size if stride is None else as_tuple(stride, d, "stride")
         self.padding = as_tuple(padding, d, "padding", minimum=0)
-        check_pool_padding(self.kernel_size, self.padding, type(self).__name__)
-        self.dtype = resolve_dtype(dtype)
+        for k, p in zip(self.kernel_size, self.padding, strict=True):  # no window of padding only
+            require(p <= k // 2, f"{type(self).__name__}: padding {p} is more than half the kernel size {k}; "
+                    f"use padding <= kernel_size // 2 (as torch requires)")
         self._cache = None
 
-    def _prepare(self, x):
-        """Check ``x``; return (batched x, unbatched flag, output spatial shape)."""
-        name = type(self).__name__
-        x, unbatched = batched_input(x, self._d, self.dtype, name)
-        ones = (1,) * self._d
-        out = output_shape(x.shape[2:], self.kernel_size, self.stride, self.padding, ones, name)
-        return x, unbatched, out
+    def _out(self, x: np.ndarray) -> tuple[int, ...]:
+        """The output spatial shape for a batched ``x``."""
+        return output_shape(x.shape[2:], self.kernel_size, self.stride, self.padding, (1,) * self._d)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -69,8 +64,9 @@ class _MaxPoolNd(_PoolNd):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x, unbatched, out = self._prepare(x)
+        x, unbatched = batched(x, self._d)  # (N, C, *spatial)
         n, c = x.shape[:2]
+        out = self._out(x)
         xp = pad(x, self.padding, -np.inf)  # (N, C, *padded)
         win = windows(xp, self.kernel_size, self.stride)  # (N, C, *out, *kernel), a view
         # (N, C, *out, K): a copy, windows flattened row-major (K written out: N may be 0)
@@ -80,7 +76,7 @@ class _MaxPoolNd(_PoolNd):
         if any(self.padding) and np.isneginf(y).any():
             # every real element of such a window is −inf, so argmax may have picked the padding;
             # torch never considers padding: the first real element wins (and gets the gradient)
-            real = pad(np.ones((1, 1, *x.shape[2:]), dtype=self.dtype), self.padding)  # 1 = real
+            real = pad(np.ones((1, 1, *x.shape[2:]), dtype=x.dtype), self.padding)  # 1 = real
             first_real = np.argmax(
                 windows(real, self.kernel_size, self.stride).reshape(1, 1, *out, -1), axis=-1
             )
@@ -97,9 +93,8 @@ class _MaxPoolNd(_PoolNd):
         return y[0] if unbatched else y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        where, x_shape, xp_shape = self._require_cache("_cache")
-        dy = check_grad_output(grad_output, where.shape[self._unbatched :], self.dtype, type(self).__name__)
-        dxp = _scatter_add(where, dy, math.prod(xp_shape), self.dtype).reshape(xp_shape)
+        where, x_shape, xp_shape = self._cache
+        dxp = _scatter_add(where, grad_output, math.prod(xp_shape)).reshape(xp_shape)
         crop = tuple(slice(p, p + s) for p, s in zip(self.padding, x_shape[2:], strict=True))
         dx = np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])  # (N, C, *spatial)
         return dx[0] if self._unbatched else dx
@@ -115,10 +110,6 @@ class MaxPool1d(_MaxPoolNd):
         Defaults to ``kernel_size``.
     padding : int, default 0
         ``−inf`` added on both ends; at most ``kernel_size // 2``.
-    dtype : np.float32 (default) or np.float64
-        The dtype inputs must have.
-    seed : int or np.random.Generator, optional
-        Accepted (and type-checked) like every tinyrec constructor; pooling is deterministic.
 
     Notes
     -----
@@ -134,6 +125,7 @@ class MaxPool1d(_MaxPoolNd):
     """
 
     _d = 1
+    input_spec = (Windowed("x", d=1),)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -146,8 +138,6 @@ class MaxPool2d(_MaxPoolNd):
         Defaults to ``kernel_size``.
     padding : int or (int, int), default 0
         ``−inf`` on both sides of each axis; at most half the kernel along that axis.
-    dtype : np.float32 (default) or np.float64
-    seed : optional, unused (as :class:`MaxPool1d`)
 
     Notes
     -----
@@ -159,6 +149,7 @@ class MaxPool2d(_MaxPoolNd):
     """
 
     _d = 2
+    input_spec = (Windowed("x", d=2),)
 
 
 class _AvgPoolNd(_PoolNd):
@@ -171,36 +162,34 @@ class _AvgPoolNd(_PoolNd):
         padding=0,
         *,
         count_include_pad: bool = True,
-        dtype=np.float32,
-        seed=None,
     ):
-        super().__init__(kernel_size, stride, padding, dtype=dtype, seed=seed)
+        super().__init__(kernel_size, stride, padding)
         self.count_include_pad = check_bool(count_include_pad, "count_include_pad")
 
-    def _divisor(self, spatial, out) -> np.ndarray:
+    def _divisor(self, spatial, out, dtype) -> np.ndarray:
         """``(*out)`` number of elements each window averages (padding counted or not)."""
         if self.count_include_pad or not any(self.padding):
-            return np.full(out, math.prod(self.kernel_size), dtype=self.dtype)
-        real = pad(np.ones((1, 1, *spatial), dtype=self.dtype), self.padding)  # 1 = real, 0 = padding
+            return np.full(out, math.prod(self.kernel_size), dtype=dtype)
+        real = pad(np.ones((1, 1, *spatial), dtype=dtype), self.padding)  # 1 = real, 0 = padding
         return windows(real, self.kernel_size, self.stride).sum(axis=tuple(range(-self._d, 0)))[0, 0]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x, unbatched, out = self._prepare(x)
+        x, unbatched = batched(x, self._d)  # (N, C, *spatial)
+        out = self._out(x)
         win = windows(pad(x, self.padding), self.kernel_size, self.stride)  # (N, C, *out, *kernel)
-        divisor = self._divisor(x.shape[2:], out)  # (*out)
+        divisor = self._divisor(x.shape[2:], out, x.dtype)  # (*out)
         y = win.sum(axis=tuple(range(-self._d, 0))) / divisor
         self._cache = (x.shape, out, divisor)
         self._unbatched = unbatched
         return y[0] if unbatched else y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        x_shape, out, divisor = self._require_cache("_cache")
+        x_shape, out, divisor = self._cache
         n, c, *spatial = x_shape
-        dy = check_grad_output(grad_output, (n, c, *out)[self._unbatched :], self.dtype, type(self).__name__)
-        dy = dy.reshape(n, c, *out)  # adds back the batch axis of an unbatched input
+        dy = grad_output.reshape(n, c, *out)  # adds back the batch axis of an unbatched input
         share = dy / divisor  # (N, C, *out): what each element of a window receives
         padded = [s + 2 * p for s, p in zip(spatial, self.padding, strict=True)]
-        dxp = np.zeros((n, c, *padded), dtype=self.dtype)
+        dxp = np.zeros((n, c, *padded), dtype=dy.dtype)
         for offset in np.ndindex(*self.kernel_size):  # prod(kernel) vectorized adds
             reach = window_slices(offset, self.stride, (1,) * self._d, out)
             dxp[(slice(None), slice(None), *reach)] += share
@@ -224,8 +213,6 @@ class AvgPool1d(_AvgPoolNd):
         Zeros on both ends; at most ``kernel_size // 2``.
     count_include_pad : bool, default True, keyword-only (torch's fourth argument is ``ceil_mode``)
         Divide by ``k`` (True) or by the number of non-padding elements in the window (False).
-    dtype : np.float32 (default) or np.float64
-    seed : optional, unused (as :class:`MaxPool1d`)
 
     Notes
     -----
@@ -236,6 +223,7 @@ class AvgPool1d(_AvgPoolNd):
     """
 
     _d = 1
+    input_spec = (Windowed("x", d=1),)
 
 
 class AvgPool2d(_AvgPoolNd):
@@ -250,6 +238,7 @@ class AvgPool2d(_AvgPoolNd):
     """
 
     _d = 2
+    input_spec = (Windowed("x", d=2),)
 
 
 class AdaptiveMaxPool1d(Module):
@@ -261,9 +250,6 @@ class AdaptiveMaxPool1d(Module):
     ----------
     output_size : int
         ``L_out``, the number of bins.
-    dtype : np.float32 (default) or np.float64
-    seed : int or np.random.Generator, optional
-        Accepted (and type-checked) like every tinyrec constructor; pooling is deterministic.
 
     Notes
     -----
@@ -276,19 +262,20 @@ class AdaptiveMaxPool1d(Module):
     Backward: ``dX[n, c, i] = Σ_{t : argmax = i} dY[n, c, t]``.
     """
 
-    def __init__(self, output_size: int, *, dtype=np.float32, seed=None):
-        check_seed(seed)  # validated for a uniform signature; pooling draws no random numbers
+    input_spec = (Windowed("x", d=1),)
+
+    def __init__(self, output_size: int):
         self.output_size = as_tuple(output_size, 1, "output_size")[0]
-        self.dtype = resolve_dtype(dtype)
         self._cache = None
 
+    def check_inputs(self, x) -> tuple:
+        (x,) = super().check_inputs(x)
+        require(x.shape[-1] > 0, "AdaptiveMaxPool1d: the input sequence is empty; it needs length >= 1")
+        return (x,)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x, unbatched = batched_input(x, 1, self.dtype, "AdaptiveMaxPool1d")
+        x, unbatched = batched(x, 1)  # (N, C, L)
         n, c, length = x.shape
-        if length == 0:
-            raise ShapeError(
-                "AdaptiveMaxPool1d: the input sequence is empty (length 0); it needs length >= 1"
-            )
         t = np.arange(self.output_size)
         start = (t * length) // self.output_size
         end = -((-(t + 1) * length) // self.output_size)  # ceil division
@@ -305,9 +292,8 @@ class AdaptiveMaxPool1d(Module):
         return y[0] if unbatched else y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        where, x_shape = self._require_cache("_cache")
-        dy = check_grad_output(grad_output, where.shape[self._unbatched :], self.dtype, type(self).__name__)
-        dx = _scatter_add(where, dy, math.prod(x_shape), self.dtype).reshape(x_shape)
+        where, x_shape = self._cache
+        dx = _scatter_add(where, grad_output, math.prod(x_shape)).reshape(x_shape)
         return dx[0] if self._unbatched else dx
 
     def extra_repr(self) -> str:

@@ -23,12 +23,16 @@ The rules, shared by every layer:
 * an optional input may be None.
 
 A layer whose inputs relate to each other (attention's key and value shapes) adds those rules in
-its own ``check_inputs``, after the declared ones. The gradient that ``backward`` receives is
-checked by :mod:`tinyrec.nn.module` against the output ``forward`` returned.
+its own ``check_inputs``, after the declared ones, reading every argument by name with
+:func:`call_arguments`; boolean masks are checked by :func:`check_mask`. Convolutions and pools
+declare a :class:`Windowed` input (NCL / NCHW, long enough for one window). The gradient that
+``backward`` receives is checked by :mod:`tinyrec.nn.module` against the output ``forward`` returned.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +97,44 @@ class Ids:
         return check_ids(ids, f"{_name(layer)} input {self.name}", getattr(layer, self.bound), ndim=self.ndim)
 
 
+@dataclass(frozen=True)
+class Windowed:
+    """Floats ``(batch, channels, *spatial)``, or unbatched ``(channels, *spatial)``, ``d`` spatial axes.
+
+    Each spatial axis must hold one window of the layer's ``kernel_size`` after ``padding`` (with
+    ``dilation``, when the layer has one); ``channels`` names the layer attribute that the channel
+    axis must equal (a convolution's ``"in_channels"``).
+    """
+
+    name: str
+    d: int
+    channels: str | None = None
+    optional: bool = False
+
+    def check(self, x, layer, dtype: np.dtype | None) -> np.ndarray:
+        x = Floats(self.name).check(x, layer, dtype)
+        d, name = self.d, _name(layer)
+        layout = "(batch, channels, length)" if d == 1 else "(batch, channels, height, width)"
+        require(x.ndim in (d + 1, d + 2),
+                f"{name} expects an input of shape {layout} or the same without batch; got shape {x.shape}")
+        if self.channels is not None:
+            want = getattr(layer, self.channels)
+            require(x.shape[-d - 1] == want, f"{name} was built for {want} input channels but the input of "
+                    f"shape {x.shape} has {x.shape[-d - 1]}; channels come right after the batch axis "
+                    f"(NCL / NCHW layout)")
+        if not hasattr(layer, "kernel_size"):  # adaptive pooling: the windows follow the input
+            return x
+        dilation = getattr(layer, "dilation", (1,) * d)
+        sizes = zip(x.shape[-d:], layer.kernel_size, layer.padding, dilation, strict=True)
+        for axis, (n, k, p, dl) in enumerate(sizes):
+            where = "length" if d == 1 else f"size along spatial axis {axis}"
+            extent = dl * (k - 1) + 1
+            require(n + 2 * p >= extent, f"{name}: input {where} {n} (+ 2 × padding {p}) is shorter than the "
+                    f"kernel extent {extent}; use longer (or padded) inputs, more padding, or a smaller "
+                    f"kernel_size")
+        return x
+
+
 def check_inputs(layer, inputs: tuple, kwargs: dict) -> tuple:
     """Check ``inputs`` (positional) and ``kwargs`` against ``layer.input_spec``; return the inputs.
 
@@ -121,6 +163,32 @@ def _check_one(item, value, layer, dtype):
     return item.check(value, layer, dtype)
 
 
+def call_arguments(layer, inputs: tuple, kwargs: dict) -> dict:
+    """The arguments of ``layer.forward(*inputs, **kwargs)`` by name, defaults filled in.
+
+    For a ``check_inputs`` whose rules relate inputs that may come by position or by keyword.
+    """
+    bound = _signature(type(layer)).bind(layer, *inputs, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments
+
+
+@functools.cache
+def _signature(cls) -> inspect.Signature:
+    return inspect.signature(cls.forward)
+
+
+def check_mask(mask, where: str, shapes) -> np.ndarray:
+    """``mask``, a boolean array (True = masked) of one of ``shapes``, or raise naming ``where``."""
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+        got = mask.dtype if isinstance(mask, np.ndarray) else type(mask).__name__
+        raise DTypeError(f"{where} must be a boolean array (True = masked), got {got}; an additive float "
+                         f"mask converts with mask == -np.inf")
+    want = " or ".join(str(tuple(s)) for s in shapes)
+    require(mask.shape in [tuple(s) for s in shapes], f"{where} has shape {mask.shape}; expected {want}")
+    return mask
+
+
 def check_ids(ids, where: str, bound: int, *, ndim=None) -> np.ndarray:
     """``ids`` as an int64 array of integers in ``[0, bound)``, or raise naming ``where``."""
     ids = np.asarray(ids)
@@ -136,7 +204,7 @@ def check_ids(ids, where: str, bound: int, *, ndim=None) -> np.ndarray:
 
 
 def check_ndim(x: np.ndarray, where: str, ndim, min_ndim: int) -> None:
-    """Raise ShapeError unless ``x`` has ``ndim`` axes (an int or a tuple of ints) and at least ``min_ndim``."""
+    """Raise ShapeError unless ``x`` has ``ndim`` axes (an int or a tuple of ints), at least ``min_ndim``."""
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if x.ndim not in allowed:

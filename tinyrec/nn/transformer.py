@@ -6,16 +6,15 @@ import numbers
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..validation import as_generator, check_bool, check_float_array, resolve_dtype
+from ..validation import as_generator, check_bool, check_positive_int, resolve_dtype
 from . import init
-from ._checks import check_grad_output, check_positive_int
 from .activation import ReLU
 from .attention import MultiheadAttention, causal_mask
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module, Parameter, RowGrad
 from .norm import LayerNorm
+from .spec import Floats, call_arguments, check_mask, require
 
 
 class PositionalEmbedding(Module):
@@ -48,6 +47,8 @@ class PositionalEmbedding(Module):
     embedding table's.
     """
 
+    input_spec = (Floats("x", ndim=3, last="dim"),)
+
     def __init__(self, max_len: int, dim: int, *, dtype=np.float32, seed=None):
         self.max_len = check_positive_int(max_len, "max_len")
         self.dim = check_positive_int(dim, "dim")
@@ -60,33 +61,31 @@ class PositionalEmbedding(Module):
     def extra_repr(self) -> str:
         return f"max_len={self.max_len}, dim={self.dim}, dtype={self.dtype.name}"
 
-    def _check_length(self, length: int) -> int:
-        if length < 1 or length > self.max_len:
-            raise ShapeError(
-                f"sequence length {length} is outside [1, max_len={self.max_len}]; build the "
-                f"PositionalEmbedding with a larger max_len or truncate the sequences"
-            )
-        return int(length)
+    def check_inputs(self, x) -> tuple:
+        """``x`` an int (a length) or floats ``(N, L, dim)``; either way ``1 <= L <= max_len``."""
+        if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+            length = int(x)
+        else:
+            (x,) = super().check_inputs(x)
+            length = x.shape[1]
+        top = self.max_len
+        require(1 <= length <= top, f"sequence length {length} is outside [1, max_len={top}]; build the "
+                f"PositionalEmbedding with a larger max_len or truncate the sequences")
+        return (x,)
 
     def forward(self, x):
         """``x : (N, L, dim)`` → ``x + W[:L]``; or an int ``L`` → ``W[:L] : (L, dim)``."""
-        if isinstance(x, numbers.Integral) and not isinstance(x, bool):
-            length = self._check_length(x)
-            self._shape = (length, self.dim)
-            return self.weight.data[:length].copy()
-        check_float_array(x, "x", dtype=self.dtype, ndim=3)
-        if x.shape[2] != self.dim:
-            raise ShapeError(f"x has shape {x.shape}; expected (batch, length, dim={self.dim})")
-        length = self._check_length(x.shape[1])
+        if isinstance(x, numbers.Integral):  # forward(L): the table's first L rows
+            self._shape = (int(x), self.dim)
+            return self.weight.data[: int(x)].copy()
         self._shape = x.shape
-        return x + self.weight.data[:length]  # (N, L, dim) + (L, dim) broadcasts over the batch
+        return x + self.weight.data[: x.shape[1]]  # (N, L, dim) + (L, dim) broadcasts over the batch
 
     def backward(self, grad_output: np.ndarray):
-        shape = self._require_cache("_shape")
-        dy = check_grad_output(grad_output, shape, self.dtype, "PositionalEmbedding")
-        length = shape[-2]
+        """``dW[t] = Σ_n dY[n, t]`` (a RowGrad of rows ``0 .. L − 1``); returns ``dx = dY``, or None."""
+        dy, length = grad_output, self._shape[-2]
         rows = np.arange(length, dtype=np.int64)
-        if len(shape) == 2:  # forward(L): the output is the table's first L rows
+        if len(self._shape) == 2:  # forward(L): the output is the table's first L rows
             self.weight.accumulate(RowGrad(rows, dy.copy()))
             return None
         self.weight.accumulate(RowGrad(rows, dy.sum(axis=0)))  # (L, dim): summed over the batch
@@ -146,6 +145,8 @@ class TransformerBlock(Module):
     may see is padding); the model multiplies them away, as SASRec does.
     """
 
+    input_spec = (Floats("x", ndim=3, last="dim", nonempty=True),)
+
     def __init__(
         self,
         dim: int,
@@ -168,14 +169,13 @@ class TransformerBlock(Module):
         # attribute order = torch.nn.TransformerEncoderLayer's, so state_dict keys line up
         self.self_attn = MultiheadAttention(dim, num_heads, dropout=dropout, **kw)
         self.linear1 = Linear(dim, self.ffn_dim, **kw)
-        self.dropout = Dropout(dropout, **kw)
+        self.dropout = Dropout(dropout, seed=rng)
         self.linear2 = Linear(self.ffn_dim, dim, **kw)
         self.norm1 = LayerNorm(dim, dtype=self.dtype)
         self.norm2 = LayerNorm(dim, dtype=self.dtype)
-        self.dropout1 = Dropout(dropout, **kw)
-        self.dropout2 = Dropout(dropout, **kw)
+        self.dropout1 = Dropout(dropout, seed=rng)
+        self.dropout2 = Dropout(dropout, seed=rng)
         self.activation = ReLU()
-        self._ran = None  # set by forward; the children hold the caches
 
     def extra_repr(self) -> str:
         return (
@@ -183,38 +183,24 @@ class TransformerBlock(Module):
             f"dtype={self.dtype.name}"
         )
 
-    def _sa(self, a, key_padding_mask):
-        attn_mask = causal_mask(a.shape[1]) if self.causal else None
-        out, _ = self.self_attn(
-            a, a, a, key_padding_mask=key_padding_mask, attn_mask=attn_mask, need_weights=False
-        )
-        return self.dropout1(out)
-
-    def _sa_backward(self, grad):
-        d_query, d_key, d_value = self.self_attn.backward(self.dropout1.backward(grad))
-        return d_query + d_key + d_value  # the three inputs were the same array
-
-    def _ff(self, b):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(b)))))
-
-    def _ff_backward(self, grad):
-        g = self.linear2.backward(self.dropout2.backward(grad))
-        return self.linear1.backward(self.activation.backward(self.dropout.backward(g)))
+    def check_inputs(self, *inputs, **kwargs) -> tuple:
+        inputs = super().check_inputs(*inputs, **kwargs)  # x : (N, L, dim), N and L >= 1
+        a = call_arguments(self, inputs, kwargs)
+        if a["key_padding_mask"] is not None:
+            check_mask(a["key_padding_mask"], "key_padding_mask", [a["x"].shape[:2]])
+        return inputs
 
     def forward(self, x: np.ndarray, key_padding_mask: np.ndarray | None = None) -> np.ndarray:
         """``x : (N, L, dim)``, ``key_padding_mask : (N, L)`` bool or None → ``(N, L, dim)``."""
-        check_float_array(x, "x", dtype=self.dtype, ndim=3)
         if self.norm_first:
-            h = x + self._sa(self.norm1(x), key_padding_mask)
-            y = h + self._ff(self.norm2(h))
+            h = x + self._sa(self.norm1.forward(x), key_padding_mask)
+            y = h + self._ff(self.norm2.forward(h))
         else:
-            h = self.norm1(x + self._sa(x, key_padding_mask))
-            y = self.norm2(h + self._ff(h))
-        self._ran = True
+            h = self.norm1.forward(x + self._sa(x, key_padding_mask))
+            y = self.norm2.forward(h + self._ff(h))
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        self._require_cache("_ran")
         if self.norm_first:
             dh = grad_output + self.norm2.backward(self._ff_backward(grad_output))
             return dh + self.norm1.backward(self._sa_backward(dh))
@@ -222,3 +208,23 @@ class TransformerBlock(Module):
         dh = du + self._ff_backward(du)
         dz = self.norm1.backward(dh)
         return dz + self._sa_backward(dz)
+
+    # -- the two branches: SA(a) = dropout1(self_attn(a, a, a)), FF(b) = dropout2(linear2(...)) ----
+    def _sa(self, a, key_padding_mask):
+        attn_mask = causal_mask(a.shape[1]) if self.causal else None
+        out, _ = self.self_attn.forward(
+            a, a, a, key_padding_mask=key_padding_mask, attn_mask=attn_mask, need_weights=False
+        )
+        return self.dropout1.forward(out)
+
+    def _sa_backward(self, grad):
+        d_query, d_key, d_value = self.self_attn.backward(self.dropout1.backward(grad))
+        return d_query + d_key + d_value  # the three inputs were the same array
+
+    def _ff(self, b):
+        hidden = self.activation.forward(self.linear1.forward(b))
+        return self.dropout2.forward(self.linear2.forward(self.dropout.forward(hidden)))
+
+    def _ff_backward(self, grad):
+        g = self.linear2.backward(self.dropout2.backward(grad))
+        return self.linear1.backward(self.activation.backward(self.dropout.backward(g)))

@@ -9,7 +9,9 @@ updated lazily: only its present rows, by a Numba kernel (:mod:`tinyrec.kernels.
 
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .base import Optimizer, SparseGradientError, clip_grad_norm_
+from .base import Optimizer
+from .clip import clip_grad_norm_
 from .sgd import SGD
+from .spec import SparseGradientError
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "SparseGradientError", "clip_grad_norm_"]

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..kernels.optim import adagrad_rows
 from ..nn.module import Parameter, RowGrad
-from .base import Optimizer, _check_nonnegative
+from ..validation import check_nonnegative
+from .base import Optimizer
 
 
 class Adagrad(Optimizer):
@@ -43,6 +44,14 @@ class Adagrad(Optimizer):
     creates every ``s`` in its constructor from the constructor's value and ignores a group's.
     """
 
+    hyperparameters = {
+        "lr": check_nonnegative,
+        "lr_decay": check_nonnegative,
+        "weight_decay": check_nonnegative,
+        "initial_accumulator_value": check_nonnegative,
+        "eps": check_nonnegative,
+    }
+
     def __init__(
         self,
         params: Iterable[Parameter] | Iterable[dict],
@@ -57,11 +66,6 @@ class Adagrad(Optimizer):
             initial_accumulator_value=initial_accumulator_value, eps=eps,
         )  # fmt: skip
         super().__init__(params, defaults)
-
-    def _check_group(self, group: dict) -> None:
-        hyper = {k: v for k, v in group.items() if k != "params"}
-        _check_nonnegative(**hyper)
-        group.update({k: float(v) for k, v in hyper.items()})
 
     def _state_keys(self, group: dict) -> tuple[str, ...]:
         return ("step", "sum")

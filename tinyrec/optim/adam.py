@@ -9,8 +9,9 @@ import numpy as np
 
 from ..kernels.optim import adam_rows
 from ..nn.module import Parameter, RowGrad
-from ..validation import check_bool
-from .base import Optimizer, SparseGradientError, _check_betas, _check_nonnegative
+from ..validation import check_bool, check_nonnegative
+from .base import Optimizer
+from .spec import check_betas
 
 
 class Adam(Optimizer):
@@ -49,10 +50,21 @@ class Adam(Optimizer):
 
     (``eps`` enters unscaled by the bias correction there, as in torch). A nonzero
     ``weight_decay`` adds ``λ θ_r`` to the present rows' gradients only (SparseAdam has no weight
-    decay). ``amsgrad`` with a RowGrad raises :class:`~tinyrec.optim.base.SparseGradientError`.
+    decay). ``amsgrad`` with a RowGrad raises :class:`~tinyrec.optim.spec.SparseGradientError`.
     """
 
-    _decoupled = False
+    hyperparameters = {
+        "lr": check_nonnegative,
+        "betas": check_betas,
+        "eps": check_nonnegative,
+        "weight_decay": check_nonnegative,
+        "amsgrad": check_bool,
+    }
+    dense_only = {
+        "amsgrad": "use amsgrad=False for parameters with a RowGrad (torch.optim.SparseAdam has no "
+        "amsgrad either)"
+    }
+    _decoupled = False  # AdamW: True
 
     def __init__(
         self,
@@ -65,13 +77,6 @@ class Adam(Optimizer):
     ):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
         super().__init__(params, defaults)
-
-    def _check_group(self, group: dict) -> None:
-        _check_nonnegative(lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"])
-        group["betas"] = _check_betas(group["betas"])
-        for name in ("lr", "eps", "weight_decay"):
-            group[name] = float(group[name])
-        group["amsgrad"] = check_bool(group["amsgrad"], "amsgrad")
 
     def _state_keys(self, group: dict) -> tuple[str, ...]:
         return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
@@ -108,11 +113,6 @@ class Adam(Optimizer):
         data -= step_size * (m / denom)
 
     def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
-        if group["amsgrad"]:
-            raise SparseGradientError(
-                "amsgrad has no lazy row-sparse version (neither does torch.optim.SparseAdam); "
-                "use amsgrad=False for parameters with a RowGrad (embedding tables)"
-            )
         lr, weight_decay = group["lr"], group["weight_decay"]
         t = self._begin_step(data, state, False)
         beta1, beta2 = group["betas"]

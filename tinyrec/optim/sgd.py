@@ -8,8 +8,9 @@ import numpy as np
 
 from ..kernels.optim import sgd_rows
 from ..nn.module import Parameter, RowGrad
-from ..validation import check_bool
-from .base import Optimizer, SparseGradientError, _check_nonnegative
+from ..validation import check_bool, check_nonnegative
+from .base import Optimizer
+from .spec import Relation, in_range
 
 
 class SGD(Optimizer):
@@ -44,8 +45,26 @@ class SGD(Optimizer):
     lazily, to the rows in the batch only (torch raises for weight decay with sparse gradients).
     Momentum has no lazy form (torch's sparse momentum buffer keeps moving every row it has ever
     seen, which is the dense update), so ``momentum > 0`` with a RowGrad raises
-    :class:`~tinyrec.optim.base.SparseGradientError`: use ``momentum=0`` or :class:`Adam` there.
+    :class:`~tinyrec.optim.spec.SparseGradientError`: use ``momentum=0`` or :class:`Adam` there.
     """
+
+    hyperparameters = {
+        "lr": check_nonnegative,
+        "momentum": check_nonnegative,
+        "dampening": in_range(0, 1),
+        "weight_decay": check_nonnegative,
+        "nesterov": check_bool,
+    }
+    relations = (
+        Relation(
+            lambda g: not g["nesterov"] or (g["momentum"] > 0 and g["dampening"] == 0),
+            "Nesterov momentum requires momentum > 0 and dampening = 0",
+        ),
+    )
+    dense_only = {
+        "momentum": "use SGD(momentum=0) or Adam for embedding tables (or a parameter group of its own "
+        "with momentum 0)"
+    }
 
     def __init__(
         self,
@@ -60,19 +79,6 @@ class SGD(Optimizer):
             lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay
         )
         super().__init__(params, defaults)
-
-    def _check_group(self, group: dict) -> None:
-        _check_nonnegative(
-            lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
-            weight_decay=group["weight_decay"],
-        )  # fmt: skip
-        group["nesterov"] = check_bool(group["nesterov"], "nesterov")
-        if not group["dampening"] <= 1:
-            raise ValueError(f"dampening must be in [0, 1], got {group['dampening']!r}")
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
-        for name in ("lr", "momentum", "dampening", "weight_decay"):
-            group[name] = float(group[name])
 
     def _state_keys(self, group: dict) -> tuple[str, ...]:
         return ()  # a state without "momentum_buffer" starts a new one, as at the first step
@@ -92,12 +98,6 @@ class SGD(Optimizer):
         data -= group["lr"] * grad
 
     def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
-        if group["momentum"]:
-            raise SparseGradientError(
-                "SGD momentum has no lazy row-sparse version, and this parameter has a RowGrad "
-                "(an Embedding); use SGD(momentum=0) or Adam for embedding tables (or a parameter "
-                "group of its own with momentum 0)"
-            )
         values = grad.values
         if group["weight_decay"]:
             values = values + group["weight_decay"] * data[grad.rows]  # (m, dim): decay of present rows
