@@ -69,9 +69,9 @@ from tinyrec.evaluation import evaluate  # noqa: E402
 from tinyrec.losses import BCEWithLogitsLoss  # noqa: E402
 from tinyrec.models import ItemKNN, Popularity  # noqa: E402
 from tinyrec.models.ncf import GMF, NCFMLP, NeuMF  # noqa: E402
+from tinyrec.models.training import PointwiseBatches  # noqa: E402
 from tinyrec.nn.module import RowGrad  # noqa: E402
 from tinyrec.optim import Adam  # noqa: E402
-from tinyrec.train import PointwiseBatches  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 N_FACTORS, LAYERS, LR, N_NEG, BATCH = 8, (64, 32, 16, 8), 1e-3, 4, 256
@@ -279,7 +279,7 @@ def speed(train, batch_size: int, epochs: int, torch, lazy: bool = True) -> dict
             optimizer.zero_grad()
             loss.forward(net(*inputs), labels)
             net.backward(loss.backward())
-            if not lazy:  # as tinyrec.train does for lazy_embeddings=False
+            if not lazy:  # as fit_recommender does for lazy_embeddings=False
                 for param in params:
                     if isinstance(param.grad, RowGrad):
                         param.grad = param.dense_grad()

@@ -9,7 +9,9 @@ from tinyrec.errors import NonFiniteError, ShapeError
 from tinyrec.losses import BCEWithLogitsLoss, MSELoss
 from tinyrec.nn import Dot, Dropout, Embedding, Linear, Module, ReLU, Sequential
 from tinyrec.optim import SGD, Adam
-from tinyrec.train import EpochBar, History, ProgressBar, batch_indices, check_finite_loss, fit, predict
+from tinyrec.progress import EpochBar, ProgressBar
+from tinyrec.train import History, batch_indices, fit, predict
+from tinyrec.validation import check_finite_loss
 
 
 def _click_data(n=400, seed=0):

@@ -11,8 +11,8 @@ from tinyrec.errors import NonFiniteError
 from tinyrec.evaluation import evaluate
 from tinyrec.losses import BCEWithLogitsLoss
 from tinyrec.models.ncf import GMF
+from tinyrec.models.training import PointwiseBatches, fit_recommender
 from tinyrec.optim import Adam
-from tinyrec.train import PointwiseBatches, fit_recommender
 
 from .models.contract import implicit_toy
 

@@ -8,10 +8,10 @@ Subpackages:
 * :mod:`tinyrec.nn` — layers (``Linear``, ``Embedding``, ``GRU``, ``MultiheadAttention``, ...);
 * :mod:`tinyrec.losses`, :mod:`tinyrec.optim` — losses and optimizers (dense and lazy row-sparse);
 * :mod:`tinyrec.gradcheck` — central-difference gradient checks;
-* :mod:`tinyrec.train` — the training loops;
+* :mod:`tinyrec.train` — the training loop of a network (:mod:`tinyrec.progress`: its progress lines);
 * :mod:`tinyrec.data` — ``Interactions``, loaders, preprocessing, splits, negative sampling;
 * :mod:`tinyrec.metrics`, :mod:`tinyrec.evaluation` — reference metrics and protocols;
-* :mod:`tinyrec.models` — recommenders; :func:`tinyrec.load` reads a saved model.
+* :mod:`tinyrec.models` — recommenders and their training loops; :func:`tinyrec.load` reads a saved model.
 """
 
 from . import (

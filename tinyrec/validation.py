@@ -6,6 +6,7 @@ of surfacing later as a NumPy broadcasting traceback.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -182,6 +183,32 @@ def check_finite(x: np.ndarray, name: str) -> None:
     if not np.all(np.isfinite(x)):
         n_bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         raise NonFiniteError(f"{name} contains {n_bad} NaN or inf value(s); remove or impute them first")
+
+
+_DIVERGENCE_FIX = (
+    "lower the learning rate, clip gradients (tinyrec.optim.clip_grad_norm_) or check the data for NaN/inf"
+)
+
+
+def check_finite_loss(
+    value: float,
+    *,
+    epoch: int,
+    batch: int | None = None,
+    last_finite: float | None,
+    what: str = "the training loss",
+    fix: str = _DIVERGENCE_FIX,
+) -> None:
+    """Raise :class:`~tinyrec.errors.NonFiniteError` when a loss value is NaN or inf.
+
+    The message names the epoch and batch (1-based; ``batch=None`` for a loop checked once per
+    epoch), the last finite value seen, so the user can tell a slow divergence (growing loss) from
+    bad input (NaN from the start), and ``fix``, what to change.
+    """
+    if not math.isfinite(value):
+        last = "none yet" if last_finite is None else f"{last_finite:.6g}"
+        where = f"epoch {epoch}" if batch is None else f"epoch {epoch}, batch {batch}"
+        raise NonFiniteError(f"{what} became {value} at {where} (last finite value: {last}); {fix}")
 
 
 def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:

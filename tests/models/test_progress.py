@@ -1,4 +1,4 @@
-"""The classic models' ``verbose`` progress line (``tinyrec.train.EpochBar``) on stderr."""
+"""The classic models' ``verbose`` progress line (``tinyrec.progress.EpochBar``) on stderr."""
 
 from __future__ import annotations
 

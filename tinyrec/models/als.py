@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..kernels.als import als_cg_rows
-from ..train import EpochBar
+from ..progress import EpochBar
 from ..validation import as_generator, at_least, count, flag, float_dtype, nonnegative, seed_like
 from .base import Recommender
 from .checks import check_one_value_per_pair

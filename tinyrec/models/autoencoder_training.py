@@ -77,7 +77,8 @@ class RowBatches:
     -----
     :meth:`epoch` yields ``((X,), T)`` with ``X : (batch, n_cols)`` (zeros at unstored entries) and
     ``T : (batch, n_cols)`` (``target_fill`` there): the interface of
-    :func:`tinyrec.train.fit_recommender`, which calls ``net.forward(X)`` and ``loss.forward(Ŷ, T)``.
+    :func:`tinyrec.models.training.fit_recommender`, which calls ``net.forward(X)`` and
+    ``loss.forward(Ŷ, T)``.
     """
 
     def __init__(self, indptr, indices, values, n_cols: int, rows, batch_size: int, *,
@@ -153,7 +154,7 @@ class AdamGroups:
         ``λ``: Adam adds ``λ θ`` to the gradient of each weight matrix (the gradient of
         ``(λ/2) ‖θ‖²``).
 
-    Only ``zero_grad`` and ``step`` are provided: what :func:`tinyrec.train.fit_recommender` calls.
+    Only ``zero_grad`` and ``step`` are provided: what :func:`tinyrec.models.training.fit_recommender` calls.
     """
 
     def __init__(self, net, lr: float, weight_decay: float):

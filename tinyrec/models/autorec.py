@@ -21,7 +21,6 @@ from ..nn.activation import Sigmoid
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..nn.spec import Floats
-from ..train import fit_recommender
 from ..validation import (
     as_generator,
     flag,
@@ -35,6 +34,7 @@ from ..validation import (
 )
 from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
 from .base import Recommender
+from .training import fit_recommender
 
 _BLOCK = 1 << 21  # entries of a dense block of rows when scoring (8 MB in float32)
 

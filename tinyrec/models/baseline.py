@@ -7,8 +7,17 @@ import time
 import numpy as np
 
 from ..kernels.mf import funk_svd_epoch
-from ..train import check_finite_loss
-from ..validation import as_generator, count, flag, float_dtype, nonnegative, one_of, optional, seed_like
+from ..validation import (
+    as_generator,
+    check_finite_loss,
+    count,
+    flag,
+    float_dtype,
+    nonnegative,
+    one_of,
+    optional,
+    seed_like,
+)
 from .base import Recommender
 
 _DEFAULT_EPOCHS = {"als": 10, "sgd": 20}

@@ -8,8 +8,8 @@ import numpy as np
 
 from ..data.sampling import NegativeSampler
 from ..kernels.bpr import bpr_epoch
-from ..train import EpochBar, check_finite_loss
-from ..validation import as_generator, count, flag, float_dtype, nonnegative, seed_like
+from ..progress import EpochBar
+from ..validation import as_generator, check_finite_loss, count, flag, float_dtype, nonnegative, seed_like
 from .base import Recommender
 
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_blocks
-from ..train import EpochBar, check_finite_loss
+from ..progress import EpochBar
 from ..validation import (
     as_generator,
+    check_finite_loss,
     check_positive_int,
     count,
     flag,

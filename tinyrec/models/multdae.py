@@ -21,7 +21,6 @@ from ..nn.dropout import Dropout
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..nn.spec import Floats
-from ..train import fit_recommender, monitored_names
 from ..validation import (
     as_generator,
     check_choice,
@@ -36,6 +35,7 @@ from ..validation import (
 )
 from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
 from .base import Recommender
+from .training import fit_recommender, monitored_names
 
 _BLOCK = 1 << 21  # entries of a dense block of rows when scoring (8 MB in float32)
 _EPS = 1e-12  # the smallest norm divided by (torch.nn.functional.normalize's default eps)

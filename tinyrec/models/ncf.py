@@ -10,7 +10,7 @@ network (:mod:`tinyrec.models.ncf_net`):
 * :class:`NeuMF` — both towers, each with its own embeddings, fused by one output layer; it can
   start from a trained GMF and MLP (the paper's pretraining, ``α = 0.5``).
 
-The recipe (the paper's, and :func:`tinyrec.train.fit_recommender`'s): every training interaction
+The recipe (the paper's, and :func:`tinyrec.models.training.fit_recommender`'s): every training interaction
 is a positive (label 1) and ``n_negatives`` items the user has not interacted with, redrawn each
 epoch, are negatives (label 0); the loss is binary cross-entropy on the logit ``ŷ_ui``
 (:class:`~tinyrec.losses.BCEWithLogitsLoss`, mean over the batch), minimised by Adam. The
@@ -29,7 +29,6 @@ from ..losses import BCEWithLogitsLoss
 from ..nn import init
 from ..nn.linear import Linear
 from ..optim import Adam
-from ..train import PointwiseBatches, fit_recommender, monitored_names
 from ..validation import (
     as_generator,
     check_choice,
@@ -44,6 +43,7 @@ from ..validation import (
 )
 from .base import Recommender
 from .ncf_net import GMFTower, MLPTower, NCFNet, check_layers
+from .training import PointwiseBatches, fit_recommender, monitored_names
 
 _SCORE_BLOCK = 1 << 18  # (user, item) pairs per forward when scoring: tens of MB of activations
 
