@@ -4,3 +4,16 @@ Each kernel is written as a plain Python function over plain arrays (``_name``),
 one line (``name = njit(cache=True)(_name)``). The plain function stays importable and readable;
 with ``NUMBA_DISABLE_JIT=1`` the jitted name *is* the plain function, so everything still runs.
 """
+
+#: What a classic model's ``backend=`` may be: the compiled kernels, or their plain Python bodies.
+BACKENDS = ("numba", "python")
+
+
+def select(kernel, backend: str):
+    """``kernel`` itself (``backend="numba"``), or the plain Python function it was compiled from.
+
+    The plain body (``"python"``) computes the same numbers, about a thousand times slower, and can
+    be stepped through in a debugger; unlike ``NUMBA_DISABLE_JIT=1`` it changes one model, not the
+    whole process. (Under ``NUMBA_DISABLE_JIT=1`` the kernel already is the plain function.)
+    """
+    return getattr(kernel, "py_func", kernel) if backend == "python" else kernel

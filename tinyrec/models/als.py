@@ -7,9 +7,10 @@ import time
 import numpy as np
 
 from ..errors import DataError
-from ..kernels.als import als_cg_rows
+from ..kernels import BACKENDS, select
+from ..kernels.als import als_cg_rows, als_cg_rows_numpy
 from ..progress import EpochBar
-from ..validation import as_generator, at_least, count, flag, float_dtype, nonnegative, seed_like
+from ..validation import as_generator, at_least, count, flag, float_dtype, nonnegative, one_of, seed_like
 from .base import Recommender
 from .checks import check_one_value_per_pair
 
@@ -34,6 +35,11 @@ class ImplicitALS(Recommender):
         each solve starts from the previous sweep's solution).
     init_std : float
         Factors start as ``N(0, init_std²)``.
+    backend : {"numba", "python", "numpy"}, default "numba"
+        Who solves the rows: the compiled kernel :func:`tinyrec.kernels.als.als_cg_rows`; its
+        plain Python body, to step through in a debugger (very slow); or its NumPy twin
+        :func:`~tinyrec.kernels.als.als_cg_rows_numpy`, which runs the same conjugate-gradient
+        steps for all rows at once, one line per equation. The three agree to round-off.
     verbose : bool
         A progress line over the epochs on stderr (``tinyrec train`` turns it on).
     dtype : np.float32 (default) or np.float64
@@ -50,7 +56,7 @@ class ImplicitALS(Recommender):
     ``p_ui = 0``, ``c_ui = 1`` for all others. With the items fixed, each user's problem is a
     ridge regression whose normal equations
     ``(YᵀY + λI + Σ_{i∈I_u} (c_ui − 1) y_i y_iᵀ) x_u = Σ_{i∈I_u} c_ui y_i`` are solved
-    approximately by ``cg_steps`` CG iterations (:func:`tinyrec.kernels.mf.als_cg_rows`); then
+    approximately by ``cg_steps`` CG iterations (:func:`tinyrec.kernels.als.als_cg_rows`); then
     the same for items with the users fixed. ``YᵀY`` is shared by all users, which is what makes
     the unobserved pairs free. The ratings of ``train`` are the ``r_ui`` (use all ones for plain
     implicit data). A user without interactions keeps ``x_u = 0``.
@@ -63,8 +69,8 @@ class ImplicitALS(Recommender):
 
     hyperparameters = {
         "n_factors": at_least(1), "n_epochs": count, "alpha": nonnegative, "reg": nonnegative,
-        "cg_steps": at_least(1), "init_std": nonnegative, "verbose": flag, "dtype": float_dtype,
-        "seed": seed_like,
+        "cg_steps": at_least(1), "init_std": nonnegative, "backend": one_of(*BACKENDS, "numpy"),
+        "verbose": flag, "dtype": float_dtype, "seed": seed_like,
     }  # fmt: skip
     task = "ranking"
     _array_names = ("X_", "Y_")
@@ -80,12 +86,13 @@ class ImplicitALS(Recommender):
         reg: float = 30.0,
         cg_steps: int = 3,
         init_std: float = 0.01,
+        backend: str = "numba",
         verbose: bool = False,
         dtype=np.float32,
         seed=None,
     ):
         self.n_factors, self.n_epochs, self.alpha, self.reg = n_factors, n_epochs, alpha, reg
-        self.cg_steps, self.init_std, self.verbose = cg_steps, init_std, verbose
+        self.cg_steps, self.init_std, self.backend, self.verbose = cg_steps, init_std, backend, verbose
         self.dtype, self.seed = dtype, seed
         self._check_hyperparameters()
 
@@ -103,13 +110,14 @@ class ImplicitALS(Recommender):
         conf_u = 1.0 + self.alpha * by_user[2].astype(np.float64)
         conf_i = 1.0 + self.alpha * by_item[2].astype(np.float64)
         ridge = self.reg * np.eye(d)
+        solve = als_cg_rows_numpy if self.backend == "numpy" else select(als_cg_rows, self.backend)
         with EpochBar(self.n_epochs, "", enabled=self.verbose) as bar:  # ALS has no loss to show
             for epoch in range(1, self.n_epochs + 1):
                 start = time.perf_counter()
                 Y = self.Y_.astype(np.float64)
-                als_cg_rows(by_user[0], by_user[1], conf_u, self.X_, self.Y_, Y.T @ Y + ridge, self.cg_steps)
+                solve(by_user[0], by_user[1], conf_u, self.X_, self.Y_, Y.T @ Y + ridge, self.cg_steps)
                 X = self.X_.astype(np.float64)
-                als_cg_rows(by_item[0], by_item[1], conf_i, self.Y_, self.X_, X.T @ X + ridge, self.cg_steps)
+                solve(by_item[0], by_item[1], conf_i, self.Y_, self.X_, X.T @ X + ridge, self.cg_steps)
                 self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
                 bar.update(epoch, None)
 

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from ..kernels import BACKENDS, select
 from ..kernels.mf import funk_svd_epoch
 from ..validation import (
     as_generator,
@@ -39,6 +40,9 @@ class BaselineOnly(Recommender):
     shuffle : bool
         SGD: visit the ratings in a new random order each epoch (``False``: in ``train``'s order,
         which is what Surprise does).
+    backend : {"numba", "python"}, default "numba"
+        SGD: run the epochs by the compiled kernel, or by its plain Python body (the same
+        updates, far slower) to step through one in a debugger. ALS is NumPy either way.
     dtype : np.float32 (default) or np.float64
         dtype of the learnt biases (ALS always computes in float64).
     seed : int or np.random.Generator, optional
@@ -66,7 +70,7 @@ class BaselineOnly(Recommender):
     hyperparameters = {
         "method": one_of(*_DEFAULT_EPOCHS), "n_epochs": optional(count),  # None: the method's default
         "reg_u": nonnegative, "reg_i": nonnegative, "reg": nonnegative, "lr": nonnegative, "shuffle": flag,
-        "dtype": float_dtype, "seed": seed_like,
+        "backend": one_of(*BACKENDS), "dtype": float_dtype, "seed": seed_like,
     }  # fmt: skip
     _array_names = ("bu_", "bi_")
     _user_rows, _item_rows = ("bu_",), ("bi_",)  # arrays with one row per user / per item
@@ -81,12 +85,13 @@ class BaselineOnly(Recommender):
         reg: float = 0.02,
         lr: float = 0.005,
         shuffle: bool = True,
+        backend: str = "numba",
         dtype=np.float32,
         seed=None,
     ):
         self.method, self.n_epochs = method, n_epochs
         self.reg_u, self.reg_i, self.reg, self.lr = reg_u, reg_i, reg, lr
-        self.shuffle, self.dtype, self.seed = shuffle, dtype, seed
+        self.shuffle, self.backend, self.dtype, self.seed = shuffle, backend, dtype, seed
         self._check_hyperparameters()
 
     def _fit(self, train, valid) -> None:
@@ -115,10 +120,11 @@ class BaselineOnly(Recommender):
             reg = np.array([self.reg, self.reg, 0.0, 0.0])
             n = len(train)
             last_rmse = None
+            sgd_epoch = select(funk_svd_epoch, self.backend)
             for epoch in range(1, n_epochs + 1):
                 start = time.perf_counter()
                 order = rng.permutation(n) if self.shuffle else np.arange(n)
-                sse = funk_svd_epoch(users, items, r, order, mu, bu, bi, P, Q, lr, reg)
+                sse = sgd_epoch(users, items, r, order, mu, bu, bi, P, Q, lr, reg)
                 rmse = float(np.sqrt(sse / max(n, 1)))
                 check_finite_loss(
                     rmse, epoch=epoch, last_finite=last_rmse, what="the training RMSE",

@@ -7,9 +7,19 @@ import time
 import numpy as np
 
 from ..data.sampling import NegativeSampler
-from ..kernels.bpr import bpr_epoch
+from ..kernels import BACKENDS, select
+from ..kernels.bpr import bpr_epoch, bpr_epoch_numpy
 from ..progress import EpochBar
-from ..validation import as_generator, check_finite_loss, count, flag, float_dtype, nonnegative, seed_like
+from ..validation import (
+    as_generator,
+    check_finite_loss,
+    count,
+    flag,
+    float_dtype,
+    nonnegative,
+    one_of,
+    seed_like,
+)
 from .base import Recommender
 
 
@@ -34,6 +44,11 @@ class BPRMF(Recommender):
         Learn an item bias ``b_i`` (a learnt popularity term).
     init_std : float
         Factors start as ``N(0, init_std²)``; biases at 0.
+    backend : {"numba", "python", "numpy"}, default "numba"
+        Who runs an epoch: the compiled kernel :func:`tinyrec.kernels.bpr.bpr_epoch`; its plain
+        Python body, to step through in a debugger (very slow); or its NumPy twin
+        :func:`~tinyrec.kernels.bpr.bpr_epoch_numpy`, one line per line of the update below. The
+        three agree to round-off.
     verbose : bool
         A progress line over the epochs on stderr, with each epoch's mean loss (``tinyrec train``
         turns it on).
@@ -53,7 +68,7 @@ class BPRMF(Recommender):
         q_i += η (z p_u − λ q_i)          q_j += η (−z p_u − λ q_j)
         b_i += η (z − λ_b b_i)            b_j += η (−z − λ_b b_j)
 
-    (:func:`tinyrec.kernels.mf.bpr_epoch`). The negatives of an epoch are drawn before it runs,
+    (:func:`tinyrec.kernels.bpr.bpr_epoch`). The negatives of an epoch are drawn before it runs,
     by :class:`tinyrec.data.sampling.NegativeSampler` (uniform, never a positive), one per pair
     in user order; the triples are then shuffled.
     A user without training interactions keeps ``p_u = 0``, so its scores are the item biases;
@@ -68,7 +83,8 @@ class BPRMF(Recommender):
 
     hyperparameters = {
         "n_factors": count, "n_epochs": count, "lr": nonnegative, "reg": nonnegative, "reg_bias": nonnegative,
-        "item_bias": flag, "init_std": nonnegative, "verbose": flag, "dtype": float_dtype, "seed": seed_like,
+        "item_bias": flag, "init_std": nonnegative, "backend": one_of(*BACKENDS, "numpy"), "verbose": flag,
+        "dtype": float_dtype, "seed": seed_like,
     }  # fmt: skip
     task = "ranking"
     _array_names = ("P_", "Q_", "bi_")
@@ -85,12 +101,14 @@ class BPRMF(Recommender):
         reg_bias: float = 0.01,
         item_bias: bool = True,
         init_std: float = 0.1,
+        backend: str = "numba",
         verbose: bool = False,
         dtype=np.float32,
         seed=None,
     ):
         self.n_factors, self.n_epochs, self.lr, self.reg = n_factors, n_epochs, lr, reg
-        self.reg_bias, self.item_bias, self.init_std, self.verbose = reg_bias, item_bias, init_std, verbose
+        self.reg_bias, self.item_bias, self.init_std = reg_bias, item_bias, init_std
+        self.backend, self.verbose = backend, verbose
         self.dtype, self.seed = dtype, seed
         self._check_hyperparameters()
 
@@ -107,6 +125,7 @@ class BPRMF(Recommender):
         lr = np.array([self.lr, self.lr, self.lr if self.item_bias else 0.0])
         reg = np.array([self.reg, self.reg, self.reg_bias])
         n = len(users)
+        epoch = bpr_epoch_numpy if self.backend == "numpy" else select(bpr_epoch, self.backend)
         # the progress line (verbose) is ended even when an epoch raises (SGD diverged)
         with EpochBar(self.n_epochs, "loss", enabled=self.verbose) as bar:
             for _ in range(self.n_epochs):
@@ -116,7 +135,7 @@ class BPRMF(Recommender):
                 # distribution as drawing after the shuffle
                 negatives = sampler.sample(users, 1)[:, 0]
                 order = rng.permutation(n)
-                loss = bpr_epoch(
+                loss = epoch(
                     users[order], positives[order], negatives[order], self.P_, self.Q_, self.bi_, lr, reg
                 )
                 past = self.history_.get("loss", [])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels import BACKENDS, select
 from ..kernels.csr import csr_order
 from ..kernels.knn import COSINE, COSINE_FULL, KINDS, knn_estimate, similarity_topk, weighted_row_sums
 from ..validation import (
@@ -43,7 +44,7 @@ class _NeighbourhoodModel(Recommender):
         "k": at_least(1), "mode": one_of(*MODES), "similarity": one_of(*SIMILARITIES),
         "shrinkage": optional(nonnegative),  # None: the similarity's default (shrinkage_)
         "min_k": at_least(1), "min_support": at_least(1), "reg_u": nonnegative, "reg_i": nonnegative,
-        "baseline_epochs": count, "dtype": float_dtype,
+        "baseline_epochs": count, "backend": one_of(*BACKENDS), "dtype": float_dtype,
         "seed": seed_like,  # unused: the model is deterministic; kept for the uniform constructor
     }  # fmt: skip
     item_based = True
@@ -71,12 +72,13 @@ class _NeighbourhoodModel(Recommender):
         reg_u: float = 15.0,
         reg_i: float = 10.0,
         baseline_epochs: int = 10,
+        backend: str = "numba",
         dtype=np.float32,
         seed=None,
     ):
         self.k, self.mode, self.similarity, self.shrinkage = k, mode, similarity, shrinkage
         self.min_k, self.min_support, self.reg_u, self.reg_i = min_k, min_support, reg_u, reg_i
-        self.baseline_epochs, self.dtype, self.seed = baseline_epochs, dtype, seed
+        self.baseline_epochs, self.backend, self.dtype, self.seed = baseline_epochs, backend, dtype, seed
         self._check_hyperparameters()
         if self.mode == "ranking" and self.similarity != "cosine":
             raise ValueError(
@@ -155,7 +157,7 @@ class _NeighbourhoodModel(Recommender):
         counts, indices, sims = [], [], []
         for start in range(0, n_rows, block):  # a handful of blocks, not a loop over rows
             todo = np.arange(start, min(start + block, n_rows), dtype=np.int64)
-            nbr, sim, count = similarity_topk(
+            nbr, sim, count = select(similarity_topk, self.backend)(
                 row_csr, col_csr, todo, kind, keep, self.shrinkage_, self.min_support
             )
             filled = np.arange(keep)[None, :] < count[:, None]  # (block, keep): the slots in use
@@ -194,7 +196,8 @@ class _NeighbourhoodModel(Recommender):
         k = self.k if self.mode != "ranking" else np.iinfo(np.int64).max  # ranking: N_k fixed at fit
         sim_csr = (self.nbr_indptr_, self.nbr_indices_, self.nbr_sims_)
         ctx_csr = (self.ctx_indptr_, self.ctx_rows_, self.ctx_values_)
-        return knn_estimate(sim_csr, ctx_csr, targets.astype(np.int64), contexts.astype(np.int64), k)
+        estimate = select(knn_estimate, self.backend)
+        return estimate(sim_csr, ctx_csr, targets.astype(np.int64), contexts.astype(np.int64), k)
 
     def _score(self, users, items):
         num, den, used = self._neighbour_sums(users, items)
@@ -211,10 +214,11 @@ class _NeighbourhoodModel(Recommender):
     def _score_all(self, users):
         n = len(users)
         if self.mode == "ranking":
+            row_sums = select(weighted_row_sums, self.backend)
             if self.item_based:  # score(u, j) = sum over i in I(u) of s_k(j, i)
-                return weighted_row_sums(self._seen_ones, self._transposed, users, self.n_items_)
+                return row_sums(self._seen_ones, self._transposed, users, self.n_items_)
             sim_csr = (self.nbr_indptr_, self.nbr_indices_, self.nbr_sims_)
-            return weighted_row_sums(sim_csr, self._seen_ones, users, self.n_items_)
+            return row_sums(sim_csr, self._seen_ones, users, self.n_items_)
         all_users = np.repeat(users, self.n_items_)  # (n * n_items,): every (user, item) pair
         all_items = np.tile(np.arange(self.n_items_), n)
         return self._score(all_users, all_items).reshape(n, self.n_items_)
@@ -338,6 +342,9 @@ class ItemKNN(_NeighbourhoodModel):
     reg_u, reg_i, baseline_epochs : float, float, int
         The ALS baselines ``b_u, b_i`` (used by ``mode="baseline"`` and ``"pearson_baseline"``):
         Surprise's defaults 15, 10 and 10 epochs; see :class:`~tinyrec.models.BaselineOnly`.
+    backend : {"numba", "python"}, default "numba"
+        Compute similarities and scores with the compiled kernels of :mod:`tinyrec.kernels.knn`,
+        or with their plain Python bodies (the same numbers, far slower) to step through them.
     dtype : np.float32 (default) or np.float64
         dtype of the stored similarities and residuals (similarities are computed in float64).
     seed : int or np.random.Generator, optional

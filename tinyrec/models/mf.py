@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels import BACKENDS, select
 from ..kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_blocks
 from ..progress import EpochBar
 from ..validation import (
@@ -17,6 +18,7 @@ from ..validation import (
     flag,
     float_dtype,
     nonnegative,
+    one_of,
     optional,
     positive_int,
     real,
@@ -58,6 +60,9 @@ class BiasedMF(Recommender):
         ``NUMBA_NUM_THREADS``). Use ``B`` of at least the number of cores; the order of the
         updates differs from ``n_blocks=1``, the accuracy does not (``benchmarks/bench_classic.py``
         measures both).
+    backend : {"numba", "python"}, default "numba"
+        Run the epochs by the compiled kernels, or by their plain Python bodies (the same updates,
+        about a thousand times slower) to step through one in a debugger.
     verbose : bool
         A progress line over the epochs on stderr, with each epoch's training RMSE (``tinyrec
         train`` turns it on).
@@ -96,7 +101,7 @@ class BiasedMF(Recommender):
         **{name: optional(nonnegative) for name in ("lr_bu", "lr_bi", "lr_pu", "lr_qi")},
         **{name: optional(nonnegative) for name in ("reg_bu", "reg_bi", "reg_pu", "reg_qi")},
         "init_mean": real, "init_std": nonnegative, "shuffle": flag, "n_blocks": positive_int,
-        "verbose": flag, "dtype": float_dtype, "seed": seed_like,
+        "backend": one_of(*BACKENDS), "verbose": flag, "dtype": float_dtype, "seed": seed_like,
     }  # fmt: skip
     _array_names = ("P_", "Q_", "bu_", "bi_")
     _user_rows, _item_rows = ("P_", "bu_"), ("Q_", "bi_")  # arrays with one row per user / per item
@@ -122,6 +127,7 @@ class BiasedMF(Recommender):
         init_std: float = 0.1,
         shuffle: bool = True,
         n_blocks: int = 1,
+        backend: str = "numba",
         verbose: bool = False,
         dtype=np.float32,
         seed=None,
@@ -131,7 +137,7 @@ class BiasedMF(Recommender):
         self.lr_bu, self.lr_bi, self.lr_pu, self.lr_qi = lr_bu, lr_bi, lr_pu, lr_qi  # None: lr_all
         self.reg_bu, self.reg_bi, self.reg_pu, self.reg_qi = reg_bu, reg_bi, reg_pu, reg_qi  # None: reg_all
         self.init_mean, self.init_std = init_mean, init_std
-        self.shuffle, self.n_blocks, self.verbose = shuffle, n_blocks, verbose
+        self.shuffle, self.n_blocks, self.backend, self.verbose = shuffle, n_blocks, backend, verbose
         self.dtype, self.seed = dtype, seed
         self._check_hyperparameters()
 
@@ -177,6 +183,7 @@ class BiasedMF(Recommender):
         """Plain SGD, one rating after another (``n_blocks=1``): Surprise's loop."""
         n = len(users)
         in_order = np.arange(n)
+        epoch = select(funk_svd_epoch, self.backend)
         for _ in range(self.n_epochs):
             start = time.perf_counter()
             if self.shuffle:
@@ -187,7 +194,7 @@ class BiasedMF(Recommender):
                 e_users, e_items, e_ratings = users[order], items[order], ratings[order]
             else:
                 e_users, e_items, e_ratings = users, items, ratings
-            sse = funk_svd_epoch(
+            sse = epoch(
                 e_users, e_items, e_ratings, in_order, mu, self.bu_, self.bi_, self.P_, self.Q_, lr, reg
             )
             self._record_epoch(start, sse, n, valid, bar)
@@ -203,13 +210,15 @@ class BiasedMF(Recommender):
         # copies: the epochs shuffle them in place
         b_users, b_items, b_ratings = users[by_block], items[by_block], ratings[by_block]
         params = (mu, self.bu_, self.bi_, self.P_, self.Q_, lr, reg)
+        shuffle_blocks = select(shuffle_within_blocks, self.backend)
+        epoch = select(funk_svd_blocked_epoch, self.backend)
         for _ in range(self.n_epochs):
             start = time.perf_counter()
             strata = np.arange(n_blocks, dtype=np.int64)
             if self.shuffle:
-                shuffle_within_blocks(block_starts, rng.random(n), b_users, b_items, b_ratings)
+                shuffle_blocks(block_starts, rng.random(n), b_users, b_items, b_ratings)
                 strata = rng.permutation(strata)
-            sse = funk_svd_blocked_epoch(b_users, b_items, b_ratings, block_starts, strata, *params)
+            sse = epoch(b_users, b_items, b_ratings, block_starts, strata, *params)
             self._record_epoch(start, sse, n, valid, bar)
 
     def _record_epoch(self, start: float, sse: float, n: int, valid, bar: EpochBar) -> None:
