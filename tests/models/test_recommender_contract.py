@@ -1,4 +1,4 @@
-"""One contract, applied to every recommender (DESIGN.md section 7).
+"""One contract, applied to every recommender (docs/architecture.md, "Adding a model").
 
 For each registered model: using it before ``fit`` raises NotFittedError; ``fit`` returns the model;
 ``predict`` / ``score_all`` / ``recommend`` have the promised shapes and agree with each other;

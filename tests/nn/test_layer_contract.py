@@ -1,4 +1,4 @@
-"""One contract, applied to every layer (DESIGN.md section 7).
+"""One contract, applied to every layer (docs/architecture.md, "Adding a layer").
 
 For each registered layer: gradients accumulate over two backward calls, the incoming gradient is
 not mutated, ``zero_grad`` clears every gradient, seeded construction repeats exactly, float32 in

@@ -1,0 +1,40 @@
+"""The documents hold together: no file cites a document outside the repository, and every
+relative link of README.md and docs/*.md points at a file that exists."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tracked_text_files() -> list[Path]:
+    try:
+        names = subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: every text file
+        names = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file() and ".git" not in p.parts]
+    return [ROOT / n for n in names if Path(n).suffix in {".py", ".md", ".toml", ".txt", ".cfg", ""}]
+
+
+def test_no_file_cites_a_document_outside_the_repository():
+    outside = re.compile(r"DESIGN\.md|\.\./shared/[A-Za-z_]+\.md")
+    offenders = []
+    for path in _tracked_text_files():
+        if path.is_file() and path.name != "test_docs.py":
+            text = path.read_text(errors="replace")
+            offenders += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in outside.finditer(text)]
+    assert not offenders, "documents outside the repository are cited:\n" + "\n".join(offenders)
+
+
+@pytest.mark.parametrize("doc", ["README.md", *sorted(p.name for p in (ROOT / "docs").glob("*.md"))])
+def test_relative_links_resolve(doc):
+    path = ROOT / doc if doc == "README.md" else ROOT / "docs" / doc
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text())
+    missing = [link for link in links if "://" not in link and not (path.parent / link).exists()]
+    assert not missing, f"{doc} links to files that do not exist: {missing}"
