@@ -122,7 +122,7 @@ def test_progress_bar_on_stderr_and_silent_when_off(capsys):
 
 def test_progress_bar_draws_bar_and_summary():
     stream = io.StringIO()
-    bar = ProgressBar(2, 5, 4, stream=stream, width=8, min_interval=0.0)
+    bar = ProgressBar(2, 5, 4, stream=stream, width=8, min_interval=0.0, live=True)
     bar.update(2, 0.5)
     bar.end({"loss": 0.5, "val_loss": 0.25})
     assert stream.getvalue().endswith("epoch 2/5 [####....] 2/4 loss 0.5000 val_loss 0.2500\n")
@@ -157,7 +157,7 @@ def test_bad_arguments():
 
 def test_epoch_bar_redraws_in_place_and_ends_the_last_line():
     stream = io.StringIO()
-    bar = EpochBar(3, "loss", stream=stream, min_interval=0.0)
+    bar = EpochBar(3, "loss", stream=stream, min_interval=0.0, live=True)
     for epoch, value in ((1, 0.5), (2, 0.25), (3, 0.125)):
         bar.update(epoch, value)
     assert stream.getvalue() == (
@@ -167,19 +167,49 @@ def test_epoch_bar_redraws_in_place_and_ends_the_last_line():
     )
     # throttled: between the first and the last epoch nothing is redrawn within min_interval
     stream = io.StringIO()
-    bar = EpochBar(4, "rmse", stream=stream, min_interval=3600.0)
+    bar = EpochBar(4, "rmse", stream=stream, min_interval=3600.0, live=True)
     for epoch in range(1, 5):
         bar.update(epoch, None)
     assert stream.getvalue() == "\repoch 1/4 [#####...............]\repoch 4/4 [####################]\n"
     quiet = io.StringIO()
-    EpochBar(2, "loss", stream=quiet, enabled=False).update(2, 1.0)
+    EpochBar(2, "loss", stream=quiet, enabled=False, live=True).update(2, 1.0)
     assert quiet.getvalue() == ""
+
+
+def test_off_a_terminal_each_epoch_writes_one_finished_line():
+    stream = io.StringIO()  # not a terminal: no redraws in a log
+    bar = EpochBar(3, "loss", stream=stream, min_interval=3600.0)
+    for epoch, value in ((1, 0.5), (2, 0.25), (3, 0.125)):
+        bar.update(epoch, value)
+    assert stream.getvalue() == (
+        "epoch 1/3 [######..............] loss 0.5000\n"
+        "epoch 2/3 [#############.......] loss 0.2500\n"
+        "epoch 3/3 [####################] loss 0.1250\n"
+    )
+    stream = io.StringIO()
+    with ProgressBar(2, 5, 4, stream=stream, width=8, min_interval=0.0) as bar:
+        for batch in range(1, 5):
+            bar.update(batch, 0.5)
+        bar.end({"val_loss": 0.25})
+    assert stream.getvalue() == "epoch 2/5 [########] 4/4 loss 0.5000 val_loss 0.2500\n"
+
+
+def test_on_a_terminal_a_line_is_cut_to_its_width(monkeypatch):
+    import os
+    import shutil
+
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda *a: os.terminal_size((40, 24)))
+    stream = io.StringIO()
+    bar = ProgressBar(1, 2, 10, stream=stream, min_interval=0.0, live=True)
+    bar.update(10, 0.5)
+    bar.end({"val_hr@10": 0.5, "val_ndcg@10": 0.25})  # longer than 39 columns: cut, never wrapped
+    assert all(len(row) <= 39 for row in stream.getvalue().replace("\n", "\r").split("\r"))
 
 
 def test_bars_pad_a_shorter_redraw_and_end_a_line_an_error_cut_short():
     stream = io.StringIO()
     with pytest.raises(RuntimeError, match="diverged"):
-        with EpochBar(3, "rmse", stream=stream, min_interval=0.0) as bar:
+        with EpochBar(3, "rmse", stream=stream, min_interval=0.0, live=True) as bar:
             bar.update(1, 13.222)
             bar.update(2, 2.1797)  # one character shorter: padded, so no stale "0" stays on screen
             raise RuntimeError("diverged")
@@ -188,12 +218,12 @@ def test_bars_pad_a_shorter_redraw_and_end_a_line_an_error_cut_short():
     )
     stream = io.StringIO()
     with pytest.raises(KeyboardInterrupt):
-        with ProgressBar(1, 2, 10, stream=stream, min_interval=0.0) as bar:
+        with ProgressBar(1, 2, 10, stream=stream, min_interval=0.0, live=True) as bar:
             bar.update(3, 0.5)
             raise KeyboardInterrupt
     assert stream.getvalue() == "\repoch 1/2 [######..............] 3/10 loss 0.5000\n"
     # a finished line is not ended twice; without an error nothing is added
     stream = io.StringIO()
-    with EpochBar(1, "loss", stream=stream) as bar:
+    with EpochBar(1, "loss", stream=stream, live=True) as bar:
         bar.update(1, 0.25)
     assert stream.getvalue() == "\repoch 1/1 [####################] loss 0.2500\n"

@@ -1,29 +1,35 @@
 """Progress lines on stderr: :class:`ProgressBar` for an epoch of a network, :class:`EpochBar` for a fit.
 
-Both redraw one line in place with ``\r``, at most every ``min_interval`` seconds, and end it with a
-newline when the epoch or the fit ends, or when the loop inside stops on an exception.
+On a terminal both redraw one line in place with ``\\r``, at most every ``min_interval`` seconds,
+cut to the terminal's width (a line that wrapped could not be redrawn, and would show twice), and
+end it with a newline when the epoch or the fit ends, or when the loop inside stops on an
+exception. When the stream is not a terminal (a log file, a pipe, a notebook's captured output)
+nothing is redrawn: each epoch writes one finished line, so a log holds one line per epoch.
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 import time
 
 
 class _ProgressLine:
-    """A line on a stream (stderr by default) redrawn in place with ``\\r``, for the two bars below.
+    """A line on a stream (stderr by default), for the two bars below.
 
-    A redraw is padded with spaces to the length of the previous one, so no stale characters
-    remain when the line gets shorter. Used as a context manager (``with ... as bar:``), it ends a
-    line left open when the loop inside stops on an exception (a NaN loss, Ctrl-C), so the error
-    starts on a line of its own. ``enabled=False`` makes every method a no-op, so the loop calls it
-    unconditionally.
+    ``live`` (default: whether the stream is a terminal) chooses between redrawing in place and
+    writing finished lines only. A redraw is padded with spaces to the length of the previous one,
+    so no stale characters remain when the line gets shorter. Used as a context manager
+    (``with ... as bar:``), it ends a line left open when the loop inside stops on an exception (a
+    NaN loss, Ctrl-C), so the error starts on a line of its own. ``enabled=False`` makes every
+    method a no-op, so the loop calls it unconditionally.
     """
 
-    def __init__(self, *, enabled: bool, stream, width: int, min_interval: float):
+    def __init__(self, *, enabled: bool, stream, width: int, min_interval: float, live: bool | None):
         self.enabled = enabled
         self.stream = sys.stderr if stream is None else stream
+        self.live = _is_terminal(self.stream) if live is None else live
         self.width = width
         self.min_interval = min_interval
         self._last_draw = -math.inf
@@ -43,6 +49,13 @@ class _ProgressLine:
         return "#" * filled + "." * (self.width - filled)
 
     def _draw(self, line: str, *, end: bool = False) -> None:
+        """Redraw ``line`` in place (live), or write it as a finished line (``end``, not live)."""
+        if not self.live:
+            if end:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            return
+        line = line[: max(shutil.get_terminal_size().columns - 1, 20)]  # never wrap: \r redraws one row
         self.stream.write("\r" + line.ljust(self._drawn) + ("\n" if end else ""))
         self.stream.flush()
         self._drawn, self._open = (0, False) if end else (len(line), True)
@@ -61,12 +74,13 @@ class ProgressBar(_ProgressLine):
     """The progress line of one epoch of a network: batches done and the running mean loss.
 
     ``update(batch, running_loss)`` redraws at most every ``min_interval`` seconds (and at the
-    last batch); ``end(summary)`` finishes the line with a summary.
+    last batch); ``end(summary)`` finishes the line with a summary, the only line written when
+    the stream is not a terminal.
     """
 
-    def __init__(self, epoch: int, epochs: int, n_batches: int, *, enabled: bool = True,
-                 stream=None, width: int = 20, min_interval: float = 0.1):  # fmt: skip
-        super().__init__(enabled=enabled, stream=stream, width=width, min_interval=min_interval)
+    def __init__(self, epoch: int, epochs: int, n_batches: int, *, enabled: bool = True, stream=None,
+                 width: int = 20, min_interval: float = 0.1, live: bool | None = None):  # fmt: skip
+        super().__init__(enabled=enabled, stream=stream, width=width, min_interval=min_interval, live=live)
         self.epoch, self.epochs, self.n_batches = epoch, epochs, n_batches
         self._line = ""
 
@@ -93,18 +107,26 @@ class EpochBar(_ProgressLine):
 
     For the classic models, whose epochs are single Numba calls with nothing to report between
     batches: ``update(epoch, value)`` after each epoch (1-based; ``value`` is the epoch's training
-    loss or RMSE, or None), redrawn at most every ``min_interval`` seconds and always at the last
-    epoch, which also ends the line.
+    loss or RMSE, or None). On a terminal the line is redrawn at most every ``min_interval``
+    seconds and always at the last epoch, which also ends it; elsewhere each epoch writes a line.
     """
 
     def __init__(self, n_epochs: int, what: str, *, enabled: bool = True, stream=None,
-                 width: int = 20, min_interval: float = 0.1):  # fmt: skip
-        super().__init__(enabled=enabled, stream=stream, width=width, min_interval=min_interval)
+                 width: int = 20, min_interval: float = 0.1, live: bool | None = None):  # fmt: skip
+        super().__init__(enabled=enabled, stream=stream, width=width, min_interval=min_interval, live=live)
         self.n_epochs, self.what = n_epochs, what
 
     def update(self, epoch: int, value: float | None) -> None:
         last = epoch >= self.n_epochs
-        if not self.enabled or not self._due(final=last):
+        if not self.enabled or (self.live and not self._due(final=last)):
             return
         shown = "" if value is None else f" {self.what} {value:.4f}"
-        self._draw(f"epoch {epoch}/{self.n_epochs} [{self._bar(epoch, self.n_epochs)}]{shown}", end=last)
+        line = f"epoch {epoch}/{self.n_epochs} [{self._bar(epoch, self.n_epochs)}]{shown}"
+        self._draw(line, end=last or not self.live)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
