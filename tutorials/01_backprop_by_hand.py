@@ -24,23 +24,23 @@
 #    equal tinyrec's own layers with `np.allclose`;
 # 3. train a small multi-layer perceptron with `tinyrec.train.fit` on a toy click-prediction
 #    task;
-# 4. and then it is your turn: write `Tanh.backward`.
+# 4. and then it is your turn: write `Tanh.backward`, and check it with `tinyrec.exercises`.
 #
 # Notation: `X : (batch, in_features)` is a mini-batch of inputs, one row per example;
 # `dY`, `dX`, `dW` always mean ∂L/∂Y, ∂L/∂X, ∂L/∂W for the scalar loss `L`, and each has the
 # shape of the array it is the gradient of.
 #
 # Run it as a notebook (`jupytext --to notebook`), or as a script after installing tinyrec
-# (`pip install -e .` in the repository): `python tutorials/01_backprop_by_hand.py`. It takes a
-# few seconds.
+# (`pip install -e .` in the repository): `python tutorials/01_backprop_by_hand.py`.
 
 # %%
 import numpy as np
 
 import tinyrec
+import tinyrec.exercises
 from tinyrec.gradcheck import check_loss, check_module, numerical_gradient, relative_error
 from tinyrec.losses import BCEWithLogitsLoss
-from tinyrec.nn import Linear, Module, ReLU, Sequential, Sigmoid, Tanh
+from tinyrec.nn import Linear, Module, ReLU, Sequential, Sigmoid
 from tinyrec.optim import Adam
 from tinyrec.train import fit
 
@@ -298,8 +298,15 @@ assert mlp_acc > chance + 0.05
 # *Hint:* differentiate `tanh(x) = (e^x − e^{−x}) / (e^x + e^{−x})` with the quotient rule,
 # and express the result with `Y = tanh(X)` itself, which `forward` caches (no `exp` needed).
 #
-# Replace the `raise NotImplementedError` line, then run the next cell: it checks your
-# gradient against central differences and against `tinyrec.nn.Tanh`.
+# Replace the `raise NotImplementedError` line, then run the next cell. It runs the checks of
+# `tinyrec.exercises.tanh_backward` on your class: the shape and dtype of `dX`, its values on
+# random inputs, a few properties any right answer has (it scales with `dY`, it is the same at
+# `x` and `−x`, it vanishes where tanh is flat, it leaves `dY` alone), and a gradient check
+# against central differences. Each line of the report says whether one check passed and, if
+# not, what is wrong, with a hint. While `backward` still raises, the report says so.
+#
+# The reference solution, with its derivation, is in `tinyrec/exercises/tanh_backward.py`;
+# `tinyrec.exercises.show_solution("tanh_backward")` prints it. Try your own first.
 
 
 # %%
@@ -317,54 +324,21 @@ class MyTanh(Module):
 
 
 # %%
-def check_your_tanh(cls):
-    """Gradient-check a Tanh implementation and compare it with tinyrec.nn.Tanh."""
-    x = np.random.default_rng(1).standard_normal((4, 3))
-    dy = np.random.default_rng(2).standard_normal((4, 3))
-    theirs = cls()
-    theirs(x)
-    reference = Tanh()
-    reference(x)
-    report = check_module(cls(), x)
-    print(report)
-    report.assert_ok(1e-6)
-    assert np.allclose(theirs.backward(dy), reference.backward(dy))
-    print(f"{cls.__name__}.backward is correct.")
-
-
-try:
-    check_your_tanh(MyTanh)
-except NotImplementedError:
-    print("MyTanh.backward is not written yet: that is your turn (a solution follows).")
+report = tinyrec.exercises.tanh_backward.check(MyTanh)
+print(report)
 
 # %% [markdown]
-# ### Solution
-#
-# The quotient rule gives `d tanh/dx = 1 − tanh²(x)`, so `dX = dY ⊙ (1 − Y²)`. Running the
-# same check on it:
-
-
-# %%
-class SolutionTanh(MyTanh):
-    def backward(self, grad_output):
-        return grad_output * (1 - self._y**2)
-
-
-check_your_tanh(SolutionTanh)
-
-# %% [markdown]
-# A wrong backward does not pass: forgetting the square, for example, is caught at once.
+# A wrong backward does not pass. This one treats tanh as the identity, which it nearly is
+# close to 0 (`tanh x ≈ x` for small `x`), and returns `dY` unchanged: right at `x = 0`, wrong
+# everywhere else. The report names the checks it fails, and why.
 
 
 # %%
 class WrongTanh(MyTanh):
     def backward(self, grad_output):
-        return grad_output * (1 - self._y)
+        return grad_output  # the slope of tanh at 0, used everywhere
 
 
-try:
-    check_your_tanh(WrongTanh)
-except AssertionError as exc:
-    print("WrongTanh rejected:", str(exc).splitlines()[0])
-else:
-    raise RuntimeError("the gradient check should have rejected WrongTanh")
+wrong = tinyrec.exercises.tanh_backward.check(WrongTanh)
+print(wrong)
+assert not wrong.ok, "the checks should have rejected WrongTanh"

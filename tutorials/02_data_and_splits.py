@@ -25,14 +25,17 @@
 # Notation (see `docs/notation.md`): users `u`, items `i`, `r_ui` a rating, `t_ui` its time,
 # `P_u` the set of items user `u` interacted with in train.
 #
-# Run as a script: `python tutorials/02_data_and_splits.py` (a few seconds). With
-# `TINYREC_DATA` pointing at a folder holding `ml-100k/`, it uses the real data.
+# Run as a script: `python tutorials/02_data_and_splits.py`. With `TINYREC_DATA` pointing at a
+# folder holding `ml-100k/`, it uses the real data; without it, a synthetic data set of the same
+# size. The numbers differ between the two, so the text below points at the printed lines instead
+# of quoting them.
 
 # %%
 import numpy as np
 
 import tinyrec.data as td
-from tinyrec.data.sampling import NegativeSampler, sampled_candidates
+import tinyrec.exercises
+from tinyrec.data.sampling import sampled_candidates
 from tinyrec.errors import DataError
 
 try:
@@ -62,10 +65,11 @@ if data.titles is not None:
 # %% [markdown]
 # ## 1. The long tail
 #
-# Sort items by popularity (number of interactions). A few items get most of the attention;
-# most items are rarely seen. This matters twice: a "most popular" baseline is hard to beat, and
-# a negative sampler that draws items uniformly mostly draws obscure items, which are easy
-# negatives.
+# Sort items by popularity (number of interactions). In most interaction logs a small share of
+# the items gets a large share of the interactions, and many items are rarely seen: the long
+# tail. The lines below measure both for this data set. Where the tail is long, it matters twice:
+# a "most popular" baseline is hard to beat, and a negative sampler that draws items uniformly
+# mostly draws obscure items, which are easy negatives.
 
 # %%
 counts = np.sort(data.item_counts())[::-1]
@@ -94,10 +98,10 @@ except ImportError:
 # ## 2. Leave-one-out, by hand
 #
 # For each user, hold out the interaction with the largest timestamp. Ties in that timestamp
-# are common (MovieLens users rate many movies in one session); the rule the NCF paper's
-# published split used is "the larger item id wins". Users with a single interaction keep it in
-# train. A held-out item that then never occurs in train cannot be scored by a collaborative
-# model: it is dropped from test (and counted).
+# happen in real logs (a MovieLens user often rates several films in the same second; section 4
+# counts them); the rule the NCF paper's published split used is "the larger item id wins".
+# Users with a single interaction keep it in train. A held-out item that then never occurs in
+# train cannot be scored by a collaborative model: it is dropped from test (and counted).
 #
 # Sorting by the key `(user, timestamp, item)` puts each user's held-out row last in its run:
 
@@ -167,10 +171,11 @@ print(f"leave-one-out, time: {future_fraction(train, test):.1%}")
 # items just before and just after `t`: `score(j) = C[prev, j] + C[next, j]`, where `prev` is the
 # user's last train item at or before `t` and `next` the first one strictly after `t`. With a time
 # split, `next` does not exist; with a random split it usually does, and it is information from
-# the future. "Strictly" matters: timestamps are seconds and a user often rates many films in the
-# same second, so a `next` taken at or after `t` would give the time split a peek too, at a train
-# item of the same second (for 414 of its 940 test users, as counted below). Hit rate @ 10 on 99
-# sampled negatives:
+# the future. "Strictly" matters where timestamps are seconds: in a real log a user often rates
+# several films in the same second, so a `next` taken at or after `t` would give the time split a
+# peek too, at a train item of the same second. The first line below counts the test users for
+# whom that would happen (none, in a log without such ties). Then the hit rate @ 10 on 99 sampled
+# negatives:
 
 
 # %%
@@ -216,9 +221,11 @@ print(f"HR@10, leave-one-out by time (next: none):     {hit_rate_neighbours(trai
 # %% [markdown]
 # On the *same* random-split test cases, switching off the peek at the next item shows how much
 # of the score came from the future. The time split does not offer that peek at all: its
-# held-out item is each user's latest, so no train item of the user is strictly later (the 0.0%
-# above), and its tied items only serve as `prev`. Its held-out items, the latest ones, are also
-# harder (new releases, drifting tastes). For sequential recommenders, split by time
+# held-out item is each user's latest, so no train item of the user is strictly later (the
+# "leave-one-out, time" line of the count above), and its tied items only serve as `prev`. Its
+# score also differs from the random split's "prev item only" line for a reason that is not
+# leakage: its held-out items are other ones, each user's latest (in a real log, often a new
+# release or a changed taste). For sequential recommenders, split by time
 # (leave-one-out by time, or a global temporal cut with `tinyrec.data.split.temporal_split`,
 # which also keeps *other* users' future out of train).
 #
@@ -228,39 +235,23 @@ print(f"HR@10, leave-one-out by time (next: none):     {hit_rate_neighbours(trai
 # items where item `j` is drawn with probability proportional to its number of interactions in
 # train, **never** one of the user's own train items. Hint: draw from the popularity
 # distribution with `rng.choice(n_items, p=...)` and redraw the positives (rejection), or
-# renormalize over the user's non-positives. A solution is below; try your own first, then run
-# the check.
+# renormalize over the user's non-positives.
+#
+# Then run the next cell. `tinyrec.exercises.popularity_negatives.check` calls your function on a
+# small train set of its own and checks the shape of the result, that no row holds a train item
+# of its user (with users repeated and out of order), that an item nobody interacted with is
+# never drawn, that the share of each item over many draws matches the exact law, and that the
+# same seed gives the same draws. The task, the law and the checks are written out in
+# `tinyrec/exercises/popularity_negatives.py`; the reference solution is printed by
+# `tinyrec.exercises.show_solution("popularity_negatives")`. Try your own first.
 
 
 # %%
 def popularity_negatives(train, users, n, seed=0):
-    rng = np.random.default_rng(seed)
-    p = train.item_counts() / len(train)
-    ptr, idx = train.positives_csr()
-    out = np.empty((len(users), n), dtype=np.int64)
-    for row, u in enumerate(users):
-        own = idx[ptr[u] : ptr[u + 1]]
-        q = p.copy()
-        q[own] = 0.0  # renormalize over the non-positives
-        out[row] = rng.choice(train.n_items, size=n, p=q / q.sum())
-    return out
+    """``(len(users), n)`` items drawn by train popularity, none of them a train item of the row's user."""
+    raise NotImplementedError("your turn: draw n items per user, by popularity, never one of their positives")
 
 
 # %%
-# The check: never a positive, and the right distribution. The exact law for user u is
-# q_j = count_j / (sum of count over non-positives of u), 0 on u's positives. Compare the share of
-# draws falling in each popularity decile of items, for your sampler, tinyrec's and the exact law.
-n_draws = 4000
-deciles = np.minimum(10 * np.argsort(np.argsort(train.item_counts())) // train.n_items, 9)
-sampler = NegativeSampler(train, "popularity", seed=1)
-for u in range(5):
-    q = train.item_counts().astype(float)
-    q[train.positives(u)] = 0.0
-    exact = np.bincount(deciles, weights=q / q.sum(), minlength=10)
-    mine = popularity_negatives(train, np.full(n_draws, u), 1, seed=u).ravel()
-    theirs = sampler.sample(np.full(n_draws, u), 1).ravel()
-    assert not np.isin(mine, train.positives(u)).any(), f"user {u}: a negative is a positive"
-    for name, draws in (("yours", mine), ("tinyrec", theirs)):
-        share = np.bincount(deciles[draws], minlength=10) / n_draws
-        assert np.abs(share - exact).max() < 0.03, f"user {u}: {name} sampler has the wrong distribution"
-print("your sampler never returns a positive and follows the popularity law (as tinyrec's does)")
+report = tinyrec.exercises.popularity_negatives.check(popularity_negatives)
+print(report)

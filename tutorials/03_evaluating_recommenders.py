@@ -9,9 +9,10 @@
 # %% [markdown]
 # # 03 — Evaluating recommenders: what HR@10 and NDCG@10 really measure
 #
-# Two papers can report "NDCG@10 on MovieLens" for the same model and disagree by a factor of
-# five, without either being wrong. They differ in *what is ranked* (100 sampled candidates or the
-# whole catalogue), in *how ties are broken*, in *which users are averaged*. In this tutorial we
+# Two papers can report "NDCG@10 on MovieLens" for the same model and disagree by a large factor,
+# without either being wrong (section 4 measures the factor on this tutorial's data). They
+# differ in *what is ranked* (100 sampled candidates or the whole catalogue), in *how ties are
+# broken*, in *which users are averaged*. In this tutorial we
 #
 # 1. compute HR@k and NDCG@k by hand and check them against `tinyrec.metrics`;
 # 2. see why ties matter: a constant model can score anything from 0 to 1 unless the tie rule is
@@ -19,21 +20,22 @@
 # 3. build the popularity baseline from scratch: the bar every model must clear;
 # 4. evaluate one personalized model under the **sampled** protocol (the NCF paper's: the
 #    held-out item among 99 random negatives) and the **full** protocol (among every item the
-#    user has not seen), look at the gap, and find the two protocols disagreeing on which of
+#    user has not seen), look at the gap, and ask whether the two protocols agree on which of
 #    two model sizes is better;
 # 5. and then it is your turn: implement MRR.
 #
 # It uses MovieLens 100K when `$TINYREC_DATA` holds `ml-100k/`, and a synthetic data set with a
-# planted preference model otherwise. Run it as a script (`python tutorials/03_evaluating_recommenders.py`,
-# a few seconds) or as a notebook (`jupytext --to notebook`).
+# planted preference model otherwise. The two give different numbers, so the text points at the
+# printed lines instead of quoting them. Run it as a script
+# (`python tutorials/03_evaluating_recommenders.py`) or as a notebook (`jupytext --to notebook`).
 
 # %%
 import copy
-import math
 
 import numpy as np
 
 import tinyrec.data as td
+import tinyrec.exercises
 from tinyrec import metrics
 from tinyrec.errors import DataError
 from tinyrec.evaluation import evaluate
@@ -121,8 +123,9 @@ for ties in ("pessimistic", "optimistic", "average"):
 # ## 3. The popularity baseline
 #
 # Recommend to everyone the items most people interacted with in train:
-# `score(u, i) = |{v : (v, i) ∈ train}|`. It needs no learning, and on MovieLens it is
-# embarrassingly hard to beat by much. `evaluate` only needs an object with `score_all(users)`
+# `score(u, i) = |{v : (v, i) ∈ train}|`. It needs no learning, and on long-tailed data it is a
+# strong baseline: a model that does not beat it clearly has learnt little (section 4 measures
+# the margin of one model). `evaluate` only needs an object with `score_all(users)`
 # (scores of every item for a batch of users) or `predict(users, items)`; three lines suffice.
 
 
@@ -201,9 +204,10 @@ ratio = rows[1][1] / rows[0][1], rows[1][3] / rows[0][3]
 print(f"PureSVD / popularity: {ratio[0]:.2f}x under sampled, {ratio[1]:.2f}x under full ranking")
 
 # %% [markdown]
-# Here both protocols put PureSVD far ahead of popularity. They need not agree on closer pairs.
-# Choose PureSVD's number of factors `f` with each protocol (one SVD serves every `f`: keep its
-# first `f` rows of `Vᵀ`). The sampled HR@10 is averaged over the same 4 draws of negatives, with
+# The ratio line says how far PureSVD is ahead of popularity under each protocol, on this data.
+# The two protocols need not even agree on which of two models is better. Choose PureSVD's
+# number of factors `f` with each protocol (one SVD serves every `f`: keep its first `f` rows of
+# `Vᵀ`). The sampled HR@10 is averaged over the same 4 draws of negatives, with
 # the lowest and highest draw beside it; the last column is the correlation between a user's
 # scores and the items' train counts, averaged over users (how close the model is to popularity).
 
@@ -237,31 +241,40 @@ for f in (4, 8, 16, 32, 64, 128):
         f"{f:>7} {np.mean(hr):>9.3f} ({min(hr):.3f}-{max(hr):.3f}) {ndcg:>8.3f}"
         f" {full['hr@10']:>11.3f} {full['ndcg@10']:>8.3f}  {corr:.2f}"
     )
+best_sampled = max(by_factors, key=lambda f: np.mean(by_factors[f][0]))
+best_full = max(by_factors, key=lambda f: by_factors[f][1]["hr@10"])
+print(f"\nthe best number of factors: {best_sampled} by sampled HR@10, {best_full} by full HR@10")
 (hr_4, full_4), (hr_128, full_128) = by_factors[4], by_factors[128]
 ahead = all(a > b for a, b in zip(hr_4, hr_128, strict=True))
 print(f"4 factors ahead of 128 under sampled HR@10 on every draw: {ahead}")
+sampled_order = "4 above 128" if np.mean(hr_4) > np.mean(hr_128) else "128 above 4"
+full_order = "4 above 128" if full_4["hr@10"] > full_128["hr@10"] else "128 above 4"
+verdict = "agree" if sampled_order == full_order else "disagree"
+print(f"4 against 128 factors: sampled HR@10 ranks {sampled_order}, full HR@10 ranks {full_order}:")
+print(f"  on this data the two protocols {verdict}")
 hits_4, hits_128 = full_4["per_user"]["hr@10"] > 0, full_128["per_user"]["hr@10"] > 0
 only_128, only_4 = np.sum(hits_128 & ~hits_4), np.sum(hits_4 & ~hits_128)
 print(f"full HR@10, users hit by 128 factors only: {only_128}, by 4 factors only: {only_4}")
 z_sign = (only_128 - only_4) / np.sqrt(only_128 + only_4)  # about N(0, 1) if equally good
-print(f"sign test over those {only_128 + only_4} users: z = {z_sign:.1f}")
+favoured = 128 if z_sign > 0 else 4
+print(f"sign test over those {only_128 + only_4} users: z = {z_sign:.1f} (in favour of {favoured} factors)")
 
 # %% [markdown]
-# The sampled protocol picks 16 factors and ranks 4 factors above 128 on every draw of the
-# negatives. The full protocol's HR@10 keeps rising up to 64 factors, and it ranks 4 and 128 the
-# other way round: 0.088 for 128 factors against 0.062, that is 65 test users whose held-out
-# item only the 128-factor model puts in its top 10, against 40 for the 4-factor model.
-# (NDCG@10 happens to favour 128 factors under both protocols; it is the HR@10 order that
-# flips.) The last column suggests why: with few factors the scores stay closer to popularity,
-# and keeping rarely rated items low is most of what it takes to beat 99 random items; reaching
-# the top 10 of the whole catalogue takes telling the popular items apart for each user, which
-# the extra factors do.
+# The last lines say which size each protocol picks, and whether the two protocols order 4 and
+# 128 factors the same way on this data. They can disagree, and the last column of the table
+# suggests why: with few factors the scores stay closer to popularity, and keeping rarely rated
+# items low is most of what it takes to beat 99 random items; reaching the top 10 of the whole
+# catalogue takes telling the popular items apart for each user, which the extra factors do. So
+# the sampled protocol can favour a smaller model than the full protocol does.
 #
-# How sure is that? If the two models were equally good, each of the 105 users on which they
-# disagree would be a coin toss; 65 against 40 is 2.4 standard deviations from an even split.
-# That is a modest margin, on one split, for a pair picked from a table of six sizes, so treat
-# it as an example rather than a law. It is the kind of reordering Krichene & Rendle describe,
-# and a reason to choose models (and their sizes) with the protocol you will report.
+# How sure is the full protocol's verdict on 4 against 128 factors? Look only at the users on
+# which the two models disagree: one puts the held-out item in its top 10, the other does not.
+# If the models were equally good, each of those users would be a coin toss, and `z`, the
+# difference of the two counts over its standard deviation (the square root of their sum), would
+# be roughly standard normal. A `|z|` near 2 is a modest margin, the more so for a pair picked
+# from a table of six sizes, on one split; a `|z|` of 5 or more is not luck. Orders that flip
+# between the protocols are the kind of reordering Krichene & Rendle describe, and a reason to
+# choose models (and their sizes) with the protocol you will report.
 #
 # Report the protocol with the number: candidates (sampled with N negatives, or full), k, the tie
 # rule, and which users are averaged (here: every test user; a user with no relevant candidate is
@@ -274,24 +287,21 @@ print(f"sign test over those {only_128 + only_4} users: z = {z_sign:.1f}")
 # `my_mrr(scores, relevance)` for **pessimistic** ties (an item tied with a relevant one ranks
 # above it) without cut-off, vectorized over users. Hint: for each user, take the best score
 # among its relevant items, `s*`; the candidates ranked before the first relevant item are those
-# scored above `s*`, plus the *irrelevant* ones scored exactly `s*`. A solution is below; try your
-# own first, then run the check.
+# scored above `s*`, plus the *irrelevant* ones scored exactly `s*`.
+#
+# Then run the next cell. `tinyrec.exercises.mrr.check` tries your function on rankings worked
+# out by hand (ties with irrelevant items, relevant items tied with each other, several relevant
+# items, users without one) and on random cases with ties everywhere, compared with the reference
+# solution, which agrees with `tinyrec.metrics.mrr`. The reference solution is printed by
+# `tinyrec.exercises.show_solution("mrr")`. Try your own first.
 
 
 # %%
 def my_mrr(scores, relevance):
-    rel = relevance > 0
-    best = np.where(rel, scores, -np.inf).max(axis=1, keepdims=True)  # (n_users, 1): s*
-    before = (scores > best).sum(axis=1) + ((scores == best) & ~rel).sum(axis=1)
-    has = rel.any(axis=1)
-    return float(np.mean(1.0 / (before[has] + 1)))
+    """MRR of ``scores, relevance : (n_users, n_candidates)``, pessimistic ties, no cut-off."""
+    raise NotImplementedError("your turn: return the mean of 1 / (position of the first relevant item)")
 
 
 # %%
-# The check: random scores with many ties, several relevant items, some users with none.
-rng = np.random.default_rng(0)
-for trial in range(20):
-    s = rng.integers(0, 5, size=(30, 12)).astype(float)  # 5 levels: ties everywhere
-    r = (rng.random((30, 12)) < 0.15).astype(float)
-    assert math.isclose(my_mrr(s, r), metrics.mrr(s, r), abs_tol=1e-12), trial
-print("my_mrr agrees with tinyrec.metrics.mrr on 20 random cases")
+report = tinyrec.exercises.mrr.check(my_mrr)
+print(report)

@@ -32,8 +32,9 @@
 #    (`tinyrec.kernels.mf.funk_svd_epoch`),
 #
 # and check that, fed the ratings in the same order, they produce **the same numbers**. Then we
-# train the full biased model on MovieLens-100K, look at item similarities and ask the model to
-# explain a prediction. Your turn, at the end: add item biases to the layered version.
+# train the full biased model on MovieLens-100K (or, without a local copy, on a synthetic data set
+# with a planted low-rank model), look at item similarities and ask the model to explain a
+# prediction. Your turn, at the end: add item biases to the layered version.
 #
 # Notation (docs/notation.md): `m` users, `n` items, `d` factors, `μ` the global mean.
 
@@ -42,6 +43,7 @@ import time
 
 import numpy as np
 
+import tinyrec.exercises
 from tinyrec.data import movielens, synthetic
 from tinyrec.errors import DataError
 from tinyrec.evaluation import evaluate
@@ -157,7 +159,7 @@ assert np.allclose(net.Q.weight.data, Q, rtol=1e-12, atol=1e-14)
 # together (swap `Dot` for an MLP and you have NCF); the fused loop is what makes classic MF
 # cheap: no batch of one, no Python in the loop.
 #
-# ## 3. The full model on MovieLens
+# ## 3. The full model, on all the training ratings
 #
 # `BiasedMF` adds the global mean and the biases, `r̂_ui = μ + b_u + b_i + p_u · q_i`, with
 # Surprise's `SVD` defaults (100 factors, 20 epochs, `η = 0.005`, `λ = 0.02`, init `N(0, 0.1²)`).
@@ -228,9 +230,14 @@ assert np.isclose(total, why.prediction)
 # holds the item biases (start it at zero), and `μ` is a constant (the training mean). In
 # `backward`, remember that `∂r̂/∂b_i = 1`: the bias table receives `dŷ` itself, as a column.
 #
-# The check below trains your model on the same `order` and compares it with the fused loop
-# run with `μ`, frozen user biases and item biases learnt at rate `η` with L2 `λ`. Fill in
-# `forward` and `backward`, then run the check.
+# Fill in `forward` and `backward` below, then run the next cell.
+# `tinyrec.exercises.item_biases.check` builds your model on a small problem of its own and
+# checks the shape and the values of `forward`, the gradient that each table receives (with
+# items repeated in the batch), a gradient check of every table and, last, that a few hundred SGD
+# steps, one rating at a time, take your model exactly where Funk's loop takes it:
+# `funk_svd_epoch` run with `μ`, frozen user biases, and item biases learnt at rate `η` with L2
+# `λ`, as in section 2. The reference solution is printed by
+# `tinyrec.exercises.show_solution("item_biases")`. Try your own first.
 
 
 # %%
@@ -251,49 +258,5 @@ class LayeredBiasedMF(LayeredMF):
 
 
 # %%
-def check_item_biases(cls):
-    """Train ``cls`` one rating at a time and compare with the fused loop (item biases on)."""
-    mu = float(ratings.mean())
-    model = cls(train.n_users, train.n_items, d, mu)
-    model.P.weight.data[...] = P0
-    model.Q.weight.data[...] = Q0
-    opt = SGD(model.parameters(), lr=eta / 2, weight_decay=2 * lam)
-    for t in order:
-        opt.zero_grad()
-        # the loss value is not needed here: forward caches what backward uses
-        loss_fn(model(users[t : t + 1], items[t : t + 1]), ratings[t : t + 1])
-        model.backward(loss_fn.backward())
-        opt.step()
-    P, Q = P0.copy(), Q0.copy()
-    bu, bi = np.zeros(train.n_users), np.zeros(train.n_items)
-    lr, reg = np.array([0, eta, eta, eta]), np.array([0, lam, lam, lam])  # b_u frozen
-    funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg)
-    assert np.allclose(model.B.weight.data[:, 0], bi, rtol=1e-12, atol=1e-14), "item biases differ"
-    assert np.allclose(model.P.weight.data, P, rtol=1e-12, atol=1e-14), "user factors differ"
-    assert np.allclose(model.Q.weight.data, Q, rtol=1e-12, atol=1e-14), "item factors differ"
-    print(f"{cls.__name__}: same biases and factors as the fused loop.")
-
-
-try:
-    check_item_biases(LayeredBiasedMF)
-except NotImplementedError:
-    print("LayeredBiasedMF is not written yet: that is your turn (a solution follows).")
-
-# %% [markdown]
-# ### Solution
-#
-# The bias lookup returns `(batch, 1)`; flatten it to add it to the dot product. Backward sends
-# `dŷ` to the dot product as before and `dŷ[:, None]` to the bias table.
-
-
-# %%
-class SolutionBiasedMF(LayeredBiasedMF):
-    def forward(self, users, items):
-        return self.mu + self.B(items)[:, 0] + self.dot(self.P(users), self.Q(items))
-
-    def backward(self, grad_output):
-        LayeredMF.backward(self, grad_output)  # P and Q, through Dot (as in LayeredMF)
-        self.B.backward(grad_output[:, None])  # ∂ŷ/∂b_i = 1: (batch, 1)
-
-
-check_item_biases(SolutionBiasedMF)
+report = tinyrec.exercises.item_biases.check(LayeredBiasedMF)
+print(report)
