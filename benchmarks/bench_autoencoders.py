@@ -31,9 +31,6 @@ cores); ``--quick`` runs fold u1 and one seed. Prints the tables and writes
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -41,6 +38,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from record import Run  # noqa: E402  (benchmarks/record.py)
 
 from tinyrec.data import movielens, random_holdout  # noqa: E402
 from tinyrec.evaluation import evaluate  # noqa: E402
@@ -177,13 +176,57 @@ def ranking_accuracy(seeds) -> dict:
     return {"split": split, "models": out}
 
 
+def summary_rows(run: Run, folds, rating: dict, reference: list, ranking: dict) -> None:
+    """The rows of RESULTS.md: AutoRec's RMSE, beside torch on u1; the top-N figures; epoch times."""
+    caption = f"Rating prediction, ML-100K, mean over folds {', '.join(folds)}, seed 0, last epoch"
+    for name, r in rating.items():
+        for metric in ("rmse", "mae"):
+            run.accuracy(name, metric.upper(), r[metric], better="lower", table=caption)
+    ours = rating["I-AutoRec"]["folds"][0]
+    caption = (
+        "I-AutoRec on fold u1, 40 epochs; reference: the same network, initial weights, batches and "
+        "Adam in torch, in the same run"
+    )
+    default = reference[0] if reference else {}
+
+    def torch_name(r: dict) -> str:
+        return f"torch, {r.get('threads')} thread{'' if r.get('threads') == 1 else 's'}"
+
+    run.accuracy(
+        "I-AutoRec, fold u1", "RMSE", ours["rmse"], reference=torch_name(default),
+        reference_value=default.get("rmse"), better="lower", table=caption,
+    )  # fmt: skip
+    caption += "; seconds per training epoch"
+    for r, threads in zip(reference, ("its default threads", "1 thread"), strict=False):  # as run in main
+        run.speed(
+            f"I-AutoRec epoch, fold u1, against torch on {threads}", ours["epoch_seconds"], "s",
+            reference=torch_name(r), reference_value=r["epoch_seconds"], table=caption,
+        )  # fmt: skip
+    split = ranking["split"]
+    caption = (
+        f"Top-N, ML-100K, per-user 80/20 holdout (seed 0, {split['n_test']:,} held out), full ranking, "
+        "pessimistic ties; recall@20: hits / all of the user's held-out items"
+    )
+    for name, r in ranking["models"].items():
+        runs = r.get("runs")
+        for metric in ("recall@20", "ndcg@100"):
+            run.accuracy(
+                name, metric, r[metric], std=r.get(f"{metric}_std") if runs and len(runs) > 1 else None,
+                seeds=len(runs) if runs else None, table=caption,
+            )  # fmt: skip
+    caption = "Seconds per training epoch, float32 (validation excluded)"
+    u_autorec, multdae = rating["U-AutoRec"]["epoch_seconds"], ranking["models"]["MultDAE"]["epoch_seconds"]
+    run.speed(f"U-AutoRec epoch, mean over folds {', '.join(folds)}", u_autorec, "s", table=caption)
+    run.speed("MultDAE epoch, the 80/20 holdout", multdae, "s", table=caption)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fold u1 only and one MultDAE seed")
     args = parser.parse_args(argv)
+    run = Run("bench_autoencoders", argv, quick=args.quick)
     folds = ("u1",) if args.quick else FOLDS
     seeds = SEEDS[:1] if args.quick else SEEDS
-    load_before = os.getloadavg()
     print("Rating prediction, ML-100K folds " + ", ".join(folds))
     rating = rating_accuracy(folds)
     print(f"\n{'model':<12} {'RMSE':>7} {'MAE':>7} {'s/epoch':>8}")
@@ -204,28 +247,12 @@ def main(argv=None) -> None:
         spread = f" ± {r['recall@20_std']:.4f} / ± {r['ndcg@100_std']:.4f}" if "recall@20_std" in r else ""
         print(f"{name:<20} {r['recall@20']:10.4f} {r['ndcg@100']:9.4f}{spread}")
     results = {
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_before": load_before,
-            "load_average_after": os.getloadavg(),
-        },
-        "quick": args.quick,
         "rating": rating,
         "torch_autorec": reference,
         "ranking": ranking,
     }
-    out = (
-        Path(__file__).parent
-        / "results"
-        / ("bench_autoencoders_quick.json" if args.quick else "bench_autoencoders.json")
-    )
-    out.parent.mkdir(exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(tmp, out)  # atomic: a reader never sees half a file
-    print(f"\nwrote {out}")
+    summary_rows(run, folds, rating, reference, ranking)
+    run.write(results)
 
 
 if __name__ == "__main__":

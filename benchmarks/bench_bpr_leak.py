@@ -18,13 +18,12 @@ issue 5's reference "torch BPR-MF 0.618 / 0.340" lies between the two rows below
 
 Run: ``TINYREC_DATA=/path/to/data python benchmarks/bench_bpr_leak.py`` (10 fits of 100 epochs:
 about 15 s on 2 cores once Numba's cache is warm). Prints a table and writes
-``benchmarks/results/bench_bpr_leak.json``.
+``benchmarks/results/bench_bpr_leak.json`` (``--quick``: seed 0 only, ``bench_bpr_leak_quick.json``).
 """
 
 from __future__ import annotations
 
-import json
-import platform
+import argparse
 import sys
 from pathlib import Path
 
@@ -32,6 +31,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from record import Run  # noqa: E402  (benchmarks/record.py)
 
 from tinyrec import evaluate  # noqa: E402
 from tinyrec.data import leave_one_out, movielens  # noqa: E402
@@ -52,7 +53,12 @@ class LeakyBPRMF(BPRMF):
         return NegativeSampler(train, exclude=self.test, seed=rng)
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="seed 0 only (checks the script runs)")
+    args = parser.parse_args(argv)
+    run = Run("bench_bpr_leak", argv, quick=args.quick)
+    seeds = SEEDS[:1] if args.quick else SEEDS
     train, test = leave_one_out(movielens("100k"))
     rows = {}
     for name, build in (
@@ -61,22 +67,35 @@ def main() -> None:
     ):
         results = [
             evaluate(build(seed).fit(train), test, train=train, protocol="sampled", k=10, seed=0)
-            for seed in SEEDS
+            for seed in seeds
         ]
         rows[name] = {}
         for metric in ("hr@10", "ndcg@10"):
             values = [r[metric] for r in results]
             summary = {"mean": float(np.mean(values)), "std": float(np.std(values)), "seeds": values}
             rows[name][metric] = summary
-    print(f"BPR-MF 64 factors x 100 epochs, ML-100K leave-one-out, 99 sampled negatives, seeds {list(SEEDS)}")
+    print(f"BPR-MF 64 factors x 100 epochs, ML-100K leave-one-out, 99 sampled negatives, seeds {list(seeds)}")
     print(f"{'negatives':<44} {'HR@10':>14} {'NDCG@10':>8}")
     for name, row in rows.items():
         hr, ndcg = row["hr@10"], row["ndcg@10"]
         print(f"{name:<44} {hr['mean']:.3f} ± {hr['std']:.3f} {ndcg['mean']:>8.3f}")
-    out = ROOT / "benchmarks" / "results" / "bench_bpr_leak.json"
-    out.parent.mkdir(exist_ok=True)
-    machine = {"machine": platform.machine(), "python": platform.python_version()}
-    out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
+    caption = (
+        "BPR-MF 64 factors x 100 epochs, ML-100K leave-one-out (latest), 99 sampled negatives, "
+        "pessimistic ties; the two differ only in where training negatives are drawn"
+    )
+    spread = len(seeds) > 1  # a standard deviation needs two seeds
+    for name, row in rows.items():
+        leak = name != "clean"  # the leaky row is shown beside the clean one
+        for key, metric in (("hr@10", "HR@10, sampled"), ("ndcg@10", "NDCG@10, sampled")):
+            clean = rows["clean"][key]
+            run.accuracy(
+                f"BPRMF, {name}" if leak else "BPRMF, clean negatives", metric, row[key]["mean"],
+                std=row[key]["std"] if spread else None, seeds=len(seeds),
+                reference="clean negatives" if leak else None,
+                reference_value=clean["mean"] if leak else None,
+                reference_std=clean["std"] if leak and spread else None, table=caption,
+            )  # fmt: skip
+    run.write({"seeds": list(seeds), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ Accuracy, rating prediction (RMSE / MAE on the five predefined folds u1..u5, mea
   small grid; each fold picks its configuration on a validation split carved from that fold's
   train — 10% of its ratings, ``random_holdout`` — then refits on the whole train; the fold's test
   is never looked at), ``ItemKNN(40)`` baseline-adjusted with pearson-baseline similarity,
+  ``UserKNN(40, similarity="msd")`` baseline-adjusted and mean-centred (``mode="means"``),
   ``BiasedMF(n_blocks=4, seed=0)``, shuffled and unshuffled (Surprise's SVD defaults trained by
   blocked, multi-threaded SGD: its accuracy must match the plain loop's);
-* Surprise's ``BaselineOnly``, ``SVD`` and item-based ``KNNBaseline`` (pearson_baseline, k=40) on
-  the same folds, in the same run, when ``scikit-surprise`` is importable (pandas needed too).
+* Surprise's ``BaselineOnly``, ``SVD``, item-based ``KNNBaseline`` (pearson_baseline, k=40) and
+  user-based ``KNNBaseline`` and ``KNNWithMeans`` (msd, k=40) on the same folds, in the same run,
+  when ``scikit-surprise`` is importable (pandas needed too).
 
 Accuracy, ranking: leave-one-out by latest timestamp (ties: larger item id held out) on the whole
 ML-100K; HR@10 / NDCG@10 / MRR with 99 sampled negatives and pessimistic ties, and the full-ranking
@@ -23,8 +25,7 @@ seed's HR@10 moves by about ±0.01.
 Speed: ``BiasedMF`` epoch time against Surprise's ``SVD`` with the same hyperparameters (both
 measured as ``(t(11 epochs) − t(1 epoch)) / 10``, so set-up is left out; best of 3), shuffled each
 epoch (our default) and unshuffled (Surprise's order: its ratings grouped by user, which keeps each
-user's row in cache — shuffling cost 1.5x to 2.2x at ML-1M size here: 80 against 53 ms in one
-run, 102 against 46 ms in another),
+user's row in cache; the two rows of RESULTS.md show what shuffling costs),
 and with ``n_blocks=4`` (distributed SGD: 4 × 4 blocks, the blocks of a stratum on parallel
 threads; all cores of the machine), on ML-100K's 100,000 ratings and on an ML-1M-sized synthetic
 set (6,040 users × 3,706 items, 1,000,209 ratings); ``BPRMF`` 64 factors × 100 epochs against
@@ -32,29 +33,36 @@ set (6,040 users × 3,706 items, 1,000,209 ratings); ``BPRMF`` 64 factors × 100
 that Numba's compilation is left out; a single fit moves by ±15% on a shared machine);
 ``ItemKNN`` fit time (pearson-baseline similarities and neighbour lists of the 1,682 items).
 
-Run: ``TINYREC_DATA=/path/to/data python benchmarks/bench_classic.py`` (about 5 minutes on 2 cores);
-``--quick`` runs fold u1 only, a 2-point grid and skips the ML-1M-sized speed case. Prints the
-tables and writes ``benchmarks/results/bench_classic.json`` (``bench_classic_quick.json``).
+Run: ``TINYREC_DATA=/path/to/data python benchmarks/bench_classic.py`` (about 5 minutes on 2 cores,
+more with Surprise); ``--quick`` runs fold u1 only, a 2-point grid and skips the ML-1M-sized speed
+case. Prints the tables and writes ``benchmarks/results/bench_classic.json``
+(``bench_classic_quick.json``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from record import Run  # noqa: E402  (benchmarks/record.py)
+
 from tinyrec.data import leave_one_out, movielens, random_holdout, synthetic  # noqa: E402
 from tinyrec.evaluation import evaluate  # noqa: E402
-from tinyrec.models import BPRMF, BaselineOnly, BiasedMF, ImplicitALS, ItemKNN, Popularity  # noqa: E402
+from tinyrec.models import (  # noqa: E402
+    BPRMF,
+    BaselineOnly,
+    BiasedMF,
+    ImplicitALS,
+    ItemKNN,
+    Popularity,
+    UserKNN,
+)
 
 FOLDS = ("u1", "u2", "u3", "u4", "u5")
 # the tuning grid: (n_factors, n_epochs, lr_all, reg_all)
@@ -120,6 +128,8 @@ def rating_accuracy(folds, grid, surprise, pd):
                 n_blocks=4, shuffle=False, seed=0
             ).fit(train),
             "ItemKNN pearson_baseline k=40": ItemKNN(40).fit(train),
+            "UserKNN msd k=40 (baseline)": UserKNN(40, similarity="msd").fit(train),
+            "UserKNN msd k=40 (means)": UserKNN(40, mode="means", similarity="msd").fit(train),
         }
         model, params, valid_rmse = tuned_mf(train, grid)
         models["BiasedMF tuned"] = model
@@ -127,12 +137,21 @@ def rating_accuracy(folds, grid, surprise, pd):
         if surprise is not None:
             trainset = surprise_trainset(surprise, pd, train)
             knn_options = {"name": "pearson_baseline", "user_based": False}
+            user_msd = {"name": "msd", "user_based": True}
             for name, algo in (
                 ("Surprise BaselineOnly", surprise.BaselineOnly(verbose=False)),
                 ("Surprise SVD", surprise.SVD(random_state=0)),
                 (
                     "Surprise KNNBaseline item pearson_baseline",
                     surprise.KNNBaseline(k=40, sim_options=knn_options, verbose=False),
+                ),
+                (
+                    "Surprise KNNBaseline user msd",
+                    surprise.KNNBaseline(k=40, sim_options=user_msd, verbose=False),
+                ),
+                (
+                    "Surprise KNNWithMeans user msd",
+                    surprise.KNNWithMeans(k=40, sim_options=user_msd, verbose=False),
                 ),
             ):
                 models[name] = SurpriseModel(algo.fit(trainset))
@@ -312,12 +331,112 @@ def speed(surprise, pd, implicit, quick):
     return out
 
 
+# ---------------------------------------------------------------------------------------- summary
+# rating rows: name in the JSON -> Surprise's counterpart measured beside it (None: no counterpart)
+RATING_REFERENCES = {
+    "BaselineOnly": "Surprise BaselineOnly",
+    "BiasedMF (Surprise defaults)": "Surprise SVD",
+    "BiasedMF (Surprise defaults, unshuffled)": "Surprise SVD",
+    "BiasedMF (Surprise defaults, n_blocks=4)": None,
+    "BiasedMF (Surprise defaults, n_blocks=4, unshuffled)": None,
+    "ItemKNN pearson_baseline k=40": "Surprise KNNBaseline item pearson_baseline",
+    "UserKNN msd k=40 (baseline)": "Surprise KNNBaseline user msd",
+    "UserKNN msd k=40 (means)": "Surprise KNNWithMeans user msd",
+    "BiasedMF tuned": None,
+}
+RANKING_REFERENCES = {
+    "Popularity": None,
+    "ItemKNN cosine k=50 (ranking)": None,
+    "BPRMF 64 factors, 100 epochs": "implicit BPR 64 factors, 100 epochs",
+    "ImplicitALS 64 factors, 15 epochs": "implicit ALS 64 factors, 15 epochs, same alpha/reg",
+}
+RANKING_METRICS = {
+    ("sampled", "hr@10"): "HR@10, sampled",
+    ("sampled", "ndcg@10"): "NDCG@10, sampled",
+    ("sampled", "mrr"): "MRR, sampled",
+    ("full", "hr@10"): "HR@10, full ranking",
+    ("full", "ndcg@10"): "NDCG@10, full ranking",
+}
+SPEED_SETS = {
+    "ML-100K (100,000 ratings)": "ML-100K",
+    "ML-1M-sized synthetic (1,000,209 ratings)": "ML-1M-sized",
+}
+SPEED_CASES = {
+    "tinyrec_epoch_seconds": "shuffled, 1 thread",
+    "tinyrec_unshuffled_epoch_seconds": "in Surprise's order (grouped by user), 1 thread",
+    "tinyrec_blocked_epoch_seconds": "n_blocks=4 (blocked SGD, all cores), shuffled",
+    "tinyrec_blocked_unshuffled_epoch_seconds": "n_blocks=4 (blocked SGD, all cores), Surprise's order",
+}
+
+
+def summary_rows(run: Run, folds, rating: dict, chosen: list, ranking: dict, speeds: dict) -> None:
+    """The rows of RESULTS.md: RMSE / MAE beside Surprise, ranking beside implicit, epoch times."""
+    caption = (
+        f"Rating prediction, ML-100K, mean over folds {', '.join(folds)}; reference: Surprise on the "
+        "same folds, in the same run"
+    )
+    for name, ref in RATING_REFERENCES.items():
+        note = None
+        if name == "BiasedMF tuned":
+            note = "chosen per fold: " + "; ".join(
+                f"{c['fold']} {c['n_factors']} factors, {c['n_epochs']} epochs, lr {c['lr_all']}, "
+                f"reg {c['reg_all']}"
+                for c in chosen
+            )
+        for metric in ("rmse", "mae"):
+            run.accuracy(
+                name, metric.upper(), rating[name][metric], reference=ref,
+                reference_value=rating.get(ref, {}).get(metric), better="lower", table=caption,
+                note=note if metric == "rmse" else None,
+            )  # fmt: skip
+    caption = (
+        "Top-N ranking, ML-100K leave-one-out (latest), every rating a positive; sampled: 99 negatives, "
+        "pessimistic ties; full ranking: every unseen item; reference: implicit, in the same run"
+    )
+    for name, ref in RANKING_REFERENCES.items():
+        for (protocol, key), metric in RANKING_METRICS.items():
+            theirs = ranking.get(ref, {}).get(protocol, {}).get(key)
+            run.accuracy(
+                name, metric, ranking[name][protocol][key], reference=ref, reference_value=theirs,
+                table=caption,
+            )  # fmt: skip
+    bpr = ranking["BPRMF 64 factors, 100 epochs"]["sampled_seeds_0_to_4"]
+    for key, metric in (("hr@10", "HR@10, sampled"), ("ndcg@10", "NDCG@10, sampled")):
+        spread = bpr[key]
+        run.accuracy(
+            "BPRMF 64 factors, 100 epochs, seeds 0-4", metric, spread["mean"], std=spread["std"],
+            seeds=len(spread["values"]), table=caption,
+        )  # fmt: skip
+    caption = (
+        "Training speed: BiasedMF (100 factors) ms per epoch, (t(11 epochs) - t(1)) / 10, best of 3; "
+        "BPRMF whole fits, best of 3; reference: Surprise's SVD, implicit's BPR, in the same run"
+    )
+    for name, short in SPEED_SETS.items():
+        row = speeds.get(f"BiasedMF epoch, {name}")
+        if row is None:  # --quick leaves the ML-1M-sized set out
+            continue
+        for key, how in SPEED_CASES.items():
+            surprise_s = row.get("surprise_epoch_seconds")
+            run.speed(
+                f"BiasedMF epoch, {short}, {how}", 1e3 * row[key], "ms", reference="Surprise SVD",
+                reference_value=None if surprise_s is None else 1e3 * surprise_s, table=caption,
+            )  # fmt: skip
+    ours, theirs = "BPRMF 64 factors x 100 epochs, ML-100K", "implicit BPR 64 factors x 100 epochs, ML-100K"
+    run.speed(
+        f"{ours}, whole fit", speeds[ours]["seconds"], "s", reference="implicit BPR",
+        reference_value=speeds.get(theirs, {}).get("seconds"), table=caption,
+    )  # fmt: skip
+    name = "ItemKNN pearson_baseline fit, ML-100K u1 (1,682 items)"
+    run.speed(name, speeds[name]["seconds"], "s", table=caption)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fold u1 only, 2-point grid, no ML-1M-sized set")
     parser.add_argument("--no-reference", action="store_true", help="skip Surprise and implicit")
     parser.add_argument("--out", type=Path, default=None, help="JSON output path")
     args = parser.parse_args(argv)
+    run = Run("bench_classic", argv, quick=args.quick)
     surprise = None if args.no_reference else optional("surprise")
     pd = optional("pandas") if surprise is not None else None
     if pd is None:
@@ -362,26 +481,15 @@ def main(argv=None):
         print(f"{name:60s} " + ", ".join(f"{k}={v:.4g}" for k, v in row.items()))
 
     results = {
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "numba_threads": numba.get_num_threads(),
-            "python": platform.python_version(),
-        },
-        "quick": args.quick,
-        "surprise": getattr(surprise, "__version__", None),
-        "implicit": getattr(implicit, "__version__", None),
+        "folds": list(folds),
+        "grid": grid,
         "rating": rating,
         "tuned_choice": chosen,
         "ranking": ranking,
         "speed": speeds,
     }
-    out = args.out or Path(__file__).parent / "results" / (
-        "bench_classic_quick.json" if args.quick else "bench_classic.json"
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\nwrote {out}")
+    summary_rows(run, folds, rating, chosen, ranking, speeds)
+    run.write(results, args.out)
 
 
 if __name__ == "__main__":

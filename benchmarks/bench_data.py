@@ -14,13 +14,14 @@ compile/cache load is not counted):
 * build the users x items CSR of the 1M table (counting-sort kernel) vs ``np.lexsort``.
 
 Targets (issue 3): load within 1.5x of pandas; 4M negatives in under 1 s on a 2-core machine.
-Run: ``python benchmarks/bench_data.py`` (prints a table, writes ``benchmarks/results/bench_data.json``).
+Run: ``python benchmarks/bench_data.py`` (under a minute; prints a table, writes
+``benchmarks/results/bench_data.json``; ``--quick``: one timed run per task, written to
+``bench_data_quick.json``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -28,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from record import Run  # benchmarks/record.py
 
 from tinyrec.data import Interactions, from_csv
 from tinyrec.data.sampling import NegativeSampler
@@ -55,12 +57,40 @@ def write_ratings(path: Path, n: int, n_users: int, n_items: int, sep: str, seed
         np.savetxt(fh, table, fmt="%d", delimiter=sep)
 
 
-def main() -> None:
+# summary rows: (task, what, reference task, reference) for the tasks measured beside a reference
+SUMMARY = (
+    ("load 1M '::' (tinyrec from_csv)", "load {n} '::'-separated ratings (from_csv)",
+     "load 1M '::' (pandas, python engine)", "pandas.read_csv, python engine (needed for '::')"),
+    ("load 1M tab (tinyrec from_csv)", "load {n} tab-separated ratings (from_csv)",
+     "load 1M tab (pandas, C engine)", "pandas.read_csv, C engine (arrays only, no id maps)"),
+    ("load 100K u.data (tinyrec from_csv)", "load {u_data} (from_csv)",
+     "load 100K u.data (pandas, C engine)", "pandas.read_csv, C engine"),
+    ("4 uniform negatives x 1M positives", "4 uniform negatives for each of {n} positives", None, None),
+    ("4 popularity negatives x 1M positives", "4 popularity negatives for each of {n} positives", None, None),
+    ("CSR users x items, 1M (counting sort)", "users x items CSR of {n} ratings (counting sort), table "
+     "validation excluded", "CSR order by np.lexsort (reference)", "np.lexsort (the order alone)"),
+)  # fmt: skip
+
+
+def summary_rows(run: Run, seconds: dict, n_lines: int, u_data: str, repeat: int) -> None:
+    caption = f"Data: seconds, best of {repeat} after a warm-up; reference: pandas or NumPy in the same run"
+    for task, what, ref_task, reference in SUMMARY:
+        run.speed(
+            what.format(n=f"{n_lines:,}", u_data=u_data), seconds.get(task), "s", reference=reference,
+            reference_value=seconds.get(ref_task), table=caption,
+        )  # fmt: skip
+
+
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--ml1m", type=Path, default=None, help="a real ml-1m/ratings.dat to load instead")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_data.json")
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="one timed run per task (checks the script)")
+    parser.add_argument("--out", type=Path, default=None, help="JSON output (default: benchmarks/results/)")
+    args = parser.parse_args(argv)
+    run = Run("bench_data", argv, quick=args.quick)
+    if args.quick:
+        args.repeat = 1
     try:
         import pandas as pd
     except ImportError:
@@ -92,8 +122,9 @@ def main() -> None:
 
         root = os.environ.get("TINYREC_DATA")
         u_data = Path(root) / "ml-100k" / "u.data" if root else None
+        u_data_name = "ML-100K u.data"
         if u_data is None or not u_data.exists():
-            u_data = tmp / "u.data"
+            u_data, u_data_name = tmp / "u.data", "a generated 100,000-line u.data"
             write_ratings(u_data, 100_000, 943, 1682, "\t")
         t = best_of(lambda: from_csv(u_data, sep="\t", header=False, timestamp=3), args.repeat)
         rows.append(("load 100K u.data (tinyrec from_csv)", t, str(u_data.name)))
@@ -128,12 +159,9 @@ def main() -> None:
     print(f"{'task':<42} {'seconds':>9}  note")
     for name, sec, note in rows:
         print(f"{name:<42} {sec:>9.3f}  {note}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = args.out.with_suffix(".json.tmp")
-    tmp_out.write_text(
-        json.dumps({"rows": [{"task": n, "seconds": s, "note": x} for n, s, x in rows]}, indent=1)
-    )
-    os.replace(tmp_out, args.out)  # atomic: no half-written results file
+    summary_rows(run, {name: sec for name, sec, _ in rows}, n_lines, u_data_name, args.repeat)
+    details = {"repeat": args.repeat, "rows": [{"task": n, "seconds": s, "note": x} for n, s, x in rows]}
+    run.write(details, args.out)
 
 
 if __name__ == "__main__":

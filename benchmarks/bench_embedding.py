@@ -17,27 +17,27 @@ The upstream gradient ``dY`` is a fixed random array (what a network above the t
 Batches of indices are drawn up front, so sampling is not timed. Before timing, a few steps from
 the same initial table check that the three versions compute the same numbers.
 
-Run: ``python benchmarks/bench_embedding.py`` (prints a table, writes
-``benchmarks/results/bench_embedding.json``). The ratios are medians over repeats of
+Run: ``python benchmarks/bench_embedding.py`` (under a minute; prints a table, writes
+``benchmarks/results/bench_embedding.json``; ``--quick``: 20 steps x 2 repeats, written to
+``bench_embedding_quick.json``). The ratios are medians over repeats of
 (other µs/step) / (tinyrec µs/step), each repeat timing the three versions back to back.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from record import Run  # noqa: E402  (benchmarks/record.py)
 
 from tinyrec.nn import Embedding  # noqa: E402
 from tinyrec.optim import Adam  # noqa: E402
@@ -130,8 +130,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--steps", type=int, default=200, help="timed steps per repeat")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_embedding.json"))
+    ap.add_argument("--quick", action="store_true", help="20 steps x 2 repeats (checks the script runs)")
+    ap.add_argument("--out", default=None, help="JSON output path (default: benchmarks/results/)")
     args = ap.parse_args(argv)
+    run = Run("bench_embedding", argv, quick=args.quick)
+    if args.quick:
+        args.steps, args.repeats = 20, 2
 
     rng = np.random.default_rng(args.seed)
     table = rng.standard_normal((args.rows, args.dim)).astype(np.float32)
@@ -186,26 +190,28 @@ def main(argv=None) -> dict:
         v = per_repeat[name]
         print(f"{name:<10}{median[name]:>16.1f}{min(v):>10.1f}{max(v):>10.1f}{ratio:>18}")
 
+    caption = (
+        f"One training step of a {args.rows:,} x {args.dim} float32 embedding table, batch of {args.batch:,} "
+        f"Zipf({args.zipf}) ids, lazy Adam; median µs per step, ratio: median over repeats"
+    )
+    references = {
+        "torch": "torch Embedding(sparse=True) + SparseAdam, 1 thread",
+        "numpy": "NumPy np.unique + np.add.at",
+    }
+    for name, reference in references.items():
+        if name in ratios:
+            run.speed(
+                f"embedding step vs {name}", median["tinyrec"], "µs", reference=reference,
+                reference_value=median[name], ratio=ratios[name], table=caption,
+            )  # fmt: skip
     result = {
         "config": vars(args) | {"distinct_rows_per_batch": distinct, "lr": LR, "betas": BETAS, "eps": EPS},
-        "environment": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "torch": None if torch is None else torch.__version__,
-            "torch_threads": None if torch is None else 1,
-            "cpu_count": os.cpu_count(),
-            "load_average_1min_before_after": [load_before, load_after],
-        },
+        "load_average_1min_before_after": [load_before, load_after],
         "us_per_step": per_repeat,
         "median_us_per_step": median,
         "median_ratio_vs_tinyrec": ratios,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as f:
-        json.dump(result, f, indent=2)
-    os.replace(f.name, out)  # atomic: a reader never sees half a file
-    print(f"wrote {out}")
+    run.write(result, args.out)
     return result
 
 

@@ -15,8 +15,9 @@ Cases (float32 scores from a fixed random "model", as a factor model would outpu
 * ``np.argsort`` of the whole matrix, for scale: what ranking by a full sort costs.
 
 Each figure is the median of ``--repeats`` runs after one warm-up run (the warm-up also compiles
-the Numba kernels). Run: ``python benchmarks/bench_eval.py``; prints a table and writes
-``benchmarks/results/bench_eval.json``.
+the Numba kernels). Run: ``python benchmarks/bench_eval.py`` (under a minute); prints a table
+and writes ``benchmarks/results/bench_eval.json`` (``--quick``: one repeat, written to
+``bench_eval_quick.json``).
 
 **Memory at MovieLens-20M shape** (opt-in, ``--ml20m``; a few minutes): does ``evaluate`` stay under
 2 GB on ML-20M, as its user batches intend? ML-20M itself is not needed: each protocol runs in its
@@ -39,8 +40,8 @@ peak includes what is resident (interpreter, NumPy, Numba, data). The process pe
 phase peak.
 
 Without ``clear_refs`` (not Linux, or not permitted) the evaluation peak falls back to the process
-peak and ``peak_reset`` is ``false`` in the JSON. The committed results file comes from a
-``--ml20m`` run; a default run writes the file without the ``ml20m`` section.
+peak and ``peak_reset`` is ``false`` in the JSON. A default run writes the file without the
+``ml20m`` section (and without its summary rows).
 """
 
 from __future__ import annotations
@@ -48,18 +49,17 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from record import Run  # noqa: E402  (benchmarks/record.py)
 
 from tinyrec import metrics  # noqa: E402
 from tinyrec.data import Interactions  # noqa: E402
@@ -257,11 +257,60 @@ def print_ml20m(rows: list[dict]) -> None:
     print("(MB: VmHWM of /proc/self/status per phase, reset in between; eval extra = eval peak - RSS before)")
 
 
+# the summary rows: case -> what it measures
+SUMMARY = {
+    "full, metrics (pessimistic)": "HR, NDCG, recall@10 (and precision, MAP, MRR), full, pessimistic ties",
+    "full, metrics (average)": "HR, NDCG, recall@10 (and precision, MAP, MRR), full, average ties",
+    "full, 3 separate calls (pessimistic)": "hit_rate, ndcg, recall@10 called one by one, full matrix",
+    "sampled, metrics (pessimistic)": "HR, NDCG@10 and MRR of 100 sampled candidates, pessimistic ties",
+    "sampled, metrics (average)": "HR, NDCG@10 and MRR of 100 sampled candidates, average ties",
+    "evaluate(full)": "evaluate(protocol='full', k=10), end to end",
+    "evaluate(sampled), incl. sampling": "evaluate(protocol='sampled', k=10), end to end, sampling included",
+}
+ARGSORT = "np.argsort of the full matrix (scale)"
+BESIDE_ARGSORT = (  # the cases that rank the whole matrix, shown beside a full sort of it
+    "full, metrics (pessimistic)",
+    "full, metrics (average)",
+    "full, 3 separate calls (pessimistic)",
+    "evaluate(full)",
+)
+
+
+def summarise(run: Run, rows: list[dict], repeats: int) -> None:
+    seconds = {r["case"]: r["seconds"] for r in rows}
+    caption = (
+        f"Ranking metrics at ML-1M shape ({N_USERS:,} users x {N_ITEMS:,} items, float32 scores), "
+        f"median seconds of {repeats}; reference: np.argsort of the whole matrix"
+    )
+    for case, what in SUMMARY.items():
+        full = case in BESIDE_ARGSORT
+        run.speed(
+            what, seconds[case], "s", reference="np.argsort(-scores, axis=1)" if full else None,
+            reference_value=seconds[ARGSORT] if full else None, table=caption,
+        )  # fmt: skip
+
+
+def summarise_ml20m(run: Run, rows: list[dict]) -> None:
+    n_users, n_items, n_inter = ML20M_SHAPE
+    caption = (
+        f"evaluate() at ML-20M shape ({n_users:,} users x {n_items:,} items, {n_inter:,} interactions), "
+        f"{ML20M_FACTORS} float32 factors, one process per protocol; peak resident memory (VmHWM)"
+    )
+    for r in rows:
+        peak, before = r["peak_mb"], r["rss_before_eval_mb"]
+        extra = None if peak["eval"] is None or before is None else peak["eval"] - before
+        name = f"evaluate(protocol='{r['protocol']}') at ML-20M shape"
+        run.speed(f"{name}: process peak", r["process_peak_mb"], "MB", table=caption)
+        run.speed(f"{name}: evaluation's peak above the resident split", extra, "MB", table=caption)
+        run.speed(f"{name}: evaluation time", r["seconds"]["eval"], "s", table=caption)
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_eval.json"))
+    ap.add_argument("--quick", action="store_true", help="one repeat (checks the script runs)")
+    ap.add_argument("--out", default=None, help="JSON output path (default: benchmarks/results/)")
     ap.add_argument(
         "--ml20m", action="store_true", help="also measure evaluate()'s memory at ML-20M shape (minutes)"
     )
@@ -270,6 +319,9 @@ def main(argv=None) -> dict:
     if args.ml20m_child:
         print(json.dumps(ml20m_child(args.ml20m_child, args.seed)))
         return {}
+    run = Run("bench_eval", argv, quick=args.quick)
+    if args.quick:
+        args.repeats = 1
     scores, masked, relevance, sampled, sampled_rel, train, test = build(args.seed)
     model = StoredScores(scores)
     cases = {}
@@ -307,28 +359,17 @@ def main(argv=None) -> dict:
         target = "" if r["target_seconds"] is None else f"< {r['target_seconds']:g}"
         ok = "" if r["target_seconds"] is None else ("yes" if r["seconds"] < r["target_seconds"] else "NO")
         print(f"{r['case']:<42} {r['seconds']:>9.4f} {target:>8}  {ok}")
+    summarise(run, rows, args.repeats)
     result = {
-        "benchmark": "bench_eval",
         "shape": [N_USERS, N_ITEMS],
         "repeats": args.repeats,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
-        "numpy": np.__version__,
         "rows": rows,
-        "note": "measured on a shared 2-core machine while other jobs may have been running",
     }
     if args.ml20m:
         result["ml20m"] = {"target_mb": MEMORY_TARGET_MB, "rows": ml20m_memory(args.seed)}
         print_ml20m(result["ml20m"]["rows"])
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as f:
-        json.dump(result, f, indent=2)
-    os.replace(f.name, out)  # atomic: a reader never sees half a file
-    print(f"wrote {out}")
+        summarise_ml20m(run, result["ml20m"]["rows"])
+    run.write(result, args.out)
     return result
 
 

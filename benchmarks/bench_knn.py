@@ -9,14 +9,14 @@
    (what a fresh machine pays: compilation included) and then with the cache it left.
 
 Run: ``TINYREC_DATA=/path/to/data python benchmarks/bench_knn.py`` (about a minute on 2 cores).
-Prints a table and writes ``benchmarks/results/bench_knn.json``.
+Prints a table and writes ``benchmarks/results/bench_knn.json`` (``--quick``: one timed run per
+similarity, ``bench_knn_quick.json``; the two quickstart runs are the same).
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -27,6 +27,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from record import Run  # noqa: E402  (benchmarks/record.py)
 
 from tinyrec.data import movielens  # noqa: E402
 from tinyrec.data.embedded import load_embedded  # noqa: E402
@@ -64,7 +66,12 @@ def time_quickstart(cache_dir: str) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one timed run per similarity")
+    args = parser.parse_args(argv)
+    run = Run("bench_knn", argv, quick=args.quick)
+    repeats = 1 if args.quick else 5
     rows = []
     ml = movielens("100k")
     mt = load_embedded()
@@ -79,7 +86,7 @@ def main() -> None:
         else:
             row_csr, col_csr = csr_pair(users, items, r, data.n_users, data.n_items)
             n_rows = data.n_users
-        seconds, kept = time_kernel(row_csr, col_csr, n_rows, KINDS[kind])
+        seconds, kept = time_kernel(row_csr, col_csr, n_rows, KINDS[kind], repeats)
         rows.append({"data": data_name, "rows": f"{n_rows} {side}", "similarity": kind,
                      "seconds": seconds, "neighbours_kept": kept})  # fmt: skip
     with tempfile.TemporaryDirectory() as cache:
@@ -90,12 +97,16 @@ def main() -> None:
         print(f"{row['data']:<22} {row['rows']:<12} {row['similarity']:<12} {row['seconds']:8.3f} "
               f"{row['neighbours_kept']:>10,}")  # fmt: skip
     print(f"\ntinyrec quickstart: {cold:.1f} s with an empty Numba cache, {warm:.1f} s with a warm one")
-    out = ROOT / "benchmarks" / "results" / "bench_knn.json"
-    out.parent.mkdir(exist_ok=True)
-    result = {"similarity_topk": rows, "quickstart_seconds": {"cold_cache": cold, "warm_cache": warm},
-              "machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}  # fmt: skip
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out}")
+    caption = (
+        f"Similarity top-k kernel over all rows, every positive similarity kept, best of {repeats} after a "
+        "warm-up; `tinyrec quickstart` end to end in a fresh process"
+    )
+    for row in rows:
+        run.speed(f"similarity_topk, {row['data']}, {row['rows']}, {row['similarity']}", row["seconds"], "s",
+                  table=caption)  # fmt: skip
+    run.speed("tinyrec quickstart, empty Numba cache (compilation included)", cold, "s", table=caption)
+    run.speed("tinyrec quickstart, warm Numba cache", warm, "s", table=caption)
+    run.write({"similarity_topk": rows, "quickstart_seconds": {"cold_cache": cold, "warm_cache": warm}})
 
 
 if __name__ == "__main__":

@@ -13,15 +13,13 @@ of each is reported. Both use their default threading (NumPy's BLAS and torch's 
 to compare single-threaded, set ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` in the environment
 (recorded in the JSON). Prints a table and writes ``benchmarks/results/bench_layers.json``.
 
-Run: ``python benchmarks/bench_layers.py [--repeat 20]``.
+Run: ``python benchmarks/bench_layers.py [--repeat 20]`` (under a minute); ``--quick`` (1 warm-up,
+3 repeats) writes ``bench_layers_quick.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -31,6 +29,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from record import Run  # noqa: E402  (benchmarks/record.py)
 
 from tinyrec.nn.attention import MultiheadAttention, causal_mask  # noqa: E402
 from tinyrec.nn.conv import Conv1d  # noqa: E402
@@ -122,8 +122,12 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_layers.json")
+    parser.add_argument("--quick", action="store_true", help="1 warm-up, 3 repeats (checks the script runs)")
+    parser.add_argument("--out", type=Path, default=None, help="JSON output (default: benchmarks/results/)")
     args = parser.parse_args(argv)
+    run = Run("bench_layers", argv, quick=args.quick)
+    if args.quick:
+        args.warmup, args.repeat = 1, 3
 
     rng = np.random.default_rng(0)
     ours_steps = tinyrec_steps(rng)
@@ -155,23 +159,27 @@ def main(argv=None) -> dict:
         cells = f"{torch_ms:9.2f} {ratio:6.2f}" if torch_ms else f"{'-':>9} {'-':>6}"
         print(f"{name:<20} {ms:11.2f} {cells} {TARGETS[name]:6.1f}x")
 
+    shapes = {
+        "Conv1d": f"Conv1d({DIM}, {DIM}, {KERNEL}) on ({BATCH}, {DIM}, {LENGTH})",
+        "GRU": f"GRU({DIM}, {DIM}) on ({BATCH}, {LENGTH}, {DIM})",
+        "MultiheadAttention": f"causal MultiheadAttention({DIM}, {HEADS}) on ({BATCH}, {LENGTH}, {DIM})",
+    }
+    caption = (
+        f"Forward + backward of one layer, float32, median ms of {args.repeat} steps alternating with "
+        "torch's; each with the threads in force (the threads line above)"
+    )
+    for row in rows:
+        run.speed(
+            f"{shapes[row['layer']]} forward + backward", row["tinyrec_ms"], "ms",
+            reference="torch CPU", reference_value=row["torch_ms"], table=caption,
+        )  # fmt: skip
     result = {
-        "benchmark": "bench_layers",
         "shapes": {"batch": BATCH, "length": LENGTH, "dim": DIM, "heads": HEADS, "kernel": KERNEL},
         "repeat": args.repeat,
-        "numpy": np.__version__,
-        "torch": None if torch is None else torch.__version__,
-        "torch_threads": None if torch is None else torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
-        "thread_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
-        "machine": platform.machine(),
+        "warmup": args.warmup,
         "rows": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    tmp.replace(args.out)  # atomic
-    print(f"wrote {args.out}")
+    run.write(result, args.out)
     return result
 
 

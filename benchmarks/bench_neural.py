@@ -51,7 +51,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # b
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -64,6 +63,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from record import Run  # noqa: E402  (benchmarks/record.py)
+
 from tinyrec.data import Interactions, leave_one_out, movielens  # noqa: E402
 from tinyrec.evaluation import evaluate  # noqa: E402
 from tinyrec.losses import BCEWithLogitsLoss  # noqa: E402
@@ -73,7 +74,6 @@ from tinyrec.models.training import PointwiseBatches  # noqa: E402
 from tinyrec.nn.module import RowGrad  # noqa: E402
 from tinyrec.optim import Adam  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 N_FACTORS, LAYERS, LR, N_NEG, BATCH = 8, (64, 32, 16, 8), 1e-3, 4, 256
 
 
@@ -367,6 +367,73 @@ def table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------- summary rows
+# the accuracy table's tinyrec rows: name in the JSON -> (row name, its torch twin)
+SUMMARY_MODELS = {
+    "NeuMF": ("NeuMF, NCF setup", "torch NeuMF"),
+    "GMF": ("GMF, NCF setup", "torch GMF"),
+    "NCFMLP": ("NCFMLP, NCF setup", "torch NCFMLP"),
+    "NeuMF default": ("NeuMF, defaults", "torch NeuMF default"),
+    "GMF default": ("GMF, defaults", None),
+    "NCFMLP default": ("NCFMLP, defaults", None),
+    "GMF lazy": ("GMF, lazy table updates", None),
+    "Popularity": ("Popularity", None),
+    "ItemKNN": ("ItemKNN, cosine, k=50", None),
+}
+SUMMARY_METRICS = {
+    "hr@10": "HR@10, sampled",
+    "ndcg@10": "NDCG@10, sampled",
+    "full_hr@10": "HR@10, full ranking",
+    "full_ndcg@10": "NDCG@10, full ranking",
+}
+
+
+def summary_rows(run: Run, summary: dict, timing: dict, mem: dict, epochs: int) -> None:
+    """The rows of RESULTS.md: accuracy beside the torch twins, epoch times, memory."""
+    caption = (
+        f"ML-100K leave-one-out (latest), last of {epochs} epochs, 4 negatives, Adam 1e-3, batch 256; "
+        "sampled: 99 negatives, pessimistic ties; full ranking: every unseen item; reference: the "
+        "torch twin trained in the same run (NCF setup: dense Adam, NCF init; defaults: SparseAdam)"
+    )
+    for name, (shown, twin) in SUMMARY_MODELS.items():
+        if name not in summary:
+            continue
+        n = len(summary[name]["hr@10"]["runs"])
+        trained = name not in ("Popularity", "ItemKNN")  # the two baselines are deterministic
+        for key, metric in SUMMARY_METRICS.items():
+            ours = summary[name][key]
+            ref = summary[twin][key] if twin in summary else {}
+            run.accuracy(
+                shown, metric, ours["mean"], std=ours["std"] if trained and n > 1 else None,
+                seeds=n if trained else None, reference="torch twin", reference_value=ref.get("mean"),
+                reference_std=ref.get("std") if n > 1 else None, table=caption,
+            )  # fmt: skip
+    caption = (
+        "Seconds per NeuMF training epoch, ML-100K, 4 negatives, float32, the same batches for both; "
+        "median over epochs after a warm-up; torch and BLAS on 1 thread"
+    )
+    for label, t in timing.items():
+        batch, kind = label.split()
+        lazy = kind == "lazy"
+        updates = "lazy (row-sparse Adam)" if lazy else "dense (Adam)"
+        run.speed(
+            f"NeuMF epoch, batch {batch}, {updates} table updates",
+            t["tinyrec_s"], "s", reference=f"torch, {'SparseAdam' if lazy else 'Adam'}",
+            reference_value=t.get("torch_s"), table=caption,
+        )  # fmt: skip
+    caption = (
+        f"NeuMF, one epoch on ML-1M-shaped synthetic data ({mem['n_interactions']:,} interactions), "
+        "in a process of its own"
+    )
+    what = "NeuMF one epoch, ML-1M shape"
+    run.speed(f"{what}: peak resident memory of the process", mem["peak_rss_mb"], "MB", table=caption,
+              note="VmHWM: interpreter, NumPy, Numba and the data included")  # fmt: skip
+    run.speed(f"{what}: resident memory before training", mem["rss_before_training_mb"], "MB", table=caption)
+    run.speed(f"{what}: peak of Python/NumPy allocations while training", mem["tracemalloc_peak_mb"], "MB",
+              table=caption, note="tracemalloc")  # fmt: skip
+    run.speed(f"{what}: time", mem["epoch_seconds"], "s", table=caption)
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 seed, 2 epochs, smaller memory run")
@@ -382,6 +449,7 @@ def main(argv=None) -> dict:
     if args.memory_child:
         print(json.dumps(memory_child(args.quick)))
         return {}
+    run = Run("bench_neural", argv, quick=args.quick)
     epochs = args.epochs or (2 if args.quick else 20)
     seeds = args.seeds or (1 if args.quick else 5)
     torch = None
@@ -437,21 +505,9 @@ def main(argv=None) -> dict:
         "accuracy": summary,
         "speed": timing,
         "memory": mem,
-        "machine": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "torch": None if torch is None else torch.__version__,
-            "cpus": os.cpu_count(),
-            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-            "note": "measured on a shared 2-core machine while other jobs were running",
-        },
     }
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / ("bench_neural_quick.json" if args.quick else "bench_neural.json")
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    os.replace(tmp, path)  # atomic
-    print(f"\nwrote {path}")
+    summary_rows(run, summary, timing, mem, epochs)
+    run.write(result)
     return result
 
 
