@@ -7,30 +7,59 @@ sets below are shared by the contract and the per-model tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from tinyrec.data.interactions import Interactions
 
 
-@dataclass
+@dataclass(eq=False)
 class RecommenderCase:
-    """How to build one recommender for the contract.
+    """One recommender for the contract, stated as data.
 
-    name : shown in the test id.
-    build : ``build(seed) -> Recommender`` (must pass ``seed=`` through when the model is random;
-        keep it small: the contract fits it about ten times on a 30 x 20 toy set).
+    name : shown in the test ids.
+    cls, kwargs : the model is ``cls(**kwargs, seed=seed)`` (``seed`` only when ``cls`` takes one).
+        Keep it small: the contract fits it about ten times, plus once per change, on a 30 x 20 toy set.
     feedback : ``"explicit"`` (trained on 1-5 ratings) or ``"implicit"`` (all ones).
+    changes : ``{hyperparameter: another value}``; each must change the fitted result (every
+        prediction of a rating model, every score of a ranking model) on the toy set, beyond
+        round-off (a ``dtype`` change, by round-off only: any difference counts).
+    unchanged : ``{hyperparameter: why it cannot change the result}``. Over the cases of a class,
+        every name of ``cls.hyperparameters`` is in ``changes`` or here.
+    refusals : ``[(constructor kwargs, exception class, message regex), ...]``; ``cls(**kwargs)``
+        raises that error with that message.
+    fit_refusals : ``[(training set, exception class, message regex), ...]``; fitting the case's
+        model on that training set raises that error with that message.
     """
 
     name: str
-    build: Callable
+    cls: type
+    kwargs: dict = field(default_factory=dict)
     feedback: str = "explicit"
+    changes: dict = field(default_factory=dict)
+    unchanged: dict[str, str] = field(default_factory=dict)
+    refusals: list[tuple[dict, type | tuple[type, ...], str]] = field(default_factory=list)
+    fit_refusals: list[tuple[object, type | tuple[type, ...], str]] = field(default_factory=list)
+
+    def build(self, seed=0, /, **overrides):
+        """The case's model, seeded with ``seed`` (when it takes one), then ``overrides`` (a ``seed`` too)."""
+        seeded = {"seed": seed} if "seed" in self.cls.hyperparameters else {}
+        return self.cls(**{**self.kwargs, **seeded, **overrides})
 
     def __repr__(self) -> str:
         return self.name
+
+
+# Why a hyperparameter cannot change what ``fit(train)`` learns: the reasons the cases share.
+VERBOSE = "only prints a progress line"
+BACKEND = "the same numbers to round-off, by design: compiled, plain Python or NumPy (test_backends.py)"
+DETERMINISTIC = "unused: the model is deterministic"
+VALIDATION = {
+    "protocol": "the validation protocol: read only by fit(train, valid=...)",
+    "monitor": "the metric early stopping watches: read only by fit(train, valid=...)",
+    "patience": "early stopping: read only by fit(train, valid=...); fit(train) alone refuses it",
+}
 
 
 def planted_ratings(n_users=30, n_items=20, rank=2, density=0.5, seed=0, unknown=True):

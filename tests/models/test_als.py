@@ -1,13 +1,11 @@
 """ImplicitALS: planted tastes recovered, each sweep lowers the weighted objective, one sweep with
-d CG steps is the exact alternating solution, each hyperparameter matters, bad input refused."""
+d CG steps is the exact alternating solution. (Each hyperparameter's effect and the refusals of bad
+input are stated in the recommender contract: tests/models/contract_cases_classic.py.)"""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from tinyrec.data.interactions import Interactions
-from tinyrec.errors import DataError
 from tinyrec.models import ImplicitALS
 
 from .contract import implicit_toy
@@ -65,36 +63,3 @@ def test_one_sweep_with_d_cg_steps_is_exact_alternating_least_squares():
     Y = solve(X, C.T, P.T)
     np.testing.assert_allclose(model.X_, X, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(model.Y_, Y, rtol=1e-6, atol=1e-9)
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        dict(n_factors=3),
-        dict(n_epochs=3),
-        dict(alpha=2.0),
-        dict(reg=1.0),
-        dict(cg_steps=1),
-        dict(init_std=0.3),
-        dict(seed=1),
-        dict(dtype=np.float64),
-    ],
-    ids=lambda change: next(iter(change)),
-)
-def test_each_hyperparameter_changes_the_result(change):
-    train, test = implicit_toy()
-    base = dict(n_factors=4, n_epochs=2, seed=0)
-    a = ImplicitALS(**base).fit(train).predict(test.users, test.items)
-    b = ImplicitALS(**{**base, **change}).fit(train).predict(test.users, test.items)
-    assert not np.array_equal(a, b)
-
-
-def test_bad_input_is_refused():
-    with pytest.raises(DataError, match="repeats"):
-        ImplicitALS(2, 1).fit(Interactions([0, 0], [1, 1], n_items=3))
-    with pytest.raises(DataError, match="non-negative"):
-        ImplicitALS(2, 1).fit(Interactions([0, 1], [0, 1], [1.0, -2.0]))
-    with pytest.raises(ValueError, match="cg_steps"):
-        ImplicitALS(cg_steps=0)
-    with pytest.raises(ValueError, match="alpha"):
-        ImplicitALS(alpha=-1.0)

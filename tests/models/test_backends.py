@@ -48,12 +48,6 @@ def test_other_backends_learn_what_the_kernels_learn_rankings(name, build, backe
         np.testing.assert_allclose(b, a, rtol=1e-8, atol=1e-9)
 
 
-@pytest.mark.parametrize("cls", [BiasedMF, BaselineOnly, ItemKNN])
-def test_backends_without_a_twin_refuse_numpy(cls):
-    with pytest.raises(ValueError, match="backend must be one of"):
-        cls(backend="numpy")
-
-
 def test_backend_is_saved_with_the_model(tmp_path):
     import tinyrec
 

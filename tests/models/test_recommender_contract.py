@@ -6,8 +6,10 @@ For each registered model: using it before ``fit`` raises NotFittedError; ``fit`
 items; ids out of range raise IndexOutOfRangeError; seeded fits repeat bit for bit; a save/load
 round trip gives the same predictions; ``repr`` shows the hyperparameters; the ``hyperparameters``
 table names every constructor argument, and each of its rules refuses a value of the wrong type
-naming the argument. Models register in ``tests/models/contract_cases_*.py`` (see
-``tests/models/contract.py``).
+naming the argument. From what each case states as data: each change of a hyperparameter changes the
+fitted result, every hyperparameter is changed or said why it cannot change the result, and each
+refusal (of the constructor, of ``fit``) raises its error with its message. Models register in
+``tests/models/contract_cases_*.py`` (see ``tests/models/contract.py``).
 """
 
 from __future__ import annotations
@@ -204,7 +206,7 @@ def test_repr_shows_the_hyperparameters(case):
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_the_hyperparameters_table_names_every_constructor_argument(case):
-    cls = type(case.build(0))
+    cls = case.cls
     arguments = set(inspect.signature(cls).parameters)
     assert arguments == set(cls.hyperparameters), (
         f"{cls.__name__}: arguments without a rule {sorted(arguments - set(cls.hyperparameters))}, "
@@ -220,7 +222,7 @@ _REFUSAL = {"dtype": DTypeError, "seed": TypeError}
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_every_rule_refuses_a_wrong_type_naming_the_argument(case):
-    cls = type(case.build(0))
+    cls = case.cls
     defaults = {name: p.default for name, p in inspect.signature(cls).parameters.items()}
     for name, rule in cls.hyperparameters.items():
         # a string, unless the argument is one (then a number); and an object no rule takes
@@ -230,3 +232,82 @@ def test_every_rule_refuses_a_wrong_type_naming_the_argument(case):
                 rule(bad, name)
             with pytest.raises(_REFUSAL.get(name, ValueError), match=rf"\b{name}\b"):
                 cls(**{name: bad})  # the constructor applies the table
+
+
+# ------------------------------------------------------------------ what the cases state as data
+CHANGES = [(case, name, value) for case in CASES for name, value in case.changes.items()]
+CLASSES = sorted({case.cls for case in CASES}, key=lambda cls: cls.__name__)
+REFUSALS = [(case, *refusal) for case in CASES for refusal in case.refusals]
+FIT_REFUSALS = [(case, *refusal) for case in CASES for refusal in case.fit_refusals]
+_base_results = {}
+
+
+def _shown(value):
+    return value.__name__ if isinstance(value, type) else repr(value)
+
+
+def _arguments(kwargs):
+    return ", ".join(f"{name}={_shown(value)}" for name, value in kwargs.items())
+
+
+def _result(case, **change):
+    """What a fit on the toy set gives: every prediction of a rating model, every score of a ranking one."""
+    train, _ = _data(case)
+    model = case.build(0, **change).fit(train)
+    users, items = np.arange(train.n_users), np.arange(train.n_items)
+    if model.task == "ranking":
+        return model.score_all(users)
+    return model.predict(np.repeat(users, len(items)), np.tile(items, len(users)))
+
+
+@pytest.mark.parametrize(
+    "case, name, value", CHANGES, ids=[f"{case.name}-{name}={_shown(value)}" for case, name, value in CHANGES]
+)
+def test_each_change_changes_the_result(case, name, value):
+    assert getattr(case.build(0), name) != value, f"{case.name}: {name}={value!r} is the case's own value"
+    if case.name not in _base_results:
+        _base_results[case.name] = _result(case)
+    before, after = _base_results[case.name], _result(case, **{name: value})
+    if name == "dtype":  # float64 computes the same numbers with less round-off: any difference counts
+        assert not np.array_equal(before, after)
+    else:
+        assert not np.allclose(before, after), f"{case.name}: {name}={value!r} left the result as it was"
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.__name__)
+def test_every_hyperparameter_changes_the_result_or_says_why_not(cls):
+    """A new hyperparameter cannot go untested: its class's cases change it, or say why it cannot matter."""
+    cases = [case for case in CASES if case.cls is cls]
+    changed = {name for case in cases for name in case.changes}
+    unchanged = {name for case in cases for name in case.unchanged}
+    table = set(cls.hyperparameters)
+    assert not (changed | unchanged) - table, f"not hyperparameters of {cls.__name__}"
+    missing = sorted(table - changed - unchanged)
+    assert not missing, f"{cls.__name__}: add each of {missing} to a case's changes, or to its unchanged"
+    for case in cases:
+        assert not set(case.changes) & set(case.unchanged), case.name
+        for name, reason in case.unchanged.items():
+            assert isinstance(reason, str) and reason.strip(), f"{case.name}: {name} needs a reason"
+
+
+@pytest.mark.parametrize(
+    "case, kwargs, error, match",
+    REFUSALS,
+    ids=[f"{case.cls.__name__}({_arguments(kwargs)})" for case, kwargs, *_ in REFUSALS],
+)
+def test_each_refusal_raises_its_error(case, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        case.cls(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "case, train, error, match",
+    FIT_REFUSALS,
+    ids=[f"{case.name}-{match}" for case, _, _, match in FIT_REFUSALS],
+)
+def test_each_fit_refusal_raises_its_error_and_leaves_the_model_unfitted(case, train, error, match):
+    model = case.build(0)
+    with pytest.raises(error, match=match):
+        model.fit(train)
+    with pytest.raises(NotFittedError):
+        model.recommend(np.array([0]))
