@@ -256,17 +256,17 @@ def _all_scores(model, users: np.ndarray, n_items: int) -> np.ndarray:
     if hasattr(model, "score_all"):
         scores = np.array(model.score_all(users), copy=True)
         return _check_model_scores(model, scores, (len(users), n_items), "score_all")
-    items = np.tile(np.arange(n_items), len(users))  # (b * n_items,): row-major pairs
+    items = np.tile(np.arange(n_items), len(users))  # (len(users) * n_items,): row-major pairs
     flat = np.asarray(model.predict(np.repeat(users, n_items), items))
     return _check_model_scores(model, flat, items.shape, "predict").reshape(len(users), n_items)
 
 
 def _candidate_scores(model, users: np.ndarray, candidates: np.ndarray, n_items: int) -> np.ndarray:
-    """Scores of each row's candidates: ``(b, width)``."""
+    """Scores of each row's candidates: ``(n, width)`` for ``n`` rows."""
     if hasattr(model, "score_all"):
         distinct, row_of = np.unique(users, return_inverse=True)
         full = _all_scores(model, distinct, n_items)
-        return full[row_of[:, None], candidates]  # (b, 1) x (b, width) -> (b, width)
+        return full[row_of[:, None], candidates]  # (n, 1) x (n, width) -> (n, width)
     flat = _pair_scores(model, np.repeat(users, candidates.shape[1]), candidates.ravel(), n_items)
     return flat.reshape(candidates.shape)
 

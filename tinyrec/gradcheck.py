@@ -1,22 +1,23 @@
 """Numerical gradient checks by central differences: is a hand-written ``backward`` right?
 
-For a function ``L(θ)`` of an array ``θ``, the central difference
+For a function ``ℒ(θ)`` of an array ``θ``, the central difference with step ``eps``
 
-    ∂L/∂θ_j  ≈  (L(θ + ε e_j) − L(θ − ε e_j)) / (2ε)
+    ∂ℒ/∂θ_j  ≈  (ℒ(θ + eps e_j) − ℒ(θ − eps e_j)) / (2 eps)      (e_j: the j-th unit array)
 
-has error O(ε²) from truncation plus O(u·|L|/ε) from round-off (u ≈ 1.1e-16 in float64); with
-ε = 1e-6 both are around 1e-10 relative, so an analytic gradient that is right agrees to ~1e-8
-and one that is wrong differs at order 1. Checks are therefore run in **float64**.
+has error O(eps²) from truncation plus O(δ·|ℒ|/eps) from round-off (δ ≈ 1.1e-16, the unit
+round-off of float64); with eps = 1e-6 both are around 1e-10 relative, so an analytic gradient that
+is right agrees to ~1e-8 and one that is wrong differs at order 1. Checks are therefore run in
+**float64**.
 
-A module's output ``Y`` is turned into the scalar ``L = Σ Y ⊙ G`` with a fixed random ``G``
-(seeded); then ``∂L/∂Y = G`` is what ``backward`` receives, and every input and parameter gradient
+A module's output ``Y`` is turned into the scalar ``ℒ = Σ Y ⊙ G`` with a fixed random ``G``
+(seeded); then ``∂ℒ/∂Y = G`` is what ``backward`` receives, and every input and parameter gradient
 it produces is compared with the numerical one.
 
 The reported error of one array is the **normwise relative error**
 
-    err = max_j |a_j − n_j| / max(max_j |a_j|, max_j |n_j|, 1e-30)
+    err = max_j |g_j − g̃_j| / max(max_j |g_j|, max_j |g̃_j|, 1e-30)
 
-(a: analytic, n: numerical). It is scale-free, and small gradient entries sitting in round-off
+(``g``: analytic, ``g̃``: numerical). It is scale-free, and small gradient entries sitting in round-off
 noise do not blow it up. A correct backward gives err < 1e-6 comfortably.
 
 Usage (a student checking their own layer)::

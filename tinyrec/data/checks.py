@@ -4,9 +4,8 @@ data modules run on what a caller hands them.
 A table of interactions is made of a few kinds of column, and each kind is checked by one
 function here, whoever builds the table:
 
-* an **index column** over ``n``: 1-D integers in ``[0, n)``, stored as int32
-  (:func:`check_indices`), in an index space of a **size** in ``[1, MAX_INDEX_SPACE]``
-  (:func:`check_size`);
+* an **index column**: 1-D integers in ``[0, size)``, stored as int32 (:func:`check_indices`), in
+  an index space of a **size** in ``[1, MAX_INDEX_SPACE]`` (:func:`check_size`);
 * a **value column** aligned with a key column: 1-D of the same length (:func:`check_length`),
   numeric, finite and within float32 (:func:`check_float_column`) or integer within int64
   (:func:`check_int_column`);

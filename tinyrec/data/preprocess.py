@@ -207,13 +207,13 @@ def to_implicit(data: Interactions, threshold: float | None = 4.0) -> Interactio
 
 
 def center_by_user(data: Interactions) -> tuple[Interactions, np.ndarray]:
-    """Subtract each user's mean rating: ``r'_ui = r_ui - mean_u``.
+    """Subtract each user's mean rating: ``r'_ui = r_ui − μ_u``.
 
     Returns
     -------
     centered : Interactions
     user_means : (n_users,) float64
-        ``mean_u`` (0 for users without interactions). :func:`uncenter` adds it back.
+        ``μ_u`` (0 for users without interactions). :func:`uncenter` adds it back.
     """
     _check_data(data, "center_by_user")
     counts = data.user_counts()

@@ -10,7 +10,7 @@ user's sorted positives (:mod:`tinyrec.kernels.sampling`).
 * :func:`bpr_triples`: ``(u, i+, i-)`` for BPR, ``n_negatives`` per positive;
 * :func:`pointwise_samples`: positives (label 1) plus ``n_negatives`` negatives (label 0) each,
   the NCF training set;
-* :func:`sampled_candidates`: one held-out item + ``N`` distinct sampled negatives per test row,
+* :func:`sampled_candidates`: one held-out item + ``n_negatives`` distinct sampled negatives per test row,
   the fixed candidate sets of the sampled ranking protocol (reproducible from ``seed``);
 * :func:`minibatches`: shuffled minibatches of aligned arrays.
 """
@@ -74,12 +74,13 @@ class NegativeSampler:
 
     Notes
     -----
-    The distribution of a negative for user ``u`` is ``p(j | u) = w_j / Σ_{k ∉ P_u} w_k`` for
-    ``j ∉ P_u`` and 0 for ``j ∈ P_u`` (``w_j = 1`` for uniform). Drawing is by rejection, so the
-    expected cost per draw is ``1 / (1 - mass of P_u)``; asking for a negative of a user whose
-    positives hold all the mass raises :class:`~tinyrec.errors.DataError`. The candidates come
-    from blocks of uniforms drawn with one ``rng.random(m)`` call each, ``m`` sized from those
-    expected costs (:meth:`_block_size`); the rare call that exhausts a block draws another and
+    The distribution of a negative for user ``u``, whose positives are ``I_u``, is
+    ``p(j | u) = w_j / Σ_{j' ∉ I_u} w_j'`` for ``j ∉ I_u`` and 0 for ``j ∈ I_u`` (``w_j = 1`` for
+    uniform). Drawing is by rejection, so the expected cost per draw is
+    ``1 / (1 - mass of I_u)``; asking for a negative of a user whose positives hold all the mass
+    raises :class:`~tinyrec.errors.DataError`. The candidates come from blocks of uniforms drawn
+    with one ``rng.random(n_uniforms)`` call each, ``n_uniforms`` sized from those expected costs
+    (:meth:`_block_size`); the rare call that exhausts a block draws another and
     resumes, so the draws depend only on the seed and the sequence of calls.
     """
 
@@ -141,14 +142,15 @@ class NegativeSampler:
 
         Parameters
         ----------
-        users : (m,) int array of dense user indices (may repeat; an empty list gives ``(0, n)``)
+        users : (len(users),) int array
+            Dense user indices (may repeat; an empty list gives ``(0, n)``).
         n : int >= 1
-            ``m * n`` is at most :attr:`MAX_DRAWS` (2**31 - 1, 8 GB of int32): draw a larger
-            job in batches.
+            The negatives per user. ``len(users) * n`` is at most :attr:`MAX_DRAWS` (2**31 - 1,
+            8 GB of int32): draw a larger job in batches.
 
         Returns
         -------
-        (m, n) int32 item indices, none of them a positive of its user.
+        (len(users), n) int32 item indices, none of them a positive of its user.
         """
         users = self._check_users(users, n)
         if users.shape[0] * n > self.MAX_DRAWS:
@@ -184,7 +186,7 @@ class NegativeSampler:
         return int(min(mean + 4.0 * np.sqrt(max(var, 0.0)) + 16.0, self._MAX_BLOCK))
 
     def sample_distinct(self, users, n: int, *, fix: str = "lower n") -> np.ndarray:
-        """``n`` distinct uniform negatives per user (without replacement); ``(m, n)`` int32.
+        """``n`` distinct uniform negatives per user (without replacement); ``(len(users), n)`` int32.
 
         ``fix`` ends the error raised when a user has fewer than ``n`` items to draw from.
         """
@@ -264,9 +266,9 @@ def sampled_candidates(train: Interactions, test: Interactions, n_negatives: int
 
     Returns
     -------
-    users : (m,) int32
+    users : (len(test),) int32
         ``test.users``.
-    candidates : (m, 1 + n_negatives) int32
+    candidates : (len(test), 1 + n_negatives) int32
         Column 0 is the held-out item; columns 1.. the sampled negatives. The same ``seed``
         always gives the same candidates, so every model is ranked on identical sets.
     """

@@ -1,9 +1,9 @@
 """A synthetic data set with a planted low-rank model, popularity skew and timestamps.
 
-Real data never tells you how good a model *could* be. Here the truth is known: each user ``u``
-and item ``j`` have factors ``p_u, q_j ∈ R^rank`` and biases; which items a user rates is driven
-by item popularity and by affinity, and the rating is a noisy version of a planted score. A
-model's accuracy can then be compared with the best achievable one
+Real data never tells you how good a model *could* be. Here the truth is known: each user ``u`` and
+item ``i`` have factors ``p_u, q_i ∈ R^rank`` (``rank`` plays the part of ``d``) and biases; which
+items a user rates is driven by item popularity and by affinity, and the rating is a noisy version
+of a planted score. A model's accuracy can then be compared with the best achievable one
 (``data.info["planted"]``).
 """
 
@@ -30,21 +30,22 @@ class PlantedModel:
     Attributes
     ----------
     user_factors : (n_users, rank) float64, ``p_u``
-    item_factors : (n_items, rank) float64, ``q_j``
+    item_factors : (n_items, rank) float64, ``q_i``
     user_bias : (n_users,) float64, ``b_u``
-    item_bias : (n_items,) float64, ``b_j``
+    item_bias : (n_items,) float64, ``b_i``
     global_mean : float, ``μ``
-    log_popularity : (n_items,) float64, ``log π_j``
-    noise : float, ``σ``
+    log_popularity : (n_items,) float64, ``log π_i``
+    noise : float, the standard deviation of the rating noise
 
     Notes
     -----
-    * Expected rating: ``s_uj = μ + b_u + b_j + p_u · q_j``; observed ``r_uj = s_uj + σ ε``,
-      ``ε ~ N(0, 1)``, not rounded or clipped. No predictor beats ``s_uj`` in expected squared
-      error, so the best test RMSE is ``σ`` (up to sampling noise; :meth:`best_rmse` measures it).
+    * Expected rating: ``r̄_ui = μ + b_u + b_i + p_u · q_i``; observed ``r_ui = r̄_ui + noise · z``,
+      ``z ~ N(0, 1)``, not rounded or clipped. No predictor beats ``r̄_ui`` in expected squared
+      error, so the best test RMSE is ``noise`` (up to sampling noise; :meth:`best_rmse` measures
+      it).
     * Choice: user ``u`` picks its ``n_u`` items without replacement with probabilities
-      proportional to ``exp(a_uj)``, ``a_uj = log π_j + p_u · q_j`` (Gumbel top-``n_u``). Ranking
-      items by ``a_uj`` is the oracle ranker for "which item will the user pick next".
+      proportional to ``exp(a_ui)``, ``a_ui = log π_i + p_u · q_i`` (Gumbel top-``n_u``). Ranking
+      items by ``a_ui`` is the oracle ranker for "which item will the user pick next".
     """
 
     user_factors: np.ndarray
@@ -56,19 +57,19 @@ class PlantedModel:
     noise: float
 
     def rating(self, users, items) -> np.ndarray:
-        """``s_uj``, the noise-free expected rating (broadcasts like NumPy indexing)."""
+        """``r̄_ui``, the noise-free expected rating (broadcasts like NumPy indexing)."""
         users, items = np.asarray(users), np.asarray(items)
         dot = np.einsum("...k,...k->...", self.user_factors[users], self.item_factors[items])
         return self.global_mean + self.user_bias[users] + self.item_bias[items] + dot
 
     def affinity(self, users, items) -> np.ndarray:
-        """``a_uj``, the log-odds of choosing item ``j`` (the oracle ranking score)."""
+        """``a_ui``, the log-odds of choosing item ``i`` (the oracle ranking score)."""
         users, items = np.asarray(users), np.asarray(items)
         dot = np.einsum("...k,...k->...", self.user_factors[users], self.item_factors[items])
         return self.log_popularity[items] + dot
 
     def best_rmse(self, test: Interactions) -> float:
-        """RMSE of the planted ``s_uj`` on ``test``: the accuracy no model can beat on average."""
+        """RMSE of the planted ``r̄_ui`` on ``test``: the accuracy no model can beat on average."""
         err = self.rating(test.users, test.items) - test.ratings
         return float(np.sqrt(np.mean(err**2)))
 
@@ -111,16 +112,16 @@ def synthetic(
         Exactly this many distinct ``(user, item)`` pairs, from ``n_users`` to
         ``n_users * max(1, n_items // 2)``.
     rank : int
-        Dimension of the planted factors (entries ``N(0, 1/sqrt(rank))``, so ``p_u · q_j`` has
+        Dimension of the planted factors (entries ``N(0, 1/sqrt(rank))``, so ``p_u · q_i`` has
         variance 1).
     popularity_skew : float >= 0
-        Item popularity ``π_j ∝ (popularity rank of j)^(-popularity_skew)`` (Zipf): 0 is flat,
+        Item popularity ``π_i ∝ (popularity rank of i)^(-popularity_skew)`` (Zipf): 0 is flat,
         1 a long tail like MovieLens.
     activity_skew : float >= 0
         The same for how many interactions each user has (every user has at least one and at most
         ``n_items // 2``).
     noise : float >= 0
-        ``σ``, the rating noise.
+        The standard deviation of the rating noise.
     start_time, duration : int
         Timestamps are uniform in ``[start_time, start_time + duration)`` (Unix seconds);
         ``start_time >= 0``, ``duration >= 1``, ``start_time + duration <= 2**63 - 1`` (int64).
@@ -154,7 +155,7 @@ def synthetic(
             f"start_time={start_time} and duration={duration}; use a smaller start_time or duration"
         )
     rng = as_generator(seed)
-    scale = rank**-0.25  # entries with variance 1/sqrt(rank): p_u . q_j has variance 1
+    scale = rank**-0.25  # entries with variance 1/sqrt(rank): p_u . q_i has variance 1
     planted = PlantedModel(
         user_factors=rng.normal(0.0, scale, (n_users, rank)),
         item_factors=rng.normal(0.0, scale, (n_items, rank)),

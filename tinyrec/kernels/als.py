@@ -18,13 +18,14 @@ def _als_cg_rows(indptr, indices, confidence, X, Y, gram, cg_steps):
     ----------
     indptr : (n_rows + 1,) int64, indices : (nnz,) int, confidence : (nnz,) float
         CSR of the observed pairs of each row of ``X`` (a user's items, or an item's users) and
-        their confidences ``c = 1 + α r``; one entry per pair.
+        their confidences ``c_ui = 1 + α r_ui``; one entry per pair.
     X : (n_rows, d) float
-        The factors being solved for (updated in place; the current values start the CG).
+        The factors being solved for, rows ``x_u`` (updated in place; the current values start
+        the CG).
     Y : (n_cols, d) float
-        The fixed factors of the other side.
+        The fixed factors of the other side, rows ``y_i``.
     gram : (d, d) float64
-        ``YᵀY + λ I``, computed once per half-step by the caller.
+        ``Σ_i y_i y_iᵀ + λ I`` over every row of ``Y``, computed once per half-step by the caller.
     cg_steps : int
         Conjugate-gradient iterations per row (3 is the usual choice; ``d`` solves exactly, up
         to round-off).
@@ -33,15 +34,15 @@ def _als_cg_rows(indptr, indices, confidence, X, Y, gram, cg_steps):
     -----
     Row ``u`` minimizes ``Σ_i c_ui (p_ui − x_u·y_i)² + λ ‖x_u‖²`` over all columns ``i``, with
     ``p_ui = 1`` on observed pairs and ``c_ui = 1`` (``p_ui = 0``) elsewhere. The normal
-    equations are ``A x_u = b`` with::
+    equations are ``A x_u = z_u`` with::
 
-        A = YᵀY + λ I + Σ_{i ∈ I_u} (c_ui − 1) y_i y_iᵀ        b = Σ_{i ∈ I_u} c_ui y_i
+        A = gram + Σ_{i ∈ I_u} (c_ui − 1) y_i y_iᵀ        z_u = Σ_{i ∈ I_u} c_ui y_i
 
-    ``A p`` costs ``O(d² + |I_u| d)`` without forming ``A`` (Takács, Pilászy, Tikk, "Applications
+    ``A v`` costs ``O(d² + |I_u| d)`` without forming ``A`` (Takács, Pilászy, Tikk, "Applications
     of the conjugate gradient method for implicit feedback collaborative filtering", RecSys 2011;
     Hu, Koren, Volinsky, "Collaborative filtering for implicit feedback datasets", ICDM 2008).
 
-    NumPy twin (with ``cg_steps = d``): ``X[u] = np.linalg.solve(A, b)`` for every row.
+    NumPy twin (with ``cg_steps = d``): ``X[u] = np.linalg.solve(A, z_u)`` for every row.
     """
     d = X.shape[1]
     r = np.empty(d)
@@ -49,7 +50,7 @@ def _als_cg_rows(indptr, indices, confidence, X, Y, gram, cg_steps):
     ap = np.empty(d)
     for u in range(X.shape[0]):
         start, stop = indptr[u], indptr[u + 1]
-        # r = b − A x, with A x = gram x + Σ (c − 1)(y_i·x) y_i
+        # r = z_u − A x_u, with A x_u = gram x_u + Σ (c_ui − 1)(y_i·x_u) y_i
         for f in range(d):
             acc = 0.0
             for g in range(d):
@@ -61,7 +62,7 @@ def _als_cg_rows(indptr, indices, confidence, X, Y, gram, cg_steps):
             yx = 0.0
             for f in range(d):
                 yx += Y[i, f] * X[u, f]
-            w = c - (c - 1.0) * yx  # b's term c y_i minus A's term (c − 1)(y_i·x) y_i
+            w = c - (c - 1.0) * yx  # z_u's term c_ui y_i minus A's term (c_ui − 1)(y_i·x_u) y_i
             for f in range(d):
                 r[f] += w * Y[i, f]
         rs_old = 0.0
@@ -107,12 +108,13 @@ def als_cg_rows_numpy(indptr, indices, confidence, X, Y, gram, cg_steps):
     Every row runs the same conjugate-gradient iteration (a row whose residual is already below
     1e-20 stops, as in the kernel)::
 
-        r = b − A x,  p = r
+        r = z_u − A x_u,  p = r
         repeat cg_steps times:
-            step = (r·r) / (p·A p);   x += step p;   r −= step A p
+            step = (r·r) / (p·A p);   x_u += step p;   r −= step A p
             p = r + (r_new·r_new / r·r) p
 
-    with ``A v = v (YᵀY + λI) + Σ_{i ∈ I_u} (c_ui − 1)(y_i·v) y_i`` and ``b = Σ_{i ∈ I_u} c_ui y_i``
+    (``r`` the residual, ``p`` the search direction), with
+    ``A v = v gram + Σ_{i ∈ I_u} (c_ui − 1)(y_i·v) y_i`` and ``z_u = Σ_{i ∈ I_u} c_ui y_i``
     evaluated for all rows together: the per-pair terms are added into their rows by
     ``np.add.at``. The sums are associated differently from the kernel's loops, so the two agree to
     round-off, not bit for bit.
@@ -122,12 +124,12 @@ def als_cg_rows_numpy(indptr, indices, confidence, X, Y, gram, cg_steps):
     Y_pairs = Y[indices].astype(np.float64)  # (nnz, d): y_i of each observed pair
     c = np.asarray(confidence, dtype=np.float64)  # (nnz,)
 
-    def A_times(V):  # (n_rows, d) -> (n_rows, d), row u: A_u V[u]
+    def A_times(V):  # (n_rows, d) -> (n_rows, d), row u: A V[u] with row u's A
         yv = np.einsum("kd,kd->k", Y_pairs, V[rows_of_pairs])  # (nnz,) y_i · v_u
         return V @ gram + row_sums(((c - 1.0) * yv)[:, None] * Y_pairs, rows_of_pairs, n_rows)
 
     x = X.astype(np.float64)
-    r = row_sums(c[:, None] * Y_pairs, rows_of_pairs, n_rows) - A_times(x)  # b − A x
+    r = row_sums(c[:, None] * Y_pairs, rows_of_pairs, n_rows) - A_times(x)  # z_u − A x_u
     p = r.copy()
     rs_old = np.einsum("ud,ud->u", r, r)  # (n_rows,)
     for _ in range(cg_steps):

@@ -22,9 +22,9 @@ def _coalesce_rows(indices, values):
 
     Returns
     -------
-    rows : (m,) int64
+    rows : (n_distinct,) int64
         The distinct indices, sorted ascending.
-    summed : (m, dim) float, dtype of ``values``
+    summed : (n_distinct, dim) float, dtype of ``values``
         ``summed[j] = sum of values[i] over i with indices[i] == rows[j]``.
 
     NumPy twin: ``rows, inv = np.unique(indices, return_inverse=True)``;
@@ -34,20 +34,20 @@ def _coalesce_rows(indices, values):
     dim = values.shape[1]
     order = np.argsort(indices, kind="mergesort")  # stable: equal rows summed in input order
     # count the distinct rows
-    m = 0
+    n_distinct = 0
     for k in range(n):
         if k == 0 or indices[order[k]] != indices[order[k - 1]]:
-            m += 1
-    rows = np.empty(m, dtype=np.int64)
-    summed = np.zeros((m, dim), dtype=values.dtype)
+            n_distinct += 1
+    rows = np.empty(n_distinct, dtype=np.int64)
+    summed = np.zeros((n_distinct, dim), dtype=values.dtype)
     j = -1
     for k in range(n):
         i = order[k]
         if k == 0 or indices[i] != indices[order[k - 1]]:
             j += 1
             rows[j] = indices[i]
-        for d in range(dim):
-            summed[j, d] += values[i, d]
+        for col in range(dim):
+            summed[j, col] += values[i, col]
     return rows, summed
 
 
@@ -61,8 +61,8 @@ def _gather_rows(table, indices):
     out = np.empty((n, dim), dtype=table.dtype)
     for i in range(n):
         r = indices[i]
-        for d in range(dim):
-            out[i, d] = table[r, d]
+        for col in range(dim):
+            out[i, col] = table[r, col]
     return out
 
 

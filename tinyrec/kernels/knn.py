@@ -15,7 +15,7 @@ Conventions shared by the kernels below:
 
 * a "row" is the entity compared (an item for ItemKNN, a user for UserKNN); a "column" is the
   other side. ``row_*`` is the CSR of rows, ``col_*`` the CSR of columns (the transpose);
-* ``x`` is row ``a``'s value in a shared column, ``y`` row ``b``'s;
+* ``x_a`` is row ``a``'s value in a shared column, ``x_b`` row ``b``'s;
 * similarity kinds are small integers (``COSINE`` ...) so that a kernel takes no strings.
 """
 
@@ -33,12 +33,12 @@ KINDS = {"cosine": COSINE, "pearson": PEARSON, "msd": MSD, "cosine_full": COSINE
 def _pair_similarity(kind, n, sx, sy, sxx, syy, sxy, norm_a, norm_b, shrinkage):
     """The similarity of two rows from their co-rated sums; 0 where it is undefined.
 
-    ``n`` shared columns; ``sx = sum x``, ``sy = sum y``, ``sxx = sum x^2``, ``syy = sum y^2``,
-    ``sxy = sum x*y`` over them; ``norm_a``, ``norm_b`` the full Euclidean norms of the rows.
+    ``n`` shared columns; ``sx = Σ x_a``, ``sy = Σ x_b``, ``sxx = Σ x_a²``, ``syy = Σ x_b²``,
+    ``sxy = Σ x_a x_b`` over them; ``norm_a``, ``norm_b`` the full Euclidean norms of the rows.
 
     * COSINE: ``sxy / sqrt(sxx * syy)``
     * PEARSON: ``(n sxy - sx sy) / sqrt((n sxx - sx^2) (n syy - sy^2))``
-    * MSD: ``1 / ((sxx + syy - 2 sxy) / n + 1)`` (the mean of ``(x - y)^2``, floored at 0)
+    * MSD: ``1 / ((sxx + syy - 2 sxy) / n + 1)`` (the mean of ``(x_a - x_b)²``, floored at 0)
     * COSINE_FULL: ``sxy / (norm_a * norm_b)``
 
     then, when ``shrinkage > 0``, multiplied by ``(n - 1) / (n - 1 + shrinkage)`` (Surprise's
@@ -122,7 +122,7 @@ def _similarity_topk(row_csr, col_csr, rows, kind, k, shrinkage, min_support):
         A column must not repeat inside a row.
     col_csr : tuple (indptr (n_cols + 1,) int64, rows (nnz,) int32, vals (nnz,) float)
         The same entries grouped by column (the transpose of ``row_csr``).
-    rows : (m,) int64
+    rows : (n,) int64
         The rows to compute (all of them, or one block when memory is tight).
     kind : int
         ``COSINE``, ``PEARSON``, ``MSD`` or ``COSINE_FULL`` (see :func:`_pair_similarity`).
@@ -135,12 +135,12 @@ def _similarity_topk(row_csr, col_csr, rows, kind, k, shrinkage, min_support):
 
     Returns
     -------
-    nbr : (m, k) int32
+    nbr : (n, k) int32
         ``nbr[r, :count[r]]`` are the neighbours of ``rows[r]``, by decreasing similarity, ties
         broken by the smaller row index; ``-1`` pads the rest.
-    sim : (m, k) float64
+    sim : (n, k) float64
         Their similarities (``> 0``); 0 pads the rest.
-    count : (m,) int64
+    count : (n,) int64
         Number of neighbours found (``<= k``).
 
     Notes
@@ -150,25 +150,26 @@ def _similarity_topk(row_csr, col_csr, rows, kind, k, shrinkage, min_support):
     left out: the estimators of Surprise's KNNWithMeans / KNNBaseline skip ``sim <= 0``, and
     ranking scores add similarities, so they never count.
 
-    NumPy twin: with the dense matrix ``R`` (0 where empty) and the mask ``M = R != 0``,
-    ``N = M @ M.T``, ``SXY = R @ R.T``, ``SX = R @ M.T``, ``SXX = R**2 @ M.T``; evaluate the
-    formula on those arrays, zero the diagonal, ``N < min_support`` and non-positive entries, then
+    NumPy twin: with the dense rows × columns matrix ``V`` of the values (0 where empty; ``R`` or
+    its transpose) and the mask ``M = V != 0``, ``n_shared = M @ M.T``, ``SXY = V @ V.T``,
+    ``SX = V @ M.T``, ``SXX = V**2 @ M.T``; evaluate the formula on those arrays, zero the
+    diagonal, ``n_shared < min_support`` and non-positive entries, then
     ``np.lexsort((index, -sim))`` each row and keep the first ``k``.
     """
     r_indptr, r_cols, r_vals = row_csr
     c_indptr, c_rows, c_vals = col_csr
     n_rows = r_indptr.shape[0] - 1
-    m = rows.shape[0]
+    n = rows.shape[0]
     norms = np.zeros(n_rows, dtype=np.float64)
     for a in range(n_rows):
         s = 0.0
         for p in range(r_indptr[a], r_indptr[a + 1]):
             s += r_vals[p] * r_vals[p]
         norms[a] = np.sqrt(s)
-    nbr = np.full((m, k), -1, dtype=np.int32)
-    sim = np.zeros((m, k), dtype=np.float64)
-    count = np.zeros(m, dtype=np.int64)
-    # acc[b] = (n, sx, sy, sxx, syy, sxy) of the current row with row b: one cache line per b.
+    nbr = np.full((n, k), -1, dtype=np.int32)
+    sim = np.zeros((n, k), dtype=np.float64)
+    count = np.zeros(n, dtype=np.int64)
+    # acc[b] = (n_shared, sx, sy, sxx, syy, sxy) of the current row with row b: one cache line per b.
     # It is all zeros between rows: only the `touched` entries are written, and reset after use.
     acc = np.zeros((n_rows, 6), dtype=np.float64)
     touched = np.empty(n_rows, dtype=np.int64)
@@ -176,33 +177,33 @@ def _similarity_topk(row_csr, col_csr, rows, kind, k, shrinkage, min_support):
     vals = np.empty(n_rows, dtype=np.float64)
     scratch_c = np.empty(n_rows, dtype=np.int64)
     scratch_v = np.empty(n_rows, dtype=np.float64)
-    for r in range(m):
+    for r in range(n):
         a = rows[r]
         n_touched = 0
         for p in range(r_indptr[a], r_indptr[a + 1]):
             c = r_cols[p]
-            x = np.float64(r_vals[p])
+            x_a = np.float64(r_vals[p])
             for q in range(c_indptr[c], c_indptr[c + 1]):
                 b = c_rows[q]
                 if b == a:
                     continue
-                y = np.float64(c_vals[q])
+                x_b = np.float64(c_vals[q])
                 if acc[b, 0] == 0.0:
                     touched[n_touched] = b
                     n_touched += 1
                 acc[b, 0] += 1.0
-                acc[b, 1] += x
-                acc[b, 2] += y
-                acc[b, 3] += x * x
-                acc[b, 4] += y * y
-                acc[b, 5] += x * y
+                acc[b, 1] += x_a
+                acc[b, 2] += x_b
+                acc[b, 3] += x_a * x_a
+                acc[b, 4] += x_b * x_b
+                acc[b, 5] += x_a * x_b
         n_cand = 0
         for t in range(n_touched):
             b = touched[t]
-            n = acc[b, 0]
+            n_shared = acc[b, 0]
             s = 0.0
-            if n >= min_support:
-                s = pair_similarity(kind, n, acc[b, 1], acc[b, 2], acc[b, 3], acc[b, 4], acc[b, 5],
+            if n_shared >= min_support:
+                s = pair_similarity(kind, n_shared, acc[b, 1], acc[b, 2], acc[b, 3], acc[b, 4], acc[b, 5],
                                     norms[a], norms[b], shrinkage)  # fmt: skip
             for j in range(6):
                 acc[b, j] = 0.0
@@ -230,10 +231,10 @@ def _knn_estimate(sim_csr, ctx_csr, targets, contexts, k):
     ``t``'s neighbours by decreasing similarity, keep those present in context ``c``'s row, stop
     after ``k`` of them, and sum over the kept ``(j, s_tj)``:
 
-    ``num[q] = sum s_tj * e_cj``,  ``den[q] = sum s_tj``,  ``used[q] = number kept``
+    ``num[q] = Σ s_tj resid_cj``,  ``den[q] = Σ s_tj``,  ``used[q] = number kept``
 
-    where ``e_cj`` is the residual stored for ``(c, j)`` in ``ctx_csr`` (``r_cj - mean_j`` or
-    ``r_cj - b_cj``).
+    where ``resid_cj`` is the residual stored for ``(c, j)`` in ``ctx_csr`` (``r_cj − μ_j`` or
+    ``r_cj − b_cj``: the rating minus the mean or the baseline ``b_ui`` of row ``j``).
 
     Parameters
     ----------
@@ -287,30 +288,30 @@ knn_estimate = njit(cache=True)(_knn_estimate)
 def _weighted_row_sums(query_csr, rows_csr, queries, n_cols):
     """``out[b] = sum over (r, w) in query row queries[b] of w * rows[r]``, rows given as CSR.
 
-    This is ``Q[queries] @ R`` for two sparse matrices with a dense result, the ranking score of
-    both neighbourhood models: ItemKNN takes ``Q`` = the user's items (weight 1) and ``R`` = the
-    transposed top-k similarity (``score(u, j) = sum_{i in I(u)} s_k(j, i)``); UserKNN takes
-    ``Q`` = the user's top-k neighbours weighted by similarity and ``R`` = the users' items
-    (``score(u, j) = sum_{v in N_k(u), j in I(v)} s(u, v)``).
+    This is ``A[queries] @ B`` for two sparse matrices ``A``, ``B`` with a dense result, the ranking
+    score of both neighbourhood models: ItemKNN takes ``A`` = the users' items (weight 1) and ``B`` = the
+    transposed top-k similarity (``score(u, j) = Σ_{i ∈ I_u} s_ji [i ∈ N_k(j)]``); UserKNN takes
+    ``A`` = the users' top-k neighbours weighted by similarity and ``B`` = the users' items
+    (``score(u, j) = Σ_{v ∈ N_k(u), j ∈ I_v} s_uv``).
 
     Parameters
     ----------
     query_csr : tuple (indptr, indices int32, weights float)
     rows_csr : tuple (indptr, indices int32, values float)
-    queries : (b,) int64
+    queries : (n,) int64
     n_cols : int
 
     Returns
     -------
-    out : (b, n_cols) float64
+    out : (n, n_cols) float64
 
-    NumPy twin: densify both and compute ``Qd[queries] @ Rd``.
+    NumPy twin: densify both and compute ``A_dense[queries] @ B_dense``.
     """
     q_indptr, q_idx, q_w = query_csr
     r_indptr, r_idx, r_val = rows_csr
-    b = queries.shape[0]
-    out = np.zeros((b, n_cols), dtype=np.float64)
-    for t in range(b):
+    n = queries.shape[0]
+    out = np.zeros((n, n_cols), dtype=np.float64)
+    for t in range(n):
         q = queries[t]
         for p in range(q_indptr[q], q_indptr[q + 1]):
             r = q_idx[p]

@@ -104,12 +104,12 @@ def _funk_svd_blocked_epoch(users, items, ratings, block_starts, strata, mu, bu,
     Parameters
     ----------
     users, items, ratings : (n,)
-        The ratings, sorted by block: with ``B = len(strata)`` user groups and ``B`` item groups,
-        block ``(g, h)`` (users of group ``g`` rating items of group ``h``) is the slice
-        ``block_starts[g B + h] : block_starts[g B + h + 1]``.
-    block_starts : (B² + 1,) int64
-    strata : (B,) int64
-        The order of the strata, a permutation of ``range(B)``.
+        The ratings, sorted by block: with ``n_blocks = len(strata)`` user groups and ``n_blocks``
+        item groups, block ``(g, h)`` (users of group ``g`` rating items of group ``h``) is the
+        slice ``block_starts[g · n_blocks + h] : block_starts[g · n_blocks + h + 1]``.
+    block_starts : (n_blocks² + 1,) int64
+    strata : (n_blocks,) int64
+        The order of the strata, a permutation of ``range(n_blocks)``.
     mu, bu, bi, P, Q, lr, reg
         As in :func:`funk_svd_epoch` (updated in place).
 
@@ -120,21 +120,22 @@ def _funk_svd_blocked_epoch(users, items, ratings, block_starts, strata, mu, bu,
 
     Notes
     -----
-    Stratum ``s`` is the ``B`` blocks ``(g, (g + s) mod B)``, ``g = 0 … B−1``: no two of them share
-    a user or an item, so they touch disjoint rows of ``P``, ``Q``, ``bu`` and ``bi`` and can run on
-    different threads without locks and without races. Each block runs :func:`funk_svd_epoch`
-    over its ratings in their stored order; the strata run one after another, so every rating is
-    visited once per epoch. The result does not depend on the number of threads or on their
-    timing: the same inputs give the same numbers, bit for bit. (Gemulla, Nijkamp, Haas, Sismanis,
-    "Large-scale matrix factorization with distributed stochastic gradient descent", KDD 2011.)
+    Stratum ``s`` is the ``n_blocks`` blocks ``(g, (g + s) mod n_blocks)``,
+    ``g = 0 … n_blocks − 1``: no two of them share a user or an item, so they touch disjoint rows of
+    ``P``, ``Q``, ``bu`` and ``bi`` and can run on different threads without locks and without
+    races. Each block runs :func:`funk_svd_epoch` over its ratings in their stored order; the strata
+    run one after another, so every rating is visited once per epoch. The result does not depend on
+    the number of threads or on their timing: the same inputs give the same numbers, bit for bit.
+    (Gemulla, Nijkamp, Haas, Sismanis, "Large-scale matrix factorization with distributed stochastic
+    gradient descent", KDD 2011.)
     """
     n_blocks = strata.shape[0]
     sse = np.zeros(n_blocks * n_blocks)
     for s in strata:
         for g in prange(n_blocks):  # the blocks of one stratum share no row: safe in parallel
-            b = g * n_blocks + (g + s) % n_blocks
-            start, stop = block_starts[b], block_starts[b + 1]
-            sse[b] = funk_svd_epoch(
+            block = g * n_blocks + (g + s) % n_blocks
+            start, stop = block_starts[block], block_starts[block + 1]
+            sse[block] = funk_svd_epoch(
                 users[start:stop],
                 items[start:stop],
                 ratings[start:stop],
@@ -148,8 +149,8 @@ def _funk_svd_blocked_epoch(users, items, ratings, block_starts, strata, mu, bu,
                 reg,
             )
     total = 0.0
-    for b in range(n_blocks * n_blocks):  # a plain loop: `sse.sum()` would be split across threads
-        total += sse[b]
+    for block in range(n_blocks * n_blocks):  # a plain loop: `sse.sum()` would be split across threads
+        total += sse[block]
     return total
 
 
@@ -160,15 +161,15 @@ def _shuffle_within_blocks(block_starts, uniforms, users, items, ratings):
     """Shuffle the ratings of each block in place (Fisher–Yates), the three arrays together.
 
     ``uniforms`` is ``(n,)`` in ``[0, 1)``, drawn by the caller's seeded generator: position ``k``
-    of a block starting at ``start`` swaps with ``start + ⌊u_k (k − start + 1)⌋``, for ``k`` from
-    the block's end down. Every order of a block is
+    of a block starting at ``start`` swaps with ``start + ⌊uniforms[k] · (k − start + 1)⌋``, for
+    ``k`` from the block's end down. Every order of a block is
     equally likely, and each block's ratings stay inside the block. Blocks are shuffled in parallel;
     the result does not depend on the threads, since every swap is fixed by ``uniforms``.
     """
-    for b in prange(block_starts.shape[0] - 1):
-        start = block_starts[b]
-        for k in range(block_starts[b + 1] - 1, start, -1):
-            j = min(start + int(uniforms[k] * (k - start + 1)), k)  # min: guard against u·m rounding to m
+    for block in prange(block_starts.shape[0] - 1):
+        start = block_starts[block]
+        for k in range(block_starts[block + 1] - 1, start, -1):
+            j = min(start + int(uniforms[k] * (k - start + 1)), k)  # min: the product may round up to k + 1
             users[k], users[j] = users[j], users[k]
             items[k], items[j] = items[j], items[k]
             ratings[k], ratings[j] = ratings[j], ratings[k]

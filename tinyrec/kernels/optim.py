@@ -1,8 +1,8 @@
 """Row-wise optimizer updates for row-sparse gradients (lazy SGD, Adam, Adagrad).
 
 An embedding table ``W : (n_rows, dim)`` receives a :class:`~tinyrec.nn.module.RowGrad`: distinct
-rows ``rows : (m,)`` and their gradients ``grads : (m, dim)``, with ``m`` (a batch) much smaller
-than ``n_rows``. These kernels update **only those rows** of the table and of the optimizer's
+rows ``rows : (n,)`` and their gradients ``grads : (n, dim)``, with ``n`` (the rows of a batch) much
+smaller than ``n_rows``. These kernels update **only those rows** of the table and of the optimizer's
 per-row state, in place, in one pass; the rest of the table is never read.
 
 ``rows`` must be distinct (coalesced: :func:`tinyrec.kernels.embedding.coalesce_rows`); a repeated
@@ -29,8 +29,8 @@ def _sgd_rows(table, rows, grads, lr):
     dim = table.shape[1]
     for j in range(rows.shape[0]):
         r = rows[j]
-        for d in range(dim):
-            table[r, d] -= lr * grads[j, d]
+        for col in range(dim):
+            table[r, col] -= lr * grads[j, col]
 
 
 sgd_rows = njit(cache=True)(_sgd_rows)
@@ -58,13 +58,13 @@ def _adam_rows(table, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_min
     dim = table.shape[1]
     for j in range(rows.shape[0]):
         r = rows[j]
-        for d in range(dim):
-            g = grads[j, d]
-            m = exp_avg[r, d] + (g - exp_avg[r, d]) * one_minus_beta1
-            v = exp_avg_sq[r, d] + (g * g - exp_avg_sq[r, d]) * one_minus_beta2
-            exp_avg[r, d] = m
-            exp_avg_sq[r, d] = v
-            table[r, d] -= step_size * (m / (np.sqrt(v) + eps))
+        for col in range(dim):
+            g = grads[j, col]
+            m = exp_avg[r, col] + (g - exp_avg[r, col]) * one_minus_beta1
+            v = exp_avg_sq[r, col] + (g * g - exp_avg_sq[r, col]) * one_minus_beta2
+            exp_avg[r, col] = m
+            exp_avg_sq[r, col] = v
+            table[r, col] -= step_size * (m / (np.sqrt(v) + eps))
 
 
 adam_rows = njit(cache=True, error_model="numpy")(_adam_rows)
@@ -88,11 +88,11 @@ def _adagrad_rows(table, state_sum, rows, grads, clr, eps):
     dim = table.shape[1]
     for j in range(rows.shape[0]):
         r = rows[j]
-        for d in range(dim):
-            g = grads[j, d]
-            s = state_sum[r, d] + g * g
-            state_sum[r, d] = s
-            table[r, d] -= clr * (g / (np.sqrt(s) + eps))
+        for col in range(dim):
+            g = grads[j, col]
+            s = state_sum[r, col] + g * g
+            state_sum[r, col] = s
+            table[r, col] -= clr * (g / (np.sqrt(s) + eps))
 
 
 adagrad_rows = njit(cache=True, error_model="numpy")(_adagrad_rows)

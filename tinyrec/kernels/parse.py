@@ -16,10 +16,10 @@ _CR = 13  # "\r"
 
 def _is_sep(buf, pos, sep):
     """True when ``sep`` (1 or more bytes) starts at ``buf[pos]``."""
-    m = sep.shape[0]
-    if pos + m > buf.shape[0]:
+    width = sep.shape[0]
+    if pos + width > buf.shape[0]:
         return False
-    for j in range(m):
+    for j in range(width):
         if buf[pos + j] != sep[j]:
             return False
     return True
@@ -36,7 +36,7 @@ def _parse_fields(buf, sep, n_fields, out_col):
     buf : (n_bytes,) uint8
         The file's bytes (without a header line). Lines end with ``\\n`` or ``\\r\\n``; the last
         one may lack it; empty lines are skipped.
-    sep : (m,) uint8
+    sep : (len(sep),) uint8
         The field separator, e.g. ``b"::"`` or ``b"\\t"``.
     n_fields : int
         Number of fields every line must have.

@@ -1,10 +1,10 @@
 """Kernels for ranking: the top-k entries of every row of a score matrix.
 
 Why: evaluating a recommender ranks every candidate item of every user (6,040 × 3,706 scores for
-MovieLens-1M). Sorting each row costs ``O(n log n)``; only the first ``k`` positions matter, and a
-bounded heap finds them in one pass, ``O(n log k)`` (``O(n)`` in practice: most items lose against
-the heap's worst entry at the first comparison). For a long prefix (``k`` at least a quarter of
-the row) a full sort is faster, and is used.
+MovieLens-1M). Sorting each row costs ``O(n_cols log n_cols)``; only the first ``k`` positions
+matter, and a bounded heap finds them in one pass, ``O(n_cols log k)`` (``O(n_cols)`` in practice:
+most items lose against the heap's worst entry at the first comparison). For a long prefix (``k``
+at least a quarter of the row) a full sort is faster, and is used.
 
 The order is total and deterministic, so two runs (and the NumPy twin) give the same lists:
 an entry ranks before another when its score is larger; among equal scores, when
@@ -97,25 +97,25 @@ def _top_k_rows(scores, k, tie_key, tie_sign):
     heap = np.empty(k, dtype=np.int64)
     for row in range(n_rows):
         s = scores[row]  # (n_cols,) views of this row
-        t = tie_key[row]
+        key = tie_key[row]
         # fill with the first k columns, then heapify (root = worst)
         for j in range(k):
             heap[j] = j
         for pos in range(k // 2 - 1, -1, -1):
-            sift_down(heap, k, pos, s, t, tie_sign)
+            sift_down(heap, k, pos, s, key, tie_sign)
         worst = s[heap[0]]
         for j in range(k, n_cols):
             if s[j] < worst:
                 continue  # the common case: worse than the worst kept entry
-            if ranks_before(s, t, tie_sign, j, heap[0]):
+            if ranks_before(s, key, tie_sign, j, heap[0]):
                 heap[0] = j
-                sift_down(heap, k, 0, s, t, tie_sign)
+                sift_down(heap, k, 0, s, key, tie_sign)
                 worst = s[heap[0]]
         # heap sort: the root is the worst remaining entry
         for size in range(k, 0, -1):
             top[row, size - 1] = heap[0]
             heap[0] = heap[size - 1]
-            sift_down(heap, size - 1, 0, s, t, tie_sign)
+            sift_down(heap, size - 1, 0, s, key, tie_sign)
     return top
 
 

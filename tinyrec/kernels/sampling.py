@@ -4,8 +4,8 @@ A user's positives are a sorted, repeat-free slice ``indices[indptr[u]:indptr[u 
 (``Interactions.positives_csr()``), so "is item ``j`` a positive of ``u``?" is a binary search.
 Each kernel draws candidates from the wanted distribution and rejects positives until it has
 enough. :func:`uniform_negatives` and :func:`weighted_negatives` consume a block of uniforms
-drawn beforehand in one vectorized ``rng.random(m)`` call (cheaper than one generator call per
-candidate inside Numba); they report how many they used and whether the block ran out, and the
+drawn beforehand in one vectorized ``rng.random(n_uniforms)`` call (cheaper than one generator
+call per candidate inside Numba); they report how many they used and whether the block ran out, and the
 caller (:class:`tinyrec.data.sampling.NegativeSampler`) draws a fresh block and resumes. While
 consecutive rows belong to one user they test membership in a dense mask of that user's
 positives instead of binary searching (on ML-100K, with rows grouped by user, this was most of
@@ -20,9 +20,9 @@ would never stop); :mod:`tinyrec.data.sampling` checks it before calling.
 import numpy as np
 from numba import njit
 
-# A run of consecutive rows of one user with at least |P_u| / 8 slots loads the user's positives
-# into a dense mask: O(1) lookups then replace the binary searches (log2 |P_u| steps each), for
-# the price of setting and clearing |P_u| entries. Only the speed depends on it.
+# A run of consecutive rows of one user with at least |I_u| / 8 slots loads the user's positives
+# I_u into a dense mask: O(1) lookups then replace the binary searches (log2 |I_u| steps each), for
+# the price of setting and clearing |I_u| entries. Only the speed depends on it.
 _RUN_PER_POSITIVE = 8
 
 
@@ -49,13 +49,13 @@ def _fill_negatives(indptr, indices, users, n_items, cum_weights, uniforms, out,
 
     Whether an item is a positive is a binary search in the user's sorted slice, or, during a
     run of consecutive rows of one user that is long enough to pay for it (at least
-    ``|P_u| / (8 n_neg)`` rows), a lookup in a dense mask of the user's positives. Both answer
+    ``|I_u| / (8 n_neg)`` rows), a lookup in a dense mask of the user's positives ``I_u``. Both answer
     the same, so the draws do not depend on which is used.
     """
     n, n_neg = out.shape
     weighted = cum_weights.shape[0] > 0
     total = cum_weights[n_items - 1] if weighted else 0.0
-    m = uniforms.shape[0]
+    n_uniforms = uniforms.shape[0]
     used = 0
     mask = np.zeros(n_items, dtype=np.bool_)
     masked = -1  # the user whose positives are set in mask
@@ -82,7 +82,7 @@ def _fill_negatives(indptr, indices, users, n_items, cum_weights, uniforms, out,
         use_mask = u == masked
         while j < n_neg:
             while True:
-                if used == m:
+                if used == n_uniforms:
                     return k * n_neg + j, used
                 if weighted:
                     x = uniforms[used] * total  # item = searchsorted(cum_weights, x, side="right")
@@ -125,8 +125,8 @@ def _uniform_negatives(indptr, indices, users, n_items, uniforms, out, filled):
         The users to sample for (may repeat). Rows of one user next to each other (e.g. users
         sorted) are fastest.
     n_items : int
-    uniforms : (m,) float64
-        Independent draws, uniform on [0, 1) (``rng.random(m)``), used in order, one per
+    uniforms : (n_uniforms,) float64
+        Independent draws, uniform on [0, 1) (``rng.random(n_uniforms)``), used in order, one per
         candidate.
     out : (n, n_neg) int32
         Filled in place, slot by slot in row-major order (``out.ravel()``).
@@ -139,7 +139,7 @@ def _uniform_negatives(indptr, indices, users, n_items, uniforms, out, filled):
         Slots filled so far (``n * n_neg`` when done).
     used : int
         Entries of ``uniforms`` consumed. When ``filled < n * n_neg`` the uniforms ran out
-        (``used == m``): call again with a fresh block and the returned ``filled``.
+        (``used == n_uniforms``): call again with a fresh block and the returned ``filled``.
 
     Notes
     -----

@@ -3,15 +3,16 @@
 Every loss is a small object:
 
 * ``loss(prediction, target)`` checks the inputs once (:mod:`tinyrec.losses.checks`), then runs
-  ``forward``, which computes the per-element losses ``ℓ_i``, caches what the gradient needs,
-  and returns the reduced value: a Python float for ``reduction="mean"`` (``L = (1/n) Σ_i ℓ_i``)
-  or ``"sum"`` (``L = Σ_i ℓ_i``), the array ``ℓ`` for ``"none"``. ``loss.forward(...)`` called
+  ``forward``, which computes the per-element losses ``ℓ_n``, caches what the gradient needs,
+  and returns the reduced value: a Python float for ``reduction="mean"`` (``ℒ = mean_n ℓ_n``)
+  or ``"sum"`` (``ℒ = Σ_n ℓ_n``), the array ``ℓ`` for ``"none"``. ``loss.forward(...)`` called
   directly skips the checks;
 * ``backward(grad_output=None)`` returns ``dprediction`` (the gradient of the final objective with
   respect to ``prediction``, same shape). ``grad_output`` is the gradient of the final objective
   with respect to the loss value: a number (default 1.0) for mean/sum, an array of ``ℓ``'s shape
-  for ``"none"``. By the chain rule ``dprediction_i = g · ∂ℓ_i/∂prediction_i`` with ``g =
-  grad_output / n`` (mean), ``grad_output`` (sum) or ``grad_output_i`` (none).
+  for ``"none"``. By the chain rule ``dprediction_n = g · ∂ℓ_n/∂prediction_n`` with
+  ``g = grad_output / count`` (mean, over ``count`` elements), ``grad_output`` (sum) or
+  ``grad_output_n`` (none).
 
 Losses have no parameters and do not accumulate: each ``backward`` returns a fresh array.
 Options other than ``weight`` are keyword-only (``MSELoss(reduction="sum")``): torch's

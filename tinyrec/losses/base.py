@@ -30,11 +30,11 @@ class Loss:
 
     Notes
     -----
-    ``forward`` reduces the per-element losses ``ℓ_i`` to ``L = (1/n) Σ_i ℓ_i`` (mean over ``n``
-    elements, or another count a loss gives :meth:`_reduce`), ``Σ_i ℓ_i`` (sum) or ``ℓ`` (none).
-    ``backward`` receives ``grad_output``, the gradient of the final objective with respect to
-    that value, and by the chain rule ``dprediction_i = g_i · ∂ℓ_i/∂prediction_i`` with
-    ``g_i = grad_output / n`` (mean), ``grad_output`` (sum) or ``grad_output_i`` (none):
+    ``forward`` reduces the per-element losses ``ℓ_n`` to ``ℒ = (1/count) Σ_n ℓ_n`` (mean over the
+    ``count`` elements, or another count a loss gives :meth:`_reduce`), ``Σ_n ℓ_n`` (sum) or ``ℓ``
+    (none). ``backward`` receives ``grad_output``, the gradient of the final objective with
+    respect to that value, and by the chain rule ``dprediction_n = g_n · ∂ℓ_n/∂prediction_n`` with
+    ``g_n = grad_output / count`` (mean), ``grad_output`` (sum) or ``grad_output_n`` (none):
     :meth:`_upstream`.
     """
 
@@ -66,7 +66,7 @@ class Loss:
 
     # -- the reduction and the chain rule through it ------------------------------------------
     def _reduce(self, losses: np.ndarray, count: float | None = None):
-        """Apply the reduction to per-element ``losses``; ``count`` overrides ``n`` for the mean."""
+        """Apply the reduction to per-element ``losses``; ``count`` overrides their number for the mean."""
         self._count = losses.size if count is None else count
         if self.reduction == "none":
             return losses
@@ -76,7 +76,7 @@ class Loss:
         return float(total / self._count) if self._count else float("nan")
 
     def _upstream(self, grad_output):
-        """``g``: ``grad_output / n`` for the mean (NaN when ``n = 0``), ``grad_output`` otherwise."""
+        """``g``: ``grad_output / count`` for the mean (NaN when ``count = 0``), ``grad_output`` otherwise."""
         if self.reduction != "mean":
             return grad_output
         return grad_output / self._count if self._count else float("nan")

@@ -33,7 +33,7 @@ class BCELoss(Loss):
     Parameters
     ----------
     weight : array, optional
-        A rescaling weight ``w_i >= 0`` of each element's loss, broadcast against the prediction,
+        A rescaling weight ``w_n >= 0`` of each element's loss, broadcast against the prediction,
         as torch's ``weight`` (e.g. ``(n_outputs,)`` for ``(batch, n_outputs)``); torch also
         accepts negative weights, tinyrec refuses them. It may not enlarge the prediction's shape.
     reduction : {"mean", "sum", "none"}, default "mean"
@@ -42,13 +42,14 @@ class BCELoss(Loss):
     -----
     For probabilities ``p ∈ [0, 1]`` and targets ``y ∈ [0, 1]`` of the same shape,
 
-        ℓ_i = −[ y_i · max(log p_i, −100) + (1 − y_i) · max(log(1 − p_i), −100) ]
+        ℓ_n = −[ y_n · max(log p_n, −100) + (1 − y_n) · max(log(1 − p_n), −100) ]
 
     (the logs are clamped at −100 as torch does, so ``p = 0`` or ``1`` gives a finite loss), times
-    ``w_i`` when ``weight`` is given; the mean divides by the number of elements either way.
+    ``w_n`` when ``weight`` is given; the mean divides by the number of elements either way.
 
-    Gradient, exactly as torch computes it: ``∂ℓ_i/∂p_i = w_i (p_i − y_i) / max(p_i (1 − p_i), ε)``
-    with ``ε`` = 1e-12 rounded to float32 (torch's constant is a C ``float``).
+    Gradient, exactly as torch computes it:
+    ``∂ℓ_n/∂p_n = w_n (p_n − y_n) / max(p_n (1 − p_n), eps)`` with ``eps`` = 1e-12 rounded to
+    float32 (torch's constant is a C ``float``).
     Prefer :class:`BCEWithLogitsLoss` on raw scores: it is exact where this one saturates.
     """
 
@@ -85,7 +86,7 @@ class BCEWithLogitsLoss(Loss):
     Parameters
     ----------
     weight : array, optional
-        A rescaling weight ``w_i >= 0`` of each element's loss, broadcast against the prediction,
+        A rescaling weight ``w_n >= 0`` of each element's loss, broadcast against the prediction,
         as torch's ``weight``; the mean still divides by the number of elements.
     reduction : {"mean", "sum", "none"}, default "mean"
     pos_weight : array or float, optional
@@ -98,15 +99,15 @@ class BCEWithLogitsLoss(Loss):
     -----
     For logits ``x`` and targets ``y ∈ [0, 1]`` of the same shape, with ``σ`` the sigmoid,
 
-        ℓ_i = −[ w⁺ y_i log σ(x_i) + (1 − y_i) log(1 − σ(x_i)) ]
-            = (1 − y_i) x_i − (1 + (w⁺ − 1) y_i) · log σ(x_i),
+        ℓ_n = −[ w⁺ y_n log σ(x_n) + (1 − y_n) log(1 − σ(x_n)) ]
+            = (1 − y_n) x_n − (1 + (w⁺ − 1) y_n) · log σ(x_n),
 
     using ``log(1 − σ(x)) = log σ(x) − x``; ``log σ(x) = min(x, 0) − log(1 + e^{−|x|})`` never
     overflows, so logits of ±1e4 give finite losses and gradients. Without ``pos_weight``
-    (``w⁺ = 1``) this is ``ℓ_i = max(x_i, 0) − x_i y_i + log(1 + e^{−|x_i|})``.
+    (``w⁺ = 1``) this is ``ℓ_n = max(x_n, 0) − x_n y_n + log(1 + e^{−|x_n|})``.
 
-    Gradient: ``∂ℓ_i/∂x_i = σ(x_i) (1 + (w⁺ − 1) y_i) − w⁺ y_i``, which is ``σ(x_i) − y_i`` when
-    ``w⁺ = 1``. With ``weight``, both ``ℓ_i`` and its gradient are multiplied by ``w_i``.
+    Gradient: ``∂ℓ_n/∂x_n = σ(x_n) (1 + (w⁺ − 1) y_n) − w⁺ y_n``, which is ``σ(x_n) − y_n`` when
+    ``w⁺ = 1``. With ``weight``, both ``ℓ_n`` and its gradient are multiplied by ``w_n``.
     """
 
     input_spec = (Scores("prediction", weights=("weight", "pos_weight")), Target("target", within=(0, 1)))

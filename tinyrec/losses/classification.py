@@ -109,22 +109,22 @@ class CrossEntropyLoss(Loss):
 
     def _class_indices(self, log_p: np.ndarray, y: np.ndarray, w: np.ndarray):
         """Losses and mean count for class indices ``y : (N, d1, …)``; caches ``τ`` in its two parts."""
-        eps, c = self.label_smoothing, log_p.shape[1]
+        smoothing, c = self.label_smoothing, log_p.shape[1]
         keep = y != self.ignore_index
         y = np.where(keep, y, 0)  # any valid class at ignored samples: their τ is zero
-        a = (1 - eps) * w[y] * keep  # τ's one-hot part, (1 − ε) w_{y_n}
+        a = (1 - smoothing) * w[y] * keep  # τ's one-hot part, (1 − ε) w_{y_n}
         losses = -a * np.take_along_axis(log_p, y[:, None], axis=1)[:, 0]
-        if eps:  # label smoothing: τ's dense part (ε/C) w_c on every kept sample
-            losses -= eps / c * keep * np.einsum("nc...,c->n...", log_p, w)
+        if smoothing:  # label smoothing: τ's dense part (ε/C) w_c on every kept sample
+            losses -= smoothing / c * keep * np.einsum("nc...,c->n...", log_p, w)
         self._keep, self._y, self._a = keep, y, a
-        self._tau_sum = a + eps / c * keep * w.sum()
-        self._tau_dense = eps / c * _along_classes(w, log_p.ndim) if eps else None
+        self._tau_sum = a + smoothing / c * keep * w.sum()
+        self._tau_dense = smoothing / c * _along_classes(w, log_p.ndim) if smoothing else None
         return losses, float(w[y[keep]].sum())  # the mean divides by Σ w_{y_n} over kept samples
 
     def _class_probabilities(self, log_p: np.ndarray, t: np.ndarray, w: np.ndarray):
         """Losses and mean count for probabilities ``t : (N, C, d1, …)``; caches ``τ`` (dense)."""
-        eps, c = self.label_smoothing, log_p.shape[1]
-        tau = (t * (1 - eps) + eps / c) * _along_classes(w, t.ndim)
+        smoothing, c = self.label_smoothing, log_p.shape[1]
+        tau = (t * (1 - smoothing) + smoothing / c) * _along_classes(w, t.ndim)
         losses = -(tau * log_p).sum(axis=1)
         self._keep, self._y, self._a = np.ones(losses.shape, bool), None, None
         self._tau_sum, self._tau_dense = tau.sum(axis=1), tau

@@ -19,15 +19,17 @@ class BPRLoss(Loss):
     Notes
     -----
     ``forward(pos_scores, neg_scores)`` with both arrays of the same shape (e.g. ``(batch,)``:
-    the score ``ŷ_ui`` of an observed item and ``ŷ_uj`` of a sampled one). With ``d = ŷ_ui − ŷ_uj``,
+    the score ``ŷ_ui`` of an observed item and ``ŷ_uj`` of a sampled one). With
+    ``x_uij = ŷ_ui − ŷ_uj``,
 
-        ℓ = −log σ(d) = log(1 + e^{−d}),
+        ℓ = −log σ(x_uij) = log(1 + e^{−x_uij}),
 
-    computed as ``−(min(d, 0) − log(1 + e^{−|d|}))`` so that it is finite for any finite ``d``
-    (Rendle et al., "BPR: Bayesian Personalized Ranking from Implicit Feedback", UAI 2009).
+    computed as ``−(min(x_uij, 0) − log(1 + e^{−|x_uij|}))`` so that it is finite for any finite
+    ``x_uij`` (Rendle et al., "BPR: Bayesian Personalized Ranking from Implicit Feedback", UAI
+    2009).
 
-    Gradient: ``∂ℓ/∂d = −σ(−d)``, so ``backward()`` returns the pair
-    ``(d_pos, d_neg) = (−σ(−d) · g, σ(−d) · g)``.
+    Gradient: ``∂ℓ/∂x_uij = −σ(−x_uij)``, so ``backward()`` returns the pair
+    ``(d_pos, d_neg) = (−σ(−x_uij) · g, σ(−x_uij) · g)``.
     """
 
     input_spec = (Scores("pos_scores"), Target("neg_scores", scores=True))

@@ -16,10 +16,11 @@ class MSELoss(Loss):
 
     Notes
     -----
-    For ``prediction ŷ`` and ``target y`` of the same (any) shape, ``ℓ_i = (ŷ_i − y_i)²`` and
-    ``L = (1/n) Σ_i ℓ_i`` (mean over all ``n`` elements), ``Σ_i ℓ_i`` (sum) or ``ℓ`` (none).
+    For ``prediction ŷ`` and ``target y`` of the same (any) shape, ``ℓ_n = (ŷ_n − y_n)²`` for each
+    element ``n``, and ``ℒ = mean_n ℓ_n`` (mean over all the elements), ``Σ_n ℓ_n`` (sum) or ``ℓ``
+    (none).
 
-    Gradient: ``∂ℓ_i/∂ŷ_i = 2 (ŷ_i − y_i)``, so ``dŷ = 2 (ŷ − y) · g``.
+    Gradient: ``∂ℓ_n/∂ŷ_n = 2 (ŷ_n − y_n)``, so ``dŷ = 2 (ŷ − y) · g``.
     """
 
     def forward(self, prediction: np.ndarray, target: np.ndarray):
@@ -41,12 +42,12 @@ class MaskedMSELoss(Loss):
     -----
     For ``prediction ŷ`` and ``target y`` of the same (any) shape, let ``O`` be the set of entries
     where ``y`` is not NaN (the observed ratings of a partly observed rating matrix, e.g. AutoRec's
-    input rows). Then ``ℓ_i = (ŷ_i − y_i)²`` for ``i ∈ O`` and ``ℓ_i = 0`` elsewhere, and
-    ``L = (1/|O|) Σ_{i∈O} ℓ_i`` (mean over the **observed** entries; NaN when none is observed, as
-    torch's mean of nothing), ``Σ_{i∈O} ℓ_i`` (sum) or ``ℓ`` (none, zeros at unobserved entries).
+    input rows). Then ``ℓ_n = (ŷ_n − y_n)²`` for ``n ∈ O`` and ``ℓ_n = 0`` elsewhere, and
+    ``ℒ = (1/|O|) Σ_{n∈O} ℓ_n`` (mean over the **observed** entries; NaN when none is observed, as
+    torch's mean of nothing), ``Σ_{n∈O} ℓ_n`` (sum) or ``ℓ`` (none, zeros at unobserved entries).
 
-    Gradient: ``∂ℓ_i/∂ŷ_i = 2 (ŷ_i − y_i)`` on ``O`` and ``0`` elsewhere, so
-    ``dŷ = 2 (ŷ − y) ⊙ 1[i ∈ O] · g`` (``g = grad_output / |O|`` for the mean).
+    Gradient: ``∂ℓ_n/∂ŷ_n = 2 (ŷ_n − y_n)`` on ``O`` and ``0`` elsewhere, so
+    ``dŷ = 2 (ŷ − y) ⊙ 1[n ∈ O] · g`` (``g = grad_output / |O|`` for the mean).
     With no NaN in the target it equals :class:`MSELoss`. The prediction must be finite where the
     target is unobserved too (an infinite prediction there would be a bug upstream).
     """

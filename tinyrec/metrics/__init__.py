@@ -50,8 +50,8 @@ Definitions at k, for one user (``rel(p)`` the relevance at position p, ``rel_bi
 ``hit_rate``   (HR@k)      ``[hits@k ≥ 1]``
 ``precision``  (P@k)       ``hits@k / k``
 ``recall``     (R@k)       ``hits@k / n_rel``
-``ndcg``       (NDCG@k)    ``DCG@k / IDCG@k``; ``DCG@k = Σ_{p≤k} g(rel(p)) / log2(p+1)``, ``g(r) = r``
-                           (or ``2^r − 1``, grades <= 1000); IDCG@k: the same sum over the relevance sorted
+``ndcg``       (NDCG@k)    ``DCG@k / IDCG@k``; ``DCG@k = Σ_{p≤k} g(rel(p)) / log2(p+1)``, ``g(x) = x``
+                           (or ``2^x − 1``, grades <= 1000); IDCG@k: the same sum over the relevance sorted
                            decreasingly (this user's best possible list)
 ``average_precision``      ``(1/min(k, n_rel)) Σ_{p≤k} (hits@p / p) · rel_bin(p)``; ``map`` is the same
 ``mrr``        (MRR@k)     ``1/p*`` for the first relevant position ``p* ≤ k``, else 0

@@ -3,13 +3,15 @@ tie-aware ranked prefix.
 
 **First relevant item (HR and MRR).** Both depend only on where the first relevant item lands.
 Let ``s*`` be the highest score among the user's relevant items; ``a`` the number of candidates
-scored above ``s*``; ``m`` the number scored exactly ``s*`` (its tie group) and ``R`` the relevant
-ones among them. Then the first relevant position is ``a + m − R + 1`` (pessimistic), ``a + 1``
-(optimistic), or, over a uniformly random order of the group (average), ``a + J`` with
+scored above ``s*``; ``m`` the number scored exactly ``s*`` (its tie group) and ``m_rel`` the
+relevant ones among them. Then the first relevant position is ``a + m − m_rel + 1``
+(pessimistic), ``a + 1`` (optimistic), or, over a uniformly random order of the group (average),
+``a + J`` with
 
-    P(J = j) = Π_{i=1}^{j-1} (m − R − i + 1) / (m − i + 1) · R / (m − j + 1),   j = 1 .. m − R + 1
+    Pr(J = j) = Π_{l=1}^{j-1} (m − m_rel − l + 1) / (m − l + 1) · m_rel / (m − j + 1),
+                j = 1 .. m − m_rel + 1
 
-(the group's first ``j − 1`` positions irrelevant, then a relevant one). ``HR@k = P(a + J ≤ k)``
+(the group's first ``j − 1`` positions irrelevant, then a relevant one). ``HR@k = Pr(a + J ≤ k)``
 and ``RR@k = E[1 / (a + J) · [a + J ≤ k]]``. This needs a few passes over the row, no sorting.
 
 **Ranked prefix (DCG, precision, recall, AP).** These sum over the first ``k`` positions. For each
@@ -18,20 +20,22 @@ sum, under the chosen tie rule (see :mod:`tinyrec.metrics` for the rules):
 
 * ``hit[p]    = E[rel_bin(p)]``                       a relevant item at position p
 * ``gain[p]   = E[g(rel(p))]``                        its gain (for DCG)
-* ``ap[p]     = E[rel_bin(p) · C(p)]``                C(p) = relevant items at positions ≤ p (for AP)
+* ``ap[p]     = E[rel_bin(p) · hits@p]``              hits@p = relevant items at positions ≤ p (for AP)
 
 With ``ties="pessimistic"`` / ``"optimistic"`` the order is deterministic (equal scores ordered by
 relevance, ascending / descending) and the expectations are plain values. With ``"average"`` they
 are exact expectations over a uniformly random order of each group of equal scores: a group of
-``m`` items holding ``R`` relevant ones (and a total gain ``G``), with ``S`` relevant items in the
-groups ranked above it; at its ``o``-th position
+``m`` items holding ``m_rel`` relevant ones (and a total gain ``G``), with ``a_rel`` relevant items
+in the groups ranked above it; at its ``o``-th position
 
-    hit = R / m        gain = G / m        ap = (R / m)(S + 1) + (o − 1) · R (R − 1) / (m (m − 1))
+    hit = m_rel / m        gain = G / m
+    ap = (m_rel / m)(a_rel + 1) + (o − 1) · m_rel (m_rel − 1) / (m (m − 1))
 
-(for ``ap``: ``E[rel(p) rel(q)] = R(R−1)/(m(m−1))`` for two positions of one group). A
-deterministic order is the special case of singleton groups (``m = 1``), so one formula serves all
-three rules. Groups above the group straddling position ``k`` lie entirely inside the prefix; the
-straddling group's ``m``, ``R`` and ``G`` are counted over the whole row.
+(for ``ap``: ``E[rel(p) rel(p')] = m_rel (m_rel − 1) / (m (m − 1))`` for two positions ``p``, ``p'``
+of one group). A deterministic order is the special case of singleton groups (``m = 1``), so one
+formula serves all three rules. Groups above the group straddling position ``k`` lie entirely
+inside the prefix; the straddling group's ``m``, ``m_rel`` and ``G`` are counted over the whole
+row.
 """
 
 from __future__ import annotations
@@ -158,17 +162,17 @@ def discounts(n: int) -> np.ndarray:
 def tie_groups(sorted_values: np.ndarray):
     """For rows sorted (either way), the first and last index of each entry's run of equal values.
 
-    ``sorted_values : (n_rows, n)``; returns ``start, end : (n_rows, n)`` int64.
+    ``sorted_values : (n_rows, n_cols)``; returns ``start, end : (n_rows, n_cols)`` int64.
     """
-    n = sorted_values.shape[1]
-    pos = np.arange(n)
+    n_cols = sorted_values.shape[1]
+    pos = np.arange(n_cols)
     new = np.ones(sorted_values.shape, dtype=bool)
     new[:, 1:] = sorted_values[:, 1:] != sorted_values[:, :-1]
     start = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
     last = np.ones(sorted_values.shape, dtype=bool)
     last[:, :-1] = new[:, 1:]
-    # (n_rows, n): run the minimum from the right, so each entry sees the end of its run
-    end = np.minimum.accumulate(np.where(last, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    # (n_rows, n_cols): run the minimum from the right, so each entry sees the end of its run
+    end = np.minimum.accumulate(np.where(last, pos, n_cols - 1)[:, ::-1], axis=1)[:, ::-1]
     return start, end
 
 
@@ -183,9 +187,9 @@ class RankedPrefix(NamedTuple):
 
     k: int
     n_relevant: np.ndarray  # (n_users,) number of candidates with relevance > 0
-    hit: np.ndarray  # (n_users, K)
-    gain: np.ndarray  # (n_users, K)
-    ap: np.ndarray  # (n_users, K)
+    hit: np.ndarray  # (n_users, min(k, n_candidates))
+    gain: np.ndarray  # (n_users, min(k, n_candidates))
+    ap: np.ndarray  # (n_users, min(k, n_candidates))
 
 
 def check_inputs(scores, relevance, k, ties):
@@ -205,32 +209,32 @@ def first_relevant(scores, relevance, k: int, ties: str):
     a = (scores > best).sum(axis=1).astype(np.float64)
     tied = scores == best
     m = tied.sum(axis=1).astype(np.float64)
-    R = (tied & rel).sum(axis=1).astype(np.float64)
+    m_rel = (tied & rel).sum(axis=1).astype(np.float64)
     has = rel.any(axis=1)
     if ties != "average":
-        position = a + 1 if ties == "optimistic" else a + m - R + 1
+        position = a + 1 if ties == "optimistic" else a + m - m_rel + 1
         inside = has & (position <= k)
         return inside.astype(np.float64), np.where(inside, 1.0 / position, 0.0)
     hit, rr = np.zeros(len(a)), np.zeros(len(a))
-    none_yet = np.ones(len(a))  # P(the group's first j-1 positions are irrelevant)
-    last_j = np.where(has, np.minimum(m - R + 1, k - a), 0)  # the j worth summing, per row
+    none_yet = np.ones(len(a))  # Pr(the group's first j-1 positions are irrelevant)
+    last_j = np.where(has, np.minimum(m - m_rel + 1, k - a), 0)  # the j worth summing, per row
     for j in range(1, int(last_j.max(initial=0)) + 1):  # at most the largest tie group (or k)
         live = j <= last_j
         left = np.where(live, m - j + 1, 1.0)  # items of the group not yet placed
-        p_j = np.where(live, none_yet * R / left, 0.0)  # P(J = j)
+        p_j = np.where(live, none_yet * m_rel / left, 0.0)  # Pr(J = j)
         hit += p_j
         rr += p_j / (a + j)
-        none_yet *= np.where(live, (left - R) / left, 1.0)
+        none_yet *= np.where(live, (left - m_rel) / left, 1.0)
     return hit, rr
 
 
 def ranked_prefix(scores, relevance, k: int, ties: str, gain: str = "linear") -> RankedPrefix:
     """The :class:`RankedPrefix` of every row (inputs already checked by :func:`check_inputs`)."""
     n_users, n_cols = scores.shape
-    K = min(k, n_cols)
+    width = min(k, n_cols)  # the prefix's length
     take = np.take_along_axis
 
-    top = top_k_rows(scores, K, relevance, _TIE_SIGN[ties])  # (n_users, K) column indices
+    top = top_k_rows(scores, width, relevance, _TIE_SIGN[ties])  # (n_users, width) column indices
     top_s = take(scores, top, axis=1)
     top_rel = take(relevance, top, axis=1).astype(np.float64)
     top_bin = (top_rel > 0).astype(np.float64)
@@ -240,41 +244,41 @@ def ranked_prefix(scores, relevance, k: int, ties: str, gain: str = "linear") ->
     if ties != "average":  # singleton groups: m = 1, o = 1
         m = np.ones_like(top_bin)
         o = np.ones_like(top_bin)
-        R, G = top_bin, top_gain
-        S = cs_bin - top_bin
+        m_rel, G = top_bin, top_gain
+        a_rel = cs_bin - top_bin
     else:
         start, end = tie_groups(top_s)
         m = (end - start + 1).astype(np.float64)
-        o = (np.arange(K) - start + 1).astype(np.float64)
-        R = group_sum(cs_bin, top_bin, start, end)
+        o = (np.arange(width) - start + 1).astype(np.float64)
+        m_rel = group_sum(cs_bin, top_bin, start, end)
         G = group_sum(np.cumsum(top_gain, axis=1), top_gain, start, end)
-        S = take(cs_bin, start, axis=1) - take(top_bin, start, axis=1)
-        # the group at position K may go on past the prefix: count it over the whole row
+        a_rel = take(cs_bin, start, axis=1) - take(top_bin, start, axis=1)
+        # the group at the prefix's last position may go on past it: count it over the whole row
         tau = top_s[:, -1:]  # (n_users, 1)
         in_row = scores == tau  # (n_users, n_cols)
-        in_prefix = top_s == tau  # (n_users, K)
+        in_prefix = top_s == tau  # (n_users, width)
         m = np.where(in_prefix, in_row.sum(axis=1, keepdims=True), m)
-        R = np.where(in_prefix, (in_row & (relevance > 0)).sum(axis=1, keepdims=True), R)
+        m_rel = np.where(in_prefix, (in_row & (relevance > 0)).sum(axis=1, keepdims=True), m_rel)
         G_row = np.where(in_row, gain_of(relevance, gain), 0.0).sum(axis=1, keepdims=True, dtype=np.float64)
         G = np.where(in_prefix, G_row, G)
 
-    hit = R / m
-    pair = np.where(m > 1, (o - 1) * R * (R - 1) / (m * np.maximum(m - 1, 1)), 0.0)
-    ap = hit * (S + 1) + pair
+    hit = m_rel / m
+    pair = np.where(m > 1, (o - 1) * m_rel * (m_rel - 1) / (m * np.maximum(m - 1, 1)), 0.0)
+    ap = hit * (a_rel + 1) + pair
     n_relevant = (relevance > 0).sum(axis=1).astype(np.float64)
     return RankedPrefix(k, n_relevant, hit, G / m, ap)
 
 
 def ideal_dcg(relevance: np.ndarray, k: int, gain: str) -> np.ndarray:
-    """``IDCG@k``: the DCG of the row's relevance sorted descending, over ``min(k, n)`` positions."""
-    K = min(k, relevance.shape[1])
-    disc = discounts(K)
+    """``IDCG@k``: the DCG of the row's relevance sorted descending, over ``min(k, n_cols)`` positions."""
+    width = min(k, relevance.shape[1])
+    disc = discounts(width)
     binary = not np.any((relevance != 0) & (relevance != 1))
-    if binary:  # g(1) = 1 for both gains: IDCG = sum of the first min(K, n_rel) discounts
-        n_rel = np.minimum((relevance > 0).sum(axis=1), K)
+    if binary:  # g(1) = 1 for both gains: IDCG = sum of the first min(k, n_cols, n_rel) discounts
+        n_rel = np.minimum((relevance > 0).sum(axis=1), width)
         return np.concatenate([[0.0], np.cumsum(disc)])[n_rel]
     g = gain_of(relevance.astype(np.float64), gain)
-    best = np.take_along_axis(g, top_k_rows(g, K, g, 0), axis=1)
+    best = np.take_along_axis(g, top_k_rows(g, width, g, 0), axis=1)
     return best @ disc
 
 

@@ -29,7 +29,7 @@ def _lists(top_items, n_items: int) -> np.ndarray:
 def catalog_coverage(top_items, n_items: int) -> float:
     """Fraction of the catalogue recommended to at least one user.
 
-    ``coverage = |∪_u L_u| / n_items`` where ``L_u`` is user ``u``'s list (empty slots excluded).
+    ``coverage = |∪_u T_u| / n_items`` where ``T_u`` is user ``u``'s list (empty slots excluded).
     """
     n_items = check_positive_int(n_items, "n_items")
     top_items = _lists(top_items, n_items)
@@ -40,23 +40,23 @@ def catalog_coverage(top_items, n_items: int) -> float:
 def novelty(top_items, item_counts, n_users: int, *, per_user=False):
     """Mean self-information of the recommended items (Zhou et al., PNAS 2010).
 
-    ``novelty(u) = (1/|L_u|) Σ_{i∈L_u} −log2(c_i / n_users)`` where ``c_i`` is the number of
-    (training) users who interacted with item ``i``; the result is the mean of ``novelty(u)`` over
-    users with a non-empty list (``per_user=True``: NaN for an empty one). In bits; higher means
-    less popular items.
+    ``novelty(u) = (1/|T_u|) Σ_{i∈T_u} −log2(|U_i| / n_users)`` where ``T_u`` is user ``u``'s list
+    and ``|U_i|`` the number of (training) users who interacted with item ``i``; the result is the
+    mean of ``novelty(u)`` over users with a non-empty list (``per_user=True``: NaN for an empty
+    one). In bits; higher means less popular items.
 
     Parameters
     ----------
     top_items : (n_users_evaluated, k) int
     item_counts : (n_items,) int
-        ``c_i``: distinct users per item, in ``[0, n_users]``.
+        ``|U_i|``: distinct users per item, in ``[0, n_users]``.
     n_users : int
         Number of users the counts were taken over.
 
     Raises
     ------
     DataError
-        A recommended item has ``c_i = 0`` (its self-information is infinite).
+        A recommended item has ``|U_i| = 0`` (its self-information is infinite).
     NonFiniteError
         ``item_counts`` holds NaN or inf.
     """

@@ -1,17 +1,18 @@
 """Classification metrics for click / rating-threshold prediction.
 
-* ``accuracy = (1/n) Σ_i [ŷ_i = y_i]``.
+* ``accuracy = mean_n [ŷ_n = y_n]`` over the ``n`` examples.
 * For a class ``c``: ``TP = #{ŷ = c, y = c}``, ``FP = #{ŷ = c, y ≠ c}``, ``FN = #{ŷ ≠ c, y = c}``;
   ``precision = TP / (TP + FP)``, ``recall = TP / (TP + FN)``,
   ``F1 = 2 · precision · recall / (precision + recall)``; a 0/0 ratio is 0 (scikit-learn's
   ``zero_division=0``). ``average="binary"`` reports the class ``pos_label``; ``"macro"`` the
   unweighted mean over the classes present in ``y_true`` or ``y_pred`` (F1 is then the mean of
   the per-class F1s, not the F1 of the mean precision and recall).
-* ``log_loss = −(1/n) Σ_i log p_i(y_i)`` with probabilities clipped to ``[eps, 1 − eps]``,
+* ``log_loss = −mean_n log p_n(y_n)`` with probabilities clipped to ``[eps, 1 − eps]``,
   ``eps = 1e-15``; binary (``p`` = probability of class 1) or multiclass (rows of ``p``).
 * ``roc_auc``: the probability that a random positive scores above a random negative, ties
-  counting 1/2: ``(1/(|P||N|)) Σ_{i∈P} Σ_{j∈N} ([s_i > s_j] + ½[s_i = s_j])`` (scikit-learn's value).
-  With one class only (``P`` or ``N`` empty) it is undefined and raises, as scikit-learn does: it
+  counting 1/2: ``(1/(|pos| |neg|)) Σ_{a∈pos} Σ_{b∈neg} ([ŷ_a > ŷ_b] + ½[ŷ_a = ŷ_b])`` over the
+  positive and negative examples ``pos``, ``neg`` (scikit-learn's value).
+  With one class only (``pos`` or ``neg`` empty) it is undefined and raises, as scikit-learn does: it
   is one number for one call. The ranking metric :func:`tinyrec.metrics.auc` instead gives NaN to
   such a user and leaves it out of its mean over users (the rule of :mod:`tinyrec.metrics`).
 """

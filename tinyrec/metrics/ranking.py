@@ -43,8 +43,9 @@ def hit_rate(scores, relevance, k, *, ties="pessimistic", per_user=False):
     """Hit rate at k (HR@k): does a relevant item appear in the first ``k`` positions?
 
     ``HR@k = [hits@k ≥ 1]``; with ``ties="average"`` it is the probability of that event over random
-    orders of the tied items, ``1 − C(m − R, t) / C(m, t)`` when no relevant item ranks strictly
-    above the group of ``m`` tied items (``R`` relevant) of which ``t`` positions fall within ``k``.
+    orders of the tied items, ``1 − binom(m − m_rel, m_k) / binom(m, m_k)`` when no relevant item
+    ranks strictly above the group of ``m`` tied items (``m_rel`` relevant) of which ``m_k``
+    positions fall within ``k``.
 
     Parameters
     ----------
@@ -74,8 +75,9 @@ def hit_rate(scores, relevance, k, *, ties="pessimistic", per_user=False):
 def ndcg(scores, relevance, k, *, ties="pessimistic", per_user=False, gain="linear"):
     """Normalized discounted cumulative gain at k (NDCG@k), binary or graded relevance.
 
-    ``DCG@k = Σ_{p=1}^{min(k, n)} g(rel(p)) / log2(p + 1)``, with gain ``g(r) = r`` (``gain="linear"``,
-    the default) or ``g(r) = 2^r − 1`` (``gain="exponential"``); the two agree for 0/1 relevance.
+    ``DCG@k = Σ_{p=1}^{min(k, n_candidates)} g(rel(p)) / log2(p + 1)``, with gain ``g(x) = x``
+    (``gain="linear"``, the default) or ``g(x) = 2^x − 1`` (``gain="exponential"``); the two agree
+    for 0/1 relevance.
     ``IDCG@k`` is the DCG@k of the same user's relevance values sorted in decreasing order (the best
     possible list of *this* user's candidates; it does not depend on the scores), and
     ``NDCG@k = DCG@k / IDCG@k`` lies in [0, 1]. With ``ties="average"``, DCG@k is its exact
@@ -165,9 +167,11 @@ def _metric(name, scores, relevance, k, ties, per_user):
 def auc(scores, relevance, *, ties="pessimistic", per_user=False, average="user"):
     """Area under the ROC curve of each user's ranking, or of all scores pooled.
 
-    For one user with relevant set P and irrelevant candidates N (``-inf`` columns excluded):
-    ``AUC = (1 / (|P| |N|)) Σ_{i∈P} Σ_{j∈N} ([s_i > s_j] + w · [s_i = s_j])`` with ``w = 0``
-    (pessimistic), ``1`` (optimistic) or ``1/2`` (average: the expectation over random tie orders).
+    For one user ``u`` with relevant candidates ``pos`` and irrelevant candidates ``neg`` (``-inf``
+    columns excluded), scores ``ŷ_ui``:
+    ``AUC = (1 / (|pos| |neg|)) Σ_{i∈pos} Σ_{j∈neg} ([ŷ_ui > ŷ_uj] + w · [ŷ_ui = ŷ_uj])`` with
+    ``w = 0`` (pessimistic), ``1`` (optimistic) or ``1/2`` (average: the expectation over random
+    tie orders).
 
     Parameters
     ----------
@@ -218,7 +222,7 @@ def auc(scores, relevance, *, ties="pessimistic", per_user=False, average="user"
 
 
 def top_k(scores, k):
-    """The ``k`` best candidates of each user: ``(items, item_scores)``, both ``(n_users, min(k, n))``.
+    """The ``k`` best candidates of each user: ``(items, item_scores)``, both ``(n_users, min(k, n_cols))``.
 
     Ordered by score, equal scores by column index (lower first) — the deterministic order of the
     recommendation lists whose :func:`tinyrec.metrics.catalog_coverage` is measured. A slot whose
@@ -226,8 +230,8 @@ def top_k(scores, k):
     """
     scores = check_score_array(scores)
     check_score_values(scores)
-    K = min(check_k(k, scores.shape[1]), scores.shape[1])
-    items = top_k_rows(scores, K, scores, 0)
+    width = min(check_k(k, scores.shape[1]), scores.shape[1])
+    items = top_k_rows(scores, width, scores, 0)
     item_scores = np.take_along_axis(scores, items, axis=1)
     items[np.isneginf(item_scores)] = -1
     return items, item_scores

@@ -1,10 +1,10 @@
 """Rating-prediction errors: MSE, RMSE, MAE over (true, predicted) pairs.
 
-For ``n`` pairs ``(r_i, r̂_i)``:
+For ``n`` pairs ``(r_ui, r̂_ui)``, with the sums over the pairs:
 
-* ``MSE  = (1/n) Σ_i (r̂_i − r_i)²``
+* ``MSE  = (1/n) Σ (r̂_ui − r_ui)²``
 * ``RMSE = √MSE``
-* ``MAE  = (1/n) Σ_i |r̂_i − r_i|``
+* ``MAE  = (1/n) Σ |r̂_ui − r_ui|``
 
 Every pair has weight ``1/n`` (a user with many test ratings weighs more, as in the Netflix-prize
 RMSE and Surprise's ``accuracy.rmse``); computed in float64 whatever the input dtype.

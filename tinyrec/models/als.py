@@ -55,15 +55,16 @@ class ImplicitALS(Recommender):
     with preference ``p_ui = 1`` and confidence ``c_ui = 1 + α r_ui`` for observed pairs, and
     ``p_ui = 0``, ``c_ui = 1`` for all others. With the items fixed, each user's problem is a
     ridge regression whose normal equations
-    ``(YᵀY + λI + Σ_{i∈I_u} (c_ui − 1) y_i y_iᵀ) x_u = Σ_{i∈I_u} c_ui y_i`` are solved
-    approximately by ``cg_steps`` CG iterations (:func:`tinyrec.kernels.als.als_cg_rows`); then
-    the same for items with the users fixed. ``YᵀY`` is shared by all users, which is what makes
-    the unobserved pairs free. The ratings of ``train`` are the ``r_ui`` (use all ones for plain
-    implicit data). A user without interactions keeps ``x_u = 0``.
+    ``(Σ_i y_i y_iᵀ + λI + Σ_{i∈I_u} (c_ui − 1) y_i y_iᵀ) x_u = Σ_{i∈I_u} c_ui y_i`` are solved
+    approximately by ``cg_steps`` CG iterations (:func:`tinyrec.kernels.als.als_cg_rows`); then the
+    same for items with the users fixed. ``Σ_i y_i y_iᵀ`` (over all items) is shared by all users,
+    which is what makes the unobserved pairs free. The ratings of ``train`` are the ``r_ui`` (use
+    all ones for plain implicit data). A user without interactions keeps ``x_u = 0``.
 
     Attributes (after ``fit``)
     --------------------------
     X_ : (n_users, n_factors), Y_ : (n_items, n_factors)
+        The factor tables, rows ``x_u`` and ``y_i`` (Hu et al.'s letters).
     history_ : {"epoch_seconds"}
     """
 
@@ -114,10 +115,14 @@ class ImplicitALS(Recommender):
         with EpochBar(self.n_epochs, "", enabled=self.verbose) as bar:  # ALS has no loss to show
             for epoch in range(1, self.n_epochs + 1):
                 start = time.perf_counter()
-                Y = self.Y_.astype(np.float64)
-                solve(by_user[0], by_user[1], conf_u, self.X_, self.Y_, Y.T @ Y + ridge, self.cg_steps)
-                X = self.X_.astype(np.float64)
-                solve(by_item[0], by_item[1], conf_i, self.Y_, self.X_, X.T @ X + ridge, self.cg_steps)
+                item64 = self.Y_.astype(np.float64)  # for the gram Σ_i y_i y_iᵀ, in float64
+                solve(
+                    by_user[0], by_user[1], conf_u, self.X_, self.Y_, item64.T @ item64 + ridge, self.cg_steps
+                )
+                user64 = self.X_.astype(np.float64)
+                solve(
+                    by_item[0], by_item[1], conf_i, self.Y_, self.X_, user64.T @ user64 + ridge, self.cg_steps
+                )
                 self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
                 bar.update(epoch, None)
 

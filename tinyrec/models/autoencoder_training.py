@@ -31,7 +31,7 @@ def dense_rows(indptr, indices, values, rows, n_cols: int, *, fill: float = 0.0,
         Column of each stored entry; row ``r`` owns ``indices[indptr[r]:indptr[r + 1]]``.
     values : (nnz,) float
         The stored entries (ratings, or ones for implicit feedback).
-    rows : (b,) int
+    rows : (n,) int
         The rows to expand, in the order wanted.
     n_cols : int
     fill : float, default 0.0
@@ -40,7 +40,7 @@ def dense_rows(indptr, indices, values, rows, n_cols: int, *, fill: float = 0.0,
 
     Returns
     -------
-    X : (b, n_cols) array of ``dtype``
+    X : (n, n_cols) array of ``dtype``
         ``X[k, indices[j]] = values[j]`` for every stored entry ``j`` of row ``rows[k]`` (a repeated
         column keeps its last value), vectorised: no loop over rows or entries.
     """

@@ -2,9 +2,9 @@
 
 An autoencoder of the rows of the rating matrix. I-AutoRec (the default, and the better of the two
 in the paper) encodes each **item** by the vector of its ratings by all users,
-``r_i ∈ ℝ^{n_users}`` (0 where unobserved), into ``k`` hidden units and decodes it back:
+``r_i ∈ ℝ^{n_users}`` (0 where unobserved), into ``hidden`` sigmoid units and decodes it back:
 
-    h(r_i) = f(W · g(V r_i + μ_enc) + b)      g = sigmoid, f = identity
+    h(r_i) = W σ(V r_i + b_enc) + b
 
 and predicts ``r̂_ui = h(r_i)_u``. The network is trained on the observed entries only: the
 unobserved ones are 0 in the input and are ignored by the loss
@@ -45,30 +45,30 @@ class AutoRecNet(Module):
     Parameters
     ----------
     n_inputs : int
-        ``n``, the length of a row (``n_users`` for I-AutoRec, ``n_items`` for U-AutoRec).
+        The length of a row (``n_users`` for I-AutoRec, ``n_items`` for U-AutoRec).
     hidden : int, default 500
-        ``k``, the number of hidden units.
+        The number of hidden units.
     dtype : np.float32 (default) or np.float64
     seed : None, int or np.random.Generator
         Seeds both Linear layers (torch's initialisation).
 
     Attributes
     ----------
-    encoder : Linear(n, k)
-        ``V : (k, n)`` and ``μ_enc : (k,)``.
+    encoder : Linear(n_inputs, hidden)
+        ``V : (hidden, n_inputs)`` and ``b_enc : (hidden,)``.
     activation : Sigmoid
-    decoder : Linear(k, n)
-        ``W : (n, k)`` and ``b : (n,)``.
+    decoder : Linear(hidden, n_inputs)
+        ``W : (n_inputs, hidden)`` and ``b : (n_inputs,)``.
 
     Notes
     -----
-    Shapes: ``X : (batch, n)`` (a batch of rows, 0 at unobserved entries); ``Z, H : (batch, k)``;
-    ``Y : (batch, n)``.
+    Shapes: ``X : (batch, n_inputs)`` (a batch of rows, 0 at unobserved entries);
+    ``Z, A : (batch, hidden)``; ``Y : (batch, n_inputs)``.
 
-    * forward: ``Z = X Vᵀ + μ_enc``, ``H = σ(Z)``, ``Y = H Wᵀ + b``
-    * ``dW = dYᵀ H``, ``db = Σ_rows dY``, ``dH = dY W``            (decoder)
-    * ``dZ = dH ⊙ H ⊙ (1 − H)``                                  (sigmoid)
-    * ``dV = dZᵀ X``, ``dμ_enc = Σ_rows dZ``, ``dX = dZ V``       (encoder)
+    * forward: ``Z = X Vᵀ + b_enc``, ``A = σ(Z)``, ``Y = A Wᵀ + b``
+    * ``dW = dYᵀ A``, ``db = Σ_rows dY``, ``dA = dY W``            (decoder)
+    * ``dZ = dA ⊙ A ⊙ (1 − A)``                                  (sigmoid)
+    * ``dV = dZᵀ X``, ``db_enc = Σ_rows dZ``, ``dX = dZ V``       (encoder)
 
     ``backward`` calls the three layers' ``backward`` in this reverse order and returns ``dX``.
     With :class:`~tinyrec.losses.MaskedMSELoss`, ``dY`` is zero at the unobserved entries, so only
@@ -89,18 +89,18 @@ class AutoRecNet(Module):
         return self.encoder.in_features
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """Reconstructions ``Y : (batch, n)`` of the rows ``X : (batch, n)``."""
+        """Reconstructions ``Y : (batch, n_inputs)`` of the rows ``X : (batch, n_inputs)``."""
         return self.decoder.forward(self.activation.forward(self.encoder.forward(x)))
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        """``dX`` from ``dY``; accumulates ``dW, db, dV, dμ_enc``."""
-        dh = self.decoder.backward(grad_output)  # (batch, k)
-        dz = self.activation.backward(dh)  # (batch, k)
-        return self.encoder.backward(dz)  # (batch, n)
+        """``dX`` from ``dY``; accumulates ``dW, db, dV, db_enc``."""
+        dh = self.decoder.backward(grad_output)  # dA : (batch, hidden)
+        dz = self.activation.backward(dh)  # (batch, hidden)
+        return self.encoder.backward(dz)  # (batch, n_inputs)
 
     def extra_repr(self) -> str:
-        n, k = self.encoder.in_features, self.encoder.out_features
-        return f"n_inputs={n}, hidden={k}, dtype={self.dtype.name}"
+        n_inputs, hidden = self.encoder.in_features, self.encoder.out_features
+        return f"n_inputs={n_inputs}, hidden={hidden}, dtype={self.dtype.name}"
 
 
 class AutoRec(Recommender):
@@ -109,7 +109,7 @@ class AutoRec(Recommender):
     Parameters
     ----------
     hidden : int, default 500
-        ``k``, hidden units (the paper's 500).
+        Hidden units (the paper's 500).
     n_epochs : int, default 40
         Passes over the rows.
     item_based : bool, default True
@@ -217,7 +217,10 @@ class AutoRec(Recommender):
         )  # fmt: skip
 
     def _inputs(self, rows: np.ndarray) -> np.ndarray:
-        """The training rows ``rows`` as the network's dense input ``(len(rows), n)``, 0 where unrated."""
+        """The training rows ``rows`` as the network's dense input, 0 where unrated.
+
+        ``(len(rows), n_inputs)``: ``n_users`` columns for I-AutoRec, ``n_items`` for U-AutoRec.
+        """
         csr = (self.row_indptr_, self.row_indices_, self.row_values_)
         return dense_rows(*csr, rows, self._n_inputs, dtype=self.dtype)
 
@@ -248,7 +251,7 @@ class AutoRec(Recommender):
         return np.where(known, out, self.global_mean_)  # (n, n_items)
 
     def _item_vectors(self):
-        """I-AutoRec: each item's hidden code ``σ(V r_i + μ_enc)``; U-AutoRec: the decoder rows of ``W``."""
+        """I-AutoRec: each item's hidden code ``σ(V r_i + b_enc)``; U-AutoRec: the decoder rows of ``W``."""
         if not self.item_based:
             return self.net.decoder.weight.data  # (n_items, hidden)
         self.net.eval()

@@ -124,7 +124,7 @@ class Recommender:
 
     # -- scoring ------------------------------------------------------------------------------
     def predict(self, users, items) -> np.ndarray:
-        """Scores of ``(users[k], items[k])`` pairs.
+        """Scores of ``(users[r], items[r])`` pairs.
 
         Parameters
         ----------
@@ -145,7 +145,7 @@ class Recommender:
         return scores
 
     def score_all(self, users) -> np.ndarray:
-        """``scores[k, i]``: the score of every item for ``users[k]``, shape ``(n, n_items)``.
+        """``scores[r, i]``: the score of item ``i`` for ``users[r]``, shape ``(n, n_items)``.
 
         Not clipped (clipping would create ties that ranking metrics must then break).
         """
@@ -256,7 +256,7 @@ class Recommender:
 
 
 def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """The concatenation of ``arange(starts[k], stops[k])`` over ``k``, without a Python loop."""
+    """The concatenation of ``arange(starts[r], stops[r])`` over ``r``, without a Python loop."""
     lengths = stops - starts
     total = int(lengths.sum())
     # position j of the output lies in segment s; its value is starts[s] + (j - offset of s)
@@ -265,7 +265,7 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
 
 
 def _top_k(scores: np.ndarray, k: int):
-    """Row-wise top ``k`` of ``scores`` (n, m), best first; ``-inf`` entries come out as item ``-1``.
+    """Row-wise top ``k`` of ``scores`` (n, n_items), best first; ``-inf`` entries come out as item ``-1``.
 
     Uses the per-user top-k kernel (:func:`tinyrec.kernels.ranking.top_k_rows`); equal scores are
     ordered by the smaller item index.

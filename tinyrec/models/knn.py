@@ -132,7 +132,7 @@ class _NeighbourhoodModel(Recommender):
         keep = n_rows - 1 if self.mode != "ranking" else min(self.k, n_rows - 1)
         self._compute_neighbours(rows, ctx, values, n_rows, n_ctx, kind, keep)
 
-        # what a prediction adds up: e = r - base of the neighbour's rating (1 for ranking)
+        # what a prediction adds up: the neighbour's residual r_ui - base (1 for ranking)
         if self.mode == "ranking":
             residual = np.ones_like(r)
         elif self.mode == "means":
@@ -215,7 +215,7 @@ class _NeighbourhoodModel(Recommender):
         n = len(users)
         if self.mode == "ranking":
             row_sums = select(weighted_row_sums, self.backend)
-            if self.item_based:  # score(u, j) = sum over i in I(u) of s_k(j, i)
+            if self.item_based:  # score(u, j) = Σ_{i ∈ I_u} s_ji [i ∈ N_k(j)]
                 return row_sums(self._seen_ones, self._transposed, users, self.n_items_)
             sim_csr = (self.nbr_indptr_, self.nbr_indices_, self.nbr_sims_)
             return row_sums(sim_csr, self._seen_ones, users, self.n_items_)
@@ -333,8 +333,9 @@ class ItemKNN(_NeighbourhoodModel):
         How two items are compared over the users who rated both (Notes). Ranking mode requires
         ``"cosine"``.
     shrinkage : float, optional
-        ``λ``: a similarity supported by ``n`` common users is multiplied by
-        ``(n - 1) / (n - 1 + λ)``. Default: 100 for ``"pearson_baseline"`` (Surprise), else 0.
+        A similarity supported by ``|U_ij|`` common users is multiplied by
+        ``(|U_ij| − 1) / (|U_ij| − 1 + shrinkage)``. Default: 100 for ``"pearson_baseline"``
+        (Surprise), else 0.
     min_k : int
         A prediction with fewer than ``min_k`` usable neighbours falls back to its base (Surprise: 1).
     min_support : int
@@ -352,14 +353,14 @@ class ItemKNN(_NeighbourhoodModel):
 
     Notes
     -----
-    With ``U_ij`` the users who rated both items ``i`` and ``j`` (``n = |U_ij|``), and ``x_u``,
-    ``y_u`` the two items' values for user ``u``:
+    With ``U_ij`` the users who rated both items ``i`` and ``j``, and sums over ``u ∈ U_ij``:
 
-    * cosine: ``s_ij = Σ x_u y_u / sqrt(Σ x_u² Σ y_u²)`` on the ratings, sums over ``U_ij``;
+    * cosine: ``s_ij = Σ r_ui r_uj / sqrt(Σ r_ui² Σ r_uj²)`` on the ratings;
     * pearson: the same on ratings centred by their means over ``U_ij``;
     * adjusted_cosine: cosine on ratings centred by each *user's* mean rating;
-    * pearson_baseline: cosine on ``r_ui - b_ui`` with ``b_ui = μ + b_u + b_i``, shrunk (λ = 100);
-    * msd: ``1 / (Σ (x_u - y_u)² / n + 1)``;
+    * pearson_baseline: cosine on ``r_ui − b_ui`` with ``b_ui = μ + b_u + b_i``, shrunk
+      (``shrinkage=100``);
+    * msd: ``1 / (Σ (r_ui − r_uj)² / |U_ij| + 1)``;
     * ranking mode: ``s_ij = |U_i ∩ U_j| / sqrt(|U_i| |U_j|)`` on binary interactions.
 
     Non-positive similarities are dropped: they never contribute below. An item is never its own
@@ -375,8 +376,8 @@ class ItemKNN(_NeighbourhoodModel):
     users or items: ``μ`` in means mode (as Surprise); ``μ + b_u + b_i`` with the known biases in
     baseline mode. :meth:`predict` clips to the training rating range.
 
-    Ranking: ``score(u, j) = Σ_{i ∈ I(u)} s_ji [i ∈ N_k(j)]`` where ``N_k(j)`` are ``j``'s ``k``
-    most similar items. The similarity top-k runs in
+    Ranking: ``score(u, j) = Σ_{i ∈ I_u} s_ji [i ∈ N_k(j)]`` where ``I_u`` are the items ``u``
+    interacted with and ``N_k(j)`` are ``j``'s ``k`` most similar items. The similarity top-k runs in
     :func:`tinyrec.kernels.knn.similarity_topk`.
 
     Sarwar, Karypis, Konstan, Riedl, "Item-based collaborative filtering recommendation
@@ -424,7 +425,7 @@ class UserKNN(_NeighbourhoodModel):
 
     * means: ``r̂_ui = μ_u + Σ_v s_uv (r_vi - μ_v) / Σ_v s_uv``;
     * baseline: ``r̂_ui = b_ui + Σ_v s_uv (r_vi - b_vi) / Σ_v s_uv``;
-    * ranking: ``score(u, j) = Σ_{v ∈ N_k(u), j ∈ I(v)} s_uv``.
+    * ranking: ``score(u, j) = Σ_{v ∈ N_k(u), j ∈ I_v} s_uv``.
 
     Herlocker, Konstan, Borchers, Riedl, "An algorithmic framework for performing collaborative
     filtering", SIGIR 1999.

@@ -49,17 +49,17 @@ class BiasedMF(Recommender):
         Visit the ratings in a new random order each epoch (default). ``False`` visits them in
         ``train``'s order, as Surprise does (it iterates its ratings grouped by user).
     n_blocks : int
-        ``1`` (default): plain SGD, one rating after another, Surprise's algorithm. ``B > 1``:
+        ``1`` (default): plain SGD, one rating after another, Surprise's algorithm. ``n_blocks > 1``:
         distributed SGD (Gemulla et al., KDD 2011) on Numba threads: users and items are cut into
-        ``B`` groups each (contiguous index ranges holding about equal numbers of ratings), the
-        ratings into the ``B × B`` blocks they form; an epoch visits the ``B`` strata in a random
-        order, and the ``B`` blocks of a stratum, which share no user and no item, run at the same
-        time, each over its ratings in a new random order (``shuffle=False``: the strata in turn,
-        each block in ``train``'s order). Still deterministic: the result depends on ``B`` and the
-        seed, never on the number of threads (set by ``numba.set_num_threads`` or
-        ``NUMBA_NUM_THREADS``). Use ``B`` of at least the number of cores; the order of the
-        updates differs from ``n_blocks=1``, the accuracy does not (``benchmarks/bench_classic.py``
-        measures both).
+        ``n_blocks`` groups each (contiguous index ranges holding about equal numbers of ratings),
+        the ratings into the ``n_blocks × n_blocks`` blocks they form; an epoch visits the
+        ``n_blocks`` strata in a random order, and the ``n_blocks`` blocks of a stratum, which share
+        no user and no item, run at the same time, each over its ratings in a new random order
+        (``shuffle=False``: the strata in turn, each block in ``train``'s order). Still
+        deterministic: the result depends on ``n_blocks`` and the seed, never on the number of
+        threads (set by ``numba.set_num_threads`` or ``NUMBA_NUM_THREADS``). Use ``n_blocks`` of at
+        least the number of cores; the order of the updates differs from ``n_blocks=1``, the
+        accuracy does not (``benchmarks/bench_classic.py`` measures both).
     backend : {"numba", "python"}, default "numba"
         Run the epochs by the compiled kernels, or by their plain Python bodies (the same updates,
         about a thousand times slower) to step through one in a debugger.
@@ -292,8 +292,9 @@ class BiasedMF(Recommender):
 def _balanced_groups(ids: np.ndarray, n_ids: int, n_groups: int) -> np.ndarray:
     """``(n_ids,)`` group of each id: ``n_groups`` contiguous id ranges with about equal counts in ``ids``.
 
-    Id ``x`` goes to group ``⌊n_groups · (ratings of ids below x) / n⌋``, so a group ends where the
-    running count of ratings crosses a multiple of ``n / n_groups``.
+    An id goes to group ``⌊n_groups · (ratings of the ids below it) / n⌋`` with ``n = len(ids)``
+    ratings, so a group ends where the running count of ratings crosses a multiple of
+    ``n / n_groups``.
     """
     counts = np.bincount(ids, minlength=n_ids).astype(np.int64)
     before = np.cumsum(counts) - counts  # ratings of the ids below each id

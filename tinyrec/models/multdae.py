@@ -1,11 +1,12 @@
 """Mult-DAE (Liang, Krishnan, Hoffman and Jebara, "Variational Autoencoders for Collaborative
 Filtering", WWW 2018).
 
-A denoising autoencoder of each user's interaction row ``x_u ∈ {0, 1}^{n_items}``: the row is
-normalised to unit length, corrupted by dropout, encoded by one tanh layer and decoded into one
-logit per item; a softmax over **all** items turns the logits into a multinomial distribution
-``π(x_u)``, and training maximises the multinomial log-likelihood of the user's items,
-``log p(x_u) = Σ_i x_ui log π_i(x_u)``. Items are ranked by their logits. This is the
+A denoising autoencoder of each user's interaction row ``r_u ∈ {0, 1}^{n_items}`` (``r_ui = 1``
+when ``u`` interacted with ``i``): the row is normalised to unit length, corrupted by dropout,
+encoded by one tanh layer and decoded into one logit per item; a softmax over **all** items turns
+the logits into a multinomial distribution ``π(r_u)``, and training maximises the multinomial
+log-likelihood of the user's items, ``log p(r_u) = Σ_i r_ui log π_i(r_u)`` (Liang et al. write
+``x_u`` for the row). Items are ranked by their logits. This is the
 principled form of "a dense layer, then a softmax over items".
 """
 
@@ -65,9 +66,9 @@ class MultDAENet(Module):
     Parameters
     ----------
     n_items : int
-        ``n``, the length of an interaction row (and the number of logits).
+        The length of an interaction row (and the number of logits).
     hidden : int, default 200
-        ``k``, the width of the tanh layer (the paper's ``[I → 200 → I]``).
+        The width of the tanh layer (the paper's ``[n_items → 200 → n_items]``).
     dropout : float, default 0.5
         Probability of zeroing each input entry in training (the denoising corruption).
     dtype : np.float32 (default) or np.float64
@@ -77,24 +78,25 @@ class MultDAENet(Module):
     Attributes
     ----------
     dropout : Dropout
-    encoder : Linear(n, k)
+    encoder : Linear(n_items, hidden)
     activation : Tanh
-    decoder : Linear(k, n)
+    decoder : Linear(hidden, n_items)
 
     Notes
     -----
-    Shapes: ``X, X̃, D, Y : (batch, n)``; ``Z, H : (batch, k)``; ``ν : (batch, 1)``.
+    Shapes: ``X, X̃, D, Y : (batch, n_items)``; ``Z, A : (batch, hidden)``; ``ν : (batch, 1)``.
 
-    * forward: ``ν = max(‖x‖₂, ε)`` per row, ``X̃ = X / ν``, ``D = dropout(X̃)``,
-      ``Z = D Wₑᵀ + bₑ``, ``H = tanh(Z)``, ``Y = H W_dᵀ + b_d`` (the logits)
-    * decoder: ``dW_d = dYᵀ H``, ``db_d = Σ_rows dY``, ``dH = dY W_d``
-    * tanh: ``dZ = dH ⊙ (1 − H²)``
+    * forward: ``ν = max(‖x‖₂, eps)`` per row ``x`` of ``X``, ``X̃ = X / ν``, ``D = dropout(X̃)``,
+      ``Z = D Wₑᵀ + bₑ``, ``A = tanh(Z)``, ``Y = A W_dᵀ + b_d`` (the logits)
+    * decoder: ``dW_d = dYᵀ A``, ``db_d = Σ_rows dY``, ``dA = dY W_d``
+    * tanh: ``dZ = dA ⊙ (1 − A²)``
     * encoder: ``dWₑ = dZᵀ D``, ``dbₑ = Σ_rows dZ``, ``dD = dZ Wₑ``
     * dropout: ``dX̃ = dD ⊙ M / (1 − p)`` (the mask of the forward; identity in eval mode)
-    * normalisation: ``dX = (dX̃ − X̃ · Σ_j X̃_j dX̃_j) / ν`` where ``‖x‖ > ε`` (the Jacobian of
-      ``x / ‖x‖`` is ``(I − x̃ x̃ᵀ) / ‖x‖``), and ``dX = dX̃ / ε`` for a row of norm at most ``ε``.
+    * normalisation: ``dX = (dX̃ − X̃ · Σ_j X̃_j dX̃_j) / ν`` where ``‖x‖ > eps`` (the Jacobian of
+      ``x / ‖x‖`` is ``(I − x̃ x̃ᵀ) / ‖x‖``), and ``dX = dX̃ / eps`` for a row of norm at most
+      ``eps``.
 
-    ``ε = 1e-12`` as ``torch.nn.functional.normalize``: an all-zero row stays zero.
+    ``eps = 1e-12`` as ``torch.nn.functional.normalize``: an all-zero row stays zero.
     ``backward`` calls the layers' ``backward`` in reverse order and returns ``dX``.
     """
 
@@ -114,26 +116,26 @@ class MultDAENet(Module):
         return self.encoder.in_features
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """Logits ``Y : (batch, n)`` of the interaction rows ``X : (batch, n)``."""
+        """Logits ``Y : (batch, n_items)`` of the interaction rows ``X : (batch, n_items)``."""
         norm = np.sqrt(np.einsum("bi,bi->b", x, x))[:, None]  # (batch, 1)
         self._norm = np.maximum(norm, self.dtype.type(_EPS))
-        self._x_unit = x / self._norm  # (batch, n) / (batch, 1)
-        d = self.dropout.forward(self._x_unit)
-        return self.decoder.forward(self.activation.forward(self.encoder.forward(d)))
+        self._x_unit = x / self._norm  # (batch, n_items) / (batch, 1)
+        dropped = self.dropout.forward(self._x_unit)  # D
+        return self.decoder.forward(self.activation.forward(self.encoder.forward(dropped)))
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         """``dX`` from ``dY`` (the gradient of the logits); accumulates the four parameter gradients."""
         x_unit, norm = self._x_unit, self._norm
-        dh = self.decoder.backward(grad_output)  # (batch, k)
-        dz = self.activation.backward(dh)  # (batch, k)
-        dx_unit = self.dropout.backward(self.encoder.backward(dz))  # (batch, n)
+        dh = self.decoder.backward(grad_output)  # dA : (batch, hidden)
+        dz = self.activation.backward(dh)  # (batch, hidden)
+        dx_unit = self.dropout.backward(self.encoder.backward(dz))  # (batch, n_items)
         inner = np.einsum("bi,bi->b", x_unit, dx_unit)[:, None]  # (batch, 1): X̃ · dX̃ per row
-        clamped = norm <= _EPS  # (batch, 1): rows divided by ε, a constant
+        clamped = norm <= _EPS  # (batch, 1): rows divided by eps, a constant
         return np.where(clamped, dx_unit, dx_unit - x_unit * inner) / norm
 
     def extra_repr(self) -> str:
-        n, k = self.encoder.in_features, self.encoder.out_features
-        return f"n_items={n}, hidden={k}, dropout={self.dropout.p}, dtype={self.dtype.name}"
+        n_items, hidden = self.encoder.in_features, self.encoder.out_features
+        return f"n_items={n_items}, hidden={hidden}, dropout={self.dropout.p}, dtype={self.dtype.name}"
 
 
 class MultDAE(Recommender):
@@ -142,7 +144,7 @@ class MultDAE(Recommender):
     Parameters
     ----------
     hidden : int, default 200
-        ``k``, the width of the tanh layer.
+        The width of the tanh layer.
     n_epochs : int, default 60
         Passes over the users (60 was the best epoch on a validation split of ML-100K at the
         other defaults; see ``benchmarks/bench_autoencoders.py``).
@@ -170,15 +172,16 @@ class MultDAE(Recommender):
 
     Notes
     -----
-    Implicit feedback: ``x_ui = 1`` when user ``u`` interacted with item ``i`` in training (the
-    rating values and repeats are ignored). With the logits ``y = net(x_u)`` of
-    :class:`MultDAENet` and ``π = softmax(y)`` over all ``n_items``, each batch ``B`` of users
+    Implicit feedback: ``r_ui = 1`` when user ``u`` interacted with item ``i`` in training (the
+    rating values and repeats are ignored), 0 otherwise. With the logits ``ŷ_u = net(r_u)`` of
+    :class:`MultDAENet` and ``π_u = softmax(ŷ_u)`` over all ``n_items``, each batch ``B`` of users
     minimises
 
-        L = −(1/|B|) Σ_{u∈B} Σ_i x_ui log π_i  +  (λ/2)(‖Wₑ‖² + ‖W_d‖²),
+        ℒ = −(1/|B|) Σ_{u∈B} Σ_i r_ui log π_ui  +  (λ/2)(‖Wₑ‖² + ‖W_d‖²),
 
     the multinomial negative log-likelihood (:class:`~tinyrec.losses.CrossEntropyLoss` with the
-    rows ``x_u`` as unnormalised targets), whose gradient is ``dy_i = (π_i Σ_j x_uj − x_ui) / |B|``.
+    rows ``r_u`` as unnormalised targets), whose gradient is
+    ``dŷ_ui = (π_ui Σ_j r_uj − r_ui) / |B|``.
 
     Scores: :meth:`score_all` is the logits of the user's (uncorrupted) training row, in
     evaluation mode; they order the items as ``π`` does. The paper scores held-out users by feeding

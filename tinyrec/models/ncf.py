@@ -8,7 +8,7 @@ network (:mod:`tinyrec.models.ncf_net`):
 * :class:`NCFMLP` — ``ŷ_ui = w · MLP([p_u ; q_i]) + b``: the interaction learnt by a tower of
   Linear + ReLU layers;
 * :class:`NeuMF` — both towers, each with its own embeddings, fused by one output layer; it can
-  start from a trained GMF and MLP (the paper's pretraining, ``α = 0.5``).
+  start from a trained GMF and MLP (the paper's pretraining, ``alpha = 0.5``).
 
 The recipe (the paper's, and :func:`tinyrec.models.training.fit_recommender`'s): every training interaction
 is a positive (label 1) and ``n_negatives`` items the user has not interacted with, redrawn each
@@ -127,7 +127,7 @@ class _NCFRecommender(Recommender):
         all_items = np.arange(n_items, dtype=np.int64)
         for s in range(0, len(users), step):
             block = users[s : s + step]
-            pairs_u = np.repeat(block, n_items)  # (b * n_items,): user k's row of pairs ...
+            pairs_u = np.repeat(block, n_items)  # (len(block) * n_items,): each user's row of pairs ...
             pairs_i = np.tile(all_items, len(block))  # ... against every item, row-major
             out[s : s + step] = self._score(pairs_u, pairs_i).reshape(len(block), n_items)
         return out
@@ -249,8 +249,9 @@ class NCFMLP(_NCFRecommender):
     {common}
     Notes
     -----
-    ``ŷ_ui = w · z_L + b`` with ``z_0 = [p_u ; q_i]`` and ``z_l = relu(W_l z_{{l−1}} + b_l)``.
-    Backward: ``dz_L = e w`` (``e = σ(ŷ) − y`` over the batch size), then through each ReLU and
+    ``ŷ_ui = w · z_last + b`` with ``z_0 = [p_u ; q_i]``, ``z_l = relu(W_l z_{{l−1}} + b_l)`` for
+    each hidden layer ``l`` and ``z_last`` the last one's output.
+    Backward: ``dz_last = e w`` (``e = σ(ŷ) − y`` over the batch size), then through each ReLU and
     Linear in reverse, and ``dz_0`` splits into ``dp_u`` (first half) and ``dq_i`` (second half)
     (see :class:`~tinyrec.models.ncf_net.MLPTower`).
 
@@ -307,8 +308,9 @@ class NeuMF(_NCFRecommender):
     ``dq_i^G = dh_G ⊙ p_u^G``) and ``dh_M = dz[:, d:]`` (down the MLP tower, as in :class:`NCFMLP`).
 
     Pretraining (the paper's section 3.4.1): the towers start as the trained GMF's and MLP's, and the
-    output layer as ``w = [α w_GMF ; (1 − α) w_MLP]``, ``b = α b_GMF + (1 − α) b_MLP``, so the
-    fused network starts at exactly ``α ŷ_GMF + (1 − α) ŷ_MLP``. The paper then continues with
+    output layer as ``w = [alpha · w_GMF ; (1 − alpha) · w_MLP]``,
+    ``b = alpha · b_GMF + (1 − alpha) · b_MLP``, so the fused network starts at exactly
+    ``alpha · ŷ_GMF + (1 − alpha) · ŷ_MLP``. The paper then continues with
     plain SGD; here training continues with Adam (fresh moments) at ``lr``.
 
     A user without training interactions keeps random initial vectors; :meth:`recommend` gives
@@ -386,8 +388,9 @@ def _ncf_reference_init(net: NCFNet, rng) -> None:
 def fuse_pretrained(neumf: NCFNet, gmf: NCFNet, mlp: NCFNet, alpha: float = 0.5) -> None:
     """Load a trained GMF's and MLP's weights into a NeuMF network (He et al. 2017, section 3.4.1).
 
-    The towers are copied as they are; the output layer becomes ``w = [α w_GMF ; (1 − α) w_MLP]``,
-    ``b = α b_GMF + (1 − α) b_MLP``, so that ``neumf(u, i) = α gmf(u, i) + (1 − α) mlp(u, i)``.
+    The towers are copied as they are; the output layer becomes
+    ``w = [alpha · w_GMF ; (1 − alpha) · w_MLP]``, ``b = alpha · b_GMF + (1 − alpha) · b_MLP``, so
+    that ``neumf(u, i) = alpha · gmf(u, i) + (1 − alpha) · mlp(u, i)``.
     The three networks must have the same sizes (a ValueError/ShapeError names the mismatch).
     """
     state = {k: v for k, v in gmf.state_dict().items() if k.startswith("gmf.")}

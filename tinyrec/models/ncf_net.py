@@ -5,7 +5,7 @@ A network maps a batch of ``(user, item)`` pairs to one logit each. It is a set 
 concatenation::
 
     GMF tower:  h_G = p_u^G ⊙ q_i^G                              (batch, d)
-    MLP tower:  h_M = relu(W_L ... relu(W_1 [p_u^M ; q_i^M] + b_1) ... + b_L)   (batch, layers[-1])
+    MLP tower:  h_M = relu(W_last ... relu(W_1 [p_u^M ; q_i^M] + b_1) ... + b_last)  (batch, layers[-1])
     output:     ŷ_ui = w · [h_G ; h_M] + b                         (batch,)
 
 GMF is the network with the GMF tower alone, NCF's MLP the one with the MLP tower alone, NeuMF
@@ -121,7 +121,8 @@ class MLPTower(PairModule):
     Shapes: ``users, items : (batch,)`` ints; ``z_0 : (batch, layers[0])``;
     ``h : (batch, layers[-1])``.
 
-    * forward: ``z_0 = [p_u ; q_i]``, ``z_l = relu(z_{l−1} W_lᵀ + b_l)``, ``h = z_L``
+    * forward: ``z_0 = [p_u ; q_i]``, ``z_l = relu(z_{l−1} W_lᵀ + b_l)`` for
+      ``l = 1 … len(layers) − 1``, ``h`` the last ``z_l``
     * backward: ``dz_{l−1} = (dz_l ⊙ 1[z_l > 0]) W_l`` layer by layer (the ``Sequential``), then
       ``dp_u = dz_0[:, :layers[0]/2]`` and ``dq_i = dz_0[:, layers[0]/2:]`` (the concatenation
       splits the gradient back into its two halves), summed per row in the tables.
@@ -183,12 +184,14 @@ class NCFNet(PairModule):
 
     Notes
     -----
-    Shapes: ``users, items : (batch,)`` ints; ``h_t : (batch, f_t)`` for tower ``t``;
-    ``z = [h_1 ; ... ; h_T] : (batch, F)`` with ``F = Σ f_t``; ``ŷ : (batch,)`` logits.
+    Shapes: ``users, items : (batch,)`` ints; each tower's output ``h : (batch, out_features)``;
+    ``z = [h of the first tower ; h of the second ; ...] : (batch, F)``, ``F`` the sum of the
+    towers' ``out_features``; ``ŷ : (batch,)`` logits.
 
     * forward: ``ŷ = z wᵀ + b`` with the output layer ``w : (1, F)``, ``b : (1,)``
     * ``dw = dŷᵀ z``, ``db = Σ dŷ``, ``dz = dŷ w`` (the output Linear), then the gradient
-      **splits** at the concatenation: ``dh_t = dz[:, F_{t−1} : F_t]`` goes down tower ``t`` alone.
+      **splits** at the concatenation: each tower's ``dh`` is its own ``out_features`` columns of
+      ``dz`` and goes down that tower alone.
       The towers share no parameter, so nothing is summed where they meet; each tower's
       embeddings receive only their own tower's gradient.
 

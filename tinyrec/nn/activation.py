@@ -134,8 +134,9 @@ class Softmax(_Activation):
     -----
     Shapes: ``(*)`` for ``X``, ``Y``, ``dY``, ``dX``; sums below run over ``dim``.
 
-    * forward: ``Y_i = e^(X_i − m) / Σ_j e^(X_j − m)`` with ``m = max_j X_j`` (subtracting the
-      maximum changes nothing mathematically and keeps ``e^(…) ≤ 1``, so nothing overflows)
+    * forward: ``Y_i = e^(X_i − X_max) / Σ_j e^(X_j − X_max)`` with ``X_max = max_j X_j``
+      (subtracting the maximum changes nothing mathematically and keeps ``e^(…) ≤ 1``, so nothing
+      overflows)
     * ``dX_i = Y_i (dY_i − Σ_j dY_j Y_j)`` (the Jacobian ``diag(Y) − Y Yᵀ`` applied to ``dY``)
 
     Caches ``Y``.
@@ -175,8 +176,8 @@ class LogSoftmax(_Activation):
     -----
     Shapes: ``(*)`` for ``X``, ``Y``, ``dY``, ``dX``; sums below run over ``dim``.
 
-    * forward: ``Y_i = X_i − m − log Σ_j e^(X_j − m)`` with ``m = max_j X_j`` (log-sum-exp:
-      finite for logits of any size, e.g. ``[1000, 0]`` gives ``[0, −1000]``)
+    * forward: ``Y_i = X_i − X_max − log Σ_j e^(X_j − X_max)`` with ``X_max = max_j X_j``
+      (log-sum-exp: finite for logits of any size, e.g. ``[1000, 0]`` gives ``[0, −1000]``)
     * ``dX_i = dY_i − softmax(X)_i Σ_j dY_j`` with ``softmax(X) = e^Y``
 
     Caches ``Y``.

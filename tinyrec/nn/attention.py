@@ -1,7 +1,7 @@
 """Multi-head scaled dot-product attention, as ``torch.nn.MultiheadAttention``, with its backward.
 
 Shapes (batch first): ``query : (N, L, E)``, ``key``, ``value : (N, S, E)``; ``H`` heads of size
-``d = E / H``. Masks follow torch's boolean convention: **True means "may not attend"**.
+``d_k = E / H``. Masks follow torch's boolean convention: **True means "may not attend"**.
 """
 
 from __future__ import annotations
@@ -54,26 +54,26 @@ def masked_softmax(
     return p
 
 
-# -- layout: rows (N·n, H·d) <-> heads (N, H, n, d) ---------------------------------------------
+# -- layout: rows (N·L, H·d_k) <-> heads (N, H, L, d_k), with S in place of L for keys, values ----
 
 
 def _rows(x: np.ndarray) -> np.ndarray:
-    """``(N, n, F)`` as ``(N·n, F)``: one row per position (a copy only when ``x`` is not contiguous)."""
+    """``(N, L, F)`` as ``(N·L, F)``: one row per position (a copy only when ``x`` is not contiguous)."""
     return x.reshape(-1, x.shape[-1])
 
 
 def _split_heads(rows: np.ndarray, N: int, H: int) -> np.ndarray:
-    """``(N·n, H·d)`` → ``(N, H, n, d)``: head ``h`` reads columns ``[h·d, (h+1)·d)`` (a view)."""
+    """``(N·L, H·d_k)`` → ``(N, H, L, d_k)``: head ``h`` reads columns ``[h·d_k, (h+1)·d_k)`` (a view)."""
     return rows.reshape(N, -1, H, rows.shape[-1] // H).transpose(0, 2, 1, 3)
 
 
 def _merge_heads(*parts: np.ndarray) -> np.ndarray:
-    """Per-head arrays ``(N, H, n, d)`` side by side as rows ``(N·n, k·H·d)``: ``[part_1 | … | part_k]``."""
-    N, H, n, d = parts[0].shape
-    rows = np.empty((N, n, len(parts), H, d), dtype=parts[0].dtype)
+    """Per-head arrays ``(N, H, L, d_k)`` side by side as rows ``(N·L, len(parts)·H·d_k)``."""
+    N, H, L, d_k = parts[0].shape
+    rows = np.empty((N, L, len(parts), H, d_k), dtype=parts[0].dtype)
     for j, part in enumerate(parts):
         rows[:, :, j] = part.transpose(0, 2, 1, 3)
-    return rows.reshape(N * n, len(parts) * H * d)
+    return rows.reshape(N * L, len(parts) * H * d_k)
 
 
 class _Cache(NamedTuple):
@@ -83,11 +83,11 @@ class _Cache(NamedTuple):
     key: np.ndarray  # (N, S, E)
     value: np.ndarray  # (N, S, E)
     fused: bool  # query is key is value: one projection matmul
-    q: np.ndarray  # Q/√d per head, (N, H, L, d)
-    k: np.ndarray  # (N, H, S, d)
-    v: np.ndarray  # (N, H, S, d)
-    p: np.ndarray  # P, (N, H, L, S)
-    p_drop: np.ndarray  # P̃ = dropout(P), (N, H, L, S)
+    q: np.ndarray  # Q_h/√d_k of every head, (N, H, L, d_k)
+    k: np.ndarray  # K_h, (N, H, S, d_k)
+    v: np.ndarray  # V_h, (N, H, S, d_k)
+    p: np.ndarray  # P_h, (N, H, L, S)
+    p_drop: np.ndarray  # P̃_h = dropout(P_h), (N, H, L, S)
     averaged: bool  # the weights returned were mean_h P̃_h
 
 
@@ -99,7 +99,7 @@ class MultiheadAttention(Module):
     embed_dim : int
         ``E``, the size of queries, keys, values and the output.
     num_heads : int
-        ``H``; must divide ``embed_dim`` (each head has ``d = E / H`` features).
+        ``H``; must divide ``embed_dim`` (each head has ``d_k = E / H`` features, ``head_dim``).
     dropout : float, default 0.0
         Dropout on the attention probabilities, in training mode only (as torch).
     bias : bool, default True
@@ -123,27 +123,30 @@ class MultiheadAttention(Module):
 
     Notes
     -----
-    Forward (per batch element; head ``h`` uses columns ``[h·d, (h+1)·d)``)::
+    Forward (per batch element), head ``h`` taking columns ``[h·d_k, (h+1)·d_k)`` of each
+    projection::
 
-        Q = query W_qᵀ + b_q  (L, E)     K = key W_kᵀ + b_k  (S, E)     V = value W_vᵀ + b_v  (S, E)
-        A_h = Q_h K_hᵀ / √d              (L, S)   scores of head h
+        [Q_1 … Q_H] = query W_qᵀ + b_q  (L, E)      [K_1 … K_H] = key W_kᵀ + b_k  (S, E)
+        [V_1 … V_H] = value W_vᵀ + b_v  (S, E)
+        A_h = Q_h K_hᵀ / √d_k            (L, S)   scores of head h
         A_h[i, j] = −∞ where attn_mask or key_padding_mask forbids (i, j)
         P_h = softmax(A_h) by row        (L, S)   rows of fully masked queries are 0 (torch: NaN)
         P̃_h = dropout(P_h)               (training only)
-        O_h = P̃_h V_h                    (L, d),  O = [O_1 … O_H]  (L, E)
-        Y = O W_oᵀ + b_o                 (L, E)
+        O_h = P̃_h V_h                    (L, d_k)
+        Y = [O_1 … O_H] W_oᵀ + b_o        (L, E)
         weights = mean_h P̃_h             (L, S)   (returned when need_weights)
 
     Backward, from ``dY`` (and optionally ``dweights``)::
 
-        dO = dY W_o   (and dW_o, db_o in out_proj)
+        [dO_1 … dO_H] = dY W_o   (and dW_o, db_o in out_proj)
         dP̃_h = dO_h V_hᵀ + dweights / H        dV_h = P̃_hᵀ dO_h   (per-head weights: + dweights_h)
         dP_h = dropout'(dP̃_h)
         dA_h = P_h ⊙ (dP_h − rowsum(dP_h ⊙ P_h))    (the softmax Jacobian-vector product)
-        dQ_h = dA_h K_h / √d                      dK_h = dA_hᵀ Q_h / √d
-        dW_q = dQᵀ query,  db_q = Σ dQ,  d_query = dQ W_q   (the same for K and V)
+        dQ_h = dA_h K_h / √d_k                    dK_h = dA_hᵀ Q_h / √d_k
+        dW_q = [dQ_1 … dQ_H]ᵀ query,  db_q = Σ_rows [dQ_1 … dQ_H],  d_query = [dQ_1 … dQ_H] W_q
+        (the same for the keys and the values)
 
-    A masked entry has ``P = 0``, hence ``dA = 0`` and no gradient reaches its key or value: a
+    A masked entry has ``P_h = 0``, hence ``dA_h = 0`` and no gradient reaches its key or value: a
     padded key (``key_padding_mask``) gets ``d_key = d_value = 0`` exactly.
 
     Self-attention (``query is key is value``) computes the three projections in one matmul, but
@@ -240,8 +243,8 @@ class MultiheadAttention(Module):
         """
         fused = query is key and key is value  # self-attention: one matmul projects all three
         query, key, value = (self._batch_major(x) for x in (query, key, value))  # (N, L, E), (N, S, E)
-        q, k, v = self._project(query, key, value, fused)  # Q/√d, K, V per head: (N, H, ·, d)
-        p = q @ k.transpose(0, 1, 3, 2)  # A_h = Q_h K_hᵀ / √d : (N, H, L, S), then P in place
+        q, k, v = self._project(query, key, value, fused)  # Q_h/√d_k, K_h, V_h: (N, H, ·, d_k)
+        p = q @ k.transpose(0, 1, 3, 2)  # A_h = Q_h K_hᵀ / √d_k : (N, H, L, S), then P_h in place
         masked_softmax(p, self._blocked(attn_mask, key_padding_mask, p.shape), inplace=True)  # P_h
         p_drop = self.attn_dropout.forward(p) if self.dropout > 0.0 else p  # P̃_h = dropout(P_h)
         y = self.out_proj.forward(_merge_heads(p_drop @ v))  # O_h = P̃_h V_h; Y = [O_1 … O_H] W_oᵀ + b_o
@@ -259,7 +262,7 @@ class MultiheadAttention(Module):
         """
         c, H = self._cache, self.num_heads
         dy = _rows(self._batch_major(grad_output))  # (N·L, E)
-        do = _split_heads(self.out_proj.backward(dy), len(c.query), H)  # dO = dY W_o : (N, H, L, d)
+        do = _split_heads(self.out_proj.backward(dy), len(c.query), H)  # dO_h, from dY W_o : (N, H, L, d_k)
         dp = do @ c.v.transpose(0, 1, 3, 2)  # dP̃_h = dO_h V_hᵀ
         if grad_weights is not None:  # + dweights / H (weights = mean_h P̃_h), or dweights_h per head
             dp += grad_weights[:, None] / H if c.averaged else grad_weights
@@ -268,11 +271,11 @@ class MultiheadAttention(Module):
             dp = self.attn_dropout.backward(dp)  # dP_h = dropout'(dP̃_h)
         da = dp  # dA_h = P_h ⊙ (dP_h − rowsum(dP_h ⊙ P_h)), in place (dp is this call's own array)
         da -= np.sum(dp * c.p, axis=-1, keepdims=True)
-        da *= c.p  # P = 0 where masked, so dA = 0 there
-        dq = da @ c.k  # dQ_h = dA_h K_h / √d
+        da *= c.p  # P_h = 0 where masked, so dA_h = 0 there
+        dq = da @ c.k  # dQ_h = dA_h K_h / √d_k
         dq *= 1.0 / math.sqrt(self.head_dim)
-        dk = da.transpose(0, 1, 3, 2) @ c.q  # dK_h = dA_hᵀ Q_h / √d (q holds Q/√d)
-        return self._project_backward(dq, dk, dv)  # dW_q = dQᵀ query, ..., d_query = dQ W_q, ...
+        dk = da.transpose(0, 1, 3, 2) @ c.q  # dK_h = dA_hᵀ Q_h / √d_k (q holds Q_h/√d_k)
+        return self._project_backward(dq, dk, dv)  # dW_q = [dQ_1 … dQ_H]ᵀ query, ..., d_query, ...
 
     # -- the in-projection and the layout, apart from the math above ----------------------------
     def _batch_major(self, x: np.ndarray) -> np.ndarray:
@@ -280,19 +283,20 @@ class MultiheadAttention(Module):
         return x if self.batch_first else x.transpose(1, 0, 2)
 
     def _project(self, query, key, value, fused: bool):
-        """``Q/√d, K, V`` per head, ``(N, H, ·, d)`` contiguous: ``X W_{q,k,v}ᵀ + b_{q,k,v}`` split in heads.
+        """``Q_h/√d_k, K_h, V_h``, ``(N, H, ·, d_k)`` contiguous: the projections split in heads.
 
-        Scaling ``Q`` by ``1/√d`` (as torch does) is cheaper than scaling the ``(N, H, L, S)`` scores.
+        Scaling the queries by ``1/√d_k`` (as torch does) is cheaper than scaling the
+        ``(N, H, L, S)`` scores.
         """
         W, b, E, H = self.in_proj_weight.data, self.in_proj_bias, self.embed_dim, self.num_heads
 
-        def heads(x, rows, parts=1):  # x (N, n, E) by in_proj rows -> (parts, N, H, n, d)
-            y = _rows(x) @ W[rows].T  # (N·n, parts·E)
+        def heads(x, rows, parts=1):  # x (N, L, E) by in_proj rows -> (parts, N, H, L, d_k)
+            y = _rows(x) @ W[rows].T  # (N·L, parts·E)
             if b is not None:
                 y += b.data[rows]
             return y.reshape(x.shape[0], x.shape[1], parts, H, self.head_dim).transpose(2, 0, 3, 1, 4)
 
-        if fused:  # one (N·L, E) @ (E, 3E) matmul for Q, K and V
+        if fused:  # one (N·L, E) @ (E, 3E) matmul for the queries, keys and values
             q, k, v = heads(query, slice(0, 3 * E), parts=3)
         else:
             (q,), (k,) = heads(query, slice(0, E)), heads(key, slice(E, 2 * E))
@@ -303,10 +307,11 @@ class MultiheadAttention(Module):
         return q, k, v
 
     def _project_backward(self, dq, dk, dv):
-        """Backward of the in-projection, from ``dQ, dK, dV`` per head ``(N, H, ·, d)``.
+        """Backward of the in-projection, from ``dQ_h, dK_h, dV_h`` of every head ``(N, H, ·, d_k)``.
 
-        ``dW_q = dQᵀ query``, ``db_q = Σ_rows dQ``, ``d_query = dQ W_q``, the same for K and V; with
-        one input (``fused``), ``[dQ | dK | dV]ᵀ query`` is one ``(3E, N·L) @ (N·L, E)`` product.
+        With ``dQ = [dQ_1 … dQ_H]`` (and ``dK``, ``dV`` likewise): ``dW_q = dQᵀ query``,
+        ``db_q = Σ_rows dQ``, ``d_query = dQ W_q``, the same for the keys and values; with one input
+        (``fused``), ``[dQ | dK | dV]ᵀ query`` is one ``(3E, N·L) @ (N·L, E)`` product.
         """
         c, E = self._cache, self.embed_dim
         if c.fused:

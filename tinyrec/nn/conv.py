@@ -65,17 +65,18 @@ class _ConvNd(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``Y_col = W_col @ X_col + b``, reshaped to ``(batch, C_out, *out)``."""
-        x, unbatched = batched(x, self._d)  # (N, C, *spatial)
+        x, unbatched = batched(x, self._d)  # (N, C_in, *spatial)
         n = x.shape[0]
         out = output_shape(x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation)
-        cols = im2col(x, self.kernel_size, self.stride, self.padding, self.dilation, out)  # (C·K, N·P)
-        w_col = self.weight.data.reshape(self.out_channels, -1)  # (O, C·K)
-        y_col = (w_col @ cols).reshape(self.out_channels, n, *out)  # (O, N, *out)
+        # X_col : (C_in·K, N·prod(out)), with K = prod(kernel_size) taps per window
+        cols = im2col(x, self.kernel_size, self.stride, self.padding, self.dilation, out)
+        w_col = self.weight.data.reshape(self.out_channels, -1)  # W_col : (C_out, C_in·K)
+        y_col = (w_col @ cols).reshape(self.out_channels, n, *out)  # (C_out, N, *out)
         y = np.empty((n, self.out_channels, *out), dtype=self.dtype)
         if self.bias is None:
-            np.copyto(y, y_col.swapaxes(0, 1))  # (N, O, *out)
+            np.copyto(y, y_col.swapaxes(0, 1))  # (N, C_out, *out)
         else:
-            b = self.bias.data.reshape(-1, *(1,) * self._d)  # (O, 1, ...) broadcasts over *out
+            b = self.bias.data.reshape(-1, *(1,) * self._d)  # (C_out, 1, ...) broadcasts over *out
             np.add(y_col.swapaxes(0, 1), b, out=y)
         self._cols = cols
         self._geometry = (x.shape, out, unbatched)
@@ -85,19 +86,19 @@ class _ConvNd(Module):
         """``dW_col = dY_col X_colᵀ``, ``db = Σ dY_col``; returns ``dX = col2im(W_colᵀ dY_col)``."""
         cols, (x_shape, out, unbatched) = self._cols, self._geometry
         dy = grad_output.reshape(x_shape[0], self.out_channels, *out)  # adds back an unbatched input's axis
-        # (N, O, *out) -> (O, N, *out) -> (O, N·P): a copy, the layout of Y_col
+        # (N, C_out, *out) -> (C_out, N, *out) -> (C_out, N·prod(out)): a copy, the layout of Y_col
         dy_col = np.ascontiguousarray(dy.swapaxes(0, 1)).reshape(self.out_channels, -1)
-        w_col = self.weight.data.reshape(self.out_channels, -1)  # (O, C·K)
+        w_col = self.weight.data.reshape(self.out_channels, -1)  # (C_out, C_in·K)
         self.weight.accumulate((dy_col @ cols.T).reshape(self.weight.shape))  # dW_col = dY_col X_colᵀ
         if self.bias is not None:
             self.bias.accumulate(dy_col.sum(axis=1))  # db = Σ over batch and positions
-        dcols = w_col.T @ dy_col  # (C·K, N·P)
+        dcols = w_col.T @ dy_col  # (C_in·K, N·prod(out))
         dx = col2im(dcols, x_shape, self.kernel_size, self.stride, self.padding, self.dilation, out)
         return dx[0] if unbatched else dx
 
     def extra_repr(self) -> str:
-        k = self.kernel_size[0] if self._d == 1 else self.kernel_size
-        text = f"{self.in_channels}, {self.out_channels}, kernel_size={k}, stride={self.stride}"
+        kernel = self.kernel_size[0] if self._d == 1 else self.kernel_size
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={kernel}, stride={self.stride}"
         if any(self.padding):
             text += f", padding={self.padding}"
         if any(v != 1 for v in self.dilation):
@@ -115,7 +116,7 @@ class Conv1d(_ConvNd):
     in_channels, out_channels : int
         ``C_in`` and ``C_out``.
     kernel_size : int
-        ``k``, the window length.
+        The window length.
     stride : int, default 1
     padding : int, default 0
         Zeros added on both ends of the sequence.
@@ -126,30 +127,30 @@ class Conv1d(_ConvNd):
     dtype : np.float32 (default) or np.float64
     seed : int or np.random.Generator, optional
         Seeds the initialization: ``weight`` and ``bias`` ~ U(−1/sqrt(fan_in), 1/sqrt(fan_in)),
-        ``fan_in = C_in · k`` (torch's default; the weight is drawn first, then the bias).
+        ``fan_in = C_in · kernel_size`` (torch's default; the weight is drawn first, then the bias).
 
     Attributes
     ----------
-    weight : Parameter (C_out, C_in, k)
+    weight : Parameter (C_out, C_in, kernel_size)
     bias : Parameter (C_out,) or None
 
     Notes
     -----
     Input ``X : (batch, C_in, L)`` (or ``(C_in, L)``), output ``Y : (batch, C_out, L_out)`` with
-    ``L_out = floor((L + 2·padding − dilation·(k − 1) − 1) / stride) + 1``.
+    ``L_out = floor((L + 2·padding − dilation·(kernel_size − 1) − 1) / stride) + 1``.
 
     Forward (cross-correlation, as torch)::
 
         Y[n, o, t] = b[o] + Σ_c Σ_j W[o, c, j] · X_pad[n, c, t·stride + j·dilation]
 
-    computed as one product: ``X_col = im2col(X) : (C_in·k, batch·L_out)``,
-    ``W_col = W.reshape(C_out, C_in·k)``, ``Y_col = W_col @ X_col + b : (C_out, batch·L_out)``,
+    computed as one product: ``X_col = im2col(X) : (C_in·kernel_size, batch·L_out)``,
+    ``W_col = W.reshape(C_out, C_in·kernel_size)``, ``Y_col = W_col @ X_col + b : (C_out, batch·L_out)``,
     reshaped to ``(C_out, batch, L_out)`` and transposed to ``(batch, C_out, L_out)``.
     Cached: ``X_col`` and the shapes.
 
     Backward, with ``dY_col : (C_out, batch·L_out)`` the same reshaping of ``dY``::
 
-        dW = (dY_col @ X_colᵀ).reshape(C_out, C_in, k)
+        dW = (dY_col @ X_colᵀ).reshape(C_out, C_in, kernel_size)
         db = Σ_{n, t} dY[n, o, t]
         dX = col2im(W_colᵀ @ dY_col)      (each window's gradient added back where it was read)
 
@@ -182,12 +183,13 @@ class Conv2d(_ConvNd):
 
     Notes
     -----
-    Input ``X : (batch, C_in, H, W)`` (or ``(C_in, H, W)``), output
+    Input ``X : (batch, C_in, H_in, W_in)`` (or ``(C_in, H_in, W_in)``), output
     ``Y : (batch, C_out, H_out, W_out)``, each output size given by the Conv1d formula per axis.
 
     Forward::
 
-        Y[n, o, h, w] = b[o] + Σ_c Σ_{i, j} W[o, c, i, j] · X_pad[n, c, h·s_H + i·d_H, w·s_W + j·d_W]
+        Y[n, o, h, w] = b[o] + Σ_c Σ_{i, j} W[o, c, i, j]
+                               · X_pad[n, c, h·stride[0] + i·dilation[0], w·stride[1] + j·dilation[1]]
 
     as ``Y_col = W_col @ X_col + b`` with ``X_col = im2col(X) : (C_in·kH·kW, batch·H_out·W_out)``
     and ``W_col = W.reshape(C_out, C_in·kH·kW)``. Cached: ``X_col`` and the shapes.

@@ -34,11 +34,11 @@ class Embedding(Module):
 
     Notes
     -----
-    Shapes: ``ids : (*S)`` of any shape (int), ``Y : (*S, embedding_dim)``.
+    Shapes: ``ids : (*)`` of any shape (int), ``Y : (*, embedding_dim)``.
 
     * forward: ``Y[s] = W[ids[s]]`` for every position ``s``.
-    * ``dW[k] = Σ_{s : ids[s] = k} dY[s]`` — the rows of ``dY`` whose id is ``k``, summed; rows
-      never looked up get no gradient, and the ``padding_idx`` row never does.
+    * ``dW[row] = Σ_{s : ids[s] = row} dY[s]`` — the rows of ``dY`` whose id is ``row``, summed;
+      rows never looked up get no gradient, and the ``padding_idx`` row never does.
     * ``dids`` does not exist (ids are integers): ``backward`` returns ``None``.
 
     ``dW`` is kept **row-sparse**: ``backward`` builds a :class:`RowGrad` of the distinct ids in
@@ -80,7 +80,7 @@ class Embedding(Module):
         self._ids_shape = None
 
     def forward(self, indices) -> np.ndarray:
-        """Look up ``indices : (*S)`` (ints in ``[0, num_embeddings)``); returns ``(*S, dim)``."""
+        """Look up ``indices : (*)`` (ints in ``[0, num_embeddings)``); returns ``(*, embedding_dim)``."""
         ids = np.asarray(indices, dtype=np.int64)
         self._ids_shape = ids.shape
         self._ids = np.ascontiguousarray(ids).reshape(-1)

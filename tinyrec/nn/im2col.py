@@ -1,14 +1,15 @@
 """Sliding windows over the spatial axes: im2col, col2im, and the window geometry conv and pooling share.
 
-A convolution or pooling layer sees an input ``X : (batch, channels, *spatial)`` (``d = 1``: NCL,
-``d = 2``: NCHW) through windows of ``kernel`` positions moved by ``stride`` over the input
-padded by ``padding`` on both sides of each spatial axis. Along one axis of padded length
-``L + 2p``, a kernel of extent ``dilation · (k − 1) + 1`` fits at
+A convolution or pooling layer sees an input ``X : (batch, channels, *spatial)`` (one spatial axis:
+NCL; two: NCHW) through windows of ``kernel`` positions moved by ``stride`` over the input
+padded by ``padding`` on both sides of each spatial axis. Along one axis of length ``L``, padded
+to ``L + 2·padding``, a kernel of ``kernel`` taps spans ``dilation · (kernel − 1) + 1`` positions
+and fits at
 
-    L_out = floor((L + 2p − dilation · (k − 1) − 1) / stride) + 1
+    L_out = floor((L + 2·padding − dilation · (kernel − 1) − 1) / stride) + 1
 
 positions (the formula of ``torch.nn.Conv1d``); window ``o`` reads the padded positions
-``o · stride + j · dilation`` for ``j = 0 .. k − 1``.
+``o · stride + j · dilation`` for ``j = 0 .. kernel − 1``.
 
 **im2col** copies every window into one column of a matrix, so that a convolution becomes a
 single matrix product::
@@ -16,9 +17,9 @@ single matrix product::
     X_col : (channels · prod(kernel), batch · prod(out))
     X_col[(c, j), (n, o)] = X_padded[n, c, o · stride + j · dilation]
 
-Rows are ordered ``(c, j_1, ..., j_d)`` (the order of a torch weight ``(out, in, *kernel)``
-flattened), columns ``(n, o_1, ..., o_d)``. The copy is made with one strided slice per kernel
-offset ``j`` (``prod(kernel)`` vectorized copies, no loop over the data).
+Rows are ordered ``(c, j_1, j_2, ...)``, one ``j`` per spatial axis (the order of a torch weight
+``(out, in, *kernel)`` flattened), columns ``(n, o_1, o_2, ...)``. The copy is made with one strided
+slice per kernel offset ``j`` (``prod(kernel)`` vectorized copies, no loop over the data).
 
 **col2im** is its adjoint: it adds every entry of a column matrix back to the input position it
 was copied from (positions covered by several windows receive the sum) and crops the padding.
@@ -55,7 +56,7 @@ def as_tuple(value, d: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
 
 
 def output_shape(spatial, kernel, stride, padding, dilation) -> tuple[int, ...]:
-    """Output spatial shape: ``floor((n + 2p − dilation·(k − 1) − 1) / stride) + 1`` per axis.
+    """Output spatial shape: ``floor((size + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1`` per axis.
 
     The input is assumed long enough for one window (the layer's input spec,
     :class:`tinyrec.nn.spec.Windowed`, refuses shorter ones).
@@ -100,15 +101,15 @@ def im2col(x: np.ndarray, kernel, stride, padding, dilation, out) -> np.ndarray:
     Parameters
     ----------
     x : (batch, channels, *spatial)
-    kernel, stride, padding, dilation : d-tuples of ints
-    out : d-tuple of ints
+    kernel, stride, padding, dilation : tuples of ints, one per spatial axis
+    out : tuple of ints, one per spatial axis
         The output spatial shape, from :func:`output_shape`.
 
     Returns
     -------
     X_col : (channels · prod(kernel), batch · prod(out)), C-contiguous
         ``X_col[(c, j), (n, o)] = X_padded[n, c, o · stride + j · dilation]``, rows ordered
-        ``(c, j_1, .., j_d)`` and columns ``(n, o_1, .., o_d)``.
+        ``(c, j_1, j_2, ...)`` and columns ``(n, o_1, o_2, ...)``.
     """
     n, c = x.shape[:2]
     xp = pad(x, padding).swapaxes(0, 1)  # (channels, batch, *padded): a view, no copy
@@ -116,7 +117,7 @@ def im2col(x: np.ndarray, kernel, stride, padding, dilation, out) -> np.ndarray:
     for offset in np.ndindex(*kernel):  # prod(kernel) strided block copies
         read = window_slices(offset, stride, dilation, out)
         cols[(slice(None), *offset)] = xp[(slice(None), slice(None), *read)]
-    return cols.reshape(c * math.prod(kernel), n * math.prod(out))  # (C·K, N·P), contiguous
+    return cols.reshape(c * math.prod(kernel), n * math.prod(out))  # contiguous
 
 
 def col2im(cols: np.ndarray, x_shape, kernel, stride, padding, dilation, out) -> np.ndarray:
@@ -128,7 +129,7 @@ def col2im(cols: np.ndarray, x_shape, kernel, stride, padding, dilation, out) ->
         Laid out as :func:`im2col`'s result (typically ``dX_col = W_colᵀ @ dY_col``).
     x_shape : (batch, channels, *spatial)
         The shape of the unpadded input.
-    kernel, stride, padding, dilation, out : d-tuples of ints
+    kernel, stride, padding, dilation, out : tuples of ints, one per spatial axis
         As given to :func:`im2col`.
 
     Returns
@@ -139,7 +140,7 @@ def col2im(cols: np.ndarray, x_shape, kernel, stride, padding, dilation, out) ->
     """
     n, c, *spatial = x_shape
     padded = [s + 2 * p for s, p in zip(spatial, padding, strict=True)]
-    cols = cols.reshape(c, *kernel, n, *out)  # (C, *kernel, N, *out)
+    cols = cols.reshape(c, *kernel, n, *out)  # (channels, *kernel, batch, *out)
     dxp = np.zeros((n, c, *padded), dtype=cols.dtype)
     dxp_t = dxp.swapaxes(0, 1)  # (channels, batch, *padded): a view that writes into dxp
     for offset in np.ndindex(*kernel):  # within one offset the windows hit distinct positions
@@ -154,6 +155,7 @@ def windows(xp: np.ndarray, kernel, stride) -> np.ndarray:
 
     ``view[n, c, o, j] = xp[n, c, o · stride + j]`` (per spatial axis); no data is copied.
     """
-    d = len(kernel)
-    view = sliding_window_view(xp, kernel, axis=tuple(range(2, 2 + d)))  # (N, C, *(L - k + 1), *kernel)
+    n_axes = len(kernel)
+    # (N, channels, *(L − kernel + 1), *kernel)
+    view = sliding_window_view(xp, kernel, axis=tuple(range(2, 2 + n_axes)))
     return view[(slice(None), slice(None), *(slice(None, None, s) for s in stride))]

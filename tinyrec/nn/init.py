@@ -11,9 +11,9 @@ function                          distribution
 ``normal(shape, mean, std)``      N(mean, std²)
 ``zeros(shape)``                  0
 ``xavier_uniform(shape, gain)``   U(−a, a), a = gain · sqrt(6 / (fan_in + fan_out))
-``xavier_normal(shape, gain)``    N(0, σ²), σ = gain · sqrt(2 / (fan_in + fan_out))
+``xavier_normal(shape, gain)``    N(0, std²), std = gain · sqrt(2 / (fan_in + fan_out))
 ``kaiming_uniform(shape, a)``     U(−b, b), b = gain · sqrt(3 / fan_in), gain = sqrt(2 / (1 + a²))
-``kaiming_normal(shape, a)``      N(0, σ²), σ = gain / sqrt(fan_in)
+``kaiming_normal(shape, a)``      N(0, std²), std = gain / sqrt(fan_in)
 ================================  =========================================================
 
 ``torch.nn.Linear`` initializes its weight with ``kaiming_uniform(a=sqrt(5))``, which is

@@ -25,11 +25,11 @@ class Concat(Module):
 
     Notes
     -----
-    Shapes (``dim = -1``): ``X_k : (*, d_k)`` for ``k = 1..K`` (equal leading axes),
-    ``Y : (*, d_1 + ... + d_K)``.
+    Shapes (``dim = -1``): inputs ``X_1 : (*, F_1)``, ``X_2 : (*, F_2)``, ... (equal leading axes),
+    ``Y : (*, F_1 + F_2 + ...)``.
 
-    * forward: ``Y = [X_1, X_2, ..., X_K]`` along ``dim``
-    * ``dX_k`` = the slice of ``dY`` along ``dim`` where ``X_k`` was placed (``d_k`` wide)
+    * forward: ``Y = [X_1, X_2, ...]`` along ``dim``
+    * ``dX_a`` = the slice of ``dY`` along ``dim`` where input ``X_a`` was placed (``F_a`` wide)
     """
 
     def __init__(self, dim: int = -1):
@@ -100,8 +100,8 @@ class Dot(Module):
     Shapes: ``A, B : (batch, d)`` (more generally ``(*, d)``, equal shapes), ``Y : (batch,)``
     (``(*)``).
 
-    * forward: ``Y_r = Σ_k A[r, k] B[r, k]``
-    * ``dA[r, k] = dY_r B[r, k]``, ``dB[r, k] = dY_r A[r, k]``
+    * forward: ``Y_r = Σ_f A[r, f] B[r, f]``
+    * ``dA[r, f] = dY_r B[r, f]``, ``dB[r, f] = dY_r A[r, f]``
     """
 
     input_spec = (Floats("a", min_ndim=1), Floats("b", min_ndim=1))

@@ -47,9 +47,9 @@ class RowGrad:
 
     Attributes
     ----------
-    rows : (m,) int64
+    rows : (n,) int64
         Distinct row indices, sorted ascending.
-    values : (m, dim) float
+    values : (n, dim) float
         ``values[j]`` is the gradient of row ``rows[j]``.
 
     The dense equivalent is ``G = zeros(table.shape); G[rows] = values``; :meth:`to_dense` builds

@@ -2,8 +2,8 @@
 
 Both standardize ``X`` over some axes ``A`` and then scale and shift it::
 
-    μ = mean_A(X)      σ² = mean_A((X − μ)²)      (biased variance)
-    X̂ = (X − μ) · r,   r = 1 / sqrt(σ² + eps)
+    X̄ = mean_A(X)      var = mean_A((X − X̄)²)      (the biased variance)
+    X̂ = (X − X̄) · r,   r = 1 / sqrt(var + eps)
     Y = γ ⊙ X̂ + β
 
 LayerNorm takes ``A`` = the trailing ``normalized_shape`` axes of each sample; BatchNorm1d takes
@@ -12,8 +12,8 @@ With ``g = dY ⊙ γ`` and ``m`` the number of elements averaged over::
 
     dX = r · (g − mean_A(g) − X̂ ⊙ mean_A(g ⊙ X̂))
 
-(μ and σ depend on every element of ``X`` they average, which gives the two subtracted terms:
-``−mean_A(g)`` through μ, and ``−X̂ ⊙ mean_A(g ⊙ X̂)`` through σ).
+(``X̄`` and ``var`` depend on every element of ``X`` they average, which gives the two subtracted
+terms: ``−mean_A(g)`` through the mean, and ``−X̂ ⊙ mean_A(g ⊙ X̂)`` through the variance).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from .spec import Floats, require
 
 
 def _standardize(x: np.ndarray, axes: tuple[int, ...], eps: float):
-    """``(X̂, r, μ, σ²)`` of ``x`` over ``axes`` (kept as size-1 axes for broadcasting)."""
+    """``(X̂, r, X̄, var)`` of ``x`` over ``axes`` (kept as size-1 axes for broadcasting)."""
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
     var = np.mean(centered * centered, axis=axes, keepdims=True)  # biased, as torch normalizes
@@ -42,7 +42,7 @@ def _standardize(x: np.ndarray, axes: tuple[int, ...], eps: float):
 
 
 def _standardize_backward(g: np.ndarray, xhat: np.ndarray, rstd: np.ndarray, axes) -> np.ndarray:
-    """``dX = r · (g − mean_A(g) − X̂ ⊙ mean_A(g ⊙ X̂))``, the gradient through μ and σ."""
+    """``dX = r · (g − mean_A(g) − X̂ ⊙ mean_A(g ⊙ X̂))``, the gradient through the mean and variance."""
     mean_g = g.mean(axis=axes, keepdims=True)
     mean_gx = (g * xhat).mean(axis=axes, keepdims=True)
     return rstd * (g - mean_g - xhat * mean_gx)
@@ -54,11 +54,11 @@ class LayerNorm(Module):
     Parameters
     ----------
     normalized_shape : int or tuple of int
-        ``S``, the trailing shape normalized over (``D = prod(S)`` elements per sample).
+        The trailing shape normalized over (``prod(normalized_shape)`` elements per sample).
     eps : float, default 1e-5
         Added to the variance; a finite number > 0 (torch does not check, and accepts 0 or inf).
     elementwise_affine : bool, default True
-        Learn ``weight`` γ (ones) and ``bias`` β (zeros) of shape ``S``.
+        Learn ``weight`` γ (ones) and ``bias`` β (zeros) of shape ``normalized_shape``.
     bias : bool, default True
         With ``elementwise_affine``, whether β is learned (torch's ``bias=``).
     dtype : np.float32 (default) or np.float64
@@ -67,20 +67,21 @@ class LayerNorm(Module):
 
     Notes
     -----
-    ``X : (*, *S)`` → ``Y`` of the same shape; statistics are over the ``S`` axes of each sample.
+    ``X : (*, *normalized_shape)`` → ``Y`` of the same shape; statistics are over the
+    ``normalized_shape`` axes ``A`` of each sample.
 
     Forward::
 
-        μ = mean_S(X),  σ² = mean_S((X − μ)²),  r = 1 / sqrt(σ² + eps)
-        X̂ = (X − μ) · r,   Y = γ ⊙ X̂ + β
+        X̄ = mean_A(X),  var = mean_A((X − X̄)²),  r = 1 / sqrt(var + eps)
+        X̂ = (X − X̄) · r,   Y = γ ⊙ X̂ + β
 
     Cached: ``X̂`` and ``r``.
 
-    Backward (sums over every leading axis ``*``, means over ``S``)::
+    Backward (sums over every leading axis ``*``, means over ``A``)::
 
         dγ = Σ_* dY ⊙ X̂            dβ = Σ_* dY
         g  = dY ⊙ γ
-        dX = r · (g − mean_S(g) − X̂ ⊙ mean_S(g ⊙ X̂))
+        dX = r · (g − mean_A(g) − X̂ ⊙ mean_A(g ⊙ X̂))
     """
 
     input_spec = (Floats("x"),)
@@ -116,7 +117,7 @@ class LayerNorm(Module):
         return (x,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        axes = tuple(range(x.ndim - len(self.normalized_shape), x.ndim))  # the S axes
+        axes = tuple(range(x.ndim - len(self.normalized_shape), x.ndim))  # the normalized axes A
         xhat, rstd, _, _ = _standardize(x, axes, self.eps)  # rstd : (*, 1, ..., 1)
         self._cache = (xhat, rstd)
         y = xhat.copy()  # never hand out the cached array
@@ -146,19 +147,19 @@ class LayerNorm(Module):
 
 
 class BatchNorm1d(Module):
-    """Batch normalization of each channel, ``torch.nn.BatchNorm1d``, for ``(N, C)`` or ``(N, C, L)``.
+    """Batch normalization of each channel, ``torch.nn.BatchNorm1d``, for ``(N, channels[, L])``.
 
     Parameters
     ----------
     num_features : int
-        ``C``, the number of channels.
+        The number of channels.
     eps : float, default 1e-5
         Added to the variance; a finite number > 0 (torch does not check, and accepts 0 or inf).
     momentum : float or None, default 0.1
         Weight of the new batch in the running averages; ``None`` gives the cumulative average
         (factor ``1 / num_batches_tracked``), as torch.
     affine : bool, default True
-        Learn ``weight`` γ (ones) and ``bias`` β (zeros), each ``(C,)``.
+        Learn ``weight`` γ (ones) and ``bias`` β (zeros), each ``(num_features,)``.
     track_running_stats : bool, default True
         Keep ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` buffers
         and use them in eval mode. Without them, batch statistics are used in both modes.
@@ -168,17 +169,18 @@ class BatchNorm1d(Module):
 
     Notes
     -----
-    ``X : (N, C)`` or ``(N, C, L)`` → ``Y`` of the same shape. ``A`` = the axes ``N`` (and ``L``),
-    ``m = N·L`` values per channel.
+    ``X : (N, channels)`` or ``(N, channels, L)`` → ``Y`` of the same shape. ``A`` = the axes ``N``
+    (and ``L``), ``m = N·L`` values per channel.
 
     Training mode (or no running statistics)::
 
-        μ_c = mean_A(X[:, c]),  σ²_c = mean_A((X[:, c] − μ_c)²),  r_c = 1 / sqrt(σ²_c + eps)
-        X̂ = (X − μ) · r,   Y = γ ⊙ X̂ + β
-        running_mean ← (1 − f) · running_mean + f · μ
-        running_var  ← (1 − f) · running_var  + f · σ² · m / (m − 1)      (unbiased, as torch)
+        X̄_c = mean_A(X[:, c]),  var_c = mean_A((X[:, c] − X̄_c)²),  r_c = 1 / sqrt(var_c + eps)
+        X̂ = (X − X̄) · r,   Y = γ ⊙ X̂ + β
+        running_mean ← (1 − f) · running_mean + f · X̄
+        running_var  ← (1 − f) · running_var  + f · var · m / (m − 1)      (unbiased, as torch)
 
-    with ``f = momentum``. Training needs ``m > 1``. Backward (μ and σ depend on the batch)::
+    with ``f = momentum``. Training needs ``m > 1``. Backward (the mean and variance depend on the
+    batch)::
 
         dγ = Σ_A dY ⊙ X̂      dβ = Σ_A dY      g = dY ⊙ γ
         dX = r · (g − mean_A(g) − X̂ ⊙ mean_A(g ⊙ X̂))
@@ -222,16 +224,17 @@ class BatchNorm1d(Module):
 
     def check_inputs(self, x) -> tuple:
         (x,) = super().check_inputs(x)
-        C, batch_statistics = self.num_features, self.training or not self.track_running_stats
-        require(x.ndim in (2, 3) and x.shape[1] == C, f"BatchNorm1d({C}) needs an input of shape "
-                f"(batch, {C}) or (batch, {C}, length); got shape {x.shape}")
-        require(not batch_statistics or x.size // C > 1, "BatchNorm1d needs more than 1 value per channel "
+        channels, batch_statistics = self.num_features, self.training or not self.track_running_stats
+        require(x.ndim in (2, 3) and x.shape[1] == channels, f"BatchNorm1d({channels}) needs an input of "
+                f"shape (batch, {channels}) or (batch, {channels}, length); got shape {x.shape}")
+        require(not batch_statistics or x.size // channels > 1,
+                "BatchNorm1d needs more than 1 value per channel "
                 f"in training mode, got input shape {x.shape}; use a larger batch or call .eval()")
         return (x,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         axes = (0,) if x.ndim == 2 else (0, 2)
-        stat_shape = (1, -1) if x.ndim == 2 else (1, -1, 1)  # broadcasts a (C,) vector over X
+        stat_shape = (1, -1) if x.ndim == 2 else (1, -1, 1)  # broadcasts a (channels,) vector over X
         use_batch = self.training or not self.track_running_stats
         if use_batch:
             m = x.size // self.num_features  # values per channel

@@ -3,7 +3,8 @@
 Inputs are ``(batch, channels, *spatial)`` (or unbatched ``(channels, *spatial)``) and every
 channel is pooled on its own over windows of ``kernel_size`` moved by ``stride`` (default: the
 kernel size, non-overlapping windows), after ``padding`` on both sides of each spatial axis.
-Output sizes follow torch (``ceil_mode=False``): ``L_out = floor((L + 2p − k) / stride) + 1``.
+Output sizes follow torch (``ceil_mode=False``):
+``L_out = floor((L + 2·padding − kernel_size) / stride) + 1``.
 torch's ``ceil_mode``, ``dilation``, ``return_indices`` and ``divisor_override`` are not offered;
 arguments after ``padding`` are keyword-only, so a torch call that passes them by position fails
 instead of meaning something else.
@@ -43,8 +44,9 @@ class _PoolNd(Module):
         self.kernel_size = as_tuple(kernel_size, d, "kernel_size")
         self.stride = self.kernel_size if stride is None else as_tuple(stride, d, "stride")
         self.padding = as_tuple(padding, d, "padding", minimum=0)
-        for k, p in zip(self.kernel_size, self.padding, strict=True):  # no window of padding only
-            require(p <= k // 2, f"{type(self).__name__}: padding {p} is more than half the kernel size {k}; "
+        for size, margin in zip(self.kernel_size, self.padding, strict=True):  # no window of padding only
+            require(margin <= size // 2, f"{type(self).__name__}: padding {margin} is more than half the "
+                    f"kernel size {size}; "
                     f"use padding <= kernel_size // 2 (as torch requires)")
         self._cache = None
 
@@ -64,14 +66,14 @@ class _MaxPoolNd(_PoolNd):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x, unbatched = batched(x, self._d)  # (N, C, *spatial)
+        x, unbatched = batched(x, self._d)  # (N, channels, *spatial)
         n, c = x.shape[:2]
         out = self._out(x)
-        xp = pad(x, self.padding, -np.inf)  # (N, C, *padded)
-        win = windows(xp, self.kernel_size, self.stride)  # (N, C, *out, *kernel), a view
-        # (N, C, *out, K): a copy, windows flattened row-major (K written out: N may be 0)
+        xp = pad(x, self.padding, -np.inf)  # (N, channels, *padded)
+        win = windows(xp, self.kernel_size, self.stride)  # (N, channels, *out, *kernel), a view
+        # (N, channels, *out, K): a copy, windows flattened row-major (K written out: N may be 0)
         flat = win.reshape(n, c, *out, math.prod(self.kernel_size))
-        arg = np.argmax(flat, axis=-1)  # (N, C, *out): first maximum of each window
+        arg = np.argmax(flat, axis=-1)  # (N, channels, *out): first maximum of each window
         y = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
         if any(self.padding) and np.isneginf(y).any():
             # every real element of such a window is −inf, so argmax may have picked the padding;
@@ -81,13 +83,13 @@ class _MaxPoolNd(_PoolNd):
                 windows(real, self.kernel_size, self.stride).reshape(1, 1, *out, -1), axis=-1
             )
             arg = np.where(np.isneginf(y), first_real, arg)
-        # where each maximum sits in the padded input, as a flat index into (N, C, *padded)
+        # where each maximum sits in the padded input, as a flat index into (N, channels, *padded)
         offsets = np.unravel_index(arg, self.kernel_size)  # per-axis offset inside the window
         grid = np.indices(out, sparse=True)  # per-axis window index, broadcastable to *out
         coords = [g * s + o for g, s, o in zip(grid, self.stride, offsets, strict=True)]
-        within = np.ravel_multi_index(coords, xp.shape[2:])  # (N, C, *out): flat index into *padded
-        rows = np.arange(n * c).reshape(n, c, *(1,) * self._d)  # (N, C, 1, ...): the (n, c) row
-        where = rows * math.prod(xp.shape[2:]) + within  # (N, C, *out): flat index into xp
+        within = np.ravel_multi_index(coords, xp.shape[2:])  # (N, channels, *out): flat index into *padded
+        rows = np.arange(n * c).reshape(n, c, *(1,) * self._d)  # (N, channels, 1, ...): the (n, c) row
+        where = rows * math.prod(xp.shape[2:]) + within  # (N, channels, *out): flat index into xp
         self._cache = (where, x.shape, xp.shape)
         self._unbatched = unbatched
         return y[0] if unbatched else y
@@ -96,7 +98,7 @@ class _MaxPoolNd(_PoolNd):
         where, x_shape, xp_shape = self._cache
         dxp = _scatter_add(where, grad_output, math.prod(xp_shape)).reshape(xp_shape)
         crop = tuple(slice(p, p + s) for p, s in zip(self.padding, x_shape[2:], strict=True))
-        dx = np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])  # (N, C, *spatial)
+        dx = np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])  # (N, channels, *spatial)
         return dx[0] if self._unbatched else dx
 
 
@@ -113,8 +115,8 @@ class MaxPool1d(_MaxPoolNd):
 
     Notes
     -----
-    ``X : (batch, C, L)`` (or ``(C, L)``) → ``Y : (batch, C, L_out)``,
-    ``L_out = floor((L + 2p − k) / stride) + 1``.
+    ``X : (batch, channels, L)`` (or ``(channels, L)``) → ``Y : (batch, channels, L_out)``,
+    ``L_out = floor((L + 2·padding − kernel_size) / stride) + 1``.
 
     Forward: ``Y[n, c, t] = max_j X_pad[n, c, t·stride + j]``; cached: the position
     ``a[n, c, t]`` of that maximum in the padded input (the first one on ties, as torch).
@@ -141,8 +143,8 @@ class MaxPool2d(_MaxPoolNd):
 
     Notes
     -----
-    ``X : (batch, C, H, W)`` → ``Y : (batch, C, H_out, W_out)``.
-    Forward: ``Y[n, c, h, w] = max_{i, j} X_pad[n, c, h·s_H + i, w·s_W + j]``; ties go to the
+    ``X : (batch, channels, H_in, W_in)`` → ``Y : (batch, channels, H_out, W_out)``.
+    Forward: ``Y[n, c, h, w] = max_{i, j} X_pad[n, c, h·stride[0] + i, w·stride[1] + j]``; ties go to the
     first maximum in row-major window order (torch's CPU kernel scans rows, then columns).
     Backward: ``dX`` receives ``dY[n, c, h, w]`` at the position of that maximum (summed over
     overlapping windows), zero elsewhere.
@@ -174,9 +176,9 @@ class _AvgPoolNd(_PoolNd):
         return windows(real, self.kernel_size, self.stride).sum(axis=tuple(range(-self._d, 0)))[0, 0]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x, unbatched = batched(x, self._d)  # (N, C, *spatial)
+        x, unbatched = batched(x, self._d)  # (N, channels, *spatial)
         out = self._out(x)
-        win = windows(pad(x, self.padding), self.kernel_size, self.stride)  # (N, C, *out, *kernel)
+        win = windows(pad(x, self.padding), self.kernel_size, self.stride)  # (N, channels, *out, *kernel)
         divisor = self._divisor(x.shape[2:], out, x.dtype)  # (*out)
         y = win.sum(axis=tuple(range(-self._d, 0))) / divisor
         self._cache = (x.shape, out, divisor)
@@ -187,14 +189,14 @@ class _AvgPoolNd(_PoolNd):
         x_shape, out, divisor = self._cache
         n, c, *spatial = x_shape
         dy = grad_output.reshape(n, c, *out)  # adds back the batch axis of an unbatched input
-        share = dy / divisor  # (N, C, *out): what each element of a window receives
+        share = dy / divisor  # (N, channels, *out): what each element of a window receives
         padded = [s + 2 * p for s, p in zip(spatial, self.padding, strict=True)]
         dxp = np.zeros((n, c, *padded), dtype=dy.dtype)
         for offset in np.ndindex(*self.kernel_size):  # prod(kernel) vectorized adds
             reach = window_slices(offset, self.stride, (1,) * self._d, out)
             dxp[(slice(None), slice(None), *reach)] += share
         crop = tuple(slice(p, p + s) for p, s in zip(self.padding, spatial, strict=True))
-        dx = np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])  # (N, C, *spatial)
+        dx = np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])  # (N, channels, *spatial)
         return dx[0] if self._unbatched else dx
 
     def extra_repr(self) -> str:
@@ -212,11 +214,11 @@ class AvgPool1d(_AvgPoolNd):
     padding : int, default 0
         Zeros on both ends; at most ``kernel_size // 2``.
     count_include_pad : bool, default True, keyword-only (torch's fourth argument is ``ceil_mode``)
-        Divide by ``k`` (True) or by the number of non-padding elements in the window (False).
+        Divide by ``kernel_size`` (True) or by the number of non-padding elements in the window (False).
 
     Notes
     -----
-    ``X : (batch, C, L)`` → ``Y : (batch, C, L_out)``.
+    ``X : (batch, channels, L)`` → ``Y : (batch, channels, L_out)``.
     Forward: ``Y[n, c, t] = (1 / m_t) Σ_j X_pad[n, c, t·stride + j]`` with ``m_t`` the divisor.
     Cached: the shapes and ``m``.
     Backward: ``dX_pad[n, c, t·stride + j] += dY[n, c, t] / m_t`` for every ``j``, padding cropped.
@@ -233,7 +235,7 @@ class AvgPool2d(_AvgPoolNd):
 
     Notes
     -----
-    Forward: ``Y[n, c, h, w] = (1 / m_hw) Σ_{i, j} X_pad[n, c, h·s_H + i, w·s_W + j]``.
+    Forward: ``Y[n, c, h, w] = (1 / m_hw) Σ_{i, j} X_pad[n, c, h·stride[0] + i, w·stride[1] + j]``.
     Backward: every element of window ``(h, w)`` receives ``dY[n, c, h, w] / m_hw``.
     """
 
@@ -253,9 +255,9 @@ class AdaptiveMaxPool1d(Module):
 
     Notes
     -----
-    ``X : (batch, C, L)`` (or ``(C, L)``) → ``Y : (batch, C, L_out)``. Bin ``t`` covers positions
-    ``start_t = floor(t·L / L_out)`` to ``end_t = ceil((t + 1)·L / L_out)`` (exclusive), as torch;
-    bins overlap when ``L_out`` does not divide ``L``.
+    ``X : (batch, channels, L)`` (or ``(channels, L)``) → ``Y : (batch, channels, L_out)``. Bin
+    ``t`` covers positions ``start_t = floor(t·L / L_out)`` to ``end_t = ceil((t + 1)·L / L_out)``
+    (exclusive), as torch; bins overlap when ``L_out`` does not divide ``L``.
 
     Forward: ``Y[n, c, t] = max_{start_t <= i < end_t} X[n, c, i]``; cached: the position of that
     maximum (the first one on ties, as torch).
@@ -274,7 +276,7 @@ class AdaptiveMaxPool1d(Module):
         return (x,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x, unbatched = batched(x, 1)  # (N, C, L)
+        x, unbatched = batched(x, 1)  # (N, channels, L)
         n, c, length = x.shape
         t = np.arange(self.output_size)
         start = (t * length) // self.output_size
@@ -282,10 +284,10 @@ class AdaptiveMaxPool1d(Module):
         # (L_out, m) positions of each bin, the last one repeated to pad short bins to the longest
         # (a repeat never changes the max nor which position wins first)
         idx = np.minimum(start[:, None] + np.arange((end - start).max()), end[:, None] - 1)
-        gathered = x[:, :, idx]  # (N, C, L_out, m)
-        arg = np.argmax(gathered, axis=-1)  # (N, C, L_out)
+        gathered = x[:, :, idx]  # (N, channels, L_out, m)
+        arg = np.argmax(gathered, axis=-1)  # (N, channels, L_out)
         y = np.take_along_axis(gathered, arg[..., None], axis=-1)[..., 0]
-        position = idx[t, arg]  # (N, C, L_out): index into L of each maximum
+        position = idx[t, arg]  # (N, channels, L_out): index into L of each maximum
         rows = np.arange(n * c).reshape(n, c, 1)
         self._cache = (rows * length + position, x.shape)
         self._unbatched = unbatched

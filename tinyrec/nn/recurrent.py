@@ -8,7 +8,7 @@ All three share one skeleton (:class:`_Recurrent`). For each layer ``l`` and eac
 
 where the rows of ``W_ih`` ``(G·hidden, input)`` and ``W_hh`` ``(G·hidden, hidden)`` hold the ``G``
 gates stacked in torch's order (RNN: 1; GRU: r, z, n; LSTM: i, f, g, o). Backward walks the steps
-in reverse, producing ``dgi_t = dL/dgi_t`` and ``dgh_t = dL/dgh_t`` for every step; the parameter
+in reverse, producing ``dgi_t = dℒ/dgi_t`` and ``dgh_t = dℒ/dgh_t`` for every step; the parameter
 and input gradients then follow in a few large matmuls:
 
     dW_ih = Σ_t dgi_tᵀ x_t      db_ih = Σ_t Σ_n dgi_t      dx_t = dgi_t W_ih
@@ -40,9 +40,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _split(gates: np.ndarray, k: int) -> list[np.ndarray]:
-    """The ``k`` gate blocks of ``(..., k·H)`` (torch's stacking order): views, written in place."""
-    H = gates.shape[-1] // k
-    return [gates[..., j * H : (j + 1) * H] for j in range(k)]
+    """The ``k`` gate blocks of ``(..., k·hidden)`` (torch's stacking order): views, written in place."""
+    hidden = gates.shape[-1] // k
+    return [gates[..., j * hidden : (j + 1) * hidden] for j in range(k)]
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -128,7 +128,7 @@ class _Recurrent(Module):
         return np.ascontiguousarray(a.transpose(1, 0, 2) if self.batch_first else a)
 
     def _output_grad(self, grad_output, L: int, N: int) -> np.ndarray:
-        """``dY`` time-major ``(L, N, H)``; zeros when no gradient reaches the output sequence."""
+        """``dY`` time-major ``(L, N, hidden)``; zeros when no gradient reaches the output sequence."""
         if grad_output is None:
             return np.zeros((L, N, self.hidden_size), dtype=self.dtype)
         return self._swap_batch_first(grad_output)
@@ -140,7 +140,7 @@ class _Recurrent(Module):
 
     # -- forward / backward over the stack of layers ---------------------------------------------
     def _forward_all(self, x, states):
-        """Every layer over the whole sequence; ``states``: ``(num_layers, N, H)`` arrays or None."""
+        """Every layer over the whole sequence; ``states``: ``(num_layers, N, hidden)`` arrays or None."""
         layer_in = self._swap_batch_first(x)  # (L, N, input_size)
         L, N, _ = layer_in.shape
         shape = (self.num_layers, N, self.hidden_size)
@@ -158,7 +158,7 @@ class _Recurrent(Module):
             for final, value in zip(finals, last, strict=True):
                 final[layer] = value
             caches.append((layer_in, cache))
-            layer_in = out  # (L, N, H): the next layer's input
+            layer_in = out  # (L, N, hidden): the next layer's input
         self._cache = caches  # replaced last: freeing the old cache first made the allocator hand the
         # memory back and fault it in again (measured ~15% slower on bench_layers' GRU step)
         return self._swap_batch_first(layer_in), tuple(finals)
@@ -166,14 +166,14 @@ class _Recurrent(Module):
     def _backward_all(self, grad_output, grad_finals: tuple):
         """Backpropagation through time, top layer first; returns ``dx`` in the input's layout."""
         L, N = self._cache[0][0].shape[:2]
-        d_out = self._output_grad(grad_output, L, N)  # dY_t of the top layer, (L, N, H)
+        d_out = self._output_grad(grad_output, L, N)  # dY_t of the top layer, (L, N, hidden)
         initial = [np.empty((self.num_layers, N, self.hidden_size), self.dtype) for _ in grad_finals]
         for layer in reversed(range(self.num_layers)):
             x, cache = self._cache[layer]
             w_ih, w_hh, b_ih, b_hh = self._weights(layer)
             d_last = self._final_state_grads(grad_finals, layer, N)
             dgi, dgh, d_first = self._cell_backward(d_out, d_last, w_hh.data, cache)
-            dgi, dgh = _rows(dgi), _rows(dgh)  # (L·N, G·H)
+            dgi, dgh = _rows(dgi), _rows(dgh)  # (L·N, G·hidden)
             w_ih.accumulate(dgi.T @ _rows(x))  # dW_ih = Σ_t dgi_tᵀ x_t
             w_hh.accumulate(dgh.T @ _rows(cache["h_prev"]))  # dW_hh = Σ_t dgh_tᵀ h_{t-1}
             if b_ih is not None:
@@ -212,7 +212,7 @@ class RNN(_Recurrent):
     bias_ih_l{k}, bias_hh_l{k} : (hidden,)
         Torch's names and shapes: ``load_state_dict`` accepts a torch RNN's state dict.
     initial_state_grad : (num_layers, batch, hidden)
-        After ``backward``: dL/dh0 (the initial state's gradient; ``backward`` returns only dx).
+        After ``backward``: dℒ/dh0 (the initial state's gradient; ``backward`` returns only dx).
 
     Notes
     -----
@@ -260,8 +260,8 @@ class RNN(_Recurrent):
 
     def _cell_forward(self, gi, w_hh, b_hh, state0):
         (h0,) = state0
-        L, N, H = gi.shape
-        hs = np.empty((L + 1, N, H), dtype=self.dtype)  # hs[t + 1] = h_t; hs[0] = h0
+        L, N, hidden = gi.shape
+        hs = np.empty((L + 1, N, hidden), dtype=self.dtype)  # hs[t + 1] = h_t; hs[0] = h0
         hs[0] = h0
         for t in range(L):
             a = np.matmul(hs[t], w_hh.T, out=hs[t + 1])
@@ -277,7 +277,7 @@ class RNN(_Recurrent):
     def _cell_backward(self, d_out, d_state, w_hh, cache):
         (dh,) = d_state
         h = cache["h"]
-        da = np.empty_like(h)  # (L, N, H)
+        da = np.empty_like(h)  # (L, N, hidden)
         for t in reversed(range(h.shape[0])):
             dh += d_out[t]  # dh_t += dY_t
             if self.nonlinearity == "tanh":
@@ -293,8 +293,9 @@ class GRU(_Recurrent):
 
     Parameters are those of :class:`RNN` without ``nonlinearity``; the weights stack the three
     gates: ``weight_ih_l{k} : (3·hidden, input)``, ``weight_hh_l{k} : (3·hidden, hidden)``,
-    ``bias_ih_l{k}``, ``bias_hh_l{k} : (3·hidden,)``; rows ``[0, H)`` are r, ``[H, 2H)`` z,
-    ``[2H, 3H)`` n. ``initial_state_grad`` holds dL/dh0 after ``backward``.
+    ``bias_ih_l{k}``, ``bias_hh_l{k} : (3·hidden,)``; rows ``[0, hidden)`` are r,
+    ``[hidden, 2·hidden)`` z, ``[2·hidden, 3·hidden)`` n. ``initial_state_grad`` holds dℒ/dh0 after
+    ``backward``.
 
     Notes
     -----
@@ -332,26 +333,26 @@ class GRU(_Recurrent):
 
     def _cell_forward(self, gi, w_hh, b_hh, state0):
         (h0,) = state0
-        L, N, G = gi.shape
-        H = G // 3
-        hs = np.empty((L + 1, N, H), dtype=self.dtype)  # hs[t + 1] = h_t
+        L, N, width = gi.shape
+        hidden = width // 3
+        hs = np.empty((L + 1, N, hidden), dtype=self.dtype)  # hs[t + 1] = h_t
         hs[0] = h0
-        gates = np.empty((L, N, G), dtype=self.dtype)  # [r, z, n] after their nonlinearity
-        ghn = np.empty((L, N, H), dtype=self.dtype)  # W_hn h_{t-1} + b_hn
-        gh = np.empty((N, G), dtype=self.dtype)
+        gates = np.empty((L, N, width), dtype=self.dtype)  # [r, z, n] after their nonlinearity
+        ghn = np.empty((L, N, hidden), dtype=self.dtype)  # W_hn h_{t-1} + b_hn
+        gh = np.empty((N, width), dtype=self.dtype)
         w_hh_t = w_hh.T
         for t in range(L):
             np.matmul(hs[t], w_hh_t, out=gh)
             if b_hh is not None:
                 gh += b_hh
-            rz = gates[t, :, : 2 * H]
-            np.add(gi[t, :, : 2 * H], gh[:, : 2 * H], out=rz)
+            rz = gates[t, :, : 2 * hidden]
+            np.add(gi[t, :, : 2 * hidden], gh[:, : 2 * hidden], out=rz)
             rz[...] = _sigmoid(rz)
-            r, z = rz[:, :H], rz[:, H:]
-            ghn[t] = gh[:, 2 * H :]
-            n = gates[t, :, 2 * H :]
+            r, z = rz[:, :hidden], rz[:, hidden:]
+            ghn[t] = gh[:, 2 * hidden :]
+            n = gates[t, :, 2 * hidden :]
             np.multiply(r, ghn[t], out=n)
-            n += gi[t, :, 2 * H :]
+            n += gi[t, :, 2 * hidden :]
             np.tanh(n, out=n)
             h = hs[t + 1]  # h_t = n + z ⊙ (h_{t-1} − n)
             np.subtract(hs[t], n, out=h)
@@ -362,8 +363,8 @@ class GRU(_Recurrent):
     def _cell_backward(self, d_out, d_state, w_hh, cache):
         (dh,) = d_state
         gates, ghn, h_prev = cache["gates"], cache["ghn"], cache["h_prev"]
-        dgi = np.empty_like(gates)  # (L, N, 3H): [da_r, da_z, da_n] of every step
-        dgh = np.empty_like(gates)  # (L, N, 3H): [da_r, da_z, da_n ⊙ r] of every step
+        dgi = np.empty_like(gates)  # (L, N, 3·hidden): [da_r, da_z, da_n] of every step
+        dgh = np.empty_like(gates)  # (L, N, 3·hidden): [da_r, da_z, da_n ⊙ r] of every step
         for t in reversed(range(len(gates))):
             dh += d_out[t]  # dh += dY_t
             r, z, n = _split(gates[t], 3)
@@ -383,9 +384,9 @@ class LSTM(_Recurrent):
     """Long short-term memory (Hochreiter & Schmidhuber, 1997) with torch's gate order (i, f, g, o).
 
     Parameters are those of :class:`GRU`, with four gates: ``weight_ih_l{k} : (4·hidden, input)``,
-    ``weight_hh_l{k} : (4·hidden, hidden)``, biases ``(4·hidden,)``; rows ``[0, H)`` are i,
-    ``[H, 2H)`` f, ``[2H, 3H)`` g, ``[3H, 4H)`` o. ``initial_state_grad`` holds ``(dh0, dc0)``
-    after ``backward``.
+    ``weight_hh_l{k} : (4·hidden, hidden)``, biases ``(4·hidden,)``; rows ``[0, hidden)`` are i,
+    ``[hidden, 2·hidden)`` f, ``[2·hidden, 3·hidden)`` g, ``[3·hidden, 4·hidden)`` o.
+    ``initial_state_grad`` holds ``(dh0, dc0)`` after ``backward``.
 
     Notes
     -----
@@ -435,13 +436,13 @@ class LSTM(_Recurrent):
 
     def _cell_forward(self, gi, w_hh, b_hh, state0):
         h0, c0 = state0
-        L, N, G = gi.shape
-        H = G // 4
-        hs = np.empty((L + 1, N, H), dtype=self.dtype)  # hs[t + 1] = h_t
-        cs = np.empty((L + 1, N, H), dtype=self.dtype)  # cs[t + 1] = c_t
+        L, N, width = gi.shape
+        hidden = width // 4
+        hs = np.empty((L + 1, N, hidden), dtype=self.dtype)  # hs[t + 1] = h_t
+        cs = np.empty((L + 1, N, hidden), dtype=self.dtype)  # cs[t + 1] = c_t
         hs[0], cs[0] = h0, c0
-        acts = np.empty((L, N, G), dtype=self.dtype)  # [i, f, g, o] after their nonlinearity
-        tanh_c = np.empty((L, N, H), dtype=self.dtype)
+        acts = np.empty((L, N, width), dtype=self.dtype)  # [i, f, g, o] after their nonlinearity
+        tanh_c = np.empty((L, N, hidden), dtype=self.dtype)
         w_hh_t = w_hh.T
         for t in range(L):
             a = acts[t]
@@ -450,9 +451,14 @@ class LSTM(_Recurrent):
             if b_hh is not None:
                 a += b_hh
             ifo = _sigmoid(a)  # σ on all four blocks, then g is overwritten with tanh
-            np.tanh(a[:, 2 * H : 3 * H], out=ifo[:, 2 * H : 3 * H])
+            np.tanh(a[:, 2 * hidden : 3 * hidden], out=ifo[:, 2 * hidden : 3 * hidden])
             a[...] = ifo
-            i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+            i, f, g, o = (
+                a[:, :hidden],
+                a[:, hidden : 2 * hidden],
+                a[:, 2 * hidden : 3 * hidden],
+                a[:, 3 * hidden :],
+            )
             c = cs[t + 1]
             np.multiply(f, cs[t], out=c)
             c += i * g
@@ -464,7 +470,7 @@ class LSTM(_Recurrent):
     def _cell_backward(self, d_out, d_state, w_hh, cache):
         dh, dc = d_state
         acts, tanh_c, c_prev = cache["acts"], cache["tanh_c"], cache["c_prev"]
-        da = np.empty_like(acts)  # (L, N, 4H): [da_i, da_f, da_g, da_o] of every step
+        da = np.empty_like(acts)  # (L, N, 4·hidden): [da_i, da_f, da_g, da_o] of every step
         for t in reversed(range(len(acts))):
             dh += d_out[t]  # dh += dY_t
             i, f, g, o = _split(acts[t], 4)

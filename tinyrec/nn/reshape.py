@@ -48,9 +48,9 @@ class Flatten(Module):
 
     Notes
     -----
-    Shapes: ``X : (d_0, ..., d_{k-1})`` gives
-    ``Y : (d_0, ..., d_{s-1}, d_s · ... · d_e, d_{e+1}, ..., d_{k-1})`` with ``s = start_dim``,
-    ``e = end_dim``; e.g. ``(batch, 3, 4) -> (batch, 12)`` with the defaults. A 0-d input counts
+    Shapes (torch's notation): ``X : (*, S_start, ..., S_end, *)`` gives
+    ``Y : (*, S_start · ... · S_end, *)``, ``S_start`` the size of axis ``start_dim`` and ``S_end``
+    that of axis ``end_dim``; e.g. ``(batch, 3, 4) -> (batch, 12)`` with the defaults. A 0-d input counts
     as 1-d, as in torch.
 
     * forward: ``Y = reshape(X, shape(Y))`` (row-major order, so a view when ``X`` is contiguous)

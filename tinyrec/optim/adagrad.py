@@ -91,6 +91,6 @@ class Adagrad(Optimizer):
         clr = self._begin_step(data, state, group)
         values = grad.values
         if group["weight_decay"]:
-            values = values + group["weight_decay"] * data[grad.rows]  # (m, dim)
+            values = values + group["weight_decay"] * data[grad.rows]  # (n, dim)
         c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
         adagrad_rows(data, state["sum"], grad.rows, values, c(clr), c(group["eps"]))

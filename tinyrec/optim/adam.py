@@ -120,7 +120,7 @@ class Adam(Optimizer):
         if self._decoupled and weight_decay:
             data[grad.rows] *= 1.0 - lr * weight_decay  # rows are distinct: exact
         elif weight_decay:
-            values = values + weight_decay * data[grad.rows]  # (m, dim)
+            values = values + weight_decay * data[grad.rows]  # (n, dim)
         step_size = lr * math.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
         c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
         m, v = state["exp_avg"], state["exp_avg_sq"]

@@ -30,12 +30,13 @@ def clip_grad_norm_(
     Returns
     -------
     float
-        The total norm ``N`` of all gradients (viewed as one vector) **before** clipping.
+        The total norm ``total`` of all gradients (viewed as one vector) **before** clipping.
 
     Notes
     -----
-    ``N = (Σ_p ‖g_p‖_q^q)^{1/q}`` (``max_p max |g_p|`` for ``q = ∞``). Every gradient is then
-    multiplied by ``min(1, max_norm / (N + 1e-6))``, as ``torch.nn.utils.clip_grad_norm_`` does.
+    ``total = (Σ_θ ‖g_θ‖_p^p)^{1/p}`` over the parameters ``θ`` with their gradients ``g_θ``
+    (``max_θ max |g_θ|`` for ``p = ∞``). Every gradient is then multiplied by
+    ``min(1, max_norm / (total + 1e-6))``, as ``torch.nn.utils.clip_grad_norm_`` does.
     """
     norm_type = float(norm_type)
     grads = []

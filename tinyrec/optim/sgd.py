@@ -23,9 +23,9 @@ class SGD(Optimizer):
     lr : float, default 1e-3
         Learning rate ``η`` (torch's default since 2.0).
     momentum : float, default 0
-        Momentum factor ``μ``.
+        Momentum factor.
     dampening : float in [0, 1], default 0
-        Dampening ``τ`` of the momentum.
+        Dampening of the momentum.
     weight_decay : float, default 0
         L2 penalty ``λ`` added to the gradient.
     nesterov : bool, default False
@@ -36,9 +36,13 @@ class SGD(Optimizer):
     For a parameter ``θ`` with gradient ``g`` at step ``t`` (dense gradient)::
 
         g ← g + λ θ
-        b ← g                       at the first step,   b ← μ b + (1 − τ) g   after
-        g ← g + μ b  (nesterov)     or   g ← b   (momentum > 0)
+        buf ← g                     at the first step,   buf ← momentum · buf + (1 − dampening) g   after
+        g ← g + momentum · buf  (nesterov)     or   g ← buf   (momentum > 0)
         θ ← θ − η g
+
+    (``buf`` the momentum buffer. torch's documentation writes ``μ``, ``τ`` and ``b`` for
+    ``momentum``, ``dampening`` and ``buf``; in tinyrec ``μ`` is the global mean rating and ``b`` a
+    bias, see ``docs/notation.md``.)
 
     **Row-sparse gradients** (:class:`~tinyrec.nn.module.RowGrad`): only the present rows are
     updated, ``θ_r ← θ_r − η (g_r + λ θ_r)`` (a Numba kernel). The weight decay is thus applied
@@ -100,5 +104,5 @@ class SGD(Optimizer):
     def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
         values = grad.values
         if group["weight_decay"]:
-            values = values + group["weight_decay"] * data[grad.rows]  # (m, dim): decay of present rows
+            values = values + group["weight_decay"] * data[grad.rows]  # (n, dim): decay of present rows
         sgd_rows(data, grad.rows, values, data.dtype.type(group["lr"]))  # the update in the table's dtype
