@@ -16,7 +16,7 @@ NOTATION = ROOT / "docs" / "notation.md"
 HEADER = ["symbol", "meaning", "shape / type", "where"]
 
 # tinyrec/exercises/ is being rewritten in a separate change; its texts join the scan once that lands.
-NOT_SCANNED = ("exercises",)
+NOT_SCANNED = ()
 
 
 def _cells(line: str) -> list[str]:
@@ -108,10 +108,11 @@ def _python_texts(path: Path) -> list[tuple[int, str]]:
 
 
 def _scanned_texts() -> list[tuple[Path, int, str]]:
-    """``(file, first line, text)`` of the docstrings and comments of tinyrec, README.md and docs/*.md."""
+    """``(file, first line, text)`` of the docstrings and comments of tinyrec and the tutorials,
+    README.md and docs/*.md."""
     texts = []
-    for path in sorted((ROOT / "tinyrec").rglob("*.py")):
-        if any(part in NOT_SCANNED for part in path.relative_to(ROOT / "tinyrec").parts):
+    for path in [*sorted((ROOT / "tinyrec").rglob("*.py")), *sorted((ROOT / "tutorials").glob("*.py"))]:
+        if any(part in NOT_SCANNED for part in path.relative_to(ROOT).parts):
             continue
         texts += [(path, line, text) for line, text in _python_texts(path)]
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:

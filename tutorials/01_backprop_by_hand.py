@@ -27,7 +27,7 @@
 # 4. and then it is your turn: write `Tanh.backward`, and check it with `tinyrec.exercises`.
 #
 # Notation: `X : (batch, in_features)` is a mini-batch of inputs, one row per example;
-# `dY`, `dX`, `dW` always mean ∂L/∂Y, ∂L/∂X, ∂L/∂W for the scalar loss `L`, and each has the
+# `dY`, `dX`, `dW` always mean ∂ℒ/∂Y, ∂ℒ/∂X, ∂ℒ/∂W for the scalar loss `ℒ`, and each has the
 # shape of the array it is the gradient of.
 #
 # Run it as a notebook (`jupytext --to notebook`), or as a script after installing tinyrec
@@ -85,13 +85,13 @@ def linear_backward(dY, X, W):
 X = rng.standard_normal((5, 4))
 W = rng.standard_normal((3, 4))
 b = rng.standard_normal(3)
-dY = rng.standard_normal((5, 3))  # any fixed dY: it is the gradient of L = Σ Y ⊙ dY
+dY = rng.standard_normal((5, 3))  # any fixed dY: it is the gradient of ℒ = Σ Y ⊙ dY
 dX, dW, db = linear_backward(dY, X, W)
 
 # %% [markdown]
-# **Checking the derivation numerically.** Take the scalar `L = Σ Y ⊙ G` for a fixed random
-# `G`: then ∂L/∂Y = G exactly, so feeding `dY = G` to our backward must give ∂L/∂X, ∂L/∂W and
-# ∂L/∂b. The central difference `(L(θ + ε) − L(θ − ε)) / 2ε` approximates each of them to
+# **Checking the derivation numerically.** Take the scalar `ℒ = Σ Y ⊙ G` for a fixed random
+# `G`: then ∂ℒ/∂Y = G exactly, so feeding `dY = G` to our backward must give ∂ℒ/∂X, ∂ℒ/∂W and
+# ∂ℒ/∂b. The central difference `(ℒ(θ + ε) − ℒ(θ − ε)) / 2ε` approximates each of them to
 # about 1e-10 (in float64), so a correct derivation agrees to ~1e-8 and a wrong one at order 1.
 # `tinyrec.gradcheck.numerical_gradient(f, x)` perturbs `x` in place, entry by entry.
 
@@ -172,7 +172,7 @@ assert np.allclose(relu(X), relu_forward(X)) and np.allclose(
 # $$\frac{\partial \ell}{\partial x} = (1 - y) - \frac{e^{-x}}{1 + e^{-x}}
 #   = (1 - y) - (1 - σ(x)) = σ(x) - y.$$
 #
-# With `reduction="mean"` over `n` elements, `L = (1/n) Σ ℓ_i` and `dx_i = (σ(x_i) − y_i) / n`.
+# With `reduction="mean"` over `n` elements, `ℒ = (1/n) Σ ℓ_i` and `dx_i = (σ(x_i) − y_i) / n`.
 
 
 # %%

@@ -22,7 +22,7 @@
 #
 # Shapes are batch first: a batch of `N` sequences of length `L` with `C` features per step is
 # `X : (N, L, C)` (the convolution, like torch, uses channels first: `(N, C, L)`). `dY`, `dX`,
-# `dW` mean ∂L/∂Y, ∂L/∂X, ∂L/∂W for the scalar loss, each of the shape of what it differentiates.
+# `dW` mean ∂ℒ/∂Y, ∂ℒ/∂X, ∂ℒ/∂W for the scalar loss, each of the shape of what it differentiates.
 # Everything runs in float64 so that the gradient checks can be strict. Run it as a script:
 # `python tutorials/05_sequence_layers.py`.
 
@@ -262,27 +262,27 @@ layers = {
 for name, layer in layers.items():
     _, h = layer(x_long)
     dx = layer.backward(None, np.ones_like(h))  # only the final state has a gradient
-    norms = np.linalg.norm(dx[0], axis=1)  # |dL/dx_t| for each step t
+    norms = np.linalg.norm(dx[0], axis=1)  # |dℒ/dx_t| for each step t
     shown = "  ".join(f"{v:.1e}" for v in norms[[0, 10, 20, 29]])
-    print(f"{name:>15}: |dL/dx_t| at t = 0, 10, 20, 29: {shown}")
+    print(f"{name:>15}: |dℒ/dx_t| at t = 0, 10, 20, 29: {shown}")
 
 # %% [markdown]
 # ## 3. Scaled dot-product attention with a causal mask
 #
 # Attention compares every query with every key and mixes the values by the resulting
-# probabilities. For `Q : (N, L, d)`, `K, V : (N, L, d)`:
+# probabilities. For one head of size `d_k`, `Q : (N, L, d_k)`, `K, V : (N, L, d_k)`:
 #
-# $$A = \frac{Q K^\top}{\sqrt d}, \qquad P = \mathrm{softmax}_{\text{rows}}(A + M), \qquad O = P V,$$
+# $$A = \frac{Q K^\top}{\sqrt{d_k}}, \qquad P = \mathrm{softmax}_{\text{rows}}(A + M), \qquad O = P V,$$
 #
 # where the **causal mask** `M` is `−∞` above the diagonal: position `i` may attend to `j ≤ i`
 # only (predicting the next item must not peek at it). `exp(−∞) = 0`, so masked keys get
-# probability exactly 0. Dividing by `√d` keeps the scores' variance near 1 whatever `d`, so
+# probability exactly 0. Dividing by `√d_k` keeps the scores' variance near 1 whatever `d_k`, so
 # the softmax does not saturate.
 #
 # Backward, from `dO`:
 #
 # $$dV = P^\top dO, \qquad dP = dO\, V^\top, \qquad dA = \mathrm{softmax}'(dP),
-# \qquad dQ = \frac{dA\, K}{\sqrt d}, \qquad dK = \frac{dA^\top Q}{\sqrt d}.$$
+# \qquad dQ = \frac{dA\, K}{\sqrt{d_k}}, \qquad dK = \frac{dA^\top Q}{\sqrt{d_k}}.$$
 #
 # The softmax step is a Jacobian-vector product; for now we borrow it from tinyrec's `Softmax`
 # layer (writing it is your turn, below).
@@ -290,7 +290,7 @@ for name, layer in layers.items():
 
 # %%
 class CausalAttention(Module):
-    """softmax(Q Kᵀ / √d, causal) V for Q, K, V : (N, L, d); one head, no projections."""
+    """softmax(Q Kᵀ / √d_k, causal) V for Q, K, V : (N, L, d_k); one head, no projections."""
 
     def __init__(self, softmax_backward=None):
         self.softmax = Softmax(dim=-1)
@@ -350,8 +350,8 @@ print("MultiheadAttention(1 head, identity projections) == ours:", np.allclose(y
 # %% [markdown]
 # ## Your turn: the backward of the attention softmax
 #
-# Row by row, `P = softmax(A)` has Jacobian ∂P_i/∂A_j = P_i (δ_ij − P_j). Given `dP` (∂L/∂P),
-# write `dA` (∂L/∂A) for whole arrays `P, dP : (N, L, L)`.
+# Row by row, `P = softmax(A)` has Jacobian ∂P_i/∂A_j = P_i (δ_ij − P_j). Given `dP` (∂ℒ/∂P),
+# write `dA` (∂ℒ/∂A) for whole arrays `P, dP : (N, L, L)`.
 #
 # *Hints:* apply the Jacobian's transpose to `dP` and simplify; the result needs only `P`, `dP`,
 # an element-wise product and one sum over the last axis (`keepdims=True`). Never build the

@@ -89,22 +89,22 @@ print(f"{negatives.size:,} negatives drawn for one epoch; none of them is a posi
 # %% [markdown]
 # ## GMF: forward and backward by hand
 #
-# For a batch of `B` pairs, `P_b = P[users]` and `Q_b = Q[items]` are `(B, d)`;
+# For a batch of `N` pairs, `P_b = P[users]` and `Q_b = Q[items]` are `(N, d)`;
 #
-#     h = P_b ⊙ Q_b                 (B, d)
-#     ŷ = h wᵀ + b                  (B,)      w : (1, d), b : (1,)
-#     L = mean_k BCE(ŷ_k, y_k)
+#     h = P_b ⊙ Q_b                 (N, d)
+#     ŷ = h wᵀ + b                  (N,)      w : (1, d), b : (1,)
+#     ℒ = mean_n BCE(ŷ_n, y_n)
 #
-# The gradient of the mean BCE with logits is `dŷ = (σ(ŷ) − y) / B`. Going back:
+# The gradient of the mean BCE with logits is `dŷ = (σ(ŷ) − y) / N`. Going back:
 #
-#     dw = dŷᵀ h        db = Σ_k dŷ_k        dh = dŷ w   (B, d)
+#     dw = dŷᵀ h        db = Σ_n dŷ_n        dh = dŷ w   (N, d)
 #     dP_b = dh ⊙ Q_b   dQ_b = dh ⊙ P_b
 #
 # and the rows of `dP_b` are **summed** into the table rows they came from (a user appearing
 # twice in the batch gets both contributions) — `np.add.at` does that.
 
 # %%
-d, B = 4, 6
+d, N = 4, 6
 net = NCFNet(
     {"gmf": GMFTower(10, 12, d, init_std=0.5, dtype=np.float64, seed=0)}, 10, 12, dtype=np.float64, seed=1
 )
@@ -114,11 +114,11 @@ labels = np.array([1.0, 0, 1, 0, 0, 1])
 
 P, Q = net.gmf.user_embedding.weight.data, net.gmf.item_embedding.weight.data
 w, b = net.output.weight.data, net.output.bias.data
-h = P[users] * Q[items]  # (B, d)
-logits = h @ w[0] + b[0]  # (B,)
-d_logits = (1 / (1 + np.exp(-logits)) - labels) / B  # (B,)
+h = P[users] * Q[items]  # (N, d)
+logits = h @ w[0] + b[0]  # (N,)
+d_logits = (1 / (1 + np.exp(-logits)) - labels) / N  # (N,)
 dw = d_logits @ h  # (d,)
-dh = np.outer(d_logits, w[0])  # (B, d)
+dh = np.outer(d_logits, w[0])  # (N, d)
 dP = np.zeros_like(P)
 np.add.at(dP, users, dh * Q[items])  # repeated users are summed
 dQ = np.zeros_like(Q)
@@ -137,7 +137,7 @@ print("tinyrec keeps the table gradient row-sparse:", net.gmf.user_embedding.wei
 # The table gradient is a `RowGrad`: only the rows the batch touched (here users 0, 1, 3, 9),
 # never a dense `(n_users, d)` array. With `lazy_embeddings=True`, the default of `NeuMF` and
 # `NCFMLP`, Adam then updates only those rows ("lazy" Adam, like `torch.optim.SparseAdam`), so a
-# training step costs `O(B · d)`, however many users there are. `GMF` defaults to
+# training step costs `O(N · d)`, however many users there are. `GMF` defaults to
 # `lazy_embeddings=False`: Adam moves every row at every step, on its momentum, as
 # `torch.optim.Adam` does on the dense tables of the NCF reference code. All of GMF's learning is
 # in its tables, and in tinyrec's measurements it did clearly better with dense updates (the
@@ -177,25 +177,25 @@ W2, b2 = m.mlp[2].weight.data, m.mlp[2].bias.data
 w = neumf.output.weight.data[0]
 
 # forward, keeping what backward needs
-h_G = g.user_embedding.weight.data[users] * g.item_embedding.weight.data[items]  # (B, d)
+h_G = g.user_embedding.weight.data[users] * g.item_embedding.weight.data[items]  # (N, d)
 z0 = np.concatenate(
     [m.user_embedding.weight.data[users], m.item_embedding.weight.data[items]], axis=1
-)  # (B, 6)
-a1 = np.maximum(z0 @ W1.T + b1, 0)  # (B, 4)
-h_M = np.maximum(a1 @ W2.T + b2, 0)  # (B, 3)
-z = np.concatenate([h_G, h_M], axis=1)  # (B, d + 3)
+)  # (N, 6)
+a1 = np.maximum(z0 @ W1.T + b1, 0)  # (N, 4)
+h_M = np.maximum(a1 @ W2.T + b2, 0)  # (N, 3)
+z = np.concatenate([h_G, h_M], axis=1)  # (N, d + 3)
 logits = z @ w + neumf.output.bias.data[0]
 
 # backward
-d_logits = (1 / (1 + np.exp(-logits)) - labels) / B
-dz = np.outer(d_logits, w)  # (B, d + 3)
+d_logits = (1 / (1 + np.exp(-logits)) - labels) / N
+dz = np.outer(d_logits, w)  # (N, d + 3)
 dh_G, dh_M = dz[:, :d], dz[:, d:]  # the split at the concatenation
 dpG = dh_G * g.item_embedding.weight.data[items]  # GMF tower
 d_pre2 = dh_M * (h_M > 0)  # MLP tower: ReLU ...
 dW2 = d_pre2.T @ a1  # ... Linear 2 ...
 d_pre1 = (d_pre2 @ W2) * (a1 > 0)  # ... ReLU ...
 dW1 = d_pre1.T @ z0  # ... Linear 1
-dz0 = d_pre1 @ W1  # (B, 6)
+dz0 = d_pre1 @ W1  # (N, 6)
 dpM = dz0[:, : layers[0] // 2]  # the split of [p ; q]
 
 loss.forward(neumf(users, items), labels)
@@ -323,7 +323,7 @@ print(f"HR@10 from {low:.3f} to {high:.3f}: a spread of {spread:.3f}, {spread / 
 #
 # ## Your turn: add a third tower
 #
-# `NCFNet` takes any towers: a tower is a `Module` with `forward(users, items) -> (B, f)`, a
+# `NCFNet` takes any towers: a tower is a `Module` with `forward(users, items) -> (N, f)`, a
 # `backward(dh)` that sends `dh` into its parameters, and an `out_features` attribute. Write a
 # **linear tower**: `h = [p_u ; q_i]` — the two embeddings concatenated, no product and no MLP
 # (it lets NeuMF add a user and an item term, like the biases of biased MF). Its backward splits
@@ -350,7 +350,7 @@ class LinearTower(Module):
         return np.concatenate([self.user_embedding(users), self.item_embedding(items)], axis=1)
 
     def backward(self, grad_output):
-        raise NotImplementedError("your turn: split grad_output (B, 2 * dim) and send each half to its table")
+        raise NotImplementedError("your turn: split grad_output (N, 2 * dim) and send each half to its table")
 
 
 # %%

@@ -63,7 +63,7 @@ class LinearTower(Module):
         return np.concatenate([self.user_embedding(users), self.item_embedding(items)], axis=1)
 
     def backward(self, grad_output):
-        raise NotImplementedError("your turn: split grad_output (B, 2 * dim) and send each half to its table")
+        raise NotImplementedError("your turn: split grad_output (N, 2 * dim) and send each half to its table")
 
 
 # -- the reference solution ---------------------------------------------------------------------

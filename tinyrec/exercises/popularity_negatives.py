@@ -10,7 +10,7 @@ drawn with probability proportional to its number of interactions in ``train``, 
 Shapes
 ------
 ``train``: an :class:`~tinyrec.data.Interactions`; ``users : (m,)`` dense user indices, in any
-order and possibly repeated; the result is an integer array ``(m, n)`` of item indices.
+order and possibly repeated; the result is an integer array ``(len(users), n)`` of item indices.
 
 Math
 ----

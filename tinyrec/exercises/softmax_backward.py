@@ -3,8 +3,8 @@
 Task
 ----
 Write ``my_softmax_backward(P, dP)``. Attention turns its scores ``A`` into probabilities row by
-row, ``P = softmax(A)`` along the last axis; given ``P`` and ``dP = ∂L/∂P``, return
-``dA = ∂L/∂A``. Never build the ``L × L`` Jacobian of a row.
+row, ``P = softmax(A)`` along the last axis; given ``P`` and ``dP = ∂ℒ/∂P``, return
+``dA = ∂ℒ/∂A``. Never build the ``L × L`` Jacobian of a row.
 
 Shapes
 ------
@@ -182,7 +182,7 @@ def matches_central_differences(fn):
     expect(
         report.ok(1e-6),
         f"dA disagrees with central differences: relative error {error:.2e} (a right backward gives "
-        f"about 1e-10). Hint: the numerical gradient perturbs each score and watches L = Σ P ⊙ dP",
+        f"about 1e-10). Hint: the numerical gradient perturbs each score and watches ℒ = Σ P ⊙ dP",
     )
 
 

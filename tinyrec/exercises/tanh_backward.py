@@ -3,8 +3,8 @@
 Task
 ----
 Write ``MyTanh.backward``. ``forward`` is given: it computes ``Y = tanh(X)`` element-wise and
-caches ``Y`` in ``self._y``. ``backward(grad_output)`` receives ``dY = ∂L/∂Y`` and returns
-``dX = ∂L/∂X``.
+caches ``Y`` in ``self._y``. ``backward(grad_output)`` receives ``dY = ∂ℒ/∂Y`` and returns
+``dX = ∂ℒ/∂X``.
 
 Shapes
 ------
@@ -188,7 +188,7 @@ def matches_central_differences(cls):
         report.ok(1e-6),
         f"dX disagrees with central differences: relative error {error:.2e} (a right backward gives "
         f"about 1e-10). Hint: the numerical gradient perturbs each X entry by ±1e-6 and watches "
-        f"L = Σ Y ⊙ dY change; your backward must return that slope",
+        f"ℒ = Σ Y ⊙ dY change; your backward must return that slope",
     )
 
 
