@@ -145,9 +145,9 @@ class AutoRec(Recommender):
     gradient does not grow with the number of ratings it holds. The network and its gradients are
     those of :class:`AutoRecNet`. The paper trains with L-BFGS or Rprop on the whole matrix; here
     mini-batch Adam. The defaults (hidden 500, 40 epochs, batch 256, lr 2e-3, λ = 1e-3) were
-    chosen on a validation split carved from the ML-100K ``u1`` fold's training ratings; with
-    them I-AutoRec's mean RMSE over the folds ``u1``–``u5`` is 0.897
-    (``benchmarks/bench_autoencoders.py``).
+    chosen on a validation split carved from the ML-100K ``u1`` fold's training ratings; the mean
+    RMSE over the folds ``u1``–``u5`` at these defaults is in ``benchmarks/RESULTS.md``, section
+    bench_autoencoders.
 
     Prediction: ``r̂_ui = h(r_i)_u`` (I-AutoRec) or ``h(r_u)_i`` (U-AutoRec), where ``r_i`` is the
     item's row of **training** ratings, clipped to the training rating range. A user or an item

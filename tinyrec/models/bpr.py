@@ -35,7 +35,8 @@ class BPRMF(Recommender):
         random order, with a fresh negative.
     lr : float
         SGD learning rate ``η``. The defaults (``lr=0.025, reg=0.01``) were chosen on a validation
-        split carved from ML-100K's leave-one-out train set (``benchmarks/bench_classic.py``).
+        split carved from ML-100K's leave-one-out train set; the test figures at these defaults
+        are in ``benchmarks/RESULTS.md``, section bench_classic.
     reg : float
         L2 strength ``λ`` of ``p_u`` and ``q_i``.
     reg_bias : float

@@ -147,7 +147,8 @@ class MultDAE(Recommender):
         The width of the tanh layer.
     n_epochs : int, default 60
         Passes over the users (60 was the best epoch on a validation split of ML-100K at the
-        other defaults; see ``benchmarks/bench_autoencoders.py``).
+        other defaults; the figures at the defaults: ``benchmarks/RESULTS.md``, section
+        bench_autoencoders).
     dropout : float, default 0.5
         Input dropout probability (the paper's 0.5).
     batch_size : int, default 100

@@ -156,20 +156,17 @@ _COMMON_DOC = """
     lazy_embeddings : bool, default {lazy}
         True: Adam updates only the table rows of each batch (``torch.optim.SparseAdam``). False:
         every row at every step, as ``torch.optim.Adam`` on dense embeddings (the NCF reference
-        code) — slower per step, but rare rows keep moving on their momentum. Measured with
-        ``benchmarks/bench_neural.py`` (ML-100K, NCF protocol, 20 epochs, 5 seeds), GMF's HR@10
-        is 0.533 with lazy updates and 0.572 with dense ones.
+        code) — slower per step, but rare rows keep moving on their momentum. What each costs in
+        HR@10 is measured by ``benchmarks/bench_neural.py``: ``benchmarks/RESULTS.md``, section
+        bench_neural, rows "GMF, lazy table updates" and "GMF, defaults".
     linear_init : {"torch", "ncf"}, default "torch"
         Initialisation of the Linear layers. ``"torch"``: ``torch.nn.Linear``'s,
         ``U(±1/√fan_in)`` for weights and biases. ``"ncf"``: the NCF reference code's (Keras
         defaults): hidden layers Xavier (Glorot) uniform ``U(±√(6 / (fan_in + fan_out)))``, the
-        output layer LeCun uniform ``U(±√(3 / fan_in))``, all biases 0. On a validation split
-        carved from ML-100K's leave-one-out train (20 epochs, 3 seeds) ``"ncf"`` raised NCFMLP's
-        HR@10 from 0.625 to 0.648, lowered NeuMF's from 0.657 to 0.648 and left GMF's at 0.644;
-        on the test split (``benchmarks/bench_neural.py``, 5 seeds), the NCF reference code's
-        whole setup (this init and ``lazy_embeddings=False``) against the defaults gave NCFMLP
-        0.563 against 0.549, GMF 0.575 against 0.572 and NeuMF 0.578 against 0.586, so the
-        default stays torch's.
+        output layer LeCun uniform ``U(±√(3 / fan_in))``, all biases 0. Neither wins for every
+        model, so the default stays torch's; the NCF reference code's whole setup (this init and
+        ``lazy_embeddings=False``) against the defaults, on ML-100K's test split, is in
+        ``benchmarks/RESULTS.md``, section bench_neural (rows "…, NCF setup" and "…, defaults").
     protocol : {"sampled", "full"}, default "sampled"
         How ``fit(train, valid=...)`` evaluates after each epoch (:func:`tinyrec.evaluation.evaluate`).
     monitor : str, default "hr@10"
@@ -205,11 +202,11 @@ class GMF(_NCFRecommender):
 
     **GMF's default is** ``lazy_embeddings=False`` (dense Adam on the tables, as ``torch.optim.Adam``
     on the NCF reference code's dense embeddings), unlike NCFMLP and NeuMF. All of GMF's learning
-    happens in its tables, and with lazy updates a rare row stops moving between its batches. On a
-    validation split carved from ML-100K's leave-one-out train (the user's latest train item
-    held out; 20 epochs, 3 seeds) GMF's HR@10 is 0.614 lazy against 0.644 dense, and on the test
-    split (``benchmarks/bench_neural.py``, 5 seeds) 0.533 against 0.572. Pass
-    ``lazy_embeddings=True`` for the faster row-sparse step.
+    happens in its tables, and with lazy updates a rare row stops moving between its batches:
+    dense updates scored higher on a validation split carved from ML-100K's leave-one-out train;
+    the test-split figures of both are in ``benchmarks/RESULTS.md``, section bench_neural (rows
+    "GMF, lazy table updates" and "GMF, defaults"). Pass ``lazy_embeddings=True`` for the faster
+    row-sparse step.
 
     A user without training interactions keeps its random initial ``p_u``; :meth:`recommend`
     gives such users the most popular items.

@@ -159,8 +159,7 @@ def fit_recommender(
     blas_threads : int or None, default 1
         Threads NumPy's BLAS may use while training (validation is not limited). A batch's
         matrix products are small (``256 × 64`` by ``64 × 32``), and BLAS threads cost more to wake
-        than they save: measured here, a NeuMF epoch on ML-100K took 1.9 s with one thread and
-        10-36 s with the default threads on a busy 2-core machine. Needs the optional package
+        than they save, most of all on a busy machine. Needs the optional package
         ``threadpoolctl`` (without it the setting is ignored); None leaves BLAS as it is.
     lazy_embeddings : bool, default True
         True: a row-sparse gradient (:class:`~tinyrec.nn.module.RowGrad`, an embedding table)
