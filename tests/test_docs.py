@@ -38,3 +38,21 @@ def test_relative_links_resolve(doc):
     links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text())
     missing = [link for link in links if "://" not in link and not (path.parent / link).exists()]
     assert not missing, f"{doc} links to files that do not exist: {missing}"
+
+
+#: the last commit before the rule "a subject line of at most 72 characters" was kept
+RULE_SINCE = "da12515"
+
+
+def test_commit_subjects_are_at_most_72_characters():
+    try:
+        log = subprocess.run(
+            ["git", "log", "--format=%h %s", f"{RULE_SINCE}..HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        pytest.skip("git is not available")
+    if log.returncode != 0:
+        pytest.skip(f"not a git checkout holding {RULE_SINCE} (a shallow clone or an export)")
+    long = [line for line in log.stdout.splitlines() if len(line.split(" ", 1)[1]) > 72]
+    why = "commit subjects longer than 72 characters (put the detail in the body):\n"
+    assert not long, why + "\n".join(long)
