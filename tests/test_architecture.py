@@ -24,7 +24,8 @@ PACKAGE = ROOT / "tinyrec"
 
 #: lowest first; a module may import its own layer and the layers below it
 LAYERS = [
-    ("foundation", ["tinyrec.errors", "tinyrec.validation", "tinyrec.version", "tinyrec.modelfile"]),
+    ("foundation", ["tinyrec.errors", "tinyrec.validation", "tinyrec.version", "tinyrec.limits",
+                    "tinyrec.modelfile"]),
     ("kernels", ["tinyrec.kernels"]),
     ("nn", ["tinyrec.nn"]),
     ("losses, optim", ["tinyrec.losses", "tinyrec.optim", "tinyrec.gradcheck"]),

@@ -48,3 +48,11 @@ class ArgumentTypeError(TinyrecError, TypeError, ValueError):
     A ``TypeError`` as Python's convention asks, and a ``ValueError`` too, so that one
     ``except ValueError`` catches every bad hyperparameter, whatever was wrong with it.
     """
+
+
+class AllocationError(TinyrecError, ValueError, MemoryError):
+    """A request (a file, a hyperparameter) for more memory than tinyrec's bound allows.
+
+    A ``ValueError`` (the request is a bad value) and a ``MemoryError`` (what it would have caused);
+    see :mod:`tinyrec.limits` for the bound and how to raise it.
+    """
