@@ -26,7 +26,7 @@ PACKAGE = ROOT / "tinyrec"
 LAYERS = [
     ("foundation", ["tinyrec.errors", "tinyrec.validation", "tinyrec.version", "tinyrec.limits",
                     "tinyrec.modelfile"]),
-    ("kernels", ["tinyrec.kernels"]),
+    ("kernels", ["tinyrec.kernels", "tinyrec.threads"]),
     ("nn", ["tinyrec.nn"]),
     ("losses, optim", ["tinyrec.losses", "tinyrec.optim", "tinyrec.gradcheck"]),
     ("data, metrics", ["tinyrec.data", "tinyrec.metrics"]),

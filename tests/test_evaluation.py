@@ -1,5 +1,6 @@
 """evaluate(): the three protocols on hand-built cases, invariances, bad input, and ML-100K."""
 
+import contextlib
 import math
 
 import numpy as np
@@ -302,3 +303,39 @@ def test_memory_is_bounded_by_the_user_batch():
     tracemalloc.stop()
     dense = n_users * n_items * 8  # one float64 score matrix for all users: 9.6 MB
     assert peak < dense / 3, f"peak {peak / 2**20:.1f} MB: evaluate must not hold all users' scores"
+
+
+def test_the_protocol_defaults_to_what_the_model_does():
+    from tests.models.contract import implicit_toy, planted_ratings
+    from tinyrec.models import BiasedMF, Popularity
+
+    train, test, _ = planted_ratings()
+    rating = BiasedMF(2, 2, seed=0).fit(train)
+    assert evaluate(rating, test, train=train) == evaluate(rating, test, train=train, protocol="rating")
+    train, test = implicit_toy()
+    ranking = Popularity().fit(train)
+    assert evaluate(ranking, test, train=train) == evaluate(ranking, test, train=train, protocol="full")
+    train, test = tables(TRAIN_PAIRS, TEST_PAIRS, 3, 6)
+    with pytest.raises(ValueError, match="pass protocol="):  # another library's model: no task
+        evaluate(MatrixModel(SCORES), test, train=train)
+
+
+def test_evaluation_runs_blas_on_one_thread_unless_the_user_set_it(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from tinyrec import threads
+
+    seen = []
+
+    class Recording(MatrixModel):
+        def score_all(self, users):
+            seen.append([p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"])
+            return super().score_all(users)
+
+    train, test = tables(TRAIN_PAIRS, TEST_PAIRS, 3, 6)
+    for name in threads.USER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    evaluate(Recording(SCORES), test, train=train, protocol="full")
+    assert seen and all(n == [1] * len(n) for n in seen)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")  # the user's setting wins: tinyrec leaves BLAS alone
+    assert isinstance(threads.limit_blas(), contextlib.nullcontext)

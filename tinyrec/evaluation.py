@@ -22,6 +22,7 @@ from .data.sampling import sampled_candidates
 from .errors import DataError, DTypeError, NonFiniteError, ShapeError
 from .metrics import mae, mrr, ranking_metrics, rmse, top_k
 from .metrics._ranking_core import check_ties
+from .threads import limit_blas
 from .validation import check_bool, check_positive_int
 
 __all__ = ["evaluate", "PROTOCOLS"]
@@ -35,7 +36,7 @@ def evaluate(
     test: Interactions,
     *,
     train: Interactions,
-    protocol: str,
+    protocol: str | None = None,
     k: int = 10,
     n_negatives: int = 99,
     seed=0,
@@ -53,7 +54,11 @@ def evaluate(
         prefers ``predict``.
     test, train : Interactions
         One index space (built by one split). ``train`` defines what each user has already seen.
-    protocol : {"rating", "sampled", "full"}
+    protocol : {"rating", "sampled", "full"}, optional
+        Default: what the model does — ``"rating"`` for a rating model (``model.task ==
+        "rating"``: BiasedMF, KNN on ratings, AutoRec, ...), ``"full"`` for a ranking model
+        (``model.task == "ranking"``); a model without ``task`` (another library's) needs it given.
+
         ``"rating"``: the model's prediction for every test pair against its rating →
         ``{"rmse", "mae", "n_ratings"}`` (each pair weighs the same; see
         :mod:`tinyrec.metrics.rating`).
@@ -118,6 +123,8 @@ def evaluate(
     >>> evaluate(model, test, train=train, protocol="sampled", k=10)  # doctest: +SKIP
     {'hr@10': 0.61, 'ndcg@10': 0.34, 'mrr': 0.29, 'n_users': 943}
     """
+    if protocol is None:
+        protocol = _natural_protocol(model)
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol={protocol!r} is not a protocol; use one of {PROTOCOLS}")
     for name, table in (("test", test), ("train", train)):
@@ -136,12 +143,25 @@ def evaluate(
     check_bool(return_per_user, "return_per_user")
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
-    if protocol == "rating":
-        return _rating(model, test, batch_size, return_per_user)
     if protocol == "sampled":
         n_negatives = check_positive_int(n_negatives, "n_negatives")
-        return _sampled(model, test, train, k, n_negatives, seed, batch_size, ties, return_per_user)
-    return _full(model, test, train, k, batch_size, ties, return_per_user)
+    with limit_blas():  # small products of a batch of users: one BLAS thread (tinyrec/threads.py)
+        if protocol == "rating":
+            return _rating(model, test, batch_size, return_per_user)
+        if protocol == "sampled":
+            return _sampled(model, test, train, k, n_negatives, seed, batch_size, ties, return_per_user)
+        return _full(model, test, train, k, batch_size, ties, return_per_user)
+
+
+def _natural_protocol(model) -> str:
+    """``"rating"`` for a rating model, ``"full"`` for a ranking model (``model.task``)."""
+    task = getattr(model, "task", None)
+    if task not in ("rating", "ranking"):
+        raise ValueError(
+            f"evaluate cannot tell whether {type(model).__name__} predicts ratings or ranks items (it has "
+            f"no task attribute 'rating' or 'ranking'); pass protocol='rating', 'sampled' or 'full'"
+        )
+    return "rating" if task == "rating" else "full"
 
 
 def _check_model_matches(model, train: Interactions) -> None:

@@ -17,3 +17,10 @@ def select(kernel, backend: str):
     whole process. (Under ``NUMBA_DISABLE_JIT=1`` the kernel already is the plain function.)
     """
     return getattr(kernel, "py_func", kernel) if backend == "python" else kernel
+
+
+def set_kernel_threads(threads: int) -> None:
+    """Let Numba's parallel kernels use ``threads`` threads (at most ``NUMBA_NUM_THREADS``, the cores)."""
+    from numba import config, set_num_threads
+
+    set_num_threads(min(int(threads), config.NUMBA_NUM_THREADS))
