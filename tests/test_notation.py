@@ -4,6 +4,7 @@ be checked mechanically hold in the docstrings and comments of tinyrec and in th
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import tokenize
@@ -107,7 +108,8 @@ def _python_texts(path: Path) -> list[tuple[int, str]]:
     return texts
 
 
-def _scanned_texts() -> list[tuple[Path, int, str]]:
+@functools.cache  # read once for all the rules
+def _scanned_texts() -> tuple[tuple[Path, int, str], ...]:
     """``(file, first line, text)`` of the docstrings and comments of tinyrec and the tutorials,
     README.md and docs/*.md."""
     texts = []
@@ -117,7 +119,7 @@ def _scanned_texts() -> list[tuple[Path, int, str]]:
         texts += [(path, line, text) for line, text in _python_texts(path)]
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         texts.append((path, 1, path.read_text(encoding="utf-8")))
-    return texts
+    return tuple(texts)
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))

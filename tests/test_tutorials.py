@@ -63,12 +63,14 @@ def _run(path: Path, env: dict[str, str]) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.name)
 def test_tutorial_runs_as_a_script(path):
     out = _run(path, _env())
     assert "not implemented yet" in out, f"{path.name} does not print the check of its exercise's stub"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", WITH_FALLBACK, ids=lambda p: p.name)
 def test_tutorial_runs_on_the_synthetic_fallback(path, tmp_path):
     env = _env()
