@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinyrec.errors import BackwardBeforeForwardError, DTypeError, ShapeError
+from tinyrec.errors import BackwardBeforeForwardError, DTypeError, IndexOutOfRangeError, ShapeError
 from tinyrec.nn.module import Module, Parameter, RowGrad, Sequential
 
 
@@ -128,6 +128,53 @@ def test_accumulate_rejects_wrong_shape():
 def test_rowgrad_from_empty_batch():
     grad = RowGrad.from_indices(np.zeros(0, dtype=np.int64), np.zeros((0, 3)))
     assert grad.rows.shape == (0,) and grad.values.shape == (0, 3)
+
+
+@pytest.mark.parametrize("rows", [[0, 7, 3], [2, 2], [5, 1]])
+def test_a_hand_built_rowgrad_needs_distinct_sorted_rows(rows):
+    """A middle row out of order would escape the optimizer's check of the first and last rows."""
+    with pytest.raises(IndexOutOfRangeError, match=r"distinct and sorted ascending.*RowGrad\.from_indices"):
+        RowGrad(np.array(rows), np.ones((len(rows), 2)))
+
+
+@pytest.mark.parametrize("rows", [np.array([0.0, 1.5]), np.array([True, False]), np.array(["0", "1"])])
+def test_a_hand_built_rowgrad_needs_integer_rows(rows):
+    with pytest.raises(DTypeError, match="RowGrad rows are row indices, integers"):
+        RowGrad(rows, np.ones((2, 2)))
+    with pytest.raises(ShapeError, match=r"rows of shape \(m,\) and values of shape \(m, dim\)"):
+        RowGrad(np.array([[0, 1]]), np.ones((2, 2)))
+
+
+def test_a_rowgrad_keeps_its_own_read_only_rows_and_native_values():
+    rows, values = np.array([1, 4], dtype=">i8"), np.arange(4.0).reshape(2, 2).astype(">f4")
+    grad = RowGrad(rows, values)
+    assert grad.rows.dtype == np.int64 and grad.values.dtype == np.float32  # native byte order
+    np.testing.assert_array_equal(grad.rows, [1, 4])
+    np.testing.assert_array_equal(grad.values, values)
+    rows[0] = 9  # the caller's array: the RowGrad does not follow it
+    assert grad.rows[0] == 1
+    with pytest.raises(ValueError, match="read-only"):
+        grad.rows[0] = 9
+    with pytest.raises(AttributeError):
+        grad.rows = np.array([0, 9])
+    assert not RowGrad.from_indices(np.array([3, 1, 3]), np.ones((3, 2))).rows.flags.writeable
+
+
+def test_a_byte_swapped_rowgrad_updates_a_table_as_the_native_one_does():
+    """After a native step in the same process (a stale compiled version would be hit)."""
+    from tinyrec.optim import SGD, Adagrad, Adam
+
+    rng = np.random.default_rng(0)
+    rows, values = np.array([0, 2, 3]), rng.standard_normal((3, 2)).astype(np.float32)
+    for make in (SGD, Adam, Adagrad):
+        tables = []
+        for r, v in ((rows, values), (rows.astype(">i8"), values.astype(">f4"))):
+            table = Parameter(np.ones((4, 2), dtype=np.float32))
+            opt = make([table], lr=0.1)
+            table.grad = RowGrad(r, v)
+            opt.step()
+            tables.append(table.data)
+        np.testing.assert_array_equal(tables[0], tables[1])
 
 
 def test_to_double_float_convert_parameters_buffers_and_gradients():

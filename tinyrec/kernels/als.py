@@ -10,6 +10,8 @@ products and a segment sum), which ``ImplicitALS(backend="numpy")`` runs.
 import numpy as np
 from numba import njit
 
+from . import entry
+
 
 def _als_cg_rows(indptr, indices, confidence, X, Y, gram, cg_steps):
     """One half-step of implicit ALS: update every row of ``X`` by a few conjugate-gradient steps.
@@ -99,7 +101,7 @@ def _als_cg_rows(indptr, indices, confidence, X, Y, gram, cg_steps):
             rs_old = rs_new
 
 
-als_cg_rows = njit(cache=True)(_als_cg_rows)
+als_cg_rows = entry(njit(cache=True)(_als_cg_rows), writes=("X",))
 
 
 def als_cg_rows_numpy(indptr, indices, confidence, X, Y, gram, cg_steps):

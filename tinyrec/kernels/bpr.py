@@ -10,6 +10,8 @@ the kernel's reassociated sums), which ``BPRMF(backend="numpy")`` runs.
 import numpy as np
 from numba import njit
 
+from . import entry
+
 # Reassociating the sums lets LLVM use SIMD for the dot product (about 2x faster); no flag that
 # assumes finite values is set, so a diverging run still shows its NaN.
 _SIMD_MATH = {"reassoc", "contract", "nsz", "arcp"}
@@ -87,7 +89,7 @@ def _bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):
     return loss
 
 
-bpr_epoch = njit(cache=True, fastmath=_SIMD_MATH)(_bpr_epoch)
+bpr_epoch = entry(njit(cache=True, fastmath=_SIMD_MATH)(_bpr_epoch), writes=("P", "Q", "bi"))
 
 
 def bpr_epoch_numpy(users, positives, negatives, P, Q, bi, lr, reg):

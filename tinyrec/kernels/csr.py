@@ -10,6 +10,8 @@ pass is stable, pairs of one row stay sorted by column, and equal pairs keep the
 import numpy as np
 from numba import njit
 
+from . import entry
+
 
 def _csr_order(rows, cols, n_rows, n_cols):
     """Sort coordinate pairs by ``(row, col)`` with two stable counting sorts.
@@ -62,7 +64,7 @@ def _csr_order(rows, cols, n_rows, n_cols):
     return indptr, order
 
 
-csr_order = njit(cache=True)(_csr_order)
+csr_order = entry(njit(cache=True)(_csr_order), writes=())
 
 
 def _unique_in_rows(indptr, indices):
@@ -96,4 +98,4 @@ def _unique_in_rows(indptr, indices):
     return new_indptr, keep
 
 
-unique_in_rows = njit(cache=True)(_unique_in_rows)
+unique_in_rows = entry(njit(cache=True)(_unique_in_rows), writes=())

@@ -9,6 +9,8 @@ repeated row must be summed. That is what :func:`coalesce_rows` does.
 import numpy as np
 from numba import njit
 
+from . import entry
+
 
 def _coalesce_rows(indices, values):
     """Sum the rows of ``values`` that share an index.
@@ -51,7 +53,7 @@ def _coalesce_rows(indices, values):
     return rows, summed
 
 
-coalesce_rows = njit(cache=True)(_coalesce_rows)
+coalesce_rows = entry(njit(cache=True)(_coalesce_rows), writes=())
 
 
 def _gather_rows(table, indices):
@@ -66,4 +68,4 @@ def _gather_rows(table, indices):
     return out
 
 
-gather_rows = njit(cache=True)(_gather_rows)
+gather_rows = entry(njit(cache=True)(_gather_rows), writes=())

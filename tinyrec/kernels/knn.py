@@ -22,6 +22,8 @@ Conventions shared by the kernels below:
 import numpy as np
 from numba import njit
 
+from . import entry
+
 COSINE = 0  # over co-rated columns only (Surprise's "cosine")
 PEARSON = 1  # centred by the means over co-rated columns (Surprise's "pearson")
 MSD = 2  # 1 / (mean squared difference + 1) (Surprise's "msd")
@@ -220,7 +222,7 @@ def _similarity_topk(row_csr, col_csr, rows, kind, k, shrinkage, min_support):
     return nbr, sim, count
 
 
-similarity_topk = njit(cache=True)(_similarity_topk)
+similarity_topk = entry(njit(cache=True)(_similarity_topk), writes=())
 
 
 def _knn_estimate(sim_csr, ctx_csr, targets, contexts, k):
@@ -282,7 +284,7 @@ def _knn_estimate(sim_csr, ctx_csr, targets, contexts, k):
     return num, den, used
 
 
-knn_estimate = njit(cache=True)(_knn_estimate)
+knn_estimate = entry(njit(cache=True)(_knn_estimate), writes=())
 
 
 def _weighted_row_sums(query_csr, rows_csr, queries, n_cols):
@@ -321,4 +323,4 @@ def _weighted_row_sums(query_csr, rows_csr, queries, n_cols):
     return out
 
 
-weighted_row_sums = njit(cache=True)(_weighted_row_sums)
+weighted_row_sums = entry(njit(cache=True)(_weighted_row_sums), writes=())

@@ -19,6 +19,8 @@ can be cut into blocks that share no user and no item and run on several threads
 import numpy as np
 from numba import njit, prange
 
+from . import entry
+
 
 def _funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg):
     """One epoch of Funk SVD SGD over the ratings, in the given ``order``, updating in place.
@@ -95,7 +97,9 @@ def _funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg):
 # Reassociating the sums lets LLVM use SIMD for the dot product (about 2x faster); no flag that
 # assumes finite values is set, so a diverging run still shows its NaN.
 _SIMD_MATH = {"reassoc", "contract", "nsz", "arcp"}
-funk_svd_epoch = njit(cache=True, fastmath=_SIMD_MATH)(_funk_svd_epoch)
+#: the compiled epoch, called by other kernels (nopython code cannot call the guarded entry)
+funk_svd_epoch_compiled = njit(cache=True, fastmath=_SIMD_MATH)(_funk_svd_epoch)
+funk_svd_epoch = entry(funk_svd_epoch_compiled, writes=("bu", "bi", "P", "Q"))
 
 
 def _funk_svd_blocked_epoch(users, items, ratings, block_starts, strata, mu, bu, bi, P, Q, lr, reg):
@@ -135,7 +139,7 @@ def _funk_svd_blocked_epoch(users, items, ratings, block_starts, strata, mu, bu,
         for g in prange(n_blocks):  # the blocks of one stratum share no row: safe in parallel
             block = g * n_blocks + (g + s) % n_blocks
             start, stop = block_starts[block], block_starts[block + 1]
-            sse[block] = funk_svd_epoch(
+            sse[block] = funk_svd_epoch_compiled(
                 users[start:stop],
                 items[start:stop],
                 ratings[start:stop],
@@ -154,7 +158,9 @@ def _funk_svd_blocked_epoch(users, items, ratings, block_starts, strata, mu, bu,
     return total
 
 
-funk_svd_blocked_epoch = njit(cache=True, parallel=True)(_funk_svd_blocked_epoch)
+funk_svd_blocked_epoch = entry(
+    njit(cache=True, parallel=True)(_funk_svd_blocked_epoch), writes=("bu", "bi", "P", "Q")
+)
 
 
 def _shuffle_within_blocks(block_starts, uniforms, users, items, ratings):
@@ -175,4 +181,6 @@ def _shuffle_within_blocks(block_starts, uniforms, users, items, ratings):
             ratings[k], ratings[j] = ratings[j], ratings[k]
 
 
-shuffle_within_blocks = njit(cache=True, parallel=True)(_shuffle_within_blocks)
+shuffle_within_blocks = entry(
+    njit(cache=True, parallel=True)(_shuffle_within_blocks), writes=("users", "items", "ratings")
+)

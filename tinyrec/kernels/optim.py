@@ -20,6 +20,8 @@ NaN as in NumPy (their twins) instead of raising, which lets LLVM vectorize the 
 import numpy as np
 from numba import njit
 
+from . import entry
+
 
 def _sgd_rows(table, rows, grads, lr):
     """``W[r] -= lr · g_r`` for each distinct row ``r``.
@@ -33,7 +35,7 @@ def _sgd_rows(table, rows, grads, lr):
             table[r, col] -= lr * grads[j, col]
 
 
-sgd_rows = njit(cache=True)(_sgd_rows)
+sgd_rows = entry(njit(cache=True)(_sgd_rows), writes=("table",))
 
 
 def _adam_rows(table, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_minus_beta2, eps, step_size):
@@ -67,7 +69,9 @@ def _adam_rows(table, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_min
             table[r, col] -= step_size * (m / (np.sqrt(v) + eps))
 
 
-adam_rows = njit(cache=True, error_model="numpy")(_adam_rows)
+adam_rows = entry(
+    njit(cache=True, error_model="numpy")(_adam_rows), writes=("table", "exp_avg", "exp_avg_sq")
+)
 
 
 def _adagrad_rows(table, state_sum, rows, grads, clr, eps):
@@ -95,4 +99,4 @@ def _adagrad_rows(table, state_sum, rows, grads, clr, eps):
             table[r, col] -= clr * (g / (np.sqrt(s) + eps))
 
 
-adagrad_rows = njit(cache=True, error_model="numpy")(_adagrad_rows)
+adagrad_rows = entry(njit(cache=True, error_model="numpy")(_adagrad_rows), writes=("table", "state_sum"))

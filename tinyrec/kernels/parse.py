@@ -10,6 +10,8 @@ of the line) follows. A line that does not fit is reported by number instead of 
 import numpy as np
 from numba import njit
 
+from . import entry
+
 _NL = 10  # "\n"
 _CR = 13  # "\r"
 
@@ -144,4 +146,4 @@ def _parse_fields(buf, sep, n_fields, out_col):
     return values[:row], -1, -1
 
 
-parse_fields = njit(cache=True)(_parse_fields)
+parse_fields = entry(njit(cache=True)(_parse_fields), writes=())

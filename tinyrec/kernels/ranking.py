@@ -17,6 +17,8 @@ relevance with ``tie_sign = -1`` (pessimistic: a tied relevant item ranks last) 
 import numpy as np
 from numba import njit
 
+from . import entry
+
 
 def _ranks_before(s, t, tie_sign, a, b):
     """True when column ``a`` ranks strictly before column ``b`` in a row with scores ``s`` and
@@ -119,4 +121,4 @@ def _top_k_rows(scores, k, tie_key, tie_sign):
     return top
 
 
-top_k_rows = njit(cache=True)(_top_k_rows)
+top_k_rows = entry(njit(cache=True)(_top_k_rows), writes=())

@@ -20,6 +20,8 @@ would never stop); :mod:`tinyrec.data.sampling` checks it before calling.
 import numpy as np
 from numba import njit
 
+from . import entry
+
 # A run of consecutive rows of one user with at least |I_u| / 8 slots loads the user's positives
 # I_u into a dense mask: O(1) lookups then replace the binary searches (log2 |I_u| steps each), for
 # the price of setting and clearing |I_u| entries. Only the speed depends on it.
@@ -155,7 +157,7 @@ def _uniform_negatives(indptr, indices, users, n_items, uniforms, out, filled):
     return fill_negatives(indptr, indices, users, n_items, np.empty(0), uniforms, out, filled)
 
 
-uniform_negatives = njit(cache=True)(_uniform_negatives)
+uniform_negatives = entry(njit(cache=True)(_uniform_negatives), writes=("out",))
 
 
 def _weighted_negatives(indptr, indices, users, cum_weights, uniforms, out, filled):
@@ -172,7 +174,7 @@ def _weighted_negatives(indptr, indices, users, cum_weights, uniforms, out, fill
     return fill_negatives(indptr, indices, users, n_items, cum_weights, uniforms, out, filled)
 
 
-weighted_negatives = njit(cache=True)(_weighted_negatives)
+weighted_negatives = entry(njit(cache=True)(_weighted_negatives), writes=("out",))
 
 
 def _distinct_negatives(indptr, indices, users, n_items, n_neg, rng):
@@ -205,4 +207,4 @@ def _distinct_negatives(indptr, indices, users, n_items, n_neg, rng):
     return out
 
 
-distinct_negatives = njit(cache=True)(_distinct_negatives)
+distinct_negatives = entry(njit(cache=True)(_distinct_negatives), writes=())

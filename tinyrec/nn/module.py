@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import BackwardBeforeForwardError, DTypeError, ShapeError, TinyrecError
+from ..errors import BackwardBeforeForwardError, DTypeError, IndexOutOfRangeError, ShapeError, TinyrecError
 from ..kernels.embedding import coalesce_rows
 from ..validation import resolve_dtype
 from .spec import check_inputs
@@ -47,26 +47,48 @@ class RowGrad:
 
     Attributes
     ----------
-    rows : (n,) int64
+    rows : (n,) int64, read-only
         Distinct row indices, sorted ascending.
     values : (n, dim) float
         ``values[j]`` is the gradient of row ``rows[j]``.
 
     The dense equivalent is ``G = zeros(table.shape); G[rows] = values``; :meth:`to_dense` builds
     it (for tests and small tables only: embedding tables never materialize it in training).
+
+    :meth:`from_indices` builds one from any indices (repeats summed). ``RowGrad(rows, values)``
+    takes rows that are already distinct and sorted, and checks that once: integers, strictly
+    increasing, one row of ``values`` each. It keeps its own read-only int64 copy of ``rows``, so
+    the optimizer's constant-time check of the first and last row bounds every row its kernels
+    write, and ``values`` in the machine's byte order.
     """
 
-    __slots__ = ("rows", "values")
+    __slots__ = ("_rows", "_values")
 
     def __init__(self, rows: np.ndarray, values: np.ndarray):
-        rows = np.asarray(rows, dtype=np.int64)
+        rows, values = np.asarray(rows), np.asarray(values)
         if values.ndim != 2 or rows.shape != (values.shape[0],):
             raise ShapeError(
                 f"RowGrad needs rows of shape (m,) and values of shape (m, dim); "
                 f"got {rows.shape} and {values.shape}"
             )
-        self.rows = rows
-        self.values = values
+        if rows.size and rows.dtype.kind not in "iu":
+            raise DTypeError(f"RowGrad rows are row indices, integers; got dtype {rows.dtype}")
+        rows = rows.astype(np.int64)  # a copy of its own, frozen below: the order checked here stays
+        if np.any(rows[1:] <= rows[:-1]):
+            raise IndexOutOfRangeError(_UNSORTED_ROWS.format(rows=rows if rows.size < 20 else "..."))
+        self._init(rows, values.astype(values.dtype.newbyteorder("="), copy=False))
+
+    def _init(self, rows: np.ndarray, values: np.ndarray) -> None:
+        rows.flags.writeable = False
+        self._rows, self._values = rows, values
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self._rows
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._values
 
     @classmethod
     def from_indices(cls, indices: np.ndarray, values: np.ndarray) -> RowGrad:
@@ -75,8 +97,9 @@ class RowGrad:
         values = np.asarray(values)
         # (n, dim) even for an empty batch, where reshape(0, -1) cannot infer dim
         values = np.ascontiguousarray(values).reshape(indices.shape[0], values.shape[-1])
-        rows, summed = coalesce_rows(indices, values)
-        return cls(rows, summed)
+        grad = cls.__new__(cls)
+        grad._init(*coalesce_rows(indices, values))  # distinct sorted int64 rows, native values: no check
+        return grad
 
     def to_dense(self, shape: tuple[int, int]) -> np.ndarray:
         """The dense gradient array of ``shape`` (zeros outside ``rows``)."""
@@ -92,6 +115,12 @@ class RowGrad:
 
     def __repr__(self) -> str:
         return f"RowGrad(rows={len(self.rows)}, dim={self.values.shape[1]}, dtype={self.values.dtype})"
+
+
+_UNSORTED_ROWS = (
+    "RowGrad rows must be distinct and sorted ascending, got {rows}; build it with "
+    "RowGrad.from_indices(indices, values), which sorts the rows and sums the values of repeated ones"
+)
 
 
 class Parameter:
