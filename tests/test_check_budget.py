@@ -29,6 +29,11 @@ BUDGET = 0.10
 CHECKING_MODULES = {
     "tinyrec/nn/spec.py": "the declared input specs of the layers and the one function that checks them",
     "tinyrec/models/checks.py": "the shared boundary checks of the Recommender API",
+    "tinyrec/models/persistence.py": (
+        "the declared schema of a recommender's model-file sections and the checks of an untrusted file "
+        "against it and against the model before anything is rebuilt: hyperparameters, array layout and "
+        "dtypes, invariants, network shapes"
+    ),
     "tinyrec/losses/checks.py": (
         "the declared input specs of the losses (Scores, Target, Logits, Classes), the one function that "
         "checks a call against them, and the shared checks of a loss's weights, reduction and grad_output"

@@ -15,6 +15,7 @@ from tinyrec.errors import ModelFileError, NotFittedError
 from tinyrec.models import BiasedMF, Recommender
 from tinyrec.models.registry import MODEL_CLASSES
 from tinyrec.nn.linear import Linear
+from tinyrec.validation import float_dtype, positive_int, seed_like
 
 from .models.contract import planted_ratings
 
@@ -229,14 +230,20 @@ def test_hyperparameters_that_do_not_fit_the_class_are_refused(fitted, tmp_path)
         tinyrec.io.load(path)
 
 
-class _TinyNeural(Recommender):
+class TinyNeural(Recommender):
     """A minimal neural recommender: a Linear layer over one-hot users (the hook later models use)."""
+
+    hyperparameters = {"hidden": positive_int, "dtype": float_dtype, "seed": seed_like}
 
     def __init__(self, hidden: int = 3, *, dtype=np.float32, seed=None):
         self.hidden, self.dtype, self.seed = hidden, dtype, seed
+        self._check_hyperparameters()
 
     def _build_net(self):
         self.net = Linear(self.n_users_, self.n_items_, dtype=self.dtype, seed=self.seed)
+
+    def _network_shapes(self):
+        return {"weight": (self.n_items_, self.n_users_), "bias": (self.n_items_,)}
 
     def _fit(self, train, valid):
         self._build_net()
@@ -250,10 +257,10 @@ class _TinyNeural(Recommender):
 
 
 def test_module_state_dict_and_history_are_stored(tmp_path, monkeypatch):
-    monkeypatch.setattr(_TinyNeural, "__module__", "tinyrec.models")
-    monkeypatch.setitem(MODEL_CLASSES, "_TinyNeural", _TinyNeural)  # a registered model
+    monkeypatch.setattr(TinyNeural, "__module__", "tinyrec.models")
+    monkeypatch.setitem(MODEL_CLASSES, "TinyNeural", TinyNeural)  # a registered model
     train, test, _ = planted_ratings()
-    model = _TinyNeural(seed=0).fit(train)
+    model = TinyNeural(seed=0).fit(train)
     path = model.save(tmp_path / "net.npz")
     with np.load(path, allow_pickle=False) as npz:
         assert {"net.weight", "net.bias"} <= set(npz.files)

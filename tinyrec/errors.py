@@ -42,6 +42,10 @@ class ModelFileError(TinyrecError, ValueError):
     """A model file is truncated, corrupt, or from another format version."""
 
 
+class ModelFileWriteError(ModelFileError, OSError):
+    """Writing a model file failed (full disk, quota, read-only folder): a ModelFileError and an OSError."""
+
+
 class ArgumentTypeError(TinyrecError, TypeError, ValueError):
     """An argument of the wrong type (``lr=None``, ``n_epochs=2.5``, ``verbose="no"``).
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tinyrec.data.interactions import Interactions
-from tinyrec.errors import DataError, DTypeError, NotFittedError, ShapeError
+from tinyrec.errors import DataError, DTypeError, NonFiniteError, NotFittedError, ShapeError
 from tinyrec.models import BPRMF, BiasedMF, Popularity
 from tinyrec.models.base import _ranges, _top_k
 
@@ -101,3 +101,38 @@ def test_top_k_matches_lexsort():
     expected = np.where(np.isneginf(np.take_along_axis(scores, order, axis=1)), -1, order)
     np.testing.assert_array_equal(items, expected)
     np.testing.assert_array_equal(top, np.take_along_axis(scores, order, axis=1))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_recommend_and_score_all_refuse_non_finite_scores():
+    # a model whose arrays hold NaN (a diverged fit, a damaged file) ranked NaN-scored items silently
+    train, _, _ = planted_ratings()
+    model = BiasedMF(3, 2, seed=0).fit(train)
+    model.Q_[4] = np.nan
+    users = np.array([0, 1])
+    expected = r"BiasedMF\.recommend: 2 of .* scores are NaN or inf \(first: user 0, item 4: nan\).*refit"
+    with pytest.raises(NonFiniteError, match=expected):
+        model.recommend(users, k=2)
+    with pytest.raises(NonFiniteError, match=r"BiasedMF\.score_all: .*\(first: user 0, item 4"):
+        model.score_all(users)
+    model.Q_[4] = 0.0
+    model.bu_[1] = np.inf
+    with pytest.raises(NonFiniteError, match=r"first: user 1, item 0: inf"):
+        model.recommend(users)
+    # large finite scores whose sum overflows are not refused
+    model.bu_[1] = 0.0
+    model.bi_[:] = np.finfo(model.bi_.dtype).max / 2
+    assert np.isfinite(model.score_all(users)).all()
+    assert model.recommend(users, k=2)[0].shape == (2, 2)
+
+
+def test_recommend_of_an_unknown_user_ignores_the_models_row():
+    # an unknown user gets the popularity fallback: a NaN the model gives that row is never ranked
+    data = Interactions([0, 0, 1], [0, 1, 1], [5.0, 4.0, 3.0], n_users=3, n_items=3)
+    model = Popularity().fit(data)
+    real = model._score_all
+    model._score_all = lambda users: np.where(users[:, None] == 2, np.nan, real(users))
+    items, scores = model.recommend(np.array([2]), k=2)
+    assert np.isfinite(scores).all() and items.tolist() == [[1, 0]]
+    with pytest.raises(NonFiniteError, match="user 2"):
+        model.score_all(np.array([2]))

@@ -10,9 +10,19 @@ from ..errors import DataError
 from ..kernels import BACKENDS, select
 from ..kernels.als import als_cg_rows, als_cg_rows_numpy
 from ..progress import EpochBar
-from ..validation import as_generator, at_least, count, flag, float_dtype, nonnegative, one_of, seed_like
+from ..validation import (
+    as_generator,
+    at_least,
+    check_finite_loss,
+    count,
+    flag,
+    float_dtype,
+    nonnegative,
+    one_of,
+    seed_like,
+)
 from .base import Recommender
-from .checks import check_one_value_per_pair
+from .checks import check_fit_memory, check_one_value_per_pair
 
 
 class ImplicitALS(Recommender):
@@ -103,6 +113,8 @@ class ImplicitALS(Recommender):
             raise DataError("ImplicitALS needs non-negative values r_ui (confidence 1 + alpha r_ui)")
         rng = as_generator(self.seed)
         d, dtype = self.n_factors, self.dtype
+        tables = {"X_, Y_ drawn in float64 and copied": ((2 * (self.n_users_ + self.n_items_), d), float)}
+        check_fit_memory(self, tables | {"grams (d x d)": ((3, d, d), float)}, set_by=("n_factors",))
         self.X_ = rng.normal(0.0, self.init_std, (self.n_users_, d)).astype(dtype)
         self.Y_ = rng.normal(0.0, self.init_std, (self.n_items_, d)).astype(dtype)
         self.X_[self.user_counts_ == 0] = 0
@@ -112,6 +124,7 @@ class ImplicitALS(Recommender):
         conf_i = 1.0 + self.alpha * by_item[2].astype(np.float64)
         ridge = self.reg * np.eye(d)
         solve = als_cg_rows_numpy if self.backend == "numpy" else select(als_cg_rows, self.backend)
+        last = None  # the largest |factor| after the last epoch, for the message when one is NaN or inf
         with EpochBar(self.n_epochs, "", enabled=self.verbose) as bar:  # ALS has no loss to show
             for epoch in range(1, self.n_epochs + 1):
                 start = time.perf_counter()
@@ -123,6 +136,10 @@ class ImplicitALS(Recommender):
                 solve(
                     by_item[0], by_item[1], conf_i, self.Y_, self.X_, user64.T @ user64 + ridge, self.cg_steps
                 )
+                largest = float(np.maximum(np.abs(self.X_).max(initial=0), np.abs(self.Y_).max(initial=0)))
+                check_finite_loss(largest, epoch=epoch, last_finite=last, what="the largest |factor|",
+                                  fix="ALS diverged: lower init_std or alpha, or raise reg")  # fmt: skip
+                last = largest
                 self.history_.setdefault("epoch_seconds", []).append(time.perf_counter() - start)
                 bar.update(epoch, None)
 

@@ -34,6 +34,8 @@ from ..validation import (
 )
 from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
 from .base import Recommender
+from .checks import check_network_fit_memory
+from .persistence import increasing_within
 from .training import fit_recommender
 
 _BLOCK = 1 << 21  # entries of a dense block of rows when scoring (8 MB in float32)
@@ -101,6 +103,12 @@ class AutoRecNet(Module):
     def extra_repr(self) -> str:
         n_inputs, hidden = self.encoder.in_features, self.encoder.out_features
         return f"n_inputs={n_inputs}, hidden={hidden}, dtype={self.dtype.name}"
+
+    @staticmethod
+    def state_shapes(n_inputs: int, hidden: int) -> dict[str, tuple[int, ...]]:
+        """The ``state_dict`` shapes of ``AutoRecNet(n_inputs, hidden)``, without building it."""
+        return {"encoder.weight": (hidden, n_inputs), "encoder.bias": (hidden,),
+                "decoder.weight": (n_inputs, hidden), "decoder.bias": (n_inputs,)}  # fmt: skip
 
 
 class AutoRec(Recommender):
@@ -199,7 +207,24 @@ class AutoRec(Recommender):
         rng = as_generator(self.seed) if rng is None else rng
         self.net = AutoRecNet(self._n_inputs, self.hidden, dtype=self.dtype, seed=rng)
 
+    def _network_shapes(self) -> dict:
+        return AutoRecNet.state_shapes(self._n_inputs, self.hidden)
+
+    def _invariants(self) -> dict[str, bool]:
+        rows = self.item_counts_ if self.item_based else self.user_counts_
+        return {
+            "each input row's entries (row_indices_) are sorted": increasing_within(
+                self.row_indptr_, self.row_indices_, strict=False
+            ),
+            "each input row holds all its training ratings (item_counts_ or user_counts_)": np.array_equal(
+                np.diff(self.row_indptr_), rows
+            ),
+        }
+
     def _fit(self, train, valid) -> None:
+        rows = min(self.batch_size, self.n_items_ if self.item_based else self.n_users_)
+        batch = {"a batch's inputs, target, output, gradients": ((5, rows, self._n_inputs), self.dtype)}
+        check_network_fit_memory(self, batch, set_by=("hidden", "batch_size"))
         rng = as_generator(self.seed)
         self._build_net(rng)
         # the training matrix as CSR by row (items for I-AutoRec): the network's inputs, kept

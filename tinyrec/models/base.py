@@ -22,9 +22,11 @@ own name, as scikit-learn does, so :meth:`get_params` and ``__repr__`` find them
 arrays in ``_array_names``; saving and loading then work unchanged. The public methods check
 their arguments (:mod:`tinyrec.models.checks`) before the model's own code sees them. It
 also says how long those arrays are and which of them index which table
-(:meth:`~Recommender._array_layout`), so that ``tinyrec.load`` can refuse an edited file.
+(:meth:`~Recommender._array_layout`) and what else its code relies on in them
+(:meth:`~Recommender._invariants`), so that ``tinyrec.load`` can refuse an edited file.
 Neural models also set ``self.net`` (a :class:`~tinyrec.nn.Module`, saved with its
-``state_dict``) and fill ``self.history_`` (a dict of lists, saved in the file's header).
+``state_dict``, whose shapes :meth:`~Recommender._network_shapes` states) and fill
+``self.history_`` (a dict of lists, saved in the file's header).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import inspect
 
 import numpy as np
 
+from ..errors import NonFiniteError
 from ..kernels.ranking import top_k_rows
 from ..validation import check_bool
 from .checks import check_fitted, check_items, check_k, check_pairs, check_training_data, check_users
@@ -147,9 +150,13 @@ class Recommender:
     def score_all(self, users) -> np.ndarray:
         """``scores[r, i]``: the score of item ``i`` for ``users[r]``, shape ``(n, n_items)``.
 
-        Not clipped (clipping would create ties that ranking metrics must then break).
+        Not clipped (clipping would create ties that ranking metrics must then break). Raises
+        :class:`~tinyrec.errors.NonFiniteError` when a score is NaN or inf.
         """
-        return self._score_all(check_users(self, users))
+        users = check_users(self, users)
+        scores = self._score_all(users)
+        _check_finite_scores(self, scores, users, "score_all")
+        return scores
 
     def recommend(self, users, k: int = 10, *, exclude_seen: bool = True):
         """Each user's ``k`` highest-scored items, best first.
@@ -171,6 +178,9 @@ class Recommender:
         scores : (n, k) float
             Their scores (``-inf`` beside a ``-1``). A user unknown to the model (no training
             interaction) gets the most popular items, scored by their training count.
+
+        Raises :class:`~tinyrec.errors.NonFiniteError` when a score the ranking uses is NaN or
+        inf (a diverged fit, a damaged file): a NaN would be ranked anywhere, without a word.
         """
         users = check_users(self, users)
         check_bool(exclude_seen, "exclude_seen")
@@ -178,6 +188,7 @@ class Recommender:
         scores = np.asarray(self._score_all(users), dtype=np.float64)  # (n, n_items), a fresh array
         unknown = self.user_counts_[users] == 0
         scores[unknown] = self.item_counts_  # popularity fallback, broadcast over the unknown rows
+        _check_finite_scores(self, scores, users, "recommend")
         if exclude_seen:
             starts, stops = self.seen_indptr_[users], self.seen_indptr_[users + 1]
             rows = np.repeat(np.arange(len(users)), stops - starts)  # (total seen,) row of each seen item
@@ -226,6 +237,25 @@ class Recommender:
         """Neural models: build ``self.net`` from the hyperparameters, before its weights are loaded."""
         raise NotImplementedError(f"{type(self).__name__} has no network to build")
 
+    def _network_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Neural models: the shape of every ``state_dict`` entry that :meth:`_build_net` would make.
+
+        Computed from the hyperparameters and ``n_users_``/``n_items_`` by arithmetic alone, so that
+        ``tinyrec.load`` compares them with a file's weights before building (and allocating) the
+        network. Empty for a model without a network.
+        """
+        return {}
+
+    def _invariants(self) -> dict[str, bool]:
+        """What the fitted arrays satisfy beyond :meth:`_array_layout`, that the model's code relies on.
+
+        ``{description: whether it holds}``, evaluated by ``tinyrec.load`` once the layout holds
+        (shapes, dtypes, index ranges); a file for which one is False is refused, naming it. ``fit``
+        makes them true; the base's own (each user's seen items sorted, counts consistent with them)
+        are in :mod:`tinyrec.models.persistence`.
+        """
+        return {}
+
     def _array_layout(self) -> tuple[dict[str, tuple], list[tuple[str, str, int]]]:
         """What a fitted model's arrays must satisfy (checked by ``tinyrec.load``).
 
@@ -253,6 +283,25 @@ class Recommender:
 
     def _known_items(self, items: np.ndarray) -> np.ndarray:
         return self.item_counts_[items] > 0
+
+
+def _check_finite_scores(model: Recommender, scores: np.ndarray, users: np.ndarray, method: str) -> None:
+    """Raise NonFiniteError naming the model, a user and an item when ``scores`` hold NaN or inf.
+
+    One pass over the scores, costing about as much as copying them (the ranking kernel takes no
+    NaN: its caller checks).
+    """
+    finite = np.isfinite(scores)
+    if finite.all():
+        return
+    bad = ~finite
+    row, item = np.argwhere(bad)[0]
+    raise NonFiniteError(
+        f"{type(model).__name__}.{method}: {int(bad.sum()):,} of {scores.size:,} scores are NaN or inf "
+        f"(first: user {int(users[row])}, item {int(item)}: {scores[row, item]}); its learnt arrays hold "
+        f"non-finite values (training diverged, or the file it was loaded from is damaged): refit it with "
+        f"a smaller learning rate or init_std, or more regularization, and check that the data is finite"
+    )
 
 
 def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

@@ -140,3 +140,7 @@ class BaselineOnly(Recommender):
     def _score_all(self, users):
         # (n, 1) + (1, n_items) -> (n, n_items)
         return self.global_mean_ + self.bu_[users, None].astype(np.float64) + self.bi_[None, :]
+
+    def _invariants(self) -> dict[str, bool]:
+        unknown = (self.bu_[self.user_counts_ == 0], self.bi_[self.item_counts_ == 0])
+        return {"users and items without training ratings have zero biases": not any(map(np.any, unknown))}

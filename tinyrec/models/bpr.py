@@ -21,6 +21,7 @@ from ..validation import (
     seed_like,
 )
 from .base import Recommender
+from .checks import check_fit_memory
 
 
 class BPRMF(Recommender):
@@ -114,6 +115,8 @@ class BPRMF(Recommender):
         self._check_hyperparameters()
 
     def _fit(self, train, valid) -> None:
+        tables = {"P_ and Q_ drawn in float64": ((self.n_users_ + self.n_items_, self.n_factors), np.float64)}
+        check_fit_memory(self, tables, set_by=("n_factors",))
         rng = as_generator(self.seed)
         indptr, indices = self.seen_indptr_, self.seen_indices_  # distinct positives, sorted per user
         users = np.repeat(np.arange(self.n_users_, dtype=np.int64), np.diff(indptr))  # (n_pos,)

@@ -7,12 +7,14 @@ are shared by every model, so each rule and its message is written once.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from ..data.interactions import Interactions
 from ..errors import DataError, NotFittedError, ShapeError
+from ..limits import check_bytes
 from ..validation import check_index_array
 
 
@@ -83,3 +85,27 @@ def check_training_data(train, valid) -> None:
             "valid is not in train's index space (different users, items or id maps); build both "
             "with one split of the same Interactions"
         )
+
+
+def check_fit_memory(model, arrays: dict, *, set_by: tuple[str, ...]) -> None:
+    """Raise AllocationError before ``fit`` allocates ``arrays`` when, together, they exceed the bound.
+
+    ``arrays`` maps a description of each array (or group of arrays) to ``(shape, dtype)``: sizes
+    that hyperparameters set (with the data's ``n_users``, ``n_items``). ``set_by`` names those
+    hyperparameters; the message shows their values, the arrays and the total
+    (:func:`tinyrec.limits.check_bytes`: the bound is half the physical memory, or ``TINYREC_MAX_BYTES``).
+    """
+    sizes = {name: (tuple(int(n) for n in shape), np.dtype(dtype)) for name, (shape, dtype) in arrays.items()}
+    total = sum(math.prod(shape) * dtype.itemsize for shape, dtype in sizes.values())
+    listed = "; ".join(f"{name}: {shape} {dtype.name}" for name, (shape, dtype) in sizes.items())
+    settings = ", ".join(f"{name}={getattr(model, name)!r}" for name in set_by)
+    check_bytes(total, f"{type(model).__name__}({settings}) on {model.n_users_:,} users x "
+                f"{model.n_items_:,} items asks for arrays ({listed}) that")  # fmt: skip
+
+
+def check_network_fit_memory(model, batches: dict, *, set_by: tuple[str, ...]) -> None:
+    """:func:`check_fit_memory` for a network: its weights (``model._network_shapes()``) four times
+    over (weights, gradients, Adam's two moments), and ``batches``, what its batches allocate."""
+    n_weights = sum(math.prod(shape) for shape in model._network_shapes().values())
+    weights = {"weights, gradients and Adam's 2 moments": ((4, n_weights), model.dtype)}
+    check_fit_memory(model, weights | batches, set_by=set_by)

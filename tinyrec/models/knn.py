@@ -28,7 +28,16 @@ from ..validation import (
 )
 from .base import Recommender
 from .baseline import BaselineOnly
-from .checks import check_fitted, check_index, check_items, check_k, check_one_value_per_pair, check_user_item
+from .checks import (
+    check_fit_memory,
+    check_fitted,
+    check_index,
+    check_items,
+    check_k,
+    check_one_value_per_pair,
+    check_user_item,
+)
+from .persistence import distinct_within, increasing_within, segment_of
 
 __all__ = ["ItemKNN", "UserKNN", "NeighbourExplanation"]
 
@@ -154,12 +163,20 @@ class _NeighbourhoodModel(Recommender):
         row_csr = (r_indptr, ctx[r_order].astype(np.int32), values[r_order])
         col_csr = (c_indptr, rows[c_order].astype(np.int32), values[c_order])
         block = max(1, _BLOCK_ENTRIES // max(keep, 1))
-        counts, indices, sims = [], [], []
+        sizes = {  # a block's neighbours, similarities (3 int32 words a slot); the kernel's work arrays
+            "a block of neighbours": ((3, min(block, n_rows), keep), np.int32),
+            "work arrays": ((11, n_rows), float),
+        }
+        check_fit_memory(self, sizes, set_by=("k", "mode", "min_support"))
+        counts, indices, sims, kept = [], [], [], 0
         for start in range(0, n_rows, block):  # a handful of blocks, not a loop over rows
             todo = np.arange(start, min(start + block, n_rows), dtype=np.int64)
             nbr, sim, count = select(similarity_topk, self.backend)(
                 row_csr, col_csr, todo, kind, keep, self.shrinkage_, self.min_support
             )
+            kept += int(count.sum())  # neighbours so far: in the lists below, and concatenated at the end
+            sizes["the neighbours kept, listed and concatenated"] = ((6, kept), np.int32)
+            check_fit_memory(self, sizes, set_by=("k", "mode", "min_support"))
             filled = np.arange(keep)[None, :] < count[:, None]  # (block, keep): the slots in use
             counts.append(count)
             indices.append(nbr[filled])  # row-major: row by row, best first
@@ -178,6 +195,29 @@ class _NeighbourhoodModel(Recommender):
         shapes.update(row_means_=(n_rows,), bu_=(self.n_users_,), bi_=(self.n_items_,))
         index_lists += [("nbr_indptr_", "nbr_indices_", n_rows), ("ctx_indptr_", "ctx_rows_", n_rows)]
         return shapes, index_lists
+
+    def _invariants(self) -> dict[str, bool]:
+        """What the estimator kernel and :meth:`explain` assume of the neighbour and context lists."""
+        counts = (self.item_counts_, self.user_counts_)
+        row_counts, ctx_counts = counts if self.item_based else counts[::-1]
+        n_rows = len(row_counts)
+        owner = segment_of(self.nbr_indptr_)  # (nnz,) the row whose neighbour each entry is
+        sims, same_row = self.nbr_sims_, owner[1:] == owner[:-1]
+        return {
+            "every similarity (nbr_sims_) is > 0": bool(np.all(sims > 0)),
+            "each row's neighbours come by decreasing similarity (the top-k walk stops at k)": not np.any(
+                same_row & (sims[1:] > sims[:-1])
+            ),
+            "each row's neighbours are distinct and exclude the row itself": distinct_within(
+                self.nbr_indptr_, self.nbr_indices_, n_rows
+            ) and not np.any(self.nbr_indices_ == owner),
+            "each context's rated rows (ctx_rows_) are sorted and distinct (explain's binary search)": (
+                increasing_within(self.ctx_indptr_, self.ctx_rows_)
+            ),
+            "the contexts hold every training rating once (user_counts_ and item_counts_)": np.array_equal(
+                np.diff(self.ctx_indptr_), ctx_counts
+            ) and np.array_equal(np.bincount(self.ctx_rows_, minlength=n_rows), row_counts),
+        }
 
     def _after_load(self) -> None:
         """Derived CSR views for ranking scores: transposed neighbour lists, seen sets with weight 1."""

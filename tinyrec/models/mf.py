@@ -25,7 +25,7 @@ from ..validation import (
     seed_like,
 )
 from .base import Recommender
-from .checks import check_user_item
+from .checks import check_fit_memory, check_user_item
 
 
 class BiasedMF(Recommender):
@@ -166,6 +166,10 @@ class BiasedMF(Recommender):
     def _fit(self, train, valid) -> None:
         rng = as_generator(self.seed)
         d, dtype = self.n_factors, self.dtype
+        tables = {"P_ and Q_ drawn in float64": ((self.n_users_ + self.n_items_, d), np.float64)}
+        grid = {"the n_blocks x n_blocks blocks' starts and sums": ((2, self.n_blocks**2 + 1), np.int64)}
+        grid = grid if self.n_blocks > 1 else {}
+        check_fit_memory(self, tables | grid, set_by=("n_factors", "n_blocks"))
         self.P_ = rng.normal(self.init_mean, self.init_std, (self.n_users_, d)).astype(dtype)
         self.Q_ = rng.normal(self.init_mean, self.init_std, (self.n_items_, d)).astype(dtype)
         self.bu_ = np.zeros(self.n_users_, dtype)
@@ -263,6 +267,13 @@ class BiasedMF(Recommender):
 
     def _item_vectors(self):
         return self.Q_
+
+    def _invariants(self) -> dict[str, bool]:
+        users, items = self.user_counts_ == 0, self.item_counts_ == 0  # without training ratings
+        learnt = (self.P_[users], self.bu_[users], self.Q_[items], self.bi_[items])
+        return {"unknown users and items (no training rating) have zero factors and biases": not any(
+            map(np.any, learnt)
+        )}
 
     def explain(self, user: int, item: int, top: int = 5) -> Explanation:
         """Why the model predicts ``r̂_ui``: the biases and the ``top`` factors that moved it most.

@@ -36,6 +36,7 @@ from ..validation import (
 )
 from .autoencoder_training import AdamGroups, RowBatches, dense_rows, score_pairs
 from .base import Recommender
+from .checks import check_network_fit_memory
 from .training import fit_recommender, monitored_names
 
 _BLOCK = 1 << 21  # entries of a dense block of rows when scoring (8 MB in float32)
@@ -137,6 +138,12 @@ class MultDAENet(Module):
         n_items, hidden = self.encoder.in_features, self.encoder.out_features
         return f"n_items={n_items}, hidden={hidden}, dropout={self.dropout.p}, dtype={self.dtype.name}"
 
+    @staticmethod
+    def state_shapes(n_items: int, hidden: int) -> dict[str, tuple[int, ...]]:
+        """The ``state_dict`` shapes of ``MultDAENet(n_items, hidden)``, without building it."""
+        return {"encoder.weight": (hidden, n_items), "encoder.bias": (hidden,),
+                "decoder.weight": (n_items, hidden), "decoder.bias": (n_items,)}  # fmt: skip
+
 
 class MultDAE(Recommender):
     """Mult-DAE top-N recommendation (Liang et al., WWW 2018): a denoising autoencoder with a softmax.
@@ -237,7 +244,18 @@ class MultDAE(Recommender):
         rng = as_generator(self.seed) if rng is None else rng
         self.net = MultDAENet(self.n_items_, self.hidden, self.dropout, dtype=self.dtype, seed=rng)
 
+    def _network_shapes(self) -> dict:
+        return MultDAENet.state_shapes(self.n_items_, self.hidden)
+
+    def _invariants(self) -> dict[str, bool]:
+        same = all(np.array_equal(a, b) for a, b in ((self.row_indptr_, self.seen_indptr_),
+                                                       (self.row_indices_, self.seen_indices_)))  # fmt: skip
+        return {"the input rows (row_indptr_, row_indices_) are the seen items (seen_indptr_, ...)": same}
+
     def _fit(self, train, valid) -> None:
+        rows = min(self.batch_size, self.n_users_)
+        batch = {"a batch's inputs, dropout, output, gradients": ((5, rows, self.n_items_), self.dtype)}
+        check_network_fit_memory(self, batch, set_by=("hidden", "batch_size"))
         rng = as_generator(self.seed)
         self._build_net(rng)
         self.row_indptr_, self.row_indices_ = self.seen_indptr_, self.seen_indices_

@@ -42,6 +42,7 @@ from ..validation import (
     seed_like,
 )
 from .base import Recommender
+from .checks import check_network_fit_memory
 from .ncf_net import GMFTower, MLPTower, NCFNet, check_layers
 from .training import PointwiseBatches, fit_recommender, monitored_names
 
@@ -88,6 +89,13 @@ class _NCFRecommender(Recommender):
     def _towers(self, rng) -> dict:
         raise NotImplementedError
 
+    def _tower_shapes(self) -> dict:
+        """Each tower's ``(state shapes, out_features)``, as :meth:`_towers` would build it."""
+        raise NotImplementedError
+
+    def _network_shapes(self) -> dict:
+        return NCFNet.state_shapes(self._tower_shapes())
+
     def _build_net(self, rng=None) -> None:
         """``self.net``: the towers of this model and the output layer, seeded from ``rng``."""
         rng = as_generator(self.seed) if rng is None else rng
@@ -98,9 +106,16 @@ class _NCFRecommender(Recommender):
 
     # -- training -------------------------------------------------------------------------------
     def _fit(self, train, valid) -> None:
+        self._check_fit_memory(train)
         rng = as_generator(self.seed)
         self._build_net(rng)
         self.history_ = self._train_net(train, valid, rng)
+
+    def _check_fit_memory(self, train) -> None:
+        """AllocationError before training a network or an epoch's pairs too large for the memory bound."""
+        pairs = {"an epoch's users, items, order, labels": ((4, len(train) * (self.n_negatives + 1)), int)}
+        sizes = tuple(name for name in ("n_factors", "layers", "n_negatives") if name in self.hyperparameters)
+        check_network_fit_memory(self, pairs, set_by=sizes)
 
     def _train_net(self, train, valid, rng) -> dict:
         batches = PointwiseBatches(train, self.n_negatives, self.batch_size, dtype=self.dtype, seed=rng)
@@ -234,6 +249,9 @@ class GMF(_NCFRecommender):
                        dtype=self.dtype, seed=rng)  # fmt: skip
         return {"gmf": gmf}
 
+    def _tower_shapes(self) -> dict:
+        return {"gmf": (GMFTower.state_shapes(self.n_users_, self.n_items_, self.n_factors), self.n_factors)}
+
 
 class NCFMLP(_NCFRecommender):
     """NCF's multi-layer perceptron (He et al., WWW 2017, section 3.3).
@@ -277,6 +295,9 @@ class NCFMLP(_NCFRecommender):
         mlp = MLPTower(self.n_users_, self.n_items_, self.layers, init_std=self.init_std,
                        dtype=self.dtype, seed=rng)  # fmt: skip
         return {"mlp": mlp}
+
+    def _tower_shapes(self) -> dict:
+        return {"mlp": (MLPTower.state_shapes(self.n_users_, self.n_items_, self.layers), self.layers[-1])}
 
 
 class NeuMF(_NCFRecommender):
@@ -343,7 +364,15 @@ class NeuMF(_NCFRecommender):
                        dtype=self.dtype, seed=rng)  # fmt: skip
         return {"gmf": gmf, "mlp": mlp}
 
+    def _tower_shapes(self) -> dict:
+        n_users, n_items = self.n_users_, self.n_items_
+        return {
+            "gmf": (GMFTower.state_shapes(n_users, n_items, self.n_factors), self.n_factors),
+            "mlp": (MLPTower.state_shapes(n_users, n_items, self.layers), self.layers[-1]),
+        }
+
     def _fit(self, train, valid) -> None:
+        self._check_fit_memory(train)
         rng = as_generator(self.seed)
         self._build_net(rng)
         pre = {}

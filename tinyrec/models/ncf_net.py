@@ -88,6 +88,11 @@ class GMFTower(PairModule):
     def out_features(self) -> int:
         return self.dim
 
+    @staticmethod
+    def state_shapes(n_users: int, n_items: int, dim: int) -> dict[str, tuple[int, ...]]:
+        """The ``state_dict`` shapes of ``GMFTower(n_users, n_items, dim)``, without building it."""
+        return {"user_embedding.weight": (n_users, dim), "item_embedding.weight": (n_items, dim)}
+
     def forward(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         self._p = self.user_embedding.forward(users)  # (batch, d)
         self._q = self.item_embedding.forward(items)  # (batch, d)
@@ -146,6 +151,16 @@ class MLPTower(PairModule):
     @property
     def out_features(self) -> int:
         return self.layer_sizes[-1]
+
+    @staticmethod
+    def state_shapes(n_users: int, n_items: int, layers) -> dict[str, tuple[int, ...]]:
+        """The ``state_dict`` shapes of ``MLPTower(n_users, n_items, layers)``, without building it."""
+        half = layers[0] // 2
+        shapes = {"user_embedding.weight": (n_users, half), "item_embedding.weight": (n_items, half)}
+        for j, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:], strict=True)):
+            shapes[f"mlp.{2 * j}.weight"] = (fan_out, fan_in)  # the Sequential: Linear, ReLU, Linear, ...
+            shapes[f"mlp.{2 * j}.bias"] = (fan_out,)
+        return shapes
 
     def forward(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         z0 = np.concatenate(
@@ -236,6 +251,14 @@ class NCFNet(PairModule):
 
     def extra_repr(self) -> str:
         return f"towers={self.tower_names}, dtype={self.dtype.name}"
+
+    @staticmethod
+    def state_shapes(towers: dict[str, tuple[dict, int]]) -> dict[str, tuple[int, ...]]:
+        """The ``state_dict`` shapes of an NCFNet, without building it, from each tower's
+        ``(state shapes, out_features)`` (e.g. ``GMFTower.state_shapes(...)`` and ``dim``)."""
+        shapes = {f"{name}.{key}": shape for name, (own, _) in towers.items() for key, shape in own.items()}
+        width = sum(out for _, out in towers.values())
+        return {**shapes, "output.weight": (1, width), "output.bias": (1,)}
 
 
 def check_layers(layers, name: str = "layers") -> tuple[int, ...]:

@@ -1,15 +1,36 @@
-"""Saving a fitted recommender to a model file, and rebuilding it from one.
+"""Saving a fitted recommender to a model file, and rebuilding it from one: the checks of a file.
 
 A model file (:mod:`tinyrec.modelfile`) holds, for a recommender:
 
-* in the header: ``"model_class"`` (the class's name in :mod:`tinyrec.models.registry`),
-  ``"params"`` (the hyperparameters, as JSON), ``"attributes"`` (the fitted scalars
-  ``n_users_``, ``global_mean_``, ...), ``"history"`` (the per-epoch figures);
+* in the header, the sections of :data:`SECTIONS`: ``"model_class"`` (the class's name in
+  :mod:`tinyrec.models.registry`), ``"params"`` (the hyperparameters, as JSON), ``"attributes"``
+  (the fitted scalars ``n_users_``, ``n_items_``, ``global_mean_``, ``rating_range_``) and
+  ``"history"`` (the per-epoch figures);
 * as arrays: the learnt arrays the class lists in ``_array_names``, the id maps and counts every
   recommender has, and a neural model's ``state_dict`` under ``net.<name>``.
 
-:func:`restore` refuses an edited file before any array is used: every array must fit the shape,
-dtype and index ranges that the model declares (``Recommender._array_layout``).
+A file is untrusted input. :func:`restore` rebuilds a model in this order, and refuses
+(:class:`~tinyrec.errors.ModelFileError`, naming the field, the hyperparameter or the array) at the
+first step a file fails, so that nothing is built or allocated from a value not yet checked:
+
+1. the header's sections against :data:`SECTIONS` (done by ``read_npz`` before any array is read);
+2. each hyperparameter against the class's ``hyperparameters`` rules (unknown names refused, and
+   in a version-2 file missing ones too; a version-1 file's missing ones take their defaults, as
+   they always did), then the constructor;
+3. every array against the model's declared layout (``Recommender._array_layout``): shape, kind
+   (integer, float, text), then its dtype: integers are cast to the width the model uses
+   (int64 counts and offsets, int32 indices), floats to the model's ``dtype``, when every value
+   survives the cast exactly, else refused; floats must be finite; index lists in range with
+   offsets running from 0 in order;
+4. the invariants the code relies on: the base ones below (each user's seen items sorted and
+   distinct, counts consistent with them, raw ids distinct, at least one interaction) and the
+   model's own (``Recommender._invariants``, e.g. KNN's sorted context rows);
+5. for a neural model, the weights' shapes against those its hyperparameters imply
+   (``Recommender._network_shapes``), computed without building anything, then the network is built
+   and the weights loaded.
+
+After loading, every array a kernel sees is native-order, C-contiguous and of the dtype the model's
+fit gives it.
 """
 
 from __future__ import annotations
@@ -19,17 +40,58 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelFileError
-from ..modelfile import check_save_path, new_header, to_json, write_npz
+from ..limits import check_bytes
+from ..modelfile import (
+    Integer,
+    Json,
+    ListOf,
+    MapOf,
+    Number,
+    Record,
+    Text,
+    check_save_path,
+    new_header,
+    to_json,
+    write_npz,
+)
 
 # fitted scalars and id maps every Recommender has after fit (see models/base.py)
 BASE_ATTRIBUTES = ("n_users_", "n_items_", "global_mean_", "rating_range_")
 BASE_ARRAYS = ("user_counts_", "item_counts_", "user_ids_", "item_ids_", "seen_indptr_", "seen_indices_")
 
+_COUNT = Integer("a count (an integer >= 0)", minimum=0)
+#: A recommender's sections of the header (the container's own fields are tinyrec.modelfile's).
+#: A later section (the data's provenance, time-ordered histories, feature encoders, a backend)
+#: joins ``optional`` here, with its type, and is checked with the rest.
+SECTIONS = Record(
+    {
+        "model_class": Text("a tinyrec model in this version (see tinyrec.models.registry.MODEL_CLASSES)"),
+        "params": MapOf(Json(), expected="a mapping of hyperparameter names to JSON values"),
+        "attributes": Record(
+            {
+                "n_users_": _COUNT,
+                "n_items_": _COUNT,
+                "global_mean_": Number(),
+                "rating_range_": ListOf(Number(), length=2, expected="a pair of finite numbers [low, high]"),
+            },
+            what="fitted attributes",
+        ),
+        # a validation figure is NaN when no user could be scored: numbers, not only finite ones
+        "history": MapOf(ListOf(Number(finite=False)), expected="a mapping of names to lists of numbers"),
+    },
+    optional={},
+    what="sections",
+)
+
+#: the exceptions a hyperparameter rule or a constructor raises for a value it refuses
+_REFUSED = (TypeError, ValueError, OverflowError, RecursionError)
+
 
 def save_model(model, path) -> Path:
     """Write a fitted ``model`` to ``path`` (used as given; ``.npz`` is the usual suffix).
 
-    Returns the path. Raises NotFittedError for an unfitted model.
+    Returns the path. Raises NotFittedError for an unfitted model, ModelFileWriteError (a
+    ModelFileError and an OSError) when the disk refuses the file.
     """
     model._check_fitted()
     path = check_save_path(path)
@@ -52,33 +114,37 @@ def save_model(model, path) -> Path:
 def restore(cls, header: dict, arrays: dict, path):
     """The fitted ``cls`` that a model file's ``header`` and ``arrays`` describe (read from ``path``).
 
-    Raises ModelFileError when the header's sections, the hyperparameters or the arrays do not fit
-    ``cls``.
+    ``header`` has been checked against :data:`SECTIONS` (``read_npz(path, SECTIONS)``). Raises
+    ModelFileError when the hyperparameters or the arrays do not fit ``cls`` (see the module's
+    docstring for the order of the checks).
     """
-    for section in ("params", "attributes", "history"):
-        if not isinstance(header.get(section, {}), dict):
-            raise ModelFileError(f"{path}: the header's {section!r} is not a mapping; the file is corrupt")
-    params = dict(header.get("params", {}))
-    try:
-        model = cls(**params)
-    except (TypeError, ValueError) as exc:  # unknown names, or values the constructor refuses
-        raise ModelFileError(f"{path}: its hyperparameters do not fit {cls.__name__}: {exc}") from exc
-    attributes = header.get("attributes", {})
-    missing = [name for name in BASE_ATTRIBUTES if name not in attributes]
-    if missing:
-        raise ModelFileError(f"{path}: the header lacks the fitted attributes {missing}; the file is corrupt")
-    for name, value in attributes.items():
-        setattr(model, name, tuple(value) if isinstance(value, list) else value)
-    model.history_ = dict(header.get("history", {}))
-    expected = set(BASE_ARRAYS + cls._array_names)
-    missing = sorted(expected - set(arrays))
+
+    def corrupt(problem: str):
+        return ModelFileError(f"{path}: {problem}; the file is corrupt or was edited, save the model again")
+
+    model = _model_from_params(cls, header["params"], path, complete=header["format_version"] >= 2)
+    attributes = header["attributes"]
+    model.n_users_, model.n_items_ = attributes["n_users_"], attributes["n_items_"]
+    model.global_mean_ = float(attributes["global_mean_"])
+    model.rating_range_ = tuple(float(v) for v in attributes["rating_range_"])
+    if model.rating_range_[0] > model.rating_range_[1]:
+        raise corrupt(f"rating_range_ {list(model.rating_range_)} runs from high to low")
+    model.history_ = {name: list(values) for name, values in header["history"].items()}
+    expected = BASE_ARRAYS + cls._array_names
+    missing = sorted(set(expected) - set(arrays))
     if missing:
         raise ModelFileError(f"{path}: arrays {missing} are missing for a {cls.__name__}")
     for name in expected:
         setattr(model, name, arrays[name])
-    _check_consistent(model, arrays, path)
-    net_state = {k[len("net.") :]: v for k, v in arrays.items() if k.startswith("net.")}
-    if net_state:
+    arrays = _check_arrays(model, arrays, corrupt)
+    for name in expected:  # the arrays as the checks cast them
+        setattr(model, name, arrays[name])
+    broken = [what for what, holds in {**_base_invariants(model), **model._invariants()}.items() if not holds]
+    if broken:
+        raise corrupt(f"the arrays break what {cls.__name__} relies on: {'; '.join(broken)}")
+    net_state = {k.removeprefix("net."): v for k, v in arrays.items() if k.startswith("net.")}
+    if net_state or model._network_shapes():
+        _check_network(model, net_state, corrupt)
         model._build_net()  # neural models: build the network with the loaded hyperparameters
         try:
             model.net.load_state_dict(net_state)
@@ -88,55 +154,160 @@ def restore(cls, header: dict, arrays: dict, path):
     return model
 
 
-def _check_consistent(model, arrays: dict[str, np.ndarray], path) -> None:
-    """The loaded model fits its own layout (``Recommender._array_layout``), else ModelFileError.
+def _model_from_params(cls, params: dict, path, *, complete: bool):
+    """``cls(**params)``, each param checked first against the class's rules table (naming it).
+
+    With ``complete`` (format version 2), every hyperparameter the class takes must be in the file;
+    a version-1 file may lack some (written before they existed), which take their defaults.
+    """
+    rules = cls.hyperparameters
+    unknown = sorted(set(params) - set(rules))
+    if unknown:
+        raise ModelFileError(
+            f"{path}: its hyperparameters {unknown} are not {cls.__name__}'s (it takes {sorted(rules)}); the "
+            f"file was edited or written for another class"
+        )
+    missing = sorted(set(rules) - set(params)) if complete else []
+    if missing:
+        raise ModelFileError(
+            f"{path}: its hyperparameters lack {missing}, which {cls.__name__} takes; the file is corrupt or "
+            f"was edited, save the model again"
+        )
+    for name, value in params.items():
+        try:
+            rules[name](value, name)
+        except _REFUSED as exc:
+            raise ModelFileError(f"{path}: hyperparameter {name}={value!r:.80} is refused: {exc}") from exc
+    try:
+        return cls(**params)
+    except _REFUSED as exc:  # the constructor's checks across hyperparameters
+        raise ModelFileError(f"{path}: its hyperparameters do not fit {cls.__name__}: {exc}") from exc
+
+
+def _check_arrays(model, arrays: dict[str, np.ndarray], corrupt) -> dict[str, np.ndarray]:
+    """The arrays checked against the model's layout, cast to the dtypes its code uses.
 
     An edited file must fail here, not later: an index out of range would crash a Numba kernel,
     an array of the wrong shape or dtype would end in a NumPy or Numba traceback.
     """
-
-    def corrupt(problem: str):
-        return ModelFileError(f"{path}: {problem}; the file is corrupt or was edited, save the model again")
-
-    for size_name in ("n_users_", "n_items_"):
-        size = getattr(model, size_name)
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise corrupt(f"{size_name} is {size!r}, not a count")
-    if not _is_finite_number(model.global_mean_):
-        raise corrupt(f"global_mean_ is {model.global_mean_!r}, not a finite number")
-    low_high = model.rating_range_
-    if not (isinstance(low_high, tuple) and len(low_high) == 2 and all(map(_is_finite_number, low_high))):
-        raise corrupt(f"rating_range_ is {low_high!r}, not a pair of finite numbers")
     shapes, index_lists = model._array_layout()
     unchecked = sorted(set(arrays) - set(shapes) - {n for n in arrays if n.startswith("net.")})
-    if unchecked:  # the network's weights are checked by load_state_dict
+    if unchecked:  # the network's weights are checked against _network_shapes
         raise corrupt(f"arrays {unchecked} are not part of a {type(model).__name__}")
     for name, shape in shapes.items():
         a = arrays[name]
         if a.ndim != len(shape) or any(w is not None and g != w for g, w in zip(a.shape, shape, strict=True)):
             wanted = str(tuple("any" if d is None else d for d in shape)).replace("'", "")  # (5,) or (any,)
             raise corrupt(f"array {name!r} has shape {a.shape}, but the model needs {wanted}")
-    # dtypes: counts and index lists are integers, raw ids integers or text, the rest floats
-    integers = {"user_counts_", "item_counts_"} | {name for pair in index_lists for name in pair[:2]}
+    # dtypes: counts and offsets int64, indices int32, raw ids integers or text, the rest the model's floats
+    offsets = {pair[0] for pair in index_lists} | {"user_counts_", "item_counts_"}
+    indices = {pair[1] for pair in index_lists}
+    model_floats = np.dtype(model.dtype) if hasattr(model, "dtype") else None
+    out = {}
     for name, a in arrays.items():
         if name in ("user_ids_", "item_ids_"):
-            wanted, kinds = "integer or text", "iuU"
+            wanted, kinds, target = "integer or text", "iuU", a.dtype
+        elif name in offsets or name in indices:
+            wanted, kinds, target = "integer", "iu", np.dtype(np.int64 if name in offsets else np.int32)
         else:
-            wanted, kinds = ("integer", "iu") if name in integers else ("float", "f")
+            wanted, kinds, target = "float", "f", a.dtype if model_floats is None else model_floats
         if a.dtype.kind not in kinds:
             raise corrupt(f"array {name!r} has dtype {a.dtype}, not {wanted}")
-    for offsets_name, indices_name, bound in index_lists:
-        offsets, indices = arrays[offsets_name], arrays[indices_name]
-        if offsets[0] != 0 or offsets[-1] != len(indices) or np.any(np.diff(offsets) < 0):
-            raise corrupt(f"the offsets {offsets_name!r} do not run from 0 to len({indices_name}) in order")
-        if indices.size and not (indices.min() >= 0 and indices.max() < bound):
-            raise corrupt(f"{indices_name!r} holds indices outside [0, {bound})")
-    for name, a in arrays.items():
         if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
             raise corrupt(f"array {name!r} holds NaN or infinite values")
+        out[name] = _exact_cast(a, target, name, corrupt)
+    for offsets_name, indices_name, bound in index_lists:
+        starts, idx = out[offsets_name], out[indices_name]
+        if starts[0] != 0 or starts[-1] != len(idx) or np.any(np.diff(starts) < 0):
+            raise corrupt(f"the offsets {offsets_name!r} do not run from 0 to len({indices_name}) in order")
+        if idx.size and not (idx.min() >= 0 and idx.max() < bound):
+            raise corrupt(f"{indices_name!r} holds indices outside [0, {bound})")
+    return out
 
 
-def _is_finite_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+def _exact_cast(a: np.ndarray, target: np.dtype, name: str, corrupt) -> np.ndarray:
+    """``a`` as ``target`` when every value survives the cast (an int64 index that fits int32, a
+    float32 array for a float64 model, float64 holding float32 values); else ModelFileError."""
+    if a.dtype == target:
+        return a
+    if a.dtype.kind in "iu":
+        limits = np.iinfo(target)
+        fits = a.size == 0 or (limits.min <= int(a.min()) and int(a.max()) <= limits.max)
+        cast = a.astype(target) if fits else None
+    else:
+        cast = a.astype(target)
+        fits = np.array_equal(cast.astype(a.dtype), a)
+    if not fits:
+        raise corrupt(
+            f"array {name!r} is {a.dtype} but the model uses {target}, and some of its values do not fit "
+            f"{target}"
+        )
+    return cast
 
 
+def _check_network(model, state: dict[str, np.ndarray], corrupt) -> None:
+    """The stored weights have exactly the shapes the hyperparameters imply, and fit the bound,
+    before the network is built (a ``hidden=10**8`` beside small weights is refused here)."""
+    wanted = model._network_shapes()
+    if set(wanted) != set(state):
+        raise corrupt(
+            f"the network's weights {sorted(state)} are not those of a {type(model).__name__} with these "
+            f"hyperparameters ({sorted(wanted)})"
+        )
+    for name, shape in wanted.items():
+        if state[name].shape != tuple(shape):
+            raise corrupt(
+                f"the network weight 'net.{name}' has shape {state[name].shape}, but the hyperparameters "
+                f"and n_users_/n_items_ make it {tuple(shape)}"
+            )
+    # building the network takes as much again as its weights
+    check_bytes(sum(a.nbytes for a in state.values()), f"{type(model).__name__}'s network")
+
+
+def _base_invariants(model) -> dict[str, bool]:
+    """What every fitted Recommender's arrays satisfy (``fit`` makes them so; the code relies on it)."""
+    seen_per_user = np.diff(model.seen_indptr_)
+    seen_per_item = np.bincount(model.seen_indices_, minlength=model.n_items_)
+    return {
+        "it was fitted on at least one interaction": model.seen_indices_.size > 0,
+        "each user's seen items (seen_indices_) are sorted and distinct": increasing_within(
+            model.seen_indptr_, model.seen_indices_
+        ),
+        "user_counts_ counts at least each user's seen items, and 0 only for users with none": _counts_cover(
+            model.user_counts_, seen_per_user
+        ),
+        "item_counts_ counts at least each item's seen users, and 0 only for items with none": _counts_cover(
+            model.item_counts_, seen_per_item
+        ),
+        "the raw ids (user_ids_, item_ids_) are distinct": all(
+            np.unique(ids).size == ids.size for ids in (model.user_ids_, model.item_ids_)
+        ),
+    }
+
+
+def _counts_cover(counts: np.ndarray, distinct: np.ndarray) -> bool:
+    return bool(np.all(counts >= distinct) and np.array_equal(counts == 0, distinct == 0))
+
+
+# -- helpers for the models' own invariants (Recommender._invariants) ---------------------------
+def segment_of(indptr: np.ndarray) -> np.ndarray:
+    """``(nnz,)``: the segment (row) each position of a CSR's ``indices`` belongs to."""
+    return np.repeat(np.arange(indptr.shape[0] - 1), np.diff(indptr))
+
+
+def increasing_within(indptr: np.ndarray, indices: np.ndarray, *, strict: bool = True) -> bool:
+    """Whether ``indices`` increase within each segment of the CSR ``(indptr, indices)`` (strictly:
+    sorted without repeats; else sorted)."""
+    if indices.size < 2:
+        return True
+    step = np.diff(indices.astype(np.int64))
+    increasing = step > 0 if strict else step >= 0
+    cuts = indptr[(indptr > 0) & (indptr < indices.size)] - 1  # a segment ends after position cut
+    increasing[cuts] = True
+    return bool(np.all(increasing))
+
+
+def distinct_within(indptr: np.ndarray, indices: np.ndarray, bound: int) -> bool:
+    """Whether no value repeats within a segment of the CSR ``(indptr, indices)`` (values in [0, bound))."""
+    keys = np.sort(segment_of(indptr) * int(bound) + indices)
+    return bool(np.all(keys[1:] != keys[:-1]))

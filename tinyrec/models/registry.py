@@ -2,13 +2,17 @@
 
 ``tinyrec.load`` rebuilds a model only from a class listed here: a model file names its class,
 and that name is looked up in :data:`MODEL_CLASSES`, never imported. A new model joins by adding
-one entry.
+one entry. An abstract or private class (``Recommender``, ``_NeighbourhoodModel``) is never
+rebuilt from a file, even if an entry named one.
 """
 
 from __future__ import annotations
 
+import inspect
+
 from .als import ImplicitALS
 from .autorec import AutoRec
+from .base import Recommender
 from .baseline import BaselineOnly
 from .bpr import BPRMF
 from .knn import ItemKNN, UserKNN
@@ -38,4 +42,16 @@ def model_class(name):
     cls = MODEL_CLASSES.get(name.rpartition(".")[2])
     if cls is None or name not in (cls.__name__, f"{cls.__module__}.{cls.__qualname__}"):
         return None
-    return cls
+    return cls if is_concrete(cls) else None
+
+
+def is_concrete(cls) -> bool:
+    """A public Recommender subclass that implements fitting and scoring (not an abstract base)."""
+    own = ("_fit", "_score", "_score_all")
+    return (
+        isinstance(cls, type)
+        and issubclass(cls, Recommender)
+        and not cls.__name__.startswith("_")
+        and not inspect.isabstract(cls)
+        and all(getattr(cls, name) is not getattr(Recommender, name) for name in own)
+    )
