@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from tests.helpers import dataset_dir
-from tinyrec.cli import MODELS, QUICKSTART_MODELS, build_model, main
+from tinyrec.cli import MODELS, QUICKSTART_MODELS, build_model, commands, main
+from tinyrec.limits import check_allocation, format_bytes
+from tinyrec.validation import check_positive_int
 
 REPO = Path(__file__).resolve().parents[1]
 JSON_KEYS = {"model", "data", "split", "params", "metrics", "fit_seconds", "epoch_seconds"}
@@ -234,3 +236,155 @@ def test_missing_data_file_exits_2(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("TINYREC_CACHE", str(tmp_path / "cache"))
     status, _, err = run(capsys, "train", "popularity", "--data", "ml-100k")
     assert_usage_error(status, err, "missing", "u.data")
+
+
+# ------------------------------------------------------------------ every error: one line, exit 2
+def _saved_model(capsys, tmp_path, name="popularity"):
+    path = tmp_path / f"{name}.npz"
+    assert run(capsys, "train", name, "--data", "synthetic", "--save", str(path))[0] == 0
+    return path
+
+
+def _rewrite_header(path, out, change):
+    """A copy of the model file at ``path`` with ``change(header)`` applied to its JSON header."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    header = change(json.loads(arrays.pop("__header__").tobytes().decode("utf-8")))
+    blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    with open(out, "wb") as f:
+        np.savez(f, __header__=blob, **arrays)
+    return out
+
+
+def _replace_strings(value, old, new):
+    if isinstance(value, dict):
+        return {k: _replace_strings(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_strings(v, old, new) for v in value]
+    return new if value == old else value
+
+
+def test_crafted_model_files_are_one_line_never_a_traceback(capsys, tmp_path, monkeypatch):
+    path = _saved_model(capsys, tmp_path)
+    called = []
+    monkeypatch.setattr(os, "system", lambda *a: called.append(a) or 0)
+    crafted = {
+        "truncated": tmp_path / "truncated.npz",
+        "text": tmp_path / "text.npz",
+        "npy": tmp_path / "array.npz",
+        "os.system": _rewrite_header(
+            path, tmp_path / "system.npz",
+            lambda h: _replace_strings(h, "tinyrec.models.popularity.Popularity", "os.system"),
+        ),
+    }  # fmt: skip
+    crafted["truncated"].write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    crafted["text"].write_text("user,item,rating\n1,2,3\n")
+    with open(crafted["npy"], "wb") as f:
+        np.save(f, np.arange(3))
+    assert "os.system" in crafted["os.system"].read_bytes().decode("latin-1")
+    for what, bad in crafted.items():
+        for argv in (["recommend", "--model", str(bad), "--user", "0"],
+                     ["evaluate", "--model", str(bad), "--data", "synthetic"]):  # fmt: skip
+            status, out, err = run(capsys, *argv)
+            assert_usage_error(status, err, str(bad))
+            assert "bug" not in err, (what, err)  # a bad file is the input's fault, not tinyrec's
+            assert out == ""
+    assert called == []
+
+
+def test_a_full_disk_during_save_is_one_line_naming_the_path(capsys, tmp_path, monkeypatch):
+    def full_disk(file, *args, **kwargs):
+        file.write(b"PK\x03\x04 partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full_disk)
+    path = tmp_path / "model.npz"
+    status, _, err = run(capsys, "train", "popularity", "--data", "synthetic", "--save", str(path))
+    assert_usage_error(status, err, str(path), "No space left on device")
+    assert not path.exists() and list(tmp_path.iterdir()) == []  # no partial file, at the target or beside
+
+
+def _raise_in_load_split(monkeypatch, make):
+    """Make ``tinyrec train`` fail with ``make()``'s exception once the data are being loaded."""
+
+    def fail(*args, **kwargs):
+        raise make()
+
+    monkeypatch.setattr(commands, "load_split", fail)
+
+
+TRAIN = ["train", "popularity", "--data", "synthetic"]
+
+
+def test_memory_errors_are_one_line_with_the_size(capsys, monkeypatch):
+    numpy_says = "Unable to allocate 7.28 TiB for an array with shape (1000000, 1000000) and data type f8"
+    _raise_in_load_split(monkeypatch, lambda: MemoryError(numpy_says))
+    status, _, err = run(capsys, *TRAIN)
+    assert_usage_error(status, err, "out of memory", "7.28 TiB", "TINYREC_MAX_BYTES")
+    _raise_in_load_split(monkeypatch, MemoryError)  # a bare one: says the size is not known
+    status, _, err = run(capsys, *TRAIN)
+    assert_usage_error(status, err, "out of memory", "size not given", "TINYREC_MAX_BYTES")
+    # tinyrec's own bound: AllocationError says how much was asked and how to raise the bound
+    too_big = _caught(lambda: check_allocation((10**6, 10**6), "f8", "a test"))
+    _raise_in_load_split(monkeypatch, lambda: too_big)
+    status, _, err = run(capsys, *TRAIN)
+    assert_usage_error(status, err, "a test of shape (1000000, 1000000) would take 7.3 TiB", "MAX_BYTES=64G")
+
+
+def _caught(call):
+    try:
+        call()
+    except Exception as exc:
+        return exc
+    raise AssertionError("no error")
+
+
+def test_os_errors_name_the_path(capsys, monkeypatch):
+    _raise_in_load_split(monkeypatch, lambda: PermissionError(13, "Permission denied", "/data/ratings.csv"))
+    status, _, err = run(capsys, *TRAIN)
+    assert_usage_error(status, err, "/data/ratings.csv: Permission denied")
+
+
+def test_errors_tinyrec_did_not_check_are_reported_as_probable_bugs(capsys, monkeypatch):
+    # a ValueError from a tinyrec check: the input's fault, its message alone
+    _raise_in_load_split(monkeypatch, lambda: _caught(lambda: check_positive_int(0, "n_widgets")))
+    status, _, err = run(capsys, *TRAIN)
+    assert_usage_error(status, err, "n_widgets must be a positive integer")
+    assert "bug" not in err
+    # errors no check raised: NumPy's own ValueError, an IndexError, a TypeError inside a tinyrec line
+    bugs = {
+        "ValueError: operands could not be broadcast": lambda: _caught(lambda: np.zeros(3) + np.zeros(4)),
+        "IndexError: boom": lambda: IndexError("boom"),
+        "TypeError: '>=' not supported": lambda: _caught(lambda: format_bytes("many")),  # in a tinyrec line
+    }
+    for words, make in bugs.items():
+        _raise_in_load_split(monkeypatch, make)
+        status, _, err = run(capsys, *TRAIN)
+        assert_usage_error(status, err, words, "probably a bug in tinyrec", "--traceback", "TRACEBACK=1")
+
+
+def test_traceback_option_and_variable_show_the_traceback(capsys, monkeypatch):
+    _raise_in_load_split(monkeypatch, lambda: IndexError("boom"))
+    for argv in (["--traceback", *TRAIN], [*TRAIN, "--traceback"]):
+        status, _, err = run(capsys, *argv)
+        assert status == 2 and "Traceback (most recent call last)" in err
+        assert err.rstrip().endswith("IndexError: boom") and "probably a bug" not in err
+    monkeypatch.setenv("TINYREC_TRACEBACK", "1")
+    status, _, err = run(capsys, *TRAIN)
+    assert status == 2 and "Traceback (most recent call last)" in err
+    monkeypatch.setenv("TINYREC_TRACEBACK", "0")
+    status, _, err = run(capsys, *TRAIN)
+    assert_usage_error(status, err, "IndexError: boom")
+
+
+def test_an_interrupt_exits_130(capsys, monkeypatch):
+    _raise_in_load_split(monkeypatch, KeyboardInterrupt)
+    status, _, err = run(capsys, *TRAIN)
+    assert status == 130 and err.strip().splitlines()[-1] == "tinyrec: interrupted"
+    assert "Traceback" not in err
+
+
+def test_help_documents_the_error_handling(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    assert "--traceback" in out and "TINYREC_TRACEBACK=1" in out and "status 2" in out and "bug" in out

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from tinyrec.gradcheck import GradcheckReport, check_module, numerical_gradient, relative_error
+from tinyrec.errors import DTypeError
+from tinyrec.gradcheck import GradcheckReport, check_loss, check_module, numerical_gradient, relative_error
+from tinyrec.losses import MSELoss
 from tinyrec.nn.module import Module, Parameter
 
 
@@ -62,3 +64,56 @@ def test_a_nan_error_fails_wherever_it_stands():
         with pytest.raises(AssertionError, match="weight"):
             report.assert_ok()
     assert GradcheckReport({"a": 1e-9, "b": 2e-9}).ok()
+
+
+class Lookup(Module):
+    """y = table[ids] with a fixed table (no Parameter); backward deliberately returns nonsense."""
+
+    def __init__(self):
+        self.table = np.arange(12.0).reshape(4, 3)
+
+    def forward(self, ids):
+        return self.table[ids]
+
+    def backward(self, grad_output):
+        return grad_output * 1e6  # wrong, and no gradient exists for ids anyway
+
+
+def test_nothing_to_check_is_not_a_pass():
+    # integer inputs and no parameters: the report was empty, max_error 0.0, and assert_ok passed
+    report = check_module(Lookup(), np.array([0, 2, 3]))
+    assert report.errors == {} and "int64 array" in report.skipped["input0"]
+    assert not report.ok() and np.isnan(report.max_error)
+    assert "nothing was checked" in str(report)
+    with pytest.raises(AssertionError, match=r"nothing was checked \(input0 \(int64 array: only float"):
+        report.assert_ok()
+    # switching both kinds off checks nothing either, and says why
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    report = check_module(Square(3), x, check_inputs=False, check_parameters=False)
+    expected = r"input0 \(check_inputs=False\); weight \(check_parameters=False\)"
+    with pytest.raises(AssertionError, match=expected):
+        report.assert_ok()
+    assert not GradcheckReport().ok()
+    # a partial check passes on what it checked, and lists what it left out
+    report = check_module(Square(3), x, check_inputs=False)
+    report.assert_ok(1e-7)
+    assert "input0  not checked: check_inputs=False" in str(report)
+
+
+@pytest.mark.parametrize("eps", [0, 0.0, -1e-6, float("nan"), float("inf")])
+def test_eps_must_be_a_finite_positive_number(eps):
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        check_module(Square(3), x, eps=eps)  # eps=0 divided by zero
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        numerical_gradient(lambda: float(np.sum(x)), x, eps)
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        check_loss(MSELoss(), x, np.zeros_like(x), eps=eps)
+    with pytest.raises(TypeError, match="eps must be"):
+        check_module(Square(3), x, eps="1e-6")
+
+
+def test_numerical_gradient_refuses_an_integer_array():
+    ids = np.array([1, 2, 3])
+    with pytest.raises(DTypeError, match="float array to perturb"):
+        numerical_gradient(lambda: float(np.sum(ids**2)), ids)  # ids + eps rounds back to ids: zeros

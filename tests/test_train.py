@@ -227,3 +227,31 @@ def test_bars_pad_a_shorter_redraw_and_end_a_line_an_error_cut_short():
     with EpochBar(1, "loss", stream=stream, live=True) as bar:
         bar.update(1, 0.25)
     assert stream.getvalue() == "\repoch 1/1 [####################] loss 0.2500\n"
+
+
+def test_an_optimizer_over_another_models_parameters_is_refused():
+    X, y = _click_data(40)
+    model, other = _mlp(), _mlp(seed=5)
+    before = {name: p.data.copy() for name, p in model.named_parameters()}
+    with pytest.raises(ValueError, match=r"holds 4 parameter\(s\), none of them Sequential's \(0\.weight, "):
+        fit(model, MSELoss(), Adam(other.parameters(), lr=0.1), X, y, 2, 8, verbose=False)  # trained nothing
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])
+    # an optimizer over some of them freezes the others, as in torch: accepted
+    head = model[3]
+    fit(model, MSELoss(), SGD(head.parameters(), lr=0.1), X, y, 2, 8, verbose=False)
+    np.testing.assert_array_equal(model[0].weight.data, before["0.weight"])
+    assert not np.array_equal(head.weight.data, before["3.weight"])
+    with pytest.raises(ValueError, match="ReLU has no parameters: fit would train nothing"):
+        fit(ReLU(), MSELoss(), SGD(other.parameters(), lr=0.1), X, y, 1, 8, verbose=False)
+
+
+def test_epochs_and_batch_size_are_positive_integers():
+    X, y = _click_data(20)
+    model = _mlp()
+    opt = SGD(model.parameters(), lr=0.01)
+    for bad in (2.5, "3", None, True):  # 2.5 was truncated to 2; "3" failed inside range()
+        with pytest.raises(ValueError, match="epochs must be a positive integer"):
+            fit(model, MSELoss(), opt, X, y, bad, 4, verbose=False)
+        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+            fit(model, MSELoss(), opt, X, y, 1, bad, verbose=False)

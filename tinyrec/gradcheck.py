@@ -26,6 +26,11 @@ Usage (a student checking their own layer)::
     report = check_module(MyLayer(3, 2, dtype=np.float64), np.random.randn(4, 3))
     print(report)            # worst error per input and per parameter
     report.assert_ok(1e-6)   # raises AssertionError naming the worst offender
+
+Integer inputs (indices) are passed through, not differentiated. A check that compared nothing
+(every input an integer array and no parameter, or both kinds switched off) is not a pass: its
+report says "nothing was checked", :meth:`GradcheckReport.ok` is False and
+:meth:`GradcheckReport.assert_ok` raises, naming what was left out and why.
 """
 
 from __future__ import annotations
@@ -34,15 +39,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import DTypeError
 from .nn.module import Module
+from .validation import check_positive
 
 
 def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of the scalar function ``f()`` with respect to ``x``.
 
     ``x`` is perturbed **in place**, one entry at a time, and restored; ``f`` takes no arguments
-    and reads ``x`` itself (so ``x`` can be a parameter array inside a module).
+    and reads ``x`` itself (so ``x`` can be a parameter array inside a module). ``x`` is a float
+    array (float64 for an accurate check: an integer array cannot hold ``x + eps``), and ``eps``
+    a finite number > 0.
     """
+    eps = check_positive(eps, "eps")
+    if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
+        what = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        raise DTypeError(
+            f"numerical_gradient needs a float array to perturb (float64 for an accurate check), got {what}"
+        )
     grad = np.zeros(x.shape, dtype=np.float64)
     flat = x.reshape(-1)  # a view: writing flat[j] perturbs x
     if not np.shares_memory(flat, x):
@@ -72,22 +87,30 @@ def relative_error(analytic: np.ndarray, numerical: np.ndarray) -> float:
 
 @dataclass
 class GradcheckReport:
-    """Worst relative error for each checked input and parameter (``name -> error``)."""
+    """Worst relative error for each checked input and parameter (``name -> error``).
+
+    ``skipped`` names what was not compared, with the reason (``"input0": "int64 array: only float
+    inputs are differentiated"``). A report with no error at all checked nothing, and is not a pass.
+    """
 
     errors: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def max_error(self) -> float:
-        """The largest error; NaN when any error is NaN (a NaN gradient must never pass)."""
+        """The largest error; NaN when any error is NaN (a NaN gradient must never pass) or when
+        nothing was checked (an empty check must never pass either)."""
         values = list(self.errors.values())
-        if any(np.isnan(v) for v in values):  # Python's max() would skip a NaN that is not first
+        if not values or any(np.isnan(v) for v in values):  # max() would skip a NaN that is not first
             return float("nan")
-        return max(values, default=0.0)
+        return max(values)
 
     def ok(self, tol: float = 1e-6) -> bool:
-        return self.max_error < tol  # False for NaN
+        return self.max_error < tol  # False for NaN, and when nothing was checked
 
     def assert_ok(self, tol: float = 1e-6) -> None:
+        if not self.errors:
+            raise AssertionError(f"gradient check failed: {self._nothing_checked()}")
         if not self.ok(tol):
             nans = [name for name, error in self.errors.items() if np.isnan(error)]
             worst = nans[0] if nans else max(self.errors, key=self.errors.get)
@@ -96,10 +119,20 @@ class GradcheckReport:
                 f"(tolerance {tol:.0e})\n{self}"
             )
 
+    def _nothing_checked(self) -> str:
+        left_out = "; ".join(f"{name} ({why})" for name, why in self.skipped.items())
+        return (
+            f"nothing was checked ({left_out or 'no float input and no parameter'}); a gradient check needs "
+            "a float64 input or a parameter to differentiate"
+        )
+
     def __str__(self) -> str:
-        width = max((len(k) for k in self.errors), default=4)
+        if not self.errors:
+            return self._nothing_checked()
+        width = max(len(k) for k in [*self.errors, *self.skipped, "name"])
         lines = [f"{'name':<{width}}  relative error"]
         lines += [f"{k:<{width}}  {v:.3e}" for k, v in self.errors.items()]
+        lines += [f"{k:<{width}}  not checked: {why}" for k, why in self.skipped.items()]
         return "\n".join(lines)
 
 
@@ -152,14 +185,19 @@ def check_module(
     forward_kwargs : dict, optional
         Keyword arguments of ``forward`` (masks, for example).
 
+    eps : float
+        The central-difference step, a finite number > 0.
+
     Returns
     -------
     GradcheckReport
-        ``input0``, ``input1``, ... and each parameter's dotted name, with its relative error.
+        ``input0``, ``input1``, ... and each parameter's dotted name, with its relative error;
+        what was not compared (integer inputs, switched-off kinds) in ``skipped``.
 
     Random layers (Dropout) are handled by restoring every Generator in the module to the same
     state before each forward, so all evaluations see the same mask.
     """
+    eps = check_positive(eps, "eps")  # before the module runs: eps=0 divided by zero
     forward_kwargs = forward_kwargs or {}
     rng = np.random.default_rng(seed)
     generators = _generators(module)
@@ -193,20 +231,26 @@ def check_module(
     analytic_params = {name: p.dense_grad() for name, p in module.named_parameters()}
 
     report = GradcheckReport()
-    if check_inputs:
-        for i, x in enumerate(inputs):
-            if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
-                continue
-            analytic = grad_inputs[i] if i < len(grad_inputs) else None
-            if analytic is None:
-                analytic = np.zeros_like(x)
-            report.errors[f"input{i}"] = relative_error(analytic, numerical_gradient(loss, x, eps))
-    if check_parameters:
-        for name, param in module.named_parameters():
-            analytic = analytic_params[name]
-            if analytic is None:
-                analytic = np.zeros_like(param.data)
-            report.errors[name] = relative_error(analytic, numerical_gradient(loss, param.data, eps))
+    for i, x in enumerate(inputs):
+        if not check_inputs:
+            report.skipped[f"input{i}"] = "check_inputs=False"
+            continue
+        if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
+            kind = f"{x.dtype} array" if isinstance(x, np.ndarray) else type(x).__name__
+            report.skipped[f"input{i}"] = f"{kind}: only float inputs are differentiated"
+            continue
+        analytic = grad_inputs[i] if i < len(grad_inputs) else None
+        if analytic is None:
+            analytic = np.zeros_like(x)
+        report.errors[f"input{i}"] = relative_error(analytic, numerical_gradient(loss, x, eps))
+    for name, param in module.named_parameters():
+        if not check_parameters:
+            report.skipped[name] = "check_parameters=False"
+            continue
+        analytic = analytic_params[name]
+        if analytic is None:
+            analytic = np.zeros_like(param.data)
+        report.errors[name] = relative_error(analytic, numerical_gradient(loss, param.data, eps))
     return report
 
 
@@ -218,6 +262,7 @@ def check_loss(loss, prediction: np.ndarray, target, *, eps: float = 1e-6) -> Gr
     For a loss taking two score arrays (BPRLoss: ``forward(pos, neg)``), ``target`` is the second
     array and both gradients are checked (``input0``, ``input1``).
     """
+    eps = check_positive(eps, "eps")
     two_inputs = isinstance(target, np.ndarray) and target.dtype.kind == "f" and _has_two_grads(loss)
     weights = None
 

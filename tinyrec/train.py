@@ -28,7 +28,7 @@ import numpy as np
 from .errors import ShapeError
 from .nn.module import Module
 from .progress import ProgressBar
-from .validation import as_generator, check_finite_loss
+from .validation import as_generator, check_finite_loss, check_positive_int
 
 
 @dataclass
@@ -104,6 +104,24 @@ def _as_inputs(X, y, name: str) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     return X, y
 
 
+def _check_optimizer(model: Module, optimizer) -> None:
+    """Refuse an optimizer that would train nothing of ``model`` (see :func:`fit`)."""
+    names = [name for name, _ in model.named_parameters()]
+    if not names:
+        raise ValueError(f"{type(model).__name__} has no parameters: fit would train nothing")
+    groups = getattr(optimizer, "param_groups", None)
+    if groups is None:  # not a tinyrec optimizer: what it updates cannot be seen
+        return
+    held = {id(p) for group in groups for p in group["params"]}
+    if not any(id(p) in held for p in model.parameters()):
+        shown = ", ".join(names[:6]) + (f", ... ({len(names)} in all)" if len(names) > 6 else "")
+        raise ValueError(
+            f"the optimizer holds {len(held)} parameter(s), none of them {type(model).__name__}'s "
+            f"({shown}), so fit would train nothing; build it on this model's parameters, e.g. "
+            f"{type(optimizer).__name__}(model.parameters(), ...)"
+        )
+
+
 def _epoch_metrics(model, loss, metrics, X, y, batch_size, history: History, *, validation: bool) -> None:
     """Append the validation loss (when ``validation``) and every metric of this epoch to ``history``."""
     if not metrics and not validation:
@@ -138,7 +156,10 @@ def fit(
     loss : loss object
         From :mod:`tinyrec.losses`, with ``reduction="mean"`` or ``"sum"``.
     optimizer : Optimizer
-        Built on ``model.parameters()``.
+        Built on ``model.parameters()``. One that holds none of the model's parameters (built
+        on another model's, say) is refused: it would train nothing. One that holds only some
+        of them trains those and leaves the others as they are: that is how a part of a network
+        is frozen (as in torch), so it is accepted.
     X : array (n, ...) or tuple of arrays
         The inputs; a tuple for multi-input models (e.g. ``(user_ids, item_ids)``), each with
         ``n`` rows.
@@ -167,11 +188,15 @@ def fit(
     ------
     NonFiniteError
         When a batch loss is NaN or inf (naming the epoch and the last finite loss).
+    ValueError
+        A bad argument: ``epochs`` or ``batch_size`` not a positive integer, a loss with
+        ``reduction="none"``, a model without parameters, an optimizer over none of them.
     """
     if getattr(loss, "reduction", "mean") == "none":
         raise ValueError("fit needs a loss that returns a number: use reduction='mean' or 'sum'")
-    if int(epochs) < 1 or int(batch_size) < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    _check_optimizer(model, optimizer)
     X, y = _as_inputs(X, y, "X")
     if len(y) == 0:
         raise ShapeError("fit got no training rows (y is empty)")

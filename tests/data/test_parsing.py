@@ -235,3 +235,47 @@ def test_column_index_of_the_wrong_type_is_an_argument_type_error(tmp_path):
         from_csv(path, rating=-2)
     assert not isinstance(info.value, TypeError)  # right type, wrong value: a plain ValueError
     assert from_csv(path, user=np.int64(1), item=0, rating=2).user_ids.tolist() == [2]
+
+
+# ------------------------------------------------------------------ header inference: no silent drop
+def test_a_first_line_with_an_empty_field_is_data_not_a_header(tmp_path):
+    # "1,,3" was taken for a header and dropped without a word
+    path = write(tmp_path, "1,,3\n4,5,6\n")
+    expected = r"r\.csv, line 1: malformed .*field 2 is wrong.*'1,,3'; field 2 is empty"
+    with pytest.raises(DataError, match=expected):
+        from_csv(path)
+    # with string ids, an empty rating is not a header's name either
+    path = write(tmp_path, "a,b,,5\nc,d,4,6\n")
+    with pytest.raises(DataError, match="line 1: malformed number"):
+        from_csv(path, string_ids=True, timestamp=3)
+
+
+def test_a_header_names_both_id_columns(tmp_path):
+    # one non-numeric id field is a malformed data line, not a header ("0x10,2,3" was "empty")
+    path = write(tmp_path, "0x10,2,3\n")
+    expected = r"r\.csv, line 1: malformed .*'0x10'.* not a number.*string_ids=True"
+    with pytest.raises(DataError, match=expected):
+        from_csv(path)
+    assert from_csv(path, string_ids=True, header=False).user_ids.tolist() == ["0x10"]
+    assert len(from_csv(write(tmp_path, "userId,movieId,rating\n1,2,3\n"))) == 1  # a real header
+
+
+def test_a_file_whose_only_line_is_taken_for_a_header_says_so(tmp_path):
+    path = write(tmp_path, "u1,i1,3\n")
+    with pytest.raises(DataError, match=r"empty after its header line 'u1,i1,3'.*header=False"):
+        from_csv(path)
+    with pytest.raises(DataError, match="empty after its header line"):
+        from_csv(path, header=True, string_ids=True)
+    assert from_csv(path, header=False, string_ids=True).user_ids.tolist() == ["u1"]
+
+
+def test_text_ids_name_string_ids_as_the_fix(tmp_path):
+    # the message said "field 1 is wrong" with no hint of string_ids=True
+    path = write(tmp_path, "user,item,rating\nu1,i1,3\n")
+    with pytest.raises(DataError, match=r"line 2: .*field 1 \('u1'\) is not a number: .*string_ids=True"):
+        from_csv(path)
+    assert from_csv(path, string_ids=True).user_ids.tolist() == ["u1"]
+    # text in the rating column: string ids would not help, so they are not suggested
+    with pytest.raises(DataError, match="field 3 is wrong") as info:
+        from_csv(write(tmp_path, "1,2,x\n"))
+    assert "string_ids" not in str(info.value)

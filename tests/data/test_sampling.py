@@ -13,7 +13,10 @@ from tinyrec.data.sampling import (
     pointwise_samples,
     sampled_candidates,
 )
-from tinyrec.errors import DataError, IndexOutOfRangeError, ShapeError
+from tinyrec.errors import AllocationError, DataError, IndexOutOfRangeError, ShapeError
+from tinyrec.evaluation import evaluate
+from tinyrec.models import Popularity
+from tinyrec.models.ncf import NeuMF
 
 
 def positives_of(*tables):
@@ -241,3 +244,37 @@ def test_minibatches_accept_lists_and_refuse_scalars():
         next(minibatches([1, 2, 3], [[1, 2], [3, 4]], batch_size=2))
     ((x, y),) = minibatches(np.arange(2), np.ones((2, 3)), batch_size=4)  # 2-D arrays: rows
     assert y.shape == (2, 3)
+
+
+# ------------------------------------------------------------------ errors name the argument the user wrote
+@pytest.mark.parametrize("bad", [0, -1, 1.5, None])
+def test_every_path_to_the_sampler_names_n_negatives(bad):
+    data = Interactions([0, 0, 1, 2], [0, 1, 0, 2], n_items=5)
+    test = data.rebuild(users=[1], items=[3], ratings=None, timestamps=None)
+    calls = [
+        lambda: bpr_triples(data, bad),
+        lambda: pointwise_samples(data, n_negatives=bad),
+        lambda: sampled_candidates(data, test, bad),
+        lambda: evaluate(Popularity().fit(data), test, train=data, protocol="sampled", n_negatives=bad),
+        lambda: NeuMF(n_negatives=bad),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="n_negatives must be a positive integer") as info:
+            call()  # the sampler's own argument is n: "n must be ..." named what the user did not write
+        assert "n must" not in str(info.value)
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        NegativeSampler(data, seed=0).sample([1], bad)  # there, n is the user's word
+
+
+def test_too_many_negatives_are_refused_before_allocating(monkeypatch):
+    data = Interactions([0, 0, 1, 2], [0, 1, 0, 2], n_items=5)
+    for call in (lambda: bpr_triples(data, 10**12), lambda: pointwise_samples(data, 10**12)):
+        with pytest.raises(ValueError, match=r"10{12} negatives for each of 4 rows would draw 4,000,000"):
+            call()
+    monkeypatch.setenv("TINYREC_MAX_BYTES", "1K")
+    with pytest.raises(AllocationError, match=r"1000 negatives for each of 4 rows .* TINYREC_MAX_BYTES"):
+        bpr_triples(data, 1000)
+    with pytest.raises(AllocationError, match="TINYREC_MAX_BYTES"):
+        NegativeSampler(data, seed=0).sample([1] * 300, 1)
+    with pytest.raises(AllocationError, match="distinct negatives for each of 300 rows"):
+        NegativeSampler(data, seed=0).sample_distinct([1] * 300, 2)

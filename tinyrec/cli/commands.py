@@ -3,7 +3,8 @@
 This module holds what each subcommand does: build a model from the registry and ``--set``,
 load a data set and its split, fit with an epoch log on stderr, evaluate with the protocols that
 suit the model, and print tables (or one JSON object) on stdout. Usage errors raise
-:class:`~tinyrec.cli.CLIError`, which ``main`` turns into one line and exit status 2.
+:class:`~tinyrec.cli.CLIError`, which ``main`` turns into one line and exit status 2 (as every other
+error: see :mod:`tinyrec.cli`).
 """
 
 from __future__ import annotations
@@ -288,9 +289,20 @@ def cmd_train(args) -> int:
     _say("evaluating ...")
     metrics = evaluate_model(model, train, test, protocols_for(model))
     if args.save:
-        _say(f"saved to {model.save(args.save)}")
+        _say(f"saved to {_save(model, args.save)}")
     _report(args, model, args.model.lower(), data_name, split, metrics, fit_seconds, epoch_seconds)
     return 0
+
+
+def _save(model, path):
+    """``model.save(path)``; an OSError the system raised without the path (a full disk) names it."""
+    try:
+        return model.save(path)
+    except OSError as exc:
+        raise CLIError(
+            f"could not save the model to {path}: {exc.strerror or exc}; the model was trained but not "
+            f"saved: make room on that disk (or fix its permissions), or pass another --save path"
+        ) from exc
 
 
 def _load_model(path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 
 from .commands import cmd_datasets, cmd_evaluate, cmd_quickstart, cmd_recommend, cmd_train
 from .registry import MODELS, QUICKSTART_MODELS, SPLITS
@@ -16,6 +17,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 _FORMATTER = argparse.RawDescriptionHelpFormatter
+_TRACEBACK_HELP = "on an error, print the full traceback instead of one line (also: TINYREC_TRACEBACK=1)"
+_ERRORS = (
+    "errors:\n"
+    "  An error prints one line, `tinyrec: error: ...`, and exits with status 2 (Ctrl-C: 130).\n"
+    "  A problem with the input (an option, a data or model file, a path, a full disk, a request\n"
+    "  for more memory than TINYREC_MAX_BYTES allows) is named with its fix; any other error is\n"
+    "  reported as probably a bug in tinyrec. --traceback (or TINYREC_TRACEBACK=1) prints the\n"
+    "  full traceback instead."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,12 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_FORMATTER,
         epilog="examples:\n  tinyrec quickstart\n  tinyrec datasets\n"
         "  tinyrec train biasedmf --data ml-100k --split u1\n"
-        "  tinyrec recommend --model mf.npz --user 42 --why",
+        "  tinyrec recommend --model mf.npz --user 42 --why\n\n" + _ERRORS,
     )
+    parser.add_argument("--traceback", action="store_true", help=_TRACEBACK_HELP)
+    # accepted after the subcommand too; SUPPRESS: a subcommand without it keeps the global value
+    common = _Parser(add_help=False)
+    common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=_TRACEBACK_HELP)
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=_Parser)
     sub.required = True
+    add = functools.partial(sub.add_parser, parents=[common])  # each subcommand takes --traceback
 
-    p = sub.add_parser(
+    p = add(
         "datasets",
         help="the data sets tinyrec knows and where they are found",
         formatter_class=_FORMATTER,
@@ -39,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_datasets)
 
-    p = sub.add_parser(
+    p = add(
         "train",
         help="train a model, evaluate it, optionally save it",
         formatter_class=_FORMATTER,
@@ -60,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser(
+    p = add(
         "evaluate",
         help="evaluate a saved model",
         formatter_class=_FORMATTER,
@@ -77,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser(
+    p = add(
         "recommend",
         help="a user's top-k items from a saved model",
         formatter_class=_FORMATTER,
@@ -91,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="NAME", help="data set for titles (default: found by matching item ids)")
     p.set_defaults(func=cmd_recommend)
 
-    p = sub.add_parser(
+    p = add(
         "quickstart",
         help="train and compare a few models on the embedded data (under a minute)",
         formatter_class=_FORMATTER,

@@ -34,7 +34,14 @@ def _split_header(raw: bytes) -> tuple[bytes, bytes]:
 
 
 def read_numeric_table(
-    raw: bytes, *, sep: str, n_fields: int | None, columns, source: str, first_line: int = 1
+    raw: bytes,
+    *,
+    sep: str,
+    n_fields: int | None,
+    columns,
+    source: str,
+    first_line: int = 1,
+    text_fixes: dict[int, str] | None = None,
 ) -> np.ndarray:
     """Parse the numeric ``columns`` of delimited text ``raw``.
 
@@ -52,6 +59,9 @@ def read_numeric_table(
         File name used in error messages.
     first_line : int
         The 1-based line number of ``raw``'s first line in the file (2 after a header).
+    text_fixes : dict of int to str, optional
+        Field index -> the fix to name when that field of a malformed line holds text that is not
+        a number (:func:`from_csv` names ``string_ids=True`` for its id columns).
 
     Returns
     -------
@@ -79,11 +89,17 @@ def read_numeric_table(
         lines = raw.split(b"\n", bad_line + 1)
         text = lines[bad_line].rstrip(b"\r").decode("utf-8", errors="replace")[:120]
         hint = ""
+        fields = text.split(sep)
+        field = fields[bad_field].strip() if 0 <= bad_field < len(fields) else ""
         if '"' in text:
             hint = (
                 "; quoted fields are not read by the fast numeric reader: remove the quotes, or "
                 "pass string_ids=True (Python's csv module, which reads quotes)"
             )
+        elif bad_field < len(fields) and not field:
+            hint = f"; field {bad_field + 1} is empty"
+        elif not _is_number(field) and bad_field in (text_fixes or {}):
+            hint = f"; field {bad_field + 1} ({field!r}) is not a number: {text_fixes[bad_field]}"
         raise DataError(
             f"{source}, line {first_line + bad_line}: malformed (expected {n_fields} numeric fields "
             f"separated by {sep!r}; field {bad_field + 1} is wrong): {text!r}{hint}"
@@ -100,6 +116,10 @@ INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 EXACT_INT_LIMIT = 2**53
 
 
+_TEXT_IDS_FIX = (
+    "the user and item ids (columns {user} and {item}) must be decimal integers, unless read as text "
+    "with from_csv(..., string_ids=True)"
+)
 _STRING_IDS_FIX = (
     "read the file with from_csv(..., string_ids=True), which keeps ids as text and parses "
     "timestamps as exact integers"
@@ -205,10 +225,12 @@ def from_csv(
     header : {"infer", True, False}
         Whether the first line holds column names (no other value is accepted). ``"infer"``:
         yes when a column is given by name; otherwise, with numeric ids, when the first line's
-        user or item field is not a number; with ``string_ids=True`` (where ids tell nothing),
-        when the first line's rating or timestamp field is not a number, and an error asking
-        for ``header=`` when there is neither column. So a line whose used fields all parse
-        is never taken for a header.
+        user and item fields are both names (text that is not a number; an empty field is not a
+        name); with ``string_ids=True`` (where ids tell nothing), when its rating and timestamp
+        fields (those used) are names, and an error asking for ``header=`` when there is neither
+        column. So a line with a used field that parses, or is empty, is never taken for a header
+        (and dropped): it is read as data, and a malformed one is reported by line number. A file
+        whose only line was taken for a header is reported as such, with the fix.
     string_ids : bool
         ``False`` (default): every used column is numeric and is parsed by the fast byte-level
         kernel; user and item ids must be integers of magnitude below 2**53, and fields must
@@ -280,11 +302,18 @@ def from_csv(
             f"one column is used for two roles (user={user!r}, item={item!r}, rating={rating!r}, "
             f"timestamp={timestamp!r}); give each role its own column"
         )
+    if header and not body.strip():
+        raise DataError(
+            f"{source}: no data lines (the file is empty after its header line "
+            f"{first.decode(encoding, errors='replace')[:80]!r}); if that line is data, pass header=False"
+        )
     if string_ids:
         return _from_csv_strings(body, cols, sep, encoding, source, first_line)
+    id_fix = _TEXT_IDS_FIX.format(user=cols[0], item=cols[1])
     values = read_numeric_table(
-        body, sep=sep, n_fields=None, columns=used, source=source, first_line=first_line
-    )
+        body, sep=sep, n_fields=None, columns=used, source=source, first_line=first_line,
+        text_fixes={cols[0]: id_fix, cols[1]: id_fix},
+    )  # fmt: skip
     pos = {c: j for j, c in enumerate(used)}
     where = {"raw": body, "first_line": first_line}  # lets errors name the file's line
     users = as_int_ids(values[:, pos[cols[0]]], source, "user", **where)
@@ -365,8 +394,9 @@ def _infer_header(fields: list[str], user, item, rating, timestamp, string_ids: 
                 f"cannot tell whether the first line {','.join(fields)[:80]!r} is a header or data; "
                 f"pass header=True or header=False"
             )
-    # a field missing from a short line is left for the reader to report
-    return not all(_is_number(fields[c].strip().strip('"')) for c in probe if c < len(fields))
+    # a header names every probed column; a field missing from a short line is left for the reader
+    present = [fields[c].strip().strip('"') for c in probe if c < len(fields)]
+    return bool(present) and all(text and not _is_number(text) for text in present)
 
 
 def _csv_rows(text: str, sep: str, source: str, first_line: int):

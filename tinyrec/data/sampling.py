@@ -22,6 +22,7 @@ import numpy as np
 from ..errors import DataError, IndexOutOfRangeError, ShapeError
 from ..kernels.csr import csr_order, unique_in_rows
 from ..kernels.sampling import distinct_negatives, uniform_negatives, weighted_negatives
+from ..limits import check_allocation
 from ..validation import as_generator, check_nonnegative, check_positive_int
 from .interactions import Interactions
 
@@ -153,11 +154,7 @@ class NegativeSampler:
         (len(users), n) int32 item indices, none of them a positive of its user.
         """
         users = self._check_users(users, n)
-        if users.shape[0] * n > self.MAX_DRAWS:
-            raise ValueError(
-                f"sample(users, n={n}) would draw {users.shape[0] * n:,} negatives, more than "
-                f"{self.MAX_DRAWS:,} at once; draw them in batches (e.g. one per minibatch)"
-            )
+        _check_draws(users.shape[0], n)
         out = np.empty((users.shape[0], int(n)), dtype=np.int32)
         filled, total = 0, out.size
         while filled < total:
@@ -198,6 +195,8 @@ class NegativeSampler:
                 f"user {int(users[k])} has only {int(allowed[k])} items that are not positives; cannot "
                 f"draw {n} distinct negatives: {fix}"
             )
+        what = f"{n} distinct negatives for each of {len(users):,} rows"
+        check_allocation((users.shape[0], n), np.int32, what)
         return distinct_negatives(self.indptr, self.indices, users, self.n_items, int(n), self.rng)
 
     def _check_users(self, users, n, *, allow_full: bool = False) -> np.ndarray:
@@ -225,6 +224,27 @@ class NegativeSampler:
         return users
 
 
+def _check_draws(n_rows: int, n: int) -> None:
+    """Refuse drawing ``n`` negatives for each of ``n_rows`` rows at once when that is too many.
+
+    The message names no argument: callers reach it with their own name for ``n``.
+    """
+    total = n_rows * n
+    if total > NegativeSampler.MAX_DRAWS:
+        raise ValueError(
+            f"{n} negatives for each of {n_rows:,} rows would draw {total:,} negatives, more than "
+            f"{NegativeSampler.MAX_DRAWS:,} at once; draw them in batches (e.g. one per minibatch)"
+        )
+    check_allocation((n_rows, n), np.int32, f"{n} negatives for each of {n_rows:,} rows")
+
+
+def _check_n_negatives(n_negatives, n_rows: int) -> int:
+    """``n_negatives`` checked under its own name, before the sampler (whose argument is ``n``)."""
+    n_negatives = check_positive_int(n_negatives, "n_negatives")
+    _check_draws(n_rows, n_negatives)
+    return n_negatives
+
+
 def bpr_triples(data: Interactions, n_negatives: int = 1, *, method: str = "uniform", alpha=1.0, seed=0):
     """BPR training triples ``(u, i+, i-)``: each interaction repeated ``n_negatives`` times.
 
@@ -233,6 +253,7 @@ def bpr_triples(data: Interactions, n_negatives: int = 1, *, method: str = "unif
     users, positives, negatives : (len(data) * n_negatives,) int32 each
         Row ``k * n_negatives + j`` pairs interaction ``k`` with its ``j``-th negative.
     """
+    n_negatives = _check_n_negatives(n_negatives, len(data))
     sampler = NegativeSampler(data, method, alpha=alpha, seed=seed)
     neg = sampler.sample(data.users, n_negatives)  # (n, n_negatives)
     users = np.repeat(data.users, n_negatives)
@@ -250,6 +271,7 @@ def pointwise_samples(data: Interactions, n_negatives: int = 4, *, method="unifo
         Positives first (``labels[:len(data)] == 1``), then the negatives in interaction order;
         shuffle with :func:`minibatches`.
     """
+    n_negatives = _check_n_negatives(n_negatives, len(data))
     sampler = NegativeSampler(data, method, alpha=alpha, seed=seed)
     neg = sampler.sample(data.users, n_negatives)
     users = np.concatenate([data.users, np.repeat(data.users, n_negatives)])
@@ -277,6 +299,7 @@ def sampled_candidates(train: Interactions, test: Interactions, n_negatives: int
             raise TypeError(f"{name} must be an Interactions, got {type(table).__name__}")
     if not train.same_index_space(test):
         raise DataError("train and test do not share one index space; build them with one split")
+    n_negatives = check_positive_int(n_negatives, "n_negatives")  # at most n_items: no bound needed
     sampler = NegativeSampler(train, "uniform", exclude=test, seed=seed)
     fix = "lower n_negatives (the sampled protocol's candidates) or use protocol='full'"
     neg = sampler.sample_distinct(test.users, n_negatives, fix=fix)
