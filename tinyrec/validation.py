@@ -142,25 +142,27 @@ def check_in_range(value, name: str, low: float, high: float) -> float:
     return float(value)
 
 
-def check_float_array(x, name: str, *, dtype=None, ndim=None, min_ndim=None) -> np.ndarray:
+def check_float_array(x, name: str, *, dtype=None, ndim=None, min_ndim=None, where=None) -> np.ndarray:
     """Check that ``x`` is a floating ndarray (of ``dtype`` when given) with the expected rank.
 
-    Returns ``x`` itself (no copy). Raises :class:`DTypeError` or :class:`ShapeError`.
+    Returns ``x`` itself (no copy). Raises :class:`DTypeError` or :class:`ShapeError`. Messages
+    name ``where`` (default: ``name``), e.g. ``"Linear input x"``, and suggest fixes on ``name``.
     """
+    where = name if where is None else where
     if not isinstance(x, np.ndarray):
-        raise DTypeError(f"{name} must be a numpy array, got {type(x).__name__}; wrap it in np.asarray")
+        raise DTypeError(f"{where} must be a numpy array, got {type(x).__name__}; wrap it in np.asarray")
     if x.dtype not in FLOAT_DTYPES:
         raise DTypeError(
-            f"{name} has dtype {x.dtype}; expected a float array (float32 or float64), "
+            f"{where} has dtype {x.dtype}; expected a float array (float32 or float64), "
             f"e.g. {name}.astype(np.float32)"
         )
     if dtype is not None and x.dtype != dtype:
         raise DTypeError(
-            f"{name} has dtype {x.dtype} but this module computes in {np.dtype(dtype)}; "
+            f"{where} has dtype {x.dtype} but this module computes in {np.dtype(dtype)}; "
             f"cast with {name}.astype(np.{np.dtype(dtype).name}) or build the module with "
             f"dtype=np.{x.dtype.name}"
         )
-    _check_ndim(x, name, ndim, min_ndim)
+    check_ndim(x, where, ndim, min_ndim)
     return x
 
 
@@ -169,7 +171,7 @@ def check_index_array(idx, name: str, upper: int, *, ndim=None, min_ndim=None) -
     idx = np.asarray(idx)
     if idx.dtype.kind not in "iu":
         raise DTypeError(f"{name} must hold integers, got dtype {idx.dtype}; cast with .astype(np.int64)")
-    _check_ndim(idx, name, ndim, min_ndim)
+    check_ndim(idx, name, ndim, min_ndim)
     if idx.size:
         low, high = idx.min(), idx.max()
         if low < 0 or high >= upper:
@@ -217,7 +219,8 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
         raise ShapeError(f"{name_a} has shape {a.shape} but {name_b} has shape {b.shape}; they must match")
 
 
-def _check_ndim(x: np.ndarray, name: str, ndim, min_ndim) -> None:
+def check_ndim(x: np.ndarray, name: str, ndim, min_ndim) -> None:
+    """Raise ShapeError unless ``x`` has ``ndim`` axes (an int or a tuple of them), at least ``min_ndim``."""
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if x.ndim not in allowed:

@@ -133,8 +133,8 @@ def test_one_neumf_batch_checks_its_ids_once(monkeypatch):
     import tinyrec.nn.spec
 
     calls = []
-    check_ids = tinyrec.nn.spec.check_ids
-    monkeypatch.setattr(tinyrec.nn.spec, "check_ids", lambda ids, where, *a, **k: calls.append(where)
+    check_ids = tinyrec.nn.spec.check_index_array  # what an Ids spec calls
+    monkeypatch.setattr(tinyrec.nn.spec, "check_index_array", lambda ids, where, *a, **k: calls.append(where)
                         or check_ids(ids, where, *a, **k))  # fmt: skip
     net = _net("neumf", 3, 4, 2, (4, 2), seed=0)
     net(np.array([0, 2]), np.array([3, 1]))

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import DTypeError, IndexOutOfRangeError, ShapeError
-from ..validation import FLOAT_DTYPES
+from ..errors import DTypeError, ShapeError
+from ..validation import check_float_array, check_index_array, check_ndim
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,7 @@ class Floats:
     def check(self, x, layer, dtype: np.dtype | None) -> np.ndarray:
         """Return ``x`` (never copied) or raise; ``dtype`` is the dtype the call must use, if fixed."""
         where = f"{_name(layer)} input {self.name}"
-        if not isinstance(x, np.ndarray):
-            raise DTypeError(f"{where} must be a numpy array, got {type(x).__name__}; wrap it in np.asarray")
-        if x.dtype not in FLOAT_DTYPES:
-            raise DTypeError(
-                f"{where} has dtype {x.dtype}; expected a float array (float32 or float64), "
-                f"e.g. {self.name}.astype(np.float32)"
-            )
+        check_float_array(x, self.name, where=where)
         if dtype is not None and x.dtype != dtype:
             raise DTypeError(_dtype_message(where, x.dtype, dtype, layer))
         check_ndim(x, where, self.ndim, self.min_ndim)
@@ -94,7 +88,8 @@ class Ids:
     optional: bool = False
 
     def check(self, ids, layer, dtype=None) -> np.ndarray:
-        return check_ids(ids, f"{_name(layer)} input {self.name}", getattr(layer, self.bound), ndim=self.ndim)
+        where = f"{_name(layer)} input {self.name}"
+        return check_index_array(ids, where, getattr(layer, self.bound), ndim=self.ndim)
 
 
 @dataclass(frozen=True)
@@ -187,31 +182,6 @@ def check_mask(mask, where: str, shapes) -> np.ndarray:
     want = " or ".join(str(tuple(s)) for s in shapes)
     require(mask.shape in [tuple(s) for s in shapes], f"{where} has shape {mask.shape}; expected {want}")
     return mask
-
-
-def check_ids(ids, where: str, bound: int, *, ndim=None) -> np.ndarray:
-    """``ids`` as an int64 array of integers in ``[0, bound)``, or raise naming ``where``."""
-    ids = np.asarray(ids)
-    if ids.dtype.kind not in "iu":
-        raise DTypeError(f"{where} must hold integers, got dtype {ids.dtype}; cast with .astype(np.int64)")
-    check_ndim(ids, where, ndim, 0)
-    if ids.size:
-        low, high = ids.min(), ids.max()
-        if low < 0 or high >= bound:
-            bad = low if low < 0 else high
-            raise IndexOutOfRangeError(f"{where} contains {bad}, outside the valid range [0, {bound})")
-    return ids.astype(np.int64, copy=False)
-
-
-def check_ndim(x: np.ndarray, where: str, ndim, min_ndim: int) -> None:
-    """Raise ShapeError unless ``x`` has ``ndim`` axes (an int or a tuple of ints), at least ``min_ndim``."""
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if x.ndim not in allowed:
-            want = " or ".join(str(n) for n in allowed)
-            raise ShapeError(f"{where} must have {want} dimension(s), got shape {x.shape}")
-    if x.ndim < min_ndim:
-        raise ShapeError(f"{where} must have at least {min_ndim} dimension(s), got shape {x.shape}")
 
 
 def require(condition: bool, message: str, error: type[Exception] = ShapeError) -> None:
