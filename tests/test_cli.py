@@ -16,7 +16,7 @@ from tinyrec.limits import check_allocation, format_bytes
 from tinyrec.validation import check_positive_int
 
 REPO = Path(__file__).resolve().parents[1]
-JSON_KEYS = {"model", "data", "split", "params", "metrics", "fit_seconds", "epoch_seconds"}
+JSON_KEYS = {"model", "data", "split", "seed", "params", "metrics", "fit_seconds", "epoch_seconds"}
 METRIC_KEYS = {
     "rating": {"rmse", "mae"},
     "sampled": {"hr@10", "ndcg@10", "mrr"},
@@ -47,9 +47,11 @@ def assert_usage_error(status, err, *words):
 def test_datasets_lists_the_embedded_set(capsys):
     status, out, _ = run(capsys, "datasets")
     assert status == 0
-    row = next(line for line in out.splitlines() if line.startswith("movietweetings"))
-    assert " yes " in row and "movietweetings-100k.zip" in row
-    assert "ml-100k" in out and "synthetic" in out
+    lines = out.splitlines()
+    at = next(k for k, line in enumerate(lines) if line.startswith("movietweetings"))
+    assert " yes " in lines[at] and "movietweetings-100k.zip" in lines[at + 1]  # where, wrapped below
+    assert "ml-100k" in out and "synthetic" in out and "--data PATH" in out
+    assert max(len(line) for line in lines) <= 100  # a narrow table
 
 
 def test_train_json_ranking_model_has_exactly_the_documented_keys(capsys):
@@ -58,6 +60,7 @@ def test_train_json_ranking_model_has_exactly_the_documented_keys(capsys):
     result = json.loads(out)  # one JSON object, nothing else on stdout
     assert set(result) == JSON_KEYS
     assert result["model"] == "popularity" and result["data"] == "movietweetings" and result["split"] == "loo"
+    assert result["seed"] == 0  # seeded by default
     assert {p: set(m) for p, m in result["metrics"].items()} == {
         p: METRIC_KEYS[p] for p in ("sampled", "full")
     }
@@ -74,7 +77,7 @@ def test_train_json_rating_model_with_epochs_and_sets(capsys):
     result = json.loads(out)
     assert set(result) == JSON_KEYS
     assert set(result["metrics"]) == {"rating"} and set(result["metrics"]["rating"]) == METRIC_KEYS["rating"]
-    assert result["split"] == "holdout"
+    assert result["split"] == "holdout" and result["seed"] == 1
     assert result["params"]["n_epochs"] == 3 and result["params"]["n_factors"] == 4
     assert result["params"]["lr_all"] == 0.01 and result["params"]["seed"] == 1
     assert len(result["epoch_seconds"]) == 3 and result["fit_seconds"] > 0
@@ -198,6 +201,7 @@ def test_registries():
     assert build_model("itemknn-implicit").task == "ranking"
 
 
+@pytest.mark.slow
 def test_quickstart_as_python_m():
     # how long it takes is measured by benchmarks/bench_knn.py, not asserted here (shared machines)
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -388,3 +392,159 @@ def test_help_documents_the_error_handling(capsys):
     status, out, _ = run(capsys, "--help")
     assert status == 0
     assert "--traceback" in out and "TINYREC_TRACEBACK=1" in out and "status 2" in out and "bug" in out
+
+
+# ------------------------------------------------------------------ your own data, seeds, provenance
+EXAMPLE = REPO / "examples" / "my_ratings.csv"  # README's "Your own data" uses this file
+
+
+def test_train_and_evaluate_your_own_csv_with_string_ids(capsys, tmp_path):
+    path = tmp_path / "mine.npz"
+    status, out, err = run(capsys, "train", "biasedmf", "--data", str(EXAMPLE), "--save", str(path), "--json")
+    assert status == 0, err
+    trained = json.loads(out)
+    assert trained["data"] == str(EXAMPLE) and trained["split"] == "holdout" and trained["seed"] == 0
+    assert "ids read as text" in err and "245 interactions, 24 users, 20 items" in err
+    assert 0 < trained["metrics"]["rating"]["rmse"] < 2
+    # evaluate reads the data, split and seed the model file records: the same numbers
+    status, out, err = run(capsys, "evaluate", "--model", str(path), "--json")
+    assert status == 0, err
+    assert json.loads(out)["metrics"] == trained["metrics"] and "warning" not in err
+    status, out, _ = run(capsys, "recommend", "--model", str(path), "--user", "ana", "-k", "3")
+    assert status == 0 and len(re.findall(r"(?m)^ +\d  tt\d{7} ", out)) == 3  # the raw text ids
+    # a ranking model on a file this small: full ranking only (too few items for 99 sampled negatives)
+    status, out, err = run(capsys, "train", "bprmf", "--data", str(EXAMPLE), "--json")
+    assert status == 0 and set(json.loads(out)["metrics"]) == {"full"} and "sampled protocol left out" in err
+
+
+def test_your_own_file_read_options(capsys, tmp_path):
+    tsv = tmp_path / "clicks.tsv"  # no header, integer ids, item first, no rating, a timestamp
+    rows = [(item, user, 1_700_000_000 + 60 * k) for k, (user, item) in
+            enumerate((u, (u * 7 + j) % 30) for u in range(12) for j in range(6))]  # fmt: skip
+    tsv.write_text("".join(f"{i}\t{u}\t{t}\n" for i, u, t in rows))
+    status, out, err = run(capsys, "train", "popularity", "--data", str(tsv), "--columns", "1,0,-,2",
+                           "--json")  # fmt: skip
+    assert status == 0, err
+    assert "separator '\\t', columns user=1 item=0 timestamp=2" in err and "ids read as integers" in err
+    assert "implicit feedback" in err and json.loads(out)["split"] == "loo"
+    csv = tmp_path / "named.csv"  # columns by header name; no timestamps: leave-one-out draws
+    csv.write_text("who;what;stars\n" + "".join(f"u{u};m{(u + j) % 9};{1 + j % 5}\n" for u in range(10)
+                                                  for j in range(5)))  # fmt: skip
+    status, out, err = run(capsys, "train", "popularity", "--data", str(csv), "--columns", "who,what,stars")
+    assert status == 0, err
+    assert "separator ';'" in err and "no timestamps: leave-one-out holds out a random interaction" in err
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "ratings.csv").write_text(csv.read_text())
+    status, _, err = run(capsys, "train", "popularity", "--data", str(folder), "--header", "yes",
+                         "--columns", "0,1,2")  # fmt: skip
+    assert status == 0, err
+    (folder / "more.csv").write_text("x")
+    (folder / "ratings.csv").rename(folder / "old.csv")
+    for argv, words in [
+        (["--data", str(folder)], ["cannot tell which file", "more.csv"]),
+        (["--data", str(tsv), "--sep", ","], ["one field", "--sep"]),
+        (["--data", str(csv), "--columns", "who"], ["USER,ITEM"]),
+        (["--data", str(csv), "--columns", "who,nope"], ["no column named 'nope'", "--columns"]),
+        (["--data", str(csv), "--split", "u1"], ["ML-100K"]),
+    ]:
+        status, _, err = run(capsys, "train", "popularity", *argv)
+        assert_usage_error(status, err, *words)
+
+
+def test_the_same_command_twice_gives_the_same_numbers_and_recommendations(capsys, tmp_path):
+    for model in ("biasedmf", "bprmf"):  # seeded by default (seed 0), no --seed given
+        runs = []
+        for k in range(2):
+            path = tmp_path / f"{model}{k}.npz"
+            status, out, _ = run(capsys, "train", model, "--data", "synthetic", "--epochs", "3",
+                                 "--save", str(path), "--json")  # fmt: skip
+            assert status == 0
+            result = json.loads(out)
+            status, top, _ = run(capsys, "recommend", "--model", str(path), "--user", "7", "-k", "5")
+            assert status == 0
+            runs.append((result["metrics"], result["params"], result["seed"], top))
+        assert runs[0] == runs[1]
+    status, out, _ = run(capsys, "train", "bprmf", "--data", "synthetic", "--epochs", "3")
+    assert status == 0 and "seed=0" in out and "data synthetic, split loo, seed 0" in out
+
+
+def test_evaluating_on_another_split_is_refused_unless_allowed(capsys, tmp_path):
+    path = tmp_path / "mf.npz"
+    argv = ["train", "biasedmf", "--data", "synthetic", "--epochs", "2", "--save", str(path)]
+    assert run(capsys, *argv)[0] == 0
+    status, _, err = run(capsys, "evaluate", "--model", str(path), "--seed", "1")  # another holdout draw
+    words = ["trained on synthetic, split holdout, seed 0", "split holdout, seed 1 is other",
+             "so the figures would be leaked", "--allow-mismatch"]  # fmt: skip
+    assert_usage_error(status, err, *words)
+    status, out, err = run(capsys, "evaluate", "--model", str(path), "--seed", "1", "--allow-mismatch")
+    assert status == 0 and "rmse" in out
+    warned = [line for line in err.splitlines() if line.startswith("tinyrec: warning:")]
+    assert len(warned) == 2 and "evaluating anyway (--allow-mismatch)" in warned[0]
+    status, _, err = run(capsys, "recommend", "--model", str(path), "--user", "3", "--data", "movietweetings")
+    assert_usage_error(status, err, "trained on synthetic", "not those of movietweetings", "--allow-mismatch")
+    status, out, err = run(capsys, "recommend", "--model", str(path), "--user", "3",
+                           "--data", "movietweetings", "--allow-mismatch")  # fmt: skip
+    assert status == 0 and "top-10 for user 3" in out and "tinyrec: warning: --data movietweetings" in err
+
+
+@pytest.mark.realdata
+def test_a_model_of_ml100k_fold_u1_is_refused_on_fold_u2(capsys, tmp_path):
+    dataset_dir("ml-100k", "u2.base")
+    path = tmp_path / "u1.npz"
+    assert run(capsys, "train", "baseline", "--data", "ml-100k", "--split", "u1", "--save", str(path))[0] == 0
+    status, _, err = run(capsys, "evaluate", "--model", str(path), "--split", "u2")
+    assert_usage_error(status, err, "split u1", "split u2", "20,000 of its 20,000 test interactions")
+    status, out, _ = run(capsys, "evaluate", "--model", str(path), "--json")  # the recorded split
+    assert status == 0 and json.loads(out)["split"] == "u1"
+
+
+def test_a_model_file_without_provenance_warns_and_needs_data(capsys, tmp_path):
+    path = _saved_model(capsys, tmp_path)
+    old = _rewrite_header(path, tmp_path / "old.npz", lambda h: {k: h[k] for k in h if k != "provenance"})
+    status, _, err = run(capsys, "evaluate", "--model", str(old))
+    assert_usage_error(status, err, "does not record the data", "--data")
+    assert "tinyrec: warning:" in err and "saved without its provenance" in err
+    status, out, err = run(capsys, "evaluate", "--model", str(old), "--data", "synthetic")
+    assert status == 0 and "hr@10" in out and err.count("tinyrec: warning:") == 1
+
+
+def test_version_and_threads(capsys):
+    from tinyrec import threads
+    from tinyrec.version import __version__
+
+    status, out, _ = run(capsys, "--version")
+    assert status == 0 and out.startswith(f"tinyrec {__version__} (numpy ") and "numba" in out
+    seen = []
+    original = threads.set_threads
+
+    def spy(n):
+        seen.append(n)
+        original(n)
+
+    try:
+        threads.set_threads = spy
+        from tinyrec import cli as cli_package
+
+        cli_package.set_threads = spy
+        for argv in (["--threads", "1", *TRAIN], [*TRAIN, "--threads", "1"]):
+            assert run(capsys, *argv)[0] == 0
+    finally:
+        cli_package.set_threads = original
+        threads.set_threads = original
+    assert seen == [1, None, 1, None]  # set for the command, then back to the defaults
+    assert threads.blas_threads() in (1, None)
+    status, _, err = run(capsys, "--threads", "0", *TRAIN)
+    assert_usage_error(status, err, "--threads must be a positive integer")
+
+
+def test_quickstart_names_the_rating_scale_and_the_jit_note(capsys, monkeypatch):
+    from tinyrec.cli import registry as cli
+
+    monkeypatch.setattr(cli, "QUICKSTART_MODELS", ["popularity", "baseline"])
+    status, out, _ = run(capsys, "quickstart")
+    assert status == 0 and "RMSE (0-10)" in out and "rating scale, 0 to 10" in out
+    assert "includes Numba's one-time compilation" in out
+    monkeypatch.setenv("NUMBA_DISABLE_JIT", "1")  # (Numba is loaded already: only the note changes)
+    status, out, _ = run(capsys, "quickstart")
+    assert status == 0 and "compilation" not in out and "NUMBA_DISABLE_JIT is set" in out

@@ -246,7 +246,7 @@ def test_bad_input():
 
 def test_nothing_to_evaluate_is_an_error_not_nan():
     train = Interactions([0, 0, 1, 1], [0, 1, 1, 2], n_users=2, n_items=4)
-    model = Popularity().fit(train)
+    model = Popularity().fit(train.subset(np.arange(2, 4)))  # not fitted on the test pairs
     # every test pair is also a train pair: no user has a relevant candidate under "full"
     with pytest.raises(DataError, match="no test user has a relevant candidate"):
         evaluate(model, train.subset(np.arange(2)), train=train, protocol="full")
@@ -339,3 +339,26 @@ def test_evaluation_runs_blas_on_one_thread_unless_the_user_set_it(monkeypatch):
     assert seen and all(n == [1] * len(n) for n in seen)
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")  # the user's setting wins: tinyrec leaves BLAS alone
     assert isinstance(threads.limit_blas(), contextlib.nullcontext)
+
+
+def test_test_interactions_the_model_was_fitted_on_are_refused():
+    from tinyrec.data import random_holdout
+    from tinyrec.data.synthetic import synthetic
+
+    data = synthetic(80, 50, 1500, seed=1)
+    train_a, test_a = random_holdout(data, 0.2, seed=0)
+    train_b, test_b = random_holdout(data, 0.2, seed=1)  # another split of the same data
+    model = Popularity().fit(train_a)
+    evaluate(model, test_a, train=train_a)  # its own split: fine
+    leaked = int(np.isin(test_b.users * 50 + test_b.items, train_a.users * 50 + train_a.items).sum())
+    assert leaked > 0
+    with pytest.raises(DataError, match=f"{leaked:,} of the {len(test_b):,} test interactions are among"):
+        evaluate(model, test_b, train=train_b)
+    with pytest.warns(UserWarning, match="evaluating anyway"):
+        result = evaluate(model, test_b, train=train_b, allow_seen=True)
+    assert result["n_users"] > 0
+    # a train that is a superset of the model's training data is fine (validation items not candidates)
+    train_bigger = data.subset(~np.isin(data.users * 50 + data.items, test_a.users * 50 + test_a.items))
+    evaluate(model, test_a, train=train_bigger)
+    with pytest.raises(TypeError, match="allow_seen"):
+        evaluate(model, test_a, train=train_a, allow_seen="yes")

@@ -107,8 +107,28 @@ def test_files_are_written_as_format_version_2_and_version_1_still_loads(knn, kn
     assert header["format_version"] == tinyrec.io.FORMAT_VERSION == 2
     # version 1 (tinyrec before the schema) has the same fields; such files load unchanged
     old = tmp_path / "v1.npz"
-    write_members(old, {**header, "format_version": 1}, arrays)
-    _same_predictions(tinyrec.io.load(old), knn, ratings[1])
+    without = {name: value for name, value in header.items() if name != "provenance"}
+    write_members(old, {**without, "format_version": 1}, arrays)
+    with pytest.warns(UserWarning, match="saved without its provenance"):
+        _same_predictions(tinyrec.io.load(old), knn, ratings[1])
+
+
+def test_the_provenance_is_saved_and_a_file_without_it_loads_with_a_warning(ratings, tmp_path):
+    train = ratings[0].with_info(name="planted")
+    model = BiasedMF(3, 2, seed=4).fit(train)
+    path = model.save(tmp_path / "mf.npz")
+    header, arrays = read_members(path)
+    assert header["provenance"] == model.provenance_ == {
+        "data": "planted", "split": None, "seed": 4, "fingerprint": train.fingerprint(),
+        "n_interactions": len(train),
+    }  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a file with its provenance loads without a word
+        assert tinyrec.io.load(path).provenance_ == model.provenance_
+    header.pop("provenance")  # a version-2 file saved before the section existed
+    write_members(path, header, arrays)
+    with pytest.warns(UserWarning, match=r"mf\.npz was saved without its provenance .* unknown"):
+        assert tinyrec.io.load(path).provenance_ is None
 
 
 @pytest.mark.parametrize(
@@ -134,7 +154,12 @@ def test_files_are_written_as_format_version_2_and_version_1_still_loads(knn, kn
         (lambda h: h.update(history={"train_rmse": [1.0, None]}), r"history\['train_rmse'\]\[1\]"),
         (lambda h: h.pop("params"), r"lacks the fields \['params'\]"),
         (lambda h: h.pop("tinyrec_version"), r"lacks the fields \['tinyrec_version'\]"),
-        (lambda h: h.update(provenance={"data": "ml-100k"}), r"fields \['provenance'\] that this tinyrec"),
+        (lambda h: h.update(encoders={"genre": []}), r"fields \['encoders'\] that this tinyrec"),
+        (lambda h: h.update(provenance={"data": "ml-100k"}), r"lacks the provenance fields \['split'"),
+        (lambda h: h["provenance"].update(fingerprint="md5:0"), r"provenance\.fingerprint is 'md5:0'"),
+        (lambda h: h["provenance"].update(seed=-1), r"provenance\.seed is -1, not a seed"),
+        (lambda h: h["provenance"].update(data=3), r"provenance\.data is 3, not a data set's name"),
+        (lambda h: h["provenance"].update(origin="x"), r"fields \['origin'\] \(in provenance\)"),
         (lambda h: h["attributes"].update(extra=1), r"fields \['extra'\] \(in attributes\)"),
         (lambda h: h["params"].update(seed=2**70), "params"),
         (lambda h: h.update(model_class=["BiasedMF"]), "not a tinyrec model in this version"),

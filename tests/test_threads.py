@@ -1,5 +1,7 @@
 """Thread settings: BLAS limited while tinyrec works, a user's setting respected, set_threads for both."""
 
+import contextlib
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
@@ -43,9 +45,25 @@ def test_set_threads_sets_blas_and_numba_alike(monkeypatch):
             assert all(n == 1 for n in _blas_threads())
         threads.set_threads(10**6)  # more than the cores: Numba takes what it has
         assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+        assert threads.blas_threads() == 10**6 and "10" in threads.describe()
     finally:
-        threads.set_threads(1)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    for bad in (0, -1, 1.5, "2", None, True):
+        threads.set_threads(None)  # back to the defaults
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+    assert threads.blas_threads() == 1 and threads.describe() == "BLAS 1 thread (tinyrec's default)"
+    for bad in (0, -1, 1.5, "2", True):
         with pytest.raises(ValueError, match="threads"):
             threads.set_threads(bad)
+
+
+def test_an_explicit_number_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert threads.blas_threads() is None and "OPENBLAS_NUM_THREADS=2" in threads.describe()
+    with threads.limit_blas(1):  # an argument
+        assert all(n == 1 for n in _blas_threads())
+    try:
+        threads.set_threads(1)  # tinyrec --threads 1
+        with threads.limit_blas():
+            assert all(n == 1 for n in _blas_threads())
+    finally:
+        threads.set_threads(None)
+    assert isinstance(threads.limit_blas(), contextlib.nullcontext)  # the environment decides again

@@ -255,3 +255,28 @@ def test_epochs_and_batch_size_are_positive_integers():
             fit(model, MSELoss(), opt, X, y, bad, 4, verbose=False)
         with pytest.raises(ValueError, match="batch_size must be a positive integer"):
             fit(model, MSELoss(), opt, X, y, 1, bad, verbose=False)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_fit_runs_blas_on_one_thread_and_restores_it(monkeypatch):
+    from tinyrec import threads
+
+    for name in threads.USER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    seen = []
+
+    def accuracy(y_true, logits):  # called inside the loop, once per epoch
+        seen.append(_blas_threads())
+        return _accuracy(y_true, logits)
+
+    X, y = _click_data(64)
+    model = _mlp()
+    before = _blas_threads()
+    fit(model, BCEWithLogitsLoss(), Adam(model.parameters()), X, y, epochs=2, batch_size=32,
+        metrics={"accuracy": accuracy}, verbose=False)  # fmt: skip
+    assert seen == [[1] * len(before)] * 2 and _blas_threads() == before

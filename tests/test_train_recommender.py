@@ -217,20 +217,26 @@ class _RecordBlasThreads:
         yield from self.batches.epoch()
 
 
-def test_training_limits_blas_threads_and_restores_them():
+def test_training_limits_blas_threads_and_restores_them(monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
+    from tinyrec import threads
+
+    for name in threads.USER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     model, train, _ = _ready_model()
     before = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
     recorder = _RecordBlasThreads(PointwiseBatches(train, 2, 32, seed=0))
     optimizer = Adam(model.net.parameters())
-    fit_recommender(model, train, recorder, optimizer, BCEWithLogitsLoss(), 2, blas_threads=1, verbose=False)
+    fit_recommender(model, train, recorder, optimizer, BCEWithLogitsLoss(), 2, verbose=False)  # the default
     assert recorder.threads == [[1] * len(before)] * 2
     after = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
     assert after == before
     recorder = _RecordBlasThreads(PointwiseBatches(train, 2, 32, seed=0))
-    fit_recommender(
-        model, train, recorder, optimizer, BCEWithLogitsLoss(), 1, blas_threads=None, verbose=False
-    )
+    fit_recommender(model, train, recorder, optimizer, BCEWithLogitsLoss(), 1, blas_threads=2, verbose=False)
+    assert recorder.threads == [[min(2, n) for n in before]]
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # a user's setting wins over the default
+    recorder = _RecordBlasThreads(PointwiseBatches(train, 2, 32, seed=0))
+    fit_recommender(model, train, recorder, optimizer, BCEWithLogitsLoss(), 1, verbose=False)
     assert recorder.threads == [before]
 
 
@@ -267,3 +273,19 @@ def test_lazy_embeddings_move_only_the_rows_of_the_batch(lazy):
         np.testing.assert_array_equal(after_first[1], after_first[0])
     else:  # dense Adam: the momentum of the first step moves the row again
         assert not np.allclose(after_first[1], after_first[0])
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_each_epoch_ends_in_one_line_on_a_terminal_and_off_it(capsys, monkeypatch, terminal):
+    from tinyrec import progress
+
+    monkeypatch.setattr(progress, "_is_terminal", lambda stream: terminal)
+    model, train, test = _ready_model()
+    batches = PointwiseBatches(train, 2, 32, seed=0)
+    fit_recommender(model, train, batches, Adam(model.net.parameters()), BCEWithLogitsLoss(), 3, valid=test,
+                    protocol="full", monitor="ndcg@10")  # fmt: skip
+    err = capsys.readouterr().err
+    shown = [line.split("\r")[-1].strip() for line in err.split("\n") if line.strip()]  # what stays on screen
+    assert [line.split(" [")[0] for line in shown] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"], err
+    assert all("ndcg@10" in line for line in shown)  # the validation figures end each epoch's line
+    assert ("\r" in err) is terminal  # redrawn in place on a terminal only

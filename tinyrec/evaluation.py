@@ -15,6 +15,8 @@ the number of users (a dense ``n_users × n_items`` matrix is never built).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .data.interactions import Interactions
@@ -25,7 +27,7 @@ from .metrics._ranking_core import check_ties
 from .threads import limit_blas
 from .validation import check_bool, check_positive_int
 
-__all__ = ["evaluate", "PROTOCOLS"]
+__all__ = ["evaluate", "count_fitted_on", "PROTOCOLS"]
 
 PROTOCOLS = ("rating", "sampled", "full")
 _BUDGET = 1 << 21  # scores per batch when batch_size is None (about 2M: 16 MB in float64)
@@ -43,6 +45,7 @@ def evaluate(
     batch_size: int | None = None,
     ties: str = "pessimistic",
     return_per_user: bool = False,
+    allow_seen: bool = False,
 ) -> dict:
     """Evaluate ``model`` on ``test`` under one protocol; returns a dict of named metrics.
 
@@ -91,6 +94,10 @@ def evaluate(
         constant model scores the floor, not chance.
     return_per_user : bool
         Also return ``result["per_user"]``: ``{"users": (n,) int64, <metric>: (n,) float64}``.
+    allow_seen : bool, default False
+        Evaluate even when some test interactions are among those the model was fitted on (see
+        *Model and data* below), with a warning instead of the error: to measure how well a model
+        fits its own training data, say.
 
     Returns
     -------
@@ -116,7 +123,14 @@ def evaluate(
 
     *Model and data.* A fitted tinyrec recommender remembers the raw ids it was trained on;
     ``evaluate`` refuses it (``DataError``) when they differ from ``train``'s, since its indices
-    would then point at other users and items.
+    would then point at other users and items. It also remembers which items each user had in its
+    training data (``seen_indices_``), and ``evaluate`` refuses (``DataError``, naming how many)
+    a ``test`` holding any of those interactions: the figures would be leaked, measured on what
+    the model learnt. That is what happens when a model fitted on one split is evaluated on the
+    test part of another (ML-100K's ``u1`` then ``u2``), or a model fitted on all the data is
+    evaluated at all; ``allow_seen=True`` evaluates anyway, with a warning. ``train`` itself may
+    differ from the model's training data (a superset: the training data plus the validation
+    interactions, so that the validation items are not candidates).
 
     Examples
     --------
@@ -133,6 +147,7 @@ def evaluate(
     if not train.same_index_space(test):
         raise DataError("train and test do not share one index space; build both with one split")
     _check_model_matches(model, train)
+    _check_not_fitted_on(model, test, check_bool(allow_seen, "allow_seen"))
     if not (hasattr(model, "score_all") or hasattr(model, "predict")):
         raise TypeError(
             f"{type(model).__name__} has neither score_all(users) nor predict(users, items); "
@@ -176,6 +191,44 @@ def _check_model_matches(model, train: Interactions) -> None:
                 f"the model was fitted on other data: its {ours.size:,} {what} ids differ from train's "
                 f"{len(theirs):,}; evaluate it with the train/test split of the data it was fitted on"
             )
+
+
+def count_fitted_on(model, test: Interactions) -> int:
+    """How many of ``test``'s interactions a fitted tinyrec model was fitted on (0 for another object).
+
+    A fitted tinyrec model keeps each user's training items as sorted CSR rows (``seen_indptr_``,
+    ``seen_indices_``, in ``test``'s index space once :func:`evaluate` has compared the id maps);
+    with ``key(u, i) = u · n_items + i`` those keys are sorted, so each test pair is found by binary
+    search.
+    """
+    indptr, indices = getattr(model, "seen_indptr_", None), getattr(model, "seen_indices_", None)
+    if indptr is None or indices is None or len(indices) == 0:
+        return 0  # not a tinyrec Recommender: what it was fitted on is not known
+    n_items = np.int64(test.n_items)
+    seen = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr)) * n_items + indices
+    asked = test.users.astype(np.int64) * n_items + test.items
+    found = np.minimum(np.searchsorted(seen, asked), len(seen) - 1)
+    return int(np.count_nonzero(seen[found] == asked))
+
+
+def _check_not_fitted_on(model, test: Interactions, allow_seen: bool) -> None:
+    """Refuse (or, with ``allow_seen``, warn about) test interactions the model was fitted on."""
+    n_seen = count_fitted_on(model, test)
+    if n_seen == 0:
+        return
+    recorded = getattr(model, "provenance_", None) or {}
+    fitted_on = ", ".join(f"{key} {recorded[key]}" for key in ("data", "split") if recorded.get(key))
+    problem = (
+        f"{n_seen:,} of the {len(test):,} test interactions are among those the model was fitted on"
+        f"{f' ({fitted_on})' if fitted_on else ''}, so its figures would be measured on what it learnt"
+    )
+    if allow_seen:
+        warnings.warn(f"{problem}; evaluating anyway (allow_seen=True)", UserWarning, stacklevel=3)
+        return
+    raise DataError(
+        f"{problem}; evaluate it on the test part of the split it was fitted on, or pass allow_seen=True "
+        f"to evaluate anyway (with a warning), e.g. to measure its fit on its own training data"
+    )
 
 
 # ------------------------------------------------------------------------ protocols

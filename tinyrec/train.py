@@ -11,6 +11,8 @@
             optimizer.step()
         validation loss and metrics; progress line on stderr
 
+The whole loop runs with NumPy's BLAS on one thread (:func:`tinyrec.threads.limit_blas`: a batch's
+products are small, and more threads only cost time on a busy machine; a user's setting wins).
 The pieces — :func:`batch_indices`, :func:`take_batch`, :func:`predict` and :class:`History` —
 are public for other loops to reuse. The progress line is :mod:`tinyrec.progress`'s, the NaN guard
 :func:`tinyrec.validation.check_finite_loss`; the loop of neural recommenders (batches redrawn
@@ -28,6 +30,7 @@ import numpy as np
 from .errors import ShapeError
 from .nn.module import Module
 from .progress import ProgressBar
+from .threads import limit_blas
 from .validation import as_generator, check_finite_loss, check_positive_int
 
 
@@ -208,27 +211,28 @@ def fit(
     history = History()
     last_finite = None
     model.train()
-    for epoch in range(1, epochs + 1):
-        with ProgressBar(epoch, epochs, n_batches, enabled=verbose) as bar:
-            total, seen = 0.0, 0
-            for b, index in enumerate(batch_indices(n, batch_size, shuffle=shuffle, rng=rng), start=1):
-                inputs = take_batch(X, index)
-                optimizer.zero_grad()
-                prediction = model(*inputs)
-                value = float(loss(prediction, y[index]))
-                check_finite_loss(value, epoch=epoch, batch=b, last_finite=last_finite)
-                last_finite = value
-                model.backward(loss.backward())
-                optimizer.step()
-                total += value * len(index)
-                seen += len(index)
-                bar.update(b, total / seen)
-            history.train_loss.append(total / seen)
-            if validation_data is not None:
-                _epoch_metrics(model, loss, metrics, X_val, y_val, batch_size, history, validation=True)
-            else:
-                _epoch_metrics(model, loss, metrics, X, y, batch_size, history, validation=False)
-            bar.end(history.last())
+    with limit_blas():  # small products: one BLAS thread (tinyrec/threads.py), restored on the way out
+        for epoch in range(1, epochs + 1):
+            with ProgressBar(epoch, epochs, n_batches, enabled=verbose) as bar:
+                total, seen = 0.0, 0
+                for b, index in enumerate(batch_indices(n, batch_size, shuffle=shuffle, rng=rng), start=1):
+                    inputs = take_batch(X, index)
+                    optimizer.zero_grad()
+                    prediction = model(*inputs)
+                    value = float(loss(prediction, y[index]))
+                    check_finite_loss(value, epoch=epoch, batch=b, last_finite=last_finite)
+                    last_finite = value
+                    model.backward(loss.backward())
+                    optimizer.step()
+                    total += value * len(index)
+                    seen += len(index)
+                    bar.update(b, total / seen)
+                history.train_loss.append(total / seen)
+                if validation_data is not None:
+                    _epoch_metrics(model, loss, metrics, X_val, y_val, batch_size, history, validation=True)
+                else:
+                    _epoch_metrics(model, loss, metrics, X, y, batch_size, history, validation=False)
+                bar.end(history.last())
     return history
 
 

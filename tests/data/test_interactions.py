@@ -1,5 +1,7 @@
 """Interactions: construction, validation, id maps, CSR views, immutability."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -377,3 +379,23 @@ def test_checks_name_the_argument_that_sets_the_range():
         check_length(np.ones((2, 1)), "ratings", 2, along="items")
     out = check_indices(np.array([1, 2], dtype=np.int64), "users", None)
     assert out.dtype == np.int32 and out.flags.writeable  # a new array: the caller decides to freeze it
+
+
+def test_fingerprint_names_the_interactions_not_their_order_or_values():
+    data = Interactions.from_raw(["ann", "bob", "ann", "cy"], [10, 10, 20, 30], [4.0, 3.0, 5.0, 1.0],
+                                 [5, 6, 7, 8])  # fmt: skip
+    fp = data.fingerprint()
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", fp) and data.fingerprint() is fp  # computed once
+    shuffled = data.subset(np.array([3, 1, 0, 2]))
+    assert shuffled.fingerprint() == fp  # the same interactions in another order
+    assert data.with_ratings(np.ones(4)).fingerprint() == fp  # binarized: the same interactions
+    assert data.with_info(name="x").fingerprint() == fp
+    assert data.subset(np.arange(3)).fingerprint() != fp  # one interaction fewer
+    moved = Interactions.from_raw(["ann", "bob", "ann", "cy"], [10, 20, 20, 30])
+    assert moved.fingerprint() != fp  # bob's item differs
+    renamed = Interactions.from_raw(["ann", "bob", "ann", "dee"], [10, 10, 20, 30])
+    assert renamed.fingerprint() != fp  # the same pattern, other ids
+    wide = Interactions(data.users, data.items, user_ids=data.user_ids.astype("<U20"), item_ids=data.item_ids)
+    assert wide.fingerprint() == fp  # text ids: their text counts, not the array's width
+    int32 = Interactions(data.users, data.items, user_ids=data.user_ids, item_ids=data.item_ids.astype("i4"))
+    assert int32.fingerprint() == fp

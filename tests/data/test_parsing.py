@@ -205,7 +205,7 @@ def test_a_named_and_an_indexed_column_cannot_be_the_same(tmp_path):
 def test_string_ids_flag_and_the_undecidable_header_message(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("user,book\nalice,b1\n")
-    with pytest.raises(TypeError, match="string_ids must be True or False"):
+    with pytest.raises(TypeError, match="string_ids must be True, False or 'auto'"):
         from_csv(path, rating=None, string_ids="no")
     with pytest.raises(ValueError, match=r"first line 'user,book' is a header or data; pass header=True"):
         from_csv(path, rating=None, string_ids=True)
@@ -279,3 +279,22 @@ def test_text_ids_name_string_ids_as_the_fix(tmp_path):
     with pytest.raises(DataError, match="field 3 is wrong") as info:
         from_csv(write(tmp_path, "1,2,x\n"))
     assert "string_ids" not in str(info.value)
+
+
+def test_string_ids_auto_reads_numbers_as_numbers_and_falls_back_to_text(tmp_path):
+    numeric = from_csv(write(tmp_path, "user,item,rating\n1,10,4\n2,10,3\n"), string_ids="auto")
+    assert numeric.user_ids.dtype.kind == "i" and numeric.item_ids.tolist() == [10]
+    for text, users in [
+        ("user,item,rating\nalice,tt01,4\nbob,tt01,3\n", ["alice", "bob"]),  # a header, text ids
+        ("alice,tt01,4\nbob,tt01,3\n", ["alice", "bob"]),  # no header: the first line is data
+        ("1,10,4\n2,10,3\nx7,10,5\n", ["1", "2", "x7"]),  # text on line 3: every id is text
+        ("1,10,4\n9007199254740993,10,3\n", ["1", "9007199254740993"]),  # beyond 2**53: exact as text
+        ('1,"10",4\n2,10,3\n', ["1", "2"]),  # a quoted field
+    ]:
+        data = from_csv(write(tmp_path, text), string_ids="auto")
+        assert data.user_ids.tolist() == users, text
+    # what the text reader cannot read either is reported by it, with the line
+    with pytest.raises(DataError, match=r"line 3: malformed number"):
+        from_csv(write(tmp_path, "alice,m1,4\nbob,m2,3\ncy,m3,lots\n"), string_ids="auto")
+    with pytest.raises(DataError, match=r"line 2: malformed .*field 3 is wrong"):  # numeric ids, bad rating
+        from_csv(write(tmp_path, "1,10,4\n2,10,lots\n"), string_ids="auto")

@@ -136,3 +136,44 @@ def test_recommend_of_an_unknown_user_ignores_the_models_row():
     assert np.isfinite(scores).all() and items.tolist() == [[1, 0]]
     with pytest.raises(NonFiniteError, match="user 2"):
         model.score_all(np.array([2]))
+
+
+class _RecordsBlas(Popularity):
+    """Popularity that records BLAS's thread count while it fits."""
+
+    def _fit(self, train, valid):
+        from threadpoolctl import threadpool_info
+
+        self.blas_seen = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        super()._fit(train, valid)
+
+
+def test_fit_runs_blas_on_one_thread_unless_the_user_says_otherwise(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from tinyrec import threads
+
+    train, _, _ = planted_ratings()
+    for name in threads.USER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    before = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    model = _RecordsBlas().fit(train)
+    assert model.blas_seen == [1] * len(before)
+    assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"] == before
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert _RecordsBlas().fit(train).blas_seen == before  # the environment decides
+
+
+def test_fit_records_the_provenance_of_its_training_data():
+    from tinyrec.data import leave_one_out
+    from tinyrec.data.synthetic import synthetic
+
+    data = synthetic(60, 40, 800, seed=0).with_info(name="mine")
+    train, _ = leave_one_out(data, by="random", seed=3)
+    model = BPRMF(4, 1, seed=7).fit(train)
+    assert model.provenance_ == {
+        "data": "mine", "split": "leave_one_out(by='random')", "seed": 7,
+        "fingerprint": train.fingerprint(), "n_interactions": len(train),
+    }  # fmt: skip
+    assert Popularity().fit(Interactions([0, 1], [1, 0])).provenance_["data"] is None
+    assert BPRMF(2, 1, seed=np.random.default_rng(0)).fit(train).provenance_["seed"] is None

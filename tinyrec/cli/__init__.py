@@ -1,13 +1,24 @@
 """The ``tinyrec`` command (also ``python -m tinyrec``).
 
-Subcommands: ``datasets``, ``train``, ``evaluate``, ``recommend`` and ``quickstart``; run
+Subcommands: ``datasets``, ``train``, ``evaluate``, ``recommend``, ``quickstart`` and
+``reference`` (golden vectors: :mod:`~tinyrec.cli.reference`); run
 ``tinyrec SUBCOMMAND --help`` for each one's options and examples. Progress goes to stderr and
 results to stdout, so ``tinyrec train ... --json > result.json`` captures one JSON object.
 
-The package has four modules, read in this order: :mod:`~tinyrec.cli.registry` (the models and
-data sets the command knows, extensible by adding an entry), :mod:`~tinyrec.cli.parser` (the
-subcommands and their options), :mod:`~tinyrec.cli.commands` (what each subcommand does) and this
-module's :func:`main`.
+The package has six modules, read in this order: :mod:`~tinyrec.cli.registry` (the models and
+data sets the command knows, extensible by adding an entry), :mod:`~tinyrec.cli.userdata` (how
+``--data PATH`` reads your own file or folder), :mod:`~tinyrec.cli.parser` (the subcommands and
+their options), :mod:`~tinyrec.cli.commands` (what each subcommand does),
+:mod:`~tinyrec.cli.reference` (the ``reference`` subcommand) and this module's :func:`main`.
+
+Global options: ``--version``; ``--threads N``, the threads of NumPy's BLAS and of Numba's parallel
+kernels alike (:func:`tinyrec.threads.set_threads`; by default BLAS runs on one thread while
+tinyrec trains and evaluates, unless the environment's ``OPENBLAS_NUM_THREADS``, ... say
+otherwise); ``--traceback`` (below). Every run is seeded (``--seed``, 0 by default), so the same
+command gives the same numbers; a model file records the data, split and seed it was trained on.
+
+Warnings (a model file that does not record its provenance, data that differ from a model's
+accepted with ``--allow-mismatch``) are one line each on stderr, ``tinyrec: warning: ...``.
 
 Errors
 ------
@@ -39,11 +50,13 @@ import linecache
 import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from ..errors import TinyrecError
 from ..limits import ENVIRONMENT_VARIABLE as MAX_BYTES_VARIABLE
 from ..limits import format_bytes, max_bytes
+from ..threads import set_threads
 from .commands import build_model
 from .parser import build_parser
 from .registry import DATASETS, MODELS, QUICKSTART_MODELS, CLIError, DataSpec, ModelSpec
@@ -63,10 +76,18 @@ def main(argv=None) -> int:
     show_traceback = bool(getattr(args, "traceback", False)) or (
         os.environ.get(TRACEBACK_VARIABLE, "").strip().lower() not in _OFF
     )
+    threads = getattr(args, "threads", None)
     try:
         if getattr(args, "seed", None) is not None and args.seed < 0:
             raise CLIError(f"--seed must be a non-negative integer, got {args.seed}")
-        return args.func(args)
+        if threads is not None:
+            if threads < 1:
+                raise CLIError(f"--threads must be a positive integer, got {threads}")
+            set_threads(threads)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", UserWarning)  # each of tinyrec's warnings, every time
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except KeyboardInterrupt:
         if show_traceback:
             traceback.print_exc(file=sys.stderr)
@@ -78,6 +99,15 @@ def main(argv=None) -> int:
         else:
             print(f"tinyrec: error: {describe_error(exc)}", file=sys.stderr)
         return 2
+    finally:
+        if threads is not None and threads >= 1:
+            set_threads(None)  # main may run again in this process (tests, a notebook)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr: ``tinyrec: warning: ...`` (the category when not a UserWarning)."""
+    kind = "" if category is UserWarning else f"{category.__name__}: "
+    print(f"tinyrec: warning: {kind}{_one_line(str(message))}", file=sys.stderr)
 
 
 def describe_error(exc: Exception) -> str:

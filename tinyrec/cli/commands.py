@@ -1,8 +1,10 @@
 """The subcommands of the ``tinyrec`` command and their building blocks.
 
 This module holds what each subcommand does: build a model from the registry and ``--set``,
-load a data set and its split, fit with an epoch log on stderr, evaluate with the protocols that
-suit the model, and print tables (or one JSON object) on stdout. Usage errors raise
+load a data set (or your own file, :mod:`~tinyrec.cli.userdata`) and its split, fit with an epoch
+log on stderr, record what the model was trained on (``model.provenance_``: the data, the split,
+the seed) and check it when the model is evaluated or asked for recommendations, evaluate with the
+protocols that suit the model, and print tables (or one JSON object) on stdout. Usage errors raise
 :class:`~tinyrec.cli.CLIError`, which ``main`` turns into one line and exit status 2 (as every other
 error: see :mod:`tinyrec.cli`).
 """
@@ -11,18 +13,24 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
+import textwrap
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 
 from ..data import movielens
 from ..data.split import leave_one_out, random_holdout
 from ..errors import TinyrecError
-from ..evaluation import evaluate
+from ..evaluation import count_fitted_on, evaluate
 from ..io import check_save_path, load
+from ..models.persistence import describe_provenance
 from . import registry as cli
 from .registry import CLIError, ModelSpec
+from .userdata import ReadOptions, read_path
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -30,13 +38,15 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _dataset(name: str) -> str:
-    key = cli._ALIASES.get(name.lower(), name.lower())
-    if key not in cli.DATASETS:
-        raise CLIError(
-            f"unknown data set {name!r}; known: {', '.join(cli.DATASETS)} (see `tinyrec datasets`)"
-        )
-    return key
+def _data_name(text: str) -> str:
+    """A known data set's name (aliases resolved), or ``text`` itself: a path (see userdata)."""
+    key = cli._ALIASES.get(text.lower(), text.lower())
+    return key if key in cli.DATASETS else text
+
+
+def _read_options(args) -> ReadOptions:
+    """``--sep``, ``--columns`` and ``--header`` as given."""
+    return ReadOptions(*(getattr(args, name, None) for name in ("sep", "columns", "header")))
 
 
 def _model_spec(name: str) -> ModelSpec:
@@ -89,29 +99,45 @@ def build_model(name: str, *, epochs=None, seed=None, sets=()):
         raise CLIError(f"bad hyperparameter for {name}: {exc}") from None
 
 
-def load_split(data_name: str, split: str | None, task: str, seed):
-    """``(train, test, split)`` of a data set; the default split suits the model's task."""
-    key = _dataset(data_name)
+def load_data(data_name: str, seed=None, read: ReadOptions | None = None):
+    """The whole data set ``data_name``: a known one (``tinyrec datasets``) or a path (userdata)."""
+    if data_name in cli.DATASETS:
+        _say(f"loading {data_name} ...")
+        return cli.DATASETS[data_name].load(seed)
+    return read_path(data_name, read or ReadOptions(), _say)
+
+
+def load_split(data_name: str, split: str | None, task: str, seed, read: ReadOptions | None = None):
+    """``(train, test, split)`` of a data set; the default split suits the model's task.
+
+    ``loo`` holds out each user's latest interaction (a random one, drawn with ``seed``, when the data
+    has no timestamps); ``holdout`` a random 20% (drawn with ``seed``); ``u1``..``ub`` are ML-100K's
+    predefined folds.
+    """
     if split is None:
-        split = (
-            "u1" if (key == "ml-100k" and task == "rating") else ("holdout" if task == "rating" else "loo")
-        )
+        if task != "rating":
+            split = "loo"
+        else:
+            split = "u1" if data_name == "ml-100k" else "holdout"
     if split not in cli.SPLITS:
         raise CLIError(f"unknown split {split!r}; use one of {', '.join(cli.SPLITS)}")
     if split not in ("loo", "holdout"):  # a predefined ML-100K fold
-        if key != "ml-100k":
+        if data_name != "ml-100k":
             raise CLIError(
                 f"split {split!r} is a predefined ML-100K fold; use --data ml-100k, or --split loo/holdout"
             )
-        _say(f"loading {key}, fold {split} ...")
+        _say(f"loading {data_name}, fold {split} ...")
         train, test = movielens("100k", fold=split)
         return train, test, split
-    _say(f"loading {key} ...")
-    data = cli.DATASETS[key].load(seed)
+    data = load_data(data_name, seed, read)
+    seed = 0 if seed is None else seed
     if split == "loo":
-        train, test = leave_one_out(data, by="time")
+        by = "time" if data.timestamps is not None else "random"
+        if by == "random":
+            _say(f"  no timestamps: leave-one-out holds out a random interaction of each user (seed {seed})")
+        train, test = leave_one_out(data, by=by, seed=seed)
     else:
-        train, test = random_holdout(data, 0.2, seed=0 if seed is None else seed)
+        train, test = random_holdout(data, 0.2, seed=seed)
     return train, test, split
 
 
@@ -122,15 +148,37 @@ _METRIC_KEYS = {
 }
 
 
-def evaluate_model(model, train, test, protocols) -> dict:
-    """``{protocol: {metric: value}}`` with exactly the keys of :data:`_METRIC_KEYS`."""
+#: the sampled protocol ranks each held-out item among this many unseen items
+SAMPLED_NEGATIVES = 99
+
+
+def evaluate_model(model, train, test, protocols, *, allow_seen: bool = False) -> dict:
+    """``{protocol: {metric: value}}`` with exactly the keys of :data:`_METRIC_KEYS`.
+
+    The sampled protocol is left out, with a line on stderr, when some test user has fewer than
+    :data:`SAMPLED_NEGATIVES` items to draw negatives from (a small file of your own).
+    """
     out = {}
     for protocol in protocols:
-        raw = {
-            str(k).lower(): v for k, v in evaluate(model, test, train=train, protocol=protocol, k=10).items()
-        }
+        fewest = _fewest_unseen(train, test) if protocol == "sampled" else SAMPLED_NEGATIVES
+        if fewest < SAMPLED_NEGATIVES:
+            _say(
+                f"  sampled protocol left out: a test user has only {fewest} unseen items, fewer than its "
+                f"{SAMPLED_NEGATIVES} negatives; full ranking is reported"
+            )
+            continue
+        result = evaluate(model, test, train=train, protocol=protocol, k=10, n_negatives=SAMPLED_NEGATIVES,
+                          allow_seen=allow_seen)  # fmt: skip
+        raw = {str(k).lower(): v for k, v in result.items()}
         out[protocol] = {key: float(raw[key]) for key in _METRIC_KEYS[protocol]}
     return out
+
+
+def _fewest_unseen(train, test) -> int:
+    """The fewest items a test user has in neither train nor test (the sampled protocol's negatives)."""
+    seen = np.diff(train.positives_csr()[0]) + np.diff(test.positives_csr()[0])  # disjoint in a split
+    users = np.unique(test.users)
+    return int(train.n_items - seen[users].max()) if len(users) else train.n_items
 
 
 def protocols_for(model) -> tuple[str, ...]:
@@ -206,27 +254,73 @@ def _metric_rows(metrics: dict):
     ]
 
 
-def _titles_for(model, data_name: str | None):
-    """A function item index -> "title (raw id)" from the data set the model was trained on, or None.
-
-    With ``--data`` that data set is used; otherwise the locally available ones are tried and the
-    one whose raw item ids equal the model's is taken.
-    """
-    names = (
-        [_dataset(data_name)]
-        if data_name
-        else [n for n, s in cli.DATASETS.items() if n != "synthetic" and s.locate()[0]]
+def _same_ids(model, data) -> bool:
+    """Whether ``data`` has the model's index space: the same raw user and item ids, in order."""
+    return all(
+        len(ours) == len(theirs) and np.array_equal(ours, theirs)
+        for ours, theirs in ((model.user_ids_, data.user_ids), (model.item_ids_, data.item_ids))
     )
-    for name in names:
+
+
+def _titled(data):
+    """A function item index -> "title (raw id)" from ``data``'s titles, or None when it has none."""
+    if data.titles is None:
+        return None
+    return lambda j: f"{data.titles[j]} ({data.item_ids[j]})"
+
+
+def _recorded_read(recorded: dict | None, data_name: str, read: ReadOptions) -> ReadOptions:
+    """The read options: those given, else, for the data the model was trained on, those it records."""
+    if read.given() or not recorded or _data_name(recorded.get("data") or "") != data_name:
+        return read
+    return ReadOptions(**recorded.get("read", {}))
+
+
+def _item_names(model, args, path):
+    """A function item index -> how ``recommend`` names it: a title when the data has titles.
+
+    ``--data`` must have the model's ids (else refused, or with ``--allow-mismatch`` raw ids and a
+    warning). Without it, the data set the model file records is used when it is found locally; a
+    file without provenance tries the local data sets whose ids are the model's, as before.
+    """
+
+    def raw(j):
+        return str(model.item_ids_[j])
+
+    recorded = getattr(model, "provenance_", None)
+    if args.data is not None:
+        data_name = _data_name(args.data)
+        data = load_data(data_name, 0, _recorded_read(recorded, data_name, _read_options(args)))
+        if _same_ids(model, data):
+            return _titled(data) or raw
+        problem = (
+            f"--data {args.data}: {path} was trained on {describe_provenance(recorded)}, and its "
+            f"{model.n_users_:,} user and {model.n_items_:,} item ids are not those of {data_name} "
+            f"({data.n_users:,} users, {data.n_items:,} items)"
+        )
+        if not args.allow_mismatch:
+            raise CLIError(
+                f"{problem}; pass the data it was trained on (or leave --data out: the recorded one is "
+                f"used), or --allow-mismatch to show the model's raw item ids"
+            )
+        warnings.warn(f"{problem}; showing its raw item ids (--allow-mismatch)", UserWarning, stacklevel=2)
+        return raw
+    if recorded is not None:
+        name = _data_name(recorded.get("data") or "")
+        known = name in cli.DATASETS and name != "synthetic" and cli.DATASETS[name].locate()[0]
+        if not (known or Path(name).is_dir()):  # a user's file has no titles: not read again
+            return raw
+        candidates = [name]
+    else:
+        candidates = [n for n, s in cli.DATASETS.items() if n != "synthetic" and s.locate()[0]]
+    for name in candidates:
         try:
-            data = cli.DATASETS[name].load(0)
-        except TinyrecError:
+            data = load_data(name, 0, _recorded_read(recorded, name, ReadOptions()))
+        except (TinyrecError, CLIError):
             continue
-        if data.n_items == model.n_items_ and np.array_equal(data.item_ids, model.item_ids_):
-            if data.titles is None:
-                return None
-            return lambda j: f"{data.titles[j]} ({data.item_ids[j]})"
-    return None
+        if _same_ids(model, data):
+            return _titled(data) or raw
+    return raw
 
 
 def _user_index(model, raw: str) -> int:
@@ -247,17 +341,52 @@ def _user_index(model, raw: str) -> int:
 
 
 # ---------------------------------------------------------------------- subcommands
+#: ``tinyrec datasets`` fits this many columns
+DATASETS_WIDTH = 100
+
+
 def cmd_datasets(args) -> int:
-    """``tinyrec datasets``: each known data set, whether it is found locally, and where."""
-    rows = []
+    """``tinyrec datasets``: each known data set, whether it is found locally, and where.
+
+    A narrow table (at most :data:`DATASETS_WIDTH` columns): the description and the location are
+    wrapped under the name, a long path shortened (``~`` for the home folder).
+    """
+    name_width = max(len(name) for name in cli.DATASETS)
+    indent = name_width + 2 + len("local") + 2
+    wrap = textwrap.TextWrapper(width=DATASETS_WIDTH, initial_indent=" " * indent,
+                                subsequent_indent=" " * indent, break_on_hyphens=False)  # fmt: skip
+    lines = [f"{'data set':<{name_width}}  local  what, and where", "-" * DATASETS_WIDTH]
     for name, spec in cli.DATASETS.items():
         found, where = spec.locate()
-        rows.append((name, "yes" if found else "no", where, spec.summary))
-    print(_table(("data set", "local", "where", "what"), rows))
+        what = wrap.fill(spec.summary).lstrip()
+        lines.append(f"{name:<{name_width}}  {'yes' if found else 'no':<5}  {what}")
+        lines.append(wrap.fill(_short_location(where, DATASETS_WIDTH - indent)))
+    lines.append("")
+    lines.append(
+        textwrap.fill(
+            "Your own data: --data PATH, a CSV/TSV file (--sep, --columns) or a folder; see README, "
+            "'Your own data', or `tinyrec train --help`.",
+            width=DATASETS_WIDTH,
+        )
+    )
+    print("\n".join(lines))
     return 0
 
 
-def _report(args, model, label, data_name, split, metrics, fit_seconds, epoch_seconds) -> None:
+def _short_location(where: str, width: int) -> str:
+    """``where`` with the home folder as ``~``, the package folder as ``<tinyrec>``, cut to ``width``."""
+    package = str(Path(__file__).resolve().parents[1])
+    where = where.replace(package, "<tinyrec>").replace(str(Path.home()), "~")
+    if len(where) <= width:
+        return where
+    head, sep, tail = where.partition(": ")  # "embedded: /long/path" keeps its label
+    if not sep:
+        head, tail = "", where
+    keep = width - len(head) - len(sep) - 3
+    return f"{head}{sep}...{tail[-keep:]}" if keep > 10 else where[: width - 3] + "..."
+
+
+def _report(args, model, label, data_name, split, seed, metrics, fit_seconds, epoch_seconds) -> None:
     if args.json:
         params = {k: _jsonable(v) for k, v in model.get_params().items()}
         print(
@@ -266,6 +395,7 @@ def _report(args, model, label, data_name, split, metrics, fit_seconds, epoch_se
                     "model": label,
                     "data": data_name,
                     "split": split,
+                    "seed": seed,
                     "params": params,
                     "metrics": metrics,
                     "fit_seconds": fit_seconds,
@@ -274,23 +404,30 @@ def _report(args, model, label, data_name, split, metrics, fit_seconds, epoch_se
             )
         )
         return
-    print(f"{model!r}\ndata {data_name}, split {split}")
+    print(f"{model!r}\ndata {data_name}, split {split}, seed {seed}")
     print(_table(("protocol", "metric", "value"), _metric_rows(metrics)))
 
 
 def cmd_train(args) -> int:
-    """``tinyrec train``: build, fit, evaluate (protocols that suit the model), optionally save."""
+    """``tinyrec train``: build, fit, evaluate (protocols that suit the model), optionally save.
+
+    The model file records what it was trained on (data, split, seed and how a file was read), so
+    that ``tinyrec evaluate`` and ``recommend`` can check it and reuse it.
+    """
     model = build_model(args.model, epochs=args.epochs, seed=args.seed, sets=args.set)
     if args.save:
         check_save_path(args.save)  # before training, so a bad path does not cost the fit
-    data_name = _dataset(args.data)
-    train, test, split = load_split(data_name, args.split, model.task, args.seed)
+    data_name, read = _data_name(args.data), _read_options(args)
+    train, test, split = load_split(data_name, args.split, model.task, args.seed, read)
     fit_seconds, epoch_seconds = _fit(model, train, args.model)
+    model.provenance_.update(data=data_name, split=split, seed=args.seed)
+    if read.given():
+        model.provenance_["read"] = read.as_record()
     _say("evaluating ...")
     metrics = evaluate_model(model, train, test, protocols_for(model))
     if args.save:
         _say(f"saved to {_save(model, args.save)}")
-    _report(args, model, args.model.lower(), data_name, split, metrics, fit_seconds, epoch_seconds)
+    _report(args, model, args.model.lower(), data_name, split, args.seed, metrics, fit_seconds, epoch_seconds)
     return 0
 
 
@@ -309,18 +446,75 @@ def _load_model(path):
     return load(path)
 
 
+def _evaluation_setup(args, recorded: dict | None):
+    """``(data name, split, seed, read options)`` for ``tinyrec evaluate``: those given, else those the
+    model file records for its data (the data, split and seed it was trained with), else the defaults."""
+    recorded = recorded or {}
+    if args.data is None:
+        if not recorded.get("data"):
+            raise CLIError(
+                f"{args.model} does not record the data it was trained on: pass --data (and the --split "
+                f"and --seed it was trained with)"
+            )
+        data_name = _data_name(recorded["data"])
+    else:
+        data_name = _data_name(args.data)
+    same = bool(recorded) and _data_name(recorded.get("data") or "") == data_name
+    split = args.split
+    if split is None and same and recorded.get("split") in cli.SPLITS:
+        split = recorded["split"]
+    seed = args.seed
+    if seed is None:
+        seed = recorded["seed"] if same and recorded.get("seed") is not None else 0
+    return data_name, split, seed, _recorded_read(recorded, data_name, _read_options(args))
+
+
+def _check_provenance(args, model, train, test, data_name: str, split: str, seed: int) -> None:
+    """Refuse (or, with ``--allow-mismatch``, warn) when ``train`` is not what the model was trained on.
+
+    The model file records the fingerprint of its training interactions; the training part of the
+    split asked for must have the same. A file without provenance was warned about when loaded.
+    """
+    recorded = getattr(model, "provenance_", None)
+    if recorded is None or recorded["fingerprint"] == train.fingerprint():
+        return
+    leaked = count_fitted_on(model, test)
+    problem = (
+        f"{args.model} was trained on {describe_provenance(recorded)}, but the training part of "
+        f"{data_name}, split {split}, seed {seed} is other data ({len(train):,} interactions, another "
+        f"fingerprint)"
+    )
+    if leaked:
+        problem += (
+            f"; {leaked:,} of its {len(test):,} test interactions are among those the model was trained "
+            f"on, so the figures would be leaked"
+        )
+    if args.allow_mismatch:
+        warnings.warn(f"{problem}; evaluating anyway (--allow-mismatch)", UserWarning, stacklevel=2)
+        return
+    raise CLIError(
+        f"{problem}. Pass the --data, --split and --seed it was trained with (or leave them out: evaluate "
+        f"then uses those the file records), or --allow-mismatch to evaluate anyway"
+    )
+
+
 def cmd_evaluate(args) -> int:
-    """``tinyrec evaluate``: a saved model on the test part of a split of the data it was trained on."""
+    """``tinyrec evaluate``: a saved model on the test part of the split it was trained on.
+
+    ``--data``, ``--split`` and ``--seed`` default to those the model file records; a split whose
+    training part is not the model's training data is refused (``--allow-mismatch``: a warning).
+    """
     model = _load_model(args.model)
-    data_name = _dataset(args.data)
-    train, test, split = load_split(data_name, args.split, model.task, args.seed)
-    if train.n_items != model.n_items_ or not np.array_equal(train.item_ids, model.item_ids_):
+    data_name, split, seed, read = _evaluation_setup(args, getattr(model, "provenance_", None))
+    train, test, split = load_split(data_name, split, model.task, seed, read)
+    if not _same_ids(model, train):
         raise CLIError(
-            f"{args.model} was not trained on {data_name} (its items differ); "
+            f"{args.model} was not trained on {data_name} (its users or items differ); "
             "pass the data set it was trained on"
         )
-    metrics = evaluate_model(model, train, test, protocols_for(model))
-    _report(args, model, type(model).__name__, data_name, split, metrics, None, [])
+    _check_provenance(args, model, train, test, data_name, split, seed)
+    metrics = evaluate_model(model, train, test, protocols_for(model), allow_seen=args.allow_mismatch)
+    _report(args, model, type(model).__name__, data_name, split, seed, metrics, None, [])
     return 0
 
 
@@ -336,7 +530,7 @@ def cmd_recommend(args) -> int:
             f"--why needs a model with explain() (ItemKNN, UserKNN, BiasedMF); "
             f"{type(model).__name__} has none"
         )
-    name_of = _titles_for(model, args.data) or (lambda j: str(model.item_ids_[j]))
+    name_of = _item_names(model, args, args.model)
     items, scores = model.recommend(np.array([user]), k=args.k)
     rows = [
         (r + 1, name_of(j), f"{s:.3f}")
@@ -367,10 +561,18 @@ def _some_users(test, n: int, seed):
     return test.subset(np.isin(test.users, chosen))
 
 
+def _jit_disabled() -> bool:
+    """Whether Numba's compiler is switched off (``NUMBA_DISABLE_JIT`` set to a non-zero integer)."""
+    try:
+        return int(os.environ.get("NUMBA_DISABLE_JIT", "0") or 0) != 0
+    except ValueError:  # Numba ignores a value that is not an integer, with a warning
+        return False
+
+
 def cmd_quickstart(args) -> int:
     """``tinyrec quickstart``: compare the quick-start models on one split; show one user's top-10."""
     start = time.perf_counter()
-    data_name = _dataset(args.data)
+    data_name = _data_name(args.data)
     if data_name == "movietweetings" and not cli.DATASETS[data_name].locate()[0]:
         _say("the embedded data set is missing from this installation: using SYNTHETIC data instead")
         data_name = "synthetic"
@@ -381,15 +583,19 @@ def cmd_quickstart(args) -> int:
         f"{train.n_users:,} users, {train.n_items:,} items"
     )
     scored = _some_users(test, cli.QUICKSTART_TEST_USERS, args.seed)
+    held_out = "latest timestamp" if train.timestamps is not None else "a random interaction"
     print(
-        f"split: leave-one-out by latest timestamp, {len(test):,} test users; "
-        f"{len(scored):,} of them (drawn with the seed) are scored below\n"
+        f"split: leave-one-out by {held_out}, {len(test):,} test users; {len(scored):,} of them "
+        f"(drawn with seed {args.seed}, which also seeds the models) are scored below\n"
     )
+    lowest = float(min(train.ratings.min(), test.ratings.min()))
+    highest = float(max(train.ratings.max(), test.ratings.max()))
     rows, fitted = [], {}
     for name in cli.QUICKSTART_MODELS:
         model = build_model(name, seed=args.seed)
         fit_seconds, _ = _fit(model, train, name)
         protocols = ("sampled", "full") + (("rating",) if model.task == "rating" else ())
+        _say(f"  evaluating {name} ({', '.join(protocols)}) ...")
         m = evaluate_model(model, train, scored, protocols)
         rmse = f"{m['rating']['rmse']:.3f}" if "rating" in m else "-"
         rows.append(
@@ -406,10 +612,16 @@ def cmd_quickstart(args) -> int:
         fitted[name] = (model, m["sampled"]["ndcg@10"])
     print(
         _table(
-            ("model", "HR@10 sampled", "NDCG@10 sampled", "HR@10 full", "NDCG@10 full", "RMSE", "fit s"), rows
+            ("model", "HR@10 sampled", "NDCG@10 sampled", "HR@10 full", "NDCG@10 full",
+             f"RMSE ({lowest:g}-{highest:g})", "fit s"),
+            rows,
         )
     )
-    print("sampled: the held-out item ranked among 99 random unseen items; full: among all unseen items")
+    print(
+        f"sampled: the held-out item ranked among {SAMPLED_NEGATIVES} random unseen items; full: among all "
+        f"unseen items"
+    )
+    print(f"RMSE: on the data's rating scale, {lowest:g} to {highest:g}")
     rating_models = [name for name in fitted if fitted[name][0].task == "rating"]
     if rating_models:
         print(
@@ -417,7 +629,10 @@ def cmd_quickstart(args) -> int:
             "a high predicted rating for a film few people saw is not what they watch next, so it ranks "
             "poorly: use a ranking model (bprmf, neumf) for top-N lists"
         )
-    print("fit s includes Numba's one-time compilation on a machine's first run\n")
+    if _jit_disabled():
+        print("fit s: NUMBA_DISABLE_JIT is set: every kernel runs as plain Python (minutes, not seconds)\n")
+    else:
+        print("fit s includes Numba's one-time compilation on a machine's first run\n")
     best = max(fitted, key=lambda n: fitted[n][1])
     model = fitted[best][0]
     counts = train.user_counts()

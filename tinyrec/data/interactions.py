@@ -22,6 +22,7 @@ checked on the way in by :mod:`tinyrec.data.checks`.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 from types import MappingProxyType
 
 import numpy as np
@@ -308,6 +309,30 @@ class Interactions:
             and (self.user_ids is other.user_ids or np.array_equal(self.user_ids, other.user_ids))
             and (self.item_ids is other.item_ids or np.array_equal(self.item_ids, other.item_ids))
         )
+
+    def fingerprint(self) -> str:
+        """``"sha256:<64 hex digits>"``: which users interacted with which items, in this index space.
+
+        A SHA-256 of the id maps (``user_ids``, ``item_ids``) and of each user's distinct items
+        (:meth:`positives_csr`), so the same interactions give the same fingerprint whatever their
+        row order, their rating values or timestamps (binarizing or centering the ratings keeps
+        it), and a table with one interaction more or less, or read with other ids, gets another.
+        A model records the fingerprint of its training data (``model.provenance_``, saved in its
+        file); ``tinyrec evaluate`` compares it with the split it is asked for. Computed once per
+        table (cached): 0.3 ms for MovieLens 100K once its :meth:`positives_csr` is built (as ``fit``
+        builds it anyway).
+        """
+        if "fingerprint" not in self._cache:
+            digest = hashlib.sha256(b"tinyrec interactions 1\n")
+            for ids in (self.user_ids, self.item_ids):
+                if ids.dtype.kind == "U":  # text ids: their UTF-8 bytes, whatever the array's width
+                    digest.update(b"text %d\n" % len(ids) + "\0".join(ids.tolist()).encode("utf-8"))
+                else:
+                    digest.update(b"int %d\n" % len(ids) + ids.astype("<i8").tobytes())
+            indptr, indices = self.positives_csr()
+            digest.update(indptr.astype("<i8").tobytes() + indices.astype("<i4").tobytes())
+            self._cache["fingerprint"] = "sha256:" + digest.hexdigest()
+        return self._cache["fingerprint"]
 
     # ------------------------------------------------------------------ metadata shortcuts
     @property

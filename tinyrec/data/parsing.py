@@ -20,10 +20,16 @@ import numpy as np
 
 from ..errors import ArgumentTypeError, DataError
 from ..kernels.parse import parse_fields
-from ..validation import check_bool, check_int
+from ..validation import check_int
 from .interactions import Interactions
 
 __all__ = ["read_numeric_table", "from_csv"]
+
+
+class _TextReaderNeeded(DataError):
+    """The numeric reader met what the text reader (``string_ids=True``) reads: an id that is not a
+    decimal integer below 2**53, or a quoted field. ``from_csv(..., string_ids="auto")`` then reads
+    the file again as text; to every other caller it is a DataError like the rest."""
 
 
 def _split_header(raw: bytes) -> tuple[bytes, bytes]:
@@ -91,6 +97,7 @@ def read_numeric_table(
         hint = ""
         fields = text.split(sep)
         field = fields[bad_field].strip() if 0 <= bad_field < len(fields) else ""
+        needs_text = '"' in text or (not _is_number(field) and bad_field in (text_fixes or {}))
         if '"' in text:
             hint = (
                 "; quoted fields are not read by the fast numeric reader: remove the quotes, or "
@@ -100,7 +107,7 @@ def read_numeric_table(
             hint = f"; field {bad_field + 1} is empty"
         elif not _is_number(field) and bad_field in (text_fixes or {}):
             hint = f"; field {bad_field + 1} ({field!r}) is not a number: {text_fixes[bad_field]}"
-        raise DataError(
+        raise (_TextReaderNeeded if needs_text else DataError)(
             f"{source}, line {first_line + bad_line}: malformed (expected {n_fields} numeric fields "
             f"separated by {sep!r}; field {bad_field + 1} is wrong): {text!r}{hint}"
         )
@@ -144,10 +151,11 @@ def as_int_ids(
     message name the file's line; otherwise it names the data row.
     """
     name = what if what == "timestamp" else f"{what} id"  # "user id", "timestamp"
+    error = DataError if what == "timestamp" else _TextReaderNeeded  # text ids read any id exactly
     too_large = ~(np.abs(column) < EXACT_INT_LIMIT)  # also true for inf
     if too_large.any():
         row = int(np.flatnonzero(too_large)[0])
-        raise DataError(
+        raise error(
             f"{source}, {_locate(raw, row, first_line)}: the {name} is too large to be read exactly "
             f"(magnitude >= 2**53); {too_large_fix}"
         )
@@ -156,7 +164,7 @@ def as_int_ids(
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         where = _locate(raw, row, first_line)
-        raise DataError(f"{source}, {where}: {name}s must be integers, got {float(column[row])!r}")
+        raise error(f"{source}, {where}: {name}s must be integers, got {float(column[row])!r}")
     return ids
 
 
@@ -231,11 +239,15 @@ def from_csv(
         column. So a line with a used field that parses, or is empty, is never taken for a header
         (and dropped): it is read as data, and a malformed one is reported by line number. A file
         whose only line was taken for a header is reported as such, with the fix.
-    string_ids : bool
+    string_ids : bool or "auto"
         ``False`` (default): every used column is numeric and is parsed by the fast byte-level
         kernel; user and item ids must be integers of magnitude below 2**53, and fields must
         not be quoted. ``True``: user and item ids are read as strings with Python's ``csv``
-        module (quoted fields allowed; slower).
+        module (quoted fields allowed; slower). ``"auto"``: ``False`` first, then ``True`` when
+        that fails on an id that is not a decimal integer below 2**53 (``"alice"``, ``"tt0114709"``,
+        ``"1.5"``) or on a quoted field; then *every* id is text (``"42"``, not 42), so check
+        ``data.user_ids.dtype`` if it matters (``tinyrec train --data FILE`` reads this way and
+        says which it chose).
     encoding : str
         Text encoding of the file, ASCII-compatible (``"utf-8"``, ``"latin-1"``, ``"cp1252"``,
         ...), used for the header and for string ids. A leading UTF-8 byte-order mark is ignored.
@@ -265,7 +277,16 @@ def from_csv(
         header = False
     if not (isinstance(header, (bool, np.bool_)) or (isinstance(header, str) and header == "infer")):
         raise ValueError(f"header must be 'infer', True or False (None means False), got {header!r}")
-    string_ids = check_bool(string_ids, "string_ids")
+    if isinstance(string_ids, str) and string_ids == "auto":
+        args = {"user": user, "item": item, "rating": rating, "timestamp": timestamp, "sep": sep,
+                "header": header, "encoding": encoding}  # fmt: skip
+        try:
+            return from_csv(path, string_ids=False, **args)
+        except _TextReaderNeeded:
+            return from_csv(path, string_ids=True, **args)
+    if not isinstance(string_ids, (bool, np.bool_)):
+        raise ArgumentTypeError(f"string_ids must be True, False or 'auto', got {string_ids!r}")
+    string_ids = bool(string_ids)
     _check_encoding(encoding)
     user, item, rating, timestamp = (
         _check_column(c, r)

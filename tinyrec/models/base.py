@@ -35,11 +35,12 @@ import inspect
 
 import numpy as np
 
-from ..errors import NonFiniteError
+from ..errors import ArgumentTypeError, NonFiniteError
 from ..kernels.ranking import top_k_rows
+from ..threads import limit_blas
 from ..validation import check_bool
 from .checks import check_fitted, check_items, check_k, check_pairs, check_training_data, check_users
-from .persistence import save_model
+from .persistence import save_model, training_provenance
 
 
 class Recommender:
@@ -59,6 +60,14 @@ class Recommender:
     user_ids_, item_ids_ : arrays of raw ids, indexed by dense index.
     history_ : dict of str -> list
         Per-epoch training figures (loss, validation score, seconds), when the model has epochs.
+    provenance_ : dict or None
+        What the model was fitted on: the data set's name, the split, the seed and the training
+        interactions' fingerprint (:func:`tinyrec.models.persistence.training_provenance`); saved
+        in the model file. None for a model loaded from a file that does not record it.
+
+    Seeds: a model's ``seed`` defaults to None, as scikit-learn's ``random_state`` does: each fit
+    draws fresh randomness, so two fits differ. Pass an integer for a fit that repeats bit for bit;
+    the ``tinyrec`` command passes ``--seed``, 0 by default.
     """
 
     #: Each constructor argument -> the rule its value must satisfy (see :mod:`tinyrec.validation`).
@@ -72,6 +81,11 @@ class Recommender:
     _user_rows: tuple[str, ...] = ()
     _item_rows: tuple[str, ...] = ()
     _factor_arrays: tuple[str, ...] = ()  # of those, the ones with n_factors columns
+    #: The optional inputs of :meth:`recommend` the model reads; a model refuses the others. The
+    #: sequence models (:mod:`tinyrec.models.sequential`) read ``history``; ``features`` is for
+    #: models of side information.
+    uses_history = False
+    uses_features = False
 
     # -- hyperparameters ----------------------------------------------------------------------
     def _check_hyperparameters(self) -> None:
@@ -115,8 +129,10 @@ class Recommender:
         self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
         self.seen_indptr_, self.seen_indices_ = train.positives_csr()
         self.history_ = {}
+        self.provenance_ = training_provenance(self, train)  # before _fit: its validation compares it
         try:
-            self._fit(train, valid)
+            with limit_blas():  # small products: one BLAS thread (tinyrec/threads.py), restored after
+                self._fit(train, valid)
         except BaseException:
             del self.n_items_  # a failed fit leaves the model unfitted, not half-fitted
             raise
@@ -158,7 +174,7 @@ class Recommender:
         _check_finite_scores(self, scores, users, "score_all")
         return scores
 
-    def recommend(self, users, k: int = 10, *, exclude_seen: bool = True):
+    def recommend(self, users, k: int = 10, *, exclude_seen: bool = True, history=None, features=None):
         """Each user's ``k`` highest-scored items, best first.
 
         Parameters
@@ -169,6 +185,13 @@ class Recommender:
             Number of items per user (at most ``n_items``).
         exclude_seen : bool
             Leave out the items each user interacted with in training.
+        history : list of item lists, optional
+            Models with ``uses_history`` only (the sequence models): each user's items in time
+            order, scored instead of the stored history (a user unseen in training, a session).
+        features : optional
+            Models with ``uses_features`` only (side information).
+            A model that does not read ``history`` or ``features`` refuses it
+            (:class:`~tinyrec.errors.ArgumentTypeError`) rather than ignore it.
 
         Returns
         -------
@@ -182,6 +205,7 @@ class Recommender:
         Raises :class:`~tinyrec.errors.NonFiniteError` when a score the ranking uses is NaN or
         inf (a diverged fit, a damaged file): a NaN would be ranked anywhere, without a word.
         """
+        _refuse_unused(self, history=history, features=features)
         users = check_users(self, users)
         check_bool(exclude_seen, "exclude_seen")
         k = check_k(k, self.n_items_, "n_items")
@@ -302,6 +326,23 @@ def _check_finite_scores(model: Recommender, scores: np.ndarray, users: np.ndarr
         f"non-finite values (training diverged, or the file it was loaded from is damaged): refit it with "
         f"a smaller learning rate or init_std, or more regularization, and check that the data is finite"
     )
+
+
+_READERS = {
+    "history": "the sequence models (SASRec, GRU4Rec, Caser)",
+    "features": "models of side information",
+}
+
+
+def _refuse_unused(model: Recommender, **given) -> None:
+    """ArgumentTypeError for an optional input of ``recommend`` (``history``, ``features``) that
+    ``model`` does not read (its ``uses_<name>`` is False): silently ignoring it would mislead."""
+    for name, value in given.items():
+        if value is not None and not getattr(model, f"uses_{name}"):
+            raise ArgumentTypeError(
+                f"{type(model).__name__}.recommend does not read {name}: it scores from what it learnt in "
+                f"fit; {name} is for {_READERS[name]}. Leave {name}=None"
+            )
 
 
 def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

@@ -5,7 +5,8 @@ A model file (:mod:`tinyrec.modelfile`) holds, for a recommender:
 * in the header, the sections of :data:`SECTIONS`: ``"model_class"`` (the class's name in
   :mod:`tinyrec.models.registry`), ``"params"`` (the hyperparameters, as JSON), ``"attributes"``
   (the fitted scalars ``n_users_``, ``n_items_``, ``global_mean_``, ``rating_range_``) and
-  ``"history"`` (the per-epoch figures);
+  ``"history"`` (the per-epoch figures); and, optionally, ``"provenance"``: what the model was
+  trained on (:data:`PROVENANCE`, below);
 * as arrays: the learnt arrays the class lists in ``_array_names``, the id maps and counts every
   recommender has, and a neural model's ``state_dict`` under ``net.<name>``.
 
@@ -31,10 +32,19 @@ first step a file fails, so that nothing is built or allocated from a value not 
 
 After loading, every array a kernel sees is native-order, C-contiguous and of the dtype the model's
 fit gives it.
+
+**Provenance.** ``Recommender.fit`` records what the model learnt from in ``model.provenance_``
+(:func:`training_provenance`): the data set's name, the split and the seed when they are known, and
+the training interactions' fingerprint (:meth:`tinyrec.data.Interactions.fingerprint`). ``save``
+writes it as the header's ``"provenance"`` section; ``tinyrec evaluate`` and ``tinyrec recommend``
+compare it with the data they are given. A file without it (saved by tinyrec before the section
+existed, format version 1 or 2) loads with a warning that its provenance is unknown, and
+``provenance_`` is None.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +56,7 @@ from ..modelfile import (
     Json,
     ListOf,
     MapOf,
+    Node,
     Number,
     Record,
     Text,
@@ -60,9 +71,35 @@ BASE_ATTRIBUTES = ("n_users_", "n_items_", "global_mean_", "rating_range_")
 BASE_ARRAYS = ("user_counts_", "item_counts_", "user_ids_", "item_ids_", "seen_indptr_", "seen_indices_")
 
 _COUNT = Integer("a count (an integer >= 0)", minimum=0)
+
+
+class _OrNull(Node):
+    """``inner``'s type, or JSON null (a provenance field that was not known at training)."""
+
+    def __init__(self, inner: Node):
+        super().__init__(f"{inner.expected}, or null")
+        self.inner = inner
+
+    def check(self, value, where: str):
+        return None if value is None else self.inner.check(value, where)
+
+
+#: The optional ``"provenance"`` section: what the model was trained on (see the module docstring).
+PROVENANCE = Record(
+    {
+        "data": _OrNull(Text("a data set's name or path")),
+        "split": _OrNull(Text("a split's name")),
+        "seed": _OrNull(Integer("a seed (an integer >= 0)", minimum=0)),
+        "fingerprint": Text("a fingerprint 'sha256:' + 64 hex digits", pattern=r"sha256:[0-9a-f]{64}"),
+        "n_interactions": _COUNT,
+    },
+    # how the command line read a user's file (--sep, --columns, --header), to read it again alike
+    optional={"read": MapOf(Text(), expected="a mapping of option names to strings")},
+    what="provenance fields",
+)
 #: A recommender's sections of the header (the container's own fields are tinyrec.modelfile's).
-#: A later section (the data's provenance, time-ordered histories, feature encoders, a backend)
-#: joins ``optional`` here, with its type, and is checked with the rest.
+#: A later section (time-ordered histories, feature encoders, a backend) joins ``optional`` here,
+#: with its type, and is checked with the rest, as ``"provenance"`` did.
 SECTIONS = Record(
     {
         "model_class": Text("a tinyrec model in this version (see tinyrec.models.registry.MODEL_CLASSES)"),
@@ -79,7 +116,7 @@ SECTIONS = Record(
         # a validation figure is NaN when no user could be scored: numbers, not only finite ones
         "history": MapOf(ListOf(Number(finite=False)), expected="a mapping of names to lists of numbers"),
     },
-    optional={},
+    optional={"provenance": PROVENANCE},
     what="sections",
 )
 
@@ -107,6 +144,8 @@ def save_model(model, path) -> Path:
         history={k: [to_json(v, k) for v in vs] for k, vs in getattr(model, "history_", {}).items()},
         arrays={name: {"shape": list(a.shape), "dtype": a.dtype.str} for name, a in arrays.items()},
     )
+    if getattr(model, "provenance_", None) is not None:
+        header["provenance"] = dict(model.provenance_)
     write_npz(path, header, arrays)
     return Path(path)
 
@@ -130,6 +169,7 @@ def restore(cls, header: dict, arrays: dict, path):
     if model.rating_range_[0] > model.rating_range_[1]:
         raise corrupt(f"rating_range_ {list(model.rating_range_)} runs from high to low")
     model.history_ = {name: list(values) for name, values in header["history"].items()}
+    model.provenance_ = header.get("provenance")
     expected = BASE_ARRAYS + cls._array_names
     missing = sorted(set(expected) - set(arrays))
     if missing:
@@ -151,7 +191,47 @@ def restore(cls, header: dict, arrays: dict, path):
         except (KeyError, ValueError) as exc:
             raise ModelFileError(f"{path}: the network's weights do not fit {cls.__name__}: {exc}") from exc
     model._after_load()
+    if model.provenance_ is None:
+        warnings.warn(
+            f"{path} was saved without its provenance (by an older tinyrec): the data "
+            f"set, split and seed it was trained on are unknown, so evaluate and recommend cannot check "
+            f"that they are given the same; refit and save it again to record them",
+            UserWarning,
+            stacklevel=3,
+        )
     return model
+
+
+def training_provenance(model, train) -> dict:
+    """What ``model`` learns from when fitted on ``train``: the ``provenance_`` that ``fit`` records.
+
+    ``data``: ``train.info["name"]`` (set by the loaders); ``split``: the method of the split that
+    made ``train`` (its ``info["split"]`` report), e.g. ``"leave_one_out(by='time')"``; ``seed``:
+    the model's ``seed`` when it is an integer (None: unseeded, or a Generator); ``fingerprint``
+    and ``n_interactions``: of ``train``. The command line overwrites ``data``, ``split`` and
+    ``seed`` with its own options' values.
+    """
+    name, report, seed = train.info.get("name"), train.info.get("split"), getattr(model, "seed", None)
+    an_int = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0
+    return {
+        "data": name if isinstance(name, str) else None,
+        "split": getattr(report, "method", None),
+        "seed": int(seed) if an_int else None,
+        "fingerprint": train.fingerprint(),
+        "n_interactions": len(train),
+    }
+
+
+def describe_provenance(provenance: dict | None) -> str:
+    """``"ml-100k, split u1, seed 0 (80,000 interactions)"``: a provenance in words, for messages."""
+    if provenance is None:
+        return "unknown data (the file does not record it)"
+    parts = [provenance.get("data") or "unnamed data"]
+    if provenance.get("split"):
+        parts.append(f"split {provenance['split']}")
+    if provenance.get("seed") is not None:
+        parts.append(f"seed {provenance['seed']}")
+    return ", ".join(parts) + f" ({provenance['n_interactions']:,} interactions)"
 
 
 def _model_from_params(cls, params: dict, path, *, complete: bool):

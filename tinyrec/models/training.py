@@ -9,7 +9,6 @@ best weights restored, and a history of plain lists that the model file stores.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 
@@ -19,6 +18,7 @@ from ..data.sampling import NegativeSampler
 from ..evaluation import PROTOCOLS, evaluate
 from ..nn.module import RowGrad
 from ..progress import ProgressBar
+from ..threads import limit_blas
 from ..validation import as_generator, check_finite_loss, one_of, optional, positive_int
 
 
@@ -80,17 +80,6 @@ class PointwiseBatches:
 _LOWER_IS_BETTER = ("rmse", "mae")
 
 
-def _blas_limit(threads: int | None):
-    """A context limiting BLAS to ``threads`` threads (threadpoolctl), or doing nothing."""
-    if threads is None:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it BLAS keeps its own thread count
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=int(threads), user_api="blas")
-
-
 def monitored_names(protocol: str, k: int) -> tuple[str, ...]:
     """The metrics :func:`tinyrec.evaluation.evaluate` returns for ``protocol`` (all but counts)."""
     if protocol == "rating":
@@ -116,7 +105,7 @@ def fit_recommender(
     patience: int | None = None,
     restore_best: bool = True,
     eval_seed=0,
-    blas_threads: int | None = 1,
+    blas_threads: int | None = None,
     lazy_embeddings: bool = True,
     verbose: bool = True,
 ) -> dict[str, list]:
@@ -156,11 +145,12 @@ def fit_recommender(
         With ``valid``, load the weights of the best epoch back into the network at the end.
     eval_seed : int, default 0
         Seeds the validation candidates (the same lists at every epoch).
-    blas_threads : int or None, default 1
-        Threads NumPy's BLAS may use while training (validation is not limited). A batch's
-        matrix products are small (``256 × 64`` by ``64 × 32``), and BLAS threads cost more to wake
-        than they save, most of all on a busy machine. Needs the optional package
-        ``threadpoolctl`` (without it the setting is ignored); None leaves BLAS as it is.
+    blas_threads : int, optional
+        Threads NumPy's BLAS may use while training. A batch's matrix products are small
+        (``256 × 64`` by ``64 × 32``), and BLAS threads cost more to wake than they save, most of
+        all on a busy machine. Default: tinyrec's setting (:mod:`tinyrec.threads`: one thread,
+        unless ``tinyrec.threads.set_threads`` or the environment's ``OPENBLAS_NUM_THREADS``, ...
+        says otherwise); a number given here wins over both.
     lazy_embeddings : bool, default True
         True: a row-sparse gradient (:class:`~tinyrec.nn.module.RowGrad`, an embedding table)
         stays row-sparse, and the optimizer updates only the rows of the batch
@@ -194,7 +184,7 @@ def fit_recommender(
         bar = ProgressBar(epoch, int(epochs), len(batches), enabled=verbose)
         start = time.perf_counter()
         total, seen = 0.0, 0
-        with _blas_limit(blas_threads), bar:  # the bar ends its line if a batch raises
+        with limit_blas(blas_threads), bar:  # the bar ends its line if a batch or validation raises
             for b, (inputs, target) in enumerate(batches.epoch(), start=1):
                 optimizer.zero_grad()
                 value = float(loss.forward(net(*inputs), target))
@@ -209,22 +199,22 @@ def fit_recommender(
                 total += value * len(target)
                 seen += len(target)
                 bar.update(b, total / seen)
-        history["epoch_seconds"].append(time.perf_counter() - start)
-        history["loss"].append(total / max(seen, 1))
-        summary = {}
-        if valid is not None:
-            net.eval()
-            result = evaluate(model, valid, train=train, protocol=protocol, k=k, seed=eval_seed)
-            for name in names:
-                history.setdefault(f"val_{name}", []).append(float(result[name]))
-                summary[name] = float(result[name])
-            score = sign * float(result[monitor])
-            if score > best:
-                best, since_best = score, 0
-                best_state = net.state_dict() if restore_best else None
-            else:
-                since_best += 1
-        bar.end(summary)
+            history["epoch_seconds"].append(time.perf_counter() - start)  # validation excluded
+            history["loss"].append(total / max(seen, 1))
+            summary = {}
+            if valid is not None:
+                net.eval()
+                result = evaluate(model, valid, train=train, protocol=protocol, k=k, seed=eval_seed)
+                for name in names:
+                    history.setdefault(f"val_{name}", []).append(float(result[name]))
+                    summary[name] = float(result[name])
+                score = sign * float(result[monitor])
+                if score > best:
+                    best, since_best = score, 0
+                    best_state = net.state_dict() if restore_best else None
+                else:
+                    since_best += 1
+            bar.end(summary)
         if patience is not None and since_best >= patience:
             break
     if best_state is not None:
