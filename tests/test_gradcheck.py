@@ -117,3 +117,88 @@ def test_numerical_gradient_refuses_an_integer_array():
     ids = np.array([1, 2, 3])
     with pytest.raises(DTypeError, match="float array to perturb"):
         numerical_gradient(lambda: float(np.sum(ids**2)), ids)  # ids + eps rounds back to ids: zeros
+
+
+# -- what check_module names beyond the numbers ----------------------------------------------------
+class Affine:
+    """``y = w ⊙ x + b``, duck-typed (no Module base class); ``mistake`` breaks one line of backward."""
+
+    def __init__(self, dim=3, mistake=None, dtype=np.float64):
+        self.weight = Parameter(np.linspace(0.5, 1.5, dim).astype(dtype))
+        self.bias = Parameter(np.zeros(dim, dtype))
+        self.mistake = mistake
+
+    def parameters(self):
+        return [self.weight, self.bias]
+
+    def forward(self, x):
+        self._x = x
+        return self.weight.data * x + self.bias.data
+
+    def backward(self, grad_output):
+        if self.mistake == "overwrite":
+            self.weight.grad = (grad_output * self._x).sum(axis=0)
+        else:
+            self.weight.accumulate((grad_output * self._x).sum(axis=0))
+        if self.mistake == "mean":
+            self.bias.accumulate(grad_output.mean(axis=0))
+        elif self.mistake != "no bias":
+            self.bias.accumulate(grad_output.sum(axis=0))
+        dx = grad_output * self.weight.data
+        if self.mistake == "mutate":
+            grad_output *= 0.0  # "done with it": but the caller is not
+        return dx
+
+
+X4 = np.random.default_rng(1).standard_normal((4, 3))
+
+
+def test_a_layer_that_is_not_a_module_is_checked_by_its_parameters():
+    report = check_module(Affine(), X4)
+    assert set(report.errors) == {"input0", "param0", "param1"}  # parameters() named in order
+    report.assert_ok(1e-7)
+    assert not report.problems and not report.notes
+
+
+def test_an_overwritten_gradient_is_named():
+    report = check_module(Affine(mistake="overwrite"), X4)
+    assert report.errors["param0"] < 1e-7  # the numbers of one backward are right...
+    assert "the gradient is overwritten, not accumulated" in report.problems["param0"]
+    assert not report.ok()  # ...but the layer is wrong
+    with pytest.raises(AssertionError, match="param0: the gradient is overwritten"):
+        report.assert_ok()
+
+
+def test_a_mutated_grad_output_is_named_and_does_not_spoil_the_numbers():
+    report = check_module(Affine(mistake="mutate"), X4)
+    assert report.max_error < 1e-7
+    assert "backward changed grad_output (dY) in place" in report.problems["grad_output"]
+    with pytest.raises(AssertionError, match="grad_output"):
+        report.assert_ok()
+
+
+def test_a_missing_gradient_and_a_constant_factor_are_named():
+    report = check_module(Affine(mistake="no bias"), X4)
+    assert report.problems["param1"].startswith("no gradient: .grad is still None after backward")
+    report = check_module(Affine(mistake="mean"), X4)
+    assert report.errors["param1"] == pytest.approx(0.75)
+    assert any("param1: the analytic gradient is 0.25 times the numerical one" in n and "a mean where a sum"
+               in n for n in report.notes)  # fmt: skip
+    assert "note: param1" in str(report)
+
+
+def test_a_float32_module_gets_the_hint_to_use_float64():
+    report = check_module(Affine(dtype=np.float32), X4.astype(np.float32))
+    assert not report.ok()
+    assert any("compute in float32: central differences need float64" in n for n in report.notes)
+    with pytest.raises(AssertionError, match="dtype=np.float64"):
+        report.assert_ok()
+
+
+def test_an_array_passed_twice_is_checked_once_against_the_sum_of_its_gradients():
+    from tinyrec.nn import Multiply
+
+    x = np.random.default_rng(2).standard_normal((4, 3))
+    report = check_module(Multiply(), x, x)  # y = x ⊙ x: dx = 2 x dY, the sum of the two gradients
+    report.assert_ok(1e-7)
+    assert report.skipped == {"input1": "the same array as input0: its gradients are summed there"}

@@ -11,7 +11,7 @@ import tinyrec
 import tinyrec.io
 import tinyrec.models
 from tinyrec.data.interactions import Interactions
-from tinyrec.errors import ModelFileError, NotFittedError
+from tinyrec.errors import ArgumentTypeError, ModelFileError, NotFittedError
 from tinyrec.models import BiasedMF, Recommender
 from tinyrec.models.registry import MODEL_CLASSES
 from tinyrec.nn.linear import Linear
@@ -283,10 +283,189 @@ def test_every_model_class_in_tinyrec_models_is_registered():
     from tinyrec.models.base import Recommender
 
     found = set()
-    for info in pkgutil.iter_modules(tinyrec.models.__path__):
-        module = importlib.import_module(f"tinyrec.models.{info.name}")
+    for info in pkgutil.walk_packages(tinyrec.models.__path__, "tinyrec.models."):  # subpackages too
+        module = importlib.import_module(info.name)
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Recommender) and value is not Recommender:
                 if value.__module__ == module.__name__ and not value.__name__.startswith("_"):
                     found.add(value)
     assert found == set(MODEL_CLASSES.values())
+
+
+# -- layer files: tinyrec.save / tinyrec.load of an nn layer or a Sequential ---------------------------
+def _layers():
+    from tests.nn.test_layer_contract import CASES  # the registry of every layer, with its inputs
+
+    return CASES
+
+
+@pytest.mark.parametrize("case", _layers(), ids=repr)
+def test_every_layer_round_trips_through_a_layer_file(case, tmp_path):
+    layer = case.build(np.float64, 0)
+    rng = np.random.default_rng(1)
+    inputs, kwargs = case.inputs(np.float64, rng), case.forward_kwargs(np.float64, rng)
+    for _, p in layer.named_parameters():
+        p.data[...] = rng.standard_normal(p.shape)
+    layer(*inputs, **kwargs)  # moves BatchNorm's running statistics
+    path = tinyrec.save(layer, tmp_path / "layer.npz")
+    loaded = tinyrec.load(path)
+    assert type(loaded) is type(layer) and loaded.training == layer.training
+    assert repr(loaded) == repr(layer)
+    state, back = layer.state_dict(), loaded.state_dict()
+    assert list(back) == list(state)
+    for name, value in state.items():
+        np.testing.assert_array_equal(back[name], value, err_msg=name)
+        assert back[name].dtype == value.dtype and back[name].shape == value.shape, name
+    layer.eval(), loaded.eval()
+    for a, b in zip(nn_flatten(layer(*inputs, **kwargs)), nn_flatten(loaded(*inputs, **kwargs)), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def nn_flatten(value):
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in nn_flatten(item)]
+    return [value]
+
+
+def test_a_sequential_of_layers_round_trips_with_its_structure(tmp_path):
+    from tinyrec import nn
+
+    net = nn.Sequential(nn.Linear(4, 6, seed=0), nn.ReLU(), nn.Dropout(0.2),
+                        nn.Sequential(nn.Linear(6, 2, bias=False, seed=1), nn.Tanh())).eval()  # fmt: skip
+    path = tinyrec.save(net, tmp_path / "net.npz")
+    with np.load(path, allow_pickle=False) as npz:
+        header = json.loads(npz[tinyrec.io.HEADER_KEY].tobytes())
+        assert set(npz.files) == {tinyrec.io.HEADER_KEY, "0.weight", "0.bias", "3.0.weight"}
+    assert header["kind"] == "module" and header["format_version"] == tinyrec.io.FORMAT_VERSION
+    assert [r["class"] for r in header["module"]["layers"]] == ["Linear", "ReLU", "Dropout", "Sequential"]
+    assert header["module"]["layers"][0]["args"] == {"in_features": 4, "out_features": 6, "bias": True,
+                                                     "dtype": "float32"}  # fmt: skip
+    loaded = tinyrec.load(path)
+    assert repr(loaded) == repr(net) and not loaded.training and not loaded[3][0].training
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    np.testing.assert_array_equal(loaded(x), net(x))
+    net.train()
+    net[2].eval()  # each layer keeps its own mode: a training network with its dropout switched off
+    loaded = tinyrec.load(tinyrec.save(net, tmp_path / "net.npz"))
+    assert [m.training for m in loaded.modules()] == [m.training for m in net.modules()]
+    assert loaded.training and not loaded[2].training
+
+
+def test_a_layer_it_cannot_rebuild_is_refused_with_the_state_dict_advice(tmp_path):
+    from tinyrec import nn
+
+    class Scaled(nn.Linear):  # a class of one's own
+        pass
+
+    changed = nn.Linear(4, 3)
+    changed.out_features = 5  # changed after it was built: its arguments no longer describe it
+    wrapped = nn.Sequential(nn.Linear(2, 2), Scaled(2, 2))
+    for layer in (Scaled(4, 3), changed, wrapped):
+        with pytest.raises(ArgumentTypeError, match=r"Save its state_dict instead, np.savez\(path, \*\*lay"):
+            tinyrec.save(layer, tmp_path / "x.npz")
+    with pytest.raises(ArgumentTypeError, match="saves a fitted recommender or a tinyrec.nn layer, got dict"):
+        tinyrec.save({"weight": np.zeros(3)}, tmp_path / "x.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _args(record, **changes):
+    return {**record, "args": {**record["args"], **changes}}
+
+
+def _edit_layer_file(path, module=None, arrays=None, header=None):
+    with np.load(path, allow_pickle=False) as npz:
+        content = {name: npz[name] for name in npz.files}
+    old = json.loads(content.pop(tinyrec.io.HEADER_KEY).tobytes())
+    new = {**old, **(header or {})}
+    if module is not None:
+        new["module"] = module(old["module"])
+    content.update(arrays or {})
+    new["arrays"] = {k: {"shape": list(v.shape), "dtype": v.dtype.str} for k, v in content.items()}
+    blob = np.frombuffer(json.dumps(new).encode(), dtype=np.uint8)
+    with open(path, "wb") as f:
+        np.savez(f, **{tinyrec.io.HEADER_KEY: blob}, **content)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ({"module": lambda m: {**m, "class": "os.system"}}, "header field module.class is"),
+        ({"module": lambda m: {**m, "class": "Recommender"}}, "'Recommender' is not a layer of tinyrec.nn"),
+        ({"module": lambda m: _args(m, in_features=10**12)}, "are not the weights of a Linear"),
+        ({"module": lambda m: _args(m, in_features="4")}, "in_features='4' is not a positive"),
+        ({"module": lambda m: _args(m, activation="relu")}, "does not take the arguments"),
+        ({"module": lambda m: _args(m, dtype="float16")}, "arguments of Linear are refused"),
+        ({"module": lambda m: {**m, "training": "yes"}}, "module.training is 'yes', not true or false"),
+        ({"module": lambda m: {"class": m["class"], "training": True}}, r"lacks the layer fields \['args'\]"),
+        ({"arrays": {"weight": np.zeros((3, 4), np.float32)}}, "'weight' is float32 but the layer computes"),
+        ({"arrays": {"bias": np.full(3, np.nan)}}, "'bias' holds NaN"),
+        ({"arrays": {"extra": np.zeros(2)}}, "are not the weights of a Linear"),
+        ({"header": {"kind": "network"}}, "holds a 'network', not one of"),
+    ],
+    ids=["foreign-class", "not-a-layer", "huge-argument", "text-size", "unknown-argument", "bad-dtype",
+         "training-not-a-flag", "no-args", "other-dtype", "nan-weights", "extra-array", "other-kind"],
+)  # fmt: skip
+def test_an_edited_layer_file_is_refused_before_anything_is_built(tmp_path, edit, message):
+    path = tinyrec.save(Linear(4, 3, dtype=np.float64, seed=0), tmp_path / "linear.npz")
+    _edit_layer_file(path, **edit)
+    with pytest.raises(ModelFileError, match=message):
+        tinyrec.load(path)
+
+
+def test_a_model_file_and_a_layer_file_say_what_they_hold(fitted, tmp_path):
+    model_path = fitted[0].save(tmp_path / "mf.npz")
+    with np.load(model_path, allow_pickle=False) as npz:
+        assert "kind" not in json.loads(npz[tinyrec.io.HEADER_KEY].tobytes())  # absent: a model, as before
+    _rewrite(model_path, header={"kind": "module"})
+    with pytest.raises(ModelFileError, match=r"lacks the fields \['module'\]"):
+        tinyrec.load(model_path)
+
+
+def test_a_damaged_or_mutated_layer_file_is_refused_or_loads_a_layer(tmp_path):
+    """Byte flips, cuts and header values of other types: one of the two errors, or a working layer."""
+    from tinyrec import nn
+    from tinyrec.errors import AllocationError
+
+    net = nn.Sequential(nn.Linear(3, 4, seed=0), nn.ReLU(), nn.GRU(4, 2, seed=1))
+    original = tinyrec.save(net, tmp_path / "net.npz").read_bytes()
+    rng = np.random.default_rng(0)
+    odd_values = [None, True, -1, 0, 2**40, 1.5, "x", [], {}, [1, 2], {"class": "Linear"}]
+    outcomes = set()
+    for trial in range(300):
+        path = tmp_path / "mutated.npz"
+        if trial < 150:  # the bytes: flip a few, or cut the file
+            data = bytearray(original)
+            if trial % 5 == 0:
+                data = data[: int(rng.integers(0, len(data)))]
+            else:
+                for at in rng.integers(0, len(data), 3):
+                    data[at] ^= 1 << int(rng.integers(0, 8))
+            path.write_bytes(bytes(data))
+        else:  # the header: a value of another type at some place of the module record
+            path.write_bytes(original)
+            value = odd_values[trial % len(odd_values)]
+
+            def mutate(record, value=value):
+                layers = record["layers"]
+                target = layers[int(rng.integers(0, len(layers)))]
+                where = ["class", "training", "args", "layers"][int(rng.integers(0, 4))]
+                if where == "args" and target["args"]:
+                    target["args"][sorted(target["args"])[0]] = value
+                else:
+                    target[where] = value
+                return record
+
+            _edit_layer_file(path, module=mutate)
+        try:
+            loaded = tinyrec.load(path)
+        except (ModelFileError, AllocationError) as exc:
+            outcomes.add(type(exc).__name__)
+            continue
+        assert isinstance(loaded, nn.Module)
+        outcomes.add("loaded")
+        x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+        try:
+            loaded(x)
+        except (ValueError, TypeError) as exc:  # a layer rebuilt with other (valid) sizes: a clear error
+            assert isinstance(exc, tinyrec.errors.TinyrecError), repr(exc)
+    assert {"ModelFileError", "loaded"} <= outcomes

@@ -11,7 +11,11 @@ Subpackages:
 * :mod:`tinyrec.train` — the training loop of a network (:mod:`tinyrec.progress`: its progress lines);
 * :mod:`tinyrec.data` — ``Interactions``, loaders, preprocessing, splits, negative sampling;
 * :mod:`tinyrec.metrics`, :mod:`tinyrec.evaluation` — reference metrics and protocols;
-* :mod:`tinyrec.models` — recommenders and their training loops; :func:`tinyrec.load` reads a saved model.
+* :mod:`tinyrec.models` — recommenders and their training loops;
+* :func:`tinyrec.save` / :func:`tinyrec.load` — a fitted model, or a layer of :mod:`tinyrec.nn` (its
+  arguments and ``state_dict``), to and from a file (no pickle);
+* :mod:`tinyrec.testing` — tinyrec as a reference: ``check_layer`` (the layer contract in one call),
+  ``compare_with_torch``, and golden vectors for another library's tests (``tinyrec reference``).
 """
 
 from . import (
@@ -25,11 +29,12 @@ from . import (
     models,
     nn,
     optim,
+    testing,
     train,
 )
 from .data import Interactions
 from .evaluation import evaluate
-from .io import load
+from .io import load, save
 from .version import __version__
 
 __all__ = [
@@ -47,5 +52,7 @@ __all__ = [
     "models",
     "nn",
     "optim",
+    "save",
+    "testing",
     "train",
 ]

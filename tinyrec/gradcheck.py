@@ -31,6 +31,16 @@ Integer inputs (indices) are passed through, not differentiated. A check that co
 (every input an integer array and no parameter, or both kinds switched off) is not a pass: its
 report says "nothing was checked", :meth:`GradcheckReport.ok` is False and
 :meth:`GradcheckReport.assert_ok` raises, naming what was left out and why.
+
+Beyond the numbers, :func:`check_module` names three mistakes that central differences alone
+would miss or leave unexplained: a parameter gradient that is **overwritten** instead of
+accumulated (a second backward must double it), a ``backward`` that **changes** ``grad_output``
+in place, and a parameter that got **no gradient**. Each fails the check with its own sentence.
+A float32 module, and a gradient off by a constant factor everywhere (a mean where a sum
+belongs), get a note with the likely cause. Any object with ``forward``, ``backward`` and
+``parameters()`` can be checked, not only a :class:`~tinyrec.nn.Module`; the layer contract as a
+whole (gradients, accumulation, ``zero_grad``, seeds, ``state_dict``) is
+:func:`tinyrec.testing.check_layer`.
 """
 
 from __future__ import annotations
@@ -40,7 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import DTypeError
-from .nn.module import Module
+from .nn.module import RowGrad
 from .validation import check_positive
 
 
@@ -87,14 +97,20 @@ def relative_error(analytic: np.ndarray, numerical: np.ndarray) -> float:
 
 @dataclass
 class GradcheckReport:
-    """Worst relative error for each checked input and parameter (``name -> error``).
+    """Worst relative error for each checked input and parameter (``name -> error``), and what else
+    the check found.
 
     ``skipped`` names what was not compared, with the reason (``"input0": "int64 array: only float
-    inputs are differentiated"``). A report with no error at all checked nothing, and is not a pass.
+    inputs are differentiated"``). ``problems`` names what is wrong beyond a number (``"weight":
+    "the gradient is overwritten, not accumulated ..."``, ``"grad_output": "backward changed ..."``):
+    any problem fails the check. ``notes`` are hints about the numbers (a float32 module, a gradient
+    off by a constant factor). A report with no error at all checked nothing, and is not a pass.
     """
 
     errors: dict[str, float] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def max_error(self) -> float:
@@ -106,11 +122,16 @@ class GradcheckReport:
         return max(values)
 
     def ok(self, tol: float = 1e-6) -> bool:
-        return self.max_error < tol  # False for NaN, and when nothing was checked
+        """True when every error is below ``tol`` and nothing else is wrong (False for NaN, and when
+        nothing was checked)."""
+        return not self.problems and self.max_error < tol
 
     def assert_ok(self, tol: float = 1e-6) -> None:
         if not self.errors:
             raise AssertionError(f"gradient check failed: {self._nothing_checked()}")
+        if self.problems:
+            named = "; ".join(f"{name}: {what}" for name, what in self.problems.items())
+            raise AssertionError(f"gradient check failed: {named}\n{self}")
         if not self.ok(tol):
             nans = [name for name, error in self.errors.items() if np.isnan(error)]
             worst = nans[0] if nans else max(self.errors, key=self.errors.get)
@@ -128,11 +149,14 @@ class GradcheckReport:
 
     def __str__(self) -> str:
         if not self.errors:
-            return self._nothing_checked()
-        width = max(len(k) for k in [*self.errors, *self.skipped, "name"])
-        lines = [f"{'name':<{width}}  relative error"]
-        lines += [f"{k:<{width}}  {v:.3e}" for k, v in self.errors.items()]
-        lines += [f"{k:<{width}}  not checked: {why}" for k, why in self.skipped.items()]
+            lines = [self._nothing_checked()]
+        else:
+            width = max(len(k) for k in [*self.errors, *self.skipped, "name"])
+            lines = [f"{'name':<{width}}  relative error"]
+            lines += [f"{k:<{width}}  {v:.3e}" for k, v in self.errors.items()]
+            lines += [f"{k:<{width}}  not checked: {why}" for k, why in self.skipped.items()]
+        lines += [f"problem: {name}: {what}" for name, what in self.problems.items()]
+        lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -153,16 +177,97 @@ def _like(structure, make):
     return make(structure)
 
 
-def _generators(module: Module):
+def _copy(structure):
+    """A copy of a nested structure of arrays (None stays None)."""
+    return _like(structure, lambda a: None if a is None else np.array(a, copy=True))
+
+
+# -- what a layer offers: tinyrec Modules, or any object with forward/backward/parameters() --------
+def _submodules(module) -> list:
+    """The module and its descendants (``modules()``), or the object alone for a duck-typed layer."""
+    return list(module.modules()) if hasattr(module, "modules") else [module]
+
+
+def _generators(module) -> list:
     """Every np.random.Generator held by the module tree (e.g. Dropout's)."""
     gens = []
-    for m in module.modules():
+    for m in _submodules(module):
         gens.extend(v for v in vars(m).values() if isinstance(v, np.random.Generator))
     return gens
 
 
+def named_parameters_of(module) -> list:
+    """``[(name, parameter)]``: ``named_parameters()``, else ``parameters()`` named ``param0``, ...
+
+    Anything with ``.data`` (an array) and ``.grad`` counts as a parameter.
+    """
+    if hasattr(module, "named_parameters"):
+        return list(module.named_parameters())
+    if hasattr(module, "parameters"):
+        return [(f"param{i}", p) for i, p in enumerate(module.parameters())]
+    return []
+
+
+def dense_grad(param) -> np.ndarray | None:
+    """A parameter's ``.grad`` as a dense array (a :class:`~tinyrec.nn.RowGrad` expanded), or None."""
+    grad = param.grad
+    if grad is None:
+        return None
+    if isinstance(grad, RowGrad):
+        return grad.to_dense(param.data.shape)
+    return np.asarray(grad)
+
+
+def zero_grads(module, params) -> None:
+    """``module.zero_grad()``, or ``.grad = None`` for each parameter of a layer without one."""
+    if hasattr(module, "zero_grad"):
+        module.zero_grad()
+    else:
+        for _, p in params:
+            p.grad = None
+
+
+def run_backward(module, output, grad_output) -> tuple:
+    """``module.backward`` with one ``dY`` per output (several for a tuple); returns the input gradients
+    as a tuple."""
+    if isinstance(output, (tuple, list)):
+        result = module.backward(*grad_output)
+    else:
+        result = module.backward(grad_output)
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _precision_note(inputs, params) -> str | None:
+    """A hint when the module or its inputs are not float64 (central differences need float64)."""
+    dtypes = {np.asarray(p.data).dtype for _, p in params}
+    dtypes |= {x.dtype for x in inputs if isinstance(x, np.ndarray) and x.dtype.kind == "f"}
+    low = sorted(str(d) for d in dtypes if d.kind == "f" and d != np.float64)
+    if not low:
+        return None
+    return (
+        f"the module or its inputs compute in {', '.join(low)}: central differences need float64 (a step of "
+        f"1e-6 is below float32's resolution), so the errors above mean little. Build the layer with "
+        f"dtype=np.float64 (or call .double()) and pass float64 inputs"
+    )
+
+
+def _factor_note(name: str, analytic: np.ndarray, numerical: np.ndarray) -> str | None:
+    """A hint when ``analytic`` is a constant multiple of ``numerical`` (a factor left out or added)."""
+    a, n = analytic.reshape(-1), numerical.reshape(-1)
+    if not (np.any(a) and np.any(n)) or not np.all(np.isfinite(a)):
+        return None
+    scale = float(a @ n) / float(a @ a)  # the best c in  c·analytic ≈ numerical
+    if abs(scale - 1.0) < 1e-3 or scale == 0.0 or relative_error(scale * a, n) > 1e-5:
+        return None
+    factor = 1.0 / scale
+    what = "a sign error" if abs(factor + 1.0) < 1e-3 else (
+        "a mean where a sum belongs, or a factor left out" if factor < 1.0 else
+        "a sum where a mean belongs, or a factor counted twice")  # fmt: skip
+    return f"{name}: the analytic gradient is {factor:.4g} times the numerical one everywhere: {what}?"
+
+
 def check_module(
-    module: Module,
+    module,
     *inputs,
     grad_output=None,
     eps: float = 1e-6,
@@ -175,10 +280,12 @@ def check_module(
 
     Parameters
     ----------
-    module : Module
-        Built with ``dtype=np.float64``.
+    module : Module, or any object with ``forward``, ``backward`` and ``parameters()``
+        Built with ``dtype=np.float64`` (a float32 module gets a note saying so).
     *inputs : arrays
         Positional inputs of ``forward``; integer arrays (indices) are passed through unchecked.
+        An array passed at several positions (self-attention's ``x, x, x``) is checked once, at
+        the first, against the sum of its gradients.
     grad_output : array or nested tuple, optional
         ``dY`` to feed ``backward``; by default a seeded standard normal of the output's
         structure (for ``(output, h_n)`` outputs, ``backward`` receives one ``dY`` per output).
@@ -192,16 +299,21 @@ def check_module(
     -------
     GradcheckReport
         ``input0``, ``input1``, ... and each parameter's dotted name, with its relative error;
-        what was not compared (integer inputs, switched-off kinds) in ``skipped``.
+        what was not compared (integer inputs, switched-off kinds) in ``skipped``; and, in
+        ``problems``, what fails the check beyond a number: a parameter whose gradient is
+        overwritten instead of accumulated (a second forward and backward must double it), a
+        ``backward`` that changes ``grad_output`` in place, a parameter that got no gradient.
 
     Random layers (Dropout) are handled by restoring every Generator in the module to the same
-    state before each forward, so all evaluations see the same mask.
+    state before each forward, so all evaluations see the same mask. The module's gradients are
+    left as the two backward calls of the accumulation check made them.
     """
     eps = check_positive(eps, "eps")  # before the module runs: eps=0 divided by zero
     forward_kwargs = forward_kwargs or {}
     rng = np.random.default_rng(seed)
     generators = _generators(module)
     saved_states = [g.bit_generator.state for g in generators]
+    params = named_parameters_of(module)
 
     def run_forward():
         for g, state in zip(generators, saved_states, strict=True):
@@ -210,48 +322,97 @@ def check_module(
 
     output = run_forward()
     if grad_output is None:
-        grad_output = _like(output, lambda y: rng.standard_normal(np.shape(y)))
-    grad_leaves = [np.asarray(g, dtype=np.float64) for g in _flatten(grad_output)]
+        grad_output = _like(output, lambda y: None if y is None else rng.standard_normal(np.shape(y)))
+    # the loss keeps its own copy of dY: a backward that changes grad_output cannot change the loss
+    weights = [None if g is None else np.array(g, dtype=np.float64) for g in _flatten(grad_output)]
 
     def loss() -> float:
-        leaves = _flatten(run_forward())
-        return float(
-            sum(np.sum(np.asarray(y, dtype=np.float64) * g) for y, g in zip(leaves, grad_leaves, strict=True))
-        )
-
-    # analytic gradients
-    module.zero_grad()
-    run_forward()
-    if isinstance(output, (tuple, list)):
-        grad_inputs = module.backward(*grad_output)
-    else:
-        grad_inputs = module.backward(grad_output)
-    if not isinstance(grad_inputs, tuple):
-        grad_inputs = (grad_inputs,)
-    analytic_params = {name: p.dense_grad() for name, p in module.named_parameters()}
+        pairs = zip(_flatten(run_forward()), weights, strict=True)
+        return float(sum(np.sum(np.asarray(y, dtype=np.float64) * g) for y, g in pairs if g is not None))
 
     report = GradcheckReport()
+    note = _precision_note(inputs, params)
+    if note:
+        report.notes.append(note)
+
+    # analytic gradients, from zero
+    zero_grads(module, params)
+    run_forward()
+    given = _copy(grad_output)
+    grad_inputs = run_backward(module, output, given)
+    changed = [a is not None and not np.array_equal(a, b, equal_nan=True)
+               for a, b in zip(_flatten(given), _flatten(grad_output), strict=True)]  # fmt: skip
+    if any(changed):
+        report.problems["grad_output"] = (
+            "backward changed grad_output (dY) in place; the caller may still need it (a shared layer, a "
+            "residual branch). Compute into a new array, e.g. dy = grad_output * mask, not "
+            "grad_output *= mask"
+        )
+    analytic_params = {name: dense_grad(p) for name, p in params}
+    analytic_params = {k: None if v is None else v.copy() for k, v in analytic_params.items()}
+    _check_accumulation(module, params, analytic_params, run_forward, output, grad_output, report)
+
     for i, x in enumerate(inputs):
+        name = f"input{i}"
+        first = next(j for j, y in enumerate(inputs) if y is x)
         if not check_inputs:
-            report.skipped[f"input{i}"] = "check_inputs=False"
-            continue
-        if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
+            report.skipped[name] = "check_inputs=False"
+        elif not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
             kind = f"{x.dtype} array" if isinstance(x, np.ndarray) else type(x).__name__
-            report.skipped[f"input{i}"] = f"{kind}: only float inputs are differentiated"
-            continue
-        analytic = grad_inputs[i] if i < len(grad_inputs) else None
-        if analytic is None:
-            analytic = np.zeros_like(x)
-        report.errors[f"input{i}"] = relative_error(analytic, numerical_gradient(loss, x, eps))
-    for name, param in module.named_parameters():
+            report.skipped[name] = f"{kind}: only float inputs are differentiated"
+        elif first != i:
+            report.skipped[name] = f"the same array as input{first}: its gradients are summed there"
+        else:
+            parts = [grad_inputs[j] if j < len(grad_inputs) else None for j, y in enumerate(inputs) if y is x]
+            parts = [np.asarray(g) for g in parts if g is not None]
+            analytic = sum(parts) if parts else np.zeros_like(x)
+            _compare(report, name, analytic, numerical_gradient(loss, x, eps))
+    for name, param in params:
         if not check_parameters:
             report.skipped[name] = "check_parameters=False"
             continue
+        numerical = numerical_gradient(loss, param.data, eps)
         analytic = analytic_params[name]
         if analytic is None:
+            if np.any(numerical):
+                report.problems.setdefault(name, (
+                    "no gradient: .grad is still None after backward, but the output depends on it; "
+                    "backward must accumulate into every parameter it uses"))  # fmt: skip
             analytic = np.zeros_like(param.data)
-        report.errors[name] = relative_error(analytic, numerical_gradient(loss, param.data, eps))
+        _compare(report, name, analytic, numerical)
     return report
+
+
+def _compare(report: GradcheckReport, name: str, analytic: np.ndarray, numerical: np.ndarray) -> None:
+    """Record ``name``'s relative error, and a note when the two differ by a constant factor."""
+    report.errors[name] = relative_error(analytic, numerical)
+    if report.errors[name] > 1e-4:
+        note = _factor_note(name, np.asarray(analytic, dtype=np.float64), numerical)
+        if note:
+            report.notes.append(note)
+
+
+def _check_accumulation(module, params, once, run_forward, output, grad_output, report) -> None:
+    """A second forward and backward must double every parameter gradient (they add up until
+    ``zero_grad``, as in torch); a gradient that stays the same was overwritten."""
+    if not any(g is not None and np.any(g) for g in once.values()):
+        return
+    run_forward()
+    run_backward(module, output, _copy(grad_output))
+    for name, p in params:
+        first, second = once[name], dense_grad(p)
+        if first is None or not np.any(first) or name in report.problems:
+            continue
+        if second is not None and relative_error(second, 2 * first) < 1e-6:
+            continue
+        if second is not None and relative_error(second, first) < 1e-6:
+            what = ("the gradient is overwritten, not accumulated: after two backward calls it equals one "
+                    "call's")
+        else:
+            what = "after two backward calls the gradient is not twice that of one call"
+        report.problems[name] = (
+            f"{what}; gradients must add up until zero_grad (param.accumulate(g), or grad += g, not grad = g)"
+        )
 
 
 def check_loss(loss, prediction: np.ndarray, target, *, eps: float = 1e-6) -> GradcheckReport:
@@ -303,6 +464,8 @@ __all__ = [
     "GradcheckReport",
     "check_loss",
     "check_module",
+    "dense_grad",
+    "named_parameters_of",
     "numerical_gradient",
     "relative_error",
 ]

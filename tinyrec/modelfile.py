@@ -8,6 +8,10 @@ Layout (a zip of ``.npy`` arrays, readable by ``np.load(path, allow_pickle=False
   :mod:`tinyrec.models.persistence`);
 * one ``<name>.npy`` member per entry of ``header["arrays"]``.
 
+The optional header field ``kind`` says what the file holds: ``"model"`` (a fitted recommender; the
+default, and what every file written before the field existed holds) or ``"module"`` (a layer or a
+network of layers, saved by :func:`tinyrec.save`; see :mod:`tinyrec.io`).
+
 **The header's schema.** :data:`CONTAINER` declares the type of every field this module reads,
 and a caller adds its own sections (a :class:`Record`); :func:`read_npz` checks the whole header
 against them before it reads any array, and refuses a field of the wrong type, a missing field and
@@ -245,6 +249,9 @@ ARRAY_SPEC = Record(
     },
     what="array fields",
 )
+#: what a file holds (the optional field ``kind``; absent: a model): a fitted recommender
+#: (:mod:`tinyrec.models.persistence`), or a layer or network of :mod:`tinyrec.nn` (:mod:`tinyrec.io`)
+KINDS = ("model", "module")
 #: the container's fields, read by this module; a caller adds its sections with ``Record.extended``
 CONTAINER = Record(
     {
@@ -253,15 +260,18 @@ CONTAINER = Record(
         "tinyrec_version": Text(),
         "arrays": MapOf(ARRAY_SPEC, key=Text("an array name", pattern=r"[A-Za-z0-9_.]{1,200}")),
     },
+    optional={"kind": Text("'model' or 'module'", pattern="|".join(KINDS))},
     closed=False,
 )
 
 
-def check_header(header, path, sections: Record | None = None) -> dict:
+def check_header(header, path, sections: Record | dict | None = None) -> dict:
     """``header`` checked against :data:`CONTAINER` (and ``sections``); else ModelFileError naming the field.
 
     Identifies the file first (its ``format`` and a readable ``format_version``), then checks every
     field. Without ``sections`` the container's fields are checked and other fields left alone.
+    ``sections`` may give one Record per kind of file (``{"model": ..., "module": ...}``): the
+    header's ``kind`` (absent: ``"model"``) picks it.
     """
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         shown = _show(header.get("format")) if isinstance(header, dict) else type(header).__name__
@@ -273,6 +283,14 @@ def check_header(header, path, sections: Record | None = None) -> dict:
             f"versions {list(READABLE_VERSIONS)} (tinyrec {_show(header.get('tinyrec_version'))} wrote it); "
             f"load it with a matching tinyrec version, or retrain and save"
         )
+    if isinstance(sections, dict):
+        kind = header.get("kind", "model")
+        if not isinstance(kind, str) or kind not in sections:
+            raise ModelFileError(
+                f"{path} holds a {_show(kind)}, not one of {sorted(sections)}; it was written by another "
+                f"tinyrec version or edited (a model file holds a 'model', a layer file a 'module')"
+            )
+        sections = sections[kind]
     schema = CONTAINER if sections is None else CONTAINER.extended(sections)
     try:
         return schema.check(header, "")
@@ -397,7 +415,9 @@ def _read_data(member, shape: tuple, fortran: bool, dtype: np.dtype) -> np.ndarr
         if not n:
             raise EOFError(f"the data ends after {filled} of {raw.size} bytes")
         filled += n
-    out = np.ascontiguousarray(out.reshape(shape, order="F" if fortran else "C"))
+    out = out.reshape(shape, order="F" if fortran else "C")
+    if not out.flags.c_contiguous:  # (not np.ascontiguousarray: it turns a 0-d array into 1-d)
+        out = np.ascontiguousarray(out)
     if not out.dtype.isnative:  # big-endian on this host, or the reverse: swap the bytes once, here
         out = out.byteswap(inplace=True).view(out.dtype.newbyteorder("="))
     return out
@@ -478,7 +498,7 @@ def _checked_member(zf, info, spec: dict, name: str, path) -> tuple[tuple, bool,
     return shape, fortran, dtype, offset
 
 
-def read_npz(path, sections: Record | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+def read_npz(path, sections: Record | dict | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """Read and check a model file: returns ``(header, arrays)``, arrays in native byte order.
 
     The header is checked against :data:`CONTAINER` and ``sections`` (see :func:`check_header`),

@@ -57,7 +57,8 @@ class ResetsTheGradients(LinearTower):
         (ForgetsTheItemHalf, "item_table_gets_its_half", "item table received no gradient", True),
         (SwapsTheHalves, "user_table_gets_its_half", "belong to the other vector", True),
         (SendsTheWholeGradient, "user_table_gets_its_half", "grad_output of shape (6, 4)", True),
-        (ResetsTheGradients, "gradients_accumulate", "must add up until zero_grad", False),
+        # gradcheck runs backward twice and names an overwritten gradient too (tinyrec.gradcheck)
+        (ResetsTheGradients, "gradients_accumulate", "must add up until zero_grad", True),
     ],
     ids=["forgetful", "swapped", "whole dh", "resets"],
 )

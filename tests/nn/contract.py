@@ -1,7 +1,9 @@
 """The registry of layers that the layer contract (tests/nn/test_layer_contract.py) is applied to.
 
 Each topic adds its layers in a ``contract_cases_<topic>.py`` file beside this one, defining
-``CASES = [LayerCase(...), ...]``; the contract test collects every such file.
+``CASES = [LayerCase(...), ...]``; the contract test collects every such file and checks each
+layer with :func:`tinyrec.testing.check_layer` (:func:`check`), the same call a user makes for a
+layer of their own.
 """
 
 from __future__ import annotations
@@ -54,3 +56,15 @@ def build(cls, *args, **kwargs):
         return cls(*args, **kwargs, **extra)
 
     return make
+
+
+def check(case: LayerCase):
+    """``tinyrec.testing.check_layer`` on the case's layer, inputs and keyword arguments (float64)."""
+    from tinyrec.testing import check_layer
+
+    rng = np.random.default_rng(1)
+    inputs, kwargs = case.inputs(np.float64, rng), case.forward_kwargs(np.float64, rng)
+    gradcheck_inputs = None
+    if case.gradcheck_inputs is not None:
+        gradcheck_inputs = case.gradcheck_inputs(np.float64, np.random.default_rng(1))
+    return check_layer(case.build, *inputs, forward_kwargs=kwargs, gradcheck_inputs=gradcheck_inputs)

@@ -168,6 +168,9 @@ def matches_central_differences_in_neumf(cls):
         seed=3,
     )
     report = check_module(net, USERS, ITEMS)
+    if report.problems:  # named by gradcheck: an overwritten or missing gradient, a mutated dY, ...
+        named = "; ".join(f"{name}: {what}" for name, what in report.problems.items())
+        raise AssertionError(f"in a NeuMF with your tower as the third one, gradcheck found: {named}")
     if not report.ok(1e-6):
         worst = worst_entry(report)
         raise AssertionError(
