@@ -44,6 +44,7 @@ from tinyrec.models import (
     UserKNN,
 )
 from tinyrec.models.registry import MODEL_CLASSES
+from tinyrec.models.sequential import Caser, GRU4Rec, SASRec
 
 from .models.contract import implicit_toy, planted_ratings
 from .test_modelfile import npy_header, read_members, swapped, write_members
@@ -65,6 +66,9 @@ MODELS = {
     "NeuMF": (NeuMF(3, (8, 4), 1, batch_size=64, seed=0), True),
     "AutoRec": (AutoRec(4, 1, seed=0), False),
     "MultDAE": (MultDAE(4, 1, seed=0), True),
+    "SASRec": (SASRec(max_len=4, dim=4, n_epochs=1, batch_size=16, seed=0), True),
+    "GRU4Rec": (GRU4Rec(dim=3, hidden=4, max_len=4, n_epochs=1, batch_size=16, seed=0), True),
+    "Caser": (Caser(window=3, n_targets=2, dim=4, n_epochs=1, batch_size=32, seed=0), True),
 }
 
 
@@ -362,6 +366,7 @@ def _load(path):
         return None
 
 
+@pytest.mark.slow  # 2,000 mutated files: about 10 s
 @settings(max_examples=2000)
 @given(data=st.data())
 def test_a_mutated_model_file_is_refused_or_loads_a_working_model(saved, tmp_path_factory, data):

@@ -11,6 +11,7 @@ name                      tutorial     task
 ``item_biases``           04           item biases in the layered MF
 ``softmax_backward``      05           the backward of the attention softmax
 ``linear_tower``          06           a third NCF tower
+``next_item_pairs``       07           SASRec's training row of one user
 ========================  ===========  ==============================================
 
 Each module holds, in this order: a docstring with the task, the shapes and the math; the
@@ -35,13 +36,24 @@ from __future__ import annotations
 
 import inspect
 
-from . import item_biases, linear_tower, mrr, popularity_negatives, softmax_backward, tanh_backward
+from . import (
+    item_biases,
+    linear_tower,
+    mrr,
+    next_item_pairs,
+    popularity_negatives,
+    softmax_backward,
+    tanh_backward,
+)
 from .checking import CheckResult, Report, run_checks
 
 #: name -> module, in the order of the tutorials
 EXERCISES = {
     module.NAME: module
-    for module in (tanh_backward, popularity_negatives, mrr, item_biases, softmax_backward, linear_tower)
+    for module in (
+        tanh_backward, popularity_negatives, mrr, item_biases, softmax_backward, linear_tower,
+        next_item_pairs,
+    )  # fmt: skip
 }
 
 
@@ -72,6 +84,7 @@ __all__ = [
     "item_biases",
     "linear_tower",
     "mrr",
+    "next_item_pairs",
     "popularity_negatives",
     "run_checks",
     "show_solution",

@@ -20,13 +20,14 @@ from .mf import BiasedMF
 from .multdae import MultDAE
 from .ncf import GMF, NCFMLP, NeuMF
 from .popularity import Popularity
+from .sequential import Caser, GRU4Rec, SASRec
 
 #: class name -> class, for every model a file may hold
 MODEL_CLASSES = {
     cls.__name__: cls
     for cls in (
         Popularity, UserKNN, ItemKNN, BaselineOnly, BiasedMF, BPRMF, ImplicitALS, GMF, NCFMLP, NeuMF,
-        AutoRec, MultDAE,
+        AutoRec, MultDAE, SASRec, GRU4Rec, Caser,
     )
 }  # fmt: skip
 
