@@ -30,7 +30,7 @@ LAYERS = [
     ("nn", ["tinyrec.nn"]),
     ("losses, optim", ["tinyrec.losses", "tinyrec.optim", "tinyrec.gradcheck"]),
     ("data, metrics", ["tinyrec.data", "tinyrec.metrics"]),
-    ("evaluation", ["tinyrec.evaluation"]),
+    ("evaluation", ["tinyrec.evaluation", "tinyrec.adapters"]),
     ("train", ["tinyrec.train", "tinyrec.progress"]),
     ("models", ["tinyrec.models"]),
     ("io", ["tinyrec.io"]),

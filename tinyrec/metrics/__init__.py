@@ -77,6 +77,7 @@ from .ranking import (
     top_k,
 )
 from .rating import mae, mse, rmse
+from .runs import RunMatrices, from_run, read_trec_qrels, read_trec_run, to_qrels, to_run
 
 __all__ = [
     "hit_rate",
@@ -98,4 +99,10 @@ __all__ = [
     "precision_recall_f1",
     "log_loss",
     "roc_auc",
+    "RunMatrices",
+    "from_run",
+    "read_trec_run",
+    "read_trec_qrels",
+    "to_run",
+    "to_qrels",
 ]

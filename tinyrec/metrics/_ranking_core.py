@@ -48,6 +48,15 @@ import numpy as np
 from ..errors import DataError, DTypeError, NonFiniteError, ShapeError
 from ..kernels.ranking import top_k_rows
 from ..validation import check_bool
+from ._conventions import (
+    DENOMINATORS,
+    EMPTY,
+    UNRETRIEVED,
+    check_choice,
+    check_unretrieved_values,
+    expected_ap_over_hits,
+    tie_order_ranks,
+)
 
 TIES = ("pessimistic", "optimistic", "average")
 GAINS = ("linear", "exponential")
@@ -59,6 +68,14 @@ def check_ties(ties: str) -> str:
     if ties not in TIES:
         raise ValueError(f"ties={ties!r} is not a tie rule; use one of {TIES}")
     return ties
+
+
+def resolve_ties(ties, shape: tuple):
+    """``(rule, tie_key)``: one of the three named rules and ``None``, or ``"order"`` and the caller's
+    tie order as ranks (:func:`tinyrec.metrics._conventions.tie_order_ranks`)."""
+    if isinstance(ties, str):
+        return check_ties(ties), None
+    return "order", tie_order_ranks(ties, shape)
 
 
 def check_k(k, n_cols: int) -> int:
@@ -120,17 +137,15 @@ def check_score_values(scores: np.ndarray) -> None:
         )
 
 
-def check_values(scores: np.ndarray, relevance: np.ndarray) -> None:
-    """:func:`check_score_values`, and relevance finite, >= 0, and 0 wherever the score is -inf."""
+def check_values(scores: np.ndarray, relevance: np.ndarray, unretrieved: str = "error") -> None:
+    """:func:`check_score_values`, and relevance finite, >= 0, and (unless ``unretrieved="miss"``) 0
+    wherever the score is -inf."""
     check_score_values(scores)
     if not np.isfinite(relevance).all():
         raise NonFiniteError("relevance contains NaN or inf; use 0/1 (or finite grades >= 0)")
     if (relevance < 0).any():
         raise DataError("relevance contains negative values; use 0/1 (or grades >= 0)")
-    if (relevance[np.isneginf(scores)] > 0).any():
-        raise DataError(
-            "a relevant item has score -inf (-inf marks a non-candidate); score it, or drop its relevance"
-        )
+    check_unretrieved_values(scores, relevance, unretrieved)
 
 
 MAX_EXPONENTIAL_GRADE = 1000  # 2**1000 ≈ 1e301: sums of such gains stay finite in float64
@@ -190,27 +205,49 @@ class RankedPrefix(NamedTuple):
     hit: np.ndarray  # (n_users, min(k, n_candidates))
     gain: np.ndarray  # (n_users, min(k, n_candidates))
     ap: np.ndarray  # (n_users, min(k, n_candidates))
+    # the tie group at the prefix's last position (for AP over hits@k): the prefix positions it holds,
+    # its size and relevant items over the whole row, the relevant items ranked above it
+    tail: np.ndarray  # (n_users, min(k, n_candidates)) bool
+    tail_m: np.ndarray  # (n_users,)
+    tail_rel: np.ndarray  # (n_users,)
+    above_tail: np.ndarray  # (n_users,)
 
 
 def check_inputs(scores, relevance, k, ties):
-    """Validate the arguments every ranking metric takes (all but the values); returns them cleaned."""
-    ties = check_ties(ties)
+    """Validate the arguments every ranking metric takes (all but the values); returns them cleaned,
+    with ``ties`` as ``(rule, tie_key)`` (:func:`resolve_ties`)."""
     scores, relevance = check_arrays(scores, relevance)
-    return scores, relevance, check_k(k, scores.shape[1]), ties
+    return scores, relevance, check_k(k, scores.shape[1]), resolve_ties(ties, scores.shape)
 
 
-def first_relevant(scores, relevance, k: int, ties: str):
+def _first_in_order(scores, rel, tie_key):
+    """Position of the first relevant item when equal scores are ordered by ``tie_key`` (ascending,
+    then column): the entries ranked before it, plus one. Rows without a relevant item give n + 1."""
+    best = np.where(rel, scores, -np.inf).max(axis=1, keepdims=True)  # (n_users, 1): s*
+    tied = scores == best
+    key = np.where(rel & tied, tie_key, np.inf).min(axis=1, keepdims=True)  # the first relevant's key
+    # tie keys are distinct ranks within a row, so (score, key) identifies the first relevant item
+    before = (scores > best) | (tied & (tie_key < key))
+    return before.sum(axis=1).astype(np.float64) + 1.0
+
+
+def first_relevant(scores, relevance, k: int, ties: str, tie_key=None):
     """``(HR@k, RR@k)`` per row, as ``(n_users,)`` float64 arrays (module docstring).
 
-    Inputs already checked (:func:`check_inputs`); rows with no relevant item give 0.
+    Inputs already checked (:func:`check_inputs`); rows with no relevant item give 0. ``ties`` is a
+    rule's name or ``"order"`` (then ``tie_key`` holds the caller's tie order as ranks).
     """
     rel = relevance > 0
+    has = rel.any(axis=1)
+    if ties == "order":
+        position = _first_in_order(scores, rel, tie_key)
+        inside = has & (position <= k)
+        return inside.astype(np.float64), np.where(inside, 1.0 / position, 0.0)
     best = np.where(rel, scores, -np.inf).max(axis=1, keepdims=True)  # (n_users, 1): s*
     a = (scores > best).sum(axis=1).astype(np.float64)
     tied = scores == best
     m = tied.sum(axis=1).astype(np.float64)
     m_rel = (tied & rel).sum(axis=1).astype(np.float64)
-    has = rel.any(axis=1)
     if ties != "average":
         position = a + 1 if ties == "optimistic" else a + m - m_rel + 1
         inside = has & (position <= k)
@@ -228,13 +265,19 @@ def first_relevant(scores, relevance, k: int, ties: str):
     return hit, rr
 
 
-def ranked_prefix(scores, relevance, k: int, ties: str, gain: str = "linear") -> RankedPrefix:
-    """The :class:`RankedPrefix` of every row (inputs already checked by :func:`check_inputs`)."""
+def ranked_prefix(scores, relevance, k: int, ties: str, gain: str = "linear", tie_key=None) -> RankedPrefix:
+    """The :class:`RankedPrefix` of every row (inputs already checked by :func:`check_inputs`).
+
+    ``ties="order"``: equal scores ordered by ``tie_key`` ascending (ranks), a deterministic order.
+    """
     n_users, n_cols = scores.shape
     width = min(k, n_cols)  # the prefix's length
     take = np.take_along_axis
 
-    top = top_k_rows(scores, width, relevance, _TIE_SIGN[ties])  # (n_users, width) column indices
+    if ties == "order":  # the kernel puts the larger tie_sign * key first: -1 puts the smaller first
+        top = top_k_rows(scores, width, tie_key, -1)
+    else:
+        top = top_k_rows(scores, width, relevance, _TIE_SIGN[ties])  # (n_users, width) column indices
     top_s = take(scores, top, axis=1)
     top_rel = take(relevance, top, axis=1).astype(np.float64)
     top_bin = (top_rel > 0).astype(np.float64)
@@ -246,6 +289,8 @@ def ranked_prefix(scores, relevance, k: int, ties: str, gain: str = "linear") ->
         o = np.ones_like(top_bin)
         m_rel, G = top_bin, top_gain
         a_rel = cs_bin - top_bin
+        tail = np.zeros(top_bin.shape, dtype=bool)
+        tail[:, -1] = True
     else:
         start, end = tie_groups(top_s)
         m = (end - start + 1).astype(np.float64)
@@ -261,12 +306,13 @@ def ranked_prefix(scores, relevance, k: int, ties: str, gain: str = "linear") ->
         m_rel = np.where(in_prefix, (in_row & (relevance > 0)).sum(axis=1, keepdims=True), m_rel)
         G_row = np.where(in_row, gain_of(relevance, gain), 0.0).sum(axis=1, keepdims=True, dtype=np.float64)
         G = np.where(in_prefix, G_row, G)
+        tail = in_prefix
 
     hit = m_rel / m
     pair = np.where(m > 1, (o - 1) * m_rel * (m_rel - 1) / (m * np.maximum(m - 1, 1)), 0.0)
     ap = hit * (a_rel + 1) + pair
     n_relevant = (relevance > 0).sum(axis=1).astype(np.float64)
-    return RankedPrefix(k, n_relevant, hit, G / m, ap)
+    return RankedPrefix(k, n_relevant, hit, G / m, ap, tail, m[:, -1], m_rel[:, -1], a_rel[:, -1])
 
 
 def ideal_dcg(relevance: np.ndarray, k: int, gain: str) -> np.ndarray:
@@ -286,45 +332,82 @@ METRICS = ("hr", "ndcg", "precision", "recall", "map", "mrr")
 _BLOCK = 1 << 18  # entries of scores per block of rows: temporaries stay small and cache-resident
 
 
-def per_user_values(scores, relevance, k, ties: str, names=METRICS, gain: str = "linear"):
+def per_user_values(scores, relevance, k, ties, names=METRICS, gain: str = "linear", *,
+                    denominator: str = "min(k,n_rel)", unretrieved: str = "error"):  # fmt: skip
     """Check the inputs, then compute the per-user values of the metrics ``names`` on blocks of rows.
 
     Returns ``(values, valid)``: a dict name -> ``(n_users,)`` float64 (meaningless where not
     ``valid``) and ``valid : (n_users,)`` bool, the users with at least one relevant item. Every
-    row is independent, so blocking changes nothing but memory traffic.
+    row is independent, so blocking changes nothing but memory traffic. ``denominator`` is AP's,
+    ``unretrieved`` what a relevant item scored -inf means (:mod:`._conventions`).
     """
-    scores, relevance, k, ties = check_inputs(scores, relevance, k, ties)
+    scores, relevance, k, (ties, tie_key) = check_inputs(scores, relevance, k, ties)
+    check_choice(denominator, "denominator", DENOMINATORS)
+    check_choice(unretrieved, "unretrieved", UNRETRIEVED)
     n_users, n_cols = scores.shape
     values = {name: np.empty(n_users) for name in names}
     step = max(1, _BLOCK // n_cols)
     for start in range(0, n_users, step):
         rows = slice(start, start + step)
-        check_values(scores[rows], relevance[rows])
-        for name, v in block_values(scores[rows], relevance[rows], k, ties, names, gain).items():
+        check_values(scores[rows], relevance[rows], unretrieved)
+        key = None if tie_key is None else tie_key[rows]
+        block = block_values(scores[rows], relevance[rows], k, ties, names, gain, key, denominator,
+                             unretrieved)  # fmt: skip
+        for name, v in block.items():
             values[name][rows] = v
     return values, (relevance > 0).any(axis=1)
 
 
-def block_values(scores, relevance, k: int, ties: str, names, gain: str) -> dict:
-    """The formulas of :mod:`tinyrec.metrics.ranking`, per row, for one block of checked rows."""
+def block_values(scores, relevance, k: int, ties: str, names, gain: str, tie_key=None,
+                 denominator: str = "min(k,n_rel)", unretrieved: str = "error") -> dict:  # fmt: skip
+    """The formulas of :mod:`tinyrec.metrics.ranking`, per row, for one block of checked rows.
+
+    With ``unretrieved="miss"`` the ranking sees a relevant item scored -inf as irrelevant (it is
+    in no position), while ``n_rel`` and IDCG count it.
+    """
+    ranked = relevance
+    if unretrieved == "miss":
+        ranked = np.where(np.isneginf(scores), 0.0, relevance)
     out = {}
     if "hr" in names or "mrr" in names:
-        out["hr"], out["mrr"] = first_relevant(scores, relevance, k, ties)
+        out["hr"], out["mrr"] = first_relevant(scores, ranked, k, ties, tie_key)
     if {"ndcg", "precision", "recall", "map"} & set(names):
-        prefix = ranked_prefix(scores, relevance, k, ties, gain)
+        prefix = ranked_prefix(scores, ranked, k, ties, gain, tie_key)
         positions = np.arange(1, prefix.hit.shape[1] + 1)
-        n_rel = np.maximum(prefix.n_relevant, 1)  # (rows without a relevant item are dropped later)
+        n_relevant = prefix.n_relevant  # over the ranked items; with "miss", over every relevant one
+        if ranked is not relevance:
+            n_relevant = (relevance > 0).sum(axis=1).astype(np.float64)
+        n_rel = np.maximum(n_relevant, 1)  # (rows without a relevant item are dropped later)
         hits = prefix.hit.sum(axis=1)
         idcg = ideal_dcg(relevance, k, gain)  # 0 only for rows without a relevant item
         out["ndcg"] = (prefix.gain @ discounts(len(positions))) / np.where(idcg > 0, idcg, 1.0)
         out["precision"] = hits / k
         out["recall"] = hits / n_rel
-        out["map"] = (prefix.ap / positions).sum(axis=1) / np.minimum(k, n_rel)
+        if "map" in names:
+            out["map"] = _average_precision(prefix, positions, k, n_rel, ties, denominator)
     return {name: out[name] for name in names}
 
 
-def reduce_users(values: np.ndarray, valid: np.ndarray, per_user: bool):
-    """Per-user array with NaN for invalid users, or the mean over valid users (NaN if none)."""
+def _average_precision(prefix: RankedPrefix, positions, k: int, n_rel, ties: str, denominator: str):
+    """``Σ_{p≤k} P@p · rel_bin(p)`` over AP's denominator (its expectation with averaged ties)."""
+    terms = prefix.ap / positions  # E[P@p · rel_bin(p)] at each position
+    if denominator == "min(k,n_rel)":
+        return terms.sum(axis=1) / np.minimum(k, n_rel)
+    if denominator == "n_rel":
+        return terms.sum(axis=1) / n_rel
+    if ties != "average":  # hits@k is fixed by the order: 0 when no relevant item is in the list
+        hits = prefix.hit.sum(axis=1)
+        return np.where(hits > 0, terms.sum(axis=1) / np.maximum(hits, 1.0), 0.0)
+    return expected_ap_over_hits(terms, positions.astype(np.float64), prefix.tail, prefix.tail_m,
+                                 prefix.tail_rel, prefix.above_tail)  # fmt: skip
+
+
+def reduce_users(values: np.ndarray, valid: np.ndarray, per_user: bool, empty: str = "nan"):
+    """Per-user array, or its mean. ``empty="nan"``: NaN for invalid users, the mean over valid users
+    (NaN if none); ``"zero"``: 0 for invalid users, the mean over all users."""
+    check_choice(empty, "empty", EMPTY)
+    if empty == "zero":
+        values, valid = np.where(valid, values, 0.0), np.ones_like(valid)
     values = np.where(valid, values, np.nan)
     if check_bool(per_user, "per_user"):
         return values
