@@ -30,9 +30,29 @@ Memory: peak resident memory (``VmHWM``) of a process of its own that trains SAS
 defaults (``max_len`` 200) for one epoch on ML-1M-shaped random sequences (6,040 users, 3,706
 items, 1,000,209 interactions) and then scores every item for every user.
 
+Resuming: the full run (3 seeds x 3 models x {tinyrec lazy, tinyrec dense, torch twin}) takes
+hours on a small machine, more than one sitting. Each finished run of a (model, variant, seed), and
+the memory run, is written as it completes to ``benchmarks/results/bench_sequential_runs/``
+(``bench_sequential_runs_quick/`` with ``--quick``; ``--runs-dir`` to choose), one JSON file each,
+keyed by a **fingerprint** of everything that determines its result:
+
+* the code: the contents (and relative paths) of every file in ``tinyrec/`` except ``tinyrec/cli/`` and
+  ``tinyrec/exercises/`` (which this script never imports), of this script and of
+  ``benchmarks/sequential_twins.py``;
+* the data: the train, test, fit and validation arrays after the split;
+* the settings: ``--quick``, the epoch limit and the patience of the model;
+* the versions of Python, NumPy, Numba and torch.
+
+A later run with the same fingerprint reads the stored result instead of training again and
+computes only the missing ones, so an interrupted run (Ctrl-C, a reboot) is resumed by running the
+same command again; any change to the library or to this script starts afresh (results of another
+fingerprint stay on disk, unused; delete them at will). ``--fresh`` ignores the stored results (and
+overwrites them). Files are written atomically: an interrupted run never leaves half a result.
+
 Run: ``python benchmarks/bench_sequential.py [--quick] [--seeds N] [--max-epochs N] [--models ...]``;
-prints the tables and writes ``benchmarks/results/bench_sequential.json``
-(``bench_sequential_quick.json`` with ``--quick``: 250 users, a few epochs, one seed).
+prints the tables and writes ``benchmarks/results/bench_sequential.json`` through
+``benchmarks/record.py`` (``bench_sequential_quick.json`` with ``--quick``: 250 users, a few epochs,
+one seed; ``--out`` to choose), its ``details`` listing which runs were computed and which reused.
 """
 
 from __future__ import annotations
@@ -44,8 +64,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # b
 
 import argparse  # noqa: E402
 import copy  # noqa: E402
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import platform  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -66,6 +88,7 @@ from tinyrec.data.sequences import Sequences, validation_split  # noqa: E402
 from tinyrec.evaluation import evaluate  # noqa: E402
 from tinyrec.models.sequential import Caser, GRU4Rec, SASRec  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"SASRec": SASRec, "GRU4Rec": GRU4Rec, "Caser": Caser}
 #: early stopping: epochs without a better validation NDCG@10 before training stops
 PATIENCE = {"SASRec": 30, "GRU4Rec": 10, "Caser": 10}
@@ -207,24 +230,108 @@ def train_twin(torch, cls, seed, data, max_epochs, patience) -> dict:
     }
 
 
+# ---------------------------------------------------------------------- stored runs (resuming)
+#: parts of tinyrec/ this script never imports: they do not enter the fingerprint
+NOT_IMPORTED = ("cli", "exercises")
+
+
+def code_files() -> list[Path]:
+    """The files whose contents determine a run's result (see the module docstring)."""
+    package = ROOT / "tinyrec"
+    files = [
+        p for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".nbi", ".nbc")
+        and p.relative_to(package).parts[0] not in NOT_IMPORTED
+    ]  # fmt: skip
+    files += [ROOT / "benchmarks" / "bench_sequential.py", ROOT / "benchmarks" / "sequential_twins.py"]
+    return sorted(files)
+
+
+def fingerprint(data, torch) -> str:
+    """SHA-256 of the code (:func:`code_files`), the split data and the package versions."""
+    import numba
+
+    h = hashlib.sha256()
+
+    def add(name: str, payload: bytes) -> None:  # length-prefixed: no two inputs hash alike
+        for part in (name.encode(), payload):
+            h.update(len(part).to_bytes(8, "little"))
+            h.update(part)
+
+    for path in code_files():
+        add(path.relative_to(ROOT).as_posix(), path.read_bytes())
+    for name, part in zip(("train", "test", "fit", "valid"), data, strict=True):
+        for field in ("users", "items", "timestamps"):
+            array = getattr(part, field)
+            add(f"{name}.{field}", b"" if array is None else np.ascontiguousarray(array).tobytes())
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
+                "torch": None if torch is None else torch.__version__}  # fmt: skip
+    add("versions", json.dumps(versions, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+class Store:
+    """Finished runs on disk, one JSON file per (model, variant, seed), keyed by the fingerprint."""
+
+    def __init__(self, directory: Path, fingerprint: str, quick: bool, fresh: bool = False):
+        self.directory, self.fingerprint, self.quick, self.fresh = Path(directory), fingerprint, quick, fresh
+        self.computed: list[str] = []
+        self.reused: list[str] = []
+
+    def path(self, key: str) -> Path:
+        return self.directory / f"{key}-{self.fingerprint[:16]}.json"
+
+    def get(self, key: str, settings: dict, compute):
+        """The stored result of ``key`` with these ``settings``, or ``compute()``'s, stored as it ends."""
+        path = self.path(key)
+        if not self.fresh and path.exists():
+            stored = json.loads(path.read_text())
+            if stored.get("fingerprint") == self.fingerprint and stored.get("settings") == settings:
+                self.reused.append(key)
+                return stored["result"], True
+        result = compute()
+        finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        record = {"key": key, "fingerprint": self.fingerprint, "settings": settings, "quick": self.quick,
+                  "finished_utc": finished, "result": result}  # fmt: skip
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+        os.replace(tmp, path)  # atomic: a reader (or a resumed run) never sees half a result
+        self.computed.append(key)
+        return result, False
+
+
 # ---------------------------------------------------------------------- accuracy and speed
-def run_all(names, seeds, data, torch, quick: bool) -> dict:
+def run_all(names, seeds, data, torch, quick: bool, store: Store) -> dict:
     runs: dict[str, list] = {}
     for name in names:
         cls = MODELS[name]
         max_epochs = 4 if quick else MAX_EPOCHS[name]
         patience = 2 if quick else PATIENCE[name]
-        variants = {f"{name}": {}, f"{name} dense": {"lazy_embeddings": False}}
+        settings = {"quick": quick, "max_epochs": max_epochs, "patience": patience}
+        variants = {f"{name}": ("lazy", {}), f"{name} dense": ("dense", {"lazy_embeddings": False})}
         for seed in range(seeds):
-            for label, overrides in variants.items():
-                result = train_tinyrec(cls, seed, data, max_epochs, patience, **overrides)
+            for label, (variant, overrides) in variants.items():
+                result, reused = store.get(
+                    f"{name}-{variant}-seed{seed}", settings,
+                    lambda: train_tinyrec(cls, seed, data, max_epochs, patience, **overrides),  # noqa: B023
+                )  # fmt: skip
                 runs.setdefault(label, []).append(result)
-                print(f"{label:<16} seed {seed}: {_line(result)}", file=sys.stderr, flush=True)
+                _report(label, seed, result, reused)
             if torch is not None:
-                result = train_twin(torch, cls, seed, data, max_epochs, patience)
+                result, reused = store.get(
+                    f"{name}-torch-seed{seed}", settings,
+                    lambda: train_twin(torch, cls, seed, data, max_epochs, patience),  # noqa: B023
+                )  # fmt: skip
                 runs.setdefault(f"torch {name}", []).append(result)
-                print(f"{'torch ' + name:<16} seed {seed}: {_line(result)}", file=sys.stderr, flush=True)
+                _report(f"torch {name}", seed, result, reused)
     return runs
+
+
+def _report(label: str, seed: int, result: dict, reused: bool) -> None:
+    stamp = time.strftime("%H:%M:%S", time.gmtime())
+    origin = "stored" if reused else f"done {stamp} UTC"
+    print(f"{label:<16} seed {seed}: {_line(result)} [{origin}]", file=sys.stderr, flush=True)
 
 
 def _line(r: dict) -> str:
@@ -385,6 +492,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--no-torch", action="store_true", help="skip the torch twins even when installed")
     parser.add_argument("--no-memory", action="store_true", help="skip the ML-1M-shaped memory run")
+    parser.add_argument("--runs-dir", default=None, help="where finished runs are stored (see Resuming)")
+    parser.add_argument("--fresh", action="store_true", help="ignore (and overwrite) the stored runs")
+    parser.add_argument("--out", default=None, help="the summary JSON (default benchmarks/results/...)")
     parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_child:
@@ -406,17 +516,23 @@ def main(argv=None) -> dict:
     train, test, fit_part, valid = data
     print(f"ML-100K leave-one-out: {len(train):,} train ({len(valid):,} of them validation), "
           f"{len(test):,} test users", file=sys.stderr)  # fmt: skip
-    runs = run_all(args.models, seeds, data, torch, args.quick)
+    default_dir = run.default_path().parent / f"bench_sequential_runs{'_quick' if args.quick else ''}"
+    runs_dir = args.runs_dir or default_dir
+    store = Store(runs_dir, fingerprint(data, torch), args.quick, fresh=args.fresh)
+    print(f"fingerprint {store.fingerprint[:16]}: finished runs in {runs_dir}", file=sys.stderr, flush=True)
+    runs = run_all(args.models, seeds, data, torch, args.quick, store)
     summary = summarise(runs)
     print(table(summary))
-    mem = {} if args.no_memory else memory(args.quick)
-    if mem:
+    mem = {}
+    if not args.no_memory:
+        mem, reused = store.get("memory", {"quick": args.quick}, lambda: memory(args.quick))
         print(f"SASRec, ML-1M shape, one epoch and every score: peak RSS {mem['peak_rss_mb']:.0f} MB, "
-              f"epoch {mem['epoch_seconds']:.1f} s")  # fmt: skip
+              f"epoch {mem['epoch_seconds']:.1f} s{' [stored]' if reused else ''}")  # fmt: skip
     summary_rows(run, summary, mem)
     details = {"seeds": seeds, "patience": PATIENCE, "max_epochs": MAX_EPOCHS, "summary": summary,
-               "runs": runs, "memory": mem}  # fmt: skip
-    run.write(details)
+               "runs": runs, "memory": mem, "fingerprint": store.fingerprint,
+               "runs_computed": store.computed, "runs_reused": store.reused}  # fmt: skip
+    run.write(details, out=args.out)
     return details
 
 
