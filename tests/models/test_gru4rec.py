@@ -1,6 +1,8 @@
 """GRU4RecNet: whole-network gradient check (float64, hypothesis over sizes, padding, dropout, the
 three losses' output forms), the padding row and right padding; GRU4Rec's losses and defaults."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,8 @@ from tinyrec.gradcheck import check_module
 from tinyrec.losses import CrossEntropyLoss
 from tinyrec.models.sequential import GRU4Rec, GRU4RecNet
 from tinyrec.models.sequential.training import CandidateBPRLoss
+
+from .contract import implicit_toy
 
 N_ITEMS = 7
 
@@ -69,6 +73,27 @@ def test_one_softmax_step_builds_no_one_hot():
     p /= p.sum(axis=1, keepdims=True)
     p[np.arange(3), targets] -= 1.0
     np.testing.assert_allclose(grad, p / 3, rtol=1e-12)
+
+
+def test_a_softmax_training_step_allocates_no_one_hot_of_the_targets():
+    """GRU4Rec's batches give the targets as item indices, and the loss's forward and backward hold
+    at their peak the log-probabilities and the gradient: two arrays of the logits' size. A dense
+    one-hot of the targets (or a target distribution built from one) would be a third."""
+    train, _ = implicit_toy(n_users=40, n_items=4000)
+    model = GRU4Rec(dim=4, hidden=8, max_len=6, batch_size=40, seed=0)
+    model.n_users_, model.n_items_ = train.n_users, train.n_items
+    (inputs,), targets = next(iter(model._start(train).epoch()))
+    assert targets.ndim == 1 and targets.dtype.kind == "i"  # (M,) indices of the next items
+    logits = model.net(inputs)  # (M, n_items)
+    loss = model._loss()
+    tracemalloc.start()
+    try:
+        loss.forward(logits, targets)
+        loss.backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.5 * logits.nbytes, f"peak {peak / logits.nbytes:.2f} times the logits"
 
 
 def test_bad_batches_are_refused():

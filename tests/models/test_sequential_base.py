@@ -50,6 +50,10 @@ def test_fit_with_valid_keeps_the_best_epoch_then_reads_the_whole_train_sequence
     for u, i in zip(valid.users.tolist(), valid.items.tolist(), strict=True):
         assert i in model.seen_indices_[model.seen_indptr_[u] : model.seen_indptr_[u + 1]]
         assert i not in model.recommend(np.array([u]), k=5)[0]
+    rows = model._sequences.padded(test.users, model._input_length, side=model._padding_side)
+    assert not np.any(rows == test.items[:, None])  # no test item in what test users are scored from
+    for u, i in zip(test.users.tolist(), test.items.tolist(), strict=True):
+        assert i not in model._sequences.of(u)  # ... nor anywhere in their stored histories
     result = evaluate(model, test, train=train, protocol="full")  # no test pair was fitted on
     assert 0.0 <= result["hr@10"] <= 1.0
 
@@ -124,15 +128,34 @@ def test_models_that_read_no_history_refuse_it():
         model.recommend([0], features=np.zeros(3))
 
 
-def test_a_user_with_one_interaction_is_scored_from_it():
-    """A single item has no next item to learn from (no training row), but is a history to read."""
+@pytest.mark.parametrize("name", MODELS)
+def test_a_user_with_one_interaction_is_scored_from_it(name):
+    """A single item has no next item to learn from (no training row, no Caser window), but is a
+    history to read: the user is scored from that item alone, as an anonymous session of it is
+    (Caser: no trained user vector, so no user term)."""
     train, _ = implicit_toy()
     one = train.subset(~((train.users == 3) & (train.items != train.items[train.users == 3][0])))
     assert one.user_counts()[3] == 1
-    model = SMALL["SASRec"]().fit(one)
-    assert model.sequence_indptr_[4] - model.sequence_indptr_[3] == 1
-    items, _ = model.recommend(np.array([3]), k=3)
-    assert np.all(items >= 0)
+    model = SMALL[name]().fit(one)
+    (item,) = model._sequences.of(3)
+    stored = model.recommend(np.array([3]), k=5)
+    session = model.recommend(None, k=5, history=[[int(item)]])
+    for a, b in zip(stored, session, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert item not in stored[0]
+
+
+def test_load_refuses_a_history_holding_the_padding_id(tmp_path):
+    """The padding id (n_items) is not an item: a model file whose history holds it is refused."""
+    model, _, _ = fitted("SASRec")
+    path = model.save(tmp_path / "model.npz")
+    header, arrays = tinyrec.modelfile.read_npz(path)
+    edited = dict(arrays)
+    edited["sequence_items_"] = arrays["sequence_items_"].copy()
+    edited["sequence_items_"][0] = model.n_items_
+    tinyrec.modelfile.write_npz(path, header, edited)
+    with pytest.raises(ModelFileError, match="sequence_items_"):
+        tinyrec.io.load(path)
 
 
 @pytest.mark.parametrize("name", MODELS)

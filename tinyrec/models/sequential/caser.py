@@ -246,10 +246,11 @@ class Caser(_SequenceRecommender):
     (:func:`~tinyrec.models.sequential.training.sampled_bce`). The score of item ``i`` for a user
     is ``[z ; p_u] · w_i + b_i``, with ``z`` read from the user's latest ``L`` items. A user
     without training interactions, or an anonymous ``recommend(None, history=...)``, has no
-    trained ``p_u``: its half of ``x`` is zero.
+    trained ``p_u``: its half of ``x`` is zero. So is it for a user whose training history gives no
+    window: its row of the user table starts at zero and no gradient reaches it.
 
     Bad input: a history of ``T`` items or fewer gives no training window (it is still scored
-    from its items); a user without training items gets the most popular items;
+    from its items, with no user term); a user without training items gets the most popular items;
     ``recommend(history=...)`` with an empty list gives the most popular items.
 
     Attributes (after ``fit``)
@@ -299,6 +300,15 @@ class Caser(_SequenceRecommender):
             )
         }
         check_network_fit_memory(self, batch, set_by=("window", "dim", "n_horizontal", "batch_size"))
+
+    def _start(self, train):
+        batches = super()._start(train)
+        # a user without a training window (T items or fewer) never trains its p_u: it starts, and
+        # stays, zero, so its scores have no user term, as those of a user without training items
+        untrained = np.ones(self.n_users_, dtype=bool)
+        untrained[batches.users] = False
+        self.net.user_embedding.weight.data[untrained] = 0.0
+        return batches
 
     def _batches(self, sequences, train, rng):
         users, inputs, targets = sequences.windows(self.window, self.n_targets)
