@@ -352,6 +352,7 @@ def _transformer(args: dict) -> dict:
 _STATE_SHAPES = {
     "Linear": lambda a: _linear(_size(a, "in_features"), _size(a, "out_features"), a.get("bias", True)),
     "Embedding": lambda a: {"weight": (_size(a, "num_embeddings"), _size(a, "embedding_dim"))},
+    "EmbeddingBag": lambda a: {"weight": (_size(a, "num_embeddings"), _size(a, "embedding_dim"))},
     "PositionalEmbedding": lambda a: {"weight": (_size(a, "max_len"), _size(a, "dim"))},
     "Conv1d": lambda a: _conv(a, 1),
     "Conv2d": lambda a: _conv(a, 2),

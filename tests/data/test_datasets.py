@@ -251,3 +251,27 @@ def test_truncated_real_ml100k_files_are_errors(tmp_path):
     (copy / "u.item").write_bytes(b"".join(items[:10]))
     with pytest.raises(DataError, match=r"u\.item has no line for 1,672 rated movies"):
         movielens("100k", path=copy)
+
+
+@pytest.mark.realdata
+def test_ml100k_feature_tables_are_typed_with_encoding_hints():
+    data = movielens("100k", path=dataset_dir("ml-100k", "u.data"))
+    assert data.user_meta.kinds == {"age": "numeric", "gender": "categorical", "occupation": "categorical",
+                                    "zip": "categorical"}  # fmt: skip
+    age, zip_code = data.user_meta.column("age"), data.user_meta.column("zip")
+    assert age.encoding == "bucket" and age.edges == (18, 25, 35, 45, 50, 56)
+    assert zip_code.encoding == "hash" and len(np.unique(zip_code.values)) == 795
+    assert (data.user_meta["occupation"] == "none").sum() == 9  # a category, not a missing value
+    assert not data.user_meta.column("occupation").missing().any()
+    assert data.item_meta.kinds == {"title": "text", "release_date": "text", "genres": "multi_hot",
+                                    "year": "numeric"}  # fmt: skip
+    years = data.item_meta["year"]
+    assert years[0] == 1995 and np.isnan(years).sum() == 1  # one movie has no release date
+
+
+@pytest.mark.realdata
+def test_movietweetings_items_have_genres_and_years():
+    data = movietweetings(path=dataset_dir("movietweetings-100k", "ratings.dat"))
+    assert data.item_meta.column("genres").kind == "multi_hot" and data.user_meta == {}
+    years = data.item_meta["year"]
+    assert np.isnan(years).sum() == 0 and 1890 < years.min() and years.max() < 2030

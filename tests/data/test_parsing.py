@@ -298,3 +298,22 @@ def test_string_ids_auto_reads_numbers_as_numbers_and_falls_back_to_text(tmp_pat
         from_csv(write(tmp_path, "alice,m1,4\nbob,m2,3\ncy,m3,lots\n"), string_ids="auto")
     with pytest.raises(DataError, match=r"line 2: malformed .*field 3 is wrong"):  # numeric ids, bad rating
         from_csv(write(tmp_path, "1,10,4\n2,10,lots\n"), string_ids="auto")
+
+
+def test_feature_files_of_users_and_items(tmp_path):
+    ratings = write(tmp_path, "user,item,rating\nann,b1,4\nbob,b1,3\nbob,b2,5\n")
+    users = write(tmp_path, "user,age,city\nbob,31,Paris\nann,,Lyon\ncid,40,Nice\n", "users.csv")
+    items = write(tmp_path, "item,tags,year\nb2,scifi|classic,1951\nb1,poetry,1857\n", "items.csv")
+    with pytest.warns(UserWarning, match="1 rows name ids not in the data"):  # cid: counted, not silent
+        data = from_csv(ratings, string_ids=True, user_features=users, item_features=items,
+                        item_kinds={"year": "numeric"})  # fmt: skip
+    assert data.user_meta.kinds == {"age": "numeric", "city": "categorical"}
+    assert data.user_meta["city"].tolist() == ["Lyon", "Paris"] and np.isnan(data.user_meta["age"][0])
+    assert data.item_meta.kinds == {"tags": "multi_hot", "year": "numeric"}
+    assert data.item_meta["year"].tolist() == [1857.0, 1951.0]
+    report = data.info["user_features"]
+    assert (report.matched, report.dropped, report.filled) == (2, 1, 0)
+    with pytest.raises(DataError, match="not in the data.*extra_ids='drop'"):
+        from_csv(ratings, string_ids=True, user_features=users, extra_ids="raise")
+    with pytest.raises(TypeError, match="must be the path of a feature file"):
+        from_csv(ratings, string_ids=True, user_features={"age": [1, 2]})

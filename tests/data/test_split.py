@@ -6,7 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinyrec.data import Interactions
-from tinyrec.data.split import finalize_split, kfold, leave_one_out, random_holdout, temporal_split
+from tinyrec.data.split import (
+    cold_items,
+    cold_users,
+    finalize_split,
+    kfold,
+    leave_one_out,
+    random_holdout,
+    temporal_split,
+)
 from tinyrec.errors import ArgumentTypeError, DataError
 
 
@@ -186,3 +194,46 @@ def test_finalize_split_detects_overlap_and_foreign_index_space():
     other = Interactions([0], [0])
     with pytest.raises(DataError, match="index space"):
         finalize_split(data, other, "manual", True, False)
+
+
+# ------------------------------------------------------------------ cold start: whole users, whole items
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([None, 1, 3]))
+def test_cold_users_hold_out_whole_users_and_count_every_row(seed, max_per_user):
+    data = random_data(seed, n_users=12, n_items=9)
+    train, test, report = cold_users(data, 0.25, max_per_user=max_per_user, seed=seed, return_report=True)
+    held = np.unique(test.users)
+    assert not np.isin(train.users, held).any()  # no held-out user has a training row
+    assert len(held) == round(0.25 * np.count_nonzero(data.user_counts()))
+    assert report.n_train + report.n_test + report.held_out_unused == len(data)  # nothing silently lost
+    assert report.kept_unseen == report.n_test and report.dropped_unseen == 0
+    if max_per_user is not None:
+        assert np.bincount(test.users).max() <= max_per_user
+    known = test.info["known"]
+    assert len(known) + len(test) == len(data) and not (pair_keys(known) & pair_keys(test))
+    assert train.user_meta is data.user_meta and test.same_index_space(train)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000))
+def test_cold_items_hold_out_whole_items_seeded(seed):
+    data = random_data(seed, n_users=9, n_items=12)
+    train, test = cold_items(data, 0.25, seed=seed)
+    assert not np.isin(train.items, np.unique(test.items)).any()
+    assert len(train) + len(test) == len(data)
+    again_train, again_test = cold_items(data, 0.25, seed=seed)
+    assert np.array_equal(again_test.items, test.items) and np.array_equal(again_test.users, test.users)
+    assert "cold_items(0.25" in test.info["split"].method
+
+
+def test_cold_splits_refuse_bad_arguments_and_empty_sides():
+    data = random_data(0)
+    for split in (cold_users, cold_items):
+        with pytest.raises(ValueError, match=r"test_fraction must be a number in \(0, 1\)"):
+            split(data, 1.5)
+        with pytest.raises(ValueError, match="max_per_user"):
+            split(data, 0.3, max_per_user=0)
+    with pytest.raises(DataError, match="test split is empty"):
+        cold_users(Interactions([0, 1], [0, 0]), 0.1)
+    with pytest.raises(DataError, match="train split is empty"):
+        cold_users(Interactions([0, 0], [0, 1]), 0.9)

@@ -74,6 +74,8 @@ def _layers(torch):
     return {
         "Linear": nn.Linear(4, 3), "Linear-nobias": nn.Linear(4, 3, bias=False),
         "Embedding": nn.Embedding(7, 3), "Embedding-padding": nn.Embedding(7, 3, padding_idx=0),
+        "EmbeddingBag": nn.EmbeddingBag(7, 3, mode="mean"),
+        "EmbeddingBag-sum-weighted": nn.EmbeddingBag(7, 3, mode="sum"),
         "ReLU": nn.ReLU(), "LeakyReLU": nn.LeakyReLU(0.1), "Sigmoid": nn.Sigmoid(), "Tanh": nn.Tanh(),
         "Softmax": nn.Softmax(dim=-1), "Softmax-dim0": nn.Softmax(dim=0), "LogSoftmax": nn.LogSoftmax(dim=-1),
         "Dropout-eval": nn.Dropout(0.5).eval(), "Identity": nn.Identity(), "Flatten": nn.Flatten(1, -1),

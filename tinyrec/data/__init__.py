@@ -3,21 +3,29 @@
 * :class:`Interactions`: the immutable table every model takes (``interactions.py``);
 * loaders: :func:`movielens`, :func:`movietweetings`, :func:`from_csv`, :func:`synthetic`;
 * :mod:`~tinyrec.data.preprocess`: duplicates, invalid rows, k-core, implicit, centering;
-* :mod:`~tinyrec.data.split`: holdout, leave-one-out, temporal, k-fold (one index space, no overlap);
+* :mod:`~tinyrec.data.features`, :mod:`~tinyrec.data.encoders`: typed feature tables of users and
+  items (``user_meta``, ``item_meta``) and their encoders, fitted on train only;
+* :mod:`~tinyrec.data.split`: holdout, leave-one-out, temporal, k-fold, cold users and cold items
+  (one index space, no overlap);
 * :mod:`~tinyrec.data.sampling`: negatives that are never positives, BPR triples, sampled
   evaluation candidates, minibatches.
 """
 
-from . import preprocess, sampling, split
+from . import encoders, features, preprocess, sampling, split
 from .datasets import ML100K_FOLDS, MOVIELENS, movielens, movietweetings
+from .features import Column, FeatureTable
 from .interactions import Interactions
 from .parsing import from_csv
 from .sampling import NegativeSampler, minibatches, sampled_candidates
-from .split import SplitReport, kfold, leave_one_out, random_holdout, temporal_split
+from .split import SplitReport, cold_items, cold_users, kfold, leave_one_out, random_holdout, temporal_split
 from .synthetic import PlantedModel, synthetic
 
 __all__ = [
     "Interactions",
+    "FeatureTable",
+    "Column",
+    "features",
+    "encoders",
     "movielens",
     "movietweetings",
     "from_csv",
@@ -33,6 +41,8 @@ __all__ = [
     "random_holdout",
     "temporal_split",
     "kfold",
+    "cold_users",
+    "cold_items",
     "SplitReport",
     "MOVIELENS",
     "ML100K_FOLDS",

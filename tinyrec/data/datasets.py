@@ -5,6 +5,13 @@ download, see :mod:`tinyrec.data.download`), parses the ratings with the byte-le
 returns :class:`Interactions` whose dense indices follow the sorted raw ids, with item titles and
 genres (``"Action|Comedy"``) and, where the release has them, user demographics.
 
+The side information comes as typed feature tables (:mod:`tinyrec.data.features`):
+``item_meta`` has ``title`` (text), ``genres`` (multi_hot, ``"|"``) and ``year`` (numeric: the
+release year, from ML-100K's release date or the year in a title's parentheses; NaN when absent);
+``user_meta`` (ML-100K, ML-1M) has ``age`` (numeric, bucketed by default at MovieLens's age
+groups 18, 25, 35, 45, 50, 56), ``gender`` and ``occupation`` (categorical) and ``zip``
+(categorical, hashed by default: 795 distinct codes for 943 users in ML-100K).
+
 MovieLens is distributed by GroupLens under terms that forbid redistribution: tinyrec never ships
 it, it downloads it from ``files.grouplens.org`` for you.
 """
@@ -13,12 +20,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
 from .download import Archive, DataSource, resolve
+from .features import Column, FeatureTable
 from .interactions import Interactions
 from .parsing import as_int_ids, read_numeric_table
 from .split import finalize_split
@@ -152,13 +161,15 @@ def movietweetings(*, path=None) -> Interactions:
         titles[fields[0]] = fields[1]
         genres[fields[0]] = fields[2]
     _check_covered(source, np.unique(items), titles, "movies.dat", "movies")
-    return Interactions.from_raw(
-        users,
-        items,
-        values[:, 2],
-        stamps,
-        item_meta={"title": titles, "genres": genres},
-        info={"name": "movietweetings-100k"},
+    return _typed(
+        Interactions.from_raw(
+            users,
+            items,
+            values[:, 2],
+            stamps,
+            item_meta={"title": titles, "genres": genres},
+            info={"name": "movietweetings-100k"},
+        )
     )
 
 
@@ -251,7 +262,7 @@ def _ml100k(source: DataSource, folder: str) -> Interactions:
     user_meta = _demographics(_split_lines(source, "u.user", "|", 5, "latin-1"), "u.user", (1, 2, 3, 4))
     _check_covered(source, distinct_items, titles, "u.item", "movies")
     _check_covered(source, distinct_users, user_meta["age"], "u.user", "users")
-    return Interactions.from_raw(
+    data = Interactions.from_raw(
         users,
         items,
         ratings,
@@ -260,6 +271,8 @@ def _ml100k(source: DataSource, folder: str) -> Interactions:
         user_meta=user_meta,
         info={"name": folder},
     )
+    years = [date[-4:] if date[-4:].isdigit() else "" for date in data.item_meta["release_date"].tolist()]
+    return _typed(data, [float(y) if y else np.nan for y in years])
 
 
 def _demographics(rows, filename: str, order) -> dict:
@@ -306,14 +319,16 @@ def _ml_dat(source: DataSource, folder: str) -> Interactions:
         rows = _split_lines(source, "users.dat", "::", 5, "latin-1")
         user_meta = _demographics(rows, "users.dat", (2, 1, 3, 4))  # UserID::Gender::Age::Occupation::Zip
         _check_covered(source, np.unique(users), user_meta["age"], "users.dat", "users")
-    return Interactions.from_raw(
-        users,
-        items,
-        ratings,
-        stamps,
-        item_meta={"title": titles, "genres": genres},
-        user_meta=user_meta,
-        info={"name": folder},
+    return _typed(
+        Interactions.from_raw(
+            users,
+            items,
+            ratings,
+            stamps,
+            item_meta={"title": titles, "genres": genres},
+            user_meta=user_meta,
+            info={"name": folder},
+        )
     )
 
 
@@ -330,11 +345,41 @@ def _ml_csv(source: DataSource, folder: str) -> Interactions:
         titles[movie] = fields[1]
         genres[movie] = "" if fields[2] == "(no genres listed)" else fields[2]
     _check_covered(source, np.unique(items), titles, "movies.csv", "movies")
-    return Interactions.from_raw(
-        users,
-        items,
-        ratings,
-        stamps,
-        item_meta={"title": titles, "genres": genres},
-        info={"name": folder},
+    return _typed(
+        Interactions.from_raw(
+            users,
+            items,
+            ratings,
+            stamps,
+            item_meta={"title": titles, "genres": genres},
+            info={"name": folder},
+        )
     )
+
+
+# ---------------------------------------------------------------------- feature tables
+#: MovieLens's age groups (ML-1M's users.dat codes an age by its group's first year).
+ML_AGE_EDGES = (18, 25, 35, 45, 50, 56)
+_USER_KINDS = {
+    "age": Column(np.zeros(0), "numeric", encoding="bucket", edges=ML_AGE_EDGES),
+    "gender": "categorical",
+    "occupation": "categorical",
+    "zip": Column(np.zeros(0, dtype=str), "categorical", encoding="hash", buckets=64),
+}
+_YEAR = re.compile(r"\((\d{4})\)\s*$")
+
+
+def _typed(data: Interactions, years=None) -> Interactions:
+    """``data`` with typed feature tables (the module docstring): kinds declared, not inferred;
+    ``years`` (one per item) or, by default, the year in each title's final parentheses."""
+    if years is None:
+        found = [_YEAR.search(title) for title in data.item_meta["title"].tolist()]
+        years = [float(m.group(1)) if m else np.nan for m in found]
+    declared = {"title": "text", "genres": "multi_hot", "release_date": "text"}
+    item_kinds = {name: kind for name, kind in declared.items() if name in data.item_meta}
+    items = FeatureTable.from_arrays(data.item_meta, kinds=item_kinds)
+    items = items.with_columns(year=Column(np.array(years, dtype=np.float64), "numeric"))
+    users = data.user_meta
+    if "age" in users:
+        users = FeatureTable.from_arrays(users, kinds=_USER_KINDS)
+    return data.with_meta(user_meta=users, item_meta=items)

@@ -8,11 +8,14 @@ Every recommender, split and sampler in tinyrec takes an :class:`Interactions`. 
 * ``user_ids``, ``item_ids`` : the raw ids, indexed by dense index (``user_ids[u]`` is the raw id of
   dense user ``u``); :meth:`Interactions.user_index` / :meth:`Interactions.item_index` go back;
 * optional per-item metadata (``item_meta["title"]``, ``item_meta["genres"]``) and per-user
-  metadata (``user_meta["age"]``, ...), each an array of length ``n_items`` / ``n_users``.
+  metadata (``user_meta["age"]``, ...), each an array of length ``n_items`` / ``n_users``: two
+  :class:`~tinyrec.data.features.FeatureTable` objects, whose columns have a kind (categorical,
+  multi_hot, numeric, text) that the feature models encode (:mod:`tinyrec.data.encoders`).
 
 Two tables built from one another with :meth:`Interactions.subset` (as every split does) share one
 *index space*: the same ``n_users``, ``n_items``, id maps and metadata, so dense index ``u`` means
 the same person in train and in test. :meth:`Interactions.same_index_space` checks it.
+:meth:`Interactions.with_meta` replaces the feature tables, keeping everything else.
 
 All arrays are read-only; the CSR views (:meth:`Interactions.to_csr`,
 :meth:`Interactions.positives_csr`) are built once and cached. What the constructor accepts is
@@ -48,6 +51,7 @@ from .checks import (
     check_scalars,
     check_size,
 )
+from .features import FeatureTable
 
 __all__ = ["Interactions", "MAX_INDEX_SPACE"]
 
@@ -86,9 +90,10 @@ class Interactions:
         :data:`MAX_INDEX_SPACE` (2**31 - 1: indices are int32).
     user_ids, item_ids : (n_users,) / (n_items,) array of int or str, optional
         Raw id of each dense index, all distinct; default ``arange`` (raw ids equal dense indices).
-    user_meta, item_meta : dict of str -> array, optional
+    user_meta, item_meta : FeatureTable, or dict of str -> array, optional
         Per-user / per-item columns (e.g. ``{"title": ..., "genres": ...}``), each of length
-        ``n_users`` / ``n_items``.
+        ``n_users`` / ``n_items``; a dict's columns get their kinds by the rule of
+        :mod:`tinyrec.data.features` (numbers numeric, text categorical).
     info : dict, optional
         Free-form provenance (data set name, split report, planted model of a synthetic set).
 
@@ -177,8 +182,8 @@ class Interactions:
         n_items = int(items.max()) + 1 if n_items is None else n_items
         user_ids = np.arange(n_users, dtype=np.int64) if user_ids is None else user_ids
         item_ids = np.arange(n_items, dtype=np.int64) if item_ids is None else item_ids
-        user_meta = check_meta(user_meta, "user_meta", n_users)
-        item_meta = check_meta(item_meta, "item_meta", n_items)
+        user_meta = _feature_table(user_meta, "user_meta", n_users)
+        item_meta = _feature_table(item_meta, "item_meta", n_items)
         set_ = object.__setattr__
         set_(self, "users", _readonly(users))
         set_(self, "items", _readonly(items))
@@ -188,8 +193,8 @@ class Interactions:
         set_(self, "n_items", n_items)
         set_(self, "user_ids", _readonly(user_ids))
         set_(self, "item_ids", _readonly(item_ids))
-        set_(self, "user_meta", MappingProxyType({k: _readonly(v) for k, v in user_meta.items()}))
-        set_(self, "item_meta", MappingProxyType({k: _readonly(v) for k, v in item_meta.items()}))
+        set_(self, "user_meta", user_meta)  # FeatureTables: read-only mappings of read-only columns
+        set_(self, "item_meta", item_meta)
         set_(self, "info", MappingProxyType(dict(info or {})))
         set_(self, "_cache", {})
 
@@ -259,6 +264,22 @@ class Interactions:
         for name in Interactions.__slots__:
             object.__setattr__(new, name, getattr(self, name))  # read-only arrays: sharing is safe
         object.__setattr__(new, "info", MappingProxyType({**self.info, **info}))
+        return new
+
+    def with_meta(self, *, user_meta=_KEEP, item_meta=_KEEP) -> Interactions:
+        """The same interactions (index space and cached CSR shared) with new feature tables.
+
+        Each is a :class:`~tinyrec.data.features.FeatureTable` or a dict of dense-ordered arrays
+        (as the constructor takes), of ``n_users`` / ``n_items`` rows; the one not given is kept.
+        Every table built from the result by :meth:`subset` (every split) shares them.
+        """
+        new = object.__new__(Interactions)
+        for name in Interactions.__slots__:
+            object.__setattr__(new, name, getattr(self, name))  # read-only arrays: sharing is safe
+        if user_meta is not _KEEP:
+            object.__setattr__(new, "user_meta", _feature_table(user_meta, "user_meta", self.n_users))
+        if item_meta is not _KEEP:
+            object.__setattr__(new, "item_meta", _feature_table(item_meta, "item_meta", self.n_items))
         return new
 
     def rebuild(self, *, users=_KEEP, items=_KEEP, ratings=_KEEP, timestamps=_KEEP) -> Interactions:
@@ -466,6 +487,14 @@ def _factorize(raw: np.ndarray):
         return ids, dense[raw].astype(np.int32)
     ids, inverse = np.unique(raw, return_inverse=True)
     return ids, inverse.reshape(-1).astype(np.int32)
+
+
+def _feature_table(meta, name: str, n: int) -> FeatureTable:
+    """``meta`` (None, a dict of arrays, or a FeatureTable) as a FeatureTable of ``n`` rows."""
+    if isinstance(meta, FeatureTable):
+        check_length(np.empty(meta.n_rows), name, n, along="the index space")
+        return meta
+    return FeatureTable.from_arrays(check_meta(meta, name, n), n)
 
 
 def _meta_from_dicts(meta, ids, name: str):

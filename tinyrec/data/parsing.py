@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import ArgumentTypeError, DataError
 from ..kernels.parse import parse_fields
 from ..validation import check_int
+from .features import read_feature_file
 from .interactions import Interactions
 
 __all__ = ["read_numeric_table", "from_csv"]
@@ -219,8 +220,14 @@ def from_csv(
     header="infer",
     string_ids: bool = False,
     encoding: str = "utf-8",
+    user_features=None,
+    item_features=None,
+    user_kinds=None,
+    item_kinds=None,
+    missing_ids: str = "fill",
+    extra_ids: str = "drop",
 ) -> Interactions:
-    """Load any delimited ratings file as :class:`Interactions`.
+    """Load any delimited ratings file as :class:`Interactions`, and optionally its feature files.
 
     Parameters
     ----------
@@ -251,6 +258,21 @@ def from_csv(
     encoding : str
         Text encoding of the file, ASCII-compatible (``"utf-8"``, ``"latin-1"``, ``"cp1252"``,
         ...), used for the header and for string ids. A leading UTF-8 byte-order mark is ignored.
+    user_features, item_features : str or path-like, optional
+        A feature file of the users / items: a header line naming the columns, then one row per
+        raw id, the id in the first column, separated by ``sep`` (``user_id,age,gender``). Read by
+        :func:`tinyrec.data.features.read_feature_file` into ``data.user_meta`` /
+        ``data.item_meta``, one row per dense index; its report (ids matched, filled, dropped) is
+        ``data.info["user_features"]`` / ``["item_features"]``.
+    user_kinds, item_kinds : dict of str -> kind, optional
+        The kind of some feature columns (``{"zip": "categorical", "tags": "multi_hot"}``); the
+        others by the rule of :mod:`tinyrec.data.features` (numbers numeric, text categorical,
+        multi_hot with ``"|"``). A column declared numeric that holds text raises DataError.
+    missing_ids : {"fill", "raise"}
+        A user (item) of the ratings without a row in its feature file: its features are missing
+        (filled by the kinds' rules, counted and warned about), or a DataError.
+    extra_ids : {"drop", "raise"}
+        A feature row whose id has no rating: dropped (counted and warned about), or a DataError.
 
     Returns
     -------
@@ -277,6 +299,12 @@ def from_csv(
         header = False
     if not (isinstance(header, (bool, np.bool_)) or (isinstance(header, str) and header == "infer")):
         raise ValueError(f"header must be 'infer', True or False (None means False), got {header!r}")
+    features = {"user_features": user_features, "item_features": item_features, "user_kinds": user_kinds,
+                "item_kinds": item_kinds, "missing_ids": missing_ids, "extra_ids": extra_ids}  # fmt: skip
+    if user_features is not None or item_features is not None:
+        roles = {"user": user, "item": item, "rating": rating, "timestamp": timestamp}
+        data = from_csv(path, **roles, sep=sep, header=header, string_ids=string_ids, encoding=encoding)
+        return _with_feature_files(data, sep=sep, encoding=encoding, **features)
     if isinstance(string_ids, str) and string_ids == "auto":
         args = {"user": user, "item": item, "rating": rating, "timestamp": timestamp, "sep": sep,
                 "header": header, "encoding": encoding}  # fmt: skip
@@ -342,6 +370,22 @@ def from_csv(
     ratings = None if cols[2] is None else values[:, pos[cols[2]]]
     stamps = None if cols[3] is None else as_int_ids(values[:, pos[cols[3]]], source, "timestamp", **where)
     return Interactions.from_raw(users, items, ratings, stamps, info={"name": source})
+
+
+def _with_feature_files(data: Interactions, *, sep, encoding, user_features, item_features, user_kinds,
+                        item_kinds, missing_ids, extra_ids) -> Interactions:  # fmt: skip
+    """``data`` with its users' and items' feature files read into ``user_meta`` / ``item_meta``."""
+    tables, reports = {}, {}
+    for side, path, kinds, ids in (("user", user_features, user_kinds, data.user_ids),
+                                   ("item", item_features, item_kinds, data.item_ids)):  # fmt: skip
+        if path is None:
+            continue
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"{side}_features must be the path of a feature file, got {type(path).__name__}")
+        tables[f"{side}_meta"], reports[f"{side}_features"] = read_feature_file(
+            path, ids, sep=sep, kinds=kinds, missing_ids=missing_ids, extra_ids=extra_ids, encoding=encoding
+        )
+    return data.with_meta(**tables).with_info(**reports)
 
 
 def _check_encoding(encoding) -> None:

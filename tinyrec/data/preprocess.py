@@ -265,8 +265,8 @@ def reindex(data: Interactions) -> Interactions:
         n_items=used_i.shape[0],
         user_ids=data.user_ids[used_u],
         item_ids=data.item_ids[used_i],
-        user_meta={k: v[used_u] for k, v in data.user_meta.items()},
-        item_meta={k: v[used_i] for k, v in data.item_meta.items()},
+        user_meta=data.user_meta.take(used_u),  # the feature tables follow, kinds and hints kept
+        item_meta=data.item_meta.take(used_i),
         info=dict(data.info),
     )
 

@@ -14,10 +14,18 @@ maps and the metadata. The rules every split follows:
 * **Seeded.** The same ``seed`` gives the same split.
 
 Pass ``return_report=True`` to get ``(train, test, report)``.
+
+**Cold start.** :func:`cold_users` and :func:`cold_items` hold out whole users or whole items, with
+all their interactions: their test users (items) are unseen in train *by design*, so they keep
+them (counted as ``kept_unseen``) for the models that can score from features
+(:mod:`tinyrec.data.features`). With ``max_per_user``, a held-out user's other interactions are in
+neither table (counted as ``held_out_unused``); evaluate with ``train=test.info["known"]`` (every
+interaction outside test), so that no item the user interacted with is drawn as a negative.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from dataclasses import dataclass
 
@@ -27,7 +35,16 @@ from ..errors import ArgumentTypeError, DataError
 from ..validation import as_generator, check_bool, check_int, check_positive_int
 from .interactions import Interactions
 
-__all__ = ["SplitReport", "random_holdout", "leave_one_out", "temporal_split", "kfold", "finalize_split"]
+__all__ = [
+    "SplitReport",
+    "random_holdout",
+    "leave_one_out",
+    "temporal_split",
+    "kfold",
+    "cold_users",
+    "cold_items",
+    "finalize_split",
+]
 
 
 @dataclass(frozen=True)
@@ -45,7 +62,11 @@ class SplitReport:
     dropped_users, dropped_items : int
         Distinct users / items among those dropped rows that are absent from train.
     kept_unseen : int
-        Test interactions whose user or item is absent from train, kept (``drop_unseen=False``).
+        Test interactions whose user or item is absent from train, kept (``drop_unseen=False``,
+        and the cold-start splits).
+    held_out_unused : int
+        Interactions of held-out users or items in neither train nor test (a cold-start split's
+        ``max_per_user``).
     """
 
     method: str
@@ -55,6 +76,7 @@ class SplitReport:
     dropped_users: int
     dropped_items: int
     kept_unseen: int
+    held_out_unused: int = 0
 
     def __str__(self) -> str:
         text = f"{self.method}: train {self.n_train:,}, test {self.n_test:,}"
@@ -65,6 +87,8 @@ class SplitReport:
             )
         if self.kept_unseen:
             text += f"; kept {self.kept_unseen:,} test interactions with a user or item unseen in train"
+        if self.held_out_unused:
+            text += f"; {self.held_out_unused:,} held-out interactions in neither (max_per_user)"
         return text
 
 
@@ -339,3 +363,99 @@ def kfold(data: Interactions, k: int = 5, *, seed=0, drop_unseen: bool = True, r
         finish_split(data, fold == j, f"kfold(k={k}, fold={j})", drop_unseen, return_report)
         for j in range(int(k))
     ]
+
+
+def cold_users(
+    data: Interactions,
+    test_fraction: float = 0.2,
+    *,
+    max_per_user: int | None = None,
+    seed=0,
+    return_report: bool = False,
+):
+    """Hold out whole users: ``round(test_fraction · users)`` random users, with all their interactions.
+
+    Parameters
+    ----------
+    data : Interactions
+    test_fraction : float in (0, 1)
+        The share of the users (those with at least one interaction) held out.
+    max_per_user : int, optional
+        Keep at most this many random interactions of each held-out user in test (the protocol of
+        ``benchmarks/bench_features.py``: 10 positives per cold user, each ranked among 99 items
+        the user never rated); the others go to neither side (``report.held_out_unused``).
+        None: every interaction of a held-out user is in test.
+    seed : int or np.random.Generator
+    return_report : bool
+
+    Returns
+    -------
+    train, test : Interactions
+        No test user has a training interaction: a collaborative model knows nothing of them, a
+        model of features scores them from ``user_meta``. ``test.info["known"]`` is every
+        interaction outside test (train, and the held-out users' unused ones): pass it as
+        :func:`tinyrec.evaluation.evaluate`'s ``train`` so that negatives are never items the user
+        interacted with.
+    """
+    _check_splittable(data)
+    _check_fraction(test_fraction)
+    rng = as_generator(seed)
+    active = np.flatnonzero(data.user_counts() > 0)
+    n_held = int(round(test_fraction * len(active)))
+    held = np.zeros(data.n_users, dtype=bool)
+    held[rng.permutation(active)[:n_held]] = True
+    method = f"cold_users({test_fraction}, max_per_user={max_per_user})"
+    return _cold(data, held[data.users], max_per_user, rng, method, return_report)
+
+
+def cold_items(
+    data: Interactions,
+    test_fraction: float = 0.2,
+    *,
+    max_per_user: int | None = None,
+    seed=0,
+    return_report: bool = False,
+):
+    """Hold out whole items: ``round(test_fraction · items)`` random items, with all their interactions.
+
+    Parameters and returns as :func:`cold_users`, for items: no test item has a training
+    interaction, so a model scores it from ``item_meta`` alone (a new product in the catalogue).
+    A user whose every interaction was held out has no training interaction either; those
+    interactions stay in test (counted in ``report.kept_unseen`` with the rest).
+    """
+    _check_splittable(data)
+    _check_fraction(test_fraction)
+    rng = as_generator(seed)
+    active = np.flatnonzero(data.item_counts() > 0)
+    n_held = int(round(test_fraction * len(active)))
+    held = np.zeros(data.n_items, dtype=bool)
+    held[rng.permutation(active)[:n_held]] = True
+    method = f"cold_items({test_fraction}, max_per_user={max_per_user})"
+    return _cold(data, held[data.items], max_per_user, rng, method, return_report)
+
+
+def _check_fraction(test_fraction) -> None:
+    if not _is_fraction(test_fraction):
+        raise ValueError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
+
+
+def _cold(data, held_rows: np.ndarray, max_per_user, rng, method: str, return_report):
+    """Train = the rows not held out; test = the held-out rows (at most ``max_per_user`` per user)."""
+    test_mask = held_rows.copy()
+    if max_per_user is not None:
+        check_positive_int(max_per_user, "max_per_user")
+        held_positions = np.flatnonzero(held_rows)
+        if held_positions.size:
+            held_data = data.subset(held_positions)
+            rank, _ = _rank_within_user(held_data, rng.random(len(held_data)))
+            test_mask[held_positions[rank >= max_per_user]] = False
+    unused = held_rows & ~test_mask
+    if not held_rows.any() or held_rows.all():
+        side = "test" if not held_rows.any() else "train"
+        raise DataError(f"{method}: the {side} split is empty; change test_fraction or use more data")
+    train, test, report = finalize_split(data.subset(~held_rows), data.subset(test_mask), method, False, True)
+    report = dataclasses.replace(report, held_out_unused=int(unused.sum()))
+    known = data.subset(~test_mask).with_info(role="known", split=report)
+    train = train.with_info(split=report)
+    test = test.with_info(split=report, known=known)
+    return (train, test, report) if return_report else (train, test)

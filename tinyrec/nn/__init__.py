@@ -10,6 +10,7 @@ from .attention import MultiheadAttention, causal_mask
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .embedding import Embedding
+from .embedding_bag import EmbeddingBag
 from .linear import Linear
 from .merge import Concat, Dot, Multiply
 from .module import Module, Parameter, RowGrad, Sequential
@@ -30,6 +31,7 @@ __all__ = [
     "Dot",
     "Dropout",
     "Embedding",
+    "EmbeddingBag",
     "Flatten",
     "Identity",
     "LeakyReLU",

@@ -137,6 +137,17 @@ def _f64(cls, *args, **kwargs):
     return lambda: cls(*args, **kwargs, dtype=np.float64, seed=0)
 
 
+_BAG_IDS, _BAG_OFFSETS = np.array([1, 2, 2, 0, 6, 5, 1, 3, 1]), np.array([0, 3, 5, 5])
+
+
+def _bags(rng):
+    return _BAG_IDS, _BAG_OFFSETS
+
+
+def _weighted_bags(rng):
+    return _BAG_IDS, _BAG_OFFSETS, rng.standard_normal(len(_BAG_IDS))
+
+
 def _with_kinks(rng):
     x = 3.0 * rng.standard_normal((4, 5))
     x[0, :2] = 0.0  # the kink of ReLU and LeakyReLU: the derivative there is taken as that of x < 0
@@ -216,6 +227,13 @@ def layer_cases() -> list[Case]:
              lambda rng: (np.array([[0, 1, 1], [2, 0, 6]]),), **exact, input_names=("ids",),
              torch=t + "Embedding(7, 3, padding_idx=0)",
              notes="the padding row gets no gradient; its stored value is returned as it is"),
+        case("EmbeddingBag", _f64(nn.EmbeddingBag, 7, 3), _bags, **exact, input_names=("ids", "offsets"),
+             torch=t + "EmbeddingBag(7, 3, mode='mean')",
+             notes="bags [1, 2, 2], [0, 6], [] (empty: zeros), [5, 1, 3, 1]; a repeated id counts twice"),
+        case("EmbeddingBag-sum-weighted", _f64(nn.EmbeddingBag, 7, 3, mode="sum"), _weighted_bags, **exact,
+             input_names=("ids", "offsets", "per_sample_weights"),
+             torch=t + "EmbeddingBag(7, 3, mode='sum') with per_sample_weights",
+             notes="Y[b] = Σ_s c_s W[ids_s]; grad_input.2 is dℒ/dc_s = dY[bag(s)] · W[ids_s]"),
         case("ReLU", nn.ReLU, _with_kinks, **exact, torch=t + "ReLU()", notes="at x = 0 the derivative is 0"),
         case("LeakyReLU", lambda: nn.LeakyReLU(0.1), _with_kinks, **exact, torch=t + "LeakyReLU(0.1)",
              notes="at x = 0 the derivative is the negative slope"),
