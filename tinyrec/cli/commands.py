@@ -419,6 +419,11 @@ def cmd_train(args) -> int:
         check_save_path(args.save)  # before training, so a bad path does not cost the fit
     data_name, read = _data_name(args.data), _read_options(args)
     train, test, split = load_split(data_name, args.split, model.task, args.seed, read)
+    if _model_spec(args.model).needs_timestamps and train.timestamps is None:
+        raise CLIError(
+            f"{args.model} reads each user's items in time order, and {data_name} has no timestamps; use "
+            f"data with a timestamp column (your own file: --columns USER,ITEM,RATING,TIMESTAMP)"
+        )
     fit_seconds, epoch_seconds = _fit(model, train, args.model)
     model.provenance_.update(data=data_name, split=split, seed=args.seed)
     if read.given():

@@ -20,6 +20,7 @@ from ..models import BPRMF, BaselineOnly, BiasedMF, ItemKNN, Popularity, UserKNN
 from ..models.autorec import AutoRec
 from ..models.multdae import MultDAE
 from ..models.ncf import GMF, NCFMLP, NeuMF
+from ..models.sequential import Caser, GRU4Rec, SASRec
 
 
 class CLIError(Exception):
@@ -34,6 +35,7 @@ class ModelSpec:
     summary: str
     defaults: dict = field(default_factory=dict)
     epochs_param: str | None = None  # the constructor argument that --epochs sets
+    needs_timestamps: bool = False  # reads each user's items in time order (the sequence models)
 
 
 def _model_specs() -> dict[str, ModelSpec]:
@@ -67,6 +69,27 @@ def _model_specs() -> dict[str, ModelSpec]:
         ),
         "multdae": ModelSpec(
             MultDAE, "Mult-DAE: dropout, 200 tanh units, softmax over items (ranking)", {}, "n_epochs"
+        ),
+        "sasrec": ModelSpec(
+            SASRec,
+            "SASRec: causal self-attention over the latest 200 items, next item (sequence)",
+            {},
+            "n_epochs",
+            needs_timestamps=True,
+        ),
+        "gru4rec": ModelSpec(
+            GRU4Rec,
+            "GRU4Rec: a GRU over the user's items, softmax over the next item (sequence)",
+            {},
+            "n_epochs",
+            needs_timestamps=True,
+        ),
+        "caser": ModelSpec(
+            Caser,
+            "Caser: convolutions over the latest 5 items, the next 3 (sequence)",
+            {},
+            "n_epochs",
+            needs_timestamps=True,
         ),
         "neumf-quick": ModelSpec(
             NeuMF,
