@@ -652,3 +652,68 @@ def test_constructor_errors():
         Adam([p, p])
     with pytest.raises(ValueError, match="eps"):
         Adagrad([p], eps=float("nan"))
+
+
+# -- the fused row-sparse step (fused=True) against the two-pass path (fused=False) ----------------
+FUSABLE = {
+    "SGD": lambda groups, fused: SGD(groups, lr=0.1, weight_decay=0.01, fused=fused),
+    "Adam": lambda groups, fused: Adam(groups, lr=0.01, weight_decay=0.01, fused=fused),
+    "AdamW": lambda groups, fused: AdamW(groups, lr=0.01, fused=fused),
+    "Adagrad": lambda groups, fused: Adagrad(groups, lr=0.1, lr_decay=0.01, fused=fused),
+}
+
+
+def _embedding_run(name, fused, dtype, steps=6):
+    """Two embedding tables in two parameter groups (the second without weight decay, another lr,
+    a padding row), trained a few steps on batches with many repeated ids; the tables and states."""
+    from tinyrec.nn import Embedding
+
+    users = Embedding(7, 3, dtype=dtype, seed=0)
+    items = Embedding(9, 3, padding_idx=0, dtype=dtype, seed=1)
+    groups = [{"params": users.parameters()}, {"params": items.parameters(), "lr": 0.05, "weight_decay": 0.0}]
+    opt = FUSABLE[name](groups, fused)
+    rng = np.random.default_rng(5)
+    for _ in range(steps):
+        opt.zero_grad()
+        u, i = rng.integers(0, 7, (4, 5)), rng.integers(0, 9, 12)  # ids repeat; item 0 is padding
+        users.backward(rng.standard_normal(users(u).shape).astype(dtype))
+        items.backward(rng.standard_normal(items(i).shape).astype(dtype))
+        items(i[:4])  # a second use of the table before the step: the two gradients add up
+        items.backward(rng.standard_normal((4, 3)).astype(dtype))
+        assert items.weight.grad.pending is not None  # not summed yet: the fused step sums it
+        opt.step()
+    return [users.weight.data, items.weight.data], opt.state
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(FUSABLE))
+def test_fused_step_equals_the_two_pass_step(name, dtype):
+    """Repeated ids, a padding row, weight decay (L2 and decoupled), two parameter groups, two dtypes."""
+    fused_tables, fused_state = _embedding_run(name, True, dtype)
+    plain_tables, plain_state = _embedding_run(name, False, dtype)
+    for a, b in zip(fused_tables, plain_tables, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, b)  # same sums in the same order, same arithmetic
+    for a, b in zip(fused_state, plain_state, strict=True):
+        assert a.keys() == b.keys()
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+    np.testing.assert_array_equal(fused_tables[1][0], 0.0)  # the padding row never moves
+
+
+def test_fused_step_refuses_ids_outside_the_table_before_writing():
+    table = Parameter(np.zeros((4, 2)))
+    table.grad = RowGrad.from_indices(np.array([2, 4, 2]), np.ones((3, 2)))
+    with pytest.raises(IndexOutOfRangeError, match=r"span \[2, 4\], outside the table's rows \[0, 4\)"):
+        Adam([table]).step()
+    np.testing.assert_array_equal(table.data, 0.0)
+
+
+def test_fused_flag_is_checked_and_reading_a_pending_grad_sums_it():
+    with pytest.raises(TypeError, match="fused"):
+        Adam([Parameter(np.zeros(2))], fused="yes")
+    grad = RowGrad.from_indices(np.array([3, 1, 3]), np.ones((3, 2)))
+    assert grad.pending is not None and grad.span() == (1, 3) and grad.dim == 2
+    np.testing.assert_array_equal(grad.rows, [1, 3])  # reading sums the repeats (the two-pass path)
+    np.testing.assert_array_equal(grad.values, [[1, 1], [2, 2]])
+    assert grad.pending is None

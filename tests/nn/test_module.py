@@ -177,6 +177,27 @@ def test_a_byte_swapped_rowgrad_updates_a_table_as_the_native_one_does():
         np.testing.assert_array_equal(tables[0], tables[1])
 
 
+def test_from_indices_defers_the_sum_on_copies_of_its_own():
+    """The caller may reuse its arrays before the optimizer's step; swapped bytes are made native."""
+    from tinyrec.optim import Adam
+
+    tables = []
+    for fused in (True, False):
+        indices, values = np.array([3, 1, 3], dtype=">i8"), np.arange(6.0).reshape(3, 2).astype(">f4")
+        grad = RowGrad.from_indices(indices, values)
+        assert grad.pending is not None and grad.pending[1].dtype == np.float32  # native, not summed
+        indices[0], values[1] = 0, 99.0  # the caller's arrays change: the RowGrad does not follow
+        table = Parameter(np.ones((4, 2), dtype=np.float32))
+        table.grad = grad
+        Adam([table], lr=0.1, fused=fused).step()
+        tables.append(table.data)
+    expected = Parameter(np.ones((4, 2), dtype=np.float32))
+    expected.grad = RowGrad(np.array([1, 3]), np.array([[2.0, 3.0], [4.0, 6.0]], dtype=np.float32))
+    Adam([expected], lr=0.1).step()
+    np.testing.assert_array_equal(tables[0], expected.data)
+    np.testing.assert_array_equal(tables[1], expected.data)
+
+
 def test_to_double_float_convert_parameters_buffers_and_gradients():
     from tinyrec.nn import Linear, ReLU
 

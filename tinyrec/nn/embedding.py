@@ -41,9 +41,10 @@ class Embedding(Module):
       rows never looked up get no gradient, and the ``padding_idx`` row never does.
     * ``dids`` does not exist (ids are integers): ``backward`` returns ``None``.
 
-    ``dW`` is kept **row-sparse**: ``backward`` builds a :class:`RowGrad` of the distinct ids in
-    the batch (repeated ids coalesced by a Numba kernel), never a dense table-sized array, so a
-    step costs O(batch · dim) however large the table. This is torch's ``sparse=True``; optimizers
+    ``dW`` is kept **row-sparse**: ``backward`` builds a :class:`RowGrad` of the ids in the batch
+    (repeated ids summed by a Numba kernel when the RowGrad is read, or by the optimizer's fused
+    step, which sums and updates in one kernel), never a dense table-sized array, so a step costs
+    O(batch · dim) however large the table. This is torch's ``sparse=True``; optimizers
     apply it lazily, only to those rows (like ``torch.optim.SparseAdam``). torch's ``max_norm`` and
     ``scale_grad_by_freq`` options are not provided.
 
@@ -91,14 +92,11 @@ class Embedding(Module):
         """Accumulate the row-sparse ``dW`` (a :class:`RowGrad`); return ``None``."""
         ids = self._ids
         values = grad_output.reshape(-1, self.embedding_dim)  # (n, dim), one row per looked-up id
-        if ids.size == 0:  # an empty batch touches no row
-            grad = RowGrad(ids, values.copy())
-        else:
-            grad = RowGrad.from_indices(ids, values)  # distinct sorted rows, repeats summed
-        if self.padding_idx is not None:
-            keep = grad.rows != self.padding_idx
+        if self.padding_idx is not None:  # the padding row never receives a gradient
+            keep = ids != self.padding_idx
             if not keep.all():
-                grad = RowGrad(grad.rows[keep], grad.values[keep])
+                ids, values = ids[keep], values[keep]
+        grad = RowGrad.from_indices(ids, values)  # repeats summed when read, or by a fused optimizer step
         self.weight.accumulate(grad)
         return None
 

@@ -37,7 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import BackwardBeforeForwardError, DTypeError, IndexOutOfRangeError, ShapeError, TinyrecError
-from ..kernels.embedding import coalesce_rows
+from ..kernels.embedding import coalesce_rows, index_span
 from ..validation import resolve_dtype
 from .spec import check_inputs
 
@@ -60,9 +60,16 @@ class RowGrad:
     increasing, one row of ``values`` each. It keeps its own read-only int64 copy of ``rows``, so
     the optimizer's constant-time check of the first and last row bounds every row its kernels
     write, and ``values`` in the machine's byte order.
+
+    **Deferred summing.** :meth:`from_indices` does not sum the repeats at once: it keeps its own
+    copy of the indices and values (:attr:`pending`) and sums them (a Numba kernel,
+    :func:`~tinyrec.kernels.embedding.coalesce_rows`) the first time ``rows`` or ``values`` is
+    read. An optimizer that finds a RowGrad still pending sums and updates in one fused kernel
+    (:mod:`tinyrec.kernels.optim`), to the same numbers; reading ``rows``/``values`` is the
+    readable two-pass path, and gives the same result.
     """
 
-    __slots__ = ("_rows", "_values")
+    __slots__ = ("_rows", "_values", "_pending")
 
     def __init__(self, rows: np.ndarray, values: np.ndarray):
         rows, values = np.asarray(rows), np.asarray(values)
@@ -80,25 +87,62 @@ class RowGrad:
 
     def _init(self, rows: np.ndarray, values: np.ndarray) -> None:
         rows.flags.writeable = False
-        self._rows, self._values = rows, values
+        self._rows, self._values, self._pending = rows, values, None
 
     @property
     def rows(self) -> np.ndarray:
+        if self._pending is not None:
+            self._coalesce()
         return self._rows
 
     @property
     def values(self) -> np.ndarray:
+        if self._pending is not None:
+            self._coalesce()
         return self._values
+
+    @property
+    def pending(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(indices, values)`` not yet summed (indices may repeat, any order), or None once summed.
+
+        Both arrays are the RowGrad's own (copies, read-only indices, native values); the rows
+        they describe are ``rows``/``values`` after summing the repeats.
+        """
+        return self._pending
+
+    @property
+    def dim(self) -> int:
+        """The width of the table (the length of each gradient vector)."""
+        return (self._values if self._pending is None else self._pending[1]).shape[1]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return (self._values if self._pending is None else self._pending[1]).dtype
+
+    def span(self) -> tuple[int, int] | None:
+        """The smallest and largest row, or None when there is none: bounds every row an update writes."""
+        if self._pending is None:
+            return (int(self._rows[0]), int(self._rows[-1])) if self._rows.size else None
+        indices = self._pending[0]
+        return tuple(map(int, index_span(indices))) if indices.size else None
+
+    def _coalesce(self) -> None:
+        """Sum the pending repeats: distinct sorted rows, one summed vector each."""
+        rows, values = coalesce_rows(*self._pending)
+        self._init(rows, values)
 
     @classmethod
     def from_indices(cls, indices: np.ndarray, values: np.ndarray) -> RowGrad:
-        """Build a RowGrad from possibly repeated ``indices``: repeated rows are summed."""
-        indices = np.ascontiguousarray(indices, dtype=np.int64).reshape(-1)
-        values = np.asarray(values)
+        """Build a RowGrad from possibly repeated ``indices``: repeated rows are summed (when read)."""
+        indices = np.array(indices, dtype=np.int64, copy=True).reshape(-1)  # its own copies: the
+        values = np.asarray(values)  # caller may reuse their arrays before the optimizer's step
         # (n, dim) even for an empty batch, where reshape(0, -1) cannot infer dim
-        values = np.ascontiguousarray(values).reshape(indices.shape[0], values.shape[-1])
+        values = np.array(values, dtype=values.dtype.newbyteorder("="), order="C", copy=True)
+        values = values.reshape(indices.shape[0], values.shape[-1])
+        indices.flags.writeable = False
         grad = cls.__new__(cls)
-        grad._init(*coalesce_rows(indices, values))  # distinct sorted int64 rows, native values: no check
+        grad._rows = grad._values = None
+        grad._pending = (indices, values)
         return grad
 
     def to_dense(self, shape: tuple[int, int]) -> np.ndarray:
@@ -109,12 +153,11 @@ class RowGrad:
 
     def __add__(self, other: RowGrad) -> RowGrad:
         """The sum of two row gradients of the same table (rows of both, repeats summed)."""
-        return RowGrad.from_indices(
-            np.concatenate([self.rows, other.rows]), np.concatenate([self.values, other.values])
-        )
+        a, b = self._pending or (self.rows, self.values), other._pending or (other.rows, other.values)
+        return RowGrad.from_indices(np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]))
 
     def __repr__(self) -> str:
-        return f"RowGrad(rows={len(self.rows)}, dim={self.values.shape[1]}, dtype={self.values.dtype})"
+        return f"RowGrad(rows={len(self.rows)}, dim={self.dim}, dtype={self.dtype})"
 
 
 _UNSORTED_ROWS = (
@@ -147,8 +190,8 @@ class Parameter:
     def accumulate(self, grad) -> None:
         """Add ``grad`` (dense array or RowGrad) to ``self.grad``."""
         if isinstance(grad, RowGrad):
-            if grad.values.shape[1:] != self.data.shape[1:]:
-                raise ShapeError(f"RowGrad of dim {grad.values.shape[1:]} for a table of shape {self.shape}")
+            if (grad.dim,) != self.data.shape[1:]:
+                raise ShapeError(f"RowGrad of dim {grad.dim} for a table of shape {self.shape}")
             if self.grad is None:
                 self.grad = grad
             elif isinstance(self.grad, RowGrad):

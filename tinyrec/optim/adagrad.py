@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..kernels.optim import adagrad_rows
+from ..kernels.optim import adagrad_ids, adagrad_rows
 from ..nn.module import Parameter, RowGrad
 from ..validation import check_nonnegative
 from .base import Optimizer
@@ -39,6 +39,8 @@ class Adagrad(Optimizer):
     **Row-sparse gradients** (:class:`~tinyrec.nn.module.RowGrad`), as torch's sparse Adagrad: the
     same update on the present rows only (a Numba kernel); ``t`` counts the parameter's steps. A
     nonzero ``weight_decay`` adds ``λ θ_r`` to the present rows only (torch raises there).
+    ``fused`` (keyword, default True): an embedding's RowGrad is summed and applied in one kernel
+    (:class:`~tinyrec.optim.base.Optimizer`); ``fused=False`` takes the two-pass path, same numbers.
 
     With parameter groups, ``s`` starts at the group's ``initial_accumulator_value``; torch
     creates every ``s`` in its constructor from the constructor's value and ignores a group's.
@@ -60,12 +62,14 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
+        *,
+        fused: bool = True,
     ):
         defaults = dict(
             lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value, eps=eps,
         )  # fmt: skip
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, fused=fused)
 
     def _state_keys(self, group: dict) -> tuple[str, ...]:
         return ("step", "sum")
@@ -94,3 +98,11 @@ class Adagrad(Optimizer):
             values = values + group["weight_decay"] * data[grad.rows]  # (n, dim)
         c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
         adagrad_rows(data, state["sum"], grad.rows, values, c(clr), c(group["eps"]))
+
+    def _update_ids(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
+        """``_update_rows``'s update, the repeats of ``grad.pending`` summed in the same kernel."""
+        clr = self._begin_step(data, state, group)
+        ids, values = grad.pending
+        c = data.dtype.type
+        adagrad_ids(data, state["sum"], ids, values.astype(data.dtype, copy=False), c(clr), c(group["eps"]),
+                    c(group["weight_decay"]))  # fmt: skip

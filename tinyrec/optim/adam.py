@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..kernels.optim import adam_rows
+from ..kernels.optim import adam_ids, adam_rows
 from ..nn.module import Parameter, RowGrad
 from ..validation import check_bool, check_nonnegative
 from .base import Optimizer
@@ -51,6 +51,8 @@ class Adam(Optimizer):
     (``eps`` enters unscaled by the bias correction there, as in torch). A nonzero
     ``weight_decay`` adds ``λ θ_r`` to the present rows' gradients only (SparseAdam has no weight
     decay). ``amsgrad`` with a RowGrad raises :class:`~tinyrec.optim.spec.SparseGradientError`.
+    ``fused`` (keyword, default True): an embedding's RowGrad is summed and applied in one kernel
+    (:class:`~tinyrec.optim.base.Optimizer`); ``fused=False`` takes the two-pass path, same numbers.
     """
 
     hyperparameters = {
@@ -74,9 +76,11 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        *,
+        fused: bool = True,
     ):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, fused=fused)
 
     def _state_keys(self, group: dict) -> tuple[str, ...]:
         return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
@@ -127,6 +131,19 @@ class Adam(Optimizer):
         eps = c(group["eps"])
         adam_rows(data, m, v, grad.rows, values, c(1.0 - beta1), c(1.0 - beta2), eps, c(step_size))
 
+    def _update_ids(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
+        """``_update_rows``'s update, the repeats of ``grad.pending`` summed in the same kernel."""
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        t = self._begin_step(data, state, False)
+        beta1, beta2 = group["betas"]
+        decay, l2 = (1.0 - lr * weight_decay, 0.0) if self._decoupled else (1.0, weight_decay)
+        step_size = lr * math.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
+        c = data.dtype.type
+        coefficients = (c(1.0 - beta1), c(1.0 - beta2), c(group["eps"]), c(step_size), c(l2), c(decay))
+        ids, values = grad.pending
+        adam_ids(data, state["exp_avg"], state["exp_avg_sq"], ids, values.astype(data.dtype, copy=False),
+                 coefficients)  # fmt: skip
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter, ICLR 2019), as ``torch.optim.AdamW``.
@@ -149,5 +166,9 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        *,
+        fused: bool = True,
     ):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, fused=fused
+        )

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..nn.module import RowGrad
+from ..validation import check_bool
 from . import state as saving
 from .spec import (
     SparseGradientError,
@@ -52,14 +53,22 @@ class Optimizer:
     and implements ``_update_dense(data, grad, state, group)`` and
     ``_update_rows(data, grad, state, group)``, reading the hyperparameters from ``group``. They
     receive checked values only: the hyperparameters and gradients are checked before.
+
+    **Fused row-sparse steps.** ``Embedding.backward`` leaves the repeats of its RowGrad unsummed
+    (``grad.pending``). With ``fused=True`` (the default) ``step`` gives such a gradient to
+    ``_update_ids``, which sums the repeats and updates the rows in one Numba kernel; with
+    ``fused=False`` it reads ``grad.rows``/``grad.values`` (summed by a sort) and calls
+    ``_update_rows``: the readable two-pass path, to the same numbers (the tests compare them).
+    ``fused`` has torch's name (``torch.optim.Adam(fused=...)``: one kernel for the whole update).
     """
 
     hyperparameters: dict = {}
     relations: tuple = ()
     dense_only: dict = {}
 
-    def __init__(self, params: Iterable, defaults: dict):
+    def __init__(self, params: Iterable, defaults: dict, *, fused: bool = True):
         self.defaults = dict(defaults)
+        self.fused = check_bool(fused, "fused")
         self.param_groups: list[dict] = []
         self.params: list = []  # every parameter, group after group (state's order)
         self.state: list[dict] = []  # per parameter, created at its first update
@@ -145,7 +154,9 @@ class Optimizer:
         for p, _, group in todo:
             check_gradient(self, p, group)
         for p, state, group in todo:
-            if isinstance(p.grad, RowGrad):
+            if isinstance(p.grad, RowGrad) and self.fused and p.grad.pending is not None:
+                self._update_ids(p.data, p.grad, state, group)  # sum the repeats and update: one kernel
+            elif isinstance(p.grad, RowGrad):
                 self._update_rows(p.data, p.grad, state, group)
             else:
                 self._update_dense(p.data, p.grad, state, group)
@@ -155,6 +166,15 @@ class Optimizer:
 
     def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update_rows (for a RowGrad)")
+
+    def _update_ids(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
+        """The fused update of a RowGrad whose repeats are not summed yet (``grad.pending``).
+
+        Must change ``data`` and ``state`` exactly as ``_update_rows`` does. This default sums
+        the repeats (reading ``grad.rows``) and calls ``_update_rows``; the built-in optimizers
+        override it with one fused kernel (:mod:`tinyrec.kernels.optim`).
+        """
+        self._update_rows(data, grad, state, group)
 
     def state_dict(self) -> dict:
         """A plain dict: ``{"type", "param_groups": [...], "state": {i: {name: value}}}``.

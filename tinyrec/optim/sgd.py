@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..kernels.optim import sgd_rows
+from ..kernels.optim import sgd_ids, sgd_rows
 from ..nn.module import Parameter, RowGrad
 from ..validation import check_bool, check_nonnegative
 from .base import Optimizer
@@ -50,6 +50,8 @@ class SGD(Optimizer):
     Momentum has no lazy form (torch's sparse momentum buffer keeps moving every row it has ever
     seen, which is the dense update), so ``momentum > 0`` with a RowGrad raises
     :class:`~tinyrec.optim.spec.SparseGradientError`: use ``momentum=0`` or :class:`Adam` there.
+    ``fused`` (keyword, default True): an embedding's RowGrad is summed and applied in one kernel
+    (:class:`~tinyrec.optim.base.Optimizer`); ``fused=False`` takes the two-pass path, same numbers.
     """
 
     hyperparameters = {
@@ -78,11 +80,13 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        *,
+        fused: bool = True,
     ):
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay
         )
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, fused=fused)
 
     def _state_keys(self, group: dict) -> tuple[str, ...]:
         return ()  # a state without "momentum_buffer" starts a new one, as at the first step
@@ -106,3 +110,9 @@ class SGD(Optimizer):
         if group["weight_decay"]:
             values = values + group["weight_decay"] * data[grad.rows]  # (n, dim): decay of present rows
         sgd_rows(data, grad.rows, values, data.dtype.type(group["lr"]))  # the update in the table's dtype
+
+    def _update_ids(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
+        """``_update_rows``'s update, the repeats of ``grad.pending`` summed in the same kernel."""
+        ids, values = grad.pending
+        c = data.dtype.type
+        sgd_ids(data, ids, values.astype(data.dtype, copy=False), c(group["lr"]), c(group["weight_decay"]))

@@ -146,20 +146,21 @@ def check_gradient(optimizer, p: Parameter, group: dict) -> None:
 
     A dense gradient is a real array of the parameter's shape (never broadcast). A RowGrad belongs
     to a 2-D table of its width, its rows (sorted, as RowGrad keeps them) inside the table, and
-    needs every option of ``optimizer.dense_only`` off in ``group``. Constant time: the data is not
-    read, only shapes, dtypes and the first and last row.
+    needs every option of ``optimizer.dense_only`` off in ``group``. The data is not read, only
+    shapes, dtypes and the first and last row (of a RowGrad whose repeats are not summed yet, the
+    smallest and largest index: one pass over the batch's ids, not over the table).
     """
     grad, data = p.grad, p.data
     if isinstance(grad, RowGrad):
-        rows, values = grad.rows, grad.values
-        if data.ndim != 2 or values.shape[1] != data.shape[1]:
+        if data.ndim != 2 or grad.dim != data.shape[1]:
             raise ShapeError(
-                f"{_where(optimizer, p)} has a RowGrad of width {values.shape[1]}; a RowGrad needs a 2-D "
+                f"{_where(optimizer, p)} has a RowGrad of width {grad.dim}; a RowGrad needs a 2-D "
                 "table of that width (an embedding table): give other parameters a dense gradient"
             )
-        if rows.size and (rows[0] < 0 or rows[-1] >= data.shape[0]):
+        span = grad.span()  # (first, last) row; a pending RowGrad's min and max index
+        if span is not None and (span[0] < 0 or span[1] >= data.shape[0]):
             raise IndexOutOfRangeError(
-                f"RowGrad rows span [{rows[0]}, {rows[-1]}], outside the table's rows [0, {data.shape[0]}) "
+                f"RowGrad rows span [{span[0]}, {span[1]}], outside the table's rows [0, {data.shape[0]}) "
                 f"of {_where(optimizer, p)}; build it with RowGrad.from_indices from valid indices"
             )
         for option, fix in optimizer.dense_only.items():
@@ -168,7 +169,6 @@ def check_gradient(optimizer, p: Parameter, group: dict) -> None:
                     f"{type(optimizer).__name__}'s {option}={group[option]!r} has no lazy row-sparse "
                     f"version, and {_where(optimizer, p)} has a RowGrad (an embedding table); {fix}"
                 )
-        grad = values
     elif not isinstance(grad, np.ndarray):
         raise ArgumentTypeError(
             f"{_where(optimizer, p)} has a .grad of type {type(grad).__name__}; set it to a NumPy array "
