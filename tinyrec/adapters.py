@@ -212,6 +212,19 @@ def _surprise_conversion(tinyrec_ids: np.ndarray, their_ids) -> Callable | None:
     return None
 
 
+_PAIRS_PER_CHUNK = 1 << 15  # the factor rows of this many pairs are gathered at once (~50 MB at 100 factors)
+
+
+def _row_dots(a: np.ndarray, rows_a: np.ndarray, b: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+    """``a[rows_a[j]] · b[rows_b[j]]`` for every ``j``, a chunk of pairs at a time: gathering the
+    factor rows of every pair of a full-ranking batch at once would take gigabytes."""
+    out = np.empty(len(rows_a))
+    for start in range(0, len(rows_a), _PAIRS_PER_CHUNK):
+        part = slice(start, start + _PAIRS_PER_CHUNK)
+        out[part] = (a[rows_a[part]] * b[rows_b[part]]).sum(axis=1)
+    return out
+
+
 def _surprise_batch(algo) -> Callable | None:
     """Surprise's estimate for a batch of inner ids, for the factor models; None for the others.
 
@@ -244,13 +257,13 @@ def _surprise_batch(algo) -> Callable | None:
         both = known_u & known_i
         if bu is None:  # unbiased SVD / NMF: impossible without both, then the global mean
             est = np.full(len(u), mu)
-            est[both] = (qi[i[both]] * pu[u[both]]).sum(axis=1)
+            est[both] = _row_dots(qi, i[both], pu, u[both])
         else:
             est = np.full(len(u), mu)
             est[known_u] += bu[u[known_u]]
             est[known_i] += bi[i[known_i]]
             if kind is not surprise.BaselineOnly:
-                est[both] += (qi[i[both]] * pu[u[both]]).sum(axis=1)
+                est[both] += _row_dots(qi, i[both], pu, u[both])
         return np.minimum(high, np.maximum(low, est)) if low <= high else est
 
     return estimate
@@ -316,7 +329,8 @@ def from_implicit(model, train: Interactions, *, user_order=None, item_order=Non
     ``score(u, i) = user_factors[u] · item_factors[i]``, every item in one product (what implicit's
     ``recommend`` ranks by; BPR's item bias is a column of its factors). ``user_order`` /
     ``item_order`` give tinyrec's raw id of each of implicit's rows / columns; by default implicit was
-    fitted on ``train.to_csr()``'s matrix, whose rows and columns are tinyrec's indices.
+    fitted on the users × items matrix of ``train.to_csr()`` (as a ``scipy.sparse.csr_matrix``),
+    whose rows and columns are tinyrec's indices.
     """
     user_factors, item_factors = _numpy(model.user_factors), _numpy(model.item_factors)
     if user_factors.ndim != 2 or item_factors.ndim != 2:

@@ -1,7 +1,7 @@
 """What the tests against other libraries share: importing a library, and drawing random cases.
 
 ``require(module, pip_name)`` imports a library or skips the test without it; with
-``TINYREC_REQUIRE_LIBRARIES=1`` (set by CI, which installs them) a missing library fails the test
+``TINYREC_REQUIRE_LIBRARIES=1`` (set by .ci/run, which installs them) a missing library fails the test
 instead, so CI never passes by skipping.
 
 ``random_case(rng, ties=...)`` draws ``scores, relevance`` of a few users: positive scores (some
@@ -26,7 +26,7 @@ def require(module: str, pip_name: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        why = f"{module} is not installed (pip install {pip_name}, or tinyrec's 'libraries' extra)"
+        why = f"{module} is not installed (pip install {pip_name}, or tinyrec's 'reference' extra)"
         if os.environ.get("TINYREC_REQUIRE_LIBRARIES"):
             pytest.fail(why + " — required in CI (TINYREC_REQUIRE_LIBRARIES=1)")
         pytest.skip(why)

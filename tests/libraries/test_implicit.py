@@ -9,7 +9,8 @@ binary gain, users without a test item left out), which ``evaluate(protocol="ful
 tinyrec's per-user precision; ``auc`` ("AUC@K") is ``auc(ties="average")`` on scores where every
 item below the top K is tied (their order unknown, each pair counted ½) and the user's seen items
 are candidates (implicit counts them among the negatives). implicit orders equal scores by its
-top-k routine: the factors are random floats, so the cases have no ties.
+top-k routine: the factors are random floats, so those cases have no ties; with ties (items given
+equal factors) its values lie between tinyrec's pessimistic and optimistic ones.
 """
 
 import numpy as np
@@ -102,6 +103,25 @@ def test_ranking_metrics_at_k(kind):
     np.put_along_axis(truncated, top, np.arange(K, 0, -1, dtype=np.float64)[None, :], axis=1)
     assert abs(theirs["auc"] - metrics.auc(truncated, relevance, ties="average")) <= 1e-12
     assert seen.any()  # the seen items were among AUC@K's negatives
+
+
+@pytest.mark.parametrize("kind", ["als", "bpr"])
+def test_with_ties_implicits_values_lie_between_pessimistic_and_optimistic(kind):
+    """Items made identical in threes (equal factors): implicit's top-k routine orders equal scores
+    its own way, so its MAP and NDCG are each one that some order of the tied items gives."""
+    implicit_evaluation = require("implicit.evaluation", "implicit")
+    train, test = _split()
+    model = _fitted(kind, train)
+    model.item_factors = np.repeat(model.item_factors[::3], 3, axis=0)[: train.n_items].copy()
+    theirs = implicit_evaluation.ranking_metrics_at_k(
+        model, _csr(train), _csr(test), K=K, show_progress=False, num_threads=1
+    )
+    scores, relevance, _ = _matrices(model, train, test)
+    for name, fn in (("map", metrics.map), ("ndcg", metrics.ndcg)):
+        low = fn(scores, relevance, K, ties="pessimistic")
+        high = fn(scores, relevance, K, ties="optimistic")
+        assert low < high, "the case has no tie that matters"
+        assert low - 1e-12 <= theirs[name] <= high + 1e-12, name
 
 
 def test_bad_input_is_named():

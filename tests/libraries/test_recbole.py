@@ -97,3 +97,24 @@ def test_log_loss_clips_p_then_takes_one_minus_it(recbole):
     −log(1 − (1 − 1e-15)) = −log(9.992e-16) in float64, tinyrec's −log(1e-15) (it clips 1 − p)."""
     theirs = recbole.LogLoss.metric_info(None, np.array([1.0]), np.array([0.0]))
     assert theirs == -np.log(1.0 - (1.0 - 1e-15)) and metrics.log_loss([0], [1.0]) == -np.log(1e-15)
+
+
+@pytest.mark.parametrize("k", CUTOFFS)
+def test_with_ties_torch_topk_gives_a_value_between_pessimistic_and_optimistic(recbole, k):
+    """RecBole's collector takes the top K with ``torch.topk``, whose order of equal scores is
+    implementation-defined: each value is one that some order gives."""
+    torch = require("torch", "torch")
+    for scores, relevance in cases(1800 + k, 20, ties=True, n_cols=14):
+        rows = (relevance > 0).any(axis=1)
+        scores, relevance = scores[rows], relevance[rows]
+        _, top = torch.topk(torch.tensor(scores), k, dim=-1)
+        pos_index = np.take_along_axis(relevance > 0, top.numpy(), axis=1)
+        pos_len = (relevance > 0).sum(axis=1)
+        functions = {"Hit": metrics.hit_rate, "Precision": metrics.precision, "Recall": metrics.recall,
+                     "NDCG": metrics.ndcg, "MAP": metrics.map, "MRR": metrics.mrr}  # fmt: skip
+        for name, fn in functions.items():
+            args = (pos_index, pos_len) if name in ("MAP", "Recall", "NDCG") else (pos_index,)
+            theirs = getattr(recbole, name).metric_info(None, *args)[:, k - 1]
+            low = fn(scores, relevance, k, ties="pessimistic", per_user=True)
+            high = fn(scores, relevance, k, ties="optimistic", per_user=True)
+            assert np.all(low - 1e-12 <= theirs) and np.all(theirs <= high + 1e-12), name

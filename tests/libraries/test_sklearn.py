@@ -5,8 +5,9 @@ averages the gains of tied items; a row with no relevant item scores 0); ``roc_a
 ``auc(ties="average")``; ``average_precision_score`` and ``label_ranking_average_precision_score``
 are ``map(k=None, denominator="n_rel")`` on rows without ties only (scikit-learn takes a group of
 tied scores as one threshold: every relevant item of the group gets the precision at the group's
-end, a value no order of the items gives); ``log_loss`` is tinyrec's with ``eps`` = float64's
-machine epsilon (scikit-learn 1.9 clips at ``finfo(dtype).eps``; tinyrec's default is 1e-15).
+end, a value no order of the items gives); ``log_loss`` is tinyrec's with ``eps`` = the machine
+epsilon of the probabilities' dtype (scikit-learn 1.9 clips at ``finfo(dtype).eps``; tinyrec's
+default is 1e-15).
 """
 
 import warnings
@@ -111,3 +112,9 @@ def test_log_loss_clips_at_float64_machine_epsilon():
         classes = rng.integers(0, 3, 30)
         classes[:3] = [0, 1, 2]
         assert abs(sk.log_loss(classes, probs) - metrics.log_loss(classes, probs, eps=eps)) <= 1e-12
+    # float32 probabilities: scikit-learn clips at float32's epsilon (and computes in float32)
+    eps32 = np.finfo(np.float32).eps
+    p32 = np.array([0.0, 0.25, 1.0], dtype=np.float32)
+    theirs = sk.log_loss([1, 1, 0], p32)
+    assert theirs == pytest.approx(metrics.log_loss([1, 1, 0], p32, eps=float(eps32)), rel=1e-6)
+    assert theirs == pytest.approx((-2 * np.log(eps32) - np.log(0.25)) / 3, rel=1e-6)

@@ -35,8 +35,9 @@ def _small(surprise):
 
 
 @pytest.mark.parametrize("make", ["SVD", "SVD-unbiased", "SVDpp", "NMF", "NMF-biased", "BaselineOnly"])
-def test_the_vectorized_path_is_surprises_predict(make):
+def test_the_vectorized_path_is_surprises_predict(make, monkeypatch):
     surprise = require("surprise", "scikit-surprise")
+    monkeypatch.setattr(adapters, "_PAIRS_PER_CHUNK", 7)  # many chunks of pairs, one of them partial
     trainset, train = _small(surprise)
     name, _, variant = make.partition("-")
     kwargs = {"random_state": 0, "n_epochs": 5} if name != "BaselineOnly" else {"verbose": False}
@@ -73,9 +74,8 @@ def test_accuracy_metrics():
     surprise = require("surprise", "scikit-surprise")
     rng = np.random.default_rng(20)
     truth, estimate = rng.integers(1, 6, 100).astype(np.float64), rng.uniform(1, 5, 100)
-    predictions = [
-        surprise.Prediction(str(j), "i", t, e, {}) for j, (t, e) in enumerate(zip(truth, estimate))
-    ]
+    pairs = enumerate(zip(truth, estimate, strict=True))
+    predictions = [surprise.Prediction(str(j), "i", t, e, {}) for j, (t, e) in pairs]
     for name in ("rmse", "mse", "mae"):
         theirs = getattr(surprise.accuracy, name)(predictions, verbose=False)
         assert abs(theirs - getattr(metrics, name)(truth, estimate)) <= 1e-12
@@ -97,3 +97,25 @@ def test_svd_on_u1_has_surprises_rmse(vectorized):
     assert result["n_ratings"] == len(testset) == 20_000
     assert abs(result["rmse"] - surprise.accuracy.rmse(predictions, verbose=False)) <= 1e-12
     assert abs(result["mae"] - surprise.accuracy.mae(predictions, verbose=False)) <= 1e-12
+
+
+def test_fcp_is_no_setting_of_tinyrec():
+    """``accuracy.fcp``: ``mean_u nc_u / (mean_u nc_u + mean_u nd_u)`` over each user's pairs of test
+    ratings (``nc``: ordered as the ratings, ``nd``: in the wrong order or tied), each mean over the
+    users with at least one such pair: a ratio of two means over different users, which no tinyrec
+    metric computes (docs/metrics.md). Written out here to pin that definition down."""
+    surprise = require("surprise", "scikit-surprise")
+    rng = np.random.default_rng(21)
+    users = rng.integers(0, 8, 120)
+    truth, estimate = rng.integers(1, 6, 120).astype(np.float64), rng.integers(2, 9, 120) / 2.0
+    predictions = [surprise.Prediction(str(u), str(j), t, e, {})
+                   for j, (u, t, e) in enumerate(zip(users, truth, estimate, strict=True))]  # fmt: skip
+    nc, nd = [], []
+    for u in np.unique(users):
+        t, e = truth[users == u], estimate[users == u]
+        concordant = ((e[:, None] > e[None, :]) & (t[:, None] > t[None, :])).sum()
+        discordant = ((e[:, None] >= e[None, :]) & (t[:, None] < t[None, :])).sum()
+        nc += [concordant] if concordant else []
+        nd += [discordant] if discordant else []
+    expected = np.mean(nc) / (np.mean(nc) + np.mean(nd))
+    assert abs(surprise.accuracy.fcp(predictions, verbose=False) - expected) <= 1e-12

@@ -8,13 +8,24 @@
   unweighted mean over the classes present in ``y_true`` or ``y_pred`` (F1 is then the mean of
   the per-class F1s, not the F1 of the mean precision and recall).
 * ``log_loss = −mean_n log p_n(y_n)`` with probabilities clipped to ``[eps, 1 − eps]``,
-  ``eps = 1e-15``; binary (``p`` = probability of class 1) or multiclass (rows of ``p``).
+  ``eps = 1e-15`` by default; binary (``p`` = probability of class 1, so class 0's is ``1 − p``,
+  clipped the same way) or multiclass (rows of ``p``). Clipping against the others:
+  scikit-learn 1.9's ``log_loss`` clips at the machine epsilon of the probabilities' dtype
+  (``2.2e-16`` for float64, ``1.2e-7`` for float32; tinyrec computes in float64 whatever the
+  input): on float64 input the two differ only where a probability lies within ``1e-15`` of 0 or
+  1, and ``eps=np.finfo(np.float64).eps`` gives scikit-learn's value (``finfo(np.float32).eps``
+  on float32 input, to float32's precision: tests/libraries/test_sklearn.py); RecBole's
+  ``LogLoss`` clips ``p`` at 1e-15 and then takes ``1 − p`` (docs/metrics.md). Unlike
+  scikit-learn, rows of multiclass probabilities are not checked to sum to 1.
 * ``roc_auc``: the probability that a random positive scores above a random negative, ties
   counting 1/2: ``(1/(|pos| |neg|)) Σ_{a∈pos} Σ_{b∈neg} ([ŷ_a > ŷ_b] + ½[ŷ_a = ŷ_b])`` over the
   positive and negative examples ``pos``, ``neg`` (scikit-learn's value).
-  With one class only (``pos`` or ``neg`` empty) it is undefined and raises, as scikit-learn does: it
-  is one number for one call. The ranking metric :func:`tinyrec.metrics.auc` instead gives NaN to
-  such a user and leaves it out of its mean over users (the rule of :mod:`tinyrec.metrics`).
+  With one class only (``pos`` or ``neg`` empty) it is undefined, and raises
+  :class:`~tinyrec.errors.DataError`: it is one number for one call, and an error names the
+  problem where a NaN would travel on. scikit-learn 1.9's ``roc_auc_score`` returns NaN with an
+  ``UndefinedMetricWarning`` instead (older versions raised ``ValueError``). The ranking metric
+  :func:`tinyrec.metrics.auc` gives NaN to such a user and leaves it out of its mean over users
+  (the rule of :mod:`tinyrec.metrics`), or 0 with ``empty="zero"``.
 """
 
 from __future__ import annotations
@@ -121,7 +132,7 @@ def roc_auc(y_true, y_score) -> float:
     """Area under the ROC curve of binary labels (ties count 1/2; see the module docstring).
 
     Raises :class:`~tinyrec.errors.DataError` when ``y_true`` holds one class only (no positive
-    or no negative to compare), as scikit-learn does.
+    or no negative to compare); scikit-learn 1.9 returns NaN with a warning there.
     """
     from .ranking import auc
 

@@ -76,7 +76,10 @@ def _ties_case(cut: int) -> MetricCase:
     start = max(cut - 2, 0)  # a group of three at positions start+1 .. start+3, around the cut
     around = [1] * start + [3] + [1] * (width - start - 3)
     # a group of three at the top, then (room permitting) a group of four from position start+1 on
-    two_groups = [3] + [1] * (start - 3) + [4] + [1] * (width - start - 4) if start >= 3 else [3] + [1] * (width - 3)
+    if start >= 3:
+        two_groups = [3] + [1] * (start - 3) + [4] + [1] * (width - start - 4)
+    else:
+        two_groups = [3] + [1] * (width - 3)
     rows = [
         (around, [0, start, width - 1]),  # one relevant item above, one in the group
         (around, [start + 1, start + 2, width - 1]),  # two in the group
@@ -106,7 +109,7 @@ def conformance_cases(k: int | None, *, graded: bool = False) -> list[MetricCase
     empty_r = free_r[:3].copy()
     empty_r[1] = 0.0
     cases = [
-        MetricCase("no ties", free_s, free_r, "distinct scores, binary relevance, more relevant items than k"),
+        MetricCase("no ties", free_s, free_r, "distinct scores; more relevant items than k"),
         _ties_case(width if k is None else k),
         MetricCase("no relevant item", free_s[:3], empty_r, "user 1 has no relevant item"),
     ]
@@ -114,7 +117,8 @@ def conformance_cases(k: int | None, *, graded: bool = False) -> list[MetricCase
         short = max(1, k - 2)
         relevance = free_r[:2, :short].copy()
         relevance[:, 0] = 1.0
-        cases.append(MetricCase("k beyond the list", free_s[:2, :short], relevance, f"{short} candidates, k = {k}"))
+        what = f"{short} candidates, k = {k}"
+        cases.append(MetricCase("k beyond the list", free_s[:2, :short], relevance, what))
     if graded:
         grades = (rng.integers(0, 4, (4, width)) * (rng.random((4, width)) < 0.6)).astype(np.float64)
         grades[:, 0] = np.maximum(grades[:, 0], 1.0)
@@ -226,7 +230,8 @@ def check_metric(fn: Callable, metric: str, k: int | None = None, *, tolerance: 
         try:
             out = np.asarray(fn(case.scores.copy(), case.relevance.copy(), k), dtype=np.float64)
         except Exception as exc:  # the report names it: a library that refuses a case is a finding
-            return MetricReport(metric, k, False, [], error=f"{type(exc).__name__}: {exc} on case {case.name!r}")
+            error = f"{type(exc).__name__}: {exc} on case {case.name!r}"
+            return MetricReport(metric, k, False, [], error=error)
         if out.shape not in ((), (case.scores.shape[0],)):
             raise ValueError(f"fn returned shape {out.shape} on case {case.name!r}; expected () or "
                              f"({case.scores.shape[0]},)")  # fmt: skip
@@ -266,6 +271,8 @@ def _between(outputs, cases, metric, k, setting, tolerance) -> bool:
         low, high = np.minimum(low, high), np.maximum(low, high)
         slack = tolerance * np.maximum(1.0, np.abs(high))
         defined = ~np.isnan(low)
-        if np.any(got[defined] < low[defined] - slack[defined]) or np.any(got[defined] > high[defined] + slack[defined]):
+        below = got[defined] < low[defined] - slack[defined]
+        above = got[defined] > high[defined] + slack[defined]
+        if below.any() or above.any():
             return False
     return True
