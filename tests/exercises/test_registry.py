@@ -14,10 +14,11 @@ from tinyrec.exercises.checking import FAILED, NOT_IMPLEMENTED, PASSED, run_chec
 
 TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
 MODULES = list(exercises.EXERCISES.values())
+TUTORIAL_MODULES = list(exercises.TUTORIAL_EXERCISES.values())
 
 
 def test_the_registry_lists_one_exercise_per_tutorial_in_order():
-    assert list(exercises.EXERCISES) == [
+    assert list(exercises.TUTORIAL_EXERCISES) == [
         "tanh_backward",
         "popularity_negatives",
         "mrr",
@@ -25,17 +26,32 @@ def test_the_registry_lists_one_exercise_per_tutorial_in_order():
         "softmax_backward",
         "linear_tower",
         "next_item_pairs",
+        "ap_over_hits",
     ]
-    assert [m.TUTORIAL[:2] for m in MODULES] == ["01", "02", "03", "04", "05", "06", "07"]
+    assert [m.TUTORIAL[:2] for m in TUTORIAL_MODULES] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+
+
+def test_the_course_exercises_follow_the_tutorials():
+    assert list(exercises.COURSE) == [
+        "linear_layer",
+        "activations_backward",
+        "cross_entropy",
+        "embedding_backward",
+        "adam_step",
+        "ndcg",
+    ]
+    assert list(exercises.EXERCISES) == [*exercises.TUTORIAL_EXERCISES, *exercises.COURSE]
+    assert all(m.TUTORIAL is None for m in exercises.COURSE.values())
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.NAME)
 def test_each_module_names_its_parts(module):
     assert module is getattr(exercises, module.NAME) is exercises.get(module.NAME)
-    assert (TUTORIALS / f"{module.TUTORIAL}.py").is_file()
     assert module.__doc__ and "Task" in module.__doc__ and "Shapes" in module.__doc__
     assert module.STUB is not module.SOLUTION
-    assert module.STUB in module.TUTORIAL_CODE
+    if module.TUTORIAL is not None:
+        assert (TUTORIALS / f"{module.TUTORIAL}.py").is_file()
+        assert module.STUB in module.TUTORIAL_CODE
     assert module.CHECKS and all(callable(c) for c in module.CHECKS)
     assert len({c.__name__ for c in module.CHECKS}) == len(module.CHECKS)
     for check in module.CHECKS:  # the candidate is a check's only argument
@@ -65,7 +81,7 @@ def test_the_checks_are_repeatable(module):
     assert first == second
 
 
-@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.NAME)
+@pytest.mark.parametrize("module", TUTORIAL_MODULES, ids=lambda m: m.NAME)
 def test_the_tutorial_shows_the_stub_and_runs_the_check(module):
     text = (TUTORIALS / f"{module.TUTORIAL}.py").read_text(encoding="utf-8")
     for obj in module.TUTORIAL_CODE:
@@ -81,6 +97,16 @@ def test_show_solution_prints_the_solution_s_source(capsys):
     assert "def solution_mrr(scores, relevance):" in out
     assert out.strip().endswith(inspect.getsource(exercises.mrr.SOLUTION).strip())
     assert exercises.solution_source("mrr") in out
+
+
+def test_show_solution_prints_every_part_of_a_course_exercise(capsys):
+    exercises.show_solution("activations_backward")
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "# the reference solution of tinyrec.exercises.activations_backward (course exercise)"
+    )
+    for part in exercises.activations_backward.SOLUTION:
+        assert inspect.getsource(part) in out
 
 
 def test_an_unknown_exercise_is_named():
@@ -136,3 +162,37 @@ def test_keyboard_interrupt_is_not_swallowed():
 
     with pytest.raises(KeyboardInterrupt):
         run_checks("demo", np.mean, [interrupted])
+
+
+def _two_points(candidate):
+    pass
+
+
+_two_points.points = 2
+
+
+def test_points_add_up_to_the_score():
+    from tinyrec.exercises.checking import points, points_of
+
+    worth_three = points(3)(lambda candidate: None)
+    assert points_of(worth_three) == 3 and points_of(_passes) == 1
+    report = run_checks("demo", np.mean, [_two_points, _fails, worth_three, _not_written])
+    assert [r.points for r in report.results] == [2, 1, 3, 1]
+    assert [r.score for r in report.results] == [2, 0, 3, 0]
+    assert (report.score, report.max_score) == (5, 7)
+    with pytest.raises(ValueError, match="whole number of points"):
+        points(0)
+
+
+@pytest.mark.parametrize("module", list(exercises.COURSE.values()), ids=lambda m: m.NAME)
+def test_a_course_exercise_names_what_a_submission_defines(module):
+    names = getattr(module, "SUBMIT", None)
+    assert names and all(isinstance(n, str) for n in names)
+    stub = module.STUB if len(names) > 1 else (module.STUB,)
+    assert [obj.__name__ for obj in stub] == list(names)
+    if len(names) > 1:
+        assert module.CANDIDATE(*stub) == module.STUB
+    assert module.check(module.SOLUTION).score == module.check(module.SOLUTION).max_score > 0
+    assert module.check(module.STUB).score == 0
+    for check in module.CHECKS:  # each check's points are in the module's docstring
+        assert f"``{check.__name__}``" in module.__doc__

@@ -9,18 +9,26 @@ stops on ``NotImplementedError`` (the stub's ``raise``, still in place) is recor
 implemented*, not as a failure, so that a tutorial can check its stub without stopping. Any other
 exception the candidate raises (a ``ShapeError`` from a layer, a ``ValueError`` from NumPy) fails
 the check, with the exception's type and message.
+
+Each check is worth some **points** (1 unless :func:`points` marks it otherwise): a passed check
+scores its points, any other outcome 0. :attr:`Report.score` and :attr:`Report.max_score` add
+them up; the grader (:mod:`tinyrec.exercises.grading`) reports them per check.
 """
 
 from __future__ import annotations
 
+import sysconfig
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 PASSED = "passed"
 FAILED = "failed"
 NOT_IMPLEMENTED = "not implemented"
+NOT_RUN = "not run"  # the grader could not run the check (the code did not import, ran out of time, ...)
 
 
 @dataclass(frozen=True)
@@ -28,12 +36,18 @@ class CheckResult:
     """The outcome of one check: its name, a status, and the message of a failure."""
 
     name: str
-    status: str  # PASSED, FAILED or NOT_IMPLEMENTED
+    status: str  # PASSED, FAILED, NOT_IMPLEMENTED (or NOT_RUN, from the grader)
     message: str = ""
+    points: int = 1  # what the check is worth
 
     @property
     def passed(self) -> bool:
         return self.status == PASSED
+
+    @property
+    def score(self) -> int:
+        """The points earned: all of them when the check passed, else 0."""
+        return self.points if self.passed else 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,16 @@ class Report:
     def implemented(self) -> bool:
         """False while some check still reaches a ``NotImplementedError``."""
         return not any(r.status == NOT_IMPLEMENTED for r in self.results)
+
+    @property
+    def score(self) -> int:
+        """The points of the checks that passed."""
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> int:
+        """The points of every check."""
+        return sum(r.points for r in self.results)
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:
@@ -101,18 +125,56 @@ def run_checks(exercise: str, candidate, checks: Sequence[Callable]) -> Report:
     """Run each of ``checks`` on ``candidate`` and return the :class:`Report`."""
     results = []
     for check in checks:
+        name, worth = check.__name__, points_of(check)
         try:
             check(candidate)
         except NotImplementedError as exc:
-            results.append(CheckResult(check.__name__, NOT_IMPLEMENTED, str(exc) or "NotImplementedError"))
+            results.append(CheckResult(name, NOT_IMPLEMENTED, str(exc) or "NotImplementedError", worth))
         except AssertionError as exc:
-            results.append(CheckResult(check.__name__, FAILED, str(exc)))
+            results.append(CheckResult(name, FAILED, str(exc), worth))
         except Exception as exc:  # the candidate's own error: a failure, named
-            results.append(CheckResult(check.__name__, FAILED, f"raised {type(exc).__name__}: {exc}"))
+            message = f"raised {type(exc).__name__}: {exc}{_where(exc)}"
+            results.append(CheckResult(name, FAILED, message, worth))
         else:
-            results.append(CheckResult(check.__name__, PASSED))
+            results.append(CheckResult(name, PASSED, "", worth))
     name = getattr(candidate, "__name__", type(candidate).__name__)
     return Report(exercise, name, tuple(results))
+
+
+_PACKAGE = str(Path(__file__).resolve().parents[1])  # tinyrec/: frames there are the checks', not yours
+_STDLIB = sysconfig.get_paths()["stdlib"]
+
+
+def _where(exc: BaseException) -> str:
+    """``" (line 12 of my_code.py)"``: the last line of the candidate's code that the error passed
+    through (not tinyrec's, not an installed package's), or ``""``."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        name = frame.filename
+        if name.startswith(("<", _PACKAGE, _STDLIB)) or "-packages" in name:
+            continue
+        return f" (line {frame.lineno} of {Path(name).name})"
+    return ""
+
+
+def points(n: int):
+    """Mark a check as worth ``n`` points (a decorator; an unmarked check is worth 1)::
+
+    @points(2)
+    def weight_gradient_is_summed_over_rows(cls): ...
+    """
+    if not (isinstance(n, int) and n >= 1):
+        raise ValueError(f"a check is worth a whole number of points >= 1, got {n!r}")
+
+    def mark(check):
+        check.points = n
+        return check
+
+    return mark
+
+
+def points_of(check) -> int:
+    """What ``check`` is worth: its :func:`points` mark, else 1."""
+    return getattr(check, "points", 1)
 
 
 def expect(condition, message: str) -> None:
