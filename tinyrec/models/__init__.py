@@ -5,6 +5,9 @@ from .autorec import AutoRec, AutoRecNet
 from .base import Recommender
 from .baseline import BaselineOnly
 from .bpr import BPRMF
+from .feature_mlp import FeatureMLP
+from .fm import FM, FMExplanation
+from .group_popularity import GroupPopularity
 from .knn import ItemKNN, NeighbourExplanation, UserKNN
 from .mf import BiasedMF, Explanation
 from .multdae import MultDAE, MultDAENet
@@ -24,6 +27,10 @@ __all__ = [
     "BaselineOnly",
     "BiasedMF",
     "Explanation",
+    "FM",
+    "FMExplanation",
+    "FeatureMLP",
+    "GroupPopularity",
     "ImplicitALS",
     "ItemKNN",
     "NeighbourExplanation",

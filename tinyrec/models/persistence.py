@@ -6,7 +6,8 @@ A model file (:mod:`tinyrec.modelfile`) holds, for a recommender:
   :mod:`tinyrec.models.registry`), ``"params"`` (the hyperparameters, as JSON), ``"attributes"``
   (the fitted scalars ``n_users_``, ``n_items_``, ``global_mean_``, ``rating_range_``) and
   ``"history"`` (the per-epoch figures); and, optionally, ``"provenance"``: what the model was
-  trained on (:data:`PROVENANCE`, below);
+  trained on (:data:`PROVENANCE`, below), and ``"features"``: a feature model's fitted encoders
+  (:data:`FEATURES`: vocabularies, statistics, bucket edges, hash settings; never pickled);
 * as arrays: the learnt arrays the class lists in ``_array_names``, the id maps and counts every
   recommender has, and a neural model's ``state_dict`` under ``net.<name>``.
 
@@ -97,6 +98,37 @@ PROVENANCE = Record(
     optional={"read": MapOf(Text(), expected="a mapping of option names to strings")},
     what="provenance fields",
 )
+#: One fitted encoder (:mod:`tinyrec.data.encoders`): its column, its kind, and what it learnt;
+#: which entries each kind needs is checked by ``FeatureEncoder.from_state``.
+ENCODER = Record(
+    {
+        "column": Text("a column name"),
+        "encoder": Text(
+            "an encoder: onehot, multihot, standard, minmax, bucket or hash",
+            pattern="onehot|multihot|standard|minmax|bucket|hash",
+        ),  # fmt: skip
+    },
+    optional={
+        "vocabulary": ListOf(Text(), expected="a list of category names"),
+        "sep": Text("a separator", pattern=".{1,8}"),
+        "mean": Number(),
+        "std": Number(),
+        "low": Number(),
+        "high": Number(),
+        "edges": ListOf(Number(), max_length=1 << 16, expected="a list of finite bucket edges"),
+        "buckets": Integer("a number of hash buckets in [1, 2**24]", minimum=1, maximum=1 << 24),
+        "seed": Integer("a hash seed in [0, 2**63)", minimum=0),
+    },
+    what="encoder fields",
+)
+#: The optional ``"features"`` section: a feature model's encoders of the user and item columns.
+FEATURES = Record(
+    {
+        "user": ListOf(ENCODER, expected="a list of encoders"),
+        "item": ListOf(ENCODER, expected="a list of encoders"),
+    },
+    what="feature encoders",
+)
 #: A recommender's sections of the header (the container's own fields are tinyrec.modelfile's).
 #: A later section (time-ordered histories, feature encoders, a backend) joins ``optional`` here,
 #: with its type, and is checked with the rest, as ``"provenance"`` did.
@@ -116,7 +148,7 @@ SECTIONS = Record(
         # a validation figure is NaN when no user could be scored: numbers, not only finite ones
         "history": MapOf(ListOf(Number(finite=False)), expected="a mapping of names to lists of numbers"),
     },
-    optional={"provenance": PROVENANCE},
+    optional={"provenance": PROVENANCE, "features": FEATURES},
     what="sections",
 )
 
@@ -146,6 +178,8 @@ def save_model(model, path) -> Path:
     )
     if getattr(model, "provenance_", None) is not None:
         header["provenance"] = dict(model.provenance_)
+    if hasattr(model, "_encoder_section"):  # a feature model: its fitted encoders
+        header["features"] = model._encoder_section()
     write_npz(path, header, arrays)
     return Path(path)
 
@@ -170,6 +204,10 @@ def restore(cls, header: dict, arrays: dict, path):
         raise corrupt(f"rating_range_ {list(model.rating_range_)} runs from high to low")
     model.history_ = {name: list(values) for name, values in header["history"].items()}
     model.provenance_ = header.get("provenance")
+    if hasattr(model, "_restore_encoders"):  # before the layout: the encoders size the arrays
+        model._restore_encoders(header.get("features"), path)
+    elif "features" in header:
+        raise corrupt(f"it has a 'features' section, but a {cls.__name__} reads no features")
     expected = BASE_ARRAYS + cls._array_names
     missing = sorted(set(expected) - set(arrays))
     if missing:

@@ -15,6 +15,9 @@ from .autorec import AutoRec
 from .base import Recommender
 from .baseline import BaselineOnly
 from .bpr import BPRMF
+from .feature_mlp import FeatureMLP
+from .fm import FM
+from .group_popularity import GroupPopularity
 from .knn import ItemKNN, UserKNN
 from .mf import BiasedMF
 from .multdae import MultDAE
@@ -27,7 +30,7 @@ MODEL_CLASSES = {
     cls.__name__: cls
     for cls in (
         Popularity, UserKNN, ItemKNN, BaselineOnly, BiasedMF, BPRMF, ImplicitALS, GMF, NCFMLP, NeuMF,
-        AutoRec, MultDAE, SASRec, GRU4Rec, Caser,
+        AutoRec, MultDAE, SASRec, GRU4Rec, Caser, FM, FeatureMLP, GroupPopularity,
     )
 }  # fmt: skip
 

@@ -1,0 +1,495 @@
+"""Factorization machines (Rendle, "Factorization Machines", ICDM 2010): ids and features in one input.
+
+A factorization machine scores a sparse input row ``x`` (here: a user's fields and an item's fields
+side by side, :mod:`tinyrec.models.feature_base`) with a global bias, a weight per feature and a
+factor vector per feature whose dot products weigh every pair of features::
+
+    ŷ(x) = w_0 + Σ_a w_a x_a + Σ_{a<b} ⟨v_a, v_b⟩ x_a x_b
+
+Letters (local to this module): ``a``, ``b`` index the features (the slots of the model's tables:
+ids, categories, genres, ...), not items; ``x_a`` is the value of feature ``a`` in the row (1 for
+an id or a category, ``1/count`` for a genre of a film of ``count`` genres, a standardized number);
+``w_a`` its weight, ``v_a ∈ R^d`` its factor row (a row of the table ``V``), ``f`` a factor.
+
+With the user's id and the item's id alone, ``ŷ = w_0 + w_u + w_i + ⟨v_u, v_i⟩``: biased matrix
+factorization. Every other feature adds its bias and its interactions with all the others, so a
+user never seen in training is still scored, from its features' rows.
+
+The pairwise sum is computed in ``O(d · nnz)`` by the sum-square identity: with ``s_f = Σ_a x_a v_af``,
+``Σ_{a<b} ⟨v_a, v_b⟩ x_a x_b = ½ Σ_f (s_f² − Σ_a x_a² v_af²)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ArgumentTypeError
+from ..kernels.embedding import gather_rows
+from ..losses import BCEWithLogitsLoss, BPRLoss, MSELoss
+from ..nn import init
+from ..nn.module import Module, Parameter, RowGrad
+from ..nn.spec import Floats, Ids, require
+from ..optim import Adam, AdamW
+from ..validation import (
+    as_generator,
+    check_choice,
+    check_positive_int,
+    flag,
+    float_dtype,
+    nonnegative,
+    one_of,
+    optional,
+    positive_int,
+    resolve_dtype,
+    seed_like,
+)
+from .checks import check_network_fit_memory, check_user_item
+from .feature_base import _FeatureRecommender, feature_request, ids_rule
+from .training import fit_recommender, monitored_names
+
+_SCORE_BLOCK = 1 << 16  # pairs per forward when scoring pairs one by one
+_ANY = np.iinfo(np.int64).max
+
+
+def segment_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``out[r] = Σ values[offsets[r]:offsets[r + 1]]`` along axis 0 (an empty segment: 0)."""
+    out = np.zeros((len(offsets) - 1,) + values.shape[1:], dtype=values.dtype)
+    full = offsets[1:] > offsets[:-1]
+    if full.any():
+        out[full] = np.add.reduceat(values, offsets[:-1][full], axis=0)
+    return out
+
+
+class FMNet(Module):
+    """A factorization machine over a batch of sparse rows: the network :class:`FM` trains.
+
+    Parameters
+    ----------
+    n_features : int
+        Rows of the tables: the features ``a`` an input may name.
+    n_factors : int
+        ``d``, the length of each factor row ``v_a``.
+    init_std : float, default 0.01
+        ``V`` starts as N(0, init_std²); ``w`` and ``w_0`` at 0 (``w_0`` is set by the model).
+    dtype : np.float32 (default) or np.float64
+    seed : None, int or np.random.Generator
+
+    Attributes
+    ----------
+    bias : Parameter (1,)
+        ``w_0``.
+    weight : Parameter (n_features, 1)
+        ``w_a`` (a table of one column, so that its gradient is row-sparse as ``V``'s).
+    factors : Parameter (n_features, d)
+        ``V``, row ``a`` is ``v_a``.
+
+    Notes
+    -----
+    Input: ``n`` rows as CSR: ``indices : (nnz,)`` the features, ``offsets : (n + 1,)`` (row ``r``'s
+    entries are ``offsets[r]:offsets[r + 1]``), ``values : (nnz,)`` the ``x_a``. Output
+    ``ŷ : (n,)``. For row ``r``, sums run over its entries, and ``s_r = Σ_a x_a v_a`` (``(d,)``):
+
+    * forward: ``ŷ_r = w_0 + Σ_a w_a x_a + ½ (‖s_r‖² − Σ_a x_a² ‖v_a‖²)``
+    * ``dw_0 = Σ_r dŷ_r``
+    * ``dw_a = Σ_{entries of a} dŷ_r x_a``
+    * ``dv_a = Σ_{entries of a} dŷ_r x_a (s_r − x_a v_a)``: the factor row's gradient is the row's
+      sum without its own term, times ``x_a``. ``dw`` and ``dV`` are row-sparse
+      (:class:`~tinyrec.nn.RowGrad`), one row per distinct feature of the batch;
+    * ``dx_a = dŷ_r (w_a + ⟨v_a, s_r⟩ − x_a ‖v_a‖²)`` (the values' gradient; the indices and
+      offsets are integers: ``None``).
+    """
+
+    input_spec = (
+        Ids("indices", bound="n_features", ndim=1),
+        Ids("offsets", bound="_any_offset", ndim=1),
+        Floats("values", ndim=1),
+    )
+    _any_offset = _ANY  # positions in indices: checked against them in check_inputs
+
+    def __init__(
+        self, n_features: int, n_factors: int, *, init_std: float = 0.01, dtype=np.float32, seed=None
+    ):
+        self.n_features, self.n_factors = int(n_features), int(n_factors)
+        self.dtype = resolve_dtype(dtype)
+        rng = as_generator(seed)
+        self.bias = Parameter(np.zeros(1, dtype=self.dtype))
+        self.weight = Parameter(np.zeros((self.n_features, 1), dtype=self.dtype))
+        self.factors = Parameter(
+            init.normal((self.n_features, self.n_factors), 0.0, init_std, dtype=self.dtype, seed=rng)
+        )
+
+    def check_inputs(self, indices, offsets, values) -> tuple:
+        indices, offsets, values = super().check_inputs(indices, offsets, values)
+        csr = len(offsets) > 0 and offsets[0] == 0 and offsets[-1] == len(indices) == len(values)
+        require(csr and bool(np.all(np.diff(offsets) >= 0)), _CSR)
+        return indices, offsets, values
+
+    @staticmethod
+    def state_shapes(n_features: int, n_factors: int) -> dict[str, tuple[int, ...]]:
+        """The ``state_dict`` shapes of ``FMNet(n_features, n_factors)``, without building it."""
+        return {"bias": (1,), "weight": (n_features, 1), "factors": (n_features, n_factors)}
+
+    def forward(self, indices, offsets, values) -> np.ndarray:
+        indices = np.asarray(indices, dtype=np.int64)
+        x = np.asarray(values, dtype=self.dtype)
+        V = gather_rows(self.factors.data, indices)  # (nnz, d): v_a of each entry
+        xv = V * x[:, None]  # (nnz, d): x_a v_a
+        s = segment_sum(xv, offsets)  # (n, d): s_r
+        squares = segment_sum(np.einsum("nd,nd->n", xv, xv), offsets)  # (n,): Σ_a x_a² ‖v_a‖²
+        linear = segment_sum(self.weight.data[indices, 0] * x, offsets)  # (n,): Σ_a w_a x_a
+        self._cache = (indices, x, V, s, np.repeat(np.arange(len(offsets) - 1), np.diff(offsets)))
+        return self.bias.data[0] + linear + 0.5 * (np.einsum("nd,nd->n", s, s) - squares)
+
+    def backward(self, grad_output: np.ndarray):
+        indices, x, V, s, row_of = self._cache
+        g = grad_output[row_of]  # (nnz,): dŷ of each entry's row
+        gx = g * x
+        self.bias.accumulate(np.array([grad_output.sum()], dtype=self.dtype))
+        s_rows = s[row_of]  # (nnz, d): s_r of each entry's row
+        self.weight.accumulate(RowGrad.from_indices(indices, gx[:, None]))
+        self.factors.accumulate(RowGrad.from_indices(indices, gx[:, None] * (s_rows - x[:, None] * V)))
+        w = self.weight.data[indices, 0]
+        dx = g * (w + np.einsum("nd,nd->n", V, s_rows) - x * np.einsum("nd,nd->n", V, V))
+        return None, None, dx
+
+    def side_terms(self, indices, offsets, values):
+        """For rows of one side of a pair: ``(Σ_a w_a x_a, s, ½ (‖s‖² − Σ_a x_a² ‖v_a‖²))``.
+
+        ``ŷ`` of a user row and an item row joined is ``w_0 + linear_u + linear_i + self_u +
+        self_i + s_u · s_i``: all items' scores for a user are one matrix product.
+        """
+        indices = np.asarray(indices, dtype=np.int64)
+        x = np.asarray(values, dtype=np.float64)
+        xv = gather_rows(self.factors.data, indices).astype(np.float64) * x[:, None]
+        s = segment_sum(xv, offsets)
+        linear = segment_sum(self.weight.data[indices, 0] * x, offsets)
+        own = 0.5 * (np.einsum("nd,nd->n", s, s) - segment_sum(np.einsum("nd,nd->n", xv, xv), offsets))
+        return linear, s, own
+
+    def extra_repr(self) -> str:
+        return f"{self.n_features}, {self.n_factors}, dtype={self.dtype.name}"
+
+
+_CSR = "FMNet takes CSR rows: offsets (n + 1,) from 0 to len(indices), non-decreasing; values as indices"
+
+
+class StackedBPRLoss:
+    """BPR on stacked scores: ``ŷ`` holds a batch's positives, then their negatives.
+
+    ``ℒ = mean_n −log σ(ŷ_n − ŷ_{n + N})`` over the ``N`` pairs of a batch of ``2N`` scores
+    (:class:`~tinyrec.losses.BPRLoss` on the two halves); ``target`` (ones, one per pair) is read
+    only for its length. ``backward`` returns ``dŷ``: the positives' gradients, then the negatives'.
+    """
+
+    reduction = "mean"
+
+    def __init__(self):
+        self._bpr = BPRLoss()
+
+    def forward(self, scores: np.ndarray, target: np.ndarray) -> float:
+        n = len(target)
+        return self._bpr.forward(scores[:n], scores[n:])
+
+    def backward(self) -> np.ndarray:
+        d_pos, d_neg = self._bpr.backward()
+        return np.concatenate([d_pos, d_neg])
+
+
+#: every metric a validation protocol returns at k = 10 (which of them, depends on ``protocol``)
+_MONITORED = tuple(dict.fromkeys(m for p in ("rating", "sampled", "full") for m in monitored_names(p, 10)))
+
+
+def metric_name(value, name: str):
+    """The rule of ``monitor``: None, or a metric some protocol returns (``protocol``'s: checked after)."""
+    if value is not None and value not in _MONITORED:
+        raise ArgumentTypeError(f"{name} must be a metric FM can monitor, one of {_MONITORED}; got {value!r}")
+    return value
+
+
+class FM(_FeatureRecommender):
+    """A factorization machine over user and item ids and features (Rendle, ICDM 2010).
+
+    Parameters
+    ----------
+    n_factors : int, default 16
+        ``d``, the length of each feature's factor row.
+    n_epochs : int, default 20
+    loss : {"mse", "bpr", "bce"}, default "mse"
+        ``"mse"``: rating prediction, ``(ŷ − r_ui)²`` on every training rating (a rating model:
+        evaluated by RMSE, predictions clipped to the rating range). ``"bpr"``: ranking, each
+        positive against one sampled negative, ``−log σ(ŷ_ui − ŷ_uj)``. ``"bce"``: ranking, binary
+        cross-entropy of each positive (label 1) and ``n_negatives`` sampled negatives (label 0).
+        Negatives are drawn among the items with a training interaction.
+    batch_size : int, default 256
+    lr : float, default 1e-3
+        Adam's learning rate.
+    weight_decay : float, default 0
+        Strength ``λ`` of the decay of ``w`` and ``V`` (not of ``w_0``), on the rows a batch touches
+        (lazily, with ``lazy_embeddings``): with ``optimizer="adam"`` an L2 term added to the
+        gradient, with ``"adamw"`` a decoupled shrinking ``θ ← θ − lr · λ · θ`` (Loshchilov &
+        Hutter), which regularizes the rare features' rows more evenly.
+    optimizer : {"adam", "adamw"}, default "adam"
+    n_negatives : int, default 4
+        Negatives per positive with ``loss="bce"``.
+    init_std : float, default 0.01
+        ``V`` starts as N(0, init_std²).
+    user_features, item_features : "all", "none", or a tuple of column names, default "all"
+        The columns of ``train.user_meta`` / ``train.item_meta`` to read, each as
+        ``"column"`` or ``"column:encoder"`` (``("age:bucket", "gender", "zip:hash")``; see
+        :mod:`tinyrec.data.encoders`). ``"all"``: every column that is not text, each encoded by
+        its hint or its kind. Fitted on the training users and items only.
+    use_ids : True, False, "item" or "user", default True
+        Read each user's and item's id as a feature; False: a pure content model; ``"item"``: the
+        item's id only, users by their features alone (a model for cold users).
+    implicit : bool, default False
+        Also read, as a user feature, the items the user rated in training, each weighing
+        ``1/√|I_u|`` (Rendle's "implicit feedback" feature, which makes the FM an SVD++);
+        ``recommend(history=...)`` then reads a new user's first items.
+    lazy_embeddings : bool, default True
+        Adam updates only the table rows of each batch (``torch.optim.SparseAdam``); False:
+        every row at every step (much slower: the tables hold every slot).
+    protocol, monitor : str, optional
+        Validation with ``fit(train, valid=...)``: default ``"rating"`` / ``"rmse"`` for
+        ``loss="mse"``, ``"sampled"`` / ``"hr@10"`` otherwise.
+    patience : int, optional
+        Early stopping (needs ``valid``).
+    verbose : bool, default False
+    dtype : np.float32 (default) or np.float64
+    seed : int or np.random.Generator, optional
+
+    Notes
+    -----
+    ``ŷ(x) = w_0 + Σ_a w_a x_a + Σ_{a<b} ⟨v_a, v_b⟩ x_a x_b`` over the features of the pair
+    (:class:`FMNet` has the gradients). ``w_0`` starts at ``μ`` for ``loss="mse"``. After
+    training, the rows of features no training pair reached (the ids of users and items without
+    training interactions, categories unseen in training) are zeroed: they contribute nothing,
+    so a cold user is scored by its features alone. All items' scores for a user are one matrix
+    product (``FMNet.side_terms``).
+
+    Attributes (after ``fit``)
+    --------------------------
+    net : FMNet
+    encoders_ : {"user": FeatureEncoder, "item": FeatureEncoder}
+    history_ : {"loss", "epoch_seconds", "val_<metric>" (with ``valid``)}
+    """
+
+    hyperparameters = {
+        "n_factors": positive_int,
+        "n_epochs": positive_int,
+        "loss": one_of("mse", "bpr", "bce"),
+        "batch_size": positive_int,
+        "lr": nonnegative,
+        "weight_decay": nonnegative,
+        "optimizer": one_of("adam", "adamw"),
+        "n_negatives": positive_int,
+        "init_std": nonnegative,
+        "user_features": feature_request,
+        "item_features": feature_request,
+        "use_ids": ids_rule,
+        "implicit": flag,
+        "lazy_embeddings": flag,
+        "protocol": optional(one_of("rating", "sampled", "full")),
+        "monitor": metric_name,
+        "patience": optional(positive_int),
+        "verbose": flag,
+        "dtype": float_dtype,
+        "seed": seed_like,
+    }
+
+    def __init__(
+        self,
+        n_factors: int = 16,
+        n_epochs: int = 20,
+        *,
+        loss: str = "mse",
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        optimizer: str = "adam",
+        n_negatives: int = 4,
+        init_std: float = 0.01,
+        user_features="all",
+        item_features="all",
+        use_ids: bool = True,
+        implicit: bool = False,
+        lazy_embeddings: bool = True,
+        protocol=None,
+        monitor=None,
+        patience=None,
+        verbose: bool = False,
+        dtype=np.float32,
+        seed=None,
+    ):
+        self.n_factors, self.n_epochs, self.loss, self.batch_size = n_factors, n_epochs, loss, batch_size
+        self.lr, self.weight_decay, self.n_negatives, self.init_std = lr, weight_decay, n_negatives, init_std
+        self.optimizer = optimizer
+        self.user_features, self.item_features, self.use_ids = user_features, item_features, use_ids
+        self.implicit, self.lazy_embeddings = implicit, lazy_embeddings
+        self.protocol, self.monitor, self.patience = protocol, monitor, patience
+        self.verbose, self.dtype, self.seed = verbose, dtype, seed
+        self._check_hyperparameters()
+
+    def _check_hyperparameters(self) -> None:
+        """The table's rules, then ``monitor`` among the metrics ``protocol`` returns at ``k = 10``."""
+        super()._check_hyperparameters()
+        if self.protocol is not None or self.monitor is not None:
+            check_choice(self._monitor(), "monitor", monitored_names(self._protocol(), 10))
+
+    @property
+    def task(self) -> str:
+        return "rating" if self.loss == "mse" else "ranking"
+
+    def _protocol(self) -> str:
+        return self.protocol or ("rating" if self.loss == "mse" else "sampled")
+
+    def _monitor(self) -> str:
+        return self.monitor or ("rmse" if self._protocol() == "rating" else "hr@10")
+
+    # -- the network ----------------------------------------------------------------------------
+    def _network_shapes(self) -> dict:
+        return FMNet.state_shapes(self.n_slots_, self.n_factors)
+
+    def _build_net(self, rng=None) -> None:
+        rng = as_generator(self.seed) if rng is None else rng
+        self.net = FMNet(self.n_slots_, self.n_factors, init_std=self.init_std, dtype=self.dtype, seed=rng)
+
+    def _net_inputs(self, pairs) -> tuple:
+        """A batch of pairs (FeatureRows) as FMNet's CSR rows: every field of a pair in one row."""
+        return pairs.indices, pairs.indptr[:: pairs.n_fields], pairs.weights.astype(self.dtype)
+
+    # -- training -------------------------------------------------------------------------------
+    def _fit(self, train, valid) -> None:
+        self._prepare(train)
+        rows = len(train) * (1 + (self.n_negatives if self.loss == "bce" else 1 if self.loss == "bpr" else 0))
+        check_network_fit_memory(self, {"an epoch's pairs": ((4, rows), np.int64)}, set_by=("n_factors",))
+        rng = as_generator(self.seed)
+        self._build_net(rng)
+        if self.loss == "mse":
+            self.net.bias.data[0] = self.global_mean_
+        batches = self._training_pairs(train, self.loss, self.n_negatives, self.batch_size, rng)
+        groups = [
+            {"params": [self.net.bias], "weight_decay": 0.0},
+            {"params": [self.net.weight, self.net.factors], "weight_decay": self.weight_decay},
+        ]
+        optimizer = (AdamW if self.optimizer == "adamw" else Adam)(groups, lr=self.lr)
+        loss = {"mse": MSELoss(), "bce": BCEWithLogitsLoss(), "bpr": StackedBPRLoss()}[self.loss]
+        self.history_ = fit_recommender(
+            self,
+            train,
+            batches,
+            optimizer,
+            loss,
+            self.n_epochs,
+            valid=valid,
+            protocol=self._protocol(),
+            monitor=self._monitor(),
+            patience=self.patience,
+            lazy_embeddings=self.lazy_embeddings,
+            verbose=self.verbose,
+        )
+        self._zero_untrained([self.net.weight.data, self.net.factors.data])
+
+    # -- scoring --------------------------------------------------------------------------------
+    def _score_pairs(self, pairs) -> np.ndarray:
+        self.net.eval()
+        return np.asarray(self.net.forward(*self._net_inputs(pairs)), dtype=np.float64)
+
+    def _score(self, users, items) -> np.ndarray:
+        out = np.empty(len(users), dtype=np.float64)
+        for s in range(0, len(users), _SCORE_BLOCK):
+            block = slice(s, s + _SCORE_BLOCK)
+            out[block] = self._score_pairs(self._pairs(users[block], items[block]))
+        return out
+
+    def _score_users(self, user_rows) -> np.ndarray:
+        """Every item's score for rows of user fields (``FMNet.side_terms``): one matrix product."""
+        offset = self._rows["user"].n_slots  # the item side's slots follow the user side's
+        items = self._rows["item"]
+        lin_u, s_u, own_u = self.net.side_terms(
+            user_rows.indices, user_rows.indptr[:: user_rows.n_fields], user_rows.weights
+        )
+        lin_i, s_i, own_i = self.net.side_terms(
+            items.indices + offset, items.indptr[:: items.n_fields], items.weights
+        )
+        scores = s_u @ s_i.T  # (n, n_items)
+        scores += float(self.net.bias.data[0]) + (lin_u + own_u)[:, None] + (lin_i + own_i)[None, :]
+        return scores
+
+    def _item_vectors(self):
+        """Each item's factor sum ``s_i`` (its id and features): the vectors ``similar_items`` compares."""
+        items = self._rows["item"]
+        offset = self._rows["user"].n_slots
+        return self.net.side_terms(items.indices + offset, items.indptr[:: items.n_fields], items.weights)[1]
+
+    # -- explaining -----------------------------------------------------------------------------
+    def explain(self, user, item, top: int = 5, *, features=None) -> FMExplanation:
+        """The terms of ``ŷ_ui``: ``w_0``, each feature's ``w_a x_a`` and each pair's
+        ``⟨v_a, v_b⟩ x_a x_b``, the ``top`` that raised the score most first.
+
+        ``features`` (a dict) explains the score of a user with those features instead (``user``
+        may then be None: a new user). The terms sum to the unclipped score.
+        """
+        if features is None:
+            u, i = check_user_item(self, user, item)
+            rows = self._pairs(np.array([u]), np.array([i]))
+        else:
+            users, user_rows, _ = self._query(None if user is None else np.array([user]), None, [features])
+            u, i = int(users[0]), check_user_item(self, 0, item)[1]
+            rows = self._pairs(None, np.array([i]), user_rows=user_rows)
+        if top != 0:
+            check_positive_int(top, "top")
+        indices, x = rows.indices.astype(np.int64), rows.weights
+        labels = self._slot_labels()
+        w, V = self.net.weight.data[:, 0].astype(np.float64), self.net.factors.data.astype(np.float64)
+        terms = [(labels[a], float(w[a] * xa)) for a, xa in zip(indices, x, strict=True) if w[a] * xa != 0]
+        for p in range(len(indices)):
+            for q in range(p + 1, len(indices)):
+                value = float(V[indices[p]] @ V[indices[q]] * x[p] * x[q])
+                if value != 0:
+                    terms.append((f"{labels[indices[p]]} × {labels[indices[q]]}", value))
+        terms.sort(key=lambda t: -t[1])
+        score = float(self.net.bias.data[0]) + sum(v for _, v in terms)
+        shown = terms[: max(0, int(top))]
+        return FMExplanation(
+            u,
+            i,
+            float(self.net.bias.data[0]),
+            shown,
+            score - float(self.net.bias.data[0]) - sum(v for _, v in shown),
+            score,
+        )
+
+
+@dataclass
+class FMExplanation:
+    """The terms of one factorization-machine score; ``str()`` renders them as a table.
+
+    ``score = bias + Σ terms[k][1] + rest``; ``terms`` are ``(description, value)``, largest first.
+    ``user`` is -1 for a user described by features alone.
+    """
+
+    user: int
+    item: int
+    bias: float
+    terms: list
+    rest: float
+    score: float
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def table(self, *, header: str | None = None) -> str:
+        first = f"user {self.user}, item {self.item}" if header is None else header
+        width = max([len(name) for name, _ in self.terms] + [20])
+        lines = [
+            f"{first}: score {self.score:.3f} (before clipping)",
+            f"  {'global bias w_0':<{width}}  {self.bias:+.3f}",
+        ]
+        lines += [f"  {name:<{width}}  {value:+.3f}" for name, value in self.terms]
+        lines.append(f"  {'all other terms':<{width}}  {self.rest:+.3f}")
+        return "\n".join(lines)
+
+
+__all__ = ["FM", "FMExplanation", "FMNet", "StackedBPRLoss", "segment_sum"]
