@@ -72,6 +72,42 @@ def test_train_json_live_loss_model_file_evaluate_recommend(capsys, tmp_path, na
     assert len(seen & set(shown)) <= 1  # at most the held-out test item, which is not in train
 
 
+def test_recommend_from_a_history_given_on_the_command_line(capsys, tmp_path):
+    """``--history`` (raw item ids, oldest first) replaces the stored history; without ``--user`` it is
+    an anonymous session; an empty one gets the most popular items; other models refuse it."""
+    data, path = write_log(tmp_path / "log.csv"), tmp_path / "gru.npz"
+    status, _, err = run(capsys, "train", "gru4rec", "--data", str(data), "--epochs", "1",
+                         "--save", str(path), *SMALL["gru4rec"])  # fmt: skip
+    assert status == 0, err
+
+    def top(*argv):
+        status, out, err = run(capsys, "recommend", "--model", str(path), "-k", "5", *argv)
+        assert status == 0, err
+        return out.splitlines()[0], [int(x) for x in re.findall(r"(?m)^ +\d +(\d+)  ", out)]
+
+    items = [int(line.split(",")[1]) for line in data.read_text().splitlines()[1:] if line.startswith("7,")]
+    history = ",".join(str(i) for i in items[:6])
+    title, session = top("--history", history)
+    assert title.startswith("top-5 for a session after the history of 6 item(s) given (GRU4Rec)")
+    assert len(session) == 5 and not set(session) & set(items[:6])  # the history given counts as seen
+    _, as_user = top("--history", history, "--user", "3")  # user 3's history replaced by these six items
+    assert not set(as_user) & set(items[:6])
+    _, popular = top("--history", "")
+    assert len(popular) == 5
+
+    status, _, err = run(capsys, "recommend", "--model", str(path), "--history", "1,no-such-item")
+    assert_usage_error(status, err, "no-such-item", "integers")
+    status, _, err = run(capsys, "recommend", "--model", str(path), "--history", "1,999999")
+    assert_usage_error(status, err, "'999999' is not in the model's data")
+    status, _, err = run(capsys, "recommend", "--model", str(path))
+    assert_usage_error(status, err, "--user", "--history")
+    other = tmp_path / "pop.npz"
+    status, _, err = run(capsys, "train", "popularity", "--data", str(data), "--save", str(other))
+    assert status == 0, err
+    status, _, err = run(capsys, "recommend", "--model", str(other), "--user", "3", "--history", "1,2")
+    assert_usage_error(status, err, "--history needs a model that reads a history", "Popularity")
+
+
 def test_data_without_timestamps_is_one_line_naming_the_fix(capsys, tmp_path):
     data = write_log(tmp_path / "untimed.csv", timestamps=False)
     status, _, err = run(capsys, "train", "gru4rec", "--data", str(data), "--epochs", "1", *SMALL["gru4rec"])

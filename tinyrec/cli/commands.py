@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import movielens
-from ..data.split import leave_one_out, random_holdout
+from ..data.split import cold_items, cold_users, leave_one_out, random_holdout
 from ..errors import TinyrecError
 from ..evaluation import count_fitted_on, evaluate
 from ..io import check_save_path, load
@@ -111,7 +111,9 @@ def load_split(data_name: str, split: str | None, task: str, seed, read: ReadOpt
     """``(train, test, split)`` of a data set; the default split suits the model's task.
 
     ``loo`` holds out each user's latest interaction (a random one, drawn with ``seed``, when the data
-    has no timestamps); ``holdout`` a random 20% (drawn with ``seed``); ``u1``..``ub`` are ML-100K's
+    has no timestamps); ``holdout`` a random 20% (drawn with ``seed``); ``cold-users`` / ``cold-items``
+    20% of the users / items with all their interactions (:func:`~tinyrec.data.split.cold_users`: a
+    feature model scores them from their features); ``u1``..``ub`` are ML-100K's
     predefined folds.
     """
     if split is None:
@@ -121,7 +123,7 @@ def load_split(data_name: str, split: str | None, task: str, seed, read: ReadOpt
             split = "u1" if data_name == "ml-100k" else "holdout"
     if split not in cli.SPLITS:
         raise CLIError(f"unknown split {split!r}; use one of {', '.join(cli.SPLITS)}")
-    if split not in ("loo", "holdout"):  # a predefined ML-100K fold
+    if split not in ("loo", "holdout", "cold-users", "cold-items"):  # a predefined ML-100K fold
         if data_name != "ml-100k":
             raise CLIError(
                 f"split {split!r} is a predefined ML-100K fold; use --data ml-100k, or --split loo/holdout"
@@ -136,6 +138,8 @@ def load_split(data_name: str, split: str | None, task: str, seed, read: ReadOpt
         if by == "random":
             _say(f"  no timestamps: leave-one-out holds out a random interaction of each user (seed {seed})")
         train, test = leave_one_out(data, by=by, seed=seed)
+    elif split in ("cold-users", "cold-items"):  # 20% of the users (items), with all their interactions
+        train, test = (cold_users if split == "cold-users" else cold_items)(data, 0.2, seed=seed)
     else:
         train, test = random_holdout(data, 0.2, seed=seed)
     return train, test, split
@@ -340,6 +344,42 @@ def _user_index(model, raw: str) -> int:
     return int(found[0])
 
 
+def _item_indices(model, text: str) -> list[int]:
+    """The model's item indices of ``--history``: raw item ids separated by commas (empty: none)."""
+    ids = model.item_ids_
+    out = []
+    for raw in (part.strip() for part in text.split(",")):
+        if not raw:
+            continue
+        key = raw
+        if ids.dtype.kind in "iu":
+            try:
+                key = int(raw)
+            except ValueError:
+                raise CLIError(f"--history item {raw!r}: this model's item ids are integers") from None
+        found = np.flatnonzero(ids == key)
+        if len(found) == 0:
+            raise CLIError(f"--history item {raw!r} is not in the model's data; pass raw item ids it knows")
+        out.append(int(found[0]))
+    return out
+
+
+def _feature_record(text: str) -> dict:
+    """``--features age=25,gender=F``: ``{"age": "25", "gender": "F"}`` (the model's encoders read the
+    numbers; an unknown category goes to the "unknown" slot, a column the model does not use is refused)."""
+    record = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        column, sep, value = part.partition("=")
+        if not sep or not column.strip():
+            raise CLIError(
+                f"--features takes COLUMN=VALUE pairs separated by commas (age=25,gender=F); got {part!r}"
+            )
+        record[column.strip()] = value.strip()
+    return record
+
+
 # ---------------------------------------------------------------------- subcommands
 #: ``tinyrec datasets`` fits this many columns
 DATASETS_WIDTH = 100
@@ -526,7 +566,26 @@ def cmd_evaluate(args) -> int:
 def cmd_recommend(args) -> int:
     """``tinyrec recommend``: a user's top-k from a saved model, with titles and ``--why``."""
     model = _load_model(args.model)
-    user = _user_index(model, args.user)
+    features = getattr(args, "features", None)
+    if args.user is None and args.history is None and features is None:
+        raise CLIError(
+            "give --user RAW_ID (or, with a sequence model, --history ITEM,... for a session; with a feature "
+            "model, --features COLUMN=VALUE,... for a new user)"
+        )
+    user = None if args.user is None else _user_index(model, args.user)
+    history = None if args.history is None else [_item_indices(model, args.history)]
+    if features is not None:
+        if not model.uses_features:
+            raise CLIError(
+                f"--features needs a model that reads features (fm, fm-bpr, featuremlp, grouppopularity); "
+                f"{type(model).__name__} scores from what it learnt in training: leave --features out"
+            )
+        features = [_feature_record(features)]
+    if history is not None and not model.uses_history:
+        raise CLIError(
+            f"--history needs a model that reads a history (the sequence models: sasrec, gru4rec, caser); "
+            f"{type(model).__name__} scores from what it learnt in training: leave --history out"
+        )
     if not 1 <= args.k <= model.n_items_:
         raise CLIError(f"-k must be between 1 and {model.n_items_}")
     explain = getattr(model, "explain", None)
@@ -536,20 +595,26 @@ def cmd_recommend(args) -> int:
             f"{type(model).__name__} has none"
         )
     name_of = _item_names(model, args, args.model)
-    items, scores = model.recommend(np.array([user]), k=args.k)
+    users = None if user is None else np.array([user])
+    items, scores = model.recommend(users, k=args.k, history=history, features=features)
     rows = [
         (r + 1, name_of(j), f"{s:.3f}")
         for r, (j, s) in enumerate(zip(items[0], scores[0], strict=True))
         if j >= 0
     ]
-    print(f"top-{args.k} for user {args.user} ({type(model).__name__}):")
+    after = "" if history is None else f" after the history of {len(history[0])} item(s) given"
+    who = "a session" if user is None else f"user {args.user}"
+    if features is not None:
+        who = f"{'a new user' if user is None else who} with {args.features}"
+    print(f"top-{args.k} for {who}{after} ({type(model).__name__}):")
     print(_table(("rank", "item", "score"), rows))
     if args.why:
         for j in items[0][items[0] >= 0]:
-            ex = explain(user, int(j), top=3)
+            given = {} if features is None else {"features": features[0]}
+            ex = explain(user, int(j), top=3, **given)
             print()
             # the header names the user and item by raw id and title, not by dense index
-            header = f"why {name_of(j)} for user {args.user}"
+            header = f"why {name_of(j)} for {who}"
             if hasattr(ex, "n_used"):  # KNN: the neighbours are named by title too
                 print(ex.table(names=name_of, header=header))
             else:

@@ -10,6 +10,7 @@ from importlib import metadata
 
 from ..version import __version__
 from .commands import cmd_datasets, cmd_evaluate, cmd_quickstart, cmd_recommend, cmd_train
+from .grade import add_grade_parser
 from .reference import add_reference_parser
 from .registry import MODELS, QUICKSTART_MODELS, SPLITS
 
@@ -99,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"models:\n{models}\n\n"
         + _fill(
             "splits: u1..u5, ua, ub (ML-100K's folds), loo (leave-one-out by latest timestamp; a random "
-            "interaction, seeded, without timestamps), holdout (random 20%, seeded)"
+            "interaction, seeded, without timestamps), holdout (random 20%, seeded), cold-users / cold-items "
+            "(20% of the users / items held out with all their interactions, seeded: fm and featuremlp score "
+            "them from their features)"
         )
         + f"\n\n{_OWN_DATA}\n\nexamples:\n"
         "  tinyrec train biasedmf --data ml-100k --split u1 --epochs 20\n"
@@ -149,10 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="a user's top-k items from a saved model",
         formatter_class=_FORMATTER,
         epilog="examples:\n  tinyrec recommend --model knn.npz --user 42\n"
-        "  tinyrec recommend --model knn.npz --user 42 -k 5 --why --data movietweetings",
+        "  tinyrec recommend --model knn.npz --user 42 -k 5 --why --data movietweetings\n"
+        "  tinyrec recommend --model sasrec.npz --history 50,172,133   # a session: no user needed\n"
+        "  tinyrec recommend --model fm.npz --features age=25,gender=F,occupation=student   # a new user",
     )
     p.add_argument("--model", required=True, metavar="PATH", help="a model file")
-    p.add_argument("--user", required=True, metavar="RAW_ID", help="the user's id in the data set")
+    p.add_argument("--user", metavar="RAW_ID", help="the user's id in the data set (unless --history)")
+    p.add_argument(
+        "--history",
+        metavar="ITEM,...",
+        help="sequence models (sasrec, gru4rec, caser): recommend the next items after these raw item ids, "
+        "oldest first, instead of the user's stored history; without --user, for an anonymous session; "
+        "an empty list gets the most popular items",
+    )
+    p.add_argument(
+        "--features",
+        metavar="COLUMN=VALUE,...",
+        help="feature models (fm, featuremlp, grouppopularity): the user's features, encoded as in training "
+        "(an unknown category goes to the 'unknown' slot); without --user, for a new user",
+    )
     p.add_argument("-k", type=int, default=10, help="how many items (default 10)")
     p.add_argument("--why", action="store_true", help="explain each item (KNN neighbours, MF factors)")
     p.add_argument(
@@ -179,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the models and the scored users (default 0)")
     p.set_defaults(func=cmd_quickstart)
     add_reference_parser(sub, parents=[common])
+    add_grade_parser(sub, parents=[common])
     return parser
 
 
@@ -187,7 +206,7 @@ def _add_split(p, *, seed_default) -> None:
         "--split",
         choices=SPLITS,
         metavar="SPLIT",
-        help="u1..u5, ua, ub, loo or holdout (default: "
+        help="u1..u5, ua, ub, loo, holdout, cold-users or cold-items (default: "
         + ("the recorded split, else " if seed_default is None else "")
         + "u1 on ml-100k for rating models, holdout for other rating runs, loo for ranking models)",
     )

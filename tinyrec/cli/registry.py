@@ -18,6 +18,9 @@ from ..data.embedded import ARCHIVE, load_embedded
 from ..data.synthetic import synthetic
 from ..models import BPRMF, BaselineOnly, BiasedMF, ItemKNN, Popularity, UserKNN
 from ..models.autorec import AutoRec
+from ..models.feature_mlp import FeatureMLP
+from ..models.fm import FM
+from ..models.group_popularity import GroupPopularity
 from ..models.multdae import MultDAE
 from ..models.ncf import GMF, NCFMLP, NeuMF
 from ..models.sequential import Caser, GRU4Rec, SASRec
@@ -90,6 +93,18 @@ def _model_specs() -> dict[str, ModelSpec]:
             {},
             "n_epochs",
             needs_timestamps=True,
+        ),
+        "fm": ModelSpec(
+            FM, "factorization machine over ids and user/item features, MSE, Adam (rating)", {}, "n_epochs"
+        ),
+        "fm-bpr": ModelSpec(
+            FM, "factorization machine over ids and features, BPR (ranking)", {"loss": "bpr"}, "n_epochs"
+        ),
+        "featuremlp": ModelSpec(
+            FeatureMLP, "embeddings of ids and features, an MLP, BCE + 4 negatives (ranking)", {}, "n_epochs"
+        ),
+        "grouppopularity": ModelSpec(
+            GroupPopularity, "the most popular items within the user's age and gender group (ranking)"
         ),
         "neumf-quick": ModelSpec(
             NeuMF,
@@ -178,4 +193,4 @@ _ALIASES = {
     "1m": "ml-1m",
     "ml1m": "ml-1m",
 }
-SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub", "loo", "holdout")
+SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub", "loo", "holdout", "cold-users", "cold-items")

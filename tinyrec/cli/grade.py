@@ -1,0 +1,127 @@
+"""``tinyrec grade SUBMISSION``: grade a student's file or folder on the course exercises.
+
+Each exercise of the submission runs in a sandboxed child process (a time limit, and on Linux and
+macOS a memory limit: :mod:`tinyrec.exercises.sandbox`), through the checks of
+:mod:`tinyrec.exercises`, with points per check. The command prints the points per exercise and
+each failed check with its hint (``--json``: one JSON object), and ``--results-json PATH`` writes
+Gradescope's autograder ``results.json``. It exits with status 0 whatever the score (a grade is
+not an error); a missing submission or an unknown exercise is an error (status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from ..exercises import COURSE, EXERCISES
+from ..exercises.grading import Grader
+from .registry import CLIError
+
+_FORMATTER = argparse.RawDescriptionHelpFormatter
+_SIZES = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def add_grade_parser(subparsers, parents=()) -> argparse.ArgumentParser:
+    """Add ``grade`` to the command's ``subparsers`` (``parents``: the command's common options)."""
+    listed = "\n".join(
+        f"  {name:<22} {(module.__doc__ or '').splitlines()[0].removeprefix('Course exercise: ')}"
+        for name, module in EXERCISES.items()
+    )
+    p = subparsers.add_parser(
+        "grade",
+        parents=list(parents),
+        help="grade a student's submission (a .py file or a folder) on the course exercises",
+        formatter_class=_FORMATTER,
+        description="Grade SUBMISSION, a .py file or a folder of them, on the course exercises (or those "
+        "given with --exercise): several named checks per exercise, points per check, and feedback with a "
+        "hint for each failed check. Each exercise runs in a child process with a time limit and (Linux, "
+        "macOS) a memory limit; code that fails to import, raises, loops, crashes or asks for too much "
+        "memory gets 0 for that exercise, and the others are graded. Exit status 0 whatever the score.",
+        epilog=f"exercises (default: the course's: {', '.join(COURSE)}):\n{listed}\n\n"
+        "examples:\n  tinyrec grade alice.py\n  tinyrec grade alice/ --exercise ndcg --exercise adam_step\n"
+        "  tinyrec grade /autograder/submission --results-json /autograder/results/results.json\n"
+        "  tinyrec grade alice.py --json --time-limit 20 --memory-limit 1G",
+    )
+    p.add_argument("submission", metavar="SUBMISSION", help="a .py file, or a folder of them")
+    p.add_argument(
+        "--exercise", action="append", metavar="NAME",
+        help="grade this exercise (repeatable, or comma-separated); default: the course's exercises",
+    )  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    p.add_argument("--results-json", metavar="PATH", help="also write Gradescope's autograder results.json")
+    p.add_argument(
+        "--time-limit", type=float, default=60.0, metavar="SECONDS", help="per exercise (default 60)"
+    )
+    p.add_argument(
+        "--memory-limit", default="2G", metavar="SIZE",
+        help="address space per exercise on top of the grader's, e.g. 512M or 2G (default 2G; Linux and "
+        "macOS; 'none' for no limit)",
+    )  # fmt: skip
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="exercises graded at once (default 1)")
+    p.set_defaults(func=cmd_grade)
+    return p
+
+
+def _exercise_names(given) -> list[str] | None:
+    if not given:
+        return None
+    names = [name.strip() for item in given for name in item.split(",") if name.strip()]
+    unknown = [name for name in names if name not in EXERCISES]
+    if unknown:
+        raise CLIError(f"unknown exercise {unknown[0]!r}; the exercises are: {', '.join(EXERCISES)}")
+    return names
+
+
+def parse_size(text: str) -> int | None:
+    """``"512M"`` -> bytes; ``"none"`` -> None."""
+    cleaned = text.strip().upper().removesuffix("B").removesuffix("I")
+    if cleaned in ("NONE", "OFF"):
+        return None
+    number, suffix = (cleaned[:-1], cleaned[-1]) if cleaned[-1:] in ("K", "M", "G", "T") else (cleaned, "")
+    try:
+        value = float(number) * _SIZES[suffix]
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 1):
+        raise CLIError(f"--memory-limit {text!r} is not a size; write e.g. 512M, 2G or none")
+    return int(value)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def cmd_grade(args) -> int:
+    names = _exercise_names(args.exercise)
+    if not (math.isfinite(args.time_limit) and args.time_limit > 0):
+        raise CLIError(f"--time-limit must be a number of seconds > 0, got {args.time_limit}")
+    if args.workers < 1:
+        raise CLIError(f"--workers must be a positive integer, got {args.workers}")
+    submission = Path(args.submission)
+    if not submission.exists():
+        raise CLIError(f"no submission at {submission}: give a .py file or a folder of them")
+    results_path = Path(args.results_json) if args.results_json else None
+    if results_path is not None and not results_path.parent.is_dir():
+        raise CLIError(f"--results-json {results_path}: the folder {results_path.parent} does not exist")
+    grader = Grader(
+        names, time_limit=args.time_limit, memory_limit=parse_size(args.memory_limit), workers=args.workers
+    )
+    report = grader.grade(submission)
+    if results_path is not None:
+        _write_atomically(results_path, json.dumps(report.gradescope(), indent=1) + "\n")
+    print(json.dumps(report.as_json()) if args.json else str(report))
+    return 0
