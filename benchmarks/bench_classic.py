@@ -3,7 +3,8 @@
 Accuracy, rating prediction (RMSE / MAE on the five predefined folds u1..u5, mean over folds):
 
 * tinyrec ``BaselineOnly()`` (ALS, Surprise's defaults), ``BiasedMF(seed=0)`` (Surprise's SVD
-  defaults; also with ``shuffle=False``, Surprise's own visiting order), a tuned ``BiasedMF`` (a
+  defaults; also with ``shuffle="ratings"``, every rating shuffled, and ``shuffle=False``,
+  Surprise's own visiting order), a tuned ``BiasedMF`` (a
   small grid; each fold picks its configuration on a validation split carved from that fold's
   train — 10% of its ratings, ``random_holdout`` — then refits on the whole train; the fold's test
   is never looked at), ``ItemKNN(40)`` baseline-adjusted with pearson-baseline similarity,
@@ -23,9 +24,11 @@ epochs, our ``alpha`` and ``reg``) when importable; all trained on the binarized
 seed's HR@10 moves by about ±0.01.
 
 Speed: ``BiasedMF`` epoch time against Surprise's ``SVD`` with the same hyperparameters (both
-measured as ``(t(11 epochs) − t(1 epoch)) / 10``, so set-up is left out; best of 3), shuffled each
-epoch (our default) and unshuffled (Surprise's order: its ratings grouped by user, which keeps each
-user's row in cache; the two rows of RESULTS.md show what shuffling costs),
+measured as ``(t(11 epochs) − t(1 epoch)) / 10``, so set-up is left out; best of 3): our default
+(``shuffle=True``: shuffled blocks of 16 users, each block's ratings shuffled, which keeps a
+block's user rows in cache), every rating shuffled (``shuffle="ratings"``, plain shuffled SGD), and
+unshuffled (Surprise's order: its ratings grouped by user); the rows of RESULTS.md show what each
+order costs,
 and with ``n_blocks=4`` (distributed SGD: 4 × 4 blocks, the blocks of a stratum on parallel
 threads; all cores of the machine), on ML-100K's 100,000 ratings and on an ML-1M-sized synthetic
 set (6,040 users × 3,706 items, 1,000,209 ratings); ``BPRMF`` 64 factors × 100 epochs against
@@ -123,6 +126,7 @@ def rating_accuracy(folds, grid, surprise, pd):
             "BaselineOnly": BaselineOnly().fit(train),
             "BiasedMF (Surprise defaults)": BiasedMF(seed=0).fit(train),
             "BiasedMF (Surprise defaults, unshuffled)": BiasedMF(shuffle=False, seed=0).fit(train),
+            'BiasedMF (Surprise defaults, shuffle="ratings")': BiasedMF(shuffle="ratings", seed=0).fit(train),
             "BiasedMF (Surprise defaults, n_blocks=4)": BiasedMF(n_blocks=4, seed=0).fit(train),
             "BiasedMF (Surprise defaults, n_blocks=4, unshuffled)": BiasedMF(
                 n_blocks=4, shuffle=False, seed=0
@@ -301,6 +305,9 @@ def speed(surprise, pd, implicit, quick):
             "tinyrec_epoch_seconds": epoch_seconds(
                 lambda n, data=data: BiasedMF(n_epochs=n, seed=0).fit(data)
             ),
+            "tinyrec_ratings_shuffled_epoch_seconds": epoch_seconds(
+                lambda n, data=data: BiasedMF(n_epochs=n, shuffle="ratings", seed=0).fit(data)
+            ),
             "tinyrec_unshuffled_epoch_seconds": epoch_seconds(
                 lambda n, grouped=grouped: BiasedMF(n_epochs=n, shuffle=False, seed=0).fit(grouped)
             ),
@@ -319,7 +326,7 @@ def speed(surprise, pd, implicit, quick):
                 lambda n, trainset=trainset: surprise.SVD(n_epochs=n, random_state=0).fit(trainset)
             )
             row["speedup"] = row["surprise_epoch_seconds"] / row["tinyrec_epoch_seconds"]
-            for kind in ("unshuffled", "blocked", "blocked_unshuffled"):
+            for kind in ("ratings_shuffled", "unshuffled", "blocked", "blocked_unshuffled"):
                 row[f"speedup_{kind}"] = row["surprise_epoch_seconds"] / row[f"tinyrec_{kind}_epoch_seconds"]
         out[f"BiasedMF epoch, {name}"] = row
         print(f"  {name}: {row}", flush=True)
@@ -337,6 +344,7 @@ RATING_REFERENCES = {
     "BaselineOnly": "Surprise BaselineOnly",
     "BiasedMF (Surprise defaults)": "Surprise SVD",
     "BiasedMF (Surprise defaults, unshuffled)": "Surprise SVD",
+    'BiasedMF (Surprise defaults, shuffle="ratings")': "Surprise SVD",
     "BiasedMF (Surprise defaults, n_blocks=4)": None,
     "BiasedMF (Surprise defaults, n_blocks=4, unshuffled)": None,
     "ItemKNN pearson_baseline k=40": "Surprise KNNBaseline item pearson_baseline",
@@ -363,6 +371,7 @@ SPEED_SETS = {
 }
 SPEED_CASES = {
     "tinyrec_epoch_seconds": "shuffled, 1 thread",
+    "tinyrec_ratings_shuffled_epoch_seconds": 'every rating shuffled (shuffle="ratings"), 1 thread',
     "tinyrec_unshuffled_epoch_seconds": "in Surprise's order (grouped by user), 1 thread",
     "tinyrec_blocked_epoch_seconds": "n_blocks=4 (blocked SGD, all cores), shuffled",
     "tinyrec_blocked_unshuffled_epoch_seconds": "n_blocks=4 (blocked SGD, all cores), Surprise's order",

@@ -6,8 +6,11 @@ The step, identical in all three versions::
     dW = Σ over repeats of dY rows     backward: a row-sparse gradient, repeated ids summed
     lazy Adam on the rows of dW        torch.optim.SparseAdam semantics (moments of present rows)
 
-* tinyrec: ``Embedding.forward`` / ``Embedding.backward`` (Numba coalescing into a RowGrad),
-  ``tinyrec.optim.Adam.step`` (Numba row kernel), ``zero_grad``.
+* tinyrec: ``Embedding.forward`` / ``Embedding.backward`` (a RowGrad whose repeats are not summed
+  yet), ``tinyrec.optim.Adam.step`` (one fused Numba kernel sums the repeats and updates the rows),
+  ``zero_grad``.
+* two-pass: the same with ``Adam(fused=False)``: the RowGrad's repeats summed by a sort
+  (``coalesce_rows``), then the row kernel (``adam_rows``); the fused step's readable twin.
 * numpy: ``W[idx]``; ``np.unique(return_inverse)`` + ``np.add.at``; the lazy-Adam formulas with
   fancy indexing.
 * torch: ``nn.Embedding(sparse=True)`` + ``optim.SparseAdam``, ``torch.set_num_threads(1)``
@@ -54,10 +57,10 @@ def zipf_batches(n_rows: int, batch: int, n_batches: int, exponent: float, seed:
 
 
 class TinyrecStep:
-    def __init__(self, table: np.ndarray, grad_output: np.ndarray):
+    def __init__(self, table: np.ndarray, grad_output: np.ndarray, fused: bool = True):
         self.emb = Embedding(*table.shape, seed=0)
         self.emb.weight.data[...] = table
-        self.opt = Adam(self.emb.parameters(), lr=LR, betas=BETAS, eps=EPS)
+        self.opt = Adam(self.emb.parameters(), lr=LR, betas=BETAS, eps=EPS, fused=fused)
         self.dy = grad_output
 
     def __call__(self, idx: np.ndarray) -> None:
@@ -147,8 +150,12 @@ def main(argv=None) -> dict:
         import torch
     except ImportError:
         torch = None
-    steps = {"tinyrec": TinyrecStep(table, dy), "numpy": NumpyStep(table, dy)}
-    inputs = {"tinyrec": batches, "numpy": batches}
+    steps = {
+        "tinyrec": TinyrecStep(table, dy),
+        "two-pass": TinyrecStep(table, dy, fused=False),
+        "numpy": NumpyStep(table, dy),
+    }
+    inputs = {"tinyrec": batches, "two-pass": batches, "numpy": batches}
     if torch is not None:
         torch.set_num_threads(1)
         steps["torch"] = TorchStep(torch, table, dy)
@@ -196,6 +203,7 @@ def main(argv=None) -> dict:
     )
     references = {
         "torch": "torch Embedding(sparse=True) + SparseAdam, 1 thread",
+        "two-pass": "tinyrec Adam(fused=False): RowGrad summed by a sort, then the row update",
         "numpy": "NumPy np.unique + np.add.at",
     }
     for name, reference in references.items():

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyrec.kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_blocks
+from tinyrec.kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_blocks, user_block_order
 
 
 def numpy_funk_svd_epoch(users, items, ratings, order, mu, bu, bi, P, Q, lr, reg):
@@ -196,3 +196,40 @@ def test_shuffle_within_blocks_draws_every_order_equally_often():
         counts[tuple(users)] = counts.get(tuple(users), 0) + 1
     assert len(counts) == 6
     assert all(abs(c - 1000) < 150 for c in counts.values())  # about 5 standard deviations
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 6), min_size=1, max_size=12),
+    block=st.integers(1, 5),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_user_block_order_visits_each_block_of_users_once_in_a_shuffled_order(counts, block, seed):
+    """Block b holds exactly the ratings of users user_order[b·B : (b+1)·B], each rating once."""
+    rng = np.random.default_rng(seed)
+    user_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    user_order = rng.permutation(len(counts)).astype(np.int64)
+    order = user_block_order(user_starts, user_order, block, rng.random(int(user_starts[-1])))
+    np.testing.assert_array_equal(np.sort(order), np.arange(user_starts[-1]))  # a permutation
+    k = 0
+    for first in range(0, len(counts), block):
+        # the NumPy twin of one block: its users' ranges, concatenated
+        want = np.concatenate(
+            [np.arange(user_starts[u], user_starts[u + 1]) for u in user_order[first : first + block]]
+        )
+        np.testing.assert_array_equal(np.sort(order[k : k + len(want)]), np.sort(want))
+        k += len(want)
+
+
+def test_user_block_order_without_swaps_is_the_user_order_and_shuffles_uniformly():
+    user_starts = np.array([0, 2, 3, 5], dtype=np.int64)  # user 0: ratings 0-1, user 1: 2, user 2: 3-4
+    user_order = np.array([2, 0, 1], dtype=np.int64)
+    # uniforms near 1 swap every position with itself: the users' ratings in user order
+    order = user_block_order(user_starts, user_order, 2, np.full(5, 0.999999))
+    np.testing.assert_array_equal(order, [3, 4, 0, 1, 2])
+    rng = np.random.default_rng(0)
+    counts = {}
+    for _ in range(6000):  # one block of 3 ratings: the 6 orders equally often
+        key = tuple(user_block_order(np.array([0, 3], np.int64), np.array([0], np.int64), 1, rng.random(3)))
+        counts[key] = counts.get(key, 0) + 1
+    assert len(counts) == 6 and all(abs(c - 1000) < 150 for c in counts.values())

@@ -68,6 +68,7 @@ CASES = [
             (dict(reg_qi=NAN), ValueError, "reg_qi"),
             (dict(seed="abc"), TypeError, "seed"),  # refused at construction: fit is never reached
             *[(dict(n_blocks=bad), ValueError, "n_blocks") for bad in (0, -2, 1.5, True)],
+            *[(dict(shuffle=bad), TypeError, "shuffle must be True or False") for bad in ("users", 1)],
             *[
                 (dict(init_mean=bad), ValueError, "init_mean must be a finite number")
                 for bad in (NAN, INF, None, "0")

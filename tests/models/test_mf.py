@@ -163,3 +163,20 @@ def test_diverging_sgd_raises_naming_the_epoch_and_the_fix(n_blocks):
     train, _, _ = planted_ratings()
     with pytest.raises(NonFiniteError, match=r"training RMSE became (nan|inf) at epoch \d+ .*lower lr_all"):
         BiasedMF(4, 20, lr_all=5.0, n_blocks=n_blocks, seed=0).fit(train)
+
+
+def test_the_three_visiting_orders_are_equally_accurate_and_deterministic():
+    """User blocks (the default), every rating shuffled, and train's order: the same recovery."""
+    train, test, _ = _planted_continuous(n_users=60, n_items=50)
+    params = dict(n_factors=2, n_epochs=150, lr_all=0.02, reg_all=0.0, dtype=np.float64, seed=0)
+    fits = {shuffle: BiasedMF(**params, shuffle=shuffle).fit(train) for shuffle in (True, "ratings", False)}
+    for model in fits.values():
+        assert _rmse(model, test) < 0.1
+    assert not np.array_equal(fits[True].P_, fits["ratings"].P_)  # different orders of the updates
+    np.testing.assert_array_equal(BiasedMF(**params).fit(train).P_, fits[True].P_)
+
+
+@pytest.mark.parametrize("bad", ["users", "no", 1, None])
+def test_shuffle_refuses_other_values(bad):
+    with pytest.raises(TypeError, match='shuffle must be True or False, got .*; or "ratings"'):
+        BiasedMF(shuffle=bad)

@@ -50,7 +50,8 @@ def _bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):
         b_j += η_b (−z − λ_b b_j)
 
     All three vector updates read the old ``p_u, q_i, q_j``. Arithmetic is in the dtype of ``P``; the loss and
-    ``z`` are computed in float64. (Rendle et al., "BPR: Bayesian
+    ``z`` are computed in float64 (the loss as ``−log`` of running products of ``σ(x_uij)``, equal
+    to the sum of the terms up to round-off). (Rendle et al., "BPR: Bayesian
     personalized ranking from implicit feedback", UAI 2009.)
     """
     d = P.shape[1]
@@ -58,6 +59,7 @@ def _bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):
     lr_p, lr_q, lr_b = cast(lr[0]), cast(lr[1]), cast(lr[2])
     reg_p, reg_q, reg_b = cast(reg[0]), cast(reg[1]), cast(reg[2])
     loss = 0.0
+    product = 1.0  # Π σ(x) of the triples not yet in `loss`
     for t in range(users.shape[0]):
         u = users[t]
         i = positives[t]
@@ -68,15 +70,28 @@ def _bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):
         x = bi[i] - bi[j]
         for f in range(d):
             x += pu[f] * (qi[f] - qj[f])
-        # -log σ(x) = log(1 + e^{-x}) and z = σ(-x), written to stay finite for large |x|
+        # s = σ(x) and z = σ(-x) = 1 - s from one exponential, finite for any x
         xf = float(x)
         if xf > 0:
             e = np.exp(-xf)
-            loss += np.log1p(e)
-            z = cast(e / (1.0 + e))
+            s = 1.0 / (1.0 + e)
+            z = cast(e * s)
         else:
-            loss += -xf + np.log1p(np.exp(xf))
-            z = cast(1.0 / (1.0 + np.exp(xf)))
+            e = np.exp(xf)
+            zf = 1.0 / (1.0 + e)
+            s = e * zf
+            z = cast(zf)
+        # Σ -log σ(x) = -log Π σ(x): multiply the σ's into `product` and take its log only when
+        # it gets small (every few hundred triples), instead of one log per triple (a fifth of
+        # the kernel's time). A σ below 1e-100 (x < -230) is added directly, as -x + log(1 + e^x),
+        # so the product never leaves [1e-250, 1].
+        if s < 1e-100:
+            loss += -xf + np.log1p(e)
+        else:
+            product *= s
+            if product < 1e-150:
+                loss -= np.log(product)
+                product = 1.0
         bi[i] += lr_b * (z - reg_b * bi[i])
         bi[j] += lr_b * (-z - reg_b * bi[j])
         for f in range(d):
@@ -86,10 +101,30 @@ def _bpr_epoch(users, positives, negatives, P, Q, bi, lr, reg):
             pu[f] = puf + lr_p * (z * (qif - qjf) - reg_p * puf)
             qi[f] = qif + lr_q * (z * puf - reg_q * qif)
             qj[f] = qjf + lr_q * (-z * puf - reg_q * qjf)
-    return loss
+    return loss - np.log(product)
 
 
 bpr_epoch = entry(njit(cache=True, fastmath=_SIMD_MATH)(_bpr_epoch), writes=("P", "Q", "bi"))
+
+
+def _shuffle_triples(uniforms, users, positives, negatives):
+    """Shuffle the triples in place (Fisher–Yates), the three arrays together.
+
+    ``uniforms`` is ``(n,)`` in ``[0, 1)``, drawn by the caller's seeded generator: position ``k``
+    swaps with ``⌊uniforms[k] · (k + 1)⌋``, for ``k`` from ``n − 1`` down to 1, so every order is
+    equally likely. About half the cost of ``order = rng.permutation(n)`` followed by three
+    gathers ``users[order], ...`` (0.5 against 1 ms for 100,000 triples here).
+
+    NumPy twin: ``order = rng.permutation(n); users[:] = users[order]`` (and the two others).
+    """
+    for k in range(users.shape[0] - 1, 0, -1):
+        j = min(int(uniforms[k] * (k + 1)), k)  # min: the product may round up to k + 1
+        users[k], users[j] = users[j], users[k]
+        positives[k], positives[j] = positives[j], positives[k]
+        negatives[k], negatives[j] = negatives[j], negatives[k]
+
+
+shuffle_triples = entry(njit(cache=True)(_shuffle_triples), writes=("users", "positives", "negatives"))
 
 
 def bpr_epoch_numpy(users, positives, negatives, P, Q, bi, lr, reg):

@@ -184,3 +184,50 @@ def _shuffle_within_blocks(block_starts, uniforms, users, items, ratings):
 shuffle_within_blocks = entry(
     njit(cache=True, parallel=True)(_shuffle_within_blocks), writes=("users", "items", "ratings")
 )
+
+
+def _user_block_order(user_starts, user_order, users_per_block, uniforms):
+    """An epoch's visiting order: user blocks in a random order, each block's ratings shuffled.
+
+    Parameters
+    ----------
+    user_starts : (n_users + 1,) int64
+        The ratings are stored grouped by user: user ``u``'s are positions
+        ``user_starts[u] : user_starts[u + 1]``.
+    user_order : (n_users,) int64
+        A permutation of ``range(n_users)``, drawn by the caller's seeded generator.
+    users_per_block : int
+        ``B``: users ``user_order[0 : B]`` form block 0, the next ``B`` users block 1, and so on.
+    uniforms : (n,) float64 in [0, 1)
+        Drawn by the caller; they fix the shuffle inside each block.
+
+    Returns
+    -------
+    order : (n,) int64
+        Every rating's position once: block 0's ratings (those of its ``B`` users) in a random
+        order, then block 1's, ...
+
+    Within a block the ratings are shuffled by Fisher–Yates, as :func:`shuffle_within_blocks`
+    does: position ``k`` of a block starting at ``start`` swaps with
+    ``start + ⌊uniforms[k] · (k − start + 1)⌋``, for ``k`` from the block's end down.
+
+    NumPy twin: ``blocks = [np.concatenate([np.arange(user_starts[u], user_starts[u + 1]) for u in
+    user_order[b : b + B]]) for b in range(0, n_users, B)]``, each block then permuted.
+    """
+    n_users = user_order.shape[0]
+    order = np.empty(user_starts[-1], dtype=np.int64)
+    k = 0
+    for first in range(0, n_users, users_per_block):
+        start = k
+        for position in range(first, min(first + users_per_block, n_users)):
+            u = user_order[position]
+            for t in range(user_starts[u], user_starts[u + 1]):
+                order[k] = t
+                k += 1
+        for m in range(k - 1, start, -1):  # Fisher-Yates inside the block [start, k)
+            j = min(start + int(uniforms[m] * (m - start + 1)), m)  # min: the product may round up
+            order[m], order[j] = order[j], order[m]
+    return order
+
+
+user_block_order = entry(njit(cache=True)(_user_block_order), writes=())

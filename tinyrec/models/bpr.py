@@ -8,7 +8,7 @@ import numpy as np
 
 from ..data.sampling import NegativeSampler
 from ..kernels import BACKENDS, select
-from ..kernels.bpr import bpr_epoch, bpr_epoch_numpy
+from ..kernels.bpr import bpr_epoch, bpr_epoch_numpy, shuffle_triples
 from ..progress import EpochBar
 from ..validation import (
     as_generator,
@@ -130,6 +130,7 @@ class BPRMF(Recommender):
         reg = np.array([self.reg, self.reg, self.reg_bias])
         n = len(users)
         epoch = bpr_epoch_numpy if self.backend == "numpy" else select(bpr_epoch, self.backend)
+        shuffle = select(shuffle_triples, "python" if self.backend == "numpy" else self.backend)
         # the progress line (verbose) is ended even when an epoch raises (SGD diverged)
         with EpochBar(self.n_epochs, "loss", enabled=self.verbose) as bar:
             for _ in range(self.n_epochs):
@@ -137,11 +138,10 @@ class BPRMF(Recommender):
                 # one negative per pair, drawn in the user-grouped order (the sampler then reads each
                 # user's positives once per run); shuffling the triples afterwards gives the same
                 # distribution as drawing after the shuffle
-                negatives = sampler.sample(users, 1)[:, 0]
-                order = rng.permutation(n)
-                loss = epoch(
-                    users[order], positives[order], negatives[order], self.P_, self.Q_, self.bi_, lr, reg
-                )
+                negatives = sampler.sample(users, 1)[:, 0].astype(np.int64)
+                e_users, e_positives = users.copy(), positives.copy()  # shuffled in place below
+                shuffle(rng.random(n), e_users, e_positives, negatives)
+                loss = epoch(e_users, e_positives, negatives, self.P_, self.Q_, self.bi_, lr, reg)
                 past = self.history_.get("loss", [])
                 check_finite_loss(
                     loss / max(n, 1), epoch=len(past) + 1, last_finite=past[-1] if past else None,

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ArgumentTypeError
 from ..kernels import BACKENDS, select
-from ..kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_blocks
+from ..kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_blocks, user_block_order
 from ..progress import EpochBar
 from ..validation import (
     as_generator,
@@ -28,6 +29,21 @@ from .base import Recommender
 from .checks import check_fit_memory, check_user_item
 
 
+def _shuffle_rule(value, name: str) -> bool | str:
+    """The rule of ``shuffle``: True (user blocks), False, or ``"ratings"`` (every rating shuffled)."""
+    if isinstance(value, str) and value == "ratings":
+        return value
+    if not isinstance(value, (bool, np.bool_)):  # a truthy string such as "no" must not count as True
+        raise ArgumentTypeError(
+            f'{name} must be True or False, got {value!r}; or "ratings" to shuffle every rating'
+        )
+    return bool(value)
+
+
+#: ``shuffle=True``: how many users' ratings an epoch shuffles together (a "user block").
+USERS_PER_BLOCK = 16
+
+
 class BiasedMF(Recommender):
     """Biased matrix factorization ("Funk SVD"), exactly the algorithm of Surprise's ``SVD``.
 
@@ -45,9 +61,21 @@ class BiasedMF(Recommender):
         Per-group overrides of ``lr_all`` / ``reg_all``.
     init_mean, init_std : float
         Factors start as ``N(init_mean, init_std²)`` (Surprise: 0 and 0.1); biases start at 0.
-    shuffle : bool
-        Visit the ratings in a new random order each epoch (default). ``False`` visits them in
-        ``train``'s order, as Surprise does (it iterates its ratings grouped by user).
+    shuffle : True (default), ``"ratings"`` or False
+        The order in which an epoch visits the ratings (with ``n_blocks=1``):
+
+        * ``True``: **user blocks**. Each epoch puts the users in a new random order and cuts
+          them into blocks of :data:`USERS_PER_BLOCK` (16) users; the blocks run one after
+          another, the ratings of a block in a new random order. A block's user rows stay in
+          cache while it runs, so an epoch costs less than with ``"ratings"``, the more so the
+          larger the tables (0.8× on ML-100K, 0.6× on an ML-1M-sized set), with the same
+          accuracy (``benchmarks/bench_classic.py`` measures both: RMSE on u1–u5, and speed).
+        * ``"ratings"``: every rating in a new random order each epoch, every order equally likely
+          (plain shuffled SGD; tinyrec's default before user blocks).
+        * ``False``: ``train``'s order, as Surprise does (it iterates its ratings grouped by user).
+
+        With ``n_blocks > 1``, ``True`` and ``"ratings"`` both shuffle the ratings inside each
+        block (see ``n_blocks``).
     n_blocks : int
         ``1`` (default): plain SGD, one rating after another, Surprise's algorithm. ``n_blocks > 1``:
         distributed SGD (Gemulla et al., KDD 2011) on Numba threads: users and items are cut into
@@ -100,7 +128,8 @@ class BiasedMF(Recommender):
         "n_factors": count, "n_epochs": count, "biased": flag, "lr_all": nonnegative, "reg_all": nonnegative,
         **{name: optional(nonnegative) for name in ("lr_bu", "lr_bi", "lr_pu", "lr_qi")},
         **{name: optional(nonnegative) for name in ("reg_bu", "reg_bi", "reg_pu", "reg_qi")},
-        "init_mean": real, "init_std": nonnegative, "shuffle": flag, "n_blocks": positive_int,
+        "init_mean": real, "init_std": nonnegative, "shuffle": _shuffle_rule,
+        "n_blocks": positive_int,
         "backend": one_of(*BACKENDS), "verbose": flag, "dtype": float_dtype, "seed": seed_like,
     }  # fmt: skip
     _array_names = ("P_", "Q_", "bu_", "bi_")
@@ -125,7 +154,7 @@ class BiasedMF(Recommender):
         reg_qi: float | None = None,
         init_mean: float = 0.0,
         init_std: float = 0.1,
-        shuffle: bool = True,
+        shuffle: bool | str = True,
         n_blocks: int = 1,
         backend: str = "numba",
         verbose: bool = False,
@@ -188,9 +217,22 @@ class BiasedMF(Recommender):
         n = len(users)
         in_order = np.arange(n)
         epoch = select(funk_svd_epoch, self.backend)
+        if self.shuffle is True:  # the ratings grouped by user once, for the user blocks
+            by_user = np.argsort(users, kind="stable")
+            users, items, ratings = users[by_user], items[by_user], ratings[by_user]
+            user_starts = np.zeros(self.n_users_ + 1, dtype=np.int64)
+            np.cumsum(np.bincount(users, minlength=self.n_users_), out=user_starts[1:])
+            block_order = select(user_block_order, self.backend)
         for _ in range(self.n_epochs):
             start = time.perf_counter()
-            if self.shuffle:
+            if self.shuffle is True:
+                # Users in a new random order, cut into blocks of USERS_PER_BLOCK users, each
+                # block's ratings in a new random order: a user's row stays in cache while its
+                # block runs (see `shuffle`), and the updates still come in a random order.
+                user_order = rng.permutation(self.n_users_)
+                order = block_order(user_starts, user_order, USERS_PER_BLOCK, rng.random(n))
+                e_users, e_items, e_ratings = users[order], items[order], ratings[order]
+            elif self.shuffle == "ratings":
                 # Gather the epoch's ratings in shuffled order first, so that the kernel streams
                 # through them: visiting them through `order` instead costs three cache misses per
                 # rating (about 4x slower at ML-1M size); the sequence of updates is the same.

@@ -25,8 +25,9 @@ import numpy as np
 
 from ...data import Interactions
 from ...data.sampling import NegativeSampler
-from ...kernels.bpr import bpr_epoch
-from ...kernels.mf import funk_svd_epoch
+from ...kernels.bpr import bpr_epoch, shuffle_triples
+from ...kernels.mf import funk_svd_epoch, user_block_order
+from ...models.mf import USERS_PER_BLOCK
 from .case import ITERATIVE, Case
 
 #: the tiny data set: 5 users, 6 items, 15 ratings on a 1..5 scale
@@ -66,9 +67,13 @@ def _biased_mf_inputs(rng_unused) -> dict:
     n_users, n_items, d = USERS.max() + 1, ITEMS.max() + 1, args["n_factors"]
     P = rng.normal(args["init_mean"], args["init_std"], (n_users, d))
     Q = rng.normal(args["init_mean"], args["init_std"], (n_items, d))
-    order = rng.permutation(len(USERS))  # shuffle=True: a new order each epoch
-    return {"users": USERS[order].astype(np.int64), "items": ITEMS[order].astype(np.int64),
-            "ratings": RATINGS[order], "mu": np.array(RATINGS.mean()), "initial.P": P, "initial.Q": Q,
+    # shuffle=True: the ratings grouped by user, then user blocks in a new order each epoch
+    by_user = np.argsort(USERS, kind="stable")
+    users, items, ratings = USERS[by_user].astype(np.int64), ITEMS[by_user].astype(np.int64), RATINGS[by_user]
+    user_starts = np.concatenate([[0], np.cumsum(np.bincount(users, minlength=n_users))]).astype(np.int64)
+    order = user_block_order(user_starts, rng.permutation(n_users), USERS_PER_BLOCK, rng.random(len(USERS)))
+    return {"users": users[order], "items": items[order], "ratings": ratings[order],
+            "mu": np.array(RATINGS.mean()), "initial.P": P, "initial.Q": Q,
             "initial.bu": np.zeros(n_users), "initial.bi": np.zeros(n_items)}  # fmt: skip
 
 
@@ -90,10 +95,10 @@ def _bpr_inputs(rng_unused) -> dict:
     sampler = NegativeSampler(train, seed=rng)
     P = rng.normal(0.0, args["init_std"], (train.n_users, args["n_factors"]))
     Q = rng.normal(0.0, args["init_std"], (train.n_items, args["n_factors"]))
-    negatives = sampler.sample(users, 1)[:, 0]
-    order = rng.permutation(len(users))
-    return {"users": users[order], "positives": indices[order].astype(np.int64),
-            "negatives": negatives[order].astype(np.int64), "initial.P": P, "initial.Q": Q,
+    negatives = sampler.sample(users, 1)[:, 0].astype(np.int64)
+    positives = indices.astype(np.int64)
+    shuffle_triples(rng.random(len(users)), users, positives, negatives)  # in place, as fit does
+    return {"users": users, "positives": positives, "negatives": negatives, "initial.P": P, "initial.Q": Q,
             "initial.bi": np.zeros(train.n_items)}  # fmt: skip
 
 
