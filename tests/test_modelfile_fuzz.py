@@ -43,10 +43,14 @@ from tinyrec.models import (
     Popularity,
     UserKNN,
 )
+from tinyrec.models.feature_mlp import FeatureMLP
+from tinyrec.models.fm import FM
+from tinyrec.models.group_popularity import GroupPopularity
 from tinyrec.models.registry import MODEL_CLASSES
 from tinyrec.models.sequential import Caser, GRU4Rec, SASRec
 
 from .models.contract import implicit_toy, planted_ratings
+from .models.test_fm import with_features
 from .test_modelfile import npy_header, read_members, swapped, write_members
 
 #: name -> (model, implicit feedback?): every registered class, a few in another mode
@@ -69,6 +73,10 @@ MODELS = {
     "SASRec": (SASRec(max_len=4, dim=4, n_epochs=1, batch_size=16, seed=0), True),
     "GRU4Rec": (GRU4Rec(dim=3, hidden=4, max_len=4, n_epochs=1, batch_size=16, seed=0), True),
     "Caser": (Caser(window=3, n_targets=2, dim=4, n_epochs=1, batch_size=32, seed=0), True),
+    "FM": (FM(3, 1, seed=0), False),
+    "FM-features": (FM(3, 1, loss="bpr", implicit=True, seed=0), True),  # a "features" header section
+    "FeatureMLP-features": (FeatureMLP(3, (4,), 1, seed=0), True),
+    "GroupPopularity-features": (GroupPopularity(("job", "age:bucket")), True),
 }
 
 
@@ -102,6 +110,8 @@ def saved(tmp_path_factory):
         train, test = implicit_toy() if implicit else planted_ratings()[:2]
         if name.endswith("str-ids"):
             train, test = _with_string_ids(train, test)
+        if name.endswith("-features"):  # user and item columns, encoded by the model
+            train, test = with_features(train), with_features(test)
         model.fit(train)
         header, arrays = read_members(model.save(folder / f"{name}.npz"))
         out[name] = (model, test, header, arrays, _outputs(model, test))

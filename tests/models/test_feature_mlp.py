@@ -121,7 +121,7 @@ def test_the_content_model_scores_new_users_and_items_from_features_alone():
     # a new visitor with user 0's features is user 0, to the content model
     np.testing.assert_allclose(model.recommend(None, features=same, exclude_seen=False)[1],
                                model.recommend(np.array([0]), exclude_seen=False)[1])  # fmt: skip
-    with pytest.raises(DataError, match="no feature column to read"):
+    with pytest.raises(DataError, match="use_ids=False.*reads nothing of the users"):
         FeatureMLP(4, (8,), 1, use_ids=False).fit(train.with_meta(user_meta={}, item_meta={}))
 
 

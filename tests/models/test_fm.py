@@ -263,8 +263,10 @@ def test_use_ids_false_is_a_pure_content_model_and_needs_columns():
     assert model.n_slots_ == sum(model.encoders_["user"].field_sizes) + sum(
         model.encoders_["item"].field_sizes
     )
+    with pytest.raises(DataError, match="reads nothing of the users"):
+        FM(3, 1, use_ids="item", user_features="none").fit(train)
     bare = train.with_meta(user_meta={}, item_meta={})
-    with pytest.raises(DataError, match="use_ids=False.*no feature column to read"):
+    with pytest.raises(DataError, match="use_ids=False.*reads nothing of the users"):
         FM(3, 1, use_ids=False).fit(bare)
 
 

@@ -94,14 +94,14 @@ class _FeatureRecommender(Recommender):
             encoder = FeatureEncoder.for_table(tables[side], requests[side], what=f"{side}_features")
             self.encoders_[side] = encoder.fit(tables[side], known[side])
             self._keep_rows(side, encoder.encode(tables[side]))
-        has_columns = any(e.encoders for e in self.encoders_.values())
-        if not (self.use_ids is not False or self.implicit or has_columns):
-            columns = {side: list(tables[side]) or "none" for side in SIDES}
-            raise DataError(
-                f"{type(self).__name__}(use_ids=False) reads features only, but there is no feature column "
-                f"to read (user_meta: {columns['user']}, item_meta: {columns['item']}): give the data "
-                f"feature columns, or use_ids=True"
-            )
+        for side in SIDES:  # each side of a pair needs a field: its id, its rated items or a column
+            rated = side == "user" and self.implicit
+            if not (self._reads_id(side) or rated or self.encoders_[side].encoders):
+                raise DataError(
+                    f"{type(self).__name__}(use_ids={self.use_ids!r}, {side}_features={requests[side]!r}) "
+                    f"reads nothing of the {side}s: read their ids (use_ids=True) or some of their columns "
+                    f"({list(tables[side]) or 'the data has none'})"
+                )
         self._build_rows()
 
     def _keep_rows(self, side: str, rows: FeatureRows) -> None:
@@ -290,7 +290,7 @@ class _FeatureRecommender(Recommender):
             ]
         encoded = None if records is None else self.encoders_["user"].encode_records(records, what="features")
         parts = self._side_parts("user", users, encoded, history)
-        rows = join_fields(*parts) if parts else _no_fields(len(users))
+        rows = join_fields(*parts)  # fit saw to it that the user side has a field
         informed = np.zeros(len(users), dtype=bool)  # anything to read: a trained id, features, items
         informed[users >= 0] = self.user_counts_[users[users >= 0]] > 0
         informed |= bool(self.encoders_["user"].encoders)
@@ -342,11 +342,6 @@ class _FeatureRecommender(Recommender):
                 weights.shape == indices.shape and np.all(inside)
             )
         return out
-
-
-def _no_fields(n: int) -> FeatureRows:
-    """``n`` rows without a field (a model of nothing but ids, asked about anonymous users)."""
-    return FeatureRows(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), 0, 0)
 
 
 def _records(features):
