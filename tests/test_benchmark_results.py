@@ -213,3 +213,37 @@ def test_a_key_with_dashes_survives_the_comment_it_is_stored_in(bench, tmp_path)
     text = generate(bench, results, page)
     assert line_of(text, "| step --> torch |").endswith("| 5.00× | +100.0% (better) |")
     assert text.count("-->") == 2  # the row's own text, and the end of the stored figures
+
+
+def test_readme_block_quotes_the_page_and_leaves_out_what_it_lacks(bench, tmp_path, monkeypatch):
+    make = bench["make_results"]
+    results, page, readme = tmp_path / "results", tmp_path / "RESULTS.md", tmp_path / "README.md"
+    write(results, "bench_alpha", alpha("2030-01-01T10:00:00Z", 300.0, 5.0, 0.5912))
+    readme.write_text(f"# title\n\n{make.README_START}\nstale figures\n{make.README_END}\n\nafter\n")
+    monkeypatch.setattr(make, "README_SPEED", [("bench_alpha", "step vs torch", "one step"),
+                                               ("bench_gamma", "never run", "absent")])  # fmt: skip
+    monkeypatch.setattr(make, "README_ACCURACY", [("bench_alpha", "ModelX | HR@10", "Model X")])
+    make.main(["--results", str(results), "--out", str(page), "--readme", str(readme)])
+    text = readme.read_text()
+    assert "stale figures" not in text and text.startswith("# title\n") and text.endswith("\nafter\n")
+    row = "| Model X | HR@10 | 0.5912 ± 0.0061 (5 seeds) | torch twin: 0.5850 ± 0.0070 | `bench_alpha` |"
+    assert row in text
+    assert "| one step | 300.0 µs | torch SparseAdam: 1,500 µs | 5.00× | `bench_alpha` |" in text
+    assert "absent" not in text
+    # the block is a function of the page alone: regenerating from the page gives the same lines
+    assert make.readme_block(make.read_block(page)) in text
+
+
+def test_readme_without_markers_is_refused(bench):
+    make = bench["make_results"]
+    with pytest.raises(ValueError, match="markers"):
+        make.replace_readme("# no markers here\n", "x")
+
+
+def test_the_readme_quotes_the_tracked_results_page(bench):
+    """README.md's figures are the ones make_results.py generated from benchmarks/RESULTS.md."""
+    make = bench["make_results"]
+    root = BENCHMARKS.parent
+    readme = (root / "README.md").read_text()
+    expected = make.replace_readme(readme, make.readme_block(make.read_block(BENCHMARKS / "RESULTS.md")))
+    assert readme == expected, "README's figures differ from RESULTS.md: run benchmarks/make_results.py"

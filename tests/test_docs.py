@@ -56,3 +56,31 @@ def test_commit_subjects_are_at_most_72_characters():
     long = [line for line in log.stdout.splitlines() if len(line.split(" ", 1)[1]) > 72]
     why = "commit subjects longer than 72 characters (put the detail in the body):\n"
     assert not long, why + "\n".join(long)
+
+
+def _readme_example() -> tuple[str, list[str]]:
+    """README's "An example": its Python code, and the output lines it promises (a comment line
+    ``# {...}`` right under a ``print`` line)."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## An example", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    lines = code.splitlines()
+    pairs = zip(lines, lines[1:], strict=False)
+    promised = [nxt[2:] for line, nxt in pairs if line.startswith("print(") and nxt.startswith("# {")]
+    return code, promised
+
+
+@pytest.mark.slow  # trains NeuMF for 5 epochs: about 15 s
+def test_readme_example_runs_and_prints_what_it_says(tmp_path, monkeypatch, capsys):
+    import doctest
+
+    code, promised = _readme_example()
+    assert promised, "README's example promises no printed output to check"
+    monkeypatch.chdir(tmp_path)  # it saves neumf.npz
+    exec(compile(code, "README.md (An example)", "exec"), {"__name__": "readme_example"})
+    printed = capsys.readouterr().out.splitlines()
+    checker = doctest.OutputChecker()
+    for want in promised:
+        assert any(checker.check_output(want + "\n", got + "\n", doctest.ELLIPSIS) for got in printed), (
+            f"README promises {want!r}; the example printed:\n" + "\n".join(printed)
+        )
