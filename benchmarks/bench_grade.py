@@ -1,10 +1,11 @@
 """How long ``tinyrec grade`` takes for a class: 100 copies of a full submission, each in sandboxes.
 
 The submission is the reference solution of every course exercise
-(:func:`tinyrec.exercises.grading.reference_submission`: 6 exercises, 48 checks, 67 points), so
+(:func:`tinyrec.exercises.grading.reference_submission`: the exercises of
+:data:`~tinyrec.exercises.COURSE` at run time, which the result file lists under ``exercises``), so
 every check runs to the end, gradient checks included; a wrong submission stops earlier. Each copy
-is its own file, graded as a student's would be: one child process per (copy, exercise), 600 in
-all, with the default limits (60 s, 2 GiB).
+is its own file, graded as a student's would be: one child process per (copy, exercise), with the
+default limits (60 s, 2 GiB).
 
 Figures (each one run: these are minutes of grading, not microseconds):
 

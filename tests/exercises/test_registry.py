@@ -39,6 +39,17 @@ def test_the_course_exercises_follow_the_tutorials():
         "embedding_backward",
         "adam_step",
         "ndcg",
+        "bce_with_logits",
+        "sgd_momentum_step",
+        "sampled_hit_rate",
+        "bpr_loss",
+        "funk_svd_update",
+        "sample_negatives",
+        "user_knn",
+        "lazy_adam",
+        "als_biases",
+        "gru_cell_backward",
+        "attention_backward",
     ]
     assert list(exercises.EXERCISES) == [*exercises.TUTORIAL_EXERCISES, *exercises.COURSE]
     assert all(m.TUTORIAL is None for m in exercises.COURSE.values())

@@ -6,6 +6,11 @@ macOS a memory limit: :mod:`tinyrec.exercises.sandbox`), through the checks of
 each failed check with its hint (``--json``: one JSON object), and ``--results-json PATH`` writes
 Gradescope's autograder ``results.json``. It exits with status 0 whatever the score (a grade is
 not an error); a missing submission or an unknown exercise is an error (status 2).
+
+``--class`` grades a folder of submissions, one per student (a ``.py`` file or a subfolder each), on
+every core, and prints one line per student and the class's summary (the score distribution, the
+checks most students fail). ``--exercises-from PATH`` loads an instructor's own exercises
+(:func:`tinyrec.exercises.load`) and grades those by default.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..exercises import COURSE, EXERCISES
+from ..exercises import COURSE, EXERCISES, load
+from ..exercises.classroom import default_workers, grade_class
 from ..exercises.grading import Grader
 from .registry import CLIError
 
@@ -45,7 +51,9 @@ def add_grade_parser(subparsers, parents=()) -> argparse.ArgumentParser:
         epilog=f"exercises (default: the course's: {', '.join(COURSE)}):\n{listed}\n\n"
         "examples:\n  tinyrec grade alice.py\n  tinyrec grade alice/ --exercise ndcg --exercise adam_step\n"
         "  tinyrec grade /autograder/submission --results-json /autograder/results/results.json\n"
-        "  tinyrec grade alice.py --json --time-limit 20 --memory-limit 1G",
+        "  tinyrec grade alice.py --json --time-limit 20 --memory-limit 1G\n"
+        "  tinyrec grade submissions/ --class --json > class.json\n"
+        "  tinyrec grade alice.py --exercises-from my_course/",
     )
     p.add_argument("submission", metavar="SUBMISSION", help="a .py file, or a folder of them")
     p.add_argument(
@@ -62,7 +70,20 @@ def add_grade_parser(subparsers, parents=()) -> argparse.ArgumentParser:
         help="address space per exercise on top of the grader's, e.g. 512M or 2G (default 2G; Linux and "
         "macOS; 'none' for no limit)",
     )  # fmt: skip
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="exercises graded at once (default 1)")
+    p.add_argument(
+        "--workers", type=int, metavar="N",
+        help="children graded at once (default 1; with --class, one per core)",
+    )  # fmt: skip
+    p.add_argument(
+        "--class", dest="whole_class", action="store_true",
+        help="SUBMISSION is a folder of submissions, one per student (a .py file or a subfolder each): grade "
+        "them all and print the class's summary (score distribution, the checks most students fail)",
+    )  # fmt: skip
+    p.add_argument(
+        "--exercises-from", action="append", metavar="PATH",
+        help="load your own exercises from a .py file or a folder of them (repeatable; see "
+        "docs/teaching.md); graded by default instead of the course's",
+    )  # fmt: skip
     p.set_defaults(func=cmd_grade)
     return p
 
@@ -105,23 +126,52 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def load_exercises(paths) -> list[str]:
+    """Load the instructor's exercises of ``--exercises-from``; their names, in order."""
+    names = []
+    for path in paths or ():
+        try:
+            names += load(path)
+        except (OSError, ValueError) as exc:
+            raise CLIError(f"--exercises-from {path}: {exc}") from None
+    return names
+
+
 def cmd_grade(args) -> int:
-    names = _exercise_names(args.exercise)
+    own = load_exercises(args.exercises_from)
+    names = _exercise_names(args.exercise) or own or None
     if not (math.isfinite(args.time_limit) and args.time_limit > 0):
         raise CLIError(f"--time-limit must be a number of seconds > 0, got {args.time_limit}")
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise CLIError(f"--workers must be a positive integer, got {args.workers}")
     submission = Path(args.submission)
     if not submission.exists():
         raise CLIError(f"no submission at {submission}: give a .py file or a folder of them")
+    if args.whole_class:
+        return _grade_class(args, submission, names)
     results_path = Path(args.results_json) if args.results_json else None
     if results_path is not None and not results_path.parent.is_dir():
         raise CLIError(f"--results-json {results_path}: the folder {results_path.parent} does not exist")
-    grader = Grader(
-        names, time_limit=args.time_limit, memory_limit=parse_size(args.memory_limit), workers=args.workers
-    )
+    memory = parse_size(args.memory_limit)
+    grader = Grader(names, time_limit=args.time_limit, memory_limit=memory, workers=args.workers or 1)
     report = grader.grade(submission)
     if results_path is not None:
         _write_atomically(results_path, json.dumps(report.gradescope(), indent=1) + "\n")
+    print(json.dumps(report.as_json()) if args.json else str(report))
+    return 0
+
+
+def _grade_class(args, folder: Path, names) -> int:
+    if not folder.is_dir():
+        raise CLIError(f"--class: {folder} is not a folder of submissions (one .py file or subfolder each)")
+    if args.results_json:
+        raise CLIError("--results-json writes one student's results; with --class use --json")
+    try:
+        report = grade_class(
+            folder, names, workers=args.workers or default_workers(),
+            time_limit=args.time_limit, memory_limit=parse_size(args.memory_limit),
+        )  # fmt: skip
+    except ValueError as exc:  # an empty folder
+        raise CLIError(str(exc)) from None
     print(json.dumps(report.as_json()) if args.json else str(report))
     return 0

@@ -10,6 +10,7 @@ from importlib import metadata
 
 from ..version import __version__
 from .commands import cmd_datasets, cmd_evaluate, cmd_quickstart, cmd_recommend, cmd_train
+from .exercises import add_exercises_parser
 from .grade import add_grade_parser
 from .reference import add_reference_parser
 from .registry import MODELS, QUICKSTART_MODELS, SPLITS
@@ -198,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quickstart)
     add_reference_parser(sub, parents=[common])
     add_grade_parser(sub, parents=[common])
+    add_exercises_parser(sub, parents=[common])
     return parser
 
 

@@ -28,6 +28,17 @@ name                      task
 ``embedding_backward``    an embedding table's row-sparse backward, repeated ids summed
 ``adam_step``             one step of Adam
 ``ndcg``                  NDCG@k, graded relevance, pessimistic ties
+``bce_with_logits``       a stable binary cross-entropy on logits and its gradient
+``sgd_momentum_step``     one step of SGD with momentum (heavy ball, Nesterov), weight decay
+``sampled_hit_rate``      HR@k of a held-out item among sampled negatives, pessimistic ties
+``bpr_loss``              the BPR loss of MF and its gradient into both tables, repeated ids
+``funk_svd_update``       one SGD update of Funk SVD (biased MF) on one rating
+``sample_negatives``      distinct uniform negatives per user, never a positive
+``user_knn``              user-based k-NN prediction with cosine similarity
+``lazy_adam``             one lazy (row-sparse) Adam step, as torch's SparseAdam
+``als_biases``            user and item biases by alternating least squares
+``gru_cell_backward``     the backward pass of one GRU step (torch's gates)
+``attention_backward``    the backward of causal scaled dot-product attention
 ========================  ==============================================================
 
 Each module holds, in this order: a docstring with the task, the shapes and the math; the
@@ -49,6 +60,12 @@ exercise, ``TUTORIAL_CODE`` (the given code that the tutorial shows verbatim). `
 what a submission defines (by default the stub's name) and ``CANDIDATE``, when there are several,
 builds the one candidate the checks take from them. A check is worth one point unless
 :func:`~tinyrec.exercises.checking.points` says otherwise.
+
+The registry is public (:mod:`tinyrec.exercises.registry`): an instructor writes an exercise as a
+module of their own with ``NAME``, ``STUB``, ``SOLUTION`` and ``CHECKS``, and :func:`register`
+(or :func:`load`, for a file or a folder of them) adds it to :data:`EXERCISES` and
+:data:`COURSE`, where ``tinyrec grade`` and ``tinyrec exercises new`` find it
+(``--exercises-from PATH``). docs/teaching.md walks through one.
 """
 
 from __future__ import annotations
@@ -58,20 +75,32 @@ import inspect
 from . import (
     activations_backward,
     adam_step,
+    als_biases,
     ap_over_hits,
+    attention_backward,
+    bce_with_logits,
+    bpr_loss,
     cross_entropy,
     embedding_backward,
+    funk_svd_update,
+    gru_cell_backward,
     item_biases,
+    lazy_adam,
     linear_layer,
     linear_tower,
     mrr,
     ndcg,
     next_item_pairs,
     popularity_negatives,
+    sample_negatives,
+    sampled_hit_rate,
+    sgd_momentum_step,
     softmax_backward,
     tanh_backward,
+    user_knn,
 )
-from .checking import CheckResult, Report, run_checks
+from .checking import CheckResult, Report, points, run_checks
+from .registry import COURSE, EXERCISES, get, load, register, validate
 
 #: name -> module of the tutorials' exercises, in the order of the tutorials
 TUTORIAL_EXERCISES = {
@@ -87,20 +116,17 @@ TUTORIAL_EXERCISES = {
         ap_over_hits,
     )  # fmt: skip
 }
-#: name -> module of the course exercises, in the order of the course
-COURSE = {
-    module.NAME: module
-    for module in (linear_layer, activations_backward, cross_entropy, embedding_backward, adam_step, ndcg)
-}
-#: name -> module of every exercise: the tutorials' first, then the course's
-EXERCISES = {**TUTORIAL_EXERCISES, **COURSE}
-
-
-def get(name: str):
-    """The module of the exercise called ``name``."""
-    if name not in EXERCISES:
-        raise KeyError(f"no exercise named {name!r}; the exercises are {list(EXERCISES)}")
-    return EXERCISES[name]
+#: name -> module of the course exercises, in the order of the course (and any registered)
+COURSE.update(
+    (module.NAME, module)
+    for module in (
+        linear_layer, activations_backward, cross_entropy, embedding_backward, adam_step, ndcg,
+        bce_with_logits, sgd_momentum_step, sampled_hit_rate, bpr_loss, funk_svd_update, sample_negatives,
+        user_knn, lazy_adam, als_biases, gru_cell_backward, attention_backward,
+    )  # fmt: skip
+)
+#: name -> module of every exercise: the tutorials' first, then the course's (and any registered)
+EXERCISES.update({**TUTORIAL_EXERCISES, **COURSE})
 
 
 def solution_source(name: str) -> str:
@@ -114,7 +140,7 @@ def solution_source(name: str) -> str:
 def show_solution(name: str) -> None:
     """Print the reference solution of exercise ``name`` (try your own first)."""
     module = get(name)
-    where = f"tutorial {module.TUTORIAL}" if module.TUTORIAL else "course exercise"
+    where = f"tutorial {module.TUTORIAL}" if getattr(module, "TUTORIAL", None) else "course exercise"
     print(f"# the reference solution of {module.__name__} ({where})")
     print(solution_source(name))
 
@@ -127,20 +153,35 @@ __all__ = [
     "Report",
     "activations_backward",
     "adam_step",
+    "als_biases",
     "ap_over_hits",
+    "attention_backward",
+    "bce_with_logits",
+    "bpr_loss",
     "cross_entropy",
     "embedding_backward",
+    "funk_svd_update",
     "get",
+    "gru_cell_backward",
     "item_biases",
+    "lazy_adam",
     "linear_layer",
     "linear_tower",
+    "load",
     "mrr",
     "ndcg",
     "next_item_pairs",
+    "points",
     "popularity_negatives",
+    "register",
     "run_checks",
+    "sample_negatives",
+    "sampled_hit_rate",
+    "sgd_momentum_step",
     "show_solution",
     "softmax_backward",
     "solution_source",
     "tanh_backward",
+    "user_knn",
+    "validate",
 ]

@@ -30,6 +30,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+import textwrap
 import time
 import traceback
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ from pathlib import Path
 
 from ..threads import limit_blas
 from ..version import __version__
-from . import COURSE, get
 from .checking import FAILED, NOT_IMPLEMENTED, NOT_RUN, PASSED, CheckResult, points_of, run_checks
+from .handout import handed_out, imports_for, merge_imports
+from .registry import COURSE, LOADED_PREFIX, exercise_module, get
 from .sandbox import Limits, Outcome, run_isolated
 
 #: the longest message kept from a child, per check
@@ -125,13 +127,14 @@ def _where_in(exc: BaseException, path: str) -> str:
     return f" (line {lines[-1]})" if lines else ""
 
 
-def grade_in_child(module_name: str, path: str) -> dict:
-    """Import the submission ``path`` and run the checks of the exercise module ``module_name``.
+def grade_in_child(module_name: str, path: str, module_file: str | None = None) -> dict:
+    """Import the submission ``path`` and run the checks of the exercise module ``module_name``
+    (loaded from ``module_file`` for an instructor's exercise, when the child was not forked).
 
     Runs in the child process (:func:`~tinyrec.exercises.sandbox.run_isolated`); returns
     ``{"candidate": ..., "results": [[check, status, message], ...]}`` or ``{"failure": ...}``.
     """
-    module = importlib.import_module(module_name)
+    module = exercise_module(module_name, module_file)
     sys.path.insert(0, str(Path(path).parent))  # a submission may import its own helper files
     spec = importlib.util.spec_from_file_location(f"submission_{module.NAME}", path)
     student = importlib.util.module_from_spec(spec)
@@ -337,7 +340,7 @@ class Grader:
         self.workers = workers
         self.start_method = start_method
         for module in self.modules:  # the references, in this process: loads and compiles once
-            report = module.check(module.SOLUTION)
+            report = run_checks(module.NAME, module.SOLUTION, module.CHECKS)
             if report.score != report.max_score:
                 raise RuntimeError(
                     f"the reference solution of {module.NAME} does not get full marks; fix the exercise "
@@ -361,7 +364,10 @@ class Grader:
         for i, row in enumerate(located):
             for j, (file, _) in enumerate(row):
                 if file is not None:
-                    tasks.append((grade_in_child, (self.modules[j].__name__, str(file.resolve()))))
+                    module = self.modules[j]
+                    own = module.__name__.startswith(LOADED_PREFIX)  # an instructor's, from a file
+                    args = (module.__name__, str(file.resolve()), module.__file__ if own else None)
+                    tasks.append((grade_in_child, args))
                     slots.append((i, j))
         outcomes = dict(
             zip(slots, run_isolated(tasks, self.limits, self.workers, self.start_method), strict=True)
@@ -383,19 +389,16 @@ def reference_submission(exercises=None) -> str:
     course's), under the names a student's file defines: one that must get full marks, to check a
     grading setup end to end (and what the tests and the benchmark grade). Keep it from students.
     """
-    parts = ["import numpy as np", "", "from tinyrec.nn import Module, Parameter, RowGrad", ""]
+    imports, parts = [], []
     for module in (get(name) for name in (list(COURSE) if exercises is None else exercises)):
         names = submitted_names(module)
-        stubs = module.STUB if len(names) > 1 else (module.STUB,)
+        given = [inspect.getsource(obj) for obj in handed_out(module)]  # the stubs, or the tutorial's code
         solutions = module.SOLUTION if len(names) > 1 else (module.SOLUTION,)
-        for name, stub, solution in zip(names, stubs, solutions, strict=True):
-            parts += [
-                inspect.getsource(stub),
-                inspect.getsource(solution),
-                f"{name} = {solution.__name__}",
-                "",
-            ]
-    return "\n".join(parts)
+        imports += imports_for(module, given + [inspect.getsource(s) for s in solutions])
+        parts += given
+        for name, solution in zip(names, solutions, strict=True):
+            parts += [inspect.getsource(solution), f"{name} = {solution.__name__}\n"]
+    return "\n".join(merge_imports(imports)) + "\n\n\n" + "\n\n".join(textwrap.dedent(p) for p in parts)
 
 
 def _check_submission(submission) -> Path:
