@@ -422,6 +422,7 @@ README_SPEED: list[tuple[str, str, str]] = [
      "`tinyrec quickstart`, first run"),
     ("bench_knn", "tinyrec quickstart, warm Numba cache", "`tinyrec quickstart`, warm"),
     ("bench_grade", "grade 100 copies, fork, 2 workers", "`tinyrec grade`: 100 full submissions, 2 workers"),
+    ("bench_grade_class", "class of 200, 2 workers", "`tinyrec grade --class`: a class of 200, 2 workers"),
     ("bench_tests", "README's test command, the whole suite", "`python -m pytest`, warm"),
     ("bench_tests", "the suite without the slow tests", "`python -m pytest -m \"not slow\"`, warm"),
 ]  # fmt: skip
