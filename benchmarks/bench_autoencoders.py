@@ -51,6 +51,12 @@ FOLDS = ("u1", "u2", "u3", "u4", "u5")
 SEEDS = (0, 1, 2)
 
 
+def sample_std(values) -> float:
+    """The standard deviation over seeds with n − 1 in the denominator, as every script reports it
+    (0 for one seed)."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
 def rating_accuracy(folds) -> dict:
     """AutoRec (item- and user-based) RMSE / MAE per fold and their mean over folds."""
     builders = {"I-AutoRec": lambda: AutoRec(seed=0), "U-AutoRec": lambda: AutoRec(item_based=False, seed=0)}
@@ -166,9 +172,9 @@ def ranking_accuracy(seeds) -> dict:
         print(f"  MultDAE seed {seed}: {runs[-1]}", flush=True)
     out["MultDAE"] = {
         "recall@20": float(np.mean([r["recall@20"] for r in runs])),
-        "recall@20_std": float(np.std([r["recall@20"] for r in runs])),
+        "recall@20_std": sample_std([r["recall@20"] for r in runs]),
         "ndcg@100": float(np.mean([r["ndcg@100"] for r in runs])),
-        "ndcg@100_std": float(np.std([r["ndcg@100"] for r in runs])),
+        "ndcg@100_std": sample_std([r["ndcg@100"] for r in runs]),
         "epoch_seconds": float(np.mean([r["epoch_seconds"] for r in runs])),
         "runs": runs,
     }

@@ -72,7 +72,8 @@ def main(argv=None) -> None:
         rows[name] = {}
         for metric in ("hr@10", "ndcg@10"):
             values = [r[metric] for r in results]
-            summary = {"mean": float(np.mean(values)), "std": float(np.std(values)), "seeds": values}
+            std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0  # over seeds: n - 1
+            summary = {"mean": float(np.mean(values)), "std": std, "seeds": values}
             rows[name][metric] = summary
     print(f"BPR-MF 64 factors x 100 epochs, ML-100K leave-one-out, 99 sampled negatives, seeds {list(seeds)}")
     print(f"{'negatives':<44} {'HR@10':>14} {'NDCG@10':>8}")

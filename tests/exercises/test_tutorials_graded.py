@@ -6,7 +6,9 @@
   ``report = tinyrec.exercises.<name>.check(<candidate>)``, gets the line
   ``<candidate> = tinyrec.exercises.<name>.SOLUTION`` before it and ``assert report.ok`` after it;
   the rewritten tutorial runs as a script, to its end (the cells after the exercise run on the
-  reference), and must print full marks for its exercise.
+  reference), and must print full marks for its exercise. A tutorial that reads MovieLens runs
+  here on its synthetic fallback (no ``$TINYREC_DATA``, an empty cache) and must say so: the
+  student's run has the real data, this one the fallback, so both data paths are run.
 
 The rewritten copy is written to a temporary folder; the tutorial itself is never changed.
 """
@@ -18,7 +20,7 @@ import re
 import pytest
 
 import tinyrec.exercises as exercises
-from tests.test_tutorials import TUTORIALS, _env, _run
+from tests.test_tutorials import TUTORIALS, WITH_FALLBACK, _env, _run, fallback_env
 
 CHECK_CELL = re.compile(r"^report = tinyrec\.exercises\.(\w+)\.check\((\w+)\)$", re.MULTILINE)
 
@@ -51,7 +53,10 @@ def test_the_tutorial_with_the_reference_injected_gets_full_marks(path, tmp_path
     text, (name,) = with_the_solution(path.read_text(encoding="utf-8"))
     script = tmp_path / path.name
     script.write_text(text, encoding="utf-8")
-    out = _run(script, _env())
+    on_fallback = path in WITH_FALLBACK
+    out = _run(script, fallback_env(tmp_path / "cache") if on_fallback else _env())
+    if on_fallback:
+        assert "synthetic" in out.lower(), f"{path.name} did not say that it fell back to synthetic data"
     n = len(exercises.get(name).CHECKS)
     assert re.search(rf"^{name} \(\w+\): all {n} checks passed$", out, re.MULTILINE), out[-2000:]
     assert "not implemented yet" not in out
