@@ -27,13 +27,34 @@ from ...data.sampling import union_positives
 from ...data.sequences import Sequences
 from ...errors import ShapeError
 from ...optim import Adam
-from ...validation import as_generator, check_bool, check_choice, check_index_array
+from ...validation import (
+    as_generator,
+    check_bool,
+    check_choice,
+    check_index_array,
+    flag,
+    float_dtype,
+    nonnegative,
+    one_of,
+    optional,
+    positive_int,
+    seed_like,
+)
 from ..base import Recommender, _check_finite_scores, _refuse_unused, _top_k
 from ..checks import check_k, check_users
+from ..ncf import metric_name
 from ..persistence import increasing_within, segment_of
 from ..training import fit_recommender, monitored_names
 
 _SCORE_BLOCK = 1 << 21  # scores (or activations) of one block of users: 16 MB in float64
+
+#: The rules of the hyperparameters every sequence model shares (training, validation, output);
+#: each model's table adds its own network's before these.
+TRAINING_RULES = {
+    "n_epochs": positive_int, "batch_size": positive_int, "lr": nonnegative, "weight_decay": nonnegative,
+    "lazy_embeddings": flag, "protocol": one_of("sampled", "full"), "monitor": metric_name,
+    "patience": optional(positive_int), "verbose": flag, "dtype": float_dtype, "seed": seed_like,
+}  # fmt: skip
 
 
 class _SequenceRecommender(Recommender):

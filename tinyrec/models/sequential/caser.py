@@ -23,19 +23,12 @@ from ...nn.pool import AdaptiveMaxPool1d
 from ...nn.spec import Ids, require
 from ...validation import (
     as_generator,
-    flag,
-    float_dtype,
-    nonnegative,
-    one_of,
-    optional,
     positive_int,
     resolve_dtype,
-    seed_like,
 )
 from ..checks import check_network_fit_memory
 from ..multdae import dropout_rate
-from ..ncf import metric_name
-from .base import _SequenceRecommender
+from .base import TRAINING_RULES, _SequenceRecommender
 from .output import ItemOutput
 from .training import WindowBatches, sampled_bce
 
@@ -198,9 +191,7 @@ class CaserNet(Module):
 _RULES = {
     "window": positive_int, "n_targets": positive_int, "dim": positive_int, "n_vertical": positive_int,
     "n_horizontal": positive_int, "dropout": dropout_rate, "n_negatives": positive_int,
-    "n_epochs": positive_int, "batch_size": positive_int, "lr": nonnegative, "weight_decay": nonnegative,
-    "lazy_embeddings": flag, "protocol": one_of("sampled", "full"), "monitor": metric_name,
-    "patience": optional(positive_int), "verbose": flag, "dtype": float_dtype, "seed": seed_like,
+    **TRAINING_RULES,
 }  # fmt: skip
 
 

@@ -20,19 +20,13 @@ from ...nn.recurrent import GRU
 from ...nn.spec import Ids, require
 from ...validation import (
     as_generator,
-    flag,
-    float_dtype,
-    nonnegative,
     one_of,
-    optional,
     positive_int,
     resolve_dtype,
-    seed_like,
 )
 from ..checks import check_network_fit_memory
 from ..multdae import dropout_rate
-from ..ncf import metric_name
-from .base import _SequenceRecommender
+from .base import TRAINING_RULES, _SequenceRecommender
 from .output import ItemOutput
 from .training import CandidateBPRLoss, NextItemBatches, sampled_bce
 
@@ -155,9 +149,7 @@ class GRU4RecNet(Module):
 _RULES = {
     "dim": positive_int, "hidden": positive_int, "loss": one_of("ce", "bpr", "bce"),
     "n_negatives": positive_int, "dropout": dropout_rate, "max_len": positive_int,
-    "n_epochs": positive_int, "batch_size": positive_int, "lr": nonnegative, "weight_decay": nonnegative,
-    "lazy_embeddings": flag, "protocol": one_of("sampled", "full"), "monitor": metric_name,
-    "patience": optional(positive_int), "verbose": flag, "dtype": float_dtype, "seed": seed_like,
+    **TRAINING_RULES,
 }  # fmt: skip
 
 
