@@ -190,3 +190,6 @@ def test_bad_input_is_named():
     flat = adapters.ScoreAllAdapter(train, lambda u: np.zeros(len(u)))
     with pytest.raises(ShapeError, match="score_all returned shape"):
         flat.score_all([0, 1])
+    narrow = adapters.ScoreAllAdapter(train, lambda u: np.zeros((len(u), train.n_items - 1)))
+    with pytest.raises(ShapeError, match=rf"expected \(2, {train.n_items}\): one row per user"):
+        narrow.score_all([0, 1])  # one column short: caught here, not as a broadcast error later

@@ -150,3 +150,13 @@ def test_bad_files_and_dicts_are_named(tmp_path):
         metrics.from_run(42, {"q": ["a"]})
     with pytest.raises(ValueError, match="queries='all'"):
         metrics.from_run({"q": ["a"]}, {"q": ["a"]}, queries="all")
+    with pytest.raises(DataError, match="query 'q' has run entry 5; give"):
+        metrics.from_run({"q": 5}, {"q": ["a"]})  # a bare number is neither a mapping nor a list
+    with pytest.raises(DataError, match="query 'q' has qrels entry 'abc'"):
+        metrics.from_run({"q": ["a"]}, {"q": "abc"})  # a string would be read as documents a, b, c
+    with pytest.raises(DataError, match="has run entry"):
+        metrics.from_run({"q": [["a"], ["b"]]}, {"q": ["a"]})  # unhashable documents
+    with pytest.raises(NonFiniteError, match="scores holds NaN"):
+        metrics.to_run([[np.nan, 1.0]])
+    with pytest.raises(NonFiniteError, match="relevance holds NaN"):
+        metrics.to_qrels([[np.nan, 1.0]])

@@ -175,7 +175,9 @@ class ScoreAllAdapter:
         if item_order is None:
             self._columns = None  # the other library's columns are tinyrec's items, in order
         else:
-            column_of = {item: c for c, item in enumerate(list(item_order))}
+            item_order = list(item_order)
+            self._n_columns = len(item_order)
+            column_of = {item: c for c, item in enumerate(item_order)}
             self._columns = np.array([column_of.get(i, -1) for i in self.ids.items.tolist()], dtype=np.int64)
             lacking = int((self._columns < 0).sum())
             if lacking and unknown_score is None:
@@ -191,8 +193,12 @@ class ScoreAllAdapter:
         """``(len(users), n_items)`` scores in tinyrec's item order."""
         users = np.asarray(users, dtype=np.int64)
         theirs = np.asarray(self._score_all(self.ids.users[users]), dtype=np.float64)
-        if theirs.ndim != 2 or theirs.shape[0] != len(users):
-            raise ShapeError(f"score_all returned shape {theirs.shape}; expected ({len(users)}, n_items)")
+        width = len(self.ids.items) if self._columns is None else self._n_columns
+        if theirs.ndim != 2 or theirs.shape != (len(users), width):
+            raise ShapeError(
+                f"score_all returned shape {theirs.shape}; expected ({len(users)}, {width}): one row per "
+                f"user, one column per item ({'item_order' if self._columns is not None else 'tinyrec'}'s)"
+            )
         if self._columns is None:
             return theirs
         known = self._columns >= 0

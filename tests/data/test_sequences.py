@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tinyrec.data import Interactions
 from tinyrec.data.sequences import Sequences, validation_split
 from tinyrec.data.split import leave_one_out
-from tinyrec.errors import DataError, IndexOutOfRangeError, ShapeError
+from tinyrec.errors import DataError, DTypeError, IndexOutOfRangeError, ShapeError
 
 from ..helpers import dataset_dir
 
@@ -139,6 +139,14 @@ def test_bad_arguments_and_data_are_refused():
         Sequences([0, 3], [1, 2], n_items=5)
     with pytest.raises(IndexOutOfRangeError, match="items"):
         Sequences([0, 2], [1, 5], n_items=5)
+    with pytest.raises(DTypeError, match="indptr must hold integers"):
+        Sequences([0, 1.5, 2], [1, 2], n_items=5)  # would be cut to 1 without a word
+    with pytest.raises(IndexOutOfRangeError, match=rf"users contains -1, outside .*{seqs.n_users}"):
+        seqs.padded([-1], max_len=3)  # would read indptr[-1]: a row of padding
+    with pytest.raises(DTypeError, match="users must hold integers"):
+        seqs.padded([0.5], max_len=3)
+    with pytest.raises(IndexOutOfRangeError, match="user=.* is outside"):
+        seqs.of(seqs.n_users)
 
 
 def test_arrays_are_read_only_copies():

@@ -8,7 +8,7 @@ import tinyrec.io
 import tinyrec.modelfile
 from tinyrec.data.sequences import Sequences, validation_split
 from tinyrec.data.split import leave_one_out
-from tinyrec.errors import ArgumentTypeError, IndexOutOfRangeError, ModelFileError, ShapeError
+from tinyrec.errors import ArgumentTypeError, DTypeError, IndexOutOfRangeError, ModelFileError, ShapeError
 from tinyrec.evaluation import evaluate
 from tinyrec.models import Popularity
 from tinyrec.models.sequential import Caser, GRU4Rec, SASRec
@@ -113,6 +113,10 @@ def test_bad_history_is_refused():
         model.recommend([0, 1, 2], history=[[1], [2]])
     with pytest.raises(ShapeError, match="list of item lists"):
         model.recommend([0], history="1 2 3")
+    with pytest.raises(ShapeError, match="list of item lists"):
+        model.recommend([0], history={0: [1, 2]})  # a dict would be read as its keys
+    with pytest.raises(DTypeError, match=r"history\[0\] must hold integers"):
+        model.recommend([0], history=[1.5, 2.0])  # a flat list of floats: one user's, not two lists
     with pytest.raises(ArgumentTypeError, match="features"):
         model.recommend([0], features={"genre": 1})
     with pytest.raises(ArgumentTypeError, match="features"):

@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError, IndexOutOfRangeError, ShapeError
-from ..validation import check_choice, check_int, check_positive_int
+from ..errors import DataError, DTypeError, IndexOutOfRangeError, ShapeError
+from ..validation import check_choice, check_index_array, check_int, check_positive_int
+from .encoders import ranges
 from .interactions import Interactions
 from .split import leave_one_out
 
@@ -63,8 +64,8 @@ class Sequences:
 
     def __init__(self, indptr, items, n_items: int):
         self.n_items = check_positive_int(n_items, "n_items")
-        self.indptr = _readonly(np.array(indptr, dtype=np.int64))  # copies of their own, read-only
-        self.items = _readonly(np.array(items, dtype=np.int64))
+        self.indptr = _readonly(_int_copy(indptr, "indptr"))  # copies of their own, read-only
+        self.items = _readonly(_int_copy(items, "items"))
         _check_csr(self.indptr, self.items, self.n_items)
         self.n_users = len(self.indptr) - 1
 
@@ -101,6 +102,9 @@ class Sequences:
 
     def of(self, user: int) -> np.ndarray:
         """User ``user``'s items, oldest first."""
+        user = check_int(user, "user")
+        if not 0 <= user < self.n_users:
+            raise IndexOutOfRangeError(f"user={user} is outside the valid range [0, {self.n_users})")
         return self.items[self.indptr[user] : self.indptr[user + 1]]
 
     def padding(self, padding_id=None) -> int:
@@ -135,7 +139,10 @@ class Sequences:
         -------
         rows : (n, max_len) int64
         """
-        users = np.arange(self.n_users) if users is None else np.asarray(users, dtype=np.int64)
+        if users is None:
+            users = np.arange(self.n_users)
+        else:
+            users = check_index_array(users, "users", self.n_users, ndim=1)
         return _last_items(self.indptr[users], self.indptr[users + 1], self.items,
                            check_positive_int(max_len, "max_len"), self.padding(padding_id),
                            check_choice(side, "side", ("left", "right")))  # fmt: skip
@@ -189,7 +196,7 @@ class Sequences:
         )
         users = np.repeat(np.arange(self.n_users), per_user)
         # the window's first target, as an offset into items: j + L for a full window, n − T otherwise
-        first = np.repeat(self.indptr[:-1], per_user) + _ranges(per_user)
+        first = ranges(self.indptr[:-1], self.indptr[:-1] + per_user)
         first += np.where(n >= length + n_targets, length, n - n_targets)[users]
         inputs = _last_items(self.indptr[users], first, self.items, length, padding_id, "left")
         targets = self.items[first[:, None] + np.arange(n_targets)]
@@ -220,6 +227,14 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _int_copy(values, name: str) -> np.ndarray:
+    """An int64 copy of ``values``; DTypeError for anything but integers (an empty list is fine)."""
+    values = np.asarray(values)
+    if values.size and values.dtype.kind not in "iu":
+        raise DTypeError(f"{name} must hold integers, got dtype {values.dtype}; cast with .astype(np.int64)")
+    return np.array(values, dtype=np.int64)
+
+
 def _check_csr(indptr: np.ndarray, items: np.ndarray, n_items: int) -> None:
     """Raise ShapeError / IndexOutOfRangeError unless ``(indptr, items)`` is a CSR of item indices."""
     if indptr.ndim != 1 or items.ndim != 1 or len(indptr) < 2:
@@ -229,12 +244,6 @@ def _check_csr(indptr: np.ndarray, items: np.ndarray, n_items: int) -> None:
         raise ShapeError("indptr must run from 0 to len(items) without decreasing")
     if items.size and (items.min() < 0 or items.max() >= n_items):
         raise IndexOutOfRangeError(f"items must be item indices in [0, n_items={n_items})")
-
-
-def _ranges(counts: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(c) for c in counts])`` without a Python loop."""
-    offsets = np.repeat(np.cumsum(counts) - counts, counts)
-    return np.arange(int(counts.sum())) - offsets
 
 
 def _last_items(starts, stops, items, max_len: int, padding_id: int, side: str) -> np.ndarray:

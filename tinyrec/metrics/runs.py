@@ -153,7 +153,7 @@ def _ranked(entries, query, source: str) -> dict:
                 raise NonFiniteError(f"{source}: query {query!r}, document {doc!r} has score {score}")
             scores[doc] = float(score)
         return scores
-    docs = list(np.asarray(entries).tolist()) if isinstance(entries, np.ndarray) else list(entries)
+    docs = _doc_list(entries, query, source, "run", ordered=True)
     if len(set(docs)) != len(docs):
         raise DataError(f"{source}: query {query!r} lists a document twice")
     return {doc: -float(p) for p, doc in enumerate(docs, start=1)}
@@ -171,8 +171,19 @@ def _graded(entries, query, source: str) -> dict:
                 )
             grades[doc] = max(float(grade), 0.0)
         return grades
-    docs = np.asarray(entries).tolist() if isinstance(entries, np.ndarray) else list(entries)
-    return dict.fromkeys(docs, 1.0)
+    return dict.fromkeys(_doc_list(entries, query, source, "qrels", ordered=False), 1.0)
+
+
+def _doc_list(entries, query, source: str, what: str, *, ordered: bool) -> list:
+    """One query's documents given as a list (tuple, 1-D array; a set too when ``not ordered``)."""
+    kinds = (list, tuple, np.ndarray) if ordered else (list, tuple, np.ndarray, set, frozenset)
+    docs = np.asarray(entries).tolist() if isinstance(entries, np.ndarray) else entries
+    if not isinstance(entries, kinds) or any(not isinstance(d, (str, numbers.Integral)) for d in docs):
+        raise DataError(
+            f"{source}: query {query!r} has {what} entry {entries!r:.60}; give {{doc: number}} or a list of "
+            f"document ids (str or int){', in rank order' if ordered else ''}"
+        )
+    return list(docs)
 
 
 def _trec_keys(docs: list) -> np.ndarray:
@@ -255,9 +266,14 @@ def _column_names(n: int) -> list[str]:
 
 
 def _matrix(values, name: str) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be a 2-D array of numbers (n_queries, n_candidates)") from None
     if values.ndim != 2:
         raise ShapeError(f"{name} must be 2-D (n_queries, n_candidates), got shape {values.shape}")
+    if np.isnan(values).any():
+        raise NonFiniteError(f"{name} holds NaN; a missing entry is -inf in scores, 0 in relevance")
     return values
 
 

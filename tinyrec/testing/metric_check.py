@@ -214,7 +214,8 @@ def check_metric(fn: Callable, metric: str, k: int | None = None, *, tolerance: 
     k : int or None
         The cut-off ``fn`` is checked at.
     tolerance : float
-        Relative tolerance of a match (``1e-9``; a library computing in float32 needs ``1e-6``).
+        A match is ``|got − expected| ≤ tolerance · max(1, |expected|)``: absolute for the metrics'
+        values in ``[0, 1]`` (``1e-9``; a library computing in float32 needs ``1e-6``).
 
     Returns
     -------

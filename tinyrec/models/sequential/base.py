@@ -20,6 +20,7 @@ time instead, for a user without training interactions or an anonymous session.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -40,7 +41,7 @@ from ...validation import (
     positive_int,
     seed_like,
 )
-from ..base import Recommender, _check_finite_scores, _refuse_unused, _top_k
+from ..base import Recommender, _check_finite_scores, _ranges, _refuse_unused, _top_k
 from ..checks import check_k, check_users
 from ..ncf import metric_name
 from ..persistence import increasing_within, segment_of
@@ -184,12 +185,10 @@ class _SequenceRecommender(Recommender):
         scores[empty] = self.item_counts_  # nothing to read: the popularity fallback
         _check_finite_scores(self, scores, np.maximum(users, 0), "recommend")
         if exclude_seen:
-            for r, user in enumerate(users):
-                scores[r, given.of(r)] = -np.inf
-                if user >= 0:
-                    scores[
-                        r, self.seen_indices_[self.seen_indptr_[user] : self.seen_indptr_[user + 1]]
-                    ] = -np.inf
+            scores[segment_of(given.indptr), given.items] = -np.inf  # the items of the history given
+            known = np.flatnonzero(users >= 0)  # and, for a user of the training data, its seen items
+            starts, stops = self.seen_indptr_[users[known]], self.seen_indptr_[users[known] + 1]
+            scores[np.repeat(known, stops - starts), self.seen_indices_[_ranges(starts, stops)]] = -np.inf
         return _top_k(scores, k)
 
     # -- the model file -------------------------------------------------------------------------
@@ -249,12 +248,13 @@ def _trimmed(rows: np.ndarray, model) -> np.ndarray:
 
 def _check_history(model, users, history):
     """``(users, Sequences)`` of a ``recommend(history=...)`` call; users ``-1`` when anonymous."""
-    if isinstance(history, (str, bytes)) or not hasattr(history, "__len__"):
+    if isinstance(history, (str, bytes, Mapping)) or not hasattr(history, "__len__"):
         raise ShapeError(
             f"history must be a list of item lists (one per user, oldest first), got {history!r:.60}"
         )
     entries = list(history)
-    flat = all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in entries)
+    # a list of scalars is one user's history (a float or bool among them is refused below, by name)
+    flat = all(isinstance(v, (numbers.Number, np.generic)) for v in entries)
     if flat and (entries or users is None or np.size(users) == 1):
         entries = [entries]  # one flat list (empty for a user with no item): the history of one user
     if users is None:
