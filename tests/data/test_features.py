@@ -9,7 +9,7 @@ from tinyrec.data import Column, FeatureTable, Interactions
 from tinyrec.data.features import AlignmentReport, align_records, infer_kind, is_missing, read_feature_file
 from tinyrec.data.preprocess import reindex
 from tinyrec.data.split import random_holdout
-from tinyrec.errors import DataError, DTypeError, NonFiniteError, ShapeError
+from tinyrec.errors import ArgumentTypeError, DataError, DTypeError, NonFiniteError, ShapeError
 
 
 def small_data():
@@ -147,6 +147,8 @@ def test_a_numeric_column_with_text_names_the_value_and_the_line(tmp_path):
         read_feature_file(path, ids, kinds={"age": "numeric"})
     table, _ = read_feature_file(path, ids, kinds={"age": "categorical"})
     assert table["age"][-1] == "thirty"
+    with pytest.raises(ArgumentTypeError, match="kinds must be a dict"):
+        read_feature_file(path, ids, kinds=["age"])
 
 
 def test_bad_feature_files_are_clear_errors(tmp_path):

@@ -225,7 +225,8 @@ def test_recommend_for_new_users_given_only_features():
     # an unknown category goes to the "unknown" slot: the same as leaving the column out
     unknown, s1 = model.recommend(None, k=4, features={"age": 25, "job": "astronaut"})
     missing, s2 = model.recommend(None, k=4, features={"age": 25})
-    np.testing.assert_array_equal(unknown, missing) and np.testing.assert_allclose(s1, s2)
+    np.testing.assert_array_equal(unknown, missing)
+    np.testing.assert_allclose(s1, s2)
     with pytest.raises(DataError, match="names \\['zip'\\], which this model does not use"):
         model.recommend(None, features={"zip": "10001"})
     with pytest.raises(DataError, match="age must be a number"):
@@ -255,6 +256,15 @@ def test_history_is_read_only_with_implicit():
     model = FM(3, 2, lr=0.05, implicit=True, seed=0).fit(train)
     first, _ = model.recommend(None, k=3, history=[[0, 1, 2]], features=[{"age": 30}])
     assert not set(first[0].tolist()) & {0, 1, 2}  # the history's items are excluded too
+    # a known user's training items and its history's, both excluded, several users at once
+    users = np.array([0, 1])
+    items, _ = model.recommend(users, k=2, history=[[3], []])
+    for r, u in enumerate(users.tolist()):
+        seen = set(train.items[train.users == u].tolist()) | ({3} if r == 0 else set())
+        assert not set(items[r].tolist()) & seen
+    for bad in (5, [5], "0 1"):
+        with pytest.raises(ShapeError, match="list of item-index sequences"):
+            model.recommend(None, k=2, history=bad)
 
 
 def test_use_ids_false_is_a_pure_content_model_and_needs_columns():

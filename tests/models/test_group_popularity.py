@@ -41,6 +41,14 @@ def test_a_cold_user_gets_its_groups_list_and_new_users_come_by_features():
     assert items[0].tolist() == [0, 1] and scores[0].tolist() == [3.0, 2.0]
 
 
+def test_pair_scores_are_the_matrix_entries():
+    data = shop()
+    for beta in (0.0, 2.0):
+        model = GroupPopularity(("gender",), shrinkage=beta).fit(data)
+        users, items = np.repeat(np.arange(6), 4), np.tile(np.arange(4), 6)
+        np.testing.assert_allclose(model.predict(users, items), model.score_all(np.arange(6)).reshape(-1))
+
+
 def test_save_load_keeps_the_groups(tmp_path):
     data = shop()
     model = GroupPopularity(("gender",)).fit(data)

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DataError, ShapeError
+from ..errors import ArgumentTypeError, DataError, ShapeError
 from .features import Column, FeatureTable
 
 __all__ = ["ENCODERS", "FeatureEncoder", "FeatureRows", "join_fields", "single_slot_field", "parse_request"]
@@ -525,7 +525,9 @@ class FeatureEncoder:
         used = set(self.columns)
         for r, record in enumerate(records):
             if not isinstance(record, Mapping):
-                raise TypeError(f"{what}[{r}] must be a dict of column -> value, got {type(record).__name__}")
+                raise ArgumentTypeError(
+                    f"{what}[{r}] must be a dict of column -> value, got {type(record).__name__}"
+                )
             unknown = sorted(set(record) - used)
             if unknown:
                 raise DataError(

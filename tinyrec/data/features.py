@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DataError, DTypeError, NonFiniteError, ShapeError
+from ..errors import ArgumentTypeError, DataError, DTypeError, NonFiniteError, ShapeError
 
 __all__ = [
     "KINDS",
@@ -465,6 +465,8 @@ def read_feature_file(
     key = names.index(id_column) if isinstance(id_column, str) and id_column in names else id_column
     if not isinstance(key, int) or not 0 <= key < len(names):
         raise DataError(f"{source}: no id column {id_column!r}; the header has {names}")
+    if kinds is not None and not isinstance(kinds, Mapping):
+        raise ArgumentTypeError(f"kinds must be a dict {{column: kind}}, got {type(kinds).__name__}")
     text_ids = {str(raw): raw for raw in ids.tolist()}
     records, line_of, kinds = {}, {}, dict(kinds or {})
     for number, row in lines[1:]:

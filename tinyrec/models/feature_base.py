@@ -254,18 +254,13 @@ class _FeatureRecommender(Recommender):
         scores[~informed] = self.item_counts_  # the popularity fallback
         _check_finite_scores(self, scores, np.maximum(users, 0), "recommend")
         if exclude_seen:
-            for r, user in enumerate(users):
-                if user >= 0:
-                    scores[
-                        r, self.seen_indices_[self.seen_indptr_[user] : self.seen_indptr_[user + 1]]
-                    ] = -np.inf
-                if history is not None:
-                    scores[r, np.asarray(history[r], dtype=np.int64)] = -np.inf
+            exclude_seen_rows(self, scores, users, history)
         return _top_k(scores, k)
 
     def _query(self, users, history, features):
         """``(users, user rows, informed)`` of a ``recommend`` call; users -1 are anonymous (no id)."""
         records = _records(features)
+        _check_history_layout(history)
         given = [len(x) for x in (history, records) if x is not None]
         if users is None:
             if not given:
@@ -342,6 +337,30 @@ class _FeatureRecommender(Recommender):
                 weights.shape == indices.shape and np.all(inside)
             )
         return out
+
+
+def exclude_seen_rows(model, scores, users, history=None) -> None:
+    """Set to ``-inf`` the training items of each known user (``users[r] >= 0``) in row ``r`` of
+    ``scores``, and the items of ``history[r]``: :meth:`Recommender.recommend`'s exclusion, vectorized."""
+    rows = np.flatnonzero(users >= 0)
+    starts, stops = model.seen_indptr_[users[rows]], model.seen_indptr_[users[rows] + 1]
+    scores[np.repeat(rows, stops - starts), model.seen_indices_[ranges(starts, stops)]] = -np.inf
+    if history is not None:
+        lengths = np.array([len(h) for h in history], dtype=np.int64)
+        items = np.concatenate([np.zeros(0, np.int64)] + [np.asarray(h, dtype=np.int64) for h in history])
+        scores[np.repeat(np.arange(len(history)), lengths), items] = -np.inf
+
+
+def _check_history_layout(history) -> None:
+    """``history``: None, or a sequence of item-index sequences (one per user); else a ShapeError."""
+    if history is None:
+        return
+    flat = isinstance(history, (str, bytes)) or not hasattr(history, "__len__")
+    if flat or any(isinstance(h, (str, bytes)) or not hasattr(h, "__len__") for h in history):
+        raise ShapeError(
+            "history must be a list of item-index sequences, one per user ([[3, 17], [5]]), "
+            f"got {history!r:.60}"
+        )
 
 
 def _records(features):

@@ -29,6 +29,7 @@ from ..errors import ArgumentTypeError
 from ..kernels.embedding import gather_rows
 from ..losses import BCEWithLogitsLoss, BPRLoss, MSELoss
 from ..nn import init
+from ..nn.embedding_bag import segment_sum
 from ..nn.module import Module, Parameter, RowGrad
 from ..nn.spec import Floats, Ids, require
 from ..optim import Adam, AdamW
@@ -51,15 +52,6 @@ from .training import fit_recommender, monitored_names
 
 _SCORE_BLOCK = 1 << 16  # pairs per forward when scoring pairs one by one
 _ANY = np.iinfo(np.int64).max
-
-
-def segment_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """``out[r] = Σ values[offsets[r]:offsets[r + 1]]`` along axis 0 (an empty segment: 0)."""
-    out = np.zeros((len(offsets) - 1,) + values.shape[1:], dtype=values.dtype)
-    full = offsets[1:] > offsets[:-1]
-    if full.any():
-        out[full] = np.add.reduceat(values, offsets[:-1][full], axis=0)
-    return out
 
 
 class FMNet(Module):
@@ -444,11 +436,14 @@ class FM(_FeatureRecommender):
         labels = self._slot_labels()
         w, V = self.net.weight.data[:, 0].astype(np.float64), self.net.factors.data.astype(np.float64)
         terms = [(labels[a], float(w[a] * xa)) for a, xa in zip(indices, x, strict=True) if w[a] * xa != 0]
-        for p in range(len(indices)):
-            for q in range(p + 1, len(indices)):
-                value = float(V[indices[p]] @ V[indices[q]] * x[p] * x[q])
-                if value != 0:
-                    terms.append((f"{labels[indices[p]]} × {labels[indices[q]]}", value))
+        xv = V[indices] * x[:, None]  # (nnz, d): x_a v_a
+        pair = xv @ xv.T  # (nnz, nnz): ⟨v_a, v_b⟩ x_a x_b, every pair at once
+        ps, qs = np.triu_indices(len(indices), k=1)
+        nonzero = pair[ps, qs] != 0
+        terms += [
+            (f"{labels[indices[p]]} × {labels[indices[q]]}", float(pair[p, q]))
+            for p, q in zip(ps[nonzero].tolist(), qs[nonzero].tolist(), strict=True)
+        ]
         terms.sort(key=lambda t: -t[1])
         score = float(self.net.bias.data[0]) + sum(v for _, v in terms)
         shown = terms[: max(0, int(top))]

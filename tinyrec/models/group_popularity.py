@@ -14,7 +14,7 @@ from ..errors import DataError, ModelFileError
 from ..validation import nonnegative
 from .base import Recommender, _check_finite_scores, _refuse_unused, _top_k
 from .checks import check_k, check_users
-from .feature_base import _records, feature_request
+from .feature_base import _records, exclude_seen_rows, feature_request
 
 
 class GroupPopularity(Recommender):
@@ -102,7 +102,14 @@ class GroupPopularity(Recommender):
         return (counts + beta * overall) / (sizes + beta)[:, None]
 
     def _score(self, users, items) -> np.ndarray:
-        return self._rates(self._group[users])[np.arange(len(users)), items]
+        """The rate of each pair, from its own entries only (not an ``(n, n_items)`` matrix per call)."""
+        groups = self._group[users]
+        overall = self.item_counts_[items] / max(int((self.user_counts_ > 0).sum()), 1)  # c_i / n
+        counts, sizes = self.group_counts_[groups, items], self.group_sizes_[groups]
+        beta = float(self.shrinkage)
+        if beta == 0.0:
+            return np.where(sizes > 0, counts / np.maximum(sizes, 1), overall)
+        return (counts + beta * overall) / (sizes + beta)
 
     def _score_all(self, users) -> np.ndarray:
         return self._rates(self._group[users])
@@ -138,11 +145,7 @@ class GroupPopularity(Recommender):
         scores[~informed] = self.item_counts_  # the chain's last link, as every recommender's
         _check_finite_scores(self, scores, np.maximum(users, 0), "recommend")
         if exclude_seen:
-            for r, user in enumerate(users.tolist()):
-                if user >= 0:
-                    scores[
-                        r, self.seen_indices_[self.seen_indptr_[user] : self.seen_indptr_[user + 1]]
-                    ] = -np.inf
+            exclude_seen_rows(self, scores, users)
         return _top_k(scores, k)
 
     # -- the model file -------------------------------------------------------------------------

@@ -19,6 +19,18 @@ _LAYOUT = (
 _WEIGHTS = "per_sample_weights must have input's shape, and needs mode='sum' (as in torch)"
 
 
+def segment_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``out[r] = Σ values[offsets[r]:offsets[r + 1]]`` along axis 0 (an empty segment: 0).
+
+    ``offsets : (n + 1,)`` non-decreasing, ``offsets[-1] = len(values)`` (CSR row pointers).
+    """
+    out = np.zeros((len(offsets) - 1,) + values.shape[1:], dtype=values.dtype)
+    full = offsets[1:] > offsets[:-1]
+    if full.any():  # reduceat sums each segment's run (empty segments have no run: left at zero)
+        out[full] = np.add.reduceat(values, offsets[:-1][full], axis=0)
+    return out
+
+
 class EmbeddingBag(Module):
     """The weighted sum (or the mean) of each bag's rows of a table ``W``, without building the rows.
 
@@ -145,11 +157,7 @@ class EmbeddingBag(Module):
         self._ids, self._bag_of, self._coef, self._ids_shape = ids, bag_of, coef, np.shape(input)
         self._weighted = per_sample_weights is not None
         rows = gather_rows(self.weight.data, ids) * coef[:, None]  # (n, dim): c_s W[input_s]
-        out = np.zeros((len(starts), self.embedding_dim), dtype=self.dtype)
-        full = sizes > 0
-        if full.any():  # reduceat sums each bag's run of rows (empty bags have no run: left at zero)
-            out[full] = np.add.reduceat(rows, starts[full], axis=0)
-        return out
+        return segment_sum(rows, np.append(starts, ids.size))  # the last bag runs to the end
 
     def backward(self, grad_output: np.ndarray):
         """Accumulate the row-sparse ``dW``; return ``(None, None, dc)`` (``dc`` None without weights)."""
