@@ -16,9 +16,9 @@ import math
 
 import numpy as np
 
+from ..data.encoders import ranges
 from ..optim.adam import Adam
 from ..validation import as_generator, resolve_dtype
-from .base import _ranges
 
 
 def dense_rows(indptr, indices, values, rows, n_cols: int, *, fill: float = 0.0, dtype=np.float32):
@@ -47,7 +47,7 @@ def dense_rows(indptr, indices, values, rows, n_cols: int, *, fill: float = 0.0,
     rows = np.asarray(rows, dtype=np.int64)
     starts, stops = indptr[rows], indptr[rows + 1]
     out_rows = np.repeat(np.arange(len(rows)), stops - starts)  # (entries,) output row of each entry
-    entries = _ranges(starts, stops)  # (entries,) positions in indices/values
+    entries = ranges(starts, stops)  # (entries,) positions in indices/values
     X = np.full((len(rows), int(n_cols)), fill, dtype=resolve_dtype(dtype))
     X[out_rows, indices[entries]] = values[entries]
     return X

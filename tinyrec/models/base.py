@@ -35,6 +35,7 @@ import inspect
 
 import numpy as np
 
+from ..data.encoders import ranges
 from ..errors import ArgumentTypeError, NonFiniteError
 from ..kernels.ranking import top_k_rows
 from ..threads import limit_blas
@@ -216,7 +217,7 @@ class Recommender:
         if exclude_seen:
             starts, stops = self.seen_indptr_[users], self.seen_indptr_[users + 1]
             rows = np.repeat(np.arange(len(users)), stops - starts)  # (total seen,) row of each seen item
-            cols = self.seen_indices_[_ranges(starts, stops)]
+            cols = self.seen_indices_[ranges(starts, stops)]
             scores[rows, cols] = -np.inf
         return _top_k(scores, k)
 
@@ -345,13 +346,6 @@ def _refuse_unused(model: Recommender, **given) -> None:
             )
 
 
-def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """The concatenation of ``arange(starts[r], stops[r])`` over ``r``, without a Python loop."""
-    lengths = stops - starts
-    total = int(lengths.sum())
-    # position j of the output lies in segment s; its value is starts[s] + (j - offset of s)
-    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)  # (total,)
-    return np.repeat(starts, lengths) + (np.arange(total) - offsets)
 
 
 def _top_k(scores: np.ndarray, k: int):

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ...data.encoders import ranges
 from ...data.sampling import union_positives
 from ...data.sequences import Sequences
 from ...errors import ShapeError
@@ -41,7 +42,7 @@ from ...validation import (
     positive_int,
     seed_like,
 )
-from ..base import Recommender, _check_finite_scores, _ranges, _refuse_unused, _top_k
+from ..base import Recommender, _check_finite_scores, _refuse_unused, _top_k
 from ..checks import check_k, check_users
 from ..ncf import metric_name
 from ..persistence import increasing_within, segment_of
@@ -188,7 +189,7 @@ class _SequenceRecommender(Recommender):
             scores[segment_of(given.indptr), given.items] = -np.inf  # the items of the history given
             known = np.flatnonzero(users >= 0)  # and, for a user of the training data, its seen items
             starts, stops = self.seen_indptr_[users[known]], self.seen_indptr_[users[known] + 1]
-            scores[np.repeat(known, stops - starts), self.seen_indices_[_ranges(starts, stops)]] = -np.inf
+            scores[np.repeat(known, stops - starts), self.seen_indices_[ranges(starts, stops)]] = -np.inf
         return _top_k(scores, k)
 
     # -- the model file -------------------------------------------------------------------------
