@@ -22,6 +22,8 @@ def test_features_are_parsed_as_column_value_pairs():
         "age": "25", "gender": "F", "occupation": "student"}  # fmt: skip
     with pytest.raises(CLIError, match="COLUMN=VALUE pairs"):
         commands._feature_record("age25")
+    with pytest.raises(CLIError, match="'age' twice"):
+        commands._feature_record("age=25,age=30")
 
 
 @pytest.mark.realdata

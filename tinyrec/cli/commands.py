@@ -138,10 +138,17 @@ def load_split(data_name: str, split: str | None, task: str, seed, read: ReadOpt
         if by == "random":
             _say(f"  no timestamps: leave-one-out holds out a random interaction of each user (seed {seed})")
         train, test = leave_one_out(data, by=by, seed=seed)
-    elif split in ("cold-users", "cold-items"):  # 20% of the users (items), with all their interactions
-        train, test = (cold_users if split == "cold-users" else cold_items)(data, 0.2, seed=seed)
     else:
-        train, test = random_holdout(data, 0.2, seed=seed)
+        try:
+            if split in ("cold-users", "cold-items"):  # 20% of the users (items), with all their interactions
+                train, test = (cold_users if split == "cold-users" else cold_items)(data, 0.2, seed=seed)
+            else:
+                train, test = random_holdout(data, 0.2, seed=seed)
+        except TinyrecError as error:  # its fix names a Python argument; the command line holds out 20%
+            raise CLIError(
+                f"--split {split} holds out 20% of {data_name}, which leaves no usable test set here "
+                f"({error}); use more data, or another --split"
+            ) from error
     return train, test, split
 
 
@@ -376,6 +383,8 @@ def _feature_record(text: str) -> dict:
             raise CLIError(
                 f"--features takes COLUMN=VALUE pairs separated by commas (age=25,gender=F); got {part!r}"
             )
+        if column.strip() in record:
+            raise CLIError(f"--features gives {column.strip()!r} twice; give each column once")
         record[column.strip()] = value.strip()
     return record
 
