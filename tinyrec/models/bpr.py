@@ -130,7 +130,9 @@ class BPRMF(Recommender):
         reg = np.array([self.reg, self.reg, self.reg_bias])
         n = len(users)
         epoch = bpr_epoch_numpy if self.backend == "numpy" else select(bpr_epoch, self.backend)
-        shuffle = select(shuffle_triples, "python" if self.backend == "numpy" else self.backend)
+        # the NumPy twin is of the epoch's math; its shuffle stays compiled (the same draws give the
+        # same order either way, and a Python Fisher-Yates loop over every triple is slow)
+        shuffle = select(shuffle_triples, "numba" if self.backend == "numpy" else self.backend)
         # the progress line (verbose) is ended even when an epoch raises (SGD diverged)
         with EpochBar(self.n_epochs, "loss", enabled=self.verbose) as bar:
             for _ in range(self.n_epochs):
