@@ -72,6 +72,7 @@ def test_results_json_is_written_for_gradescope(capsys, tmp_path, adam_only):
         (["--memory-limit", "3X"], "--memory-limit '3X' is not a size"),
         (["--time-limit", "0"], "--time-limit must be a number of seconds > 0"),
         (["--workers", "0"], "--workers must be a positive integer"),
+        (["--exercise", ","], "--exercise ',' names no exercise"),
         (["--results-json", "/no/such/folder/results.json"], "the folder /no/such/folder does not exist"),
     ],
 )
@@ -102,3 +103,11 @@ def test_the_help_lists_the_exercises(capsys):
 )
 def test_sizes(text, size):
     assert parse_size(text) == size
+
+
+def test_exercises_new_into_a_file_is_a_one_line_error(capsys, tmp_path):
+    taken = tmp_path / "week1"
+    taken.write_text("not a folder\n", encoding="utf-8")
+    assert main(["exercises", "new", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert "week1 is a file; give a folder" in err and "--force" not in err

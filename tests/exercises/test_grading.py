@@ -157,6 +157,13 @@ def test_a_folder_without_the_exercise_names_what_is_missing(grader, tmp_path):
     assert report.grade("ndcg").score == 0 and "defines my_ndcg" in report.grade("ndcg").failure
 
 
+def test_a_folder_without_a_py_file_says_so(grader, tmp_path):
+    (tmp_path / "notes.txt").write_text("my answers are in my head\n")
+    report = grader.grade(tmp_path)
+    assert report.score == 0
+    assert all(f"{tmp_path} holds no .py file: hand in {g.exercise}.py" in g.failure for g in report.grades)
+
+
 def test_a_name_missing_from_a_file_is_named(grader, tmp_path):
     path = tmp_path / "only_adam.py"
     path.write_text("import numpy as np\n\n" + ADAM)

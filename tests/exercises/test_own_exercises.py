@@ -187,3 +187,38 @@ def test_exercises_from_a_bad_path_is_a_one_line_error(registry, tmp_path, capsy
     (tmp_path / "empty" / "helper.py").write_text("X = 1\n")
     assert main(["exercises", "list", "--exercises-from", str(tmp_path / "empty")]) == 2
     assert "defines an exercise" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("def f(:\n", "importing it raised SyntaxError"),
+        ("import no_such_module_of_tinyrec\n", "importing it raised ModuleNotFoundError"),
+    ],
+)
+def test_exercises_from_a_file_that_does_not_import_is_a_one_line_error(
+    registry, tmp_path, capsys, text, words
+):
+    bad = _student(tmp_path, text, name="broken.py")
+    for argv in (["grade", str(bad)], ["exercises", "new", str(tmp_path / "out")], ["exercises", "list"]):
+        assert main([*argv, "--exercises-from", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("tinyrec: error: --exercises-from") and words in err
+        assert "bug in tinyrec" not in err
+
+
+def test_a_reference_short_of_full_marks_is_a_one_line_error(registry, course, tmp_path, capsys):
+    (course / "mse.py").write_text(OWN.replace("np.mean(diff**2)", "np.sum(diff**2)"), encoding="utf-8")
+    student = _student(tmp_path, RIGHT)
+    for extra in ([], ["--class"]):
+        target = str(tmp_path) if extra else str(student)
+        assert main(["grade", target, "--exercises-from", str(course), *extra]) == 2
+        err = capsys.readouterr().err
+        assert "the reference solution of mse does not get full marks" in err and "bug in tinyrec" not in err
+
+
+def test_an_own_exercise_without_a_docstring_is_handed_out(registry, course, tmp_path):
+    (course / "mse.py").write_text(OWN.replace('"""Exercise: the mean', '"""\\nExercise: the mean', 1)
+                                   .split('"""', 2)[2], encoding="utf-8")  # fmt: skip
+    assert main(["exercises", "new", str(tmp_path / "out"), "--exercises-from", str(course)]) == 0
+    assert "| `mse.py` | Exercise mse. |" in (tmp_path / "out" / "README.md").read_text(encoding="utf-8")

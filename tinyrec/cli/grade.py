@@ -92,6 +92,10 @@ def _exercise_names(given) -> list[str] | None:
     if not given:
         return None
     names = [name.strip() for item in given for name in item.split(",") if name.strip()]
+    if not names:
+        raise CLIError(
+            f"--exercise {given[0]!r} names no exercise; the exercises are: {', '.join(EXERCISES)}"
+        )
     unknown = [name for name in names if name not in EXERCISES]
     if unknown:
         raise CLIError(f"unknown exercise {unknown[0]!r}; the exercises are: {', '.join(EXERCISES)}")
@@ -134,6 +138,10 @@ def load_exercises(paths) -> list[str]:
             names += load(path)
         except (OSError, ValueError) as exc:
             raise CLIError(f"--exercises-from {path}: {exc}") from None
+        except Exception as exc:  # the instructor's own code: a SyntaxError, an ImportError, ...
+            raise CLIError(
+                f"--exercises-from {path}: importing it raised {type(exc).__name__}: {exc}"
+            ) from None
     return names
 
 
@@ -153,7 +161,10 @@ def cmd_grade(args) -> int:
     if results_path is not None and not results_path.parent.is_dir():
         raise CLIError(f"--results-json {results_path}: the folder {results_path.parent} does not exist")
     memory = parse_size(args.memory_limit)
-    grader = Grader(names, time_limit=args.time_limit, memory_limit=memory, workers=args.workers or 1)
+    try:
+        grader = Grader(names, time_limit=args.time_limit, memory_limit=memory, workers=args.workers or 1)
+    except RuntimeError as exc:  # an exercise whose reference solution does not get full marks
+        raise CLIError(str(exc)) from None
     report = grader.grade(submission)
     if results_path is not None:
         _write_atomically(results_path, json.dumps(report.gradescope(), indent=1) + "\n")
@@ -171,7 +182,7 @@ def _grade_class(args, folder: Path, names) -> int:
             folder, names, workers=args.workers or default_workers(),
             time_limit=args.time_limit, memory_limit=parse_size(args.memory_limit),
         )  # fmt: skip
-    except ValueError as exc:  # an empty folder
+    except (ValueError, RuntimeError) as exc:  # an empty folder; a reference short of full marks
         raise CLIError(str(exc)) from None
     print(json.dumps(report.as_json()) if args.json else str(report))
     return 0

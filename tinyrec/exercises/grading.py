@@ -86,6 +86,8 @@ def locate(submission: Path, module) -> tuple[Path | None, str]:
     if named.is_file():
         return named, ""
     files = sorted(p for p in submission.glob("*.py") if p.is_file())
+    if not files:
+        return None, f"{submission} holds no .py file: hand in {module.NAME}.py, or a file that defines it"
     wanted = set(submitted_names(module))
     unreadable = []
     for path in files:

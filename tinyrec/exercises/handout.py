@@ -113,6 +113,8 @@ def write_handout(folder, names, *, overwrite: bool = False) -> list[Path]:
     written through a temporary file and renamed, so a failure leaves no half-written file.
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is a file; give a folder (it is made if need be)")
     modules = [get(name) for name in names]
     targets = [folder / f"{m.NAME}.py" for m in modules] + [folder / "README.md"]
     if not overwrite:
@@ -134,7 +136,7 @@ def _readme(modules) -> str:
     from .checking import points_of
 
     rows = "\n".join(
-        f"| `{m.NAME}.py` | {(inspect.getdoc(m) or '').splitlines()[0]} | "
+        f"| `{m.NAME}.py` | {(inspect.getdoc(m) or f'Exercise {m.NAME}.').splitlines()[0]} | "
         f"{sum(points_of(c) for c in m.CHECKS)} |"
         for m in modules
     )
