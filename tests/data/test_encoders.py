@@ -218,3 +218,9 @@ def test_ranges_ids_as_a_field_and_mismatched_parts():
     np.testing.assert_allclose(ids.dense(), [[0, 0, 1], [0, 0, 0], [1, 0, 0]])  # -1: an anonymous row
     with pytest.raises(ShapeError, match="one number of rows"):
         join_fields(ids, single_slot_field(np.array([0]), 3))
+
+
+def test_ranges_concatenates_aranges():
+    starts, stops = np.array([2, 0, 5, 7]), np.array([4, 0, 8, 8])
+    np.testing.assert_array_equal(ranges(starts, stops), [2, 3, 5, 6, 7, 7])
+    assert ranges(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).shape == (0,)

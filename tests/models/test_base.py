@@ -8,7 +8,7 @@ import pytest
 from tinyrec.data.interactions import Interactions
 from tinyrec.errors import DataError, DTypeError, NonFiniteError, NotFittedError, ShapeError
 from tinyrec.models import BPRMF, BiasedMF, Popularity
-from tinyrec.models.base import _ranges, _top_k
+from tinyrec.models.base import _top_k
 
 from .contract import planted_ratings
 
@@ -84,12 +84,6 @@ def test_similar_items_needs_item_vectors():
     train, _, _ = planted_ratings()
     with pytest.raises(TypeError, match="no item vectors"):
         Popularity().fit(train).similar_items(np.array([0]))
-
-
-def test_ranges_concatenates_aranges():
-    starts, stops = np.array([2, 0, 5, 7]), np.array([4, 0, 8, 8])
-    np.testing.assert_array_equal(_ranges(starts, stops), [2, 3, 5, 6, 7, 7])
-    assert _ranges(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).shape == (0,)
 
 
 def test_top_k_matches_lexsort():
