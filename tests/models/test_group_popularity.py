@@ -64,8 +64,11 @@ def test_refusals():
     data = shop()
     with pytest.raises(DataError, match="one value per column"):
         GroupPopularity(("genres",)).fit(data)
-    with pytest.raises(DataError, match="no column 'age'"):
+    with pytest.raises(DataError, match="no column 'age'.*pick one of"):
         GroupPopularity(("age",)).fit(data)
+    ids_only = tinyrec.Interactions(data.users, data.items, data.ratings)  # no features at all
+    with pytest.raises(DataError, match="no column 'age'.*no feature columns.*user_features=PATH"):
+        GroupPopularity(("age",)).fit(ids_only)
     model = GroupPopularity(("gender",)).fit(data)
     with pytest.raises(DataError, match="users=None needs features"):
         model.recommend(None)

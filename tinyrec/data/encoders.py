@@ -439,7 +439,12 @@ def parse_request(request, table: FeatureTable, what: str) -> list[tuple[str, st
         name, _, encoder = str(item).partition(":")
         column = table.column(name) if name in table else None
         if column is None:
-            raise DataError(f"{what}: no column {name!r} in the data's {what} ({list(table) or 'none'})")
+            fix = (
+                f"pick one of {list(table)}" if len(table) else
+                "this data has no feature columns on that side: read them with from_csv(..., "
+                "user_features=PATH, item_features=PATH), or use a data set that has them (ml-100k)"
+            )  # fmt: skip
+            raise DataError(f"{what}: no column {name!r} in the data's features; {fix}")
         if column.kind == "text":
             raise DataError(f"{what}: column {name!r} is text (shown, not encoded); pick another column")
         encoder = encoder or column.encoding or _DEFAULT[column.kind]
