@@ -25,6 +25,9 @@ Protocol (the README's ranking split; epochs chosen on a validation split, never
 Speed: seconds per training epoch (validation excluded), the median over the epochs after the
 first, of tinyrec (defaults) and the torch twin in the same run, torch and BLAS on one thread
 (``OPENBLAS_NUM_THREADS=1`` etc., set by this script before NumPy loads; ``torch.set_num_threads(1)``).
+The two train one after the other, minutes apart, so on a shared machine they may see different
+loads: ``benchmarks/bench_sequential_speed.py`` compares them fairly, one epoch of each in turn,
+and README's speed rows come from it.
 
 Memory: peak resident memory (``VmHWM``) of a process of its own that trains SASRec at its
 defaults (``max_len`` 200) for one epoch on ML-1M-shaped random sequences (6,040 users, 3,706
