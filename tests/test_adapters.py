@@ -13,7 +13,7 @@ import pytest
 
 from tinyrec import adapters, evaluate
 from tinyrec.data import Interactions
-from tinyrec.errors import DataError, DTypeError, ShapeError
+from tinyrec.errors import DataError, DTypeError, IndexOutOfRangeError, ShapeError
 
 
 def _split(string_ids: bool):
@@ -193,3 +193,21 @@ def test_bad_input_is_named():
     narrow = adapters.ScoreAllAdapter(train, lambda u: np.zeros((len(u), train.n_items - 1)))
     with pytest.raises(ShapeError, match=rf"expected \(2, {train.n_items}\): one row per user"):
         narrow.score_all([0, 1])  # one column short: caught here, not as a broadcast error later
+
+
+def test_adapters_refuse_indices_outside_the_split():
+    """NumPy would wrap a negative index around to another user: the adapters refuse it, by name."""
+    train, _ = _split(False)
+    pairs = adapters.PredictAdapter(train, predict_batch=OtherLibrary().predict_batch,
+                                    user_id=_their_user, item_id=_their_item)  # fmt: skip
+    every = adapters.ScoreAllAdapter(train, lambda users: np.zeros((len(users), train.n_items)))
+    assert pairs.predict(np.array([0, 1]), np.array([1, 0])).shape == (2,)
+    for users, items, name in (([-1], [0], "users"), ([0], [train.n_items], "items")):
+        with pytest.raises(IndexOutOfRangeError, match=f"{name} \\(tinyrec indices.*outside the valid range"):
+            pairs.predict(np.array(users), np.array(items))
+    with pytest.raises(ShapeError, match="must pair up"):
+        pairs.predict(np.array([0, 1]), np.array([0]))
+    with pytest.raises(DTypeError, match="users .*must hold integers"):
+        pairs.predict(np.array([0.5]), np.array([0]))
+    with pytest.raises(IndexOutOfRangeError, match=f"contains {train.n_users}, outside"):
+        every.score_all(np.array([0, train.n_users]))

@@ -35,6 +35,7 @@ import numpy as np
 
 from .data.interactions import Interactions
 from .errors import DataError, DTypeError, ShapeError
+from .validation import check_index_array
 
 __all__ = ["IdMap", "PredictAdapter", "ScoreAllAdapter", "from_surprise", "from_implicit"]
 
@@ -97,6 +98,12 @@ class IdMap:
         """tinyrec's index of each of the other library's item ids (-1 for an id tinyrec lacks)."""
         return np.array([self._item_index.get(i, -1) for i in list(their_ids)], dtype=np.int64)
 
+    def check(self, indices, name: str, *, ndim=None) -> np.ndarray:
+        """``indices`` (``"users"`` or ``"items"``: tinyrec indices of the split) as int64, refused if
+        out of range: NumPy would wrap a negative index around to another user or item."""
+        upper = len(self.users if name == "users" else self.items)
+        return check_index_array(indices, f"{name} (tinyrec indices of the split's train)", upper, ndim=ndim)
+
 
 def _scores(values, n: int, what: str) -> np.ndarray:
     out = np.asarray(values)
@@ -137,7 +144,9 @@ class PredictAdapter:
 
     def predict(self, users, items) -> np.ndarray:
         """Scores of the pairs ``(users[j], items[j])`` (tinyrec indices), as float64."""
-        users, items = np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)
+        users, items = self.ids.check(users, "users", ndim=1), self.ids.check(items, "items", ndim=1)
+        if users.shape != items.shape:
+            raise ShapeError(f"users {users.shape} and items {items.shape} must pair up: one of each a pair")
         raw_users, raw_items = self.ids.users[users], self.ids.items[items]  # one gather per batch
         if self._batch is not None:
             return _scores(self._batch(raw_users, raw_items), len(users), "predict_batch")
@@ -191,7 +200,7 @@ class ScoreAllAdapter:
 
     def score_all(self, users) -> np.ndarray:
         """``(len(users), n_items)`` scores in tinyrec's item order."""
-        users = np.asarray(users, dtype=np.int64)
+        users = self.ids.check(users, "users", ndim=1)
         theirs = np.asarray(self._score_all(self.ids.users[users]), dtype=np.float64)
         width = len(self.ids.items) if self._columns is None else self._n_columns
         if theirs.ndim != 2 or theirs.shape != (len(users), width):
