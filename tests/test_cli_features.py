@@ -43,6 +43,9 @@ def test_train_fm_on_a_cold_split_then_recommend_for_a_new_user(capsys, tmp_path
     assert out.count("why ") == 3 and "global bias w_0" in out
     status, _, err = run(capsys, "recommend", "--model", str(path), "--features", "height=180")
     assert_usage_error(status, err, "height", "does not use")
+    status, out, err = run(capsys, "recommend", "--model", str(path), "--features", "occupation=astronaut")
+    assert status == 0 and "top-10 for a new user" in out
+    assert "note: occupation 'astronaut' never occurred in training: scored as an unknown occupation" in err
 
 
 @pytest.mark.realdata

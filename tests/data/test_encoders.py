@@ -171,6 +171,12 @@ def test_new_rows_from_records_unknown_categories_and_bad_numbers():
         genres=Column(np.array(["a|c", ""]), "multi_hot")))  # fmt: skip
     np.testing.assert_allclose(rows.dense(), expected.dense())
     assert rows.filled == {"age": 1, "gender": 1, "genres": 1}
+    # what went to an "unknown" slot although given: named per column (missing values are not)
+    vocabulary = set(encoder.encoders[2].vocabulary)
+    assert "a" in vocabulary and "zzz" not in vocabulary
+    given = [{"age": "25", "gender": "astronaut", "genres": ["a", "zzz"]}, {"gender": "NA"}]
+    assert encoder.unseen(given) == {"gender": ["astronaut"], "genres": ["zzz"]}
+    assert encoder.unseen({"gender": encoder.encoders[1].vocabulary[0]}) == {}
     with pytest.raises(DataError, match="names \\['zip'\\], which this model does not use"):
         encoder.encode_records([{"zip": "10001"}])
     with pytest.raises(DataError, match="age must be a number.*got 'old'"):

@@ -606,6 +606,10 @@ def cmd_recommend(args) -> int:
     name_of = _item_names(model, args, args.model)
     users = None if user is None else np.array([user])
     items, scores = model.recommend(users, k=args.k, history=history, features=features)
+    if features is not None:  # say which values were read as "unknown" (a typo looks the same)
+        for column, values in model.encoders_["user"].unseen(features).items():
+            print(f"note: {column} {', '.join(map(repr, values))} never occurred in training: "
+                  f"scored as an unknown {column}", file=sys.stderr)  # fmt: skip
     rows = [
         (r + 1, name_of(j), f"{s:.3f}")
         for r, (j, s) in enumerate(zip(items[0], scores[0], strict=True))

@@ -525,6 +525,10 @@ class FeatureEncoder:
         """Rows given as dicts ``{column: value}`` (a column left out is missing; a column this
         encoder does not use is refused, naming the columns it uses). Numbers may come as text
         (``"25"``); a numeric column given other text raises DataError."""
+        return self.encode(self._record_table(records, what))
+
+    def _record_table(self, records, what: str) -> FeatureTable:
+        """The :class:`FeatureTable` of rows given as dicts, each column typed as its encoder reads it."""
         if isinstance(records, Mapping):
             records = [records]
         used = set(self.columns)
@@ -552,7 +556,27 @@ class FeatureEncoder:
                 sep = getattr(encoder, "sep", "|")
                 kind = "multi_hot" if isinstance(encoder, MultiHot) else "categorical"
                 columns[encoder.column] = Column(np.array(text, dtype=str), kind, sep=sep)
-        return self.encode(FeatureTable(columns, len(records)))
+        return FeatureTable(columns, len(records))
+
+    def unseen(self, records: Sequence[Mapping], *, what: str = "features") -> dict[str, list[str]]:
+        """Per column, the categories (or tags) of ``records`` that training never saw, which
+        :meth:`encode_records` sends to the column's "unknown" slot: ``{"occupation": ["astronaut"]}``.
+        Columns with none are left out; missing values and numeric columns are not listed."""
+        table = self._record_table(records, what)
+        out = {}
+        for encoder in self.encoders:
+            if not isinstance(encoder, OneHot):  # MultiHot is a OneHot too: its tags are looked up
+                continue
+            column = table.column(encoder.column)
+            present = column.values[~column.missing()].tolist()
+            if isinstance(encoder, MultiHot):
+                given = [tag for value in present for tag in encoder._tags(value)]
+            else:
+                given = [_text(value) for value in present]
+            never = sorted(set(given) - set(encoder.vocabulary))
+            if never:
+                out[encoder.column] = never
+        return out
 
     def labels(self) -> list[str]:
         """A name for every slot, in slot order (``"age=25–34"``, ``"genres=Comedy"``)."""
