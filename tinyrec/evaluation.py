@@ -115,8 +115,9 @@ def evaluate(
     ``"full"`` they are all relevant in the user's one list (so recall and MAP are meaningful).
 
     *Test users with no interaction in train* are evaluated like the others: the model must score
-    them (tinyrec's recommenders fall back to popularity); under ``"full"`` all items are their
-    candidates. The splits in :mod:`tinyrec.data.split` drop such users by default. A user whose
+    them, and ``evaluate`` reads its ``score_all``/``predict``, which give each model's own answer
+    for such a user (its biases, an all-padding sequence, features only); the popularity fallback
+    is ``recommend``'s, not applied here. Under ``"full"`` all items are their candidates. The splits in :mod:`tinyrec.data.split` drop such users by default. A user whose
     every test item is in its train set has no relevant candidate under ``"full"`` and is left
     out of the means (see :mod:`tinyrec.metrics`); when that leaves no user at all, ``evaluate``
     raises :class:`~tinyrec.errors.DataError` instead of returning NaN.
