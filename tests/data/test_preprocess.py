@@ -1,4 +1,5 @@
-"""Preprocessing: invalid rows, duplicates, k-core fixed point, implicit, centering, reindex."""
+"""Preprocessing: invalid rows, duplicates, k-core fixed point, implicit, centering, reindex; raw event
+rows of mixed types cleaned by clean_events, and its report."""
 
 import numpy as np
 import pytest
@@ -6,11 +7,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinyrec.data import Interactions
+from tinyrec.data.features import Column, FeatureTable
 from tinyrec.data.preprocess import (
+    DROP_REASONS,
+    PreprocessReport,
     center_by_user,
+    clean_events,
     drop_duplicates,
     drop_invalid,
     k_core,
+    parse_ids,
+    parse_numbers,
     preprocess,
     reindex,
     to_implicit,
@@ -152,3 +159,113 @@ def test_uncenter_and_drop_invalid_bad_input():
         drop_invalid(1, 2)
     with pytest.raises(DataError, match="timestamps holds 1e.30, not a whole number within int64"):
         drop_invalid([1, 2], [1, 2], timestamps=[np.nan, 1e30])  # was cast to a garbage int64
+
+
+# ---------------------------------------------------------------------- raw events (clean_events)
+
+
+def test_parse_numbers_reads_mixed_types_and_flags_the_rest():
+    raw = [4, 4.0, "4", " 4.5 ", None, float("nan"), "", "n/a", "NULL", "five", True, float("inf"), [4]]
+    parsed = parse_numbers(raw, "ratings")
+    assert parsed.values[:4].tolist() == [4.0, 4.0, 4.0, 4.5]
+    assert np.isnan(parsed.values[4:]).all()
+    assert parsed.missing.tolist() == [False] * 4 + [True] * 5 + [False] * 4
+    assert parsed.unreadable.tolist() == [False] * 9 + [True] * 4
+    assert parsed.from_text.tolist() == [False, False, True, True] + [False] * 9
+
+
+def test_parse_numbers_refuses_a_table():
+    with pytest.raises(ShapeError, match="1-D"):
+        parse_numbers([[1, 2], [3, 4]], "ratings")
+
+
+def test_parse_ids_are_integers_when_every_id_is_one_and_text_otherwise():
+    ints = parse_ids([196, "196", 7.0, " 8 ", None, "n/a", True, 3.5])
+    assert ints.values.dtype == np.int64
+    assert ints.values.tolist() == [196, 196, 7, 8, -1, -1, -1, -1]
+    assert ints.missing.tolist() == [False] * 4 + [True, True, False, False]
+    assert ints.unreadable.tolist() == [False] * 6 + [True, True]
+    assert ints.from_text.tolist() == [False, True, False, True] + [False] * 4
+    text = parse_ids(["u7", 7, "7", None])
+    assert text.values.tolist() == ["u7", "7", "7", ""]
+    assert text.missing.tolist() == [False, False, False, True]
+
+
+def _feed():
+    """Ten raw rows, one per fault, and three clean ones (the last of which a pair's newer rating)."""
+    users = [1, None, 1, 1, 1, 1, 1, 99, 1, "2", 2, 1, 2]
+    items = [10, 10, "", 11, 12, 13, 14, 10, 77, 10, 10, 10, 11]
+    ratings = [4, 5, 5, None, "five", 44, 3, 3, 3, " 5 ", " 5 ", 2, "4.0"]
+    stamps = [100, 100, 100, 100, 100, 100, None, 100, 100, 300, 300, 50, 200]
+    return users, items, ratings, stamps
+
+
+def test_clean_events_counts_every_row_under_one_reason():
+    data, report = clean_events(*_feed(), rating_range=(1, 5), known_users=[1, 2], known_items=[10, 11, 12])
+    removed = {name: before - after for name, before, after in report.steps}
+    assert [name for name, _, _ in report.steps] == [*DROP_REASONS, "exact duplicate", "older duplicate"]
+    assert removed == {"missing user": 1, "missing item": 1, "missing rating": 1, "unreadable rating": 1,
+                       "rating out of range": 1, "bad timestamp": 1, "unknown user": 1, "unknown item": 1,
+                       "exact duplicate": 1, "older duplicate": 1}  # fmt: skip
+    assert report.rows_in == 13 and report.rows_out == len(data) == 3
+    report.check_counts()
+    rows = sorted(zip(data.user_ids[data.users].tolist(), data.item_ids[data.items].tolist(),
+                      data.ratings.tolist(), data.timestamps.tolist(), strict=True))  # fmt: skip
+    assert rows == [(1, 10, 4.0, 100), (2, 10, 5.0, 300), (2, 11, 4.0, 200)]
+    assert dict(report.notes)['ratings read from text, such as " 5 " (rows not dropped)'] == 3
+    assert "rows kept" in str(report) and "rating out of range" in str(report)
+
+
+def test_clean_events_keeps_the_first_of_a_pair_on_request_and_compares_text_ids_with_a_text_catalogue():
+    data, report = clean_events(["a", "a", "b"], [1, 1, 2], [1, 5, 3], [10, 20, 5], duplicates="first",
+                                known_users=["a", "b"])  # fmt: skip
+    assert report.removed("older duplicate") == 1 and report.removed("unknown user") == 0
+    assert data.ratings[data.user_index(["a"])[0] == data.users].tolist() == [1.0]
+
+
+def test_clean_events_refuses_columns_of_other_lengths_and_an_unknown_rule():
+    with pytest.raises(ShapeError, match="one value per event row"):
+        clean_events([1, 2], [1], [4, 5])
+    with pytest.raises(ValueError, match="duplicates"):
+        clean_events([1], [1], [4], duplicates="newest")
+    for bad in ((5, 1), (1,), "1-5", None.__class__):
+        with pytest.raises(ValueError, match="rating_range"):
+            clean_events([1], [1], [4], rating_range=bad)
+
+
+def test_clean_events_says_what_it_dropped_when_nothing_is_left():
+    with pytest.raises(DataError, match="missing rating"):
+        clean_events([1, 2], [1, 2], [None, "n/a"])
+
+
+def test_the_report_adds_up_and_refuses_steps_that_do_not():
+    report = PreprocessReport()
+    report.add("a", 10, 7)
+    report.add("b", 7, 7)
+    report.check_counts()
+    assert report.rows_in - report.removed("a") - report.removed("b") == report.rows_out == 7
+    report.add("c", 6, 5)  # starts from 6 rows, where b left 7
+    with pytest.raises(DataError, match="do not add up"):
+        report.check_counts()
+
+
+def test_add_features_notes_each_column_s_missing_values_and_its_fill_rule():
+    table = FeatureTable(
+        {
+            "age": Column(np.array([20.0, np.nan, 40.0]), "numeric", encoding="bucket", edges=(18, 25)),
+            "job": Column(np.array(["x", "", "n/a"]), "categorical"),
+            "genres": Column(np.array(["A|B", "", "A"]), "multi_hot"),
+            "year": Column(np.array([1990.0, np.nan, np.nan]), "numeric"),
+            "title": Column(np.array(["t", "", "u"]), "text"),
+        }
+    )
+    report = PreprocessReport()
+    report.add_features("items", table)
+    assert report.notes == [
+        ("items: age missing, filled with the 'unknown' slot", 1),
+        ("items: job missing, filled with the 'unknown' slot", 2),
+        ("items: genres missing, filled with an empty bag", 1),
+        ("items: year missing, filled with the training mean", 2),
+    ]
+    with pytest.raises(TypeError, match="FeatureTable"):
+        report.add_features("items", {"age": [1]})

@@ -3,20 +3,35 @@
 Each step is a function of :class:`Interactions` (or of raw arrays, for :func:`drop_invalid`)
 that returns new data and never mutates its input. :func:`preprocess` chains them and returns a
 :class:`PreprocessReport` saying how many rows each step removed.
+
+Raw event rows of mixed types (a shop's log: ids as numbers or text, ratings as ``4``, ``"4.0"``,
+``" 5 "`` or ``"n/a"``) go through :func:`clean_events` first: it reads the values
+(:func:`parse_numbers`, :func:`parse_ids`), drops each row that cannot be used for the first
+reason that applies, removes exact and older duplicates, and accounts for every row read in one
+:class:`PreprocessReport` (to which :meth:`PreprocessReport.add_features` adds the feature values
+that will be filled).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import DataError, ShapeError
 from ..validation import check_bool, check_index_array, check_int_at_least
+from .features import MISSING_TEXT, FeatureTable
 from .interactions import Interactions
 
 __all__ = [
     "PreprocessReport",
+    "Parsed",
+    "parse_numbers",
+    "parse_ids",
+    "clean_events",
     "drop_invalid",
     "drop_duplicates",
     "k_core",
@@ -30,19 +45,81 @@ __all__ = [
 
 @dataclass
 class PreprocessReport:
-    """Rows removed by each step, in order: ``steps = [(name, n_before, n_after), ...]``."""
+    """Rows removed by each step, in order: ``steps = [(name, n_before, n_after), ...]``.
+
+    ``notes`` are ``(what, count)`` lines about values that were converted or will be filled, with
+    no row removed (ratings read from text; a feature column's missing values and the rule that
+    fills them, :meth:`add_features`). A report counts every row: ``rows_in − Σ removed ==
+    rows_out`` (:meth:`check_counts`).
+    """
 
     steps: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
     def add(self, name: str, before: int, after: int) -> None:
         self.steps.append((name, int(before), int(after)))
+
+    def note(self, what: str, count: int) -> None:
+        self.notes.append((what, int(count)))
 
     def removed(self, name: str) -> int:
         """Rows removed by the step ``name`` (0 when it did not run)."""
         return sum(b - a for n, b, a in self.steps if n == name)
 
+    @property
+    def rows_in(self) -> int:
+        """Rows before the first step (0 without steps)."""
+        return self.steps[0][1] if self.steps else 0
+
+    @property
+    def rows_out(self) -> int:
+        """Rows after the last step."""
+        return self.steps[-1][2] if self.steps else 0
+
+    def check_counts(self) -> None:
+        """Raise DataError unless each step starts where the one before ended and removes no more
+        rows than it had, so that ``rows_in − Σ removed == rows_out``."""
+        after = self.rows_in
+        for name, before, now in self.steps:
+            if before != after or now > before:
+                raise DataError(
+                    f"step {name!r} goes from {before:,} to {now:,} rows after {after:,}: "
+                    f"the counts do not add up"
+                )
+            after = now
+
+    def add_features(self, what: str, table: FeatureTable, alignment=None) -> None:
+        """Note the missing values of each column of ``table`` (``what``: "customers") that an encoder
+        will fill, with the rule of the column's kind (:mod:`tinyrec.data.features`), and the ids a
+        feature file did not match (an :class:`~tinyrec.data.features.AlignmentReport`)."""
+        if not isinstance(table, FeatureTable):
+            raise TypeError(f"add_features takes a FeatureTable (data.user_meta), got {type(table).__name__}")
+        if alignment is not None:
+            self.note(f"{what}: ids of the data without a row (every column missing)", alignment.filled)
+            self.note(f"{what}: rows naming an id not in the data (ignored)", alignment.dropped)
+        for name in table:
+            column = table.column(name)
+            if column.kind != "text":
+                self.note(f"{what}: {name} missing, filled with {_fill_rule(column)}", column.missing().sum())
+
     def __str__(self) -> str:
-        return "\n".join(f"{n:<16} {b:>12,} -> {a:>12,}  (-{b - a:,})" for n, b, a in self.steps)
+        width = max([16] + [len(n) for n, _, _ in self.steps])
+        lines = [f"{n:<{width}} {b:>12,} -> {a:>12,}  (-{b - a:,})" for n, b, a in self.steps]
+        if self.steps:
+            removed = self.rows_in - self.rows_out
+            lines.append(
+                f"{'rows kept':<{width}} {self.rows_out:>12,} = {self.rows_in:,} read - {removed:,} removed"
+            )
+        return "\n".join(lines + [f"{what}: {count:,}" for what, count in self.notes])
+
+
+def _fill_rule(column) -> str:
+    """How an encoder fills a missing value of ``column`` (the table of :mod:`tinyrec.data.encoders`)."""
+    if column.encoding in ("bucket", "hash") or column.kind == "categorical":
+        return "the 'unknown' slot"
+    if column.kind == "multi_hot":
+        return "an empty bag"
+    return "the training mean"
 
 
 def _check_data(data, func: str) -> None:
@@ -65,6 +142,256 @@ def _missing(a: np.ndarray) -> np.ndarray:
     if a.dtype.kind == "O":
         mask |= np.array([v is None for v in a.tolist()], dtype=bool)
     return mask
+
+
+class Parsed(NamedTuple):
+    """Raw values read as numbers or ids: ``values`` and, per row, what each raw value was."""
+
+    values: np.ndarray  # (n,) float64 (NaN where not read) or the ids
+    missing: np.ndarray  # (n,) bool: None, NaN or a missing marker ("", "n/a", "null", ...)
+    unreadable: np.ndarray  # (n,) bool: present, but not a value of this kind ("five", True, inf)
+    from_text: np.ndarray  # (n,) bool: read from text (" 5 ", "4.0", "196")
+
+
+def _raw_column(values, name: str) -> list:
+    """``values`` as a list of Python objects, after checking that it is one value per row."""
+    array = np.asarray(values, dtype=object)
+    if array.ndim != 1:
+        raise ShapeError(
+            f"{name} must be a 1-D sequence of raw values (one per row), got shape {array.shape}"
+        )
+    return array.tolist()
+
+
+def _is_missing_value(v) -> bool:
+    return (
+        v is None
+        or (isinstance(v, float) and math.isnan(v))
+        or (isinstance(v, str) and v.strip().lower() in MISSING_TEXT)
+    )
+
+
+def parse_numbers(values, name: str = "values") -> Parsed:
+    """Read raw values of mixed types as numbers: ``4``, ``4.0``, ``"4"``, ``" 4.0 "`` are all 4.0.
+
+    A value is *missing* when it is None, NaN or a missing marker (:data:`MISSING_TEXT`: ``""``,
+    ``"n/a"``, ``"null"``, ... stripped and lower-cased); *unreadable* when it is present but not a
+    finite number: text that does not parse (``"five"``, ``"4 stars"``), a bool, inf, a list. Both
+    give NaN in ``values``; nothing is raised for a bad value, every one is flagged.
+
+    Returns
+    -------
+    Parsed
+        ``values`` (n,) float64; ``missing``, ``unreadable``, ``from_text`` (n,) bool masks.
+
+    Raises
+    ------
+    ShapeError
+        ``values`` is not one value per row (1-D).
+    """
+    raw = _raw_column(values, name)
+    out = np.full(len(raw), np.nan)
+    missing, unreadable, from_text = (np.zeros(len(raw), dtype=bool) for _ in range(3))
+    for r, v in enumerate(raw):
+        if _is_missing_value(v):
+            missing[r] = True
+            continue
+        number = None
+        if isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_):
+            number = float(v)
+        elif isinstance(v, str):
+            try:
+                number = float(v.strip())
+                from_text[r] = True
+            except ValueError:
+                number = None
+        if number is None or not math.isfinite(number):
+            unreadable[r], from_text[r] = True, False
+        else:
+            out[r] = number
+    return Parsed(out, missing, unreadable, from_text)
+
+
+def parse_ids(values, name: str = "ids") -> Parsed:
+    """Read raw ids of mixed types: integers when every present id is one (``196``, ``"196"``,
+    ``196.0``), else every id as its stripped text (``"196"`` and ``196`` are then both ``"196"``).
+
+    Missing ids (None, NaN, a missing marker) are flagged and hold ``-1`` (integers) or ``""``; an id
+    is *unreadable* when it is neither text nor a whole number (a bool, 3.5, a list).
+    """
+    raw = _raw_column(values, name)
+    missing = np.array([_is_missing_value(v) for v in raw], dtype=bool)
+    unreadable = np.array(
+        [not m and not (isinstance(v, str) or _whole(v)) for v, m in zip(raw, missing, strict=True)],
+        dtype=bool,
+    )
+    present = ~(missing | unreadable)
+    from_text = np.array([isinstance(v, str) for v in raw], dtype=bool) & present
+    texts = [str(int(v)) if _whole(v) else str(v).strip() for v in raw]
+    as_int = all(_integer_text(t) for t, ok in zip(texts, present, strict=True) if ok)
+    if as_int:
+        ids = np.array([int(t) if ok else -1 for t, ok in zip(texts, present, strict=True)], dtype=np.int64)
+    else:
+        ids = np.array([t if ok else "" for t, ok in zip(texts, present, strict=True)], dtype=str)
+    return Parsed(ids, missing, unreadable, from_text if as_int else np.zeros(len(raw), dtype=bool))
+
+
+def _whole(v) -> bool:
+    """An int (not a bool) or a float holding a whole number."""
+    if isinstance(v, bool | np.bool_):
+        return False
+    if isinstance(v, numbers.Integral):
+        return True
+    return isinstance(v, numbers.Real) and math.isfinite(v) and float(v).is_integer()
+
+
+def _integer_text(text: str) -> bool:
+    return text.lstrip("-").isdigit()
+
+
+#: the reasons :func:`clean_events` drops a row for, in the order they are tried
+DROP_REASONS = (
+    "missing user",
+    "missing item",
+    "missing rating",
+    "unreadable rating",
+    "rating out of range",
+    "bad timestamp",
+    "unknown user",
+    "unknown item",
+)
+
+
+def clean_events(
+    users,
+    items,
+    ratings=None,
+    timestamps=None,
+    *,
+    rating_range=None,
+    known_users=None,
+    known_items=None,
+    duplicates: str = "last",
+    info=None,
+) -> tuple[Interactions, PreprocessReport]:
+    """Raw event rows of mixed types to clean :class:`Interactions`, every row accounted for.
+
+    Parameters
+    ----------
+    users, items : (n,) sequences of raw ids
+        Numbers or text, possibly mixed (:func:`parse_ids`); None / NaN / ``""`` / ``"n/a"`` missing.
+    ratings : (n,) sequence, optional
+        Numbers or numeric text (:func:`parse_numbers`). None: implicit events (all 1).
+    timestamps : (n,) sequence, optional
+        Whole numbers (Unix seconds), or their text.
+    rating_range : (low, high), optional
+        Ratings outside ``[low, high]`` are dropped (``"rating out of range"``).
+    known_users, known_items : sequences of raw ids, optional
+        The catalogue (customers, products): an event naming another id is dropped (``"unknown user"``,
+        ``"unknown item"``). Compared as ids read by :func:`parse_ids` (as text if one side is text).
+    duplicates : {"last", "first", "mean", "max"}
+        How to merge the remaining rows of one (user, item) pair, after exact duplicates are removed:
+        :func:`drop_duplicates`'s ``keep``.
+    info : dict, optional
+        The ``info`` of the result (``{"name": "shop"}``).
+
+    Returns
+    -------
+    data : Interactions
+        Dense indices over the users and items left (no feature tables: align yours with
+        ``data.user_ids`` / ``data.item_ids``, e.g. :func:`~tinyrec.data.features.read_feature_file`).
+    report : PreprocessReport
+        One step per reason of :data:`DROP_REASONS` (each row counted by the first that applies),
+        then ``"exact duplicate"`` (rows equal in every field to an earlier one) and ``"older
+        duplicate"`` (other rows of a pair, merged by ``duplicates``); notes count the ratings and ids
+        read from text. ``report.rows_in`` is ``n``, ``report.rows_out`` is ``len(data)``.
+
+    Raises
+    ------
+    ShapeError
+        A column is not 1-D or not of ``users``' length.
+    ValueError
+        ``rating_range`` is not two numbers ``low <= high``; ``duplicates`` is not one of its choices.
+    DataError
+        No row is left (the report's counts are in the message).
+    """
+    n = len(_raw_column(users, "users"))
+    for name, column in (("items", items), ("ratings", ratings), ("timestamps", timestamps)):
+        if column is not None and len(_raw_column(column, name)) != n:
+            raise ShapeError(f"{name} has {len(column)} rows but users has {n}; one value per event row")
+    if duplicates not in ("last", "first", "mean", "max"):
+        raise ValueError(f"duplicates must be 'last', 'first', 'mean' or 'max', got {duplicates!r}")
+    u, i = parse_ids(users, "users"), parse_ids(items, "items")
+    r = parse_numbers(ratings if ratings is not None else [1.0] * n, "ratings")
+    t = parse_numbers(timestamps, "timestamps") if timestamps is not None else None
+    bad = {
+        "missing user": u.missing | u.unreadable,
+        "missing item": i.missing | i.unreadable,
+        "missing rating": r.missing,
+        "unreadable rating": r.unreadable,
+        "rating out of range": np.zeros(n, dtype=bool),
+        "bad timestamp": np.zeros(n, dtype=bool),
+        "unknown user": _unknown(u.values, known_users, "known_users"),
+        "unknown item": _unknown(i.values, known_items, "known_items"),
+    }
+    if rating_range is not None:
+        low, high = _range(rating_range)
+        bad["rating out of range"] = ~np.isnan(r.values) & ((r.values < low) | (r.values > high))
+    if t is not None:
+        whole = np.isfinite(t.values) & (np.abs(np.nan_to_num(t.values)) < 2.0**63)
+        whole &= np.nan_to_num(t.values) == np.round(np.nan_to_num(t.values))
+        bad["bad timestamp"] = ~whole
+    report, keep = PreprocessReport(), np.ones(n, dtype=bool)
+    for reason in DROP_REASONS:
+        before = int(keep.sum())
+        keep &= ~bad[reason]
+        report.add(reason, before, keep.sum())
+    report.note('ratings read from text, such as " 5 " (rows not dropped)', (r.from_text & keep).sum())
+    report.note(
+        'ids read from text, such as "196" (rows not dropped)', ((u.from_text | i.from_text) & keep).sum()
+    )
+    if not keep.any():
+        raise DataError(f"clean_events dropped every row:\n{report}")
+    stamps = None if t is None else t.values[keep].astype(np.int64)
+    data = Interactions.from_raw(u.values[keep], i.values[keep], r.values[keep], stamps, info=info)
+    before = len(data)
+    data = data.subset(_first_of_equal_rows(data))
+    report.add("exact duplicate", before, len(data))
+    before = len(data)
+    data = drop_duplicates(data, duplicates)
+    report.add("older duplicate", before, len(data))
+    return data, report
+
+
+def _range(rating_range) -> tuple[float, float]:
+    """``(low, high)`` from ``rating_range``, two numbers with ``low <= high``."""
+    try:
+        low, high = (float(x) for x in rating_range)
+    except (TypeError, ValueError):
+        low, high = math.nan, math.nan
+    if not low <= high:
+        raise ValueError(
+            f"rating_range must be two numbers (low, high) with low <= high, got {rating_range!r}"
+        )
+    return low, high
+
+
+def _unknown(ids: np.ndarray, known, name: str) -> np.ndarray:
+    """``(n,)`` bool: the ids not among ``known`` (all False when ``known`` is None)."""
+    if known is None:
+        return np.zeros(len(ids), dtype=bool)
+    known = parse_ids(known, name).values
+    if known.dtype.kind != ids.dtype.kind:  # one side is text: compare the texts
+        known, ids = known.astype(str), ids.astype(str)
+    return ~np.isin(ids, known)
+
+
+def _first_of_equal_rows(data: Interactions) -> np.ndarray:
+    """Positions of the rows not equal in every field to an earlier row."""
+    t = data.timestamps if data.timestamps is not None else np.zeros(len(data), dtype=np.int64)
+    keys = np.stack([data.users, data.items, t, data.ratings.astype(np.float64).view(np.int64)], axis=1)
+    _, first = np.unique(keys, axis=0, return_index=True)
+    return np.sort(first)
 
 
 def drop_invalid(users, items, ratings=None, timestamps=None):
