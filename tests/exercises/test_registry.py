@@ -27,8 +27,9 @@ def test_the_registry_lists_one_exercise_per_tutorial_in_order():
         "linear_tower",
         "next_item_pairs",
         "ap_over_hits",
+        "threshold_metrics",
     ]
-    assert [m.TUTORIAL[:2] for m in TUTORIAL_MODULES] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+    assert [m.TUTORIAL[:2] for m in TUTORIAL_MODULES] == [f"{n:02d}" for n in range(1, 10)]
 
 
 def test_the_course_exercises_follow_the_tutorials():

@@ -14,6 +14,7 @@ name                      tutorial     task
 ``linear_tower``          06           a third NCF tower
 ``next_item_pairs``       07           SASRec's training row of one user
 ``ap_over_hits``          08           AP@k divided by the hits, checked by ``check_metric``
+``threshold_metrics``     09           a purchase model's accuracy, precision, recall, F1
 ========================  ===========  ==============================================
 
 and the course exercises (:data:`COURSE`), which no tutorial shows and ``tinyrec grade`` grades
@@ -97,6 +98,7 @@ from . import (
     sgd_momentum_step,
     softmax_backward,
     tanh_backward,
+    threshold_metrics,
     user_knn,
 )
 from .checking import CheckResult, Report, points, run_checks
@@ -114,6 +116,7 @@ TUTORIAL_EXERCISES = {
         linear_tower,
         next_item_pairs,
         ap_over_hits,
+        threshold_metrics,
     )  # fmt: skip
 }
 #: name -> module of the course exercises, in the order of the course (and any registered)
@@ -182,6 +185,7 @@ __all__ = [
     "softmax_backward",
     "solution_source",
     "tanh_backward",
+    "threshold_metrics",
     "user_knn",
     "validate",
 ]
