@@ -5,7 +5,9 @@ Run: ``python benchmarks/make_results.py`` after the scripts. It reads every ful
 shown), and rewrites ``benchmarks/RESULTS.md``: one section per script, with its command, the date,
 machine and thread settings of its run, and its summary rows (see ``record.py`` for what they
 hold), each beside its figure in the page being replaced and the change, so that a regression
-shows. A script without a results file has no section; a row without a measurement is left out.
+shows. A script without a results file keeps its section of the page being replaced, word for
+word (its last run: results files are not committed, so a new machine starts without them); a
+script in neither has no section. A row without a measurement is left out.
 
 The previous figures are read from a block of JSON at the end of the page being replaced (an HTML
 comment, invisible once rendered), matched by each row's key. The page depends on nothing but
@@ -46,7 +48,7 @@ hand; the next run of make_results.py replaces the page.
 - Each section is one run of one script: its command, date, machine and the thread settings in
   force (environment variables, Numba's threads, the BLAS/OpenMP pools seen by threadpoolctl,
   torch's intra-op threads when torch ran), then its figures. The protocols are in the scripts'
-  docstrings.
+  docstrings. A script not run again since keeps the section of its last run, unchanged.
 - Speed: tinyrec and the reference beside it ran in the same process, in the same run. **ratio** is
   the reference's time (or memory) divided by tinyrec's: above 1, tinyrec is faster.
 - Accuracy: a mean ± standard deviation over the seeds counted in **seeds**; without them, a
@@ -329,11 +331,36 @@ def thread_text(threads: dict) -> str:
 
 
 # ---------------------------------------------------------------------- the page
-def render(runs: dict[str, dict], old: dict) -> tuple[str, dict]:
-    """The page for ``runs`` (``script -> results``) and the figures block it stores."""
+def read_sections(page: Path) -> dict[str, tuple[str, str]]:
+    """``script -> (its section, its line of the index)`` of a previous RESULTS.md (empty if none)."""
+    try:
+        text = page.read_text()
+    except OSError:
+        return {}
+    start = text.find(BLOCK_START)
+    parts = re.split(r"\n\n(?=## )", text[: start if start >= 0 else len(text)].rstrip("\n"))
+    index = {m.group(1): m.group(0) for m in re.finditer(r"(?m)^\| \[(\w+)\]\(#\w+\) \|.*$", parts[0])}
+    out = {}
+    for section in parts[1:]:
+        script = section.split("\n", 1)[0][3:].strip()
+        if script in index:
+            out[script] = (section, index[script])
+    return out
+
+
+def render(runs: dict[str, dict], old: dict, old_sections: dict | None = None) -> tuple[str, dict]:
+    """The page for ``runs`` (``script -> results``) and the figures block it stores; a script of
+    ``old_sections`` (:func:`read_sections`) with no run in ``runs`` keeps its section and figures."""
     block, sections = {}, []
     index = ["| script | run (UTC) | commit | took |", "|---|---|---|---|"]
-    for script in sorted(runs):
+    kept = {s: v for s, v in (old_sections or {}).items() if s not in runs and isinstance(old.get(s), dict)}
+    for script in sorted(set(runs) | set(kept)):
+        if script in kept:  # not run again: its last run, word for word
+            section, index_line = kept[script]
+            block[script] = old[script]
+            index.append(index_line)
+            sections.append(section)
+            continue
         data = runs[script]
         previous = previous_of(script, data, old)
         rows = data["summary"]
@@ -494,9 +521,12 @@ def main(argv=None) -> Path:
     )  # fmt: skip
     args = parser.parse_args(argv)
     runs = load_runs(args.results)
-    text, block = render(runs, read_block(args.out))
+    old_sections = read_sections(args.out)
+    text, block = render(runs, read_block(args.out), old_sections)
     _write(args.out, text)
-    print(f"wrote {args.out}: {', '.join(sorted(runs)) or 'no results'}")
+    kept = sorted(set(old_sections) - set(runs))
+    print(f"wrote {args.out}: {', '.join(sorted(runs)) or 'no results'}"
+          + (f"; kept the last run of {', '.join(kept)}" if kept else ""))  # fmt: skip
     readme = args.readme or (ROOT / "README.md" if args.out == HERE / "RESULTS.md" else None)
     if readme is not None:
         _write(readme, replace_readme(readme.read_text(), readme_block(block)))

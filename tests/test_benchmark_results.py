@@ -142,13 +142,22 @@ def test_next_page_shows_the_previous_figure_and_the_change(bench, tmp_path):
     results, page = tmp_path / "results", tmp_path / "RESULTS.md"
     write(results, "bench_alpha", alpha("2030-01-01T10:00:00Z", 300.0, 5.0, 0.5912))
     write(results, "bench_beta", beta("2030-01-01T11:00:00Z"))
-    generate(bench, results, page)
+    first = generate(bench, results, page)
+    first_block = bench["make_results"].read_block(page)
 
     write(results, "bench_alpha", alpha("2030-02-01T10:00:00Z", 330.0, 4.0, 0.6012))  # a later run
-    (results / "bench_beta.json").unlink()  # a script without results this time
+    (results / "bench_beta.json").unlink()  # a script without results this time: its last run stays
     text = generate(bench, results, page)
 
-    assert "## bench_beta" not in text and "PopModel" not in text and "0.9457" not in text
+    def section(page_text: str, script: str) -> str:
+        return page_text.split(f"\n## {script}\n", 1)[1].split("\n## ", 1)[0].split("<!--", 1)[0]
+
+    assert section(text, "bench_beta") == section(first, "bench_beta")  # word for word
+    assert "0.9457" in line_of(text, "| PopModel | RMSE |")
+    assert line_of(text, "| [bench_beta](#bench_beta) |") == line_of(first, "| [bench_beta](#bench_beta) |")
+    stored = bench["make_results"].read_block(page)
+    assert stored["bench_beta"] == first_block["bench_beta"]  # README's block can still quote it
+    assert "PopModel | RMSE" in stored["bench_beta"]["rows"]
     assert "previous figures: the run of 2030-01-01T10:00:00Z (commit 0123456789, on Test CPU 9000" in text
     step = line_of(text, "| step vs torch |")
     assert "330.0 µs" in step and "4.00×" in step  # this run
