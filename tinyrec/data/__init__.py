@@ -2,7 +2,9 @@
 
 * :class:`Interactions`: the immutable table every model takes (``interactions.py``);
 * loaders: :func:`movielens`, :func:`movietweetings`, :func:`from_csv`, :func:`synthetic`;
-* :mod:`~tinyrec.data.preprocess`: duplicates, invalid rows, k-core, implicit, centering;
+* :mod:`~tinyrec.data.preprocess`: duplicates, invalid rows, k-core, implicit, centering; raw
+  event rows of mixed types cleaned with one report (:func:`~tinyrec.data.preprocess.clean_events`);
+* :mod:`~tinyrec.data.messy`: a faulty event feed made from clean data, for practice;
 * :mod:`~tinyrec.data.features`, :mod:`~tinyrec.data.encoders`: typed feature tables of users and
   items (``user_meta``, ``item_meta``) and their encoders, fitted on train only;
 * :mod:`~tinyrec.data.split`: holdout, leave-one-out, temporal, k-fold, cold users and cold items
