@@ -56,6 +56,17 @@ def updates_in_place(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=
     return theta, m, v
 
 
+def returns_theta_only(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    theta, m[...], v[...] = RIGHT(theta, grad, m, v, t, lr, beta1, beta2, eps)  # m, v kept in place
+    return theta
+
+
+def forgets_eps(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    return theta - lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t)), m, v
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -65,8 +76,19 @@ def updates_in_place(theta, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=
         (eps_under_the_root, "eps_is_added_to_the_root", "not to v̂ under the root"),
         (ignores_the_hyperparameters, "matches_tinyrec_adam_over_ten_steps", "not the defaults"),
         (updates_in_place, "inputs_are_not_modified", "in place"),
+        (returns_theta_only, "returns_three_new_arrays", "not the three arrays (theta, m, v)"),
+        (forgets_eps, "a_zero_gradient_from_rest_stays_put", "a 0/0 somewhere?"),
     ],
-    ids=["no bias correction", "v of g", "t from 0", "eps in root", "defaults", "in place"],
+    ids=[
+        "no bias correction",
+        "v of g",
+        "t from 0",
+        "eps in root",
+        "defaults",
+        "in place",
+        "theta only",
+        "no eps",
+    ],
 )
 def test_a_wrong_step_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

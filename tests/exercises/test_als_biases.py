@@ -74,6 +74,29 @@ def zero_over_zero(users, items, ratings, n_users, n_items, reg_u, reg_i, n_epoc
     return mu, bu, bi
 
 
+def _alternate(users, items, residuals, n_users, n_items, reg_u, reg_i, n_epochs):
+    """The right alternation on ``residuals``, the ratings with μ already taken out."""
+    cu, ci = np.bincount(users, minlength=n_users), np.bincount(items, minlength=n_items)
+    bu, bi = np.zeros(n_users), np.zeros(n_items)
+    for _ in range(n_epochs):
+        bi = np.bincount(items, weights=residuals - bu[users], minlength=n_items) / np.maximum(reg_i + ci, 1)
+        bu = np.bincount(users, weights=residuals - bi[items], minlength=n_users) / np.maximum(reg_u + cu, 1)
+    return bu, bi
+
+
+def mean_of_the_dense_matrix(users, items, ratings, n_users, n_items, reg_u, reg_i, n_epochs):
+    R = np.zeros((n_users, n_items))
+    R[users, items] = ratings
+    mu = float(R.mean())  # the unrated cells averaged in as 0s
+    return mu, *_alternate(users, items, ratings - mu, n_users, n_items, reg_u, reg_i, n_epochs)
+
+
+def centres_the_ratings_in_place(users, items, ratings, n_users, n_items, reg_u, reg_i, n_epochs):
+    mu = float(ratings.mean())
+    ratings -= mu  # the caller's ratings, now centred
+    return mu, *_alternate(users, items, ratings, n_users, n_items, reg_u, reg_i, n_epochs)
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -81,8 +104,10 @@ def zero_over_zero(users, items, ratings, n_users, n_items, reg_u, reg_i, n_epoc
         (jacobi, "users_see_the_new_item_biases", "item biases just computed"),
         (regularization_ignored, "regularization_shrinks_towards_zero", "reg_i is ignored"),
         (zero_over_zero, "biases_of_unrated_ids_are_zero", "0/0"),
+        (mean_of_the_dense_matrix, "returns_mu_and_two_bias_vectors", "the mean rating is"),
+        (centres_the_ratings_in_place, "inputs_are_not_modified", "in place"),
     ],
-    ids=["users first", "jacobi", "no regularization", "0/0"],
+    ids=["users first", "jacobi", "no regularization", "0/0", "dense mean", "in place"],
 )
 def test_a_wrong_als_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

@@ -50,8 +50,10 @@ def _failed(candidate) -> dict:
 
 def test_dividing_by_n_rel_fails_with_the_denominator_named():
     failed = _failed(lambda s, r, k: _ap(s, r, k, "n_rel"))
-    assert "divides_by_the_hits_in_the_list" in failed and "not by the 3 relevant" in failed[
-        "divides_by_the_hits_in_the_list"]
+    assert (
+        "divides_by_the_hits_in_the_list" in failed
+        and "not by the 3 relevant" in failed["divides_by_the_hits_in_the_list"]
+    )
     assert "check_metric_names_the_convention" in failed
 
 
@@ -70,3 +72,35 @@ def test_reversed_ties_fail_and_check_metric_says_which_order_it_found():
 def test_returning_the_mean_fails():
     failed = _failed(lambda s, r, k: float(_ap(s, r, k, "hits").mean()))
     assert "one AP per user" in failed["returns_one_value_per_user"]
+
+
+def _ap_from_order(order, relevance, k, positions):
+    hit = np.take_along_axis(relevance > 0, order[:, :k], axis=1)
+    hits = hit.sum(axis=1)
+    precision = np.where(hit, np.cumsum(hit, axis=1) / positions, 0.0).sum(axis=1)
+    return np.where(hits > 0, precision / np.maximum(hits, 1), 0.0)
+
+
+def test_precision_over_k_instead_of_the_position_fails_by_hand():
+    failed = _failed(lambda s, r, k: _ap_from_order(np.argsort(-s, axis=1, kind="stable"), r, k, k))
+    assert "P@p = hits@p / p" in failed["one_user_by_hand"]
+
+
+def test_positions_up_to_k_fail_when_k_is_beyond_the_list():
+    def positions_up_to_k(scores, relevance, k):  # 1..k, but the list may be shorter than k
+        return _ap_from_order(np.argsort(-scores, axis=1, kind="stable"), relevance, k, np.arange(1, k + 1))
+
+    failed = _failed(positions_up_to_k)
+    assert set(failed) >= {"k_beyond_the_list"}
+    assert "could not be broadcast" in failed["k_beyond_the_list"]
+
+
+def test_negating_the_scores_in_place_to_sort_them_fails():
+    def negates_in_place(scores, relevance, k):
+        scores *= -1  # a stable argsort of -scores: best first, ties in column order
+        positions = np.arange(1, min(k, scores.shape[1]) + 1)
+        return _ap_from_order(np.argsort(scores, axis=1, kind="stable"), relevance, k, positions)
+
+    failed = _failed(negates_in_place)
+    assert set(failed) == {"inputs_are_not_modified"}
+    assert "in place" in failed["inputs_are_not_modified"]

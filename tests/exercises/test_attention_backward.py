@@ -19,7 +19,7 @@ def test_the_stub_scores_zero():
     assert exercise.check(exercise.STUB).score == 0
 
 
-def _variant(Q, K, V, dO, *, mask=True, second_term=True, scale=True, transpose_p=True):
+def _variant(Q, K, V, dO, *, mask=True, second_term=True, scale=True, transpose_p=True, mask_ds=False):
     L, d_k = Q.shape[1], Q.shape[2]
     S = Q @ K.swapaxes(-1, -2) / np.sqrt(d_k)
     if mask:
@@ -29,6 +29,8 @@ def _variant(Q, K, V, dO, *, mask=True, second_term=True, scale=True, transpose_
     dV = (P.swapaxes(-1, -2) if transpose_p else P) @ dO
     dP = dO @ V.swapaxes(-1, -2)
     dS = P * (dP - (P * dP).sum(axis=-1, keepdims=True)) if second_term else P * dP
+    if mask_ds:  # masked like the scores, with −∞: dS must be 0 there, as P is
+        dS = np.where(np.triu(np.ones((L, L), dtype=bool), k=1), -np.inf, dS)
     c = 1 / np.sqrt(d_k) if scale else 1.0
     return dS @ K * c, dS.swapaxes(-1, -2) @ Q * c, dV
 
@@ -49,6 +51,22 @@ def p_not_transposed(Q, K, V, dO):
     return _variant(Q, K, V, dO, transpose_p=False)
 
 
+def masks_ds_with_minus_infinity(Q, K, V, dO):
+    with np.errstate(invalid="ignore"):  # −∞ · 0 in the products: the NaN the check names
+        return _variant(Q, K, V, dO, mask_ds=True)
+
+
+def scales_q_in_place(Q, K, V, dO):
+    L, d_k = Q.shape[1], Q.shape[2]
+    Q *= 1 / np.sqrt(d_k)  # 1/√d_k applied once, for S and dK alike, but to the caller's Q
+    S = np.where(np.triu(np.ones((L, L), dtype=bool), k=1), -np.inf, Q @ K.swapaxes(-1, -2))
+    P = np.exp(S - S.max(axis=-1, keepdims=True))
+    P /= P.sum(axis=-1, keepdims=True)
+    dP = dO @ V.swapaxes(-1, -2)
+    dS = P * (dP - (P * dP).sum(axis=-1, keepdims=True))
+    return dS @ K / np.sqrt(d_k), dS.swapaxes(-1, -2) @ Q, P.swapaxes(-1, -2) @ dO
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -56,8 +74,10 @@ def p_not_transposed(Q, K, V, dO):
         (softmax_without_the_row_sum, "softmax_backward_subtracts_the_row_sum", "lacks its second term"),
         (unscaled, "scores_are_scaled", "the 1/√d_k reaches both"),
         (p_not_transposed, "value_gradient", "a transpose of P"),
+        (masks_ds_with_minus_infinity, "returns_three_gradients", "NaN or inf"),
+        (scales_q_in_place, "inputs_are_not_modified", "changed Q in place"),
     ],
-    ids=["no mask", "no row sum", "unscaled", "P not transposed"],
+    ids=["no mask", "no row sum", "unscaled", "P not transposed", "dS masked with -inf", "Q scaled in place"],
 )
 def test_a_wrong_backward_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

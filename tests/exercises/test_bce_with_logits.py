@@ -60,6 +60,17 @@ def hard_targets_only(logits, targets):
     return exercise.SOLUTION(logits, (targets > 0.5).astype(logits.dtype))
 
 
+def forgets_the_minus(logits, targets):
+    loss, grad = exercise.SOLUTION(logits, targets)
+    return -loss, grad  # the mean of y log p + (1 − y) log(1 − p), not its negative
+
+
+def signed_logits_in_place(logits, targets):
+    z = logits  # a second name, not a copy
+    z *= 2 * targets - 1  # ±x, so that each loss is log(1 + e^(−z)) (hard targets)
+    return float(np.logaddexp(0, -z).mean()), -(2 * targets - 1) / (1 + np.exp(z)) / z.size
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -69,8 +80,23 @@ def hard_targets_only(logits, targets):
         (gradient_of_the_sum, "gradient_matches_tinyrec", "remember the 1/M"),
         (gradient_sign_flipped, "gradient_matches_tinyrec", "wrong sign"),
         (hard_targets_only, "soft_targets_count", "a soft target weighs both terms"),
+        (forgets_the_minus, "returns_a_loss_and_a_gradient", "a cross-entropy is a finite number > 0"),
+        (summed_loss, "loss_is_a_mean", "a mean does not change when the batch is repeated"),
+        (gradient_sign_flipped, "matches_central_differences", "disagrees with central differences"),
+        (signed_logits_in_place, "inputs_are_not_modified", "changed its inputs in place"),
     ],
-    ids=["naive", "clipped", "sum", "gradient of the sum", "sign", "hard targets"],
+    ids=[
+        "naive",
+        "clipped",
+        "sum",
+        "gradient of the sum",
+        "sign",
+        "hard targets",
+        "no minus",
+        "sum vs mean",
+        "sign vs numbers",
+        "in place",
+    ],
 )
 def test_a_wrong_bce_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

@@ -83,6 +83,29 @@ def forgets_the_negative_rows(P, Q, users, pos, neg):
     return loss, dP, dQ
 
 
+def forgets_the_minus(P, Q, users, pos, neg):
+    loss, dP, dQ = exercise.SOLUTION(P, Q, users, pos, neg)
+    return -loss, dP, dQ  # the mean of log σ(x), not of −log σ(x)
+
+
+def sigmoid_of_x_for_minus_x(P, Q, users, pos, neg):
+    pu, qi, qj, x = _parts(P, Q, users, pos, neg)
+    loss = exercise.SOLUTION(P, Q, users, pos, neg)[0]
+    g = (-1 / (1 + np.exp(-x)) / len(x))[:, None]  # −σ(x) / B, where −σ(−x) / B belongs
+    dP, dQ = np.zeros_like(P), np.zeros_like(Q)
+    np.add.at(dP, users, g * (qi - qj))
+    np.add.at(dQ, pos, g * pu)
+    np.add.at(dQ, neg, -g * pu)
+    return loss, dP, dQ
+
+
+def takes_the_sgd_step_too(P, Q, users, pos, neg):
+    loss, dP, dQ = exercise.SOLUTION(P.copy(), Q.copy(), users, pos, neg)
+    P -= 0.05 * dP  # the update belongs to the optimizer, on the caller's side
+    Q -= 0.05 * dQ
+    return loss, dP, dQ
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -92,8 +115,21 @@ def forgets_the_negative_rows(P, Q, users, pos, neg):
         (item_signs_swapped, "item_gradients_have_opposite_signs", "signs swapped"),
         (fancy_index_assignment, "repeated_ids_are_summed", "keeps only one term per repeated id"),
         (forgets_the_negative_rows, "item_gradients_have_opposite_signs", "the negatives' rows"),
+        (forgets_the_minus, "returns_a_loss_and_two_gradients", "a finite number > 0"),
+        (sigmoid_of_x_for_minus_x, "matches_central_differences", "disagrees with central differences"),
+        (takes_the_sgd_step_too, "inputs_are_not_modified", "changed its argument P in place"),
     ],
-    ids=["naive", "sum", "gradient of the sum", "signs swapped", "fancy +=", "no negative rows"],
+    ids=[
+        "naive",
+        "sum",
+        "gradient of the sum",
+        "signs swapped",
+        "fancy +=",
+        "no negative rows",
+        "no minus",
+        "sigma(x)",
+        "steps",
+    ],
 )
 def test_a_wrong_bpr_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

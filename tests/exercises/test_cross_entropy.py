@@ -68,6 +68,11 @@ def shifts_in_place(logits, targets):
     return exercise.SOLUTION(logits, targets)
 
 
+def forgets_the_minus(logits, targets):
+    loss, grad = exercise.SOLUTION(logits, targets)
+    return -loss, grad  # the mean of log p, not of -log p
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -78,8 +83,18 @@ def shifts_in_place(logits, targets):
         (forgets_the_target, "gradient_rows_sum_to_zero", "target class's entry"),
         (log_of_a_clipped_softmax, "stable_at_large_logits", "compute log p without taking the log of p"),
         (shifts_in_place, "inputs_are_not_modified", "changed its inputs in place"),
+        (forgets_the_minus, "returns_a_loss_and_a_gradient", "a cross-entropy is a finite number > 0"),
     ],
-    ids=["overflow", "sum loss", "sum vs mean", "grad x N", "no one-hot", "clipped log", "in place"],
+    ids=[
+        "overflow",
+        "sum loss",
+        "sum vs mean",
+        "grad x N",
+        "no one-hot",
+        "clipped log",
+        "in place",
+        "no minus",
+    ],
 )
 def test_a_wrong_loss_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

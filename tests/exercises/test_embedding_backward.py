@@ -77,6 +77,23 @@ class UsesFromIndices(MyEmbedding):
         self.weight.accumulate(RowGrad.from_indices(self._ids, grad_output.reshape(-1, self.dim)))
 
 
+class SumsRepeatsIntoGradOutput(MyEmbedding):
+    def backward(self, grad_output):
+        dy = grad_output.reshape(-1, self.dim)  # a view: writing into dy writes into grad_output
+        rows, first, inverse = np.unique(self._ids, return_index=True, return_inverse=True)
+        repeat = np.arange(len(dy)) != first[inverse]
+        np.add.at(dy, first[inverse[repeat]], dy[repeat])  # each repeat added to its first occurrence
+        self.weight.accumulate(RowGrad(rows, dy[first]))
+
+
+class GroupsBySorting(MyEmbedding):
+    def backward(self, grad_output):
+        order = np.argsort(self._ids, kind="stable")
+        ids, dy = self._ids[order], grad_output.reshape(-1, self.dim)[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(ids)) + 1]  # the first group starts at 0: one id at least
+        self.weight.accumulate(RowGrad(ids[starts], np.add.reduceat(dy, starts, axis=0)))
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -85,8 +102,10 @@ class UsesFromIndices(MyEmbedding):
         (OverwritesGrad, "gradients_accumulate", "overwritten"),
         (FlatOnly, "ids_of_any_shape", "flatten dY's leading axes"),
         (UsesFromIndices, "builds_the_rows_itself", "RowGrad.from_indices"),
+        (SumsRepeatsIntoGradOutput, "grad_output_is_not_modified", "changed grad_output in place"),
+        (GroupsBySorting, "an_empty_batch_touches_no_row", "raised IndexError"),
     ],
-    ids=["last wins", "dense", "overwritten", "2-D ids", "from_indices"],
+    ids=["last wins", "dense", "overwritten", "2-D ids", "from_indices", "dY written", "empty batch"],
 )
 def test_a_wrong_backward_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

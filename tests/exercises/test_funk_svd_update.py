@@ -70,6 +70,10 @@ def in_place(r, mu, bu, bi, pu, qi, lr, reg):
     return err, new_bu, new_bi, pu, qi
 
 
+def forgets_the_error(r, mu, bu, bi, pu, qi, lr, reg):
+    return exercise.SOLUTION(r, mu, bu, bi, pu, qi, lr, reg)[1:]  # the parameters, without err
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -78,8 +82,13 @@ def in_place(r, mu, bu, bi, pu, qi, lr, reg):
         (biases_not_regularized, "biases_move_with_the_error", "ignores the regularization"),
         (regularization_added, "regularization_shrinks_every_parameter", "should shrink"),
         (in_place, "inputs_are_not_modified", "in place"),
+        (
+            forgets_the_error,
+            "returns_the_error_and_new_parameters",
+            "not the five values (err, bu, bi, pu, qi)",
+        ),
     ],
-    ids=["new p_u", "error sign", "biases unregularized", "regularization grows", "in place"],
+    ids=["new p_u", "error sign", "biases unregularized", "regularization grows", "in place", "no err"],
 )
 def test_a_wrong_update_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

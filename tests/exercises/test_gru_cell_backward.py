@@ -37,20 +37,27 @@ def test_the_stub_scores_zero():
     assert exercise.check(exercise.STUB).score == 0
 
 
-def _variant(x, h_prev, W_ih, W_hh, b_ih, b_hh, dh, *, direct=True, z_sign=1, scale_n=True, mean=False):
+def _variant(x, h_prev, W_ih, W_hh, b_ih, b_hh, dh, *, direct=True, z_sign=1, scale_n=True, mean=False,
+             sum_biases=True, reuse_dh=False):  # fmt: skip
     H = h_prev.shape[1]
     gi, gh = x @ W_ih.T + b_ih, h_prev @ W_hh.T + b_hh
     r = 1 / (1 + np.exp(-(gi[:, :H] + gh[:, :H])))
     z = 1 / (1 + np.exp(-(gi[:, H : 2 * H] + gh[:, H : 2 * H])))
     n = np.tanh(gi[:, 2 * H :] + r * gh[:, 2 * H :])
-    da_n = dh * (1 - z) * (1 - n**2)
     da_z = z_sign * dh * (h_prev - n) * z * (1 - z)
+    through_z = dh * z if direct else 0
+    if reuse_dh:  # dh's memory reused for da_n: the caller's dh is overwritten
+        da_n = dh
+        da_n *= (1 - z) * (1 - n**2)
+    else:
+        da_n = dh * (1 - z) * (1 - n**2)
     da_r = da_n * gh[:, 2 * H :] * r * (1 - r)
     dgi = np.concatenate([da_r, da_z, da_n], axis=1)
     dgh = np.concatenate([da_r, da_z, da_n * r if scale_n else da_n], axis=1)
     k = 1 / len(x) if mean else 1
-    dh_prev = dgh @ W_hh + (dh * z if direct else 0)
-    return dgi @ W_ih, dh_prev, k * dgi.T @ x, k * dgh.T @ h_prev, k * dgi.sum(0), k * dgh.sum(0)
+    dh_prev = dgh @ W_hh + through_z
+    db_ih, db_hh = (k * dgi.sum(0), k * dgh.sum(0)) if sum_biases else (k * dgi, k * dgh)
+    return dgi @ W_ih, dh_prev, k * dgi.T @ x, k * dgh.T @ h_prev, db_ih, db_hh
 
 
 def no_direct_path(*args):
@@ -69,6 +76,14 @@ def mean_over_the_batch(*args):
     return _variant(*args, mean=True)
 
 
+def bias_gradients_per_row(*args):  # the bias is shared by the rows: its gradient sums over them
+    return _variant(*args, sum_biases=False)
+
+
+def reuses_dh_in_place(*args):
+    return _variant(*args, reuse_dh=True)
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -76,8 +91,10 @@ def mean_over_the_batch(*args):
         (update_gate_sign_flipped, "update_gate_gradient", "wrong sign"),
         (reset_gate_forgotten, "reset_gate_scales_the_hidden_candidate", "multiplied by r"),
         (mean_over_the_batch, "weight_gradients_sum_over_the_batch", "a mean where a sum belongs"),
+        (bias_gradients_per_row, "returns_six_gradients", "it has the shape of its input"),
+        (reuses_dh_in_place, "inputs_are_not_modified", "changed its argument dh in place"),
     ],
-    ids=["no direct path", "z sign", "r forgotten", "mean"],
+    ids=["no direct path", "z sign", "r forgotten", "mean", "bias per row", "dh reused"],
 )
 def test_a_wrong_backward_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

@@ -64,6 +64,12 @@ class BiasGradientAsAVector(_RightForward):
         self.B.backward(grad_output)  # (batch,) for a (batch, 1) lookup
 
 
+class BiasGradientAveraged(_RightForward):
+    def backward(self, grad_output):
+        LayeredMF.backward(self, grad_output)
+        self.B.backward(grad_output[:, None] / len(grad_output))  # a mean over the batch, as for mu
+
+
 class OnlyTheBias(_RightForward):
     def backward(self, grad_output):
         self.B.backward(grad_output[:, None])
@@ -87,3 +93,12 @@ def test_a_wrong_model_fails_with_a_message_naming_the_problem(wrong, check, wor
     assert result.status == FAILED, str(report)
     assert words in result.message
     assert report.result("trains_like_the_fused_loop").status == FAILED
+
+
+def test_a_bias_gradient_averaged_over_the_batch_fails_the_gradient_check():
+    # one rating at a time (the fused loop's steps) the mean is the sum: only a batch shows the mistake
+    report = exercise.check(BiasGradientAveraged)
+    result = report.result("matches_central_differences")
+    assert result.status == FAILED, str(report)
+    assert "gradient of B.weight disagrees" in result.message
+    assert report.result("bias_table_gets_dy").status == FAILED

@@ -58,6 +58,12 @@ def updates_in_place(theta, m, v, t, rows, values, lr=1e-3, beta1=0.9, beta2=0.9
     return theta, m, v
 
 
+def returns_the_touched_rows(theta, m, v, t, rows, values, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    present = np.unique(rows)
+    theta, m, v = exercise.SOLUTION(theta, m, v, t, rows, values, lr, beta1, beta2, eps)
+    return theta[present], m[present], v[present]  # the rows it updated, not the tables
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -66,8 +72,9 @@ def updates_in_place(theta, m, v, t, rows, values, lr=1e-3, beta1=0.9, beta2=0.9
         (dense_adam_eps, "eps_enters_as_torch_s_sparse_adam", "adds eps to √v itself"),
         (no_bias_correction, "first_step_moves_present_rows_by_about_lr", "the bias corrections use t"),
         (updates_in_place, "inputs_are_not_modified", "in place"),
+        (returns_the_touched_rows, "returns_three_new_tables", "expected the whole table"),
     ],
-    ids=["dense", "last wins", "dense eps", "no bias correction", "in place"],
+    ids=["dense", "last wins", "dense eps", "no bias correction", "in place", "rows only"],
 )
 def test_a_wrong_lazy_adam_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

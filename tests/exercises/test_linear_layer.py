@@ -81,6 +81,26 @@ class ForgetsTheBias(MyLinear):
         return grad_output @ self.weight.data
 
 
+class FlattensTheRows(MyLinear):
+    def forward(self, x):
+        self._x = x.reshape(-1, self.in_features)  # flattened, and Y never gets X's leading axes back
+        return self._x @ self.weight.data.T + self.bias.data
+
+    def backward(self, grad_output):
+        dy2 = grad_output.reshape(-1, self.out_features)
+        self.weight.accumulate(dy2.T @ self._x)
+        self.bias.accumulate(dy2.sum(axis=0))
+        return dy2 @ self.weight.data
+
+
+class InputGradientFromTheWeightGradient(_Forward):
+    def backward(self, grad_output):
+        x2, dy2 = self._x.reshape(-1, self.in_features), grad_output.reshape(-1, self.out_features)
+        self.weight.accumulate(dy2.T @ x2)
+        self.bias.accumulate(dy2.sum(axis=0))
+        return grad_output @ self.weight.grad  # weight.grad where weight.data belongs
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -93,8 +113,10 @@ class ForgetsTheBias(MyLinear):
         (OverwritesGrad, "gradients_accumulate", "overwritten"),
         (TwoDimensionalOnly, "leading_axes_are_rows", "flatten the leading axes"),
         (ForgetsTheBias, "forward_matches_the_reference", "each output adds its bias"),
+        (FlattensTheRows, "output_has_the_right_shape", "expected (2, 3, 3)"),
+        (InputGradientFromTheWeightGradient, "input_gradient_matches_the_reference", "dX is wrong"),
     ],
-    ids=["mean", "no bias grad", "overwritten", "3-D input", "no bias"],
+    ids=["mean", "no bias grad", "overwritten", "3-D input", "no bias", "rows flattened", "dX from grad"],
 )
 def test_a_wrong_layer_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

@@ -67,6 +67,13 @@ def mean_over_every_relevant_item(scores, relevance):
     return float(np.mean(values))
 
 
+def ranks_ascending(scores, relevance):  # np.argsort without the minus: the lowest score comes first
+    order = np.argsort(scores, axis=1, kind="stable")
+    hits = np.take_along_axis(relevance > 0, order, axis=1)
+    has = hits.any(axis=1)
+    return float(np.mean(1.0 / (hits.argmax(axis=1)[has] + 1)))
+
+
 def per_user_array(scores, relevance):
     rel, best = _first_relevant_best(scores, relevance)
     return 1.0 / ((scores > best).sum(axis=1) + ((scores == best) & ~rel).sum(axis=1) + 1)
@@ -80,8 +87,16 @@ def per_user_array(scores, relevance):
         (relevant_ties_count_against, "relevant_candidates_tied_with_each_other", "share the top score"),
         (mean_over_every_relevant_item, "first_relevant_candidate_counts", "only the first counts"),
         (per_user_array, "returns_a_float", "not one number"),
+        (ranks_ascending, "one_user_by_hand", "the relevant candidate is ranked first"),
     ],
-    ids=["optimistic", "zero for empty users", "relevant ties", "every relevant item", "per user"],
+    ids=[
+        "optimistic",
+        "zero for empty users",
+        "relevant ties",
+        "every relevant item",
+        "per user",
+        "ascending",
+    ],
 )
 def test_a_wrong_mrr_fails_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

@@ -74,6 +74,35 @@ def argsort_ignores_ties(scores, relevance, k):
     return float(np.mean(dcg[has] / idcg[has]))
 
 
+def per_user_values(scores, relevance, k):  # the NDCG of each user, never averaged
+    k = min(k, scores.shape[1])
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = np.take_along_axis(relevance, np.lexsort((relevance, -scores)), axis=1)[:, :k] @ discounts
+    idcg = -np.sort(-relevance, axis=1)[:, :k] @ discounts
+    return dcg[idcg > 0] / idcg[idcg > 0]
+
+
+def binary_gains(scores, relevance, k):  # relevant or not: grade 3 gains as much as grade 1
+    return _ndcg(scores, (relevance > 0).astype(float), k)
+
+
+def discounts_up_to_k(scores, relevance, k):  # k discounts, though the list may be shorter
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = np.take_along_axis(relevance, np.lexsort((relevance, -scores)), axis=1)[:, :k] @ discounts
+    idcg = -np.sort(-relevance, axis=1)[:, :k] @ discounts
+    return float(np.mean(dcg[idcg > 0] / idcg[idcg > 0]))
+
+
+def sorts_the_relevance_in_place(scores, relevance, k):
+    k = min(k, scores.shape[1])
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = np.take_along_axis(relevance, np.lexsort((relevance, -scores)), axis=1)[:, :k] @ discounts
+    ideal = relevance  # a second name, not a copy
+    ideal.sort(axis=1)
+    idcg = ideal[:, ::-1][:, :k] @ discounts
+    return float(np.mean(dcg[idcg > 0] / idcg[idcg > 0]))
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -83,8 +112,23 @@ def argsort_ignores_ties(scores, relevance, k):
         (argsort_ignores_ties, "ties_are_pessimistic", "whatever their order in the row"),
         (ideal_not_cut, "ideal_dcg_is_cut_at_k", "the ideal list is cut at k too"),
         (empty_users_count_as_zero, "users_without_a_relevant_item_are_left_out", "left out of the mean"),
+        (per_user_values, "returns_a_float", "not one number"),
+        (binary_gains, "graded_relevance_counts", "grade 1 is ranked first and grade 3 second"),
+        (discounts_up_to_k, "k_larger_than_the_list", "raised ValueError"),
+        (sorts_the_relevance_in_place, "inputs_are_not_modified", "in place"),
     ],
-    ids=["log2(p)", "log2(p+2)", "optimistic", "column order", "ideal not cut", "empty as 0"],
+    ids=[
+        "log2(p)",
+        "log2(p+2)",
+        "optimistic",
+        "column order",
+        "ideal not cut",
+        "empty as 0",
+        "per user",
+        "binary gains",
+        "k discounts",
+        "sort in place",
+    ],
 )
 def test_a_wrong_ndcg_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

@@ -48,6 +48,18 @@ def cuts_after_shifting_differently(items, max_len, padding_id):  # the targets 
     return _pad(items[:-1][-max_len:], max_len, padding_id), _pad(items[2:][-max_len:], max_len, padding_id)
 
 
+def pads_with_zeros_plus_the_id(items, max_len, padding_id):  # np.zeros is float: so is the row
+    items = np.asarray(items)
+    inputs, targets = items[:-1][-max_len:], items[1:][-max_len:]
+    pad = np.zeros(max_len - len(inputs)) + padding_id
+    return np.concatenate([pad, inputs]), np.concatenate([pad, targets])
+
+
+def pads_before_shifting(items, max_len, padding_id):  # the first item becomes a target of padding
+    padded = _pad(np.asarray(items)[-(max_len + 1) :], max_len + 1, padding_id)
+    return padded[:-1], padded[1:]
+
+
 def pads_in_place(items, max_len, padding_id):  # overwrites the caller's array
     items[0] = padding_id
     return exercise.SOLUTION(items, max_len, padding_id)
@@ -61,8 +73,18 @@ def pads_in_place(items, max_len, padding_id):  # overwrites the caller's array
         (keeps_the_oldest, "keeps_the_most_recent_items", "oldest items were kept"),
         (cuts_after_shifting_differently, "each_target_is_the_next_item", "targets must be [1, 4, 5]"),
         (pads_in_place, "items_are_not_modified", "changed the items"),
+        (pads_with_zeros_plus_the_id, "returns_two_rows", "must hold item ids (integers)"),
+        (pads_before_shifting, "one_item_gives_only_padding", "nothing to predict"),
     ],
-    ids=["no shift", "right padding", "oldest kept", "shift of two", "in place"],
+    ids=[
+        "no shift",
+        "right padding",
+        "oldest kept",
+        "shift of two",
+        "in place",
+        "float padding",
+        "pad then shift",
+    ],
 )
 def test_a_wrong_row_fails_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

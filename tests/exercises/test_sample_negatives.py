@@ -80,6 +80,33 @@ def unseeded(indptr, indices, users, n_items, m, seed):
     return exercise.SOLUTION(indptr, indices, users, n_items, m, None)
 
 
+def one_row_per_distinct_user(indptr, indices, users, n_items, m, seed):
+    return exercise.SOLUTION(indptr, indices, np.unique(users), n_items, m, seed)  # repeats merged
+
+
+def refuses_when_exactly_m_are_left(indptr, indices, users, n_items, m, seed):
+    for u in users:
+        if len(_left(indptr, indices, u, n_items)) <= m:  # <= where < belongs
+            raise ValueError(f"user {u} has too few items it did not interact with for {m} negatives")
+    return exercise.SOLUTION(indptr, indices, users, n_items, m, seed)
+
+
+def sorts_the_positives_in_place(indptr, indices, users, n_items, m, seed):
+    rng = np.random.default_rng(seed)
+    out = np.empty((len(users), m), dtype=np.int64)
+    items = np.arange(n_items)
+    for row, u in enumerate(users):
+        positives = indices[indptr[u] : indptr[u + 1]]  # a view into indices
+        positives.sort()  # sorted, for searchsorted
+        at = np.searchsorted(positives, items)
+        seen = at < len(positives)
+        seen[seen] = positives[at[seen]] == items[seen]
+        if (~seen).sum() < m:
+            raise ValueError(f"user {u} has too few items it did not interact with for {m} negatives")
+        out[row] = rng.choice(items[~seen], size=m, replace=False)
+    return out
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -89,8 +116,21 @@ def unseeded(indptr, indices, users, n_items, m, seed):
         (positives_of_the_row_index, "never_a_positive", "of the user in this row"),
         (no_check_of_the_size, "refuses_an_impossible_request", "no ValueError was raised"),
         (unseeded, "seed_makes_draws_reproducible", "the same seed gave different draws"),
+        (one_row_per_distinct_user, "returns_one_row_per_user", "repeats included"),
+        (refuses_when_exactly_m_are_left, "takes_every_remaining_item_when_it_must", "raised ValueError"),
+        (sorts_the_positives_in_place, "inputs_are_not_modified", "in place"),
     ],
-    ids=["with replacement", "positives ignored", "neighbor", "row index", "no size check", "unseeded"],
+    ids=[
+        "with replacement",
+        "positives ignored",
+        "neighbor",
+        "row index",
+        "no size check",
+        "unseeded",
+        "distinct users",
+        "<= m",
+        "sorted in place",
+    ],
 )
 def test_a_wrong_sampler_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

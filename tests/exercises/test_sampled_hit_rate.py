@@ -48,6 +48,26 @@ def negatives_as_positions(scores, positives, negatives, k):
     return float(np.mean(1 + (negative >= positive).sum(axis=1) <= k))
 
 
+def per_user_hits(scores, positives, negatives, k):
+    return _rank(scores, positives, negatives) <= k  # one hit per user, never averaged
+
+
+def kth_best_negative(scores, positives, negatives, k):  # a hit beats the k-th best negative
+    users = np.arange(len(positives))
+    negative = scores[users[:, None], negatives]
+    kth = -np.partition(-negative, k - 1, axis=1)[:, k - 1]  # assumes k negatives at least
+    return float(np.mean(scores[users, positives] > kth))
+
+
+def masks_the_catalogue_in_place(scores, positives, negatives, k):
+    users = np.arange(len(positives))
+    candidate = np.zeros(scores.shape, dtype=bool)
+    candidate[users, positives] = candidate[users[:, None], negatives] = True
+    scores[~candidate] = -np.inf  # only the candidates compete
+    rank = (scores >= scores[users, positives][:, None]).sum(axis=1)  # the positive counts itself
+    return float(np.mean(rank <= k))
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -55,8 +75,11 @@ def negatives_as_positions(scores, positives, negatives, k):
         (rank_below_k, "one_user_by_hand", "a hit is rank ≤ k"),
         (ranks_the_whole_catalogue, "only_the_candidates_are_ranked", "negatives[u] only"),
         (negatives_as_positions, "negatives_are_item_ids", "negatives holds item ids"),
+        (per_user_hits, "returns_a_float", "not one number"),
+        (kth_best_negative, "k_larger_than_the_candidates", "out of bounds"),
+        (masks_the_catalogue_in_place, "inputs_are_not_modified", "in place"),
     ],
-    ids=["optimistic", "rank < k", "whole catalogue", "positions"],
+    ids=["optimistic", "rank < k", "whole catalogue", "positions", "per user", "k-th negative", "in place"],
 )
 def test_a_wrong_hit_rate_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

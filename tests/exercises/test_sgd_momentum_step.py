@@ -45,6 +45,11 @@ def in_place(theta, grad, buf, lr, momentum=0.9, weight_decay=0.0, nesterov=Fals
     return theta, buf
 
 
+def returns_theta_only(theta, grad, buf, lr, momentum=0.9, weight_decay=0.0, nesterov=False):
+    new_theta, buf[...] = exercise.SOLUTION(theta, grad, buf, lr, momentum, weight_decay, nesterov)
+    return new_theta  # buf updated in place, as torch's optimizers keep their state
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -53,8 +58,9 @@ def in_place(theta, grad, buf, lr, momentum=0.9, weight_decay=0.0, nesterov=Fals
         (decoupled_decay, "weight_decay_enters_the_buffer", "decoupled"),
         (ignores_nesterov, "nesterov_looks_ahead", "nesterov is ignored"),
         (in_place, "inputs_are_not_modified", "in place"),
+        (returns_theta_only, "returns_two_new_arrays", "not the two arrays (theta, buf)"),
     ],
-    ids=["dampened", "old buffer", "decoupled decay", "no nesterov", "in place"],
+    ids=["dampened", "old buffer", "decoupled decay", "no nesterov", "in place", "theta only"],
 )
 def test_a_wrong_step_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

@@ -47,6 +47,10 @@ def without_keepdims(P, dP):
     return P * (dP - np.sum(dP * P, axis=-1))
 
 
+def p_left_out_of_the_row_sum(P, dP):
+    return P * (dP - np.sum(dP, axis=-1, keepdims=True))  # Σ_i dP_i, not Σ_i dP_i P_i
+
+
 def writes_into_dp(P, dP):
     dP -= np.sum(dP * P, axis=-1, keepdims=True)
     dP *= P
@@ -61,8 +65,9 @@ def writes_into_dp(P, dP):
         (sum_over_the_wrong_axis, "rows_of_da_sum_to_zero", "the last axis"),
         (without_keepdims, "returns_the_shape_of_p", "keepdims=True"),
         (writes_into_dp, "inputs_are_not_modified", "changed dP in place"),
+        (p_left_out_of_the_row_sum, "matches_the_reference", "summed over the row i of the same query"),
     ],
-    ids=["P*dP", "no factor P", "wrong axis", "no keepdims", "in place"],
+    ids=["P*dP", "no factor P", "wrong axis", "no keepdims", "in place", "row sum without P"],
 )
 def test_a_wrong_backward_fails_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

@@ -56,6 +56,11 @@ class WritesIntoDY(MyTanh):
         return grad_output
 
 
+class TanhOfTheOutput(MyTanh):
+    def backward(self, grad_output):
+        return grad_output * (1 - np.tanh(self._y) ** 2)  # tanh taken twice: _y is already tanh(x)
+
+
 class MakesFloat64(MyTanh):
     def backward(self, grad_output):
         return grad_output * (np.ones(grad_output.shape) - self._y**2)
@@ -70,8 +75,9 @@ class MakesFloat64(MyTanh):
         (ReturnsDY, "dx_vanishes_where_tanh_is_flat", "must be multiplied into dY"),
         (WritesIntoDY, "dy_is_not_modified", "in place"),
         (MakesFloat64, "dx_has_the_shape_and_dtype_of_x", "float32 input, dX is float64"),
+        (TanhOfTheOutput, "dx_matches_the_reference", "dX is wrong"),
     ],
-    ids=["1-Y: odd", "1-Y: not flat", "no dY", "dY unchanged", "dY written", "float64"],
+    ids=["1-Y: odd", "1-Y: not flat", "no dY", "dY unchanged", "dY written", "float64", "tanh of Y"],
 )
 def test_a_wrong_backward_fails_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

@@ -19,7 +19,8 @@ def test_the_stub_scores_zero():
     assert exercise.check(exercise.STUB).score == 0
 
 
-def _knn(R, users, items, k, *, cosine=True, raters_only=True, skip_self=True, normalize="sim"):
+def _knn(R, users, items, k, *, cosine=True, raters_only=True, skip_self=True, normalize="sim", nearest=True,
+         fallback=True):  # fmt: skip
     norms = np.linalg.norm(R, axis=1)
     sim = R @ R.T / (np.outer(norms, norms) if cosine else 1.0)
     out = np.empty(len(users))
@@ -27,9 +28,9 @@ def _knn(R, users, items, k, *, cosine=True, raters_only=True, skip_self=True, n
         pool = np.flatnonzero(R[:, i] > 0) if raters_only else np.arange(R.shape[0])
         if skip_self:
             pool = pool[pool != u]
-        top = pool[np.argsort(-sim[u, pool], kind="stable")[:k]]
+        top = pool[np.argsort(-sim[u, pool] if nearest else sim[u, pool], kind="stable")[:k]]
         weight = {"sim": sim[u, top].sum(), "k": k, "count": len(top)}[normalize]
-        if len(top) and sim[u, top].sum() > 0:
+        if not fallback or (len(top) and sim[u, top].sum() > 0):
             out[b] = sim[u, top] @ R[top, i] / weight
         else:
             out[b] = R[u][R[u] > 0].mean()
@@ -57,6 +58,18 @@ def hides_the_rating_in_place(R, users, items, k):
     return exercise.SOLUTION(R, users, items, k)
 
 
+def every_user_with_every_item(R, users, items, k):  # a table of predictions, not one per pair
+    return np.array([[exercise.SOLUTION(R, [u], [i], k)[0] for i in items] for u in users])
+
+
+def the_k_least_similar(R, users, items, k):  # argsort of sim, not of −sim
+    return _knn(R, users, items, k, nearest=False)
+
+
+def no_fallback(R, users, items, k):  # 0 / 0 when nobody else rated the item
+    return _knn(R, users, items, k, fallback=False)
+
+
 @pytest.mark.parametrize(
     "wrong, check, words",
     [
@@ -65,8 +78,24 @@ def hides_the_rating_in_place(R, users, items, k):
         (includes_itself, "the_user_is_not_its_own_neighbour", "most similar other rater"),
         (divides_by_k, "weights_sum_to_one", "not by k"),
         (hides_the_rating_in_place, "inputs_are_not_modified", "in place"),
+        (
+            every_user_with_every_item,
+            "returns_one_prediction_per_pair",
+            "for 4 pairs you return shape (4, 4)",
+        ),
+        (the_k_least_similar, "keeps_the_k_most_similar", "only the most similar rater"),
+        (no_fallback, "falls_back_to_the_user_mean", "mean rating"),
     ],
-    ids=["dot products", "all users", "itself", "divides by k", "in place"],
+    ids=[
+        "dot products",
+        "all users",
+        "itself",
+        "divides by k",
+        "in place",
+        "table",
+        "least similar",
+        "no fallback",
+    ],
 )
 def test_a_wrong_knn_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)
