@@ -52,6 +52,21 @@ def nan_on_nothing(labels, probabilities, threshold):  # NumPy's 0/0: NaN
     return {"accuracy": acc, "precision": p, "recall": r, "f1": 2 * p * r / (p + r)}
 
 
+def a_tuple(labels, probabilities, threshold):  # the numbers without their names
+    out = exercise.SOLUTION(labels, probabilities, threshold)
+    return out["precision"], out["recall"], out["f1"]
+
+
+def accuracy_of_hits_only(labels, probabilities, threshold):  # forgets the true negatives
+    out = exercise.SOLUTION(labels, probabilities, threshold)
+    predicted, actual = np.asarray(probabilities) >= threshold, np.asarray(labels) == 1
+    return {**out, "accuracy": float(np.mean(predicted & actual))}
+
+
+def threshold_fixed_at_half(labels, probabilities, threshold):  # ignores the threshold it is given
+    return exercise.SOLUTION(labels, probabilities, 0.5)
+
+
 def sorts_in_place(labels, probabilities, threshold):  # changes the caller's arrays
     probabilities.sort()
     return exercise.SOLUTION(labels, probabilities, threshold)
@@ -65,8 +80,20 @@ def sorts_in_place(labels, probabilities, threshold):  # changes the caller's ar
         (arithmetic_f1, "f1_is_the_harmonic_mean", "harmonic mean"),
         (nan_on_nothing, "nothing_predicted_gives_zero_not_nan", "NaN"),
         (sorts_in_place, "inputs_are_not_modified", "changed the labels or probabilities"),
+        (a_tuple, "returns_the_four_metrics", "return a dict with the keys"),
+        (accuracy_of_hits_only, "a_small_case_by_hand", "accuracy must be 0.6667"),
+        (threshold_fixed_at_half, "matches_tinyrec_on_random_events", "random events, threshold"),
     ],
-    ids=["p > threshold", "swapped", "arithmetic F1", "NaN on 0/0", "in place"],
+    ids=[
+        "p > threshold",
+        "swapped",
+        "arithmetic F1",
+        "NaN on 0/0",
+        "in place",
+        "tuple",
+        "accuracy of hits",
+        "threshold 0.5",
+    ],
 )
 def test_a_wrong_solution_loses_points_with_a_message_naming_the_mistake(wrong, check, words):
     report = exercise.check(wrong)
