@@ -191,7 +191,12 @@ def describe_difference(yours, expected) -> str:
     gap = np.where(np.isnan(gap), np.inf, gap)
     where = np.unravel_index(int(np.argmax(gap)), gap.shape) if gap.ndim else ()
     index = ", ".join(str(int(i)) for i in where)
-    return f"at [{index}] yours is {yours[where]:.6g}, expected {expected[where]:.6g}"
+    a, b = float(yours[where]), float(expected[where])
+    digits = 6  # more when 6 would print two different numbers alike
+    while digits < 17 and a != b and f"{a:.{digits}g}" == f"{b:.{digits}g}":
+        digits += 1
+    off = f" (off by {abs(a - b):.2g})" if np.isfinite(a) and np.isfinite(b) else ""
+    return f"at [{index}] yours is {a:.{digits}g}, expected {b:.{digits}g}{off}"
 
 
 def worst_entry(report) -> str:
