@@ -117,10 +117,11 @@ def evaluate(
     *Test users with no interaction in train* are evaluated like the others: the model must score
     them, and ``evaluate`` reads its ``score_all``/``predict``, which give each model's own answer
     for such a user (its biases, an all-padding sequence, features only); the popularity fallback
-    is ``recommend``'s, not applied here. Under ``"full"`` all items are their candidates. The splits in :mod:`tinyrec.data.split` drop such users by default. A user whose
-    every test item is in its train set has no relevant candidate under ``"full"`` and is left
-    out of the means (see :mod:`tinyrec.metrics`); when that leaves no user at all, ``evaluate``
-    raises :class:`~tinyrec.errors.DataError` instead of returning NaN.
+    is ``recommend``'s, not applied here. Under ``"full"`` all items are their candidates. The
+    splits in :mod:`tinyrec.data.split` drop such users by default. A user whose every test item
+    is in its train set has no relevant candidate under ``"full"`` and is left out of the means
+    (see :mod:`tinyrec.metrics`); when that leaves no user at all, ``evaluate`` raises
+    :class:`~tinyrec.errors.DataError` instead of returning NaN.
 
     *Model and data.* A fitted tinyrec recommender remembers the raw ids it was trained on;
     ``evaluate`` refuses it (``DataError``) when they differ from ``train``'s, since its indices
