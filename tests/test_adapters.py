@@ -211,3 +211,5 @@ def test_adapters_refuse_indices_outside_the_split():
         pairs.predict(np.array([0.5]), np.array([0]))
     with pytest.raises(IndexOutOfRangeError, match=f"contains {train.n_users}, outside"):
         every.score_all(np.array([0, train.n_users]))
+    assert every.score_all([]).shape == (0, train.n_items)  # an empty request, as before
+    assert pairs.predict([], []).shape == (0,)

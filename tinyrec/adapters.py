@@ -102,6 +102,9 @@ class IdMap:
         """``indices`` (``"users"`` or ``"items"``: tinyrec indices of the split) as int64, refused if
         out of range: NumPy would wrap a negative index around to another user or item."""
         upper = len(self.users if name == "users" else self.items)
+        indices = np.asarray(indices)
+        if indices.size == 0:  # [] is float64 to NumPy: an empty request is no dtype mistake
+            indices = indices.astype(np.int64)
         return check_index_array(indices, f"{name} (tinyrec indices of the split's train)", upper, ndim=ndim)
 
 
