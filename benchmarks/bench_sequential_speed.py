@@ -46,7 +46,6 @@ import sequential_twins as twins  # noqa: E402
 from record import Run  # noqa: E402
 
 from tinyrec.models.training import fit_recommender  # noqa: E402
-from tinyrec.optim import Adam  # noqa: E402
 
 
 class TinyrecEpochs:
@@ -55,9 +54,7 @@ class TinyrecEpochs:
     def __init__(self, cls, seed: int, train):
         self.model, self.train = cls(seed=seed), train
         self.batches = seq.start(self.model, train)
-        m = self.model
-        self.optimizer = Adam(m.net.parameters(), lr=m.lr, betas=m._betas, weight_decay=m.weight_decay)
-        self.loss = m._loss()
+        self.optimizer, self.loss = self.model._optimizer(), self.model._loss()  # as model.fit makes them
 
     def epoch(self) -> float:
         history = fit_recommender(
@@ -108,10 +105,17 @@ def measure(torch, cls, train, rounds: int) -> dict:
     }
 
 
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs at least 1 round, got {value}")
+    return value
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", nargs="*", default=list(seq.MODELS), choices=list(seq.MODELS))
-    ap.add_argument("--epochs", type=int, default=6, help="counted rounds (tinyrec epoch + twin epoch)")
+    ap.add_argument("--epochs", type=_at_least_one, default=6, help="counted rounds (tinyrec + twin epoch)")
     ap.add_argument("--quick", action="store_true", help="250 users, 2 rounds (checks the script runs)")
     ap.add_argument("--out", default=None, help="the JSON output (default benchmarks/results/...)")
     args = ap.parse_args(argv)

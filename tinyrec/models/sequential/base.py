@@ -84,14 +84,17 @@ class _SequenceRecommender(Recommender):
     # -- training -------------------------------------------------------------------------------
     def _fit(self, train, valid) -> None:
         batches = self._start(train)
-        optimizer = Adam(self.net.parameters(), lr=self.lr, betas=self._betas, weight_decay=self.weight_decay)
         self.history_ = fit_recommender(
-            self, train, batches, optimizer, self._loss(), self.n_epochs, valid=valid, protocol=self.protocol,
-            monitor=self.monitor, patience=self.patience, lazy_embeddings=self.lazy_embeddings,
-            verbose=self.verbose,
+            self, train, batches, self._optimizer(), self._loss(), self.n_epochs, valid=valid,
+            protocol=self.protocol, monitor=self.monitor, patience=self.patience,
+            lazy_embeddings=self.lazy_embeddings, verbose=self.verbose,
         )  # fmt: skip
         if valid is not None:
             self._absorb(train, valid)
+
+    def _optimizer(self) -> Adam:
+        """The optimizer ``fit`` trains ``self.net`` with (lazy row-sparse on the tables by default)."""
+        return Adam(self.net.parameters(), lr=self.lr, betas=self._betas, weight_decay=self.weight_decay)
 
     def _start(self, train):
         """Where training starts: the histories ordered, ``self.net`` built, the batch source made.
