@@ -7,7 +7,8 @@ machine and thread settings of its run, and its summary rows (see ``record.py`` 
 hold), each beside its figure in the page being replaced and the change, so that a regression
 shows. A script without a results file keeps its section of the page being replaced, word for
 word (its last run: results files are not committed, so a new machine starts without them); a
-script in neither has no section. A row without a measurement is left out.
+script in neither has no section, and ``--drop SCRIPT`` retires one. A row without a measurement is
+left out.
 
 The previous figures are read from a block of JSON at the end of the page being replaced (an HTML
 comment, invisible once rendered), matched by each row's key. The page depends on nothing but
@@ -353,11 +354,15 @@ def render(runs: dict[str, dict], old: dict, old_sections: dict | None = None) -
     ``old_sections`` (:func:`read_sections`) with no run in ``runs`` keeps its section and figures."""
     block, sections = {}, []
     index = ["| script | run (UTC) | commit | took |", "|---|---|---|---|"]
-    kept = {s: v for s, v in (old_sections or {}).items() if s not in runs and isinstance(old.get(s), dict)}
+    kept = {s: v for s, v in (old_sections or {}).items() if s not in runs}
     for script in sorted(set(runs) | set(kept)):
         if script in kept:  # not run again: its last run, word for word
             section, index_line = kept[script]
-            block[script] = old[script]
+            if isinstance(old.get(script), dict):
+                block[script] = old[script]
+            else:  # the page's figures block lost it: the section stays, README cannot quote it
+                print(f"{script}: kept its section, but the old page's figures block has no entry "
+                      "for it, so README's tables leave its figures out", file=sys.stderr)  # fmt: skip
             index.append(index_line)
             sections.append(section)
             continue
@@ -519,9 +524,18 @@ def main(argv=None) -> Path:
         "--readme", type=Path, default=None,
         help="the README whose generated block to rewrite (default: README.md when --out is not given)",
     )  # fmt: skip
+    parser.add_argument(
+        "--drop", action="append", default=[], metavar="SCRIPT",
+        help="leave out SCRIPT's section (a retired benchmark) even if the old page or a results file has it",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     runs = load_runs(args.results)
     old_sections = read_sections(args.out)
+    unknown = sorted(set(args.drop) - set(old_sections) - set(runs))
+    if unknown:
+        parser.error(f"--drop {' '.join(unknown)}: no such section in {args.out}")
+    old_sections = {s: v for s, v in old_sections.items() if s not in args.drop}
+    runs = {s: v for s, v in runs.items() if s not in args.drop}
     text, block = render(runs, read_block(args.out), old_sections)
     _write(args.out, text)
     kept = sorted(set(old_sections) - set(runs))

@@ -158,6 +158,7 @@ def test_next_page_shows_the_previous_figure_and_the_change(bench, tmp_path):
     stored = bench["make_results"].read_block(page)
     assert stored["bench_beta"] == first_block["bench_beta"]  # README's block can still quote it
     assert "PopModel | RMSE" in stored["bench_beta"]["rows"]
+
     assert "previous figures: the run of 2030-01-01T10:00:00Z (commit 0123456789, on Test CPU 9000" in text
     step = line_of(text, "| step vs torch |")
     assert "330.0 µs" in step and "4.00×" in step  # this run
@@ -256,3 +257,25 @@ def test_the_readme_quotes_the_tracked_results_page(bench):
     readme = (root / "README.md").read_text()
     expected = make.replace_readme(readme, make.readme_block(make.read_block(BENCHMARKS / "RESULTS.md")))
     assert readme == expected, "README's figures differ from RESULTS.md: run benchmarks/make_results.py"
+
+
+def test_a_damaged_figures_block_keeps_the_sections_and_drop_retires_one(bench, tmp_path):
+    make = bench["make_results"]
+    results, page = tmp_path / "results", tmp_path / "RESULTS.md"
+    write(results, "bench_alpha", alpha("2030-01-01T10:00:00Z", 300.0, 5.0, 0.5912))
+    write(results, "bench_beta", beta("2030-01-01T11:00:00Z"))
+    first = generate(bench, results, page)
+    (results / "bench_beta.json").unlink()
+
+    def section(page_text: str, script: str) -> str:
+        return page_text.split(f"\n## {script}\n", 1)[1].split("\n## ", 1)[0].split("<!--", 1)[0]
+
+    start = first.index(make.BLOCK_START)
+    page.write_text(first[:start] + make.BLOCK_START + "\n{not json\n-->\n")
+    damaged = generate(bench, results, page)
+    assert section(damaged, "bench_beta") == section(first, "bench_beta")  # the section stays
+    assert "bench_beta" not in make.read_block(page)  # its figures are lost: README cannot quote them
+    make.main(["--results", str(results), "--out", str(page), "--drop", "bench_beta"])
+    assert "## bench_beta" not in page.read_text() and "## bench_alpha" in page.read_text()
+    with pytest.raises(SystemExit):
+        make.main(["--results", str(results), "--out", str(page), "--drop", "bench_nothing"])
