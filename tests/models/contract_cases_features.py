@@ -61,6 +61,13 @@ CASES = [
         changes=dict(n_negatives=2, loss="bpr"),
     ),
     RecommenderCase(
+        "FM-softmax",
+        FM,
+        dict(n_factors=4, n_epochs=3, batch_size=32, lr=0.05, init_std=0.1, loss="softmax"),
+        feedback="implicit",
+        changes=dict(n_factors=3, loss="bce"),
+    ),
+    RecommenderCase(
         "FeatureMLP",
         FeatureMLP,
         dict(embedding_dim=4, layers=(8,), n_epochs=3, batch_size=32, lr=0.01, init_std=0.1),
@@ -77,6 +84,7 @@ CASES = [
             lazy_embeddings=False,
             dtype=np.float64,
             seed=3,
+            loss="sampled_softmax",
         ),  # fmt: skip
         unchanged=dict(
             user_features=NO_COLUMNS,

@@ -13,7 +13,7 @@ from tests.helpers import require_torch
 from tinyrec.errors import DataError
 from tinyrec.gradcheck import check_module
 from tinyrec.losses import BCEWithLogitsLoss
-from tinyrec.models.feature_mlp import FeatureMLP, FeatureMLPNet, hidden_layers
+from tinyrec.models.feature_mlp import FeatureMLP, FeatureMLPNet, SampledSoftmaxLoss, hidden_layers
 from tinyrec.nn import RowGrad
 
 from .test_fm import toy
@@ -39,11 +39,13 @@ def test_network_gradients_match_central_differences(n_slots, n_fields, d, layer
     report.assert_ok(1e-6)
 
 
-def test_a_training_batch_of_the_whole_model_passes_the_gradient_check():
+@pytest.mark.parametrize("objective", ["bce", "sampled_softmax"])
+def test_a_training_batch_of_the_whole_model_passes_the_gradient_check(objective):
     train, _ = toy()
-    model = FeatureMLP(3, (5, 4), 1, init_std=0.5, dtype=np.float64, seed=0).fit(train)
-    inputs, target = next(iter(model._training_pairs(train, "bce", 2, 12, np.random.default_rng(1)).epoch()))
-    loss = BCEWithLogitsLoss()
+    model = FeatureMLP(3, (5, 4), 1, init_std=0.5, dtype=np.float64, seed=0, loss=objective).fit(train)
+    batches = model._training_pairs(train, objective, 3, 12, np.random.default_rng(1))
+    inputs, target = next(iter(batches.epoch()))
+    loss = BCEWithLogitsLoss() if objective == "bce" else SampledSoftmaxLoss()
 
     class WithLoss:
         def forward(self, *xs):
@@ -62,19 +64,21 @@ def test_a_training_batch_of_the_whole_model_passes_the_gradient_check():
     assert isinstance(model.net.bag.weight.grad, RowGrad)  # the lazy row-sparse path
 
 
-def test_one_training_step_matches_torch_in_float64_with_copied_weights():
+@pytest.mark.parametrize("objective", ["bce", "sampled_softmax"])
+def test_one_training_step_matches_torch_in_float64_with_copied_weights(objective):
     torch = require_torch()
     train, _ = toy()
     lr, d, layers = 0.01, 3, (5, 4)
-    model = FeatureMLP(d, layers, 1, n_negatives=1, batch_size=10**6, lr=lr, init_std=0.3,
-                       dtype=np.float64, seed=0)  # fmt: skip
+    k = 1 if objective == "bce" else 3
+    model = FeatureMLP(d, layers, 1, n_negatives=k, batch_size=10**6, lr=lr, init_std=0.3,
+                       dtype=np.float64, seed=0, loss=objective)  # fmt: skip
     model.fit(train)  # one epoch of one batch: one step
     # the same batch and the same start: rebuild them from the seed, as fit drew them
     rng = np.random.default_rng(0)
     start = FeatureMLPNet(
         model.n_slots_, model.n_fields_, d, layers, init_std=0.3, dtype=np.float64, seed=rng
     )
-    batches = model._training_pairs(train, "bce", 1, 10**6, rng)
+    batches = model._training_pairs(train, objective, k, 10**6, rng)
     (indices, offsets, values), target = next(iter(batches.epoch()))
     tnn = torch.nn
     bag = tnn.EmbeddingBag(model.n_slots_, d, mode="sum", sparse=True)
@@ -89,14 +93,24 @@ def test_one_training_step_matches_torch_in_float64_with_copied_weights():
     t = torch.from_numpy
     e = bag(t(indices), t(offsets), per_sample_weights=t(values))
     logits = mlp(e.reshape(-1, model.n_fields_ * d))[:, 0]
-    loss = tnn.functional.binary_cross_entropy_with_logits(logits, t(target))
+    if objective == "bce":
+        loss = tnn.functional.binary_cross_entropy_with_logits(logits, t(target))
+    else:  # each positive (the first N scores) against its K negatives (the next N·K, in its order)
+        n = len(target)
+        rows = torch.cat([logits[:n, None], logits[n:].reshape(n, k)], dim=1)
+        loss = tnn.functional.cross_entropy(rows, torch.zeros(n, dtype=torch.int64))
     loss.backward()
     torch.optim.SparseAdam(bag.parameters(), lr=lr).step()
     torch.optim.Adam(mlp.parameters(), lr=lr).step()
     assert model.history_["loss"][0] == pytest.approx(float(loss), rel=1e-12)
     ours = model.net.state_dict()
+    last = f"{2 * len(layers)}.bias"
     for name, value in mlp.state_dict().items():
-        np.testing.assert_allclose(ours[f"mlp.{name}"], value.numpy(), rtol=1e-10, atol=1e-12)
+        if objective == "sampled_softmax" and name == last:  # the output bias cancels in a softmax:
+            assert abs(float(mlp[-1].bias.grad[0])) < 1e-12  # its gradient is round-off, which Adam's
+            continue  # normalization turns into a step of any size below lr
+        # atol: Adam's g / (|g| + ε) turns round-off in a gradient near ε into ~1e-11 of a step
+        np.testing.assert_allclose(ours[f"mlp.{name}"], value.numpy(), rtol=1e-10, atol=1e-10)
     trained = np.zeros(model.n_slots_, dtype=bool)
     trained[model._pairs(train.users, train.items).indices] = True  # the rows a training pair reaches
     np.testing.assert_allclose(ours["bag.weight"][trained], bag.weight.detach().numpy()[trained], rtol=1e-10)
@@ -132,6 +146,8 @@ def test_hyperparameter_rules():
             FeatureMLP(layers=bad)
     with pytest.raises(ValueError, match="monitor must be one of"):
         FeatureMLP(monitor="rmse")
+    with pytest.raises(ValueError, match="loss"):
+        FeatureMLP(loss="softmax")
 
 
 def test_explain_names_the_fields_by_their_effect():

@@ -15,9 +15,9 @@ import tinyrec
 from tests.helpers import require_torch
 from tinyrec.errors import ArgumentTypeError, DataError, ModelFileError, ShapeError
 from tinyrec.gradcheck import check_module
-from tinyrec.losses import BCEWithLogitsLoss, MSELoss
+from tinyrec.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from tinyrec.modelfile import HEADER_KEY
-from tinyrec.models.fm import FM, FMNet, StackedBPRLoss
+from tinyrec.models.fm import FM, FMItemSoftmax, FMNet, StackedBPRLoss
 from tinyrec.nn import RowGrad
 
 from .contract import planted_ratings
@@ -88,31 +88,60 @@ def test_table_gradients_are_row_sparse_and_bad_rows_are_refused():
         net(np.array([6]), np.array([0, 1]), np.array([1.0]))
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 4), st.integers(1, 5), st.integers(1, 6), st.integers(0, 2**16))
+def test_the_softmax_head_gradients_match_central_differences(n_features, d, n_rows, n_items, seed):
+    rng = np.random.default_rng(seed)
+    net = FMNet(n_features, d, init_std=0.5, dtype=np.float64, seed=seed)
+    net.weight.data[:] = rng.standard_normal((n_features, 1))
+    head = FMItemSoftmax(net, *csr_batch(rng, n_items, n_features))
+    report = check_module(head, *csr_batch(rng, n_rows, n_features), seed=seed)
+    assert net.bias.grad is None  # w_0 is in no logit
+    report.assert_ok(1e-6)
+
+
+def test_the_softmax_logits_are_the_pair_scores_less_a_constant_per_user():
+    train, _ = toy()
+    model = FM(3, 1, loss="softmax", dtype=np.float64, seed=0, init_std=0.5).fit(train)
+    model.net.weight.data[:] = np.random.default_rng(0).standard_normal(model.net.weight.data.shape)
+    model.net.bias.data[:] = 0.7
+    users = np.array([0, 3, 5])
+    logits = model._softmax_head()(*model._net_inputs(model._rows["user"].select(users)))
+    pairs = model.score_all(users)[:, model.item_counts_ > 0]  # ŷ_ui: the items with an interaction
+    assert logits.shape == pairs.shape
+    np.testing.assert_allclose(pairs - logits, (pairs - logits)[:, :1].repeat(pairs.shape[1], 1), atol=1e-12)
+
+
 # ------------------------------------------------------------------ the whole model, checked numerically
-@pytest.mark.parametrize("loss", ["mse", "bce", "bpr"])
+@pytest.mark.parametrize("loss", ["mse", "bce", "bpr", "softmax"])
 def test_a_training_batch_of_the_whole_model_passes_the_gradient_check(loss):
     train, _ = toy()
     model = FM(3, 1, loss=loss, implicit=True, dtype=np.float64, seed=0, init_std=0.5).fit(train)
     inputs, target = next(iter(model._training_pairs(train, loss, 2, 12, np.random.default_rng(1)).epoch()))
-    objective = {"mse": MSELoss(), "bce": BCEWithLogitsLoss(), "bpr": StackedBPRLoss()}[loss]
+    objective = {"mse": MSELoss(), "bce": BCEWithLogitsLoss(), "bpr": StackedBPRLoss(),
+                 "softmax": CrossEntropyLoss()}[loss]  # fmt: skip
+    net = model._softmax_head() if loss == "softmax" else model.net  # softmax: logits of every item
 
     class WithLoss:  # the network and its objective, as fit_recommender runs them
         def forward(self, indices, offsets, values):
-            return np.array(objective.forward(model.net.forward(indices, offsets, values), target))
+            return np.array(objective.forward(net.forward(indices, offsets, values), target))
 
         def backward(self, grad):
-            return model.net.backward(objective.backward() * grad)
+            return net.backward(objective.backward() * grad)
 
         def parameters(self):
-            return model.net.parameters()
+            return net.parameters()
 
         def named_parameters(self):
-            return model.net.named_parameters()
+            return net.named_parameters()
 
     report = check_module(WithLoss(), *inputs, check_inputs=False)
     if loss == "bpr":  # w_0 cancels in ŷ_ui − ŷ_uj: its gradient is 0 (relative errors of zeros: noise)
         assert abs(float(_dense(model.net.bias)[0])) < 1e-12
         report.errors.pop("bias")
+    if loss == "softmax":  # w_0 cancels in the softmax: the head reads it nowhere, and gives it no gradient
+        assert model.net.bias.grad is None
+        report.errors.pop("fm.bias")
     report.assert_ok(1e-6)
 
 
@@ -179,6 +208,38 @@ def test_the_ranking_objectives_match_torch_on_a_batch(loss):
         ours = _dense(getattr(model.net, name))
         theirs = param.grad.to_dense() if param.grad.is_sparse else param.grad
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_one_softmax_step_matches_torch_in_float64_with_copied_weights():
+    """The softmax objective in torch from the FM's pair scores (every user of the batch with every
+    item, the user's own terms included), cross-entropy, one SparseAdam step."""
+    torch = require_torch()
+    train, _ = toy()
+    lr = 0.01
+    model = FM(4, 1, loss="softmax", batch_size=10**6, lr=lr, dtype=np.float64, seed=0, init_std=0.3)
+    model.fit(train)  # one epoch of one batch: one Adam step from the initial weights
+    start = FMNet(model.n_slots_, 4, init_std=0.3, dtype=np.float64, seed=0).state_dict()
+    rated = np.flatnonzero(model.item_counts_ > 0)  # the softmax runs over the items with an interaction
+    n, m = len(train), len(rated)
+    users, items = train.users.astype(np.int64), train.items.astype(np.int64)
+    indices, offsets, values = model._net_inputs(model._pairs(np.repeat(users, m), np.tile(rated, n)))
+    params, scores = torch_fm(torch, start, indices.astype(np.int64), offsets, values)
+    columns = torch.from_numpy(np.searchsorted(rated, items))
+    loss = torch.nn.functional.cross_entropy(scores.reshape(n, m), columns)
+    loss.backward()
+    assert abs(float(params["bias"].grad[0])) < 1e-12  # w_0 cancels in the softmax
+    torch.optim.SparseAdam([params["weight"], params["factors"]], lr=lr).step()
+    trained = np.zeros(model.n_slots_, dtype=bool)  # after fit, the rows of no training pair are zeroed
+    trained[model._pairs(users, items).indices] = True
+    for name in ("weight", "factors"):
+        ours, theirs = model.net.state_dict()[name], params[name].detach().numpy()
+        assert not ours[~trained].any()
+        # the users' w_a cancel too: torch's gradient there is round-off (~1e-17), which Adam's
+        # normalization turns into steps of ~lr·1e-9; tinyrec gives them no gradient at all
+        atol = 1e-9 if name == "weight" else 1e-12
+        np.testing.assert_allclose(ours[trained], theirs[trained], rtol=1e-10, atol=atol)
+    assert model.net.bias.data[0] == 0.0
+    assert model.history_["loss"][0] == pytest.approx(float(loss), rel=1e-12)
 
 
 def _dense(param):

@@ -71,6 +71,8 @@ class NegativeSampler:
         The positives to avoid, per user, sorted (CSR).
     cum_weights : (n_items,) float64 or None
         Cumulative item weights (``None`` for uniform).
+    full_users : (n,) int64
+        The users whose positives leave no item to sample (a negative of theirs raises DataError).
     rng : np.random.Generator
 
     Notes
@@ -126,7 +128,7 @@ class NegativeSampler:
                 nonempty = counts > 0
                 owned[nonempty] = np.add.reduceat(per_pos, self.indptr[:-1][nonempty])
             full = np.flatnonzero(owned >= self.cum_weights[-1] * (1 - 1e-12))
-        self._full_users = full  # users with no item left to sample
+        self.full_users = full  # (n,) int64: the users with no item left to sample
         # acceptance probability of one candidate, per user; its inverse is the expected number
         # of candidates per negative (used to size the blocks of uniforms)
         if method == "uniform":
@@ -214,8 +216,8 @@ class NegativeSampler:
         if users.size and (users.min() < 0 or users.max() >= self.n_users):
             bad = users.min() if users.min() < 0 else users.max()
             raise IndexOutOfRangeError(f"users contains {bad}, outside [0, {self.n_users})")
-        if not allow_full and self._full_users.size and np.isin(users, self._full_users).any():
-            u = int(users[np.isin(users, self._full_users)][0])
+        if not allow_full and self.full_users.size and np.isin(users, self.full_users).any():
+            u = int(users[np.isin(users, self.full_users)][0])
             raise DataError(
                 f"user {u} has interacted with every item that can be sampled ({self.method}); no negative "
                 f"exists: leave such users out of the batch"

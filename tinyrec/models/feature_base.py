@@ -380,23 +380,30 @@ class PairBatches:
     ``objective``: ``"mse"`` every rating once (target: the rating); ``"bce"`` every positive
     (label 1) and ``n_negatives`` negatives (label 0); ``"bpr"`` every positive with one negative,
     stacked: the first half of a batch's rows are the positives, the second their negatives (target:
-    ones, one per triple). Negatives are drawn uniformly among the items with a training
-    interaction that the user has not interacted with (an item held out, a cold item, is never
-    taught as a negative); the positives of a user who interacted with every such item have no
-    negative and are left out of the ranking objectives (counted in ``skipped``). Inputs come from
-    ``model._net_inputs(pairs)``.
+    ones, one per triple); ``"sampled_softmax"`` every positive with ``n_negatives`` negatives,
+    stacked (a batch's ``N`` positives, then their ``N·K`` negatives, each positive's together;
+    target: ones, one per positive); ``"softmax"`` every positive once, as its user's fields alone
+    (the network is a head that scores every item with a training interaction, ``FMItemSoftmax``;
+    target: the item's column there, its rank among those items).
+    Negatives are drawn uniformly among the items with a training interaction that the user has not
+    interacted with (an item held out, a cold item, is never taught as a negative); the positives of
+    a user who interacted with every such item have no negative and are left out of the sampled
+    objectives (counted in ``skipped``). Inputs come from ``model._net_inputs(pairs)`` (``"softmax"``:
+    of the user rows).
     """
 
     def __init__(self, model, train, objective: str, n_negatives: int, batch_size: int, rng):
         self.model, self.objective, self.rng = model, objective, as_generator(rng)
-        self.n_negatives = int(n_negatives) if objective == "bce" else 1
+        self.n_negatives = int(n_negatives) if objective in ("bce", "sampled_softmax") else 1
         self.batch_size = int(batch_size)
         self.users, self.items = train.users.astype(np.int64), train.items.astype(np.int64)
         self.ratings = train.ratings.astype(model.dtype)
         self.sampler, self.skipped = None, 0
-        if objective != "mse":  # uniform over the items seen in training (popularity ** 0)
+        if objective == "softmax":  # each item's column among the items with a training interaction
+            self.items = (np.cumsum(model.item_counts_ > 0) - 1)[self.items]
+        if objective not in ("mse", "softmax"):  # uniform over the items seen in training (popularity ** 0)
             self.sampler = NegativeSampler(train, "popularity", alpha=0.0, seed=self.rng)
-            keep = ~np.isin(self.users, self.sampler._full_users)  # users left with no negative
+            keep = ~np.isin(self.users, self.sampler.full_users)  # users left with no negative
             self.skipped = int((~keep).sum())
             self.users, self.items = self.users[keep], self.items[keep]
 
@@ -407,6 +414,12 @@ class PairBatches:
     def epoch(self):
         """Yield ``(inputs, target)`` batches of one epoch (fresh negatives and order)."""
         model, size, dtype = self.model, self.batch_size, self.model.dtype
+        if self.objective == "softmax":
+            order = self.rng.permutation(len(self.users))
+            for s in range(0, len(order), size):
+                rows = order[s : s + size]
+                yield model._net_inputs(model._rows["user"].select(self.users[rows])), self.items[rows]
+            return
         if self.objective == "mse":
             order = self.rng.permutation(len(self.users))
             for s in range(0, len(order), size):
@@ -414,6 +427,14 @@ class PairBatches:
                 yield model._net_inputs(model._pairs(self.users[rows], self.items[rows])), self.ratings[rows]
             return
         negatives = self.sampler.sample(self.users, self.n_negatives).astype(np.int64)  # (n_pos, n_neg)
+        if self.objective == "sampled_softmax":  # a batch: N positives, then their N·K negatives
+            order = self.rng.permutation(len(self.users))
+            for s in range(0, len(order), size):
+                rows = order[s : s + size]
+                users = np.concatenate([self.users[rows], np.repeat(self.users[rows], self.n_negatives)])
+                items = np.concatenate([self.items[rows], negatives[rows].reshape(-1)])
+                yield model._net_inputs(model._pairs(users, items)), np.ones(len(rows), dtype=dtype)
+            return
         if self.objective == "bpr":
             order = self.rng.permutation(len(self.users))
             for s in range(0, len(order), size):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..losses import BCEWithLogitsLoss
+from ..losses import BCEWithLogitsLoss, CrossEntropyLoss
 from ..nn import init
 from ..nn.activation import ReLU
 from ..nn.embedding_bag import EmbeddingBag
@@ -161,6 +161,8 @@ class FeatureMLP(_FeatureRecommender):
         Negatives per positive, drawn uniformly among the training items the user did not
         interact with, afresh each epoch (label 0; every training interaction is a positive).
     batch_size : int, default 256
+        Rows per batch; with ``loss="sampled_softmax"``, positives per batch (each with its
+        ``n_negatives`` negatives).
     lr : float, default 1e-3
         Adam's learning rate.
     weight_decay : float, default 0
@@ -173,6 +175,10 @@ class FeatureMLP(_FeatureRecommender):
         item's id only, users by their features alone (a model for cold users).
     lazy_embeddings : bool, default True
         Adam updates only the table rows of each batch (``torch.optim.SparseAdam``).
+    loss : {"bce", "sampled_softmax"}, default "bce"
+        ``"bce"``: binary cross-entropy of each positive (label 1) and its negatives (label 0),
+        the purchase-probability model. ``"sampled_softmax"``: each positive against its
+        ``n_negatives`` negatives in one softmax (Notes), a ranking model.
     protocol, monitor, patience : validation with ``fit(train, valid=...)`` (default
         ``"sampled"``, ``"hr@10"``).
     verbose : bool, default False
@@ -185,7 +191,15 @@ class FeatureMLP(_FeatureRecommender):
     ``ℒ = −mean[y log p + (1 − y) log(1 − p)]`` (:class:`~tinyrec.losses.BCEWithLogitsLoss`).
     ``predict`` and ``score_all`` return ``p_ui``, the purchase probability. After training, the
     table rows no training pair reached (a cold user's id, a category unseen in training) are
-    zeroed, so such a field adds nothing and the others decide. All items' scores for a user
+    zeroed, so such a field adds nothing and the others decide.
+
+    ``loss="sampled_softmax"`` scores each positive ``(u, i)`` with its negatives ``j_1 … j_K``
+    (``K = n_negatives``, uniform over the training items the user did not interact with) and
+    minimizes ``ℒ = −mean log(e^{z_ui} / (e^{z_ui} + Σ_k e^{z_{u j_k}}))``
+    (:class:`SampledSoftmaxLoss`). With a uniform proposal no correction term is needed: as ``K``
+    grows this approaches the softmax over all items, whose best logits are ``log P(i | u)`` up to
+    a constant per user: for a cold user, the popularity of the items among users with its
+    features. ``σ(z_ui)`` is then a monotone score, not a probability. All items' scores for a user
     share the first layer's item half: ``W_1 h_0 = W_1^u h_0^u + W_1^i h_0^i``, computed once per
     user and once per item.
     """
@@ -204,6 +218,7 @@ class FeatureMLP(_FeatureRecommender):
         "item_features": feature_request,
         "use_ids": ids_rule,
         "lazy_embeddings": flag,
+        "loss": one_of("bce", "sampled_softmax"),
         "protocol": optional(one_of("sampled", "full")),
         "monitor": metric_name,
         "patience": optional(positive_int),
@@ -216,7 +231,7 @@ class FeatureMLP(_FeatureRecommender):
                  batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0, init_std: float = 0.01,
                  user_features="all", item_features="all", use_ids: bool = True, lazy_embeddings: bool = True,
                  protocol=None, monitor=None, patience=None, verbose: bool = False, dtype=np.float32,
-                 seed=None):  # fmt: skip
+                 seed=None, loss: str = "bce"):  # fmt: skip
         self.embedding_dim, self.layers, self.n_epochs = embedding_dim, layers, n_epochs
         self.n_negatives, self.batch_size, self.lr, self.weight_decay = (
             n_negatives,
@@ -225,7 +240,7 @@ class FeatureMLP(_FeatureRecommender):
             weight_decay,
         )
         self.init_std, self.user_features, self.item_features = init_std, user_features, item_features
-        self.use_ids, self.lazy_embeddings = use_ids, lazy_embeddings
+        self.use_ids, self.lazy_embeddings, self.loss = use_ids, lazy_embeddings, loss
         self.protocol, self.monitor, self.patience = protocol, monitor, patience
         self.verbose, self.dtype, self.seed = verbose, dtype, seed
         self._check_hyperparameters()
@@ -259,9 +274,10 @@ class FeatureMLP(_FeatureRecommender):
         tables = [self.net.bag.weight]
         dense = [p for name, p in self.net.named_parameters() if name != "bag.weight"]
         optimizer = Adam([{"params": tables}, {"params": dense}], lr=self.lr, weight_decay=self.weight_decay)
-        batches = self._training_pairs(train, "bce", self.n_negatives, self.batch_size, rng)
+        batches = self._training_pairs(train, self.loss, self.n_negatives, self.batch_size, rng)
+        loss = BCEWithLogitsLoss() if self.loss == "bce" else SampledSoftmaxLoss()
         self.history_ = fit_recommender(
-            self, train, batches, optimizer, BCEWithLogitsLoss(), self.n_epochs, valid=valid,
+            self, train, batches, optimizer, loss, self.n_epochs, valid=valid,
             protocol=self.protocol or "sampled", monitor=self.monitor or "hr@10", patience=self.patience,
             lazy_embeddings=self.lazy_embeddings, verbose=self.verbose,
         )  # fmt: skip
@@ -343,6 +359,32 @@ class FeatureMLP(_FeatureRecommender):
         return names
 
 
+class SampledSoftmaxLoss:
+    """Each positive against its own negatives in one softmax: stacked scores, as the batches give them.
+
+    ``z`` holds a batch's ``N`` positives, then their ``N·K`` negatives, positive ``n``'s ``K``
+    negatives at ``N + nK … N + nK + K − 1``; ``target`` (ones, one per positive) is read only for
+    its length. With the rows ``l_n = [z_n, z_{N+nK}, …, z_{N+nK+K−1}]`` (``(N, 1 + K)``),
+    ``ℒ = mean_n −log softmax(l_n)_0`` (:class:`~tinyrec.losses.CrossEntropyLoss`, target class
+    0), and ``dz`` is ``dl`` unstacked: ``dl_n = (softmax(l_n) − e_0) / N``.
+    """
+
+    reduction = "mean"
+
+    def __init__(self):
+        self._ce = CrossEntropyLoss()
+
+    def forward(self, scores: np.ndarray, target: np.ndarray) -> float:
+        n = len(target)
+        self._n = n
+        logits = np.concatenate([scores[:n, None], scores[n:].reshape(n, -1)], axis=1)  # (N, 1 + K)
+        return self._ce.forward(logits, np.zeros(n, dtype=np.int64))
+
+    def backward(self) -> np.ndarray:
+        d = self._ce.backward()
+        return np.concatenate([d[:, 0], d[:, 1:].reshape(-1)])
+
+
 @dataclass
 class FieldEffects:
     """Why a FeatureMLP scored ``item`` for ``user`` (-1: a user given by features) ``probability``:
@@ -374,4 +416,4 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["FeatureMLP", "FeatureMLPNet", "FieldEffects"]
+__all__ = ["FeatureMLP", "FeatureMLPNet", "FieldEffects", "SampledSoftmaxLoss"]

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ArgumentTypeError
 from ..kernels.embedding import gather_rows
-from ..losses import BCEWithLogitsLoss, BPRLoss, MSELoss
+from ..losses import BCEWithLogitsLoss, BPRLoss, CrossEntropyLoss, MSELoss
 from ..nn import init
 from ..nn.embedding_bag import segment_sum
 from ..nn.module import Module, Parameter, RowGrad
@@ -113,10 +113,7 @@ class FMNet(Module):
         )
 
     def check_inputs(self, indices, offsets, values) -> tuple:
-        indices, offsets, values = super().check_inputs(indices, offsets, values)
-        csr = len(offsets) > 0 and offsets[0] == 0 and offsets[-1] == len(indices) == len(values)
-        require(csr and bool(np.all(np.diff(offsets) >= 0)), _CSR)
-        return indices, offsets, values
+        return _csr_rows(*super().check_inputs(indices, offsets, values))
 
     @staticmethod
     def state_shapes(n_features: int, n_factors: int) -> dict[str, tuple[int, ...]]:
@@ -164,7 +161,93 @@ class FMNet(Module):
         return f"{self.n_features}, {self.n_factors}, dtype={self.dtype.name}"
 
 
+class FMItemSoftmax(Module):
+    """The logits of every item for rows of user fields: the training head of ``FM(loss="softmax")``.
+
+    Parameters
+    ----------
+    fm : FMNet
+        The factorization machine whose tables are trained (shared, not copied).
+    item_indices, item_offsets, item_values : arrays
+        The fields of the items the softmax runs over, as CSR rows of the FM's slots (``m`` rows,
+        one per logit column): constants of the head.
+
+    Notes
+    -----
+    A user row ``u`` and an item row ``i`` joined score ``ŷ_ui = w_0 + lin_u + own_u + lin_i +
+    own_i + ⟨s_u, s_i⟩`` (:meth:`FMNet.side_terms`: ``lin = Σ_a w_a x_a``, ``s = Σ_a x_a v_a``,
+    ``own = ½ (‖s‖² − Σ_a x_a² ‖v_a‖²)``). In a softmax over the items the user's own terms
+    ``w_0 + lin_u + own_u`` cancel, so the head returns ``z : (n, m)``::
+
+        z_ui = lin_i + own_i + ⟨s_u, s_i⟩        (Z = S_u S_iᵀ + 1 (lin + own)ᵀ)
+
+    Input: the user rows as CSR (``indices``, ``offsets (n + 1,)``, ``values``), as :class:`FMNet`.
+    With ``G = dZ`` and ``g_i = Σ_u G_ui`` (the gradient of item ``i``'s own terms):
+
+    * ``dS_u = G S_i``; ``dS_i = Gᵀ S_u + g_i s_i`` (``∂own_i/∂s_i = s_i``)
+    * an item entry ``a`` of row ``i``: ``dw_a = x_a g_i``, ``dv_a = x_a (dS_i)_i − g_i x_a² v_a``
+    * a user entry ``a`` of row ``u``: ``dv_a = x_a (dS_u)_u``; ``dx_a = ⟨v_a, (dS_u)_u⟩`` (returned)
+    * ``w_0`` and the users' ``w_a`` cancel: no gradient. ``dV`` touches every row of the ``m``
+      items (the softmax's normalizer reads them all) and the batch's user rows; both are RowGrads.
+    """
+
+    input_spec = FMNet.input_spec
+    _any_offset = _ANY
+
+    def __init__(self, fm: FMNet, item_indices, item_offsets, item_values):
+        self.fm, self.n_features = fm, fm.n_features
+        self._items = (np.asarray(item_indices, dtype=np.int64), np.asarray(item_offsets, dtype=np.int64),
+                       np.asarray(item_values, dtype=fm.dtype))  # fmt: skip
+
+    def check_inputs(self, indices, offsets, values) -> tuple:
+        return _csr_rows(*super().check_inputs(indices, offsets, values))
+
+    def forward(self, indices, offsets, values) -> np.ndarray:
+        V, w = self.fm.factors.data, self.fm.weight.data[:, 0]
+        u_idx, x_u = np.asarray(indices, dtype=np.int64), np.asarray(values, dtype=self.fm.dtype)
+        i_idx, i_off, x_i = self._items
+        s_u = segment_sum(gather_rows(V, u_idx) * x_u[:, None], offsets)  # (n, d)
+        V_i = gather_rows(V, i_idx)  # (nnz_i, d)
+        xv_i = V_i * x_i[:, None]
+        s_i = segment_sum(xv_i, i_off)  # (m, d)
+        lin_i = segment_sum(w[i_idx] * x_i, i_off)
+        own_i = 0.5 * (
+            np.einsum("nd,nd->n", s_i, s_i) - segment_sum(np.einsum("nd,nd->n", xv_i, xv_i), i_off)
+        )
+        self._cache = (u_idx, x_u, np.asarray(offsets, dtype=np.int64), s_u, V_i, s_i)
+        return s_u @ s_i.T + (lin_i + own_i)[None, :]
+
+    def backward(self, grad_output: np.ndarray):
+        u_idx, x_u, u_off, s_u, V_i, s_i = self._cache
+        i_idx, i_off, x_i = self._items
+        G = grad_output
+        g = G.sum(axis=0)  # (m,)
+        dS_u = G @ s_i  # (n, d)
+        dS_i = G.T @ s_u + g[:, None] * s_i  # (m, d)
+        u_row = np.repeat(np.arange(len(u_off) - 1), np.diff(u_off))
+        i_row = np.repeat(np.arange(len(i_off) - 1), np.diff(i_off))
+        g_e, x_e = g[i_row], x_i[:, None]
+        dV_i = x_e * dS_i[i_row] - (g_e[:, None] * x_e * x_e) * V_i
+        dV_u = x_u[:, None] * dS_u[u_row]
+        self.fm.weight.accumulate(RowGrad.from_indices(i_idx, (g_e * x_i)[:, None]))
+        self.fm.factors.accumulate(
+            RowGrad.from_indices(np.concatenate([u_idx, i_idx]), np.concatenate([dV_u, dV_i]))
+        )
+        dx = np.einsum("nd,nd->n", gather_rows(self.fm.factors.data, u_idx), dS_u[u_row])
+        return None, None, dx
+
+    def extra_repr(self) -> str:
+        return f"{self.fm.n_features}, {self.fm.n_factors}, items={len(self._items[1]) - 1}"
+
+
 _CSR = "FMNet takes CSR rows: offsets (n + 1,) from 0 to len(indices), non-decreasing; values as indices"
+
+
+def _csr_rows(indices, offsets, values) -> tuple:
+    """The CSR rule of FMNet's and FMItemSoftmax's inputs (their ``input_spec`` checked first)."""
+    csr = len(offsets) > 0 and offsets[0] == 0 and offsets[-1] == len(indices) == len(values)
+    require(csr and bool(np.all(np.diff(offsets) >= 0)), _CSR)
+    return indices, offsets, values
 
 
 class StackedBPRLoss:
@@ -208,12 +291,14 @@ class FM(_FeatureRecommender):
     n_factors : int, default 16
         ``d``, the length of each feature's factor row.
     n_epochs : int, default 20
-    loss : {"mse", "bpr", "bce"}, default "mse"
+    loss : {"mse", "bpr", "bce", "softmax"}, default "mse"
         ``"mse"``: rating prediction, ``(ŷ − r_ui)²`` on every training rating (a rating model:
         evaluated by RMSE, predictions clipped to the rating range). ``"bpr"``: ranking, each
         positive against one sampled negative, ``−log σ(ŷ_ui − ŷ_uj)``. ``"bce"``: ranking, binary
         cross-entropy of each positive (label 1) and ``n_negatives`` sampled negatives (label 0).
-        Negatives are drawn among the items with a training interaction.
+        Negatives are drawn among the items with a training interaction. ``"softmax"``: ranking,
+        each positive's item among all the items with a training interaction, ``−log softmax_i(ŷ_u·)``
+        (no sampling; Notes).
     batch_size : int, default 256
     lr : float, default 1e-3
         Adam's learning rate.
@@ -254,7 +339,20 @@ class FM(_FeatureRecommender):
     Notes
     -----
     ``ŷ(x) = w_0 + Σ_a w_a x_a + Σ_{a<b} ⟨v_a, v_b⟩ x_a x_b`` over the features of the pair
-    (:class:`FMNet` has the gradients). ``w_0`` starts at ``μ`` for ``loss="mse"``. After
+    (:class:`FMNet` has the gradients). ``w_0`` starts at ``μ`` for ``loss="mse"``.
+
+    ``loss="softmax"`` models ``P(i | u) = exp ŷ_ui / Σ_j exp ŷ_uj`` over the items ``j`` with a
+    training interaction (as the sampled objectives, an item held out is never taught) and
+    minimizes ``ℒ = −mean_{(u, i) ∈ batch} log P(i | u)``. The user's own terms (``w_0`` and the
+    user side's weights and pairs) cancel in the softmax, so the logits are
+    ``z_ui = Σ_{a ∈ i} w_a x_a + ½ (‖s_i‖² − Σ_{a ∈ i} x_a² ‖v_a‖²) + ⟨s_u, s_i⟩`` with ``s_u``,
+    ``s_i`` the two sides' factor sums, for all items one matrix product
+    (:class:`FMItemSoftmax` has the gradients); every such item's rows move at every step. Without
+    user features the maximum-likelihood logits are ``log`` of each item's share of the training
+    interactions: the objective starts from popularity and the user's features can only move
+    away from it where they explain the data better, which is what a cold user (known by its
+    features alone) needs. The scores are then logits up to a constant per user (``w_0`` and the
+    user's weights stay 0): a ranking, not a probability. After
     training, the rows of features no training pair reached (the ids of users and items without
     training interactions, categories unseen in training) are zeroed: they contribute nothing,
     so a cold user is scored by its features alone. All items' scores for a user are one matrix
@@ -270,7 +368,7 @@ class FM(_FeatureRecommender):
     hyperparameters = {
         "n_factors": positive_int,
         "n_epochs": positive_int,
-        "loss": one_of("mse", "bpr", "bce"),
+        "loss": one_of("mse", "bpr", "bce", "softmax"),
         "batch_size": positive_int,
         "lr": nonnegative,
         "weight_decay": nonnegative,
@@ -355,6 +453,8 @@ class FM(_FeatureRecommender):
     def _fit(self, train, valid) -> None:
         self._prepare(train)
         rows = len(train) * (1 + (self.n_negatives if self.loss == "bce" else 1 if self.loss == "bpr" else 0))
+        if self.loss == "softmax":  # a batch's logits: (batch_size, items with an interaction)
+            rows = max(rows, -(-self.batch_size * self.n_items_ // 4))
         check_network_fit_memory(self, {"an epoch's pairs": ((4, rows), np.int64)}, set_by=("n_factors",))
         rng = as_generator(self.seed)
         self._build_net(rng)
@@ -366,7 +466,8 @@ class FM(_FeatureRecommender):
             {"params": [self.net.weight, self.net.factors], "weight_decay": self.weight_decay},
         ]
         optimizer = (AdamW if self.optimizer == "adamw" else Adam)(groups, lr=self.lr)
-        loss = {"mse": MSELoss(), "bce": BCEWithLogitsLoss(), "bpr": StackedBPRLoss()}[self.loss]
+        loss = {"mse": MSELoss(), "bce": BCEWithLogitsLoss(), "bpr": StackedBPRLoss(),
+                "softmax": CrossEntropyLoss()}[self.loss]  # fmt: skip
         self.history_ = fit_recommender(
             self,
             train,
@@ -380,8 +481,16 @@ class FM(_FeatureRecommender):
             patience=self.patience,
             lazy_embeddings=self.lazy_embeddings,
             verbose=self.verbose,
+            network=self._softmax_head() if self.loss == "softmax" else None,
         )
         self._zero_untrained([self.net.weight.data, self.net.factors.data])
+
+    def _softmax_head(self) -> FMItemSoftmax:
+        """The head of ``loss="softmax"``: the fields (shifted past the user slots) of the items with a
+        training interaction, column ``c`` the ``c``-th of them (``PairBatches`` gives that column)."""
+        items = self._rows["item"].select(np.flatnonzero(self.item_counts_ > 0))
+        return FMItemSoftmax(self.net, items.indices + self._rows["user"].n_slots,
+                             items.indptr[:: items.n_fields], items.weights.astype(self.dtype))  # fmt: skip
 
     # -- scoring --------------------------------------------------------------------------------
     def _score_pairs(self, pairs) -> np.ndarray:
@@ -487,4 +596,4 @@ class FMExplanation:
         return "\n".join(lines)
 
 
-__all__ = ["FM", "FMExplanation", "FMNet", "StackedBPRLoss", "segment_sum"]
+__all__ = ["FM", "FMExplanation", "FMItemSoftmax", "FMNet", "StackedBPRLoss", "segment_sum"]

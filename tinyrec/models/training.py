@@ -108,6 +108,7 @@ def fit_recommender(
     blas_threads: int | None = None,
     lazy_embeddings: bool = True,
     verbose: bool = True,
+    network=None,
 ) -> dict[str, list]:
     """Train the network ``model.net`` of a recommender; return the per-epoch history.
 
@@ -160,6 +161,10 @@ def fit_recommender(
         ``O(table size)`` per step, but a row that appears rarely keeps moving on its momentum.
     verbose : bool, default True
         A progress bar with the running mean loss on stderr, and the epoch's metrics.
+    network : Module, optional
+        The module that the batches go through and that is trained, when it is not ``model.net``
+        itself: a training head sharing ``model.net``'s parameters (``FM(loss="softmax")``'s
+        :class:`~tinyrec.models.fm.FMItemSoftmax`). Validation still scores with the model.
 
     Returns
     -------
@@ -173,7 +178,7 @@ def fit_recommender(
     NonFiniteError
         A batch loss is NaN or inf; the message names the epoch, the batch and the last finite loss.
     """
-    net = model.net
+    net = model.net if network is None else network
     names = _check_loop(loss, epochs, valid, protocol, monitor, k, patience, blas_threads)
     sign = -1.0 if monitor in _LOWER_IS_BETTER else 1.0
     params = list(net.parameters())
