@@ -13,6 +13,7 @@ with its explanation, and chooses the ranking model on a validation split.
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,10 @@ def parse_args(argv=None):
         parser.error(
             f"--new-customer takes column=value pairs separated by commas, got {args.new_customer!r}"
         )
-    args.new_customer = dict(pair.strip().split("=", 1) for pair in pairs)
+    args.new_customer = {k.strip(): v.strip() for k, _, v in (pair.partition("=") for pair in pairs)}
+    unknown = sorted(set(args.new_customer) - set(USER_FEATURES))
+    if unknown:
+        parser.error(f"--new-customer names {unknown}; the customer columns are {list(USER_FEATURES)}")
     return args
 
 
@@ -73,10 +77,14 @@ def clean(data, seed: int):
     products = messy_table(data.item_meta, data.item_ids, ("title", *ITEM_FEATURES), seed=seed + 2)
     shop, report = clean_events(raw.users, raw.items, raw.ratings, raw.timestamps, rating_range=(1, 5),
                                 known_users=data.user_ids, known_items=data.item_ids)  # fmt: skip
-    users, user_alignment = align_records(
-        shop.user_ids, customers.records, customers.kinds, source="customers"
-    )
-    items, item_alignment = align_records(shop.item_ids, products.records, products.kinds, source="products")
+    with warnings.catch_warnings():  # align_records warns of ids it did not match: the report counts them
+        warnings.simplefilter("ignore", UserWarning)
+        users, user_alignment = align_records(
+            shop.user_ids, customers.records, customers.kinds, source="customers"
+        )
+        items, item_alignment = align_records(
+            shop.item_ids, products.records, products.kinds, source="products"
+        )
     report.add_features("customers", users, user_alignment)
     report.add_features("products", items, item_alignment)
     report.check_counts()  # every row read is kept or removed for one reason

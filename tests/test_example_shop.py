@@ -36,8 +36,18 @@ def test_the_shop_example_prints_the_report_the_metrics_and_the_reasons():
         assert re.search(rf"^{reason} .*\(-[\d,]+\)$", out, re.MULTILINE), f"no {reason!r} line:\n{out}"
     kept = re.search(r"^rows kept +([\d,]+) = ([\d,]+) read - ([\d,]+) removed$", out, re.MULTILINE)
     assert kept, out
-    rows_kept, rows_read, removed = (int(g.replace(",", "")) for g in kept.groups())
-    assert rows_read - removed == rows_kept
+    rows_kept, rows_read, _ = (int(g.replace(",", "")) for g in kept.groups())
+    report = out.split("== cleaning report", 1)[1].split("\n\n", 1)[0]
+    steps = [
+        [int(g.replace(",", "")) for g in step]
+        for step in re.findall(r"^\S.*? +([\d,]+) -> +([\d,]+)  \(-([\d,]+)\)$", report, re.MULTILINE)
+    ]
+    assert len(steps) == 12, report  # the ten reasons and the two kinds of duplicates
+    assert steps[0][0] == rows_read and all(before - after == minus for before, after, minus in steps)
+    # each step starts where the one before ended, and the removals add up to the rows not kept
+    assert all(steps[k][0] == steps[k - 1][1] for k in range(1, len(steps)))
+    assert rows_read - sum(minus for _, _, minus in steps) == rows_kept  # every row counted once
+    assert "Warning" not in result.stderr, result.stderr  # align_records' warning: counted in the report
     assert re.search(
         r"accuracy 0\.\d{3}  precision 0\.\d{3}  recall 0\.\d{3}  f1 0\.\d{3}  roc_auc 0\.\d{3}", out
     )
@@ -55,3 +65,15 @@ def test_the_shop_example_refuses_a_malformed_new_customer():
         text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2 and "column=value" in result.stderr
+
+
+def test_the_shop_example_refuses_an_unknown_column_of_the_new_customer_before_training():
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--new-customer", "age=25,zip=10001"], cwd=REPO, env=_env(),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "--new-customer names ['zip']; the customer columns are ['age', 'gender', 'occupation']" in (
+        result.stderr
+    )
+    assert not result.stdout  # refused in the argument parsing: nothing loaded, nothing trained

@@ -34,6 +34,8 @@
 # script.
 
 # %%
+import warnings
+
 import numpy as np
 
 import tinyrec.data as td
@@ -98,12 +100,13 @@ print(f"customer {first} as the customer table has it: {customers.records[first]
 # %% [markdown]
 # ## 2. Cleaning, with one report
 #
-# `clean_events` reads every field with one rule per type (`parse_ids`: ids are integers when all
-# of them are, `"196"` and `196` being one id; `parse_numbers`: `4`, `4.0`, `"4"` and `" 4.0 "`
-# are all 4.0), then removes each row that cannot be used, **for the first reason that applies**,
-# in a fixed order: missing user, missing item, missing rating, unreadable rating, rating out of
-# range, missing or invalid timestamp (`bad timestamp`), unknown user, unknown item. A row is
-# counted once, under one reason, so the counts add up. Then two kinds of duplicates go:
+# `clean_events` reads every field with one rule per type (`parse_ids`: each id by itself, an
+# integer whether it comes as `196`, `196.0`, `"196"` or `" 0196 "`, so those are one id;
+# `parse_numbers`: `4`, `4.0`, `"4"` and `" 4.0 "` are all 4.0), then removes each row that cannot
+# be used, **for the first reason that applies**, in a fixed order: missing user, unreadable user
+# (a `True` or a `3.5` is no id), missing item, unreadable item, missing rating, unreadable rating,
+# rating out of range, missing or invalid timestamp (`bad timestamp`), unknown user, unknown item.
+# A row is counted once, under one reason, so the counts add up. Then two kinds of duplicates go:
 #
 # * an **exact duplicate**, equal to an earlier row in every field (a request logged twice);
 # * an **older duplicate**: another row of the same (user, item) pair. Which one to keep is a
@@ -122,15 +125,22 @@ shop, report = clean_events(
 # (`align_records`, the function behind `read_feature_file`): its `AlignmentReport` counts the ids
 # of the data without a row, and the rows naming an id the data does not have (a product whose
 # every event was dropped, for one). A missing feature value is **not** a reason to drop a row: it
-# is filled by the rule of its column's kind (`tinyrec/data/features.py`): a category (and a
-# bucketed number such as the age) goes to the encoder's "unknown" slot, an empty genre list is an
-# empty bag that adds nothing, a plain number gets the training mean. The report counts each.
+# is filled by its column's encoder, which says how (`fills_missing_with`,
+# `tinyrec/data/encoders.py`): a category (and a bucketed number such as the age) goes to the
+# "unknown" slot, an empty genre list is an empty bag that adds nothing, a plain number gets the
+# training mean. The report counts each, with its encoder's rule.
+# (`align_records` also warns about the ids it did not match; the report counts them, so the
+# warnings are caught here rather than printed in the middle of it.)
 
 # %%
-user_table, user_alignment = align_records(
-    shop.user_ids, customers.records, customers.kinds, source="customers"
-)
-item_table, item_alignment = align_records(shop.item_ids, products.records, products.kinds, source="products")
+with warnings.catch_warnings():  # the report counts the unmatched ids
+    warnings.simplefilter("ignore", UserWarning)
+    user_table, user_alignment = align_records(
+        shop.user_ids, customers.records, customers.kinds, source="customers"
+    )
+    item_table, item_alignment = align_records(
+        shop.item_ids, products.records, products.kinds, source="products"
+    )
 shop = shop.with_meta(user_meta=user_table, item_meta=item_table)
 report.add_features("customers", user_table, user_alignment)
 report.add_features("products", item_table, item_alignment)

@@ -1,6 +1,7 @@
 """Encoders: slots, the unknown slot, statistics from train only, state round trips, rows of bags."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from tinyrec.data import Column, FeatureTable, Interactions
 from tinyrec.data.encoders import (
+    ENCODERS,
     FeatureEncoder,
     FeatureRows,
     join_fields,
@@ -110,6 +112,36 @@ def _with_test_rows_changed(data: FeatureTable, test_rows) -> FeatureTable:
         values[test_rows] = 1e6 if column.kind == "numeric" else "only-in-test|other-test-value"
         columns[name] = Column(values.astype(float if column.kind == "numeric" else str), column.kind)
     return FeatureTable(columns)
+
+
+@pytest.mark.parametrize(
+    "request_, missing_row",
+    [
+        ("gender", 2),
+        ("genres", 2),
+        ("age:standard", 3),
+        ("age:minmax", 3),
+        ("age:bucket", 3),
+        ("zip:hash", 3),
+    ],
+)
+def test_each_encoder_fills_a_missing_value_as_it_says(request_, missing_row):
+    """``fills_missing_with`` (what the preprocessing report prints) is what ``encode`` does."""
+    encoder, rows = encode_one(request_)
+    fills = type(encoder.encoders[0]).fills_missing_with
+    assert set(ENCODERS) == {"onehot", "multihot", "standard", "minmax", "bucket", "hash"}
+    got = rows.dense()[missing_row]
+    if fills == "an empty bag":
+        assert not got.any()
+    elif fills == "the training mean":
+        age = np.array(people()["age"], dtype=np.float64)
+        age[missing_row] = np.nanmean(age[TRAIN])
+        mean_row = encoder.encode(table(age=Column(age, "numeric"))).dense()[missing_row]
+        np.testing.assert_allclose(got, mean_row)
+    else:
+        slot = re.fullmatch(r"the '(\w+)' slot", fills).group(1)
+        assert got.tolist() == [1.0] + [0.0] * (len(got) - 1)  # slot 0, weight 1
+        assert encoder.labels()[0].endswith(f"=<{slot}>")
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinyrec.data import synthetic
+from tinyrec.data import Interactions, synthetic
 from tinyrec.data.features import FeatureTable, align_records
 from tinyrec.data.messy import messy_events, messy_table
 from tinyrec.data.preprocess import clean_events
@@ -34,6 +34,12 @@ def test_clean_events_finds_exactly_what_was_injected(seed):
     original = set(zip(data.user_ids[data.users].tolist(), data.item_ids[data.items].tolist(),
                        data.ratings.tolist(), data.timestamps.tolist(), strict=True))  # fmt: skip
     assert kept <= original and len(kept) == len(clean)
+    # the text notes count the rows kept: each original intact row once, not its exact copies too
+    notes = dict(report.notes)
+    assert (
+        notes['ratings read from text, such as " 5 " (rows not dropped)'] == raw.injected["ratings as text"]
+    )
+    assert notes['ids read from text, such as "196" (rows not dropped)'] == raw.injected["ids as text"]
 
 
 def test_the_feed_has_mixed_types_and_is_seeded():
@@ -57,6 +63,17 @@ def test_messy_events_refuses_data_it_cannot_fault():
         messy_events(data.rebuild(timestamps=None))
     with pytest.raises(ValueError, match="at most 1"):
         messy_events(data, missing=0.8, unreadable=0.3)
+    text_ids = Interactions.from_raw(
+        np.array([f"u{u}" for u in data.users]), data.items, data.ratings, data.timestamps
+    )
+    with pytest.raises(DataError, match="needs integer raw ids; these user ids are <U"):
+        messy_events(text_ids)
+    with pytest.raises(DataError, match=r"duplicates=2.0 and older=0.01 ask for 4,026 new rows.* lower them"):
+        messy_events(data, duplicates=2.0)
+    raw = messy_events(
+        data, unknown=0.1, duplicates=0.45, older=0.4, missing=0.05, unreadable=0, out_of_range=0
+    )
+    assert len(raw) == len(data) + int(round(0.95 * len(data)))  # every intact row copied once: the limit
 
 
 def test_messy_table_blanks_encoded_columns_only_and_align_records_reads_it_back():

@@ -23,7 +23,7 @@ from tinyrec.data.preprocess import (
     to_implicit,
     uncenter,
 )
-from tinyrec.errors import DataError, IndexOutOfRangeError, ShapeError
+from tinyrec.errors import ArgumentTypeError, DataError, IndexOutOfRangeError, ShapeError
 
 
 def test_drop_invalid_counts_missing_and_nonfinite():
@@ -174,6 +174,12 @@ def test_parse_numbers_reads_mixed_types_and_flags_the_rest():
     assert parsed.from_text.tolist() == [False, False, True, True] + [False] * 9
 
 
+def test_parse_numbers_flags_an_int_beyond_a_float_s_range_as_unreadable():
+    parsed = parse_numbers([10**400, 1, "1e400"], "ratings")  # float(10**400) raises OverflowError
+    assert parsed.unreadable.tolist() == [True, False, True]
+    assert parsed.values[1] == 1.0 and np.isnan(parsed.values[[0, 2]]).all()
+
+
 def test_parse_numbers_refuses_a_table():
     with pytest.raises(ShapeError, match="1-D"):
         parse_numbers([[1, 2], [3, 4]], "ratings")
@@ -191,12 +197,59 @@ def test_parse_ids_are_integers_when_every_id_is_one_and_text_otherwise():
     assert text.missing.tolist() == [False, False, False, True]
 
 
+@pytest.mark.parametrize(
+    "raw, text",
+    [
+        ([1e20, 2], ["100000000000000000000", "2"]),  # whole, but beyond int64
+        ([2**70, 2], ["1180591620717411303424", "2"]),
+        (["99999999999999999999", "2"], ["99999999999999999999", "2"]),
+        ([np.uint64(2**63 + 5), 1], ["9223372036854775813", "1"]),
+        (["--5", "2"], ["--5", "2"]),  # not an integer: text
+        (["²", "2"], ["²", "2"]),  # a Unicode digit is no ASCII integer
+        (["١٢", 12], ["١٢", "12"]),
+    ],
+)
+def test_parse_ids_reads_an_id_beyond_int64_or_not_an_ascii_integer_as_text_without_raising(raw, text):
+    parsed = parse_ids(raw)
+    assert parsed.values.tolist() == text
+    assert not parsed.missing.any() and not parsed.unreadable.any()
+    data, report = clean_events(raw, [1, 1])  # no OverflowError, no ValueError
+    assert report.rows_out == len(data) == 2
+
+
+def test_an_id_is_read_by_itself_whatever_the_other_rows_hold():
+    same = ["01", 1, " 1 ", 1.0, "1.0", np.int64(1), "-0", 0]
+    assert parse_ids(same).values.tolist() == [1] * 6 + [0, 0]
+    assert parse_ids([*same, "abc"]).values.tolist() == ["1"] * 6 + ["0", "0", "abc"]
+    assert parse_ids(["196.0", 196.0, 5]).values.tolist() == [196, 196, 5]
+    assert clean_events(["01", 1, "abc"], [5, 6, 7])[0].user_ids.tolist() == ["1", "abc"]
+    # the catalogue is read by the same rule: "01" there is user 1, even beside a text id
+    _, report = clean_events([1, 2], [1, 1], known_users=["01", "2", "x"])
+    assert report.removed("unknown user") == 0
+    _, report = clean_events(["01", "u2"], [1, 1], known_users=[1])
+    assert report.removed("unknown user") == 1
+
+
+def test_timestamps_are_read_as_integers_exactly():
+    ns = 1_700_000_000_000_000_000  # nanoseconds, beyond float64's 53 bits
+    data, report = clean_events([1, 1], [1, 1], [4, 4], [ns + 1, ns])
+    assert report.removed("exact duplicate") == 0 and report.removed("older duplicate") == 1
+    assert data.timestamps.tolist() == [ns + 1]
+    data, _ = clean_events([1, 1], [1, 1], [2, 5], [str(ns + 200), ns])
+    assert data.timestamps.tolist() == [ns + 200] and data.ratings.tolist() == [2.0]
+    data, report = clean_events([1, 2, 3, 4], [1, 1, 1, 1], timestamps=[2**63 - 1, "7", 8.0, "9e2"])
+    assert report.removed("bad timestamp") == 0
+    assert sorted(data.timestamps.tolist()) == [7, 8, 900, 2**63 - 1]
+    _, report = clean_events([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], timestamps=[2**63, 7.5, "1e300", "x", 5])
+    assert report.removed("bad timestamp") == 4
+
+
 def _feed():
-    """Ten raw rows, one per fault, and three clean ones (the last of which a pair's newer rating)."""
-    users = [1, None, 1, 1, 1, 1, 1, 99, 1, "2", 2, 1, 2]
-    items = [10, 10, "", 11, 12, 13, 14, 10, 77, 10, 10, 10, 11]
-    ratings = [4, 5, 5, None, "five", 44, 3, 3, 3, " 5 ", " 5 ", 2, "4.0"]
-    stamps = [100, 100, 100, 100, 100, 100, None, 100, 100, 300, 300, 50, 200]
+    """Twelve raw rows, one per fault, and three clean ones (the last of which a pair's newer rating)."""
+    users = [1, None, 1, 1, 1, 1, 1, 99, 1, "2", 2, 1, 2, True, 1]
+    items = [10, 10, "", 11, 12, 13, 14, 10, 77, 10, 10, 10, 11, 10, 3.5]
+    ratings = [4, 5, 5, None, "five", 44, 3, 3, 3, " 5 ", " 5 ", 2, "4.0", 4, 4]
+    stamps = [100, 100, 100, 100, 100, 100, None, 100, 100, 300, 300, 50, 200, 100, 100]
     return users, items, ratings, stamps
 
 
@@ -204,15 +257,18 @@ def test_clean_events_counts_every_row_under_one_reason():
     data, report = clean_events(*_feed(), rating_range=(1, 5), known_users=[1, 2], known_items=[10, 11, 12])
     removed = {name: before - after for name, before, after in report.steps}
     assert [name for name, _, _ in report.steps] == [*DROP_REASONS, "exact duplicate", "older duplicate"]
-    assert removed == {"missing user": 1, "missing item": 1, "missing rating": 1, "unreadable rating": 1,
-                       "rating out of range": 1, "bad timestamp": 1, "unknown user": 1, "unknown item": 1,
-                       "exact duplicate": 1, "older duplicate": 1}  # fmt: skip
-    assert report.rows_in == 13 and report.rows_out == len(data) == 3
+    assert removed == {"missing user": 1, "unreadable user": 1, "missing item": 1, "unreadable item": 1,
+                       "missing rating": 1, "unreadable rating": 1, "rating out of range": 1,
+                       "bad timestamp": 1, "unknown user": 1, "unknown item": 1, "exact duplicate": 1,
+                       "older duplicate": 1}  # fmt: skip
+    assert report.rows_in == 15 and report.rows_out == len(data) == 3
     report.check_counts()
     rows = sorted(zip(data.user_ids[data.users].tolist(), data.item_ids[data.items].tolist(),
                       data.ratings.tolist(), data.timestamps.tolist(), strict=True))  # fmt: skip
     assert rows == [(1, 10, 4.0, 100), (2, 10, 5.0, 300), (2, 11, 4.0, 200)]
-    assert dict(report.notes)['ratings read from text, such as " 5 " (rows not dropped)'] == 3
+    # rows 10 and 11 (" 5 ") are exact duplicates: one of them is kept, with row 13's "4.0"
+    assert dict(report.notes)['ratings read from text, such as " 5 " (rows not dropped)'] == 2
+    assert dict(report.notes)['ids read from text, such as "196" (rows not dropped)'] == 1
     assert "rows kept" in str(report) and "rating out of range" in str(report)
 
 
@@ -228,9 +284,23 @@ def test_clean_events_refuses_columns_of_other_lengths_and_an_unknown_rule():
         clean_events([1, 2], [1], [4, 5])
     with pytest.raises(ValueError, match="duplicates"):
         clean_events([1], [1], [4], duplicates="newest")
-    for bad in ((5, 1), (1,), "1-5", None.__class__):
-        with pytest.raises(ValueError, match="rating_range"):
+    for bad in ((5, 1), (1,), "1-5", "15", ("1", "5"), (True, 5), (1, np.nan), None.__class__):
+        with pytest.raises(ValueError, match="rating_range must be two numbers"):
             clean_events([1], [1], [4], rating_range=bad)
+
+
+def test_clean_events_says_when_no_row_was_given():
+    with pytest.raises(DataError, match="no event rows were given"):
+        clean_events([], [])
+
+
+def test_the_catalogue_may_be_any_iterable_of_ids_but_not_a_string():
+    for known in ({1, 2}, (1, 2), np.array([1, 2]), {1: "a", 2: "b"}, range(1, 3)):
+        _, report = clean_events([1, 2, 3], [1, 1, 1], known_users=known)
+        assert report.removed("unknown user") == 1
+    for bad in ("12", 12):
+        with pytest.raises(ArgumentTypeError, match="known_users must be a list, set or array of ids"):
+            clean_events([1, 2], [1, 1], known_users=bad)
 
 
 def test_clean_events_says_what_it_dropped_when_nothing_is_left():
@@ -269,3 +339,26 @@ def test_add_features_notes_each_column_s_missing_values_and_its_fill_rule():
     ]
     with pytest.raises(TypeError, match="FeatureTable"):
         report.add_features("items", {"age": [1]})
+
+
+def test_add_features_states_the_fill_rule_of_the_encoder_the_model_uses():
+    table = FeatureTable(
+        {
+            "zip": Column(np.array([10001.0, np.nan, 10002.0]), "numeric", encoding="onehot"),
+            "tags": Column(np.array(["a", "", "b"]), "categorical", encoding="multihot"),
+            "age": Column(np.array([20.0, np.nan, 40.0]), "numeric"),
+        }
+    )
+    report = PreprocessReport()
+    report.add_features("users", table)
+    assert report.notes == [
+        ("users: zip missing, filled with the 'unknown' slot", 1),
+        ("users: tags missing, filled with an empty bag", 1),
+        ("users: age missing, filled with the training mean", 1),
+    ]
+    report = PreprocessReport()
+    report.add_features("users", table, request=("age:bucket", "zip:hash"))  # a model's override
+    assert report.notes == [
+        ("users: age missing, filled with the 'unknown' slot", 1),
+        ("users: zip missing, filled with the 'missing' slot", 1),
+    ]

@@ -10,6 +10,7 @@ import pytest
 
 from tinyrec.data import Interactions
 from tinyrec.data.features import Column, FeatureTable
+from tinyrec.errors import DataError, IndexOutOfRangeError
 from tinyrec.models.reasons import Reasons
 
 
@@ -47,6 +48,42 @@ def test_because_quotes_the_purchase_most_bought_together_with_the_item():
     assert liked == 2 and sim == pytest.approx(0.5)
     assert reasons(1, 3) == "because you liked C"
     assert reasons.liked_most_like(4, 3) == (-1, 0.0)
+
+
+def test_because_never_quotes_an_item_bought_with_no_buyer_in_common_nor_the_item_itself():
+    reasons = Reasons(_train(), group=("age", "job"))
+    # user 0 bought A and B, whose buyers (0, 1) share nobody with D's (2, 3): nothing to quote
+    assert reasons.liked_most_like(0, 3) == (-1, 0.0)
+    assert reasons(0, 3) == "people like you (18–24, student) liked this"
+    # asked about A, which user 0 bought: the reason quotes B (same buyers), never A itself
+    assert reasons.liked_most_like(0, 0) == (1, pytest.approx(1.0))
+    assert reasons(0, 0) == "because you liked B"
+
+
+def test_reasons_check_the_user_and_the_item():
+    reasons = Reasons(_train(), group=("age", "job"))
+    for user in (-1, -2, 5):  # -2 would have been user 3, counted from the end
+        with pytest.raises(
+            IndexOutOfRangeError, match=rf"user contains {user}, outside the valid range \[0, 5\)"
+        ):
+            reasons(user, 3)
+    with pytest.raises(IndexOutOfRangeError, match=r"item contains 99, outside the valid range \[0, 4\)"):
+        reasons(1, 99)
+    with pytest.raises(IndexOutOfRangeError, match="item contains -1"):
+        reasons.liked_most_like(1, -1)
+    for call in (
+        lambda: reasons(None, 3),
+        lambda: reasons.group_label(None),
+        lambda: reasons.liked_most_like(None, 3),
+    ):
+        with pytest.raises(DataError, match=r"user=None is a new visitor.*features=\{"):
+            call()
+
+
+def test_a_group_column_must_have_a_one_slot_encoder():
+    with pytest.raises(DataError, match=r"'age' is encoded by 'standard'.*\['onehot', 'bucket', 'hash'\]"):
+        Reasons(_train(), group=("age:standard", "job"))
+    assert Reasons(_train(), group=("age:onehot", "job")).group_label(1) == "30, artist"
 
 
 def test_the_group_is_named_by_the_encoded_values_and_leaves_unknown_ones_out():
@@ -88,5 +125,12 @@ def test_a_feature_mlp_names_the_fields_the_reasons_read():
     fields = {name for name, _ in model.explain(1, 3, top=100).effects}
     assert {"user id", "user age", "user job"} <= fields
     reasons = Reasons(train, model, group=("age", "job"))
-    assert reasons.kind(1, 3) in ("history", "group")
-    assert reasons(1, 3) in ("because you liked C", "people like you (25–34, artist) liked this")
+    # the rule of the module docstring, applied to the model's own effects: group iff age + job > max(id, 0)
+    for user, item in ((1, 3), (0, 2), (3, 0)):
+        effects = dict(model.explain(user, item, top=100).effects)
+        group = effects["user age"] + effects["user job"] > max(effects["user id"], 0.0)
+        assert reasons.kind(user, item) == ("group" if group else "history"), effects
+    effects = dict(model.explain(1, 3, top=100).effects)
+    by_group = effects["user age"] + effects["user job"] > max(effects["user id"], 0.0)
+    expected = "people like you (25–34, artist) liked this" if by_group else "because you liked C"
+    assert reasons(1, 3) == expected

@@ -152,6 +152,8 @@ class _Encoder:
     """What every encoder does: ``fit`` on the training rows, ``encode`` any rows, ``state``."""
 
     name = ""
+    #: how a missing value is encoded, in words ("the training mean"): the preprocessing report's rule
+    fills_missing_with = ""
 
     def __init__(self, column: str):
         self.column = column
@@ -178,6 +180,7 @@ class OneHot(_Encoder):
     """Categories seen in training, slot 0 for "unknown" (missing, or unseen in training)."""
 
     name = "onehot"
+    fills_missing_with = "the 'unknown' slot"
 
     def __init__(self, column: str, vocabulary: Sequence[str] = ()):
         super().__init__(column)
@@ -215,6 +218,7 @@ class MultiHot(OneHot):
     """Values split by ``sep``; each distinct value of a row weighs ``1 / count`` (their mean)."""
 
     name = "multihot"
+    fills_missing_with = "an empty bag"
 
     def __init__(self, column: str, vocabulary: Sequence[str] = (), sep: str = "|"):
         super().__init__(column, vocabulary)
@@ -254,6 +258,7 @@ class Standard(_Encoder):
     """``(x − mean) / std`` with the training mean and standard deviation; missing: 0 (the mean)."""
 
     name = "standard"
+    fills_missing_with = "the training mean"
 
     def __init__(self, column: str, mean: float = 0.0, std: float = 1.0):
         super().__init__(column)
@@ -312,6 +317,7 @@ class Bucket(_Encoder):
     """The bucket of ``x`` among ``edges`` (slot 0: missing); no edges: training quantiles."""
 
     name = "bucket"
+    fills_missing_with = "the 'unknown' slot"
 
     def __init__(self, column: str, edges: Sequence[float] = (), n_buckets: int = DEFAULT_BUCKETS):
         super().__init__(column)
@@ -360,6 +366,7 @@ class Hash(_Encoder):
     """``1 + blake2b(value, key=seed) mod buckets``; slot 0 for a missing value."""
 
     name = "hash"
+    fills_missing_with = "the 'missing' slot"
 
     def __init__(self, column: str, buckets: int = DEFAULT_HASH_BUCKETS, seed: int = DEFAULT_HASH_SEED):
         super().__init__(column)

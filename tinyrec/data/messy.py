@@ -18,14 +18,15 @@ fault (``injected`` key)   what is done to the rows
 ``rating out of range``    an original rating typed with an extra digit (``4`` as ``44``): lost
 ``unknown user`` / item    a new row naming a user (item) that is not in the data
 ``exact duplicate``        a new row equal to an intact row in every field (a double send)
-``older duplicate``        a new row of an intact row's (user, item), earlier, another rating
-                           (the user changed their mind: the latest rating is kept)
+``older duplicate``        a new row of an intact row's (user, item), earlier, with a random
+                           rating from 1 to 5 (possibly the same one): the latest rating is kept
 ``ratings as text``        intact rows whose rating is text (``"4"``, ``"4.0"``, ``" 4 "``): read
 ``ids as text``            intact rows whose user id is text (``"196"``): read
 =========================  ==================================================================
 
 Damaged rows, and the rows copied into duplicates, are distinct original rows; the new rows and the
-originals are shuffled together.
+originals are shuffled together. Ids are never made unreadable (``injected["unreadable user"]`` and
+``["unreadable item"]`` are 0), so that every fault :func:`clean_events` counts has its entry.
 """
 
 from __future__ import annotations
@@ -99,13 +100,15 @@ def messy_events(
     Parameters
     ----------
     data : Interactions
-        With timestamps and ratings (MovieLens: stars from 1 to 5).
+        With timestamps, ratings (MovieLens: stars from 1 to 5) and integer raw ids (an unknown id
+        is made as the largest id + 1).
     missing, unreadable, out_of_range : float
         Fractions of the original rows that lose a field, get a rating that is no number, get a
         rating with an extra digit. Together at most 1.
     unknown, duplicates, older : float
         New rows, as fractions of the original rows: naming an unknown user or item (half each),
-        exact copies of intact rows, older ratings of intact rows' pairs.
+        exact copies of intact rows, older ratings of intact rows' pairs. Each is made from another
+        intact row, so together they ask for at most as many rows as are left intact.
     as_text : float
         Fraction of the intact rows whose rating, and (separately drawn) user id, come as text.
     seed : int or np.random.Generator
@@ -114,11 +117,23 @@ def messy_events(
     -------
     RawEvents
         ``injected[fault]`` rows of each fault; ``lost`` the original rows no cleaning can use.
+
+    Raises
+    ------
+    DataError
+        ``data`` has no timestamps, or text raw ids; or ``unknown + duplicates + older`` ask for more
+        new rows than there are intact rows to copy.
     """
     if not isinstance(data, Interactions):
         raise TypeError(f"messy_events takes an Interactions, got {type(data).__name__}")
     if data.timestamps is None:
         raise DataError("messy_events needs timestamps (a feed has them); this data has none")
+    for side, ids in (("user", data.user_ids), ("item", data.item_ids)):
+        if ids.dtype.kind not in "iu":
+            raise DataError(
+                f"messy_events makes an unknown {side} id as the largest {side} id + 1, so it needs integer "
+                f"raw ids; these {side} ids are {ids.dtype} (e.g. {ids[0]!r}): use data with integer ids"
+            )
     rates = {
         name: check_nonnegative(value, name)
         for name, value in (("missing", missing), ("unreadable", unreadable), ("out_of_range", out_of_range),
@@ -138,9 +153,10 @@ def messy_events(
     damaged = np.split(order[: sum(sizes)], np.cumsum(sizes)[:-1])
     intact = order[sum(sizes) :]
     injected = dict.fromkeys(
-        [f"missing {f}" for f in _FIELDS[:3]] + ["unreadable rating", "rating out of range", "bad timestamp"],
+        ["missing user", "unreadable user", "missing item", "unreadable item", "missing rating",
+         "unreadable rating", "rating out of range", "bad timestamp"],
         0,
-    )
+    )  # fmt: skip
     lose = rng.integers(0, 4, len(damaged[0]))  # which field each row loses
     for row, f in zip(damaged[0].tolist(), lose.tolist(), strict=True):
         columns[_FIELDS[f]][row] = _MISSING[rng.integers(len(_MISSING))]
@@ -159,6 +175,14 @@ def messy_events(
     users[id_text] = [str(u) for u in users[id_text].tolist()]
     # new rows: copies of intact rows, some changed
     n_unknown, n_dup, n_older = (int(round(rates[k] * n)) for k in ("unknown", "duplicates", "older"))
+    if n_unknown + n_dup + n_older > len(intact):
+        raise DataError(
+            f"unknown={unknown}, duplicates={duplicates} and older={older} ask for "
+            f"{n_unknown + n_dup + n_older:,} new rows, each copied from another intact row, but only "
+            f"{len(intact):,} of the {n:,} rows are "
+            f"intact: lower them (or missing, unreadable, out_of_range) so that they add up to at most "
+            f"{len(intact) / n:.3g}"
+        )
     sources = rng.choice(intact, n_unknown + n_dup + n_older, replace=False)
     new = {name: col[sources].copy() for name, col in columns.items()}
     half = n_unknown // 2

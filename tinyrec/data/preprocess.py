@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import DataError, ShapeError
+from ..errors import ArgumentTypeError, DataError, ShapeError
 from ..validation import check_bool, check_index_array, check_int_at_least
+from .encoders import ENCODERS, parse_request
 from .features import MISSING_TEXT, FeatureTable
 from .interactions import Interactions
 
@@ -88,19 +91,24 @@ class PreprocessReport:
                 )
             after = now
 
-    def add_features(self, what: str, table: FeatureTable, alignment=None) -> None:
-        """Note the missing values of each column of ``table`` (``what``: "customers") that an encoder
-        will fill, with the rule of the column's kind (:mod:`tinyrec.data.features`), and the ids a
-        feature file did not match (an :class:`~tinyrec.data.features.AlignmentReport`)."""
+    def add_features(self, what: str, table: FeatureTable, alignment=None, *, request="all") -> None:
+        """Note the missing values of each encoded column of ``table`` (``what``: "customers") and how
+        its encoder fills them, and the ids a feature file did not match (an
+        :class:`~tinyrec.data.features.AlignmentReport`).
+
+        The encoder of a column is chosen as a model chooses it (:func:`~tinyrec.data.encoders.parse_request`:
+        the column's hint, else its kind's default); ``request`` is the model's ``user_features`` /
+        ``item_features`` when it names other encoders (``("age:standard", "gender")``). The fill
+        rule is that encoder's own ``fills_missing_with``.
+        """
         if not isinstance(table, FeatureTable):
             raise TypeError(f"add_features takes a FeatureTable (data.user_meta), got {type(table).__name__}")
         if alignment is not None:
             self.note(f"{what}: ids of the data without a row (every column missing)", alignment.filled)
             self.note(f"{what}: rows naming an id not in the data (ignored)", alignment.dropped)
-        for name in table:
-            column = table.column(name)
-            if column.kind != "text":
-                self.note(f"{what}: {name} missing, filled with {_fill_rule(column)}", column.missing().sum())
+        for name, encoder in parse_request(request, table, what):
+            fills = ENCODERS[encoder].fills_missing_with
+            self.note(f"{what}: {name} missing, filled with {fills}", table.column(name).missing().sum())
 
     def __str__(self) -> str:
         width = max([16] + [len(n) for n, _, _ in self.steps])
@@ -111,15 +119,6 @@ class PreprocessReport:
                 f"{'rows kept':<{width}} {self.rows_out:>12,} = {self.rows_in:,} read - {removed:,} removed"
             )
         return "\n".join(lines + [f"{what}: {count:,}" for what, count in self.notes])
-
-
-def _fill_rule(column) -> str:
-    """How an encoder fills a missing value of ``column`` (the table of :mod:`tinyrec.data.encoders`)."""
-    if column.encoding in ("bucket", "hash") or column.kind == "categorical":
-        return "the 'unknown' slot"
-    if column.kind == "multi_hot":
-        return "an empty bag"
-    return "the training mean"
 
 
 def _check_data(data, func: str) -> None:
@@ -176,8 +175,9 @@ def parse_numbers(values, name: str = "values") -> Parsed:
 
     A value is *missing* when it is None, NaN or a missing marker (:data:`MISSING_TEXT`: ``""``,
     ``"n/a"``, ``"null"``, ... stripped and lower-cased); *unreadable* when it is present but not a
-    finite number: text that does not parse (``"five"``, ``"4 stars"``), a bool, inf, a list. Both
-    give NaN in ``values``; nothing is raised for a bad value, every one is flagged.
+    finite number: text that does not parse (``"five"``, ``"4 stars"``), a bool, inf, a list, an
+    integer beyond a float's range (``10**400``). Both give NaN in ``values``; nothing is raised for
+    a bad value, every one is flagged.
 
     Returns
     -------
@@ -196,63 +196,124 @@ def parse_numbers(values, name: str = "values") -> Parsed:
         if _is_missing_value(v):
             missing[r] = True
             continue
-        number = None
-        if isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_):
-            number = float(v)
-        elif isinstance(v, str):
-            try:
-                number = float(v.strip())
-                from_text[r] = True
-            except ValueError:
-                number = None
-        if number is None or not math.isfinite(number):
-            unreadable[r], from_text[r] = True, False
+        number = _finite_float(v)
+        if number is None:
+            unreadable[r] = True
         else:
-            out[r] = number
+            out[r], from_text[r] = number, isinstance(v, str)
     return Parsed(out, missing, unreadable, from_text)
 
 
-def parse_ids(values, name: str = "ids") -> Parsed:
-    """Read raw ids of mixed types: integers when every present id is one (``196``, ``"196"``,
-    ``196.0``), else every id as its stripped text (``"196"`` and ``196`` are then both ``"196"``).
+def _finite_float(v) -> float | None:
+    """``v`` as a finite float: a number (not a bool) or numeric text; None for anything else."""
+    if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real | str):
+        return None
+    try:
+        number = float(v)  # float() strips the spaces around text itself
+    except (ValueError, OverflowError):  # "five"; an int beyond a float's range
+        return None
+    return number if math.isfinite(number) else None
 
-    Missing ids (None, NaN, a missing marker) are flagged and hold ``-1`` (integers) or ``""``; an id
-    is *unreadable* when it is neither text nor a whole number (a bool, 3.5, a list).
+
+def parse_ids(values, name: str = "ids") -> Parsed:
+    """Read raw ids of mixed types, each by itself: what an id is never depends on the other rows.
+
+    The rule: an id that reads as an **integer** is that integer: an int (Python's or NumPy's, not
+    a bool), a float holding a whole number (``196.0``), or ASCII integer text with optional
+    surrounding spaces, leading zeros and a ``.0`` (``"196"``, ``" 0196 "``, ``"196.0"``). So
+    ``196``, ``196.0``, ``"0196"`` and ``" 196 "`` are one id, whatever else the column holds. Any
+    other text is an id as its stripped text (``" u7 "`` is ``"u7"``; ``"--5"``, ``"²"`` and
+    ``"١٢"`` are text, not numbers).
+
+    ``values`` holds int64 ids when every present id is an integer within int64's range; otherwise
+    every id is text, an integer written as its decimal text (``"196"``; ``2**70`` as
+    ``"1180591620717411303424"``), so ``"0196"`` and ``196`` are one id in either case. Ids to
+    compare with (a catalogue) must be read by this same function, as :func:`clean_events` does.
+
+    Missing ids (None, NaN, a missing marker) are flagged and hold ``-1`` (integers) or ``""``; an
+    id is *unreadable* when it is neither text nor a whole number (a bool, 3.5, inf, a list).
+    ``from_text`` flags the text read as an integer. Nothing is raised for a bad value.
     """
     raw = _raw_column(values, name)
     missing = np.array([_is_missing_value(v) for v in raw], dtype=bool)
-    unreadable = np.array(
-        [not m and not (isinstance(v, str) or _whole(v)) for v, m in zip(raw, missing, strict=True)],
-        dtype=bool,
-    )
+    read = [None if gone else _canonical_id(v) for v, gone in zip(raw, missing, strict=True)]
+    unreadable = np.array([r is None for r in read], dtype=bool) & ~missing
     present = ~(missing | unreadable)
-    from_text = np.array([isinstance(v, str) for v in raw], dtype=bool) & present
-    texts = [str(int(v)) if _whole(v) else str(v).strip() for v in raw]
-    as_int = all(_integer_text(t) for t, ok in zip(texts, present, strict=True) if ok)
-    if as_int:
+    texts = ["" if r is None else r[0] for r in read]
+    integer = np.array([r is not None and r[1] for r in read], dtype=bool)
+    from_text = integer & np.array([isinstance(v, str) for v in raw], dtype=bool)
+    if all(integer[r] and _fits_int64(texts[r]) for r in np.flatnonzero(present).tolist()):
         ids = np.array([int(t) if ok else -1 for t, ok in zip(texts, present, strict=True)], dtype=np.int64)
     else:
-        ids = np.array([t if ok else "" for t, ok in zip(texts, present, strict=True)], dtype=str)
-    return Parsed(ids, missing, unreadable, from_text if as_int else np.zeros(len(raw), dtype=bool))
+        ids = np.array(texts, dtype=str)
+    return Parsed(ids, missing, unreadable, from_text)
 
 
-def _whole(v) -> bool:
-    """An int (not a bool) or a float holding a whole number."""
-    if isinstance(v, bool | np.bool_):
-        return False
+def _canonical_id(v) -> tuple[str, bool] | None:
+    """``(text, is_integer)``: the id ``v`` stands for (:func:`parse_ids`' rule), None if unreadable."""
+    if isinstance(v, str):
+        text = v.strip()
+        integer = _integer_text(text)
+        return (text, False) if integer is None else (integer, True)
+    number = _whole_number(v)
+    try:
+        return None if number is None else (str(number), True)
+    except ValueError:  # an int of thousands of digits, which Python refuses to write out
+        return None
+
+
+def _whole_number(v) -> int | None:
+    """An int (not a bool), or a float holding a whole number, as a Python int; None otherwise."""
+    if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real):
+        return None
     if isinstance(v, numbers.Integral):
-        return True
-    return isinstance(v, numbers.Real) and math.isfinite(v) and float(v).is_integer()
+        return int(v)
+    return int(v) if math.isfinite(v) and float(v).is_integer() else None
 
 
-def _integer_text(text: str) -> bool:
-    return text.lstrip("-").isdigit()
+def _integer_text(text: str) -> str | None:
+    """The decimal text of ASCII integer text (``"0196"`` -> ``"196"``, ``"-0"`` -> ``"0"``,
+    ``"7.00"`` -> ``"7"``), or None when ``text`` is not one (``"--5"``, ``"²"``, ``"1e3"``)."""
+    match = re.fullmatch(r"(-?)([0-9]+)(\.0+)?", text)
+    if match is None:
+        return None
+    sign, digits = match.group(1), match.group(2).lstrip("0") or "0"
+    return digits if digits == "0" else sign + digits
+
+
+def _fits_int64(text: str) -> bool:
+    """Whether the decimal text of an integer is within int64's range."""
+    return len(text) <= 20 and -(2**63) <= int(text) < 2**63
+
+
+def _read_stamps(values) -> tuple[np.ndarray, np.ndarray]:
+    """``(stamps (n,) int64, bad (n,) bool)``: each raw timestamp by :func:`_read_stamp`, 0 where bad."""
+    stamps = [_read_stamp(v) for v in _raw_column(values, "timestamps")]
+    bad = np.array([s is None for s in stamps], dtype=bool)
+    return np.array([0 if s is None else s for s in stamps], dtype=np.int64), bad
+
+
+def _read_stamp(v) -> int | None:
+    """One timestamp as an int within int64, or None (missing, not a whole number, out of range).
+
+    An int and integer text are read exactly, never through float64, whose 53-bit mantissa would
+    round a nanosecond stamp (``1_700_000_000_000_000_001``); a float, or decimal text
+    (``"1.7e9"``), is accepted when it holds a whole number.
+    """
+    if isinstance(v, str):
+        text = _integer_text(v.strip())
+        stamp = int(text) if text is not None and len(text) <= 20 else _whole_number(_finite_float(v))
+    else:
+        stamp = _whole_number(v)
+    return stamp if stamp is not None and -(2**63) <= stamp < 2**63 else None
 
 
 #: the reasons :func:`clean_events` drops a row for, in the order they are tried
 DROP_REASONS = (
     "missing user",
+    "unreadable user",
     "missing item",
+    "unreadable item",
     "missing rating",
     "unreadable rating",
     "rating out of range",
@@ -279,16 +340,19 @@ def clean_events(
     Parameters
     ----------
     users, items : (n,) sequences of raw ids
-        Numbers or text, possibly mixed (:func:`parse_ids`); None / NaN / ``""`` / ``"n/a"`` missing.
+        Numbers or text, possibly mixed, each read by :func:`parse_ids`' rule (``196``, ``196.0``,
+        ``"0196"`` are one id); None / NaN / ``""`` / ``"n/a"`` missing; a bool, 3.5 or a list
+        unreadable.
     ratings : (n,) sequence, optional
         Numbers or numeric text (:func:`parse_numbers`). None: implicit events (all 1).
     timestamps : (n,) sequence, optional
-        Whole numbers (Unix seconds), or their text.
+        Integers (Unix seconds, or nanoseconds as pandas' datetime64 gives them) or their text,
+        read exactly; a float or decimal text holding a whole number. Within int64.
     rating_range : (low, high), optional
-        Ratings outside ``[low, high]`` are dropped (``"rating out of range"``).
-    known_users, known_items : sequences of raw ids, optional
+        Two numbers; ratings outside ``[low, high]`` are dropped (``"rating out of range"``).
+    known_users, known_items : iterables of raw ids (list, set, array), optional
         The catalogue (customers, products): an event naming another id is dropped (``"unknown user"``,
-        ``"unknown item"``). Compared as ids read by :func:`parse_ids` (as text if one side is text).
+        ``"unknown item"``). Read by :func:`parse_ids` too, so both sides agree (``"0196"`` is 196).
     duplicates : {"last", "first", "mean", "max"}
         How to merge the remaining rows of one (user, item) pair, after exact duplicates are removed:
         :func:`drop_duplicates`'s ``keep``.
@@ -303,84 +367,103 @@ def clean_events(
     report : PreprocessReport
         One step per reason of :data:`DROP_REASONS` (each row counted by the first that applies),
         then ``"exact duplicate"`` (rows equal in every field to an earlier one) and ``"older
-        duplicate"`` (other rows of a pair, merged by ``duplicates``); notes count the ratings and ids
-        read from text. ``report.rows_in`` is ``n``, ``report.rows_out`` is ``len(data)``.
+        duplicate"`` (other rows of a pair, merged by ``duplicates``); notes count the rows kept
+        whose rating, or an id, was read from text. ``report.rows_in`` is ``n``,
+        ``report.rows_out`` is ``len(data)``.
 
     Raises
     ------
     ShapeError
         A column is not 1-D or not of ``users``' length.
+    ArgumentTypeError
+        ``known_users`` / ``known_items`` is not an iterable of ids (a string, a number).
     ValueError
         ``rating_range`` is not two numbers ``low <= high``; ``duplicates`` is not one of its choices.
     DataError
-        No row is left (the report's counts are in the message).
+        No row was given, or no row is left (the report's counts are in the message).
     """
-    n = len(_raw_column(users, "users"))
-    for name, column in (("items", items), ("ratings", ratings), ("timestamps", timestamps)):
-        if column is not None and len(_raw_column(column, name)) != n:
-            raise ShapeError(f"{name} has {len(column)} rows but users has {n}; one value per event row")
+    n = _check_columns(users, items, ratings, timestamps)
     if duplicates not in ("last", "first", "mean", "max"):
         raise ValueError(f"duplicates must be 'last', 'first', 'mean' or 'max', got {duplicates!r}")
     u, i = parse_ids(users, "users"), parse_ids(items, "items")
     r = parse_numbers(ratings if ratings is not None else [1.0] * n, "ratings")
-    t = parse_numbers(timestamps, "timestamps") if timestamps is not None else None
+    stamps, bad_stamps = _read_stamps(timestamps) if timestamps is not None else (None, np.zeros(n, bool))
     bad = {
-        "missing user": u.missing | u.unreadable,
-        "missing item": i.missing | i.unreadable,
+        "missing user": u.missing,
+        "unreadable user": u.unreadable,
+        "missing item": i.missing,
+        "unreadable item": i.unreadable,
         "missing rating": r.missing,
         "unreadable rating": r.unreadable,
         "rating out of range": np.zeros(n, dtype=bool),
-        "bad timestamp": np.zeros(n, dtype=bool),
+        "bad timestamp": bad_stamps,
         "unknown user": _unknown(u.values, known_users, "known_users"),
         "unknown item": _unknown(i.values, known_items, "known_items"),
     }
     if rating_range is not None:
         low, high = _range(rating_range)
         bad["rating out of range"] = ~np.isnan(r.values) & ((r.values < low) | (r.values > high))
-    if t is not None:
-        whole = np.isfinite(t.values) & (np.abs(np.nan_to_num(t.values)) < 2.0**63)
-        whole &= np.nan_to_num(t.values) == np.round(np.nan_to_num(t.values))
-        bad["bad timestamp"] = ~whole
     report, keep = PreprocessReport(), np.ones(n, dtype=bool)
     for reason in DROP_REASONS:
         before = int(keep.sum())
         keep &= ~bad[reason]
         report.add(reason, before, keep.sum())
-    report.note('ratings read from text, such as " 5 " (rows not dropped)', (r.from_text & keep).sum())
-    report.note(
-        'ids read from text, such as "196" (rows not dropped)', ((u.from_text | i.from_text) & keep).sum()
-    )
     if not keep.any():
         raise DataError(f"clean_events dropped every row:\n{report}")
-    stamps = None if t is None else t.values[keep].astype(np.int64)
-    data = Interactions.from_raw(u.values[keep], i.values[keep], r.values[keep], stamps, info=info)
-    before = len(data)
-    data = data.subset(_first_of_equal_rows(data))
-    report.add("exact duplicate", before, len(data))
-    before = len(data)
-    data = drop_duplicates(data, duplicates)
-    report.add("older duplicate", before, len(data))
-    return data, report
+    rows = np.flatnonzero(keep)  # the positions, in the rows given, of the rows still kept
+    data = Interactions.from_raw(
+        u.values[rows], i.values[rows], r.values[rows], None if stamps is None else stamps[rows], info=info
+    )
+    first = _first_of_equal_rows(data)
+    report.add("exact duplicate", len(data), len(first))
+    data, rows = data.subset(first), rows[first]
+    merged, kept = _one_row_per_pair(data, duplicates)
+    report.add("older duplicate", len(data), len(merged))
+    rows = rows[kept]
+    ids_from_text = u.from_text | i.from_text
+    report.note('ratings read from text, such as " 5 " (rows not dropped)', r.from_text[rows].sum())
+    report.note('ids read from text, such as "196" (rows not dropped)', ids_from_text[rows].sum())
+    return merged, report
+
+
+def _check_columns(users, items, ratings, timestamps) -> int:
+    """The number of event rows ``n``, after checking that each column given holds ``n`` values."""
+    n = len(_raw_column(users, "users"))
+    for name, column in (("items", items), ("ratings", ratings), ("timestamps", timestamps)):
+        if column is not None and len(_raw_column(column, name)) != n:
+            raise ShapeError(f"{name} has {len(column)} rows but users has {n}; one value per event row")
+    if n == 0:
+        raise DataError("clean_events: no event rows were given (users is empty); pass the feed's columns")
+    return n
 
 
 def _range(rating_range) -> tuple[float, float]:
-    """``(low, high)`` from ``rating_range``, two numbers with ``low <= high``."""
+    """``(low, high)`` from ``rating_range``: two numbers (not text, not bools) with ``low <= high``."""
     try:
-        low, high = (float(x) for x in rating_range)
+        low, high = rating_range
     except (TypeError, ValueError):
-        low, high = math.nan, math.nan
-    if not low <= high:
+        low = high = None
+    two_numbers = all(isinstance(x, numbers.Real) and not isinstance(x, bool | np.bool_) for x in (low, high))
+    if not (two_numbers and low <= high):
         raise ValueError(
-            f"rating_range must be two numbers (low, high) with low <= high, got {rating_range!r}"
+            f"rating_range must be two numbers (low, high) with low <= high, such as (1, 5); "
+            f"got {rating_range!r}"
         )
-    return low, high
+    return float(low), float(high)
 
 
 def _unknown(ids: np.ndarray, known, name: str) -> np.ndarray:
-    """``(n,)`` bool: the ids not among ``known`` (all False when ``known`` is None)."""
+    """``(n,)`` bool: the ids not among ``known`` (all False when ``known`` is None).
+
+    Both sides are read by :func:`parse_ids`; when one is text and the other int64, the int64 ids
+    are compared as their decimal text, the form :func:`parse_ids` gives an integer in a text column.
+    """
     if known is None:
         return np.zeros(len(ids), dtype=bool)
-    known = parse_ids(known, name).values
+    if isinstance(known, str | bytes) or not isinstance(known, Iterable):
+        raise ArgumentTypeError(f"{name} must be a list, set or array of ids, got {type(known).__name__}")
+    catalogue = parse_ids(known if isinstance(known, np.ndarray) else list(known), name)
+    known = catalogue.values[~(catalogue.missing | catalogue.unreadable)]
     if known.dtype.kind != ids.dtype.kind:  # one side is text: compare the texts
         known, ids = known.astype(str), ids.astype(str)
     return ~np.isin(ids, known)
@@ -463,6 +546,12 @@ def drop_duplicates(data: Interactions, keep: str = "last") -> Interactions:
     _check_data(data, "drop_duplicates")
     if keep not in ("last", "first", "mean", "max"):
         raise ValueError(f"keep must be 'last', 'first', 'mean' or 'max', got {keep!r}")
+    return _one_row_per_pair(data, keep)[0]
+
+
+def _one_row_per_pair(data: Interactions, keep: str) -> tuple[Interactions, np.ndarray]:
+    """:func:`drop_duplicates`' result, and the position in ``data`` of the row each of its rows
+    comes from (for ``"mean"`` / ``"max"``: the pair's latest row, whose rating is replaced)."""
     t = data.timestamps if data.timestamps is not None else np.zeros(len(data), dtype=np.int64)
     position = np.arange(len(data))
     # order by (user, item, time, position): a pair's rows are consecutive, earliest first
@@ -473,14 +562,15 @@ def drop_duplicates(data: Interactions, keep: str = "last") -> Interactions:
     first = np.flatnonzero(start)
     last = np.append(first[1:] - 1, len(data) - 1)
     if keep in ("first", "last"):
-        return data.subset(order[first if keep == "first" else last])
+        rows = order[first if keep == "first" else last]
+        return data.subset(rows), rows
     r = data.ratings[order].astype(np.float64)
     if keep == "mean":
         agg = np.add.reduceat(r, first) / (last - first + 1)
     else:
         agg = np.maximum.reduceat(r, first)
     rows = order[last]
-    return data.subset(rows).with_ratings(agg)
+    return data.subset(rows).with_ratings(agg), rows
 
 
 def k_core(

@@ -3,9 +3,10 @@
 A shop shows each recommended item with a short reason. :class:`Reasons` gives one of two:
 
 * **the user's history**: "because you liked X", where ``X`` is the item of the user's training
-  interactions most often bought together with the recommended item ``i``: the largest cosine of
-  the two items' buyer sets, ``sim(i, j) = |U_i ∩ U_j| / √(|U_i| |U_j|)`` over the training users
-  ``U_i`` who interacted with ``i``;
+  interactions (other than ``i`` itself) most often bought together with the recommended item
+  ``i``: the largest cosine of the two items' buyer sets, ``sim(i, j) = |U_i ∩ U_j| / √(|U_i| |U_j|)``
+  over the training users ``U_i`` who interacted with ``i``. When no item of the history shares a
+  buyer with ``i`` (every cosine is 0), there is no such ``X`` and the reason is the group;
 * **the user's group**: "people like you (25–34, student) liked this", the group named by the
   user's feature values (the bucketed age, the occupation), encoded as the models encode them.
 
@@ -24,8 +25,13 @@ import numpy as np
 
 from ..data.encoders import FeatureEncoder
 from ..data.interactions import Interactions
+from ..errors import DataError
+from .checks import check_index
 
 __all__ = ["Reasons"]
+
+#: the encoders that put a value in one slot, whose label names the group
+ONE_SLOT_ENCODERS = ("onehot", "bucket", "hash")
 
 
 class Reasons:
@@ -38,8 +44,8 @@ class Reasons:
     explainer : model with ``explain``, optional
         Fitted on ``train``'s index space (``FeatureMLP``); chooses between the two reasons.
     group : tuple of str, default ("age", "occupation")
-        The user columns that name a group, each with a one-slot encoder (``"age"`` is bucketed
-        by its hint on MovieLens; ``"column:encoder"`` otherwise).
+        The user columns that name a group, each with a one-slot encoder (:data:`ONE_SLOT_ENCODERS`:
+        ``"age"`` is bucketed by its hint on MovieLens; ``"column:encoder"`` otherwise).
     titles : (n_items,) array, optional
         The names that quote an item (default: ``train.item_meta["title"]``, or the raw item ids).
     """
@@ -50,9 +56,14 @@ class Reasons:
         self.train, self.explainer, self.group = train, explainer, tuple(group)
         self._counts = train.user_counts()
         known = self._counts > 0
-        self.encoder = FeatureEncoder.for_table(train.user_meta, self.group, what="group").fit(
-            train.user_meta, known
-        )
+        self.encoder = FeatureEncoder.for_table(train.user_meta, self.group, what="group")
+        for encoder in self.encoder.encoders:
+            if encoder.name not in ONE_SLOT_ENCODERS:
+                raise DataError(
+                    f"group: column {encoder.column!r} is encoded by {encoder.name!r}, which gives no one "
+                    f"value to name; use one of {list(ONE_SLOT_ENCODERS)} ('{encoder.column}:bucket')"
+                )
+        self.encoder.fit(train.user_meta, known)
         self._labels = self.encoder.labels()
         self._rows = self.encoder.encode(train.user_meta)
         if titles is None:
@@ -66,7 +77,7 @@ class Reasons:
         """``"25–34, student"``: the group's values of the user (or of ``features``, a dict), the
         unknown ones left out."""
         if features is None:
-            rows = self._rows.select([user])
+            rows = self._rows.select([self._user(user)])
         else:  # the group's columns of the features given (the others are the model's business)
             used = set(self.encoder.columns)
             rows = self.encoder.encode_records([{k: v for k, v in dict(features).items() if k in used}])
@@ -74,10 +85,13 @@ class Reasons:
         return ", ".join(n for n in names if n and n not in ("<unknown>", "<missing>")) or "your group"
 
     def liked_most_like(self, user: int, item: int) -> tuple[int, float]:
-        """``(j, sim(item, j))``: the item of ``user``'s training interactions most bought together
-        with ``item``; ``(-1, 0.0)`` when the user has none."""
+        """``(j, sim(item, j))``: the item ``j != item`` of ``user``'s training interactions most
+        bought together with ``item``; ``(-1, 0.0)`` when there is none (no history, or no item of
+        it shares a buyer with ``item``)."""
+        user, item = self._user(user), self._item(item)
         indptr, indices = self._by_user
         history = indices[indptr[user] : indptr[user + 1]].astype(np.int64)
+        history = history[history != item]
         if not len(history):
             return -1, 0.0
         item_ptr, buyers = self._by_item
@@ -86,11 +100,14 @@ class Reasons:
             together[indices[indptr[buyer] : indptr[buyer + 1]]] += 1.0
         sim = together[history] / np.sqrt(np.maximum(self._buyers[item] * self._buyers[history], 1.0))
         best = int(np.argmax(sim))
+        if sim[best] == 0.0:  # no buyer in common: nothing was bought together
+            return -1, 0.0
         return int(history[best]), float(sim[best])
 
     def kind(self, user, item: int, *, features=None) -> str:
         """``"history"`` or ``"group"``: which reason fits ``item`` for ``user`` (None: a new user)."""
-        if user is None or self._counts[user] == 0:
+        item = self._item(item)
+        if (user is None and features is not None) or self._counts[self._user(user)] == 0:
             return "group"
         if self.explainer is None:
             return "history"
@@ -107,3 +124,15 @@ class Reasons:
             if liked >= 0:
                 return f"because you liked {self.titles[liked]}"
         return f"people like you ({self.group_label(user, features=features)}) liked this"
+
+    def _user(self, user) -> int:
+        """A training user's index (an int in ``[0, n_users)``; a negative one is refused, not wrapped)."""
+        if user is None:
+            raise DataError(
+                "user=None is a new visitor, known by their features only: give them, "
+                "features={'age': 25, 'occupation': 'student'}"
+            )
+        return check_index(user, "user", self.train.n_users)
+
+    def _item(self, item) -> int:
+        return check_index(item, "item", self.train.n_items)
