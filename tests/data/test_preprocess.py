@@ -11,6 +11,7 @@ from tinyrec.data.features import Column, FeatureTable
 from tinyrec.data.preprocess import (
     DROP_REASONS,
     PreprocessReport,
+    _read_stamps,
     center_by_user,
     clean_events,
     drop_duplicates,
@@ -362,3 +363,26 @@ def test_add_features_states_the_fill_rule_of_the_encoder_the_model_uses():
         ("users: age missing, filled with the 'unknown' slot", 1),
         ("users: zip missing, filled with the 'missing' slot", 1),
     ]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        np.array([196, 0, -3, 2**62], dtype=np.int64),
+        np.array([4.0, np.nan, np.inf, -np.inf, 2.5]),
+        np.array([1, 250, 7], dtype=np.uint8),
+        np.array([2**63 + 5, 1], dtype=np.uint64),  # beyond int64: read one by one
+        np.array([True, False]),  # bools are no numbers: read one by one, flagged
+    ],
+    ids=["int64", "float64 with nan and inf", "uint8", "uint64 beyond int64", "bool"],
+)
+def test_a_numeric_array_is_read_in_one_pass_as_each_value_would_be(column):
+    """The vectorized reading of a NumPy column gives what reading its values one by one gives."""
+    one_by_one = np.array(column.tolist(), dtype=object)
+    for read in (parse_numbers, parse_ids):
+        fast, slow = read(column), read(one_by_one)
+        for a, b in zip(fast, slow, strict=True):
+            np.testing.assert_array_equal(a, b)
+    if column.dtype.kind in "iu":  # timestamps too (read as ints, exactly)
+        for a, b in zip(_read_stamps(column), _read_stamps(one_by_one), strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -162,6 +162,19 @@ def _raw_column(values, name: str) -> list:
     return array.tolist()
 
 
+def _numeric_array(values, kinds: str) -> np.ndarray | None:
+    """``values`` itself when it is a 1-D NumPy array of numbers of ``kinds`` (``"iuf"``, ``"iu"``):
+    such a column is read in one vectorized pass. None for anything else (a list, an object array
+    of raw Python values), read one value at a time (a list is not converted: NumPy would read
+    ``True`` as 1)."""
+    array = values if isinstance(values, np.ndarray) else None
+    if array is None or array.ndim != 1 or array.dtype.kind not in kinds:
+        return None
+    if array.dtype.kind == "u" and array.size and array.max() >= 2**63:  # beyond int64: one by one
+        return None
+    return array
+
+
 def _is_missing_value(v) -> bool:
     return (
         v is None
@@ -177,7 +190,8 @@ def parse_numbers(values, name: str = "values") -> Parsed:
     ``"n/a"``, ``"null"``, ... stripped and lower-cased); *unreadable* when it is present but not a
     finite number: text that does not parse (``"five"``, ``"4 stars"``), a bool, inf, a list, an
     integer beyond a float's range (``10**400``). Both give NaN in ``values``; nothing is raised for
-    a bad value, every one is flagged.
+    a bad value, every one is flagged. A NumPy array of numbers is read in one vectorized pass, to
+    the same result.
 
     Returns
     -------
@@ -189,6 +203,12 @@ def parse_numbers(values, name: str = "values") -> Parsed:
     ShapeError
         ``values`` is not one value per row (1-D).
     """
+    array = _numeric_array(values, "iuf")
+    if array is not None:  # already numbers: NaN is missing, inf unreadable, nothing from text
+        out = array.astype(np.float64)  # a copy: the caller's array is left as it is
+        missing, unreadable = np.isnan(out), np.isinf(out)
+        out[unreadable] = np.nan
+        return Parsed(out, missing, unreadable, np.zeros(len(out), dtype=bool))
     raw = _raw_column(values, name)
     out = np.full(len(raw), np.nan)
     missing, unreadable, from_text = (np.zeros(len(raw), dtype=bool) for _ in range(3))
@@ -232,8 +252,13 @@ def parse_ids(values, name: str = "ids") -> Parsed:
 
     Missing ids (None, NaN, a missing marker) are flagged and hold ``-1`` (integers) or ``""``; an
     id is *unreadable* when it is neither text nor a whole number (a bool, 3.5, inf, a list).
-    ``from_text`` flags the text read as an integer. Nothing is raised for a bad value.
+    ``from_text`` flags the text read as an integer. Nothing is raised for a bad value. A NumPy
+    array of integers within int64 is read in one pass, to the same result.
     """
+    array = _numeric_array(values, "iu")
+    if array is not None:  # already integers within int64: each is its own id
+        none = np.zeros(len(array), dtype=bool)
+        return Parsed(array.astype(np.int64), none, none.copy(), none.copy())
     raw = _raw_column(values, name)
     missing = np.array([_is_missing_value(v) for v in raw], dtype=bool)
     read = [None if gone else _canonical_id(v) for v, gone in zip(raw, missing, strict=True)]
@@ -287,7 +312,11 @@ def _fits_int64(text: str) -> bool:
 
 
 def _read_stamps(values) -> tuple[np.ndarray, np.ndarray]:
-    """``(stamps (n,) int64, bad (n,) bool)``: each raw timestamp by :func:`_read_stamp`, 0 where bad."""
+    """``(stamps (n,) int64, bad (n,) bool)``: each raw timestamp by :func:`_read_stamp`, 0 where bad
+    (an array of integers within int64 in one pass)."""
+    array = _numeric_array(values, "iu")
+    if array is not None:
+        return array.astype(np.int64), np.zeros(len(array), dtype=bool)
     stamps = [_read_stamp(v) for v in _raw_column(values, "timestamps")]
     bad = np.array([s is None for s in stamps], dtype=bool)
     return np.array([0 if s is None else s for s in stamps], dtype=np.int64), bad

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.encoders import FeatureEncoder
+from ..data.encoders import FeatureEncoder, ranges
 from ..data.interactions import Interactions
 from ..errors import DataError
 from .checks import check_index
@@ -95,9 +95,9 @@ class Reasons:
         if not len(history):
             return -1, 0.0
         item_ptr, buyers = self._by_item
-        together = np.zeros(self.train.n_items)  # |U_item ∩ U_j| for every j
-        for buyer in buyers[item_ptr[item] : item_ptr[item + 1]].tolist():
-            together[indices[indptr[buyer] : indptr[buyer + 1]]] += 1.0
+        buyers = buyers[item_ptr[item] : item_ptr[item + 1]].astype(np.int64)  # U_item
+        bought = indices[ranges(indptr[buyers], indptr[buyers + 1])]  # every item of those buyers
+        together = np.bincount(bought, minlength=self.train.n_items)  # |U_item ∩ U_j| for every j
         sim = together[history] / np.sqrt(np.maximum(self._buyers[item] * self._buyers[history], 1.0))
         best = int(np.argmax(sim))
         if sim[best] == 0.0:  # no buyer in common: nothing was bought together
