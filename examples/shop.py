@@ -23,6 +23,7 @@ from tinyrec.data.features import align_records
 from tinyrec.data.messy import messy_events, messy_table
 from tinyrec.data.preprocess import clean_events, to_implicit
 from tinyrec.data.sampling import sampled_candidates
+from tinyrec.errors import DataError
 from tinyrec.evaluation import evaluate
 from tinyrec.metrics.classification import accuracy, precision_recall_f1, roc_auc
 from tinyrec.models import BPRMF, FM, FeatureMLP, Popularity
@@ -105,7 +106,10 @@ def purchase_metrics(model, train, test, seed: int) -> dict:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    data = load(args.data)
+    try:
+        data = load(args.data)
+    except DataError as exc:  # not found, no network, a corrupt download: say what to do, no traceback
+        raise SystemExit(f"shop.py: {exc}") from None
     print("== cleaning report")
     shop, report = clean(data, args.seed)
     print(report)

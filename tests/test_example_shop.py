@@ -77,3 +77,12 @@ def test_the_shop_example_refuses_an_unknown_column_of_the_new_customer_before_t
         result.stderr
     )
     assert not result.stdout  # refused in the argument parsing: nothing loaded, nothing trained
+
+
+def test_the_shop_example_says_where_the_data_is_missing_without_a_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--data", str(tmp_path)], cwd=REPO, env=_env(), capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"shop.py: ml-100k: {tmp_path} is missing u.data" in result.stderr
