@@ -31,6 +31,7 @@ CASES = [
             init_std=0.3,
             implicit=True,
             lazy_embeddings=False,
+            user_balance=1.0,
             dtype=np.float64,
             seed=3,
         ),  # fmt: skip
@@ -46,6 +47,7 @@ CASES = [
             (dict(n_factors=0), ValueError, "n_factors"),
             (dict(loss="hinge"), ValueError, "loss"),
             (dict(lr=-1.0), ValueError, "lr"),
+            (dict(user_balance=2.0), ValueError, "user_balance"),
             (dict(user_features="some"), ValueError, "user_features must be 'all', 'none'"),
             (dict(item_features=("genres", 3)), ValueError, "item_features must hold column names"),
             (dict(protocol="sampled", monitor="rmse"), ValueError, "monitor must be one of"),
@@ -82,6 +84,7 @@ CASES = [
             weight_decay=0.1,
             init_std=0.3,
             lazy_embeddings=False,
+            user_balance=0.5,
             dtype=np.float64,
             seed=3,
             loss="sampled_softmax",

@@ -204,7 +204,7 @@ class _FeatureRecommender(Recommender):
 
     def _training_pairs(self, train, objective: str, n_negatives: int, batch_size: int, rng):
         """The batch source of ``fit_recommender`` (:class:`PairBatches`) for ``objective``."""
-        return PairBatches(self, train, objective, n_negatives, batch_size, rng)
+        return PairBatches(self, train, objective, n_negatives, batch_size, rng, self.user_balance)
 
     def _zero_untrained(self, tables) -> None:
         """Zero the rows of ``tables`` that no training pair reached (unknown ids, unseen slots): they
@@ -390,10 +390,20 @@ class PairBatches:
     a user who interacted with every such item have no negative and are left out of the sampled
     objectives (counted in ``skipped``). Inputs come from ``model._net_inputs(pairs)`` (``"softmax"``:
     of the user rows).
+
+    ``user_balance = α`` (``0 ≤ α ≤ 1``) weighs users against each other: with ``α = 0`` an epoch
+    holds every training interaction once, in a fresh order; with ``α > 0`` it holds as many,
+    drawn with replacement, interaction ``(u, i)`` with probability ``∝ n_u^{−α}`` (``n_u``: the
+    user's interactions). User ``u`` then carries ``n_u^{1−α}`` of an epoch instead of ``n_u``;
+    ``α = 1`` weighs every user alike, as an evaluation that counts each user's positives up to a
+    cap does (:func:`tinyrec.data.split.cold_users`), while heavy users dominate an epoch of
+    ``α = 0``. Negatives are drawn for the drawn positives.
     """
 
-    def __init__(self, model, train, objective: str, n_negatives: int, batch_size: int, rng):
+    def __init__(self, model, train, objective: str, n_negatives: int, batch_size: int, rng,
+                 user_balance: float = 0.0):  # fmt: skip
         self.model, self.objective, self.rng = model, objective, as_generator(rng)
+        self.user_balance = float(user_balance)
         self.n_negatives = int(n_negatives) if objective in ("bce", "sampled_softmax") else 1
         self.batch_size = int(batch_size)
         self.users, self.items = train.users.astype(np.int64), train.items.astype(np.int64)
@@ -405,47 +415,59 @@ class PairBatches:
             self.sampler = NegativeSampler(train, "popularity", alpha=0.0, seed=self.rng)
             keep = ~np.isin(self.users, self.sampler.full_users)  # users left with no negative
             self.skipped = int((~keep).sum())
-            self.users, self.items = self.users[keep], self.items[keep]
+            self.users, self.items, self.ratings = self.users[keep], self.items[keep], self.ratings[keep]
 
     def __len__(self) -> int:
         rows = len(self.users) * (1 + self.n_negatives) if self.objective == "bce" else len(self.users)
         return -(-rows // self.batch_size)
 
+    def _drawn(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """An epoch's ``(users, items, ratings)``: every interaction (``user_balance = 0``), or as many
+        drawn with probability ``∝ n_u^{−α}`` (class docstring)."""
+        if self.user_balance == 0.0 or len(self.users) == 0:
+            return self.users, self.items, self.ratings
+        n_u = np.bincount(self.users)[self.users].astype(np.float64)
+        p = n_u**-self.user_balance
+        rows = self.rng.choice(len(self.users), size=len(self.users), p=p / p.sum())
+        return self.users[rows], self.items[rows], self.ratings[rows]
+
     def epoch(self):
         """Yield ``(inputs, target)`` batches of one epoch (fresh negatives and order)."""
         model, size, dtype = self.model, self.batch_size, self.model.dtype
+        epoch_users, epoch_items, epoch_ratings = self._drawn()
         if self.objective == "softmax":
-            order = self.rng.permutation(len(self.users))
+            order = self.rng.permutation(len(epoch_users))
             for s in range(0, len(order), size):
                 rows = order[s : s + size]
-                yield model._net_inputs(model._rows["user"].select(self.users[rows])), self.items[rows]
+                yield model._net_inputs(model._rows["user"].select(epoch_users[rows])), epoch_items[rows]
             return
         if self.objective == "mse":
-            order = self.rng.permutation(len(self.users))
+            order = self.rng.permutation(len(epoch_users))
             for s in range(0, len(order), size):
                 rows = order[s : s + size]
-                yield model._net_inputs(model._pairs(self.users[rows], self.items[rows])), self.ratings[rows]
+                pairs = model._pairs(epoch_users[rows], epoch_items[rows])
+                yield model._net_inputs(pairs), epoch_ratings[rows]
             return
-        negatives = self.sampler.sample(self.users, self.n_negatives).astype(np.int64)  # (n_pos, n_neg)
+        negatives = self.sampler.sample(epoch_users, self.n_negatives).astype(np.int64)  # (n_pos, n_neg)
         if self.objective == "sampled_softmax":  # a batch: N positives, then their N·K negatives
-            order = self.rng.permutation(len(self.users))
+            order = self.rng.permutation(len(epoch_users))
             for s in range(0, len(order), size):
                 rows = order[s : s + size]
-                users = np.concatenate([self.users[rows], np.repeat(self.users[rows], self.n_negatives)])
-                items = np.concatenate([self.items[rows], negatives[rows].reshape(-1)])
+                users = np.concatenate([epoch_users[rows], np.repeat(epoch_users[rows], self.n_negatives)])
+                items = np.concatenate([epoch_items[rows], negatives[rows].reshape(-1)])
                 yield model._net_inputs(model._pairs(users, items)), np.ones(len(rows), dtype=dtype)
             return
         if self.objective == "bpr":
-            order = self.rng.permutation(len(self.users))
+            order = self.rng.permutation(len(epoch_users))
             for s in range(0, len(order), size):
                 rows = order[s : s + size]
-                users = np.concatenate([self.users[rows], self.users[rows]])
-                items = np.concatenate([self.items[rows], negatives[rows, 0]])
+                users = np.concatenate([epoch_users[rows], epoch_users[rows]])
+                items = np.concatenate([epoch_items[rows], negatives[rows, 0]])
                 yield model._net_inputs(model._pairs(users, items)), np.ones(len(rows), dtype=dtype)
             return
-        users = np.concatenate([self.users, np.repeat(self.users, self.n_negatives)])
-        items = np.concatenate([self.items, negatives.reshape(-1)])
-        labels = np.concatenate([np.ones(len(self.users)), np.zeros(negatives.size)]).astype(dtype)
+        users = np.concatenate([epoch_users, np.repeat(epoch_users, self.n_negatives)])
+        items = np.concatenate([epoch_items, negatives.reshape(-1)])
+        labels = np.concatenate([np.ones(len(epoch_users)), np.zeros(negatives.size)]).astype(dtype)
         order = self.rng.permutation(len(users))
         for s in range(0, len(order), size):
             rows = order[s : s + size]

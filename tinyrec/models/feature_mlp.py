@@ -31,6 +31,7 @@ from ..validation import (
     check_choice,
     flag,
     float_dtype,
+    in_range,
     nonnegative,
     one_of,
     optional,
@@ -163,6 +164,10 @@ class FeatureMLP(_FeatureRecommender):
     batch_size : int, default 256
         Rows per batch; with ``loss="sampled_softmax"``, positives per batch (each with its
         ``n_negatives`` negatives).
+    user_balance : float in [0, 1], default 0
+        ``α``: an epoch draws positive ``(u, i)`` with probability ``∝ n_u^{−α}`` (``n_u``: the
+        user's training interactions) instead of taking each once; 1 weighs every user alike, as
+        a cold-user evaluation does (:class:`~tinyrec.models.feature_base.PairBatches`).
     lr : float, default 1e-3
         Adam's learning rate.
     weight_decay : float, default 0
@@ -211,6 +216,7 @@ class FeatureMLP(_FeatureRecommender):
         "n_epochs": positive_int,
         "n_negatives": positive_int,
         "batch_size": positive_int,
+        "user_balance": in_range(0.0, 1.0),
         "lr": nonnegative,
         "weight_decay": nonnegative,
         "init_std": nonnegative,
@@ -231,7 +237,7 @@ class FeatureMLP(_FeatureRecommender):
                  batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0, init_std: float = 0.01,
                  user_features="all", item_features="all", use_ids: bool = True, lazy_embeddings: bool = True,
                  protocol=None, monitor=None, patience=None, verbose: bool = False, dtype=np.float32,
-                 seed=None, loss: str = "bce"):  # fmt: skip
+                 seed=None, loss: str = "bce", user_balance: float = 0.0):  # fmt: skip
         self.embedding_dim, self.layers, self.n_epochs = embedding_dim, layers, n_epochs
         self.n_negatives, self.batch_size, self.lr, self.weight_decay = (
             n_negatives,
@@ -241,6 +247,7 @@ class FeatureMLP(_FeatureRecommender):
         )
         self.init_std, self.user_features, self.item_features = init_std, user_features, item_features
         self.use_ids, self.lazy_embeddings, self.loss = use_ids, lazy_embeddings, loss
+        self.user_balance = user_balance
         self.protocol, self.monitor, self.patience = protocol, monitor, patience
         self.verbose, self.dtype, self.seed = verbose, dtype, seed
         self._check_hyperparameters()

@@ -39,6 +39,7 @@ from ..validation import (
     check_positive_int,
     flag,
     float_dtype,
+    in_range,
     nonnegative,
     one_of,
     optional,
@@ -310,6 +311,10 @@ class FM(_FeatureRecommender):
     optimizer : {"adam", "adamw"}, default "adam"
     n_negatives : int, default 4
         Negatives per positive with ``loss="bce"``.
+    user_balance : float in [0, 1], default 0
+        ``α``: an epoch draws interaction ``(u, i)`` with probability ``∝ n_u^{−α}`` (``n_u``: the
+        user's training interactions) instead of taking each once; 1 weighs every user alike, as
+        a cold-user evaluation does (:class:`~tinyrec.models.feature_base.PairBatches`).
     init_std : float, default 0.01
         ``V`` starts as N(0, init_std²).
     user_features, item_features : "all", "none", or a tuple of column names, default "all"
@@ -374,6 +379,7 @@ class FM(_FeatureRecommender):
         "weight_decay": nonnegative,
         "optimizer": one_of("adam", "adamw"),
         "n_negatives": positive_int,
+        "user_balance": in_range(0.0, 1.0),
         "init_std": nonnegative,
         "user_features": feature_request,
         "item_features": feature_request,
@@ -399,6 +405,7 @@ class FM(_FeatureRecommender):
         weight_decay: float = 0.0,
         optimizer: str = "adam",
         n_negatives: int = 4,
+        user_balance: float = 0.0,
         init_std: float = 0.01,
         user_features="all",
         item_features="all",
@@ -414,7 +421,7 @@ class FM(_FeatureRecommender):
     ):
         self.n_factors, self.n_epochs, self.loss, self.batch_size = n_factors, n_epochs, loss, batch_size
         self.lr, self.weight_decay, self.n_negatives, self.init_std = lr, weight_decay, n_negatives, init_std
-        self.optimizer = optimizer
+        self.optimizer, self.user_balance = optimizer, user_balance
         self.user_features, self.item_features, self.use_ids = user_features, item_features, use_ids
         self.implicit, self.lazy_embeddings = implicit, lazy_embeddings
         self.protocol, self.monitor, self.patience = protocol, monitor, patience
