@@ -13,6 +13,10 @@ The step, identical in all three versions::
   (``coalesce_rows``), then the row kernel (``adam_rows``); the fused step's readable twin.
 * numpy: ``W[idx]``; ``np.unique(return_inverse)`` + ``np.add.at``; the lazy-Adam formulas with
   fancy indexing.
+* kernels: tinyrec's two compiled kernels alone (``gather_rows`` and the fused ``adam_ids``, called
+  without their guards), no Module, RowGrad, copy or check around them: not a way to train, the
+  floor of this design, so the table shows how much of tinyrec's step is Python and how much is
+  the kernels' work (mostly waiting on the memory of three 100,000-row tables).
 * torch: ``nn.Embedding(sparse=True)`` + ``optim.SparseAdam``, ``torch.set_num_threads(1)``
   (the other two are single-threaded too).
 
@@ -42,6 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from record import Run  # noqa: E402  (benchmarks/record.py)
 
+from tinyrec.kernels.embedding import gather_rows  # noqa: E402
+from tinyrec.kernels.optim import adam_ids  # noqa: E402
 from tinyrec.nn import Embedding  # noqa: E402
 from tinyrec.optim import Adam  # noqa: E402
 
@@ -93,6 +99,29 @@ class NumpyStep:
         self.m[rows], self.v[rows] = m, v
         step_size = LR * math.sqrt(1 - beta2**self.t) / (1 - beta1**self.t)
         self.W[rows] -= step_size * m / (np.sqrt(v) + EPS)
+
+    def table(self) -> np.ndarray:
+        return self.W
+
+
+class KernelStep:
+    """The step as tinyrec's two kernels alone (the module docstring's "kernels")."""
+
+    def __init__(self, table: np.ndarray, grad_output: np.ndarray):
+        self.W = table.copy()
+        self.m = np.zeros_like(table)
+        self.v = np.zeros_like(table)
+        self.t = 0
+        self.dy = grad_output
+
+    def __call__(self, idx: np.ndarray) -> None:
+        gather_rows.kernel(self.W, idx)
+        self.t += 1
+        beta1, beta2 = BETAS
+        step_size = LR * math.sqrt(1 - beta2**self.t) / (1 - beta1**self.t)
+        c = np.float32  # the coefficients as Adam passes them (no weight decay)
+        coefficients = (c(1 - beta1), c(1 - beta2), c(EPS), c(step_size), c(0.0), c(1.0))
+        adam_ids.kernel(self.W, self.m, self.v, idx, self.dy, coefficients)
 
     def table(self) -> np.ndarray:
         return self.W
@@ -154,8 +183,9 @@ def main(argv=None) -> dict:
         "tinyrec": TinyrecStep(table, dy),
         "two-pass": TinyrecStep(table, dy, fused=False),
         "numpy": NumpyStep(table, dy),
+        "kernels": KernelStep(table, dy),
     }
-    inputs = {"tinyrec": batches, "two-pass": batches, "numpy": batches}
+    inputs = {"tinyrec": batches, "two-pass": batches, "numpy": batches, "kernels": batches}
     if torch is not None:
         torch.set_num_threads(1)
         steps["torch"] = TorchStep(torch, table, dy)
