@@ -49,6 +49,21 @@ def test_train_fm_on_a_cold_split_then_recommend_for_a_new_user(capsys, tmp_path
 
 
 @pytest.mark.realdata
+def test_readme_s_ranking_fm_for_cold_users_trains_with_balanced_users_and_recommends(capsys, tmp_path):
+    dataset_dir("ml-100k", "u.data")
+    path = tmp_path / "fm-rank.npz"
+    status, out, _ = run(capsys, "train", "fm", "--data", "ml-100k", "--split", "cold-users",
+                         "--set", "loss=softmax", "--set", "use_ids=item", "--set", "user_balance=0.75",
+                         "--epochs", "1", "--save", str(path), "--json")  # fmt: skip
+    assert status == 0
+    result = json.loads(out)
+    assert result["params"]["user_balance"] == 0.75 and result["params"]["loss"] == "softmax"
+    assert 0.3 < result["metrics"]["sampled"]["hr@10"] <= 1.0  # a ranking, scored as one
+    status, out, _ = run(capsys, "recommend", "--model", str(path), "--features", "age=25,occupation=student")
+    assert status == 0 and "top-10 for a new user" in out
+
+
+@pytest.mark.realdata
 def test_recommend_features_with_a_model_that_reads_none_is_refused(capsys, tmp_path):
     dataset_dir("ml-100k", "u.data")
     path = tmp_path / "pop.npz"
