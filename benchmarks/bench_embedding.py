@@ -104,15 +104,8 @@ class NumpyStep:
         return self.W
 
 
-class KernelStep:
-    """The step as tinyrec's two kernels alone (the module docstring's "kernels")."""
-
-    def __init__(self, table: np.ndarray, grad_output: np.ndarray):
-        self.W = table.copy()
-        self.m = np.zeros_like(table)
-        self.v = np.zeros_like(table)
-        self.t = 0
-        self.dy = grad_output
+class KernelStep(NumpyStep):
+    """The step as tinyrec's two kernels alone (the module docstring's "kernels"), on NumpyStep's state."""
 
     def __call__(self, idx: np.ndarray) -> None:
         gather_rows.kernel(self.W, idx)
@@ -122,9 +115,6 @@ class KernelStep:
         c = np.float32  # the coefficients as Adam passes them (no weight decay)
         coefficients = (c(1 - beta1), c(1 - beta2), c(EPS), c(step_size), c(0.0), c(1.0))
         adam_ids.kernel(self.W, self.m, self.v, idx, self.dy, coefficients)
-
-    def table(self) -> np.ndarray:
-        return self.W
 
 
 class TorchStep:
