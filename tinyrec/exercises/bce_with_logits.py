@@ -104,6 +104,15 @@ def _call(fn, logits, targets):
     return float(loss), np.asarray(grad, dtype=np.float64)
 
 
+def _refuse_a_dropped_minus(loss: float, expected: float) -> None:
+    """A loss that is the expected one negated: say so, rather than another check's guess."""
+    if math.isclose(loss, -expected, rel_tol=1e-9) and expected != 0:
+        raise AssertionError(
+            f"your loss is {loss:.6g}, the expected {expected:.6g} negated: the minus sign in front of "
+            f"[y log σ(x) + (1 − y) log(1 − σ(x))] is missing (a log of a probability is ≤ 0)"
+        )
+
+
 @points(1)
 def returns_a_loss_and_a_gradient(fn):
     loss, _ = _call(fn, *_case(0))
@@ -121,6 +130,7 @@ def loss_matches_tinyrec(fn):
                 f"your loss is {loss:.6g}, {logits.size} times the expected {expected:.6g}: a sum where the "
                 f"mean belongs"
             )
+        _refuse_a_dropped_minus(loss, expected)
         expect(
             math.isclose(loss, expected, rel_tol=1e-9, abs_tol=1e-12),
             f"on random logits ({'soft' if soft else 'hard'} targets) your loss is {loss:.6g}, expected "
@@ -178,6 +188,7 @@ def stable_at_large_logits(fn):
         f"for logits of ±1000 your loss is {loss} and dlogits holds {grad.tolist()}: e^1000 overflows, or "
         f"log(1 − σ(1000)) is log 0. Hint: rewrite ℓ so that every exponential is of −|x|",
     )
+    _refuse_a_dropped_minus(loss, expected)
     if loss < expected / 10:
         raise AssertionError(
             f"for logits of ±1000 your loss is {loss:.6g}, expected {expected:.6g}: a logit of 1000 on a "
@@ -199,6 +210,7 @@ def soft_targets_count(fn):
     logits, targets = np.array([0.5, -1.0, 2.0]), np.array([0.3, 0.3, 0.3])
     loss, grad = _call(fn, logits, targets)
     expected, expected_grad = _reference(logits, targets)
+    _refuse_a_dropped_minus(loss, expected)
     expect(
         math.isclose(loss, expected, rel_tol=1e-9) and np.allclose(grad, expected_grad, atol=1e-12),
         f"with targets of 0.3 your loss is {loss:.6g}, expected {expected:.6g}: a soft target weighs both "
