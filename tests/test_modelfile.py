@@ -363,6 +363,35 @@ def test_a_missing_hyperparameter_is_refused_in_version_2_and_defaulted_in_versi
     assert tinyrec.io.load(knn_file).min_k == 1  # the default, as version-1 files always loaded
 
 
+@pytest.mark.parametrize("cls", sorted(set(MODEL_CLASSES.values()), key=lambda c: c.__name__), ids=str)
+def test_a_class_s_later_hyperparameters_are_its_own_and_pass_its_rules(cls):
+    for name, value in cls.added_hyperparameters.items():
+        assert name in cls.hyperparameters, f"{cls.__name__}.added_hyperparameters names {name!r}"
+        cls.hyperparameters[name](value, name)  # raises if the file's stand-in value is refused
+
+
+def test_a_file_written_before_a_hyperparameter_existed_loads_with_the_value_of_then(tmp_path):
+    """FM's and FeatureMLP's files from before ``user_balance`` (and FeatureMLP's ``loss``) load as
+    the models they were; a file without any other hyperparameter is still refused."""
+    from tinyrec.models import FM, FeatureMLP
+
+    train = implicit_toy()[0]
+    for model in (FM(3, 1, loss="bce", seed=0), FeatureMLP(4, (4,), 1, seed=0)):
+        model.fit(train)
+        path = model.save(tmp_path / f"{type(model).__name__}.npz")
+        header, arrays = read_members(path)
+        older = {k: v for k, v in header["params"].items() if k not in type(model).added_hyperparameters}
+        assert len(older) < len(header["params"])
+        write_members(path, {**header, "params": older}, arrays)
+        loaded = tinyrec.io.load(path)
+        assert loaded.get_params() == model.get_params()  # user_balance 0, loss "bce": as then
+        users = np.arange(train.n_users)
+        np.testing.assert_array_equal(loaded.recommend(users, 3)[0], model.recommend(users, 3)[0])
+        write_members(path, {**header, "params": {k: v for k, v in older.items() if k != "lr"}}, arrays)
+        with pytest.raises(ModelFileError, match=r"its hyperparameters lack \['lr'\]"):
+            tinyrec.io.load(path)
+
+
 @pytest.mark.parametrize(
     "cls, kwargs, params, message",
     [

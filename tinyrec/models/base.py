@@ -73,6 +73,10 @@ class Recommender:
 
     #: Each constructor argument -> the rule its value must satisfy (see :mod:`tinyrec.validation`).
     hyperparameters: dict = {}
+    #: Hyperparameters added after the class's first model files were written -> the value that
+    #: reproduces the model of a file written before (``FM``'s ``user_balance``: 0, the plain
+    #: epochs of then). A file without one loads with that value; without any other, it is refused.
+    added_hyperparameters: dict = {}
     #: ``"rating"`` for models of explicit ratings (evaluated by RMSE), ``"ranking"`` for models of
     #: implicit feedback (evaluated by ranking metrics).
     task = "rating"

@@ -233,6 +233,8 @@ class FeatureMLP(_FeatureRecommender):
         "seed": seed_like,
     }
 
+    added_hyperparameters = {"loss": "bce", "user_balance": 0.0}  # model files written before them
+
     def __init__(self, embedding_dim: int = 16, layers=(64, 32), n_epochs: int = 20, *, n_negatives: int = 4,
                  batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0, init_std: float = 0.01,
                  user_features="all", item_features="all", use_ids: bool = True, lazy_embeddings: bool = True,

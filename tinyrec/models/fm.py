@@ -394,6 +394,8 @@ class FM(_FeatureRecommender):
         "seed": seed_like,
     }
 
+    added_hyperparameters = {"user_balance": 0.0}  # model files of FM written before it
+
     def __init__(
         self,
         n_factors: int = 16,

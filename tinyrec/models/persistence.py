@@ -17,7 +17,8 @@ first step a file fails, so that nothing is built or allocated from a value not 
 
 1. the header's sections against :data:`SECTIONS` (done by ``read_npz`` before any array is read);
 2. each hyperparameter against the class's ``hyperparameters`` rules (unknown names refused, and
-   in a version-2 file missing ones too; a version-1 file's missing ones take their defaults, as
+   in a version-2 file missing ones too, except those the class added later, which take the value
+   its ``added_hyperparameters`` gives; a version-1 file's missing ones take their defaults, as
    they always did), then the constructor;
 3. every array against the model's declared layout (``Recommender._array_layout``): shape, kind
    (integer, float, text), then its dtype: integers are cast to the width the model uses
@@ -275,10 +276,13 @@ def describe_provenance(provenance: dict | None) -> str:
 def _model_from_params(cls, params: dict, path, *, complete: bool):
     """``cls(**params)``, each param checked first against the class's rules table (naming it).
 
-    With ``complete`` (format version 2), every hyperparameter the class takes must be in the file;
-    a version-1 file may lack some (written before they existed), which take their defaults.
+    With ``complete`` (format version 2), every hyperparameter the class takes must be in the file,
+    except those it added later (``cls.added_hyperparameters``: a file written before one existed
+    lacks it, and gets the value that reproduces its model); a version-1 file may lack any, which
+    take their defaults.
     """
     rules = cls.hyperparameters
+    params = {**{k: v for k, v in cls.added_hyperparameters.items() if k not in params}, **params}
     unknown = sorted(set(params) - set(rules))
     if unknown:
         raise ModelFileError(
