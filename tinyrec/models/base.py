@@ -350,8 +350,6 @@ def _refuse_unused(model: Recommender, **given) -> None:
             )
 
 
-
-
 def _top_k(scores: np.ndarray, k: int):
     """Row-wise top ``k`` of ``scores`` (n, n_items), best first; ``-inf`` entries come out as item ``-1``.
 
