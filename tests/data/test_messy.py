@@ -91,3 +91,5 @@ def test_messy_table_blanks_encoded_columns_only_and_align_records_reads_it_back
     assert np.array_equal(read["age"][kept], data.user_meta["age"][kept])
     with pytest.raises(ValueError, match="one raw id per row"):
         messy_table(data.user_meta, data.user_ids[:5])
+    with pytest.raises(DataError, match=r"no column \['height'\] in the table"):
+        messy_table(data.user_meta, data.user_ids, ["age", "height"])

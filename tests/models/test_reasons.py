@@ -10,7 +10,7 @@ import pytest
 
 from tinyrec.data import Interactions
 from tinyrec.data.features import Column, FeatureTable
-from tinyrec.errors import DataError, IndexOutOfRangeError
+from tinyrec.errors import DataError, IndexOutOfRangeError, ShapeError
 from tinyrec.models.reasons import Reasons
 
 
@@ -115,6 +115,12 @@ def test_the_explainer_chooses_history_or_group():
 def test_reasons_refuses_anything_but_interactions():
     with pytest.raises(TypeError, match="Interactions"):
         Reasons({"users": [0]})
+
+
+def test_titles_that_do_not_name_every_item_are_refused():
+    train = _train()
+    with pytest.raises(ShapeError, match=rf"titles must name each of the {train.n_items} items"):
+        Reasons(train, group=("age", "job"), titles=["A", "B"])
 
 
 def test_a_feature_mlp_names_the_fields_the_reasons_read():

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import ArgumentTypeError, DataError
 from ..validation import as_generator, check_nonnegative
 from .features import FeatureTable
 from .interactions import Interactions
@@ -125,7 +125,7 @@ def messy_events(
         new rows than there are intact rows to copy.
     """
     if not isinstance(data, Interactions):
-        raise TypeError(f"messy_events takes an Interactions, got {type(data).__name__}")
+        raise ArgumentTypeError(f"messy_events takes an Interactions, got {type(data).__name__}")
     if data.timestamps is None:
         raise DataError("messy_events needs timestamps (a feed has them); this data has none")
     for side, ids in (("user", data.user_ids), ("item", data.item_ids)):
@@ -209,7 +209,9 @@ def messy_table(table: FeatureTable, ids, columns=None, *, missing: float = 0.05
     keep (default: all).
     """
     if not isinstance(table, FeatureTable):
-        raise TypeError(f"messy_table takes a FeatureTable (data.user_meta), got {type(table).__name__}")
+        raise ArgumentTypeError(
+            f"messy_table takes a FeatureTable (data.user_meta), got {type(table).__name__}"
+        )
     ids = np.asarray(ids)
     if ids.shape != (table.n_rows,):
         raise ValueError(
@@ -218,6 +220,9 @@ def messy_table(table: FeatureTable, ids, columns=None, *, missing: float = 0.05
     missing = check_nonnegative(missing, "missing")
     rng = as_generator(seed)
     columns = list(table) if columns is None else list(columns)
+    absent = [name for name in columns if name not in table]
+    if absent:
+        raise DataError(f"messy_table: no column {absent} in the table; its columns are {list(table)}")
     records = {raw: {} for raw in ids.tolist()}
     blanked = {}
     for name in columns:

@@ -102,7 +102,9 @@ class PreprocessReport:
         rule is that encoder's own ``fills_missing_with``.
         """
         if not isinstance(table, FeatureTable):
-            raise TypeError(f"add_features takes a FeatureTable (data.user_meta), got {type(table).__name__}")
+            raise ArgumentTypeError(
+                f"add_features takes a FeatureTable (data.user_meta), got {type(table).__name__}"
+            )
         if alignment is not None:
             self.note(f"{what}: ids of the data without a row (every column missing)", alignment.filled)
             self.note(f"{what}: rows naming an id not in the data (ignored)", alignment.dropped)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..data.encoders import FeatureEncoder, ranges
 from ..data.interactions import Interactions
-from ..errors import DataError
+from ..errors import ArgumentTypeError, DataError, ShapeError
 from .checks import check_index
 
 __all__ = ["Reasons"]
@@ -52,7 +52,7 @@ class Reasons:
 
     def __init__(self, train: Interactions, explainer=None, *, group=("age", "occupation"), titles=None):
         if not isinstance(train, Interactions):
-            raise TypeError(f"Reasons takes the training Interactions, got {type(train).__name__}")
+            raise ArgumentTypeError(f"Reasons takes the training Interactions, got {type(train).__name__}")
         self.train, self.explainer, self.group = train, explainer, tuple(group)
         self._counts = train.user_counts()
         known = self._counts > 0
@@ -69,6 +69,11 @@ class Reasons:
         if titles is None:
             titles = train.item_meta["title"] if "title" in train.item_meta else train.item_ids.astype(str)
         self.titles = np.asarray(titles)
+        if self.titles.shape != (train.n_items,):
+            raise ShapeError(
+                f"titles must name each of the {train.n_items:,} items of train, in its item order "
+                f"(shape ({train.n_items},)); got shape {self.titles.shape}"
+            )
         self._by_user = train.to_csr(by="user")[:2]
         self._by_item = train.to_csr(by="item")[:2]
         self._buyers = np.diff(self._by_item[0]).astype(np.float64)  # |U_i|
