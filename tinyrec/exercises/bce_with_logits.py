@@ -104,6 +104,20 @@ def _call(fn, logits, targets):
     return float(loss), np.asarray(grad, dtype=np.float64)
 
 
+def _refuse_known_gradient_mistakes(grad: np.ndarray, expected: np.ndarray) -> None:
+    """A gradient ``M`` times too large, or of the wrong sign: say which, rather than where it differs."""
+    if np.allclose(grad, expected * grad.size, rtol=1e-9):
+        raise AssertionError(
+            f"dlogits is {grad.size} times the expected gradient: the gradient of a sum, where the "
+            f"loss is a mean. Hint: remember the 1/M"
+        )
+    if np.allclose(grad, -expected, rtol=1e-9):
+        raise AssertionError(
+            "dlogits has the wrong sign everywhere: it points uphill of −log σ(x) for y = 1. Hint: "
+            "a larger logit makes the loss of a positive target smaller"
+        )
+
+
 def _refuse_a_dropped_minus(loss: float, expected: float) -> None:
     """A loss that is the expected one negated: say so, rather than another check's guess."""
     if math.isclose(loss, -expected, rel_tol=1e-9) and expected != 0:
@@ -144,16 +158,7 @@ def gradient_matches_tinyrec(fn):
         logits, targets = _case(seed, soft=soft)
         _, grad = _call(fn, logits, targets)
         _, expected = _reference(logits, targets)
-        if np.allclose(grad, expected * logits.size, rtol=1e-9):
-            raise AssertionError(
-                f"dlogits is {logits.size} times the expected gradient: the gradient of a sum, where the "
-                f"loss is a mean. Hint: remember the 1/M"
-            )
-        if np.allclose(grad, -expected, rtol=1e-9):
-            raise AssertionError(
-                "dlogits has the wrong sign everywhere: it points uphill of −log σ(x) for y = 1. Hint: "
-                "a larger logit makes the loss of a positive target smaller"
-            )
+        _refuse_known_gradient_mistakes(grad, expected)
         expect(
             np.allclose(grad, expected, rtol=1e-9, atol=1e-12),
             f"dlogits is wrong: {describe_difference(grad, expected)}. Hint: differentiate the stable form "
@@ -212,9 +217,21 @@ def soft_targets_count(fn):
     expected, expected_grad = _reference(logits, targets)
     _refuse_a_dropped_minus(loss, expected)
     expect(
-        math.isclose(loss, expected, rel_tol=1e-9) and np.allclose(grad, expected_grad, atol=1e-12),
+        not math.isclose(loss, expected * logits.size, rel_tol=1e-9),
+        f"with targets of 0.3 your loss is {loss:.6g}, {logits.size} times the expected {expected:.6g}: "
+        f"a sum where the mean belongs",
+    )
+    expect(
+        math.isclose(loss, expected, rel_tol=1e-9),
         f"with targets of 0.3 your loss is {loss:.6g}, expected {expected:.6g}: a soft target weighs both "
         f"terms. Hint: use y as a number, not as a condition (no y == 1, no y > 0.5)",
+    )
+    _refuse_known_gradient_mistakes(grad, expected_grad)
+    expect(
+        np.allclose(grad, expected_grad, atol=1e-12),
+        f"with targets of 0.3 the loss is right but dlogits is wrong: "
+        f"{describe_difference(grad, expected_grad)}. Hint: y enters the gradient as a number too, "
+        f"not as a case (y = 1 or y = 0)",
     )
 
 
