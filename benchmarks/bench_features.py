@@ -1,11 +1,13 @@
 """Models of features on ML-100K: cold users, cold items, warm leave-one-out, ratings, and FM's speed.
 
-The figures of issue 22's "Done when", each measured in this run:
+Each measured in this run:
 
 * **cold users**: 20% of the users held out with all their ratings (every rating a positive, up
   to 10 per user), each positive ranked among 99 items the user never rated; HR@10 averaged over
-  the positives; 3 splits (seeds 0, 1, 2): Popularity, GroupPopularity (occupation), FM and
-  FeatureMLP (users read by their features, items by id and features);
+  each user's positives, then over users (``evaluate``; every ML-100K user has at least 20
+  ratings, so each held-out user has 10 positives and this is also the mean over positives); 3
+  splits (seeds 0, 1, 2): Popularity, GroupPopularity (occupation), FM and FeatureMLP (users read
+  by their features, items by their ids);
 * **cold items**: 20% of the items held out, the same protocol;
 * **warm leave-one-out**: each user's latest rating held out, among 99 never-rated items: FM (ids,
   BPR) against BPRMF;
@@ -13,7 +15,10 @@ The figures of issue 22's "Done when", each measured in this run:
 * **speed**: one FM epoch with all features (MSE, batch 256, lazy Adam) against a torch FM twin
   (the same formula, ``F.embedding(sparse=True)`` and SparseAdam, the same batches), 1 thread.
 
-Run under ``nice -n 19`` on a shared machine: ``python benchmarks/bench_features.py`` (about ten
+``--only validate`` prints, instead, the cold-user models' HR@10 on the validation splits their
+settings were chosen on (below), and writes no results file.
+
+Run under ``nice -n 19`` on a shared machine: ``python benchmarks/bench_features.py`` (about five
 minutes; ``--quick``: one split, few epochs, checks the script runs).
 """
 
@@ -37,18 +42,16 @@ from tinyrec.threads import set_threads  # noqa: E402
 
 #: the configurations measured (chosen on validation splits carved from the training data: a cold
 #: split of the cold split's train, or 1/8 of u1.base); zip codes (795 values for 943 users) only
-#: added noise to the cold-user models there. Cold users: for split seed s, the validation split is
-#: cold_users(train, 0.2, max_per_user=10, seed=100 + s) of that split's train, HR@10 averaged over
-#: s = 0, 1, 2 (Popularity 0.536, GroupPopularity 0.544 there), the best few checked again on a
-#: second one (seed 200 + s: Popularity 0.551, GroupPopularity 0.554). Both cold-user models draw
-#: their epochs with user_balance (each user weighs n_u^(1 - α) of an epoch instead of n_u: the
-#: evaluation counts at most 10 positives of each user, so heavy users dominate a plain epoch but
-#: not the score). FM: the softmax over the items with a training interaction, decoupled weight
-#: decay 0.1, the item ids alone, α = 0.75, 5 epochs (0.578 and 0.583; α = 0: 0.565; α = 0.5:
-#: 0.572 / 0.579; α = 1: 0.570; 10 epochs: 0.576 / 0.579; weight decay 0.3: 0.572 / 0.580).
-#: FeatureMLP: the sampled softmax with 16 negatives, L2 1e-3, α = 1, 4 epochs at lr 0.003
-#: (0.568 and 0.575; α = 0.75, 3 epochs at lr 0.005: 0.563 / 0.574; α = 0.75, 6 epochs at 0.003:
-#: 0.569 / 0.568; α = 0.5: 0.554; α = 0, the former setting: 0.542; L2 3e-3 or 32 negatives: lower)
+#: added noise to the cold-user models there. Cold users: for split seed s, the validation splits
+#: are cold_users(train, 0.2, max_per_user=10, seed=100 + s) and seed=200 + s of that split's
+#: train, s = 0, 1, 2 (``--only validate`` prints each model's HR@10 there). Both cold-user models
+#: draw their epochs with user_balance (user u then carries n_u^(1 - α) of an epoch instead of n_u):
+#: the evaluation weighs every held-out user alike, while a plain epoch is mostly the heaviest
+#: users' ratings. FM: the softmax over the items with a training interaction, decoupled weight
+#: decay 0.1, the item ids alone, α = 0.75, 5 epochs. FeatureMLP: the sampled softmax with 16
+#: negatives, L2 1e-3, α = 1, 4 epochs at lr 0.003. Each was the best mean of the two validation
+#: splits in a grid over α (0, 0.25, 0.5, 0.75, 1), epochs, weight decay, and for FeatureMLP the
+#: negatives and lr; the test splits were run once, after the choice.
 USER_COLUMNS = ("age:bucket", "gender", "occupation")
 COLD_USER_MODELS = {
     "Popularity": lambda seed: Popularity(),
@@ -113,6 +116,23 @@ def cold(run, data, split, models, seeds, quick) -> dict:
                      seeds=len(values), reference="Popularity", reference_value=statistics.mean(popularity),
                      reference_std=_std(popularity), table=table)  # fmt: skip
     return results
+
+
+def validate(data, seeds, quick) -> None:
+    """Print the cold-user models' HR@10 on the validation splits of each test split's train."""
+    for inner in (100, 200):
+        results = {name: [] for name in COLD_USER_MODELS}
+        for seed in seeds:
+            train, _ = cold_users(data, 0.2, max_per_user=10, seed=seed)
+            vtrain, vtest = cold_users(train, 0.2, max_per_user=10, seed=inner + seed)
+            for name, make in COLD_USER_MODELS.items():
+                model = make(seed)
+                if quick and hasattr(model, "n_epochs"):
+                    model.n_epochs = 1
+                results[name].append(hit_rate(model.fit(vtrain), vtest, vtest.info["known"]))
+        for name, values in results.items():
+            print(f"  validation (seed {inner} + s): {name:<16} HR@10 {statistics.mean(values):.4f} "
+                  f"{[round(v, 4) for v in values]}", flush=True)  # fmt: skip
 
 
 def _std(values):
@@ -211,7 +231,8 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=3, help="cold splits per protocol")
     ap.add_argument("--repeats", type=int, default=3, help="timed epochs of each FM")
-    ap.add_argument("--only", choices=["cold-users", "cold-items", "loo", "ratings", "speed"], default=None)
+    parts = ["cold-users", "cold-items", "loo", "ratings", "speed", "validate"]
+    ap.add_argument("--only", choices=parts, default=None, help="one part (validate: the chosen settings)")
     ap.add_argument("--quick", action="store_true", help="one split, one fold, one epoch (checks the script)")
     ap.add_argument("--out", default=None, help="JSON output path (default: benchmarks/results/)")
     args = ap.parse_args(argv)
@@ -223,6 +244,9 @@ def main(argv=None) -> dict:
     def wanted(part: str) -> bool:
         return args.only in (None, part)
 
+    if args.only == "validate":  # the figures the settings were chosen on; no results file
+        validate(implicit, seeds, args.quick)
+        return {}
     details = {}
     if wanted("cold-users"):
         details["cold_users"] = cold(run, implicit, cold_users, COLD_USER_MODELS, seeds, args.quick)

@@ -395,9 +395,10 @@ class PairBatches:
     holds every training interaction once, in a fresh order; with ``α > 0`` it holds as many,
     drawn with replacement, interaction ``(u, i)`` with probability ``∝ n_u^{−α}`` (``n_u``: the
     user's interactions). User ``u`` then carries ``n_u^{1−α}`` of an epoch instead of ``n_u``;
-    ``α = 1`` weighs every user alike, as an evaluation that counts each user's positives up to a
-    cap does (:func:`tinyrec.data.split.cold_users`), while heavy users dominate an epoch of
-    ``α = 0``. Negatives are drawn for the drawn positives.
+    ``α = 1`` weighs every user alike, as :func:`tinyrec.evaluation.evaluate` does (each user's
+    metric is averaged over its own test items, then over users), while heavy users dominate an
+    epoch of ``α = 0``: for a cold user, known by features alone, that weighs the tastes of a few
+    heavy raters. Negatives are drawn for the drawn positives.
     """
 
     def __init__(self, model, train, objective: str, n_negatives: int, batch_size: int, rng,

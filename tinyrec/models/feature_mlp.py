@@ -167,7 +167,7 @@ class FeatureMLP(_FeatureRecommender):
     user_balance : float in [0, 1], default 0
         ``α``: an epoch draws positive ``(u, i)`` with probability ``∝ n_u^{−α}`` (``n_u``: the
         user's training interactions) instead of taking each once; 1 weighs every user alike, as
-        a cold-user evaluation does (:class:`~tinyrec.models.feature_base.PairBatches`).
+        ``evaluate`` does (:class:`~tinyrec.models.feature_base.PairBatches`).
     lr : float, default 1e-3
         Adam's learning rate.
     weight_decay : float, default 0

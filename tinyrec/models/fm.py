@@ -314,7 +314,7 @@ class FM(_FeatureRecommender):
     user_balance : float in [0, 1], default 0
         ``α``: an epoch draws interaction ``(u, i)`` with probability ``∝ n_u^{−α}`` (``n_u``: the
         user's training interactions) instead of taking each once; 1 weighs every user alike, as
-        a cold-user evaluation does (:class:`~tinyrec.models.feature_base.PairBatches`).
+        ``evaluate`` does (:class:`~tinyrec.models.feature_base.PairBatches`).
     init_std : float, default 0.01
         ``V`` starts as N(0, init_std²).
     user_features, item_features : "all", "none", or a tuple of column names, default "all"
