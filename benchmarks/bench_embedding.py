@@ -1,6 +1,6 @@
 """One training step of an embedding table: tinyrec vs plain NumPy (np.add.at) vs torch.
 
-The step, identical in all three versions::
+The step, identical in all five versions::
 
     Y  = W[idx]                        gather: idx (batch,) Zipf-distributed row ids, Y (batch, dim)
     dW = Σ over repeats of dY rows     backward: a row-sparse gradient, repeated ids summed
@@ -15,19 +15,20 @@ The step, identical in all three versions::
   fancy indexing.
 * kernels: tinyrec's two compiled kernels alone (``gather_rows`` and the fused ``adam_ids``, called
   without their guards), no Module, RowGrad, copy or check around them: not a way to train, the
-  floor of this design, so the table shows how much of tinyrec's step is Python and how much is
-  the kernels' work (mostly waiting on the memory of three 100,000-row tables).
+  floor of this design, so the printed table shows how much of tinyrec's step is Python and how
+  much is the kernels' work (mostly waiting on the memory of three 100,000-row tables). It is
+  printed and stored in the JSON, not made a row of RESULTS.md (it is no reference to beat).
 * torch: ``nn.Embedding(sparse=True)`` + ``optim.SparseAdam``, ``torch.set_num_threads(1)``
-  (the other two are single-threaded too).
+  (the others are single-threaded too).
 
 The upstream gradient ``dY`` is a fixed random array (what a network above the table would send).
 Batches of indices are drawn up front, so sampling is not timed. Before timing, a few steps from
-the same initial table check that the three versions compute the same numbers.
+the same initial table check that the five versions compute the same numbers.
 
 Run: ``python benchmarks/bench_embedding.py`` (under a minute; prints a table, writes
 ``benchmarks/results/bench_embedding.json``; ``--quick``: 20 steps x 2 repeats, written to
 ``bench_embedding_quick.json``). The ratios are medians over repeats of
-(other µs/step) / (tinyrec µs/step), each repeat timing the three versions back to back.
+(other µs/step) / (tinyrec µs/step), each repeat timing the five versions back to back.
 """
 
 from __future__ import annotations

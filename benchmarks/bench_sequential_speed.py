@@ -19,7 +19,7 @@ speed alone, fairly:
 Reported: the median seconds per epoch of each, and the median over rounds of (twin / tinyrec):
 above 1, tinyrec is faster.
 
-Run: ``python benchmarks/bench_sequential_speed.py [--models ...] [--epochs N]`` (about ten
+Run: ``python benchmarks/bench_sequential_speed.py [--models ...] [--epochs N]`` (about three
 minutes; ``--quick``: 250 users, 2 rounds); writes ``benchmarks/results/bench_sequential_speed.json``.
 """
 

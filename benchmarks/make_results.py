@@ -7,8 +7,9 @@ machine and thread settings of its run, and its summary rows (see ``record.py`` 
 hold), each beside its figure in the page being replaced and the change, so that a regression
 shows. A script without a results file keeps its section of the page being replaced, word for
 word (its last run: results files are not committed, so a new machine starts without them); a
-script in neither has no section, and ``--drop SCRIPT`` retires one. A row without a measurement is
-left out.
+script in neither has no section, and ``--drop SCRIPT`` leaves one out of this page (for good once
+its ``results/SCRIPT.json`` is deleted too; else a later run without ``--drop`` brings it back).
+A row without a measurement is left out.
 
 The previous figures are read from a block of JSON at the end of the page being replaced (an HTML
 comment, invisible once rendered), matched by each row's key. The page depends on nothing but
