@@ -228,3 +228,17 @@ def test_a_grader_refuses_an_unknown_exercise_and_bad_submissions(grader, tmp_pa
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(ValueError, match="a .py file or a folder"):
         grader.grade(tmp_path / "notes.txt")
+
+
+def test_describe_difference_points_at_the_entry_that_differs_with_enough_digits():
+    import numpy as np
+
+    from tinyrec.exercises.checking import describe_difference
+
+    inf, nan = float("inf"), float("nan")
+    assert describe_difference([inf, 1.0], [inf, 2.0]) == "at [1] yours is 1, expected 2 (off by 1)"
+    assert describe_difference([nan, 3.0, 0.0], [nan, 3.0, inf]) == "at [2] yours is 0, expected inf"
+    # 6 digits would print both as 1: more are printed, and the gap
+    assert describe_difference(np.array([1.0 + 1e-9]), np.array([1.0])) == (
+        "at [0] yours is 1.000000001, expected 1 (off by 1e-09)"
+    )

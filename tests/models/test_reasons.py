@@ -124,19 +124,29 @@ def test_titles_that_do_not_name_every_item_are_refused():
 
 
 def test_a_feature_mlp_names_the_fields_the_reasons_read():
+    """Reasons reads FeatureMLP's own FieldEffects by their field names, both ways: the model's
+    effects shifted so that the group lifted the score (or the user's id did) decide the reason."""
     from tinyrec.models import FeatureMLP
 
     train = _train()
     model = FeatureMLP(4, (4,), 2, user_features=("age", "job"), item_features="none", seed=0).fit(train)
     fields = {name for name, _ in model.explain(1, 3, top=100).effects}
     assert {"user id", "user age", "user job"} <= fields
-    reasons = Reasons(train, model, group=("age", "job"))
-    # the rule of the module docstring, applied to the model's own effects: group iff age + job > max(id, 0)
+
+    class Shifted:  # the model's explanation, one field's effect raised by 1
+        def __init__(self, field):
+            self.field = field
+
+        def explain(self, user, item, top=5, *, features=None):
+            explanation = model.explain(user, item, top, features=features)
+            explanation.effects = [(n, e + (n == self.field)) for n, e in explanation.effects]
+            return explanation
+
+    by_group, by_id = (
+        Reasons(train, Shifted("user job"), group=("age", "job")),
+        Reasons(train, Shifted("user id"), group=("age", "job")),
+    )
     for user, item in ((1, 3), (0, 2), (3, 0)):
-        effects = dict(model.explain(user, item, top=100).effects)
-        group = effects["user age"] + effects["user job"] > max(effects["user id"], 0.0)
-        assert reasons.kind(user, item) == ("group" if group else "history"), effects
-    effects = dict(model.explain(1, 3, top=100).effects)
-    by_group = effects["user age"] + effects["user job"] > max(effects["user id"], 0.0)
-    expected = "people like you (25–34, artist) liked this" if by_group else "because you liked C"
-    assert reasons(1, 3) == expected
+        assert by_group.kind(user, item) == "group" and by_id.kind(user, item) == "history"
+    assert by_group(1, 3) == "people like you (25–34, artist) liked this"
+    assert by_id(1, 3) == "because you liked C"

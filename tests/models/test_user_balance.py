@@ -58,7 +58,8 @@ def test_every_draw_is_a_training_interaction_with_its_rating(objective):
 @pytest.mark.parametrize("alpha", [0.0, 0.5, 1.0])
 def test_a_users_share_of_the_epochs_grows_as_its_count_to_the_power_one_minus_alpha(alpha):
     train = skewed()
-    source = batches(FM(2, 1, loss="mse"), train, "mse", alpha, seed=1)
+    model = FM(2, 1, loss="mse", user_balance=alpha).fit(train)  # the model's own batch source:
+    source = model._training_pairs(train, "mse", 2, 8, np.random.default_rng(1))  # its user_balance
     drawn = np.concatenate([source._drawn()[0] for _ in range(400)])
     share = np.bincount(drawn, minlength=5) / len(drawn)
     n_u = np.bincount(train.users, minlength=5).astype(float)

@@ -184,11 +184,16 @@ def expect(condition, message: str) -> None:
 
 
 def describe_difference(yours, expected) -> str:
-    """Where two arrays of one shape differ most: index, your value, the expected value."""
+    """Where two arrays of one shape differ most: index, your value, the expected value (with enough
+    digits to tell them apart, and how far off). Equal entries, infinities and NaNs included, never
+    count as a difference; a NaN or infinity against a number counts as the largest."""
     yours = np.asarray(yours, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    gap = np.abs(yours - expected)
+    with np.errstate(invalid="ignore"):  # inf − inf is NaN: such entries are equal, handled below
+        gap = np.abs(yours - expected)
     gap = np.where(np.isnan(gap), np.inf, gap)
+    same = (yours == expected) | (np.isnan(yours) & np.isnan(expected))
+    gap = np.where(same, 0.0, gap)
     where = np.unravel_index(int(np.argmax(gap)), gap.shape) if gap.ndim else ()
     index = ", ".join(str(int(i)) for i in where)
     a, b = float(yours[where]), float(expected[where])
