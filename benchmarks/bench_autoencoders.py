@@ -1,4 +1,4 @@
-"""Autoencoder recommenders on MovieLens-100K: AutoRec (rating) and Mult-DAE (ranking), issue 6.
+"""Autoencoder recommenders on MovieLens-100K: AutoRec (rating) and Mult-DAE (ranking).
 
 Rating prediction — RMSE / MAE on the five predefined folds ``u1``..``u5`` (80/20 each; the test
 ratings of items absent from a fold's train are kept and predicted ``μ``), mean over folds:

@@ -1,4 +1,4 @@
-"""Classic recommenders on MovieLens-100K: accuracy and speed (issue 5, "Accuracy" and "Speed").
+"""Classic recommenders on MovieLens-100K: accuracy and speed.
 
 Accuracy, rating prediction (RMSE / MAE on the five predefined folds u1..u5, mean over folds):
 

@@ -13,7 +13,7 @@ compile/cache load is not counted):
   user's positives);
 * build the users x items CSR of the 1M table (counting-sort kernel) vs ``np.lexsort``.
 
-Targets (issue 3): load within 1.5x of pandas; 4M negatives in under 1 s on a 2-core machine.
+Targets: load within 1.5x of pandas; 4M negatives in under 1 s on a 2-core machine.
 Run: ``python benchmarks/bench_data.py`` (under a minute; prints a table, writes
 ``benchmarks/results/bench_data.json``; ``--quick``: one timed run per task, written to
 ``bench_data_quick.json``).

@@ -3,8 +3,8 @@
 1. The similarity kernel (:func:`tinyrec.kernels.knn.similarity_topk`) over all items of
    MovieLens-100K (1,682 items, 100,000 ratings), keeping every positive similarity (what the rating
    modes store), for each similarity; and over all items and all users of the embedded
-   MovieTweetings 5-core. Best of 5 runs after a warm-up call (compilation excluded). Target of
-   issue 5: ML-100K items under 0.5 s.
+   MovieTweetings 5-core. Best of 5 runs after a warm-up call (compilation excluded). Target:
+   ML-100K items under 0.5 s.
 2. ``python -m tinyrec quickstart``, end to end in a fresh process, twice: with an empty Numba cache
    (what a fresh machine pays: compilation included) and then with the cache it left.
 

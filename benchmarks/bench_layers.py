@@ -1,6 +1,6 @@
 """Forward + backward speed of Conv1d, GRU and MultiheadAttention against torch CPU, in float32.
 
-The shapes of issue 7 ("Speed"): batch 256, length 50, 64 features, i.e.
+The shapes: batch 256, length 50, 64 features, i.e.
 
 * Conv1d(64, 64, kernel_size=3) on ``(256, 64, 50)``;
 * GRU(64, 64), batch first, on ``(256, 50, 64)``, gradient from every output step;

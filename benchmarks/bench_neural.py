@@ -1,6 +1,6 @@
 """Neural CF on ML-100K: accuracy of NeuMF, GMF and NCF's MLP (vs torch), epoch time, peak memory.
 
-Protocol (the NCF paper's, He et al. 2017, as the issue states it):
+Protocol (the NCF paper's, He et al. 2017):
 
 * data: MovieLens 100K from ``$TINYREC_DATA/ml-100k`` (or the user cache); every rating is a
   positive;
@@ -170,7 +170,7 @@ def torch_optimizers(torch, net, sparse=True):
     return [torch.optim.SparseAdam(tables, lr=LR), torch.optim.Adam(dense, lr=LR)]
 
 
-# The setup of the NCF reference code, which the issue's torch figures follow (GMF 8 factors, MLP
+# The setup of the NCF reference code, which torch figures of NCF follow (GMF 8 factors, MLP
 # 32 + 32 -> 32, 16, 8, Adam 1e-3, batch 256, 4 negatives): torch.optim.Adam on every parameter,
 # the embedding tables dense, Linear layers initialised as that code does.
 NCF_SETUP = {"lazy_embeddings": False, "linear_init": "ncf"}

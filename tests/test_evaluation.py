@@ -272,7 +272,7 @@ def test_sampled_protocol_names_its_fix_for_a_user_who_saw_every_item():
 def test_ml100k_popularity_matches_the_published_figure():
     """Popularity on ML-100K, leave-one-out by time, 99 negatives, pessimistic ties.
 
-    The issue's authors measured HR@10 0.308 / NDCG@10 0.163 with their own negatives; ours are
+    A reference measurement is HR@10 0.308 / NDCG@10 0.163, with other negatives; ours are
     drawn differently, so agreement is within sampling noise (0.02).
     """
     path = dataset_dir("ml-100k", "u.data")

@@ -84,7 +84,7 @@ def _models():
 
 @pytest.mark.parametrize("name", list(_models()))
 def test_fit_refuses_arrays_too_large_for_the_bound_before_allocating(monkeypatch, name):
-    """The issue's BiasedMF(n_blocks=10**7) (a MemoryError traceback before), tables, grams, networks."""
+    """BiasedMF(n_blocks=10**7) (a MemoryError traceback before), tables, grams, networks."""
     from tinyrec.errors import NotFittedError
 
     from .models.contract import implicit_toy

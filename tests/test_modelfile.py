@@ -1,4 +1,4 @@
-"""Model files as untrusted input (issue 15): the header's schema, members checked before they are
+"""Model files as untrusted input: the header's schema, members checked before they are
 read, byte order and dtypes, hyperparameters and network sizes before building, the models'
 invariants, and errors while saving.
 
@@ -266,7 +266,7 @@ def test_a_deflated_file_loads_and_a_member_lying_about_its_size_does_not(knn, k
 
 # -- byte order and dtypes -------------------------------------------------------------------------
 def test_a_big_endian_file_loads_and_predicts_the_same_after_a_native_call(knn, knn_file, ratings):
-    """Issue 15, case 1: a Numba kernel compiled for native arrays read big-endian ones (1 became
+    """Case 1: a Numba kernel compiled for native arrays read big-endian ones (1 became
     72057594037927936) and KNN's predict crashed. Arrays are now converted at load."""
     _, test = ratings
     header, arrays = read_members(knn_file)
@@ -404,7 +404,7 @@ def test_a_file_written_before_a_hyperparameter_existed_loads_with_the_value_of_
 )  # fmt: skip
 def test_network_sizes_are_compared_before_the_network_is_built(tmp_path, monkeypatch, cls, kwargs, params,
                                                                  message):  # fmt: skip
-    """Issue 15, case 2: ``hidden=1e8`` or ``layers=[8, 1e6, 1e6]`` built a 30 GiB / 7 TiB network
+    """Case 2: ``hidden=1e8`` or ``layers=[8, 1e6, 1e6]`` built a 30 GiB / 7 TiB network
     before the stored weights were compared."""
     train, _ = implicit_toy() if cls is NCFMLP else planted_ratings()[:2]
     path = cls(**kwargs, seed=0).fit(train).save(tmp_path / "net.npz")
@@ -439,7 +439,7 @@ def _reorder_first_long_segment(indptr, indices):
 
 @pytest.mark.parametrize("cls", [ItemKNN, UserKNN])
 def test_a_knn_file_with_its_context_rows_reordered_is_refused(ratings, tmp_path, cls):
-    """Issue 15, case 3: explain raised IndexError, or explained with the wrong neighbours."""
+    """Case 3: explain raised IndexError, or explained with the wrong neighbours."""
     path = cls(5).fit(ratings[0]).save(tmp_path / "knn.npz")
     header, arrays = read_members(path)
     arrays["ctx_rows_"] = _reorder_first_long_segment(arrays["ctx_indptr_"], arrays["ctx_rows_"])

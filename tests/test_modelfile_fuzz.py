@@ -1,12 +1,12 @@
-"""A property-based fuzz test of the model-file format (issue 15).
+"""A property-based fuzz test of the model-file format.
 
 A small model of every registered class is fitted, its kernels are run (``predict``, ``recommend``,
 ``explain`` where it exists), and it is saved. Hypothesis then mutates one saved file at a time —
 header fields replaced by values of other types, deleted or added; hyperparameters changed; arrays
 byte-swapped, cast to other dtypes, reshaped, reordered, given out-of-range indices or other values;
 members deleted, added, swapped or replaced by one claiming a huge shape — and loads it, in the same
-process, so that a kernel's native compilation would be reused on whatever the file holds (issue 15's
-big-endian crash).
+process, so that a kernel's native compilation would be reused on whatever the file holds (the
+big-endian crash of tinyrec.kernels' guard).
 
 The oracle: loading raises ModelFileError or AllocationError, or returns a model whose predictions
 are finite (and inside the rating range, for rating models), whose ``recommend`` and ``explain`` run;

@@ -95,7 +95,7 @@ def test_a_class_report_of_one_perfect_student_has_nothing_to_flag(tmp_path):
 
 @pytest.mark.slow
 def test_a_class_of_200_reports_the_right_distribution(tmp_path):
-    # the size; its time is measured by benchmarks/bench_grade_class.py
+    # a class of 200; its time is measured by benchmarks/bench_grade_class.py
     expected_scores, expected_failed = write_class(tmp_path / "class", 200, seed=0)
     report = grade_class(tmp_path / "class", list(EXERCISES), workers=2, time_limit=60)
     assert report.scores == expected_scores

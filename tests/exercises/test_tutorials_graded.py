@@ -1,4 +1,4 @@
-"""The tutorials' "Your turn", graded both ways CI needs (issue 20, item 2).
+"""The tutorials' "Your turn", graded both ways CI needs.
 
 * **As a student receives them**: tests/test_tutorials.py runs each tutorial as it is; the check of
   the exercise's stub reports "not implemented yet" (0 points) and the script does not fail.
