@@ -16,7 +16,8 @@ The step, identical in all five versions::
 * kernels: tinyrec's two compiled kernels alone (``gather_rows`` and the fused ``adam_ids``, called
   without their guards), no Module, RowGrad, copy or check around them: not a way to train, the
   floor of this design, so the printed table shows how much of tinyrec's step is Python and how
-  much is the kernels' work (mostly waiting on the memory of three 100,000-row tables). It is
+  much is the kernels' work (mostly waiting on the memory of three 100,000-row tables, which the
+  kernels ask for a few rows ahead: ``tinyrec.kernels.prefetch``). It is
   printed and stored in the JSON, not made a row of RESULTS.md (it is no reference to beat).
 * torch: ``nn.Embedding(sparse=True)`` + ``optim.SparseAdam``, ``torch.set_num_threads(1)``
   (the others are single-threaded too).

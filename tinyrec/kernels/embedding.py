@@ -10,6 +10,11 @@ import numpy as np
 from numba import njit
 
 from . import entry
+from .prefetch import prefetch_row
+
+#: How many rows ahead :func:`gather_rows` asks for (:mod:`~tinyrec.kernels.prefetch`); measured
+#: best among 2, 4, 8 and 16 for rows of 64 float32 in ``benchmarks/bench_embedding.py``.
+GATHER_AHEAD = 16
 
 
 def _coalesce_rows(indices, values):
@@ -62,6 +67,8 @@ def _gather_rows(table, indices):
     dim = table.shape[1]
     out = np.empty((n, dim), dtype=table.dtype)
     for i in range(n):
+        if i + GATHER_AHEAD < n:  # a hint for a later row: no effect on the result
+            prefetch_row(table, indices[i + GATHER_AHEAD])
         r = indices[i]
         for col in range(dim):
             out[i, col] = table[r, col]
