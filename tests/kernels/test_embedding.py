@@ -90,6 +90,18 @@ def test_sum_repeats_hand_example_and_colliding_ids():
     np.testing.assert_array_equal(summed[:, 0], [2, 2, 1, 1])
 
 
+def test_both_sums_start_from_their_first_vector_so_they_agree_on_the_sign_of_zero():
+    # 0.0 + (-0.0) is 0.0: a sum started from zeros would turn a group of -0.0s into 0.0
+    indices = np.array([4, 2, 4, 2], dtype=np.int64)
+    values = np.array([[-0.0, 1.0], [-0.0, -0.0], [-0.0, -1.0], [-0.0, 0.0]], dtype=np.float32)
+    rows, summed = coalesce_rows(indices, values)
+    np.testing.assert_array_equal(rows, [2, 4])
+    np.testing.assert_array_equal(np.signbit(summed), [[True, False], [True, False]])
+    rows, summed = sum_repeats(indices, values)
+    np.testing.assert_array_equal(rows, [4, 2])
+    np.testing.assert_array_equal(np.signbit(summed), [[True, False], [True, False]])
+
+
 @given(indices=st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=30))
 def test_index_span_equals_min_and_max(indices):
     indices = np.array(indices, dtype=np.int64)

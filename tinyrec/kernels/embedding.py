@@ -32,10 +32,12 @@ def _coalesce_rows(indices, values):
     rows : (n_distinct,) int64
         The distinct indices, sorted ascending.
     summed : (n_distinct, dim) float, dtype of ``values``
-        ``summed[j] = sum of values[i] over i with indices[i] == rows[j]``.
+        ``summed[j] = sum of values[i] over i with indices[i] == rows[j]``, added in input order,
+        starting from the first of them.
 
     NumPy twin: ``rows, inv = np.unique(indices, return_inverse=True)``;
-    ``summed = zeros((len(rows), dim)); np.add.at(summed, inv, values)``.
+    ``summed = zeros((len(rows), dim)); np.add.at(summed, inv, values)``. (The twin starts each sum
+    from 0, so where every term is −0.0 it gives 0.0 and this kernel −0.0: equal numbers.)
     """
     n = indices.shape[0]
     dim = values.shape[1]
@@ -46,15 +48,18 @@ def _coalesce_rows(indices, values):
         if k == 0 or indices[order[k]] != indices[order[k - 1]]:
             n_distinct += 1
     rows = np.empty(n_distinct, dtype=np.int64)
-    summed = np.zeros((n_distinct, dim), dtype=values.dtype)
+    summed = np.empty((n_distinct, dim), dtype=values.dtype)
     j = -1
     for k in range(n):
         i = order[k]
-        if k == 0 or indices[i] != indices[order[k - 1]]:
+        if k == 0 or indices[i] != indices[order[k - 1]]:  # a new row: its sum starts as this vector
             j += 1
             rows[j] = indices[i]
-        for col in range(dim):
-            summed[j, col] += values[i, col]
+            for col in range(dim):
+                summed[j, col] = values[i, col]
+        else:
+            for col in range(dim):
+                summed[j, col] += values[i, col]
     return rows, summed
 
 
@@ -98,7 +103,8 @@ def _sum_repeats(indices, values):
 
     How: a hash table (open addressing over ``2n`` to ``4n`` slots, linear probing) gives each
     index its group ``j`` in O(1), so grouping costs O(n) instead of sorting's O(n log n) (about
-    8 µs against 50 µs for 1,024 ids). Only kernels call it (the fused optimizer steps,
+    8 µs against 50 µs for 1,024 ids); each vector is added to its group's sum as it is met, in
+    the same pass. Only kernels call it (the fused optimizer steps,
     :mod:`tinyrec.kernels.optim`), which update each row once and need no order.
 
     NumPy twin: ``rows, inverse = np.unique(indices, return_inverse=True)``;
@@ -111,26 +117,26 @@ def _sum_repeats(indices, values):
     mask = size - 1
     slot_row = np.full(size, -1, dtype=np.int64)  # the index held by each hash slot, -1: empty
     slot_group = np.empty(size, dtype=np.int64)  # that index's group j
-    group = np.empty(n, dtype=np.int64)  # group[i]: the group of indices[i]
-    rows = np.empty(n, dtype=np.int64)
+    rows = np.empty(n, dtype=np.int64)  # room for n groups; the first n_distinct are returned
+    summed = np.empty((n, values.shape[1]), dtype=values.dtype)
     n_distinct = 0
     for i in range(n):
         r = indices[i]
         h = (r * 2654435761) & mask  # Knuth's multiplicative hash spreads nearby indices apart
         while slot_row[h] != -1 and slot_row[h] != r:
             h = (h + 1) & mask
-        if slot_row[h] == -1:  # first occurrence: a new group
+        if slot_row[h] == -1:  # first occurrence: a new group, whose sum starts as this vector
             slot_row[h] = r
             slot_group[h] = n_distinct
             rows[n_distinct] = r
+            for col in range(values.shape[1]):
+                summed[n_distinct, col] = values[i, col]
             n_distinct += 1
-        group[i] = slot_group[h]
-    summed = np.zeros((n_distinct, values.shape[1]), dtype=values.dtype)
-    for i in range(n):
-        j = group[i]
-        for col in range(values.shape[1]):
-            summed[j, col] += values[i, col]
-    return rows[:n_distinct], summed
+        else:
+            j = slot_group[h]
+            for col in range(values.shape[1]):
+                summed[j, col] += values[i, col]
+    return rows[:n_distinct], summed[:n_distinct]
 
 
 sum_repeats = njit(cache=True)(_sum_repeats)
