@@ -6,16 +6,17 @@ The step, identical in all five versions::
     dW = Σ over repeats of dY rows     backward: a row-sparse gradient, repeated ids summed
     lazy Adam on the rows of dW        torch.optim.SparseAdam semantics (moments of present rows)
 
-* tinyrec: ``Embedding.forward`` / ``Embedding.backward`` (a RowGrad whose repeats are not summed
-  yet), ``tinyrec.optim.Adam.step`` (one fused Numba kernel sums the repeats and updates the rows),
+* tinyrec: ``Embedding.forward``, ``Embedding.backward`` (a RowGrad: the repeats summed at once
+  by a hash-table kernel, ``sum_repeats``, the rows left in the order they first occur),
+  ``tinyrec.optim.Adam.step`` (one Numba kernel, ``adam_rows``, updates those rows as they are),
   ``zero_grad``.
-* two-pass: the same with ``Adam(fused=False)``: the RowGrad's repeats summed by a sort
-  (``coalesce_rows``), then the row kernel (``adam_rows``); the fused step's readable twin.
+* two-pass: the same with ``Adam(fused=False)``: the RowGrad's rows sorted first (its readable
+  form), then the same row kernel; the fused step's twin.
 * numpy: ``W[idx]``; ``np.unique(return_inverse)`` + ``np.add.at``; the lazy-Adam formulas with
   fancy indexing.
-* kernels: tinyrec's two compiled kernels alone (``gather_rows`` and the fused ``adam_ids``, called
-  without their guards), no Module, RowGrad, copy or check around them: not a way to train, the
-  floor of this design, so the printed table shows how much of tinyrec's step is Python and how
+* kernels: tinyrec's three compiled kernels alone (``gather_rows``, ``sum_repeats`` and
+  ``adam_rows``, called without their guards), no Module, RowGrad or check around them: not a way
+  to train, the floor of this design, so the printed table shows how much of tinyrec's step is Python and how
   much is the kernels' work (mostly waiting on the memory of three 100,000-row tables, which the
   kernels ask for a few rows ahead: ``tinyrec.kernels.prefetch``). It is
   printed and stored in the JSON, not made a row of RESULTS.md (it is no reference to beat).
@@ -48,8 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from record import Run  # noqa: E402  (benchmarks/record.py)
 
-from tinyrec.kernels.embedding import gather_rows  # noqa: E402
-from tinyrec.kernels.optim import adam_ids  # noqa: E402
+from tinyrec.kernels.embedding import gather_rows, sum_repeats  # noqa: E402
+from tinyrec.kernels.optim import adam_rows  # noqa: E402
 from tinyrec.nn import Embedding  # noqa: E402
 from tinyrec.optim import Adam  # noqa: E402
 
@@ -111,12 +112,13 @@ class KernelStep(NumpyStep):
 
     def __call__(self, idx: np.ndarray) -> None:
         gather_rows.kernel(self.W, idx)
+        rows, summed = sum_repeats.kernel(idx, self.dy)
         self.t += 1
         beta1, beta2 = BETAS
         step_size = LR * math.sqrt(1 - beta2**self.t) / (1 - beta1**self.t)
         c = np.float32  # the coefficients as Adam passes them (no weight decay)
         coefficients = (c(1 - beta1), c(1 - beta2), c(EPS), c(step_size), c(0.0), c(1.0))
-        adam_ids.kernel(self.W, self.m, self.v, idx, self.dy, coefficients)
+        adam_rows.kernel(self.W, self.m, self.v, rows, summed, coefficients)
 
 
 class TorchStep:
@@ -225,7 +227,7 @@ def main(argv=None) -> dict:
     )
     references = {
         "torch": "torch Embedding(sparse=True) + SparseAdam, 1 thread",
-        "two-pass": "tinyrec Adam(fused=False): RowGrad summed by a sort, then the row update",
+        "two-pass": "tinyrec Adam(fused=False): the RowGrad's rows sorted, then the row update",
         "numpy": "NumPy np.unique + np.add.at",
     }
     for name, reference in references.items():

@@ -680,7 +680,7 @@ def _embedding_run(name, fused, dtype, steps=6):
         items.backward(rng.standard_normal(items(i).shape).astype(dtype))
         items(i[:4])  # a second use of the table before the step: the two gradients add up
         items.backward(rng.standard_normal((4, 3)).astype(dtype))
-        assert items.weight.grad.pending is not None  # not summed yet: the fused step sums it
+        assert items.weight.grad.unsorted is not None  # summed, not sorted: the fused step takes it so
         opt.step()
     return [users.weight.data, items.weight.data], opt.state
 
@@ -709,11 +709,14 @@ def test_fused_step_refuses_ids_outside_the_table_before_writing():
     np.testing.assert_array_equal(table.data, 0.0)
 
 
-def test_fused_flag_is_checked_and_reading_a_pending_grad_sums_it():
+def test_fused_flag_is_checked_and_reading_an_unsorted_grad_sorts_it():
     with pytest.raises(TypeError, match="fused"):
         Adam([Parameter(np.zeros(2))], fused="yes")
     grad = RowGrad.from_indices(np.array([3, 1, 3]), np.ones((3, 2)))
-    assert grad.pending is not None and grad.span() == (1, 3) and grad.dim == 2
-    np.testing.assert_array_equal(grad.rows, [1, 3])  # reading sums the repeats (the two-pass path)
+    rows, values = grad.unsorted  # summed at once, in the order the rows first occur
+    np.testing.assert_array_equal(rows, [3, 1])
+    np.testing.assert_array_equal(values, [[2, 2], [1, 1]])
+    assert grad.span() == (1, 3) and grad.dim == 2
+    np.testing.assert_array_equal(grad.rows, [1, 3])  # reading sorts them (the readable path)
     np.testing.assert_array_equal(grad.values, [[1, 1], [2, 2]])
-    assert grad.pending is None
+    assert grad.unsorted is None

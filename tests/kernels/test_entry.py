@@ -25,10 +25,10 @@ from tinyrec.kernels import KERNEL_DTYPES, select
 from tinyrec.kernels.als import als_cg_rows
 from tinyrec.kernels.bpr import bpr_epoch, shuffle_triples
 from tinyrec.kernels.csr import csr_order, unique_in_rows
-from tinyrec.kernels.embedding import coalesce_rows, gather_rows, index_span
+from tinyrec.kernels.embedding import coalesce_rows, gather_rows, index_span, sum_repeats
 from tinyrec.kernels.knn import COSINE, knn_estimate, similarity_topk, weighted_row_sums
 from tinyrec.kernels.mf import funk_svd_blocked_epoch, funk_svd_epoch, shuffle_within_blocks, user_block_order
-from tinyrec.kernels.optim import adagrad_ids, adagrad_rows, adam_ids, adam_rows, sgd_ids, sgd_rows
+from tinyrec.kernels.optim import adagrad_rows, adam_rows, sgd_rows
 from tinyrec.kernels.parse import parse_fields
 from tinyrec.kernels.ranking import top_k_rows
 from tinyrec.kernels.sampling import distinct_negatives, uniform_negatives, weighted_negatives
@@ -36,7 +36,6 @@ from tinyrec.kernels.sampling import distinct_negatives, uniform_negatives, weig
 #: kernels only other kernels call (nopython code cannot call an entry's guard)
 HELPERS = {
     "pair_similarity", "sort_neighbours", "ranks_before", "sift_down", "contains", "fill_negatives", "is_sep",
-    "sum_repeats", "add_weight_decay",
 }  # fmt: skip
 
 i64, i32, f32, f64 = np.int64, np.int32, np.float32, np.float64
@@ -112,13 +111,6 @@ def _rows_update(*state):
     return [table, *extra, np.array([0, 3], i64), rng.standard_normal((2, 3)).astype(f32)]
 
 
-def _ids_update(*state):
-    """A table, its optimizer state, repeated ids (3 twice) and one gradient vector per id."""
-    table, *extra, _, _ = _rows_update(*state)
-    grads = np.random.default_rng(6).standard_normal((3, 3)).astype(f32)
-    return [table, *extra, np.array([3, 0, 3], i64), grads]
-
-
 def _sampling():
     """Positives of two users among 5 items (user 0: {0, 3}; user 1: {1}), and users to sample for."""
     return np.array([0, 2, 3], i64), np.array([0, 3, 1], i32), np.array([0, 1, 1, 0], i64)
@@ -147,6 +139,7 @@ CALLS = {
     coalesce_rows: lambda: [np.array([3, 1, 3], i64), np.arange(6, dtype=f32).reshape(3, 2)],
     gather_rows: lambda: [np.arange(8, dtype=f64).reshape(4, 2), np.array([3, 0, 3], i64)],
     index_span: lambda: [np.array([3, 0, 7, 3], i64)],
+    sum_repeats: lambda: [np.array([3, 1, 3], i64), np.arange(6, dtype=f32).reshape(3, 2)],
     similarity_topk: _similarity,
     knn_estimate: _estimate,
     weighted_row_sums: _row_sums,
@@ -154,12 +147,9 @@ CALLS = {
     funk_svd_blocked_epoch: _blocked,
     shuffle_within_blocks: _shuffle,
     user_block_order: lambda: [np.array([0, 2, 3, 5], i64), np.array([2, 0, 1], i64), 2, _uniforms(9)[:5]],
-    sgd_rows: lambda: [*_rows_update(), f32(0.1)],
-    adam_rows: lambda: [*_rows_update("m", "v"), f32(0.1), f32(0.001), f32(1e-8), f32(0.01)],
-    adagrad_rows: lambda: [*_rows_update("sum"), f32(0.1), f32(1e-10)],
-    sgd_ids: lambda: [*_ids_update(), f32(0.1), f32(0.01)],
-    adam_ids: lambda: [*_ids_update("m", "v"), tuple(f32(x) for x in (0.1, 0.001, 1e-8, 0.01, 0.0, 0.99))],
-    adagrad_ids: lambda: [*_ids_update("sum"), f32(0.1), f32(1e-10), f32(0.01)],
+    sgd_rows: lambda: [*_rows_update(), f32(0.1), f32(0.01)],
+    adam_rows: lambda: [*_rows_update("m", "v"), tuple(f32(x) for x in (0.1, 0.001, 1e-8, 0.01, 0.0, 0.99))],
+    adagrad_rows: lambda: [*_rows_update("sum"), f32(0.1), f32(1e-10), f32(0.01)],
     parse_fields: lambda: [_bytes(b"1::2::3.5\n4::5::-6\n"), _bytes(b"::"), 3, np.array([0, -1, 1], i64)],
     top_k_rows: _top_k,
     uniform_negatives: lambda: [*_sampling(), 5, _uniforms(6), np.zeros((4, 2), i32), 0],
@@ -291,13 +281,13 @@ def test_an_array_of_an_unsupported_dtype_is_refused_by_name(dtype):
 
 def test_a_row_update_refuses_a_swapped_table_and_converts_swapped_gradients():
     """The table is written (a converted copy would lose the update); the gradients are only read."""
-    table, rows, grads, lr = CALLS[sgd_rows]()
+    table, rows, grads, lr, weight_decay = CALLS[sgd_rows]()
     before = table.copy()
     big = swapped(table)
     with pytest.raises(DTypeError, match="argument table is in non-native byte order"):
-        sgd_rows(big, rows, grads, lr)
+        sgd_rows(big, rows, grads, lr, weight_decay)
     np.testing.assert_array_equal(big, before)
-    sgd_rows(table, rows, swapped(grads), lr)  # grads are read only: converted
+    sgd_rows(table, rows, swapped(grads), lr, weight_decay)  # grads are read only: converted
     np.testing.assert_array_equal(table[[1, 2, 4]], before[[1, 2, 4]])
 
 

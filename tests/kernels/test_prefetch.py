@@ -74,7 +74,7 @@ def test_adam_rows_around_its_prefetch_distance(m):
     want_m1[rows] += (g - want_m1[rows]) * 0.1
     want_m2[rows] += (g * g - want_m2[rows]) * 0.001
     want_table[rows] -= 0.01 * (want_m1[rows] / (np.sqrt(want_m2[rows]) + 1e-8))
-    adam_rows(table, m1, m2, rows, grads, 0.1, 0.001, 1e-8, 0.01)
+    adam_rows(table, m1, m2, rows, grads, (0.1, 0.001, 1e-8, 0.01, 0.0, 1.0))
     for got, want in ((table, want_table), (m1, want_m1), (m2, want_m2)):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
     untouched = np.setdiff1d(np.arange(40), rows)

@@ -177,7 +177,7 @@ def test_a_byte_swapped_rowgrad_updates_a_table_as_the_native_one_does():
         np.testing.assert_array_equal(tables[0], tables[1])
 
 
-def test_from_indices_defers_the_sum_on_copies_of_its_own():
+def test_from_indices_sums_at_once_into_arrays_of_its_own():
     """The caller may reuse its arrays before the optimizer's step; swapped bytes are made native."""
     from tinyrec.optim import Adam
 
@@ -185,7 +185,9 @@ def test_from_indices_defers_the_sum_on_copies_of_its_own():
     for fused in (True, False):
         indices, values = np.array([3, 1, 3], dtype=">i8"), np.arange(6.0).reshape(3, 2).astype(">f4")
         grad = RowGrad.from_indices(indices, values)
-        assert grad.pending is not None and grad.pending[1].dtype == np.float32  # native, not summed
+        rows, summed = grad.unsorted  # summed, in the order the rows first occur; native bytes
+        np.testing.assert_array_equal(rows, [3, 1])
+        assert summed.dtype == np.float32 and not rows.flags.writeable
         indices[0], values[1] = 0, 99.0  # the caller's arrays change: the RowGrad does not follow
         table = Parameter(np.ones((4, 2), dtype=np.float32))
         table.grad = grad
@@ -265,3 +267,8 @@ def test_backward_of_a_subclass_calling_super_checks_once():
     np.testing.assert_array_equal(layer.backward(np.ones((1, 2))), [[4.0, 4.0]])
     with pytest.raises(ShapeError):
         layer.backward(np.ones((1, 3)))
+
+
+def test_from_indices_refuses_a_negative_index_by_name():
+    with pytest.raises(IndexOutOfRangeError, match=r"got index -2; indices are rows of a table"):
+        RowGrad.from_indices(np.array([3, -2, 0]), np.ones((3, 2)))

@@ -42,11 +42,11 @@ class Embedding(Module):
     * ``dids`` does not exist (ids are integers): ``backward`` returns ``None``.
 
     ``dW`` is kept **row-sparse**: ``backward`` builds a :class:`RowGrad` of the ids in the batch
-    (repeated ids summed by a Numba kernel when the RowGrad is read, or by the optimizer's fused
-    step, which sums and updates in one kernel), never a dense table-sized array, so a step costs
-    O(batch · dim) however large the table. This is torch's ``sparse=True``; optimizers
-    apply it lazily, only to those rows (like ``torch.optim.SparseAdam``). torch's ``max_norm`` and
-    ``scale_grad_by_freq`` options are not provided.
+    (repeated ids summed at once by a Numba kernel, in one pass over ``dY`` with a hash table),
+    never a dense table-sized array, so a step costs O(batch · dim) however large the table. This
+    is torch's ``sparse=True``; optimizers apply it lazily, only to those rows (like
+    ``torch.optim.SparseAdam``). torch's ``max_norm`` and ``scale_grad_by_freq`` options are not
+    provided.
 
     Examples
     --------
@@ -96,7 +96,7 @@ class Embedding(Module):
             keep = ids != self.padding_idx
             if not keep.all():
                 ids, values = ids[keep], values[keep]
-        grad = RowGrad.from_indices(ids, values)  # repeats summed when read, or by a fused optimizer step
+        grad = RowGrad.from_indices(ids, values)  # dW's rows: the repeats summed, nothing shared with dY
         self.weight.accumulate(grad)
         return None
 

@@ -37,7 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import BackwardBeforeForwardError, DTypeError, IndexOutOfRangeError, ShapeError, TinyrecError
-from ..kernels.embedding import coalesce_rows, index_span
+from ..kernels.embedding import index_span, sum_repeats
 from ..validation import resolve_dtype
 from .spec import check_inputs
 
@@ -61,15 +61,16 @@ class RowGrad:
     the optimizer's constant-time check of the first and last row bounds every row its kernels
     write, and ``values`` in the machine's byte order.
 
-    **Deferred summing.** :meth:`from_indices` does not sum the repeats at once: it keeps its own
-    copy of the indices and values (:attr:`pending`) and sums them (a Numba kernel,
-    :func:`~tinyrec.kernels.embedding.coalesce_rows`) the first time ``rows`` or ``values`` is
-    read. An optimizer that finds a RowGrad still pending sums and updates in one fused kernel
-    (:mod:`tinyrec.kernels.optim`), to the same numbers; reading ``rows``/``values`` is the
-    readable two-pass path, and gives the same result.
+    **Summed at once, sorted when read.** :meth:`from_indices` sums the vectors of repeated indices
+    in one pass, with a hash table instead of a sort (a Numba kernel,
+    :func:`~tinyrec.kernels.embedding.sum_repeats`); the sums are arrays of the RowGrad's own, so
+    the caller may reuse its arrays at once. Their rows are distinct but in the order they first
+    occur in the batch (:attr:`unsorted`), and are sorted the first time ``rows`` or ``values`` is
+    read. An optimizer's default step updates the unsorted rows as they are (one kernel, no sort);
+    reading ``rows``/``values`` is the readable path, and gives the same result.
     """
 
-    __slots__ = ("_rows", "_values", "_pending")
+    __slots__ = ("_rows", "_values", "_unsorted", "_span")
 
     def __init__(self, rows: np.ndarray, values: np.ndarray):
         rows, values = np.asarray(rows), np.asarray(values)
@@ -87,62 +88,69 @@ class RowGrad:
 
     def _init(self, rows: np.ndarray, values: np.ndarray) -> None:
         rows.flags.writeable = False
-        self._rows, self._values, self._pending = rows, values, None
+        self._rows, self._values, self._unsorted = rows, values, None
+        self._span = (int(rows[0]), int(rows[-1])) if rows.size else None
 
     @property
     def rows(self) -> np.ndarray:
-        if self._pending is not None:
-            self._coalesce()
+        if self._unsorted is not None:
+            self._sort()
         return self._rows
 
     @property
     def values(self) -> np.ndarray:
-        if self._pending is not None:
-            self._coalesce()
+        if self._unsorted is not None:
+            self._sort()
         return self._values
 
     @property
-    def pending(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(indices, values)`` not yet summed (indices may repeat, any order), or None once summed.
+    def unsorted(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(rows, values)`` summed but not yet sorted, or None once sorted (or built sorted).
 
-        Both arrays are the RowGrad's own (copies, read-only indices, native values); the rows
-        they describe are ``rows``/``values`` after summing the repeats.
+        ``rows`` (read-only) are distinct, in the order they first occurred in the indices given
+        to :meth:`from_indices`; ``values[j]`` is the summed gradient of ``rows[j]``.
         """
-        return self._pending
+        return self._unsorted
 
     @property
     def dim(self) -> int:
         """The width of the table (the length of each gradient vector)."""
-        return (self._values if self._pending is None else self._pending[1]).shape[1]
+        return (self._values if self._unsorted is None else self._unsorted[1]).shape[1]
 
     @property
     def dtype(self) -> np.dtype:
-        return (self._values if self._pending is None else self._pending[1]).dtype
+        return (self._values if self._unsorted is None else self._unsorted[1]).dtype
 
     def span(self) -> tuple[int, int] | None:
         """The smallest and largest row, or None when there is none: bounds every row an update writes."""
-        if self._pending is None:
-            return (int(self._rows[0]), int(self._rows[-1])) if self._rows.size else None
-        indices = self._pending[0]
-        return tuple(map(int, index_span(indices))) if indices.size else None
+        return self._span
 
-    def _coalesce(self) -> None:
-        """Sum the pending repeats: distinct sorted rows, one summed vector each."""
-        rows, values = coalesce_rows(*self._pending)
-        self._init(rows, values)
+    def _sort(self) -> None:
+        """Put the summed rows in ascending order (the readable form)."""
+        rows, values = self._unsorted
+        order = np.argsort(rows)
+        self._init(rows[order], values[order])
 
     @classmethod
     def from_indices(cls, indices: np.ndarray, values: np.ndarray) -> RowGrad:
-        """Build a RowGrad from possibly repeated ``indices``: repeated rows are summed (when read)."""
-        indices = np.array(indices, dtype=np.int64, copy=True).reshape(-1)  # its own copies: the
-        values = np.asarray(values)  # caller may reuse their arrays before the optimizer's step
+        """Build a RowGrad from possibly repeated ``indices`` (ints >= 0): repeated rows are summed.
+
+        ``values`` holds one gradient vector per index (``(*indices.shape, dim)``, or ``(n, dim)``).
+        """
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        values = np.asarray(values)
         # (n, dim) even for an empty batch, where reshape(0, -1) cannot infer dim
-        values = np.array(values, dtype=values.dtype.newbyteorder("="), order="C", copy=True)
         values = values.reshape(indices.shape[0], values.shape[-1])
-        indices.flags.writeable = False
+        span = tuple(map(int, index_span(indices))) if indices.size else None
+        if span is not None and span[0] < 0:
+            raise IndexOutOfRangeError(
+                f"RowGrad.from_indices got index {span[0]}; indices are rows of a table, 0 or more"
+            )
+        rows, summed = sum_repeats(indices, values)  # new arrays: nothing shared with the caller's
+        rows.flags.writeable = False
         grad = cls.__new__(cls)
         grad._rows = grad._values = None
-        grad._pending = (indices, values)
+        grad._unsorted, grad._span = (rows, summed), span
         return grad
 
     def to_dense(self, shape: tuple[int, int]) -> np.ndarray:
@@ -153,7 +161,7 @@ class RowGrad:
 
     def __add__(self, other: RowGrad) -> RowGrad:
         """The sum of two row gradients of the same table (rows of both, repeats summed)."""
-        a, b = self._pending or (self.rows, self.values), other._pending or (other.rows, other.values)
+        a, b = self._unsorted or (self.rows, self.values), other._unsorted or (other.rows, other.values)
         return RowGrad.from_indices(np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]))
 
     def __repr__(self) -> str:

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..kernels.optim import adagrad_ids, adagrad_rows
-from ..nn.module import Parameter, RowGrad
+from ..kernels.optim import adagrad_rows
+from ..nn.module import Parameter
 from ..validation import check_nonnegative
 from .base import Optimizer
 
@@ -39,8 +39,8 @@ class Adagrad(Optimizer):
     **Row-sparse gradients** (:class:`~tinyrec.nn.module.RowGrad`), as torch's sparse Adagrad: the
     same update on the present rows only (a Numba kernel); ``t`` counts the parameter's steps. A
     nonzero ``weight_decay`` adds ``λ θ_r`` to the present rows only (torch raises there).
-    ``fused`` (keyword, default True): an embedding's RowGrad is summed and applied in one kernel
-    (:class:`~tinyrec.optim.base.Optimizer`); ``fused=False`` takes the two-pass path, same numbers.
+    ``fused`` (keyword, default True): an embedding's RowGrad is applied as its backward summed it,
+    unsorted (:class:`~tinyrec.optim.base.Optimizer`); ``fused=False`` sorts it first, same numbers.
 
     With parameter groups, ``s`` starts at the group's ``initial_accumulator_value``; torch
     creates every ``s`` in its constructor from the constructor's value and ignores a group's.
@@ -91,18 +91,8 @@ class Adagrad(Optimizer):
         s += grad * grad
         data -= clr * (grad / (np.sqrt(s) + group["eps"]))
 
-    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
+    def _update_rows(self, data: np.ndarray, rows: np.ndarray, values: np.ndarray, state: dict, group: dict):
         clr = self._begin_step(data, state, group)
-        values = grad.values
-        if group["weight_decay"]:
-            values = values + group["weight_decay"] * data[grad.rows]  # (n, dim)
         c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
-        adagrad_rows(data, state["sum"], grad.rows, values, c(clr), c(group["eps"]))
-
-    def _update_ids(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
-        """``_update_rows``'s update, the repeats of ``grad.pending`` summed in the same kernel."""
-        clr = self._begin_step(data, state, group)
-        ids, values = grad.pending
-        c = data.dtype.type
-        adagrad_ids(data, state["sum"], ids, values.astype(data.dtype, copy=False), c(clr), c(group["eps"]),
-                    c(group["weight_decay"]))  # fmt: skip
+        adagrad_rows(data, state["sum"], rows, values.astype(data.dtype, copy=False), c(clr), c(group["eps"]),
+                     c(group["weight_decay"]))  # fmt: skip

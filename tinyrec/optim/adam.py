@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..kernels.optim import adam_ids, adam_rows
-from ..nn.module import Parameter, RowGrad
+from ..kernels.optim import adam_rows
+from ..nn.module import Parameter
 from ..validation import check_bool, check_nonnegative
 from .base import Optimizer
 from .spec import check_betas
@@ -51,8 +51,8 @@ class Adam(Optimizer):
     (``eps`` enters unscaled by the bias correction there, as in torch). A nonzero
     ``weight_decay`` adds ``λ θ_r`` to the present rows' gradients only (SparseAdam has no weight
     decay). ``amsgrad`` with a RowGrad raises :class:`~tinyrec.optim.spec.SparseGradientError`.
-    ``fused`` (keyword, default True): an embedding's RowGrad is summed and applied in one kernel
-    (:class:`~tinyrec.optim.base.Optimizer`); ``fused=False`` takes the two-pass path, same numbers.
+    ``fused`` (keyword, default True): an embedding's RowGrad is applied as its backward summed it,
+    unsorted (:class:`~tinyrec.optim.base.Optimizer`); ``fused=False`` sorts it first, same numbers.
     """
 
     hyperparameters = {
@@ -116,33 +116,16 @@ class Adam(Optimizer):
         denom = np.sqrt(v) / math.sqrt(1.0 - beta2**t) + group["eps"]
         data -= step_size * (m / denom)
 
-    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
-        lr, weight_decay = group["lr"], group["weight_decay"]
-        t = self._begin_step(data, state, False)
-        beta1, beta2 = group["betas"]
-        values = grad.values
-        if self._decoupled and weight_decay:
-            data[grad.rows] *= 1.0 - lr * weight_decay  # rows are distinct: exact
-        elif weight_decay:
-            values = values + weight_decay * data[grad.rows]  # (n, dim)
-        step_size = lr * math.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
-        c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        eps = c(group["eps"])
-        adam_rows(data, m, v, grad.rows, values, c(1.0 - beta1), c(1.0 - beta2), eps, c(step_size))
-
-    def _update_ids(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
-        """``_update_rows``'s update, the repeats of ``grad.pending`` summed in the same kernel."""
+    def _update_rows(self, data: np.ndarray, rows: np.ndarray, values: np.ndarray, state: dict, group: dict):
         lr, weight_decay = group["lr"], group["weight_decay"]
         t = self._begin_step(data, state, False)
         beta1, beta2 = group["betas"]
         decay, l2 = (1.0 - lr * weight_decay, 0.0) if self._decoupled else (1.0, weight_decay)
         step_size = lr * math.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
-        c = data.dtype.type
+        c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
         coefficients = (c(1.0 - beta1), c(1.0 - beta2), c(group["eps"]), c(step_size), c(l2), c(decay))
-        ids, values = grad.pending
-        adam_ids(data, state["exp_avg"], state["exp_avg_sq"], ids, values.astype(data.dtype, copy=False),
-                 coefficients)  # fmt: skip
+        adam_rows(data, state["exp_avg"], state["exp_avg_sq"], rows, values.astype(data.dtype, copy=False),
+                  coefficients)  # fmt: skip
 
 
 class AdamW(Adam):

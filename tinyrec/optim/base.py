@@ -51,15 +51,17 @@ class Optimizer:
     * ``_state_keys(group)``: the entries a parameter's state holds under ``group``'s values;
 
     and implements ``_update_dense(data, grad, state, group)`` and
-    ``_update_rows(data, grad, state, group)``, reading the hyperparameters from ``group``. They
+    ``_update_rows(data, rows, values, state, group)`` (a RowGrad's distinct rows, in any order, and
+    their gradients), reading the hyperparameters from ``group``. They
     receive checked values only: the hyperparameters and gradients are checked before.
 
-    **Fused row-sparse steps.** ``Embedding.backward`` leaves the repeats of its RowGrad unsummed
-    (``grad.pending``). With ``fused=True`` (the default) ``step`` gives such a gradient to
-    ``_update_ids``, which sums the repeats and updates the rows in one Numba kernel; with
-    ``fused=False`` it reads ``grad.rows``/``grad.values`` (summed by a sort) and calls
-    ``_update_rows``: the readable two-pass path, to the same numbers (the tests compare them).
-    ``fused`` has torch's name (``torch.optim.Adam(fused=...)``: one kernel for the whole update).
+    **Fused row-sparse steps.** ``Embedding.backward`` sums the repeats of its RowGrad at once, in
+    the pass that copies its gradient (:meth:`RowGrad.from_indices`), and leaves the distinct rows
+    in the order they first occur (``grad.unsorted``). With ``fused=True`` (the default) ``step``
+    updates those rows as they are: one Numba kernel, no sort. With ``fused=False`` it reads
+    ``grad.rows``/``grad.values`` (sorted) first: the readable path, to the same numbers (the tests
+    compare them). Both call ``_update_rows(data, rows, values, state, group)``. ``fused`` has
+    torch's name (``torch.optim.Adam(fused=...)``: fewer kernels for the same update).
     """
 
     hyperparameters: dict = {}
@@ -154,27 +156,19 @@ class Optimizer:
         for p, _, group in todo:
             check_gradient(self, p, group)
         for p, state, group in todo:
-            if isinstance(p.grad, RowGrad) and self.fused and p.grad.pending is not None:
-                self._update_ids(p.data, p.grad, state, group)  # sum the repeats and update: one kernel
-            elif isinstance(p.grad, RowGrad):
-                self._update_rows(p.data, p.grad, state, group)
+            grad = p.grad
+            if isinstance(grad, RowGrad) and self.fused and grad.unsorted is not None:
+                self._update_rows(p.data, *grad.unsorted, state, group)  # the rows as backward summed them
+            elif isinstance(grad, RowGrad):
+                self._update_rows(p.data, grad.rows, grad.values, state, group)  # sorted: the readable path
             else:
-                self._update_dense(p.data, p.grad, state, group)
+                self._update_dense(p.data, grad, state, group)
 
     def _update_dense(self, data: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update_dense")
 
-    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
+    def _update_rows(self, data: np.ndarray, rows: np.ndarray, values: np.ndarray, state: dict, group: dict):
         raise NotImplementedError(f"{type(self).__name__} does not implement _update_rows (for a RowGrad)")
-
-    def _update_ids(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
-        """The fused update of a RowGrad whose repeats are not summed yet (``grad.pending``).
-
-        Must change ``data`` and ``state`` exactly as ``_update_rows`` does. This default sums
-        the repeats (reading ``grad.rows``) and calls ``_update_rows``; the built-in optimizers
-        override it with one fused kernel (:mod:`tinyrec.kernels.optim`).
-        """
-        self._update_rows(data, grad, state, group)
 
     def state_dict(self) -> dict:
         """A plain dict: ``{"type", "param_groups": [...], "state": {i: {name: value}}}``.

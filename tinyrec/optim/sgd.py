@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..kernels.optim import sgd_ids, sgd_rows
-from ..nn.module import Parameter, RowGrad
+from ..kernels.optim import sgd_rows
+from ..nn.module import Parameter
 from ..validation import check_bool, check_nonnegative
 from .base import Optimizer
 from .spec import Relation, in_range
@@ -50,8 +50,8 @@ class SGD(Optimizer):
     Momentum has no lazy form (torch's sparse momentum buffer keeps moving every row it has ever
     seen, which is the dense update), so ``momentum > 0`` with a RowGrad raises
     :class:`~tinyrec.optim.spec.SparseGradientError`: use ``momentum=0`` or :class:`Adam` there.
-    ``fused`` (keyword, default True): an embedding's RowGrad is summed and applied in one kernel
-    (:class:`~tinyrec.optim.base.Optimizer`); ``fused=False`` takes the two-pass path, same numbers.
+    ``fused`` (keyword, default True): an embedding's RowGrad is applied as its backward summed it,
+    unsorted (:class:`~tinyrec.optim.base.Optimizer`); ``fused=False`` sorts it first, same numbers.
     """
 
     hyperparameters = {
@@ -105,14 +105,6 @@ class SGD(Optimizer):
             grad = grad + momentum * buf if group["nesterov"] else buf
         data -= group["lr"] * grad
 
-    def _update_rows(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
-        values = grad.values
-        if group["weight_decay"]:
-            values = values + group["weight_decay"] * data[grad.rows]  # (n, dim): decay of present rows
-        sgd_rows(data, grad.rows, values, data.dtype.type(group["lr"]))  # the update in the table's dtype
-
-    def _update_ids(self, data: np.ndarray, grad: RowGrad, state: dict, group: dict) -> None:
-        """``_update_rows``'s update, the repeats of ``grad.pending`` summed in the same kernel."""
-        ids, values = grad.pending
-        c = data.dtype.type
-        sgd_ids(data, ids, values.astype(data.dtype, copy=False), c(group["lr"]), c(group["weight_decay"]))
+    def _update_rows(self, data: np.ndarray, rows: np.ndarray, values: np.ndarray, state: dict, group: dict):
+        c = data.dtype.type  # scalars in the table's dtype keep the kernel's arithmetic in it
+        sgd_rows(data, rows, values.astype(data.dtype, copy=False), c(group["lr"]), c(group["weight_decay"]))

@@ -147,8 +147,8 @@ def check_gradient(optimizer, p: Parameter, group: dict) -> None:
     A dense gradient is a real array of the parameter's shape (never broadcast). A RowGrad belongs
     to a 2-D table of its width, its rows (sorted, as RowGrad keeps them) inside the table, and
     needs every option of ``optimizer.dense_only`` off in ``group``. The data is not read, only
-    shapes, dtypes and the first and last row (of a RowGrad whose repeats are not summed yet, the
-    smallest and largest index: one pass over the batch's ids, not over the table).
+    shapes, dtypes and the first and last row (of a RowGrad not yet sorted, the smallest and
+    largest row, which :meth:`RowGrad.from_indices` found).
     """
     grad, data = p.grad, p.data
     if isinstance(grad, RowGrad):
@@ -157,7 +157,7 @@ def check_gradient(optimizer, p: Parameter, group: dict) -> None:
                 f"{_where(optimizer, p)} has a RowGrad of width {grad.dim}; a RowGrad needs a 2-D "
                 "table of that width (an embedding table): give other parameters a dense gradient"
             )
-        span = grad.span()  # (first, last) row; a pending RowGrad's min and max index
+        span = grad.span()  # (first, last) row; an unsorted RowGrad's min and max row
         if span is not None and (span[0] < 0 or span[1] >= data.shape[0]):
             raise IndexOutOfRangeError(
                 f"RowGrad rows span [{span[0]}, {span[1]}], outside the table's rows [0, {data.shape[0]}) "
