@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from . import entry
-from .prefetch import prefetch_row
+from .prefetch import PREFETCH_MIN_BYTES, prefetch_row
 
 #: How many rows ahead :func:`gather_rows` asks for (:mod:`~tinyrec.kernels.prefetch`); measured
 #: best among 2, 4, 8 and 16 for rows of 64 float32 in ``benchmarks/bench_embedding.py``.
@@ -71,8 +71,9 @@ def _gather_rows(table, indices):
     n = indices.shape[0]
     dim = table.shape[1]
     out = np.empty((n, dim), dtype=table.dtype)
+    prefetching = table.nbytes >= PREFETCH_MIN_BYTES
     for i in range(n):
-        if i + GATHER_AHEAD < n:  # a hint for a later row: no effect on the result
+        if prefetching and i + GATHER_AHEAD < n:  # a hint for a later row: changes nothing
             prefetch_row(table, indices[i + GATHER_AHEAD])
         r = indices[i]
         for col in range(dim):

@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from . import entry
-from .prefetch import prefetch_row
+from .prefetch import PREFETCH_MIN_BYTES, prefetch_row
 
 #: How many rows ahead the row updates ask for their rows (:mod:`~tinyrec.kernels.prefetch`): each
 #: row is in two or three tables, so fewer rows than a gather's keep as many bytes on the way;
@@ -46,8 +46,9 @@ def _sgd_rows(table, rows, grads, lr, weight_decay):
     NumPy twin: ``table[rows] -= lr * (grads + weight_decay * table[rows])``.
     """
     dim = table.shape[1]
+    prefetching = table.nbytes >= PREFETCH_MIN_BYTES
     for j in range(rows.shape[0]):
-        if j + UPDATE_AHEAD < rows.shape[0]:  # a hint for a later row: no effect on the result
+        if prefetching and j + UPDATE_AHEAD < rows.shape[0]:  # a hint for a later row: changes nothing
             prefetch_row(table, rows[j + UPDATE_AHEAD])
         r = rows[j]
         for col in range(dim):
@@ -84,8 +85,9 @@ def _adam_rows(table, exp_avg, exp_avg_sq, rows, grads, coefficients):
     """
     one_minus_beta1, one_minus_beta2, eps, step_size, weight_decay, decay = coefficients
     dim = table.shape[1]
+    prefetching = table.nbytes >= PREFETCH_MIN_BYTES
     for j in range(rows.shape[0]):
-        if j + UPDATE_AHEAD < rows.shape[0]:  # a hint for a later row: no effect on the result
+        if prefetching and j + UPDATE_AHEAD < rows.shape[0]:  # a hint for a later row: changes nothing
             for state in (table, exp_avg, exp_avg_sq):
                 prefetch_row(state, rows[j + UPDATE_AHEAD])
         r = rows[j]
@@ -124,8 +126,9 @@ def _adagrad_rows(table, state_sum, rows, grads, clr, eps, weight_decay):
         table[rows] -= clr * g / (np.sqrt(state_sum[rows]) + eps)
     """
     dim = table.shape[1]
+    prefetching = table.nbytes >= PREFETCH_MIN_BYTES
     for j in range(rows.shape[0]):
-        if j + UPDATE_AHEAD < rows.shape[0]:  # a hint for a later row: no effect on the result
+        if prefetching and j + UPDATE_AHEAD < rows.shape[0]:  # a hint for a later row: changes nothing
             for state in (table, state_sum):
                 prefetch_row(state, rows[j + UPDATE_AHEAD])
         r = rows[j]
