@@ -12,8 +12,8 @@ from numba import njit
 from . import entry
 from .prefetch import PREFETCH_MIN_BYTES, prefetch_row
 
-#: How many rows ahead :func:`gather_rows` asks for (:mod:`~tinyrec.kernels.prefetch`); measured
-#: best among 2, 4, 8 and 16 for rows of 64 float32 in ``benchmarks/bench_embedding.py``.
+#: How many rows ahead :func:`gather_rows` asks for (:mod:`~tinyrec.kernels.prefetch`); the best
+#: of 2, 4, 8, 16 and 32 for the step of ``benchmarks/bench_embedding.py`` (rows of 64 float32).
 GATHER_AHEAD = 16
 
 

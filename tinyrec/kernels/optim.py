@@ -36,7 +36,7 @@ from .prefetch import PREFETCH_MIN_BYTES, prefetch_row
 
 #: How many rows ahead the row updates ask for their rows (:mod:`~tinyrec.kernels.prefetch`): each
 #: row is in two or three tables, so fewer rows than a gather's keep as many bytes on the way;
-#: measured best among 2, 4, 8 and 16 for lazy Adam on rows of 64 float32.
+#: the best of 2, 4, 8, 16 and 32 for lazy Adam on rows of 64 float32.
 UPDATE_AHEAD = 4
 
 
