@@ -102,7 +102,7 @@ def test_one_training_step_matches_torch_in_float64_with_copied_weights(objectiv
     loss.backward()
     torch.optim.SparseAdam(bag.parameters(), lr=lr).step()
     torch.optim.Adam(mlp.parameters(), lr=lr).step()
-    assert model.history_["loss"][0] == pytest.approx(float(loss), rel=1e-12)
+    assert model.history_["loss"][0] == pytest.approx(loss.item(), rel=1e-12)
     ours = model.net.state_dict()
     last = f"{2 * len(layers)}.bias"
     for name, value in mlp.state_dict().items():
