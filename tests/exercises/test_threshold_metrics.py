@@ -67,6 +67,10 @@ def threshold_fixed_at_half(labels, probabilities, threshold):  # ignores the th
     return exercise.SOLUTION(labels, probabilities, 0.5)
 
 
+def misreads_the_threshold(labels, probabilities, threshold):  # uses the threshold as a percentage
+    return exercise.SOLUTION(labels, probabilities, threshold / 100)
+
+
 def sorts_in_place(labels, probabilities, threshold):  # changes the caller's arrays
     probabilities.sort()
     return exercise.SOLUTION(labels, probabilities, threshold)
@@ -82,7 +86,8 @@ def sorts_in_place(labels, probabilities, threshold):  # changes the caller's ar
         (sorts_in_place, "inputs_are_not_modified", "changed the labels or probabilities"),
         (a_tuple, "returns_the_four_metrics", "return a dict with the keys"),
         (accuracy_of_hits_only, "a_small_case_by_hand", "accuracy must be 0.6667"),
-        (threshold_fixed_at_half, "matches_tinyrec_on_random_events", "random events, threshold"),
+        (threshold_fixed_at_half, "matches_tinyrec_on_random_events", "are those of threshold 0.5"),
+        (misreads_the_threshold, "matches_tinyrec_on_random_events", "must be"),
     ],
     ids=[
         "p > threshold",
@@ -93,6 +98,7 @@ def sorts_in_place(labels, probabilities, threshold):  # changes the caller's ar
         "tuple",
         "accuracy of hits",
         "threshold 0.5",
+        "threshold / 100",
     ],
 )
 def test_a_wrong_solution_loses_points_with_a_message_naming_the_mistake(wrong, check, words):

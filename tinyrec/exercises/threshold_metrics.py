@@ -179,6 +179,12 @@ def nothing_predicted_gives_zero_not_nan(fn):
             expect(_close(got[key], 0.0), f"{what}: {key} must be 0, got {got[key]:.4f}")
 
 
+def _reference(labels, probabilities, threshold) -> dict:
+    predicted = (np.asarray(probabilities) >= threshold).astype(int)
+    precision, recall, f1 = precision_recall_f1(labels, predicted)
+    return {"accuracy": accuracy(labels, predicted), "precision": precision, "recall": recall, "f1": f1}
+
+
 def matches_tinyrec_on_random_events(fn):
     rng = np.random.default_rng(9)
     for _ in range(20):
@@ -186,14 +192,22 @@ def matches_tinyrec_on_random_events(fn):
         labels = rng.integers(0, 2, n)
         probabilities = np.round(rng.random(n), 2)  # rounded: some equal the threshold
         threshold = float(rng.choice([0.2, 0.5, 0.73]))
-        predicted = (probabilities >= threshold).astype(int)
-        precision, recall, f1 = precision_recall_f1(labels, predicted)
-        want = {"accuracy": accuracy(labels, predicted), "precision": precision, "recall": recall, "f1": f1}
+        want = _reference(labels, probabilities, threshold)
         got = _metrics(fn, labels, probabilities, threshold)
-        for key, value in want.items():
-            expect(_close(got[key], value),
-                   f"{n} random events, threshold {threshold}: {key} must be {value:.4f} "
-                   f"(tinyrec.metrics.classification), got {got[key]:.4f}")  # fmt: skip
+        wrong = [key for key, value in want.items() if not _close(got[key], value)]
+        if wrong and threshold != 0.5:
+            at_half = _reference(labels, probabilities, 0.5)
+            if all(_close(got[key], at_half[key]) for key in KEYS):
+                raise AssertionError(
+                    f"{n} random events, threshold {threshold}: the metrics are those of threshold 0.5. "
+                    "Hint: compare the probabilities with the threshold you are given, not with 0.5"
+                )
+        if wrong:
+            key = wrong[0]
+            raise AssertionError(
+                f"{n} random events, threshold {threshold}: {key} must be {want[key]:.4f} "
+                f"(tinyrec.metrics.classification), got {got[key]:.4f}"
+            )
 
 
 def inputs_are_not_modified(fn):
