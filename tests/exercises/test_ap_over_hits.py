@@ -92,7 +92,8 @@ def test_positions_up_to_k_fail_when_k_is_beyond_the_list():
 
     failed = _failed(positions_up_to_k)
     assert set(failed) >= {"k_beyond_the_list"}
-    assert "could not be broadcast" in failed["k_beyond_the_list"]
+    assert "raised ValueError" in failed["k_beyond_the_list"]
+    assert "Hint: k may be larger than the list" in failed["k_beyond_the_list"]
 
 
 def test_negating_the_scores_in_place_to_sort_them_fails():

@@ -104,8 +104,9 @@ class GroupsBySorting(MyEmbedding):
         (UsesFromIndices, "builds_the_rows_itself", "RowGrad.from_indices"),
         (SumsRepeatsIntoGradOutput, "grad_output_is_not_modified", "changed grad_output in place"),
         (GroupsBySorting, "an_empty_batch_touches_no_row", "raised IndexError"),
+        (GroupsBySorting, "an_empty_batch_touches_no_row", "without reading a first or last element"),
     ],
-    ids=["last wins", "dense", "overwritten", "2-D ids", "from_indices", "dY written", "empty batch"],
+    ids=["last wins", "dense", "overwritten", "2-D ids", "from_indices", "dY written", "empty batch", "hint"],
 )
 def test_a_wrong_backward_loses_marks_with_a_message_naming_the_problem(wrong, check, words):
     report = exercise.check(wrong)

@@ -114,7 +114,7 @@ def sorts_the_relevance_in_place(scores, relevance, k):
         (empty_users_count_as_zero, "users_without_a_relevant_item_are_left_out", "left out of the mean"),
         (per_user_values, "returns_a_float", "not one number"),
         (binary_gains, "graded_relevance_counts", "grade 1 is ranked first and grade 3 second"),
-        (discounts_up_to_k, "k_larger_than_the_list", "raised ValueError"),
+        (discounts_up_to_k, "k_larger_than_the_list", "Hint: k may be larger than the list"),
         (sorts_the_relevance_in_place, "inputs_are_not_modified", "in place"),
     ],
     ids=[

@@ -76,7 +76,7 @@ def masks_the_catalogue_in_place(scores, positives, negatives, k):
         (ranks_the_whole_catalogue, "only_the_candidates_are_ranked", "negatives[u] only"),
         (negatives_as_positions, "negatives_are_item_ids", "negatives holds item ids"),
         (per_user_hits, "returns_a_float", "not one number"),
-        (kth_best_negative, "k_larger_than_the_candidates", "out of bounds"),
+        (kth_best_negative, "k_larger_than_the_candidates", "Hint: k may be larger than the candidates"),
         (masks_the_catalogue_in_place, "inputs_are_not_modified", "in place"),
     ],
     ids=["optimistic", "rank < k", "whole catalogue", "positions", "per user", "k-th negative", "in place"],

@@ -145,10 +145,16 @@ def equal_scores_in_column_order(fn):
 
 
 def k_beyond_the_list(fn):
-    _expect_values(
-        fn, [[0.3, 0.9, 0.1]], [[1, 0, 1]], 10, [(1 / 2 + 2 / 3) / 2],
-        "k = 10 with 3 candidates: the whole list, hits at positions 2 and 3",
-    )  # fmt: skip
+    try:
+        _expect_values(
+            fn, [[0.3, 0.9, 0.1]], [[1, 0, 1]], 10, [(1 / 2 + 2 / 3) / 2],
+            "k = 10 with 3 candidates: the whole list, hits at positions 2 and 3",
+        )  # fmt: skip
+    except (IndexError, ValueError) as exc:  # raised by the candidate's code, not by a check
+        raise AssertionError(
+            f"k = 10 with 3 candidates raised {type(exc).__name__}: {exc}. Hint: k may be larger than "
+            "the list; the top k is then the whole list (cut k to the number of candidates)"
+        ) from None
 
 
 def check_metric_names_the_convention(fn):

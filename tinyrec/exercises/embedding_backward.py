@@ -206,7 +206,14 @@ def grad_output_is_not_modified(cls):
 def an_empty_batch_touches_no_row(cls):
     layer = cls(N, DIM, seed=4)
     layer(np.zeros(0, dtype=np.int64))
-    layer.backward(np.zeros((0, DIM)))
+    try:
+        layer.backward(np.zeros((0, DIM)))
+    except (IndexError, ValueError) as exc:  # raised by the candidate's backward
+        raise AssertionError(
+            f"backward of an empty batch (no ids, dY of shape (0, {DIM})) raised {type(exc).__name__}: "
+            f"{exc}. Hint: with no ids there are no rows; build the RowGrad from empty arrays (rows of "
+            f"shape (0,), values of shape (0, {DIM})) without reading a first or last element"
+        ) from None
     grad = _row_grad(layer)
     expect(len(grad.rows) == 0, f"an empty batch gave a gradient for the rows {grad.rows.tolist()}")
 

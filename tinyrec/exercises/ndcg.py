@@ -203,8 +203,15 @@ def users_without_a_relevant_item_are_left_out(fn):
 
 @points(1)
 def k_larger_than_the_list(fn):
-    _expect(fn, [[0.1, 0.9, 0.5]], [[1, 0, 0]], 10, 1 / math.log2(4),
-            "k = 10 and three candidates: the list simply ends at position 3")  # fmt: skip
+    try:
+        _expect(fn, [[0.1, 0.9, 0.5]], [[1, 0, 0]], 10, 1 / math.log2(4),
+                "k = 10 and three candidates: the list simply ends at position 3")  # fmt: skip
+    except (IndexError, ValueError) as exc:  # raised by the candidate's code, not by a check
+        raise AssertionError(
+            f"k = 10 with three candidates raised {type(exc).__name__}: {exc}. Hint: k may be larger "
+            "than the list; both DCG and the ideal DCG then stop at the list's end (discounts for "
+            "min(k, n) positions)"
+        ) from None
 
 
 @points(2)

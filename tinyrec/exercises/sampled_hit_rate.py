@@ -161,8 +161,14 @@ def ties_are_pessimistic(fn):
 
 @points(1)
 def k_larger_than_the_candidates(fn):
-    _expect(fn, [[0.1, 0.9, 0.8]], [0], [[1, 2]], 10, 1.0,
-            "k = 10 and three candidates: every user is a hit")  # fmt: skip
+    try:
+        _expect(fn, [[0.1, 0.9, 0.8]], [0], [[1, 2]], 10, 1.0,
+                "k = 10 and three candidates: every user is a hit")  # fmt: skip
+    except (IndexError, ValueError) as exc:  # raised by the candidate's code, not by a check
+        raise AssertionError(
+            f"k = 10 with three candidates raised {type(exc).__name__}: {exc}. Hint: k may be larger "
+            "than the candidates; then every user is a hit (a rank is at most the number of candidates)"
+        ) from None
 
 
 @points(2)
