@@ -183,7 +183,7 @@ def test_one_training_step_matches_torch_in_float64_with_copied_weights():
             assert not ours[~trained].any()
             ours, theirs = ours[trained], theirs[trained]
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
-    assert model.history_["loss"][0] == pytest.approx(float(loss), rel=1e-12)
+    assert model.history_["loss"][0] == pytest.approx(loss.item(), rel=1e-12)
 
 
 @pytest.mark.parametrize("loss", ["bce", "bpr"])
@@ -203,7 +203,7 @@ def test_the_ranking_objectives_match_torch_on_a_batch(loss):
         n = len(target)
         expected = -torch.nn.functional.logsigmoid(scores[:n] - scores[n:]).mean()
     expected.backward()
-    assert value == pytest.approx(float(expected), rel=1e-12)
+    assert value == pytest.approx(expected.item(), rel=1e-12)
     for name, param in params.items():
         ours = _dense(getattr(model.net, name))
         theirs = param.grad.to_dense() if param.grad.is_sparse else param.grad
@@ -239,7 +239,7 @@ def test_one_softmax_step_matches_torch_in_float64_with_copied_weights():
         atol = 1e-9 if name == "weight" else 1e-12
         np.testing.assert_allclose(ours[trained], theirs[trained], rtol=1e-10, atol=atol)
     assert model.net.bias.data[0] == 0.0
-    assert model.history_["loss"][0] == pytest.approx(float(loss), rel=1e-12)
+    assert model.history_["loss"][0] == pytest.approx(loss.item(), rel=1e-12)
 
 
 def _dense(param):
