@@ -17,7 +17,9 @@ it compute exactly what they compute without it.
 How: compiled code gets its own version (:func:`numba.extending.overload`) that issues LLVM's
 ``llvm.prefetch`` once per 64-byte cache line of the row (LLVM defines it as a hint that leaves
 what the program computes unchanged). The instruction is built with llvmlite, the LLVM binding
-that Numba itself is built on.
+that Numba itself is built on. The kernels that call it compile it in, and Numba's on-disk cache
+of a kernel looks only at the kernel's own file: after editing this module in a working copy,
+delete ``tinyrec/kernels/__pycache__/*.nbi`` and ``*.nbc`` so that they compile again.
 """
 
 from llvmlite import ir
