@@ -8,6 +8,8 @@ from tinyrec.kernels.embedding import GATHER_AHEAD, gather_rows
 from tinyrec.kernels.optim import UPDATE_AHEAD, adam_rows
 from tinyrec.kernels.prefetch import PREFETCH_MIN_BYTES, prefetch_row
 
+from .test_optim import numpy_adam
+
 
 @njit(cache=False)
 def _prefetch_every_row_then_sum(table):
@@ -75,11 +77,9 @@ def test_adam_rows_around_its_prefetch_distance(m):
     m1, m2 = rng.standard_normal((BIG, 64)), rng.uniform(0, 1, (BIG, 64))
     rows = rng.choice(BIG, size=m, replace=False)  # any order, as a RowGrad's unsorted rows
     grads = rng.standard_normal((m, 64))
+    coefficients = (0.1, 0.001, 1e-8, 0.01, 0.0, 1.0)
     want_table, want_m1, want_m2 = table.copy(), m1.copy(), m2.copy()
-    g = grads
-    want_m1[rows] += (g - want_m1[rows]) * 0.1
-    want_m2[rows] += (g * g - want_m2[rows]) * 0.001
-    want_table[rows] -= 0.01 * (want_m1[rows] / (np.sqrt(want_m2[rows]) + 1e-8))
-    adam_rows(table, m1, m2, rows, grads, (0.1, 0.001, 1e-8, 0.01, 0.0, 1.0))
+    numpy_adam(want_table, want_m1, want_m2, rows, grads, coefficients)
+    adam_rows(table, m1, m2, rows, grads, coefficients)
     for got, want in ((table, want_table), (m1, want_m1), (m2, want_m2)):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)

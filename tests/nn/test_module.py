@@ -272,3 +272,26 @@ def test_backward_of_a_subclass_calling_super_checks_once():
 def test_from_indices_refuses_a_negative_index_by_name():
     with pytest.raises(IndexOutOfRangeError, match=r"got index -2; indices are rows of a table"):
         RowGrad.from_indices(np.array([3, -2, 0]), np.ones((3, 2)))
+
+
+@pytest.mark.parametrize(
+    "indices, values, error, words",
+    [
+        (np.array([1, 2, 3]), np.ones((2, 4)), ShapeError, "one gradient vector per index"),
+        (np.array([1, 2]), np.float64(3.0), ShapeError, "one gradient vector per index"),
+        (np.array([1.5, 2.0]), np.ones((2, 4)), DTypeError, "integer indices"),
+        (np.array(["a", "b"]), np.ones((2, 4)), DTypeError, "integer indices"),
+        (np.array([1, 2]), np.ones((2, 4), dtype=complex), DTypeError, "real gradients"),
+    ],
+    ids=["fewer vectors", "a scalar", "float indices", "text indices", "complex values"],
+)
+def test_from_indices_names_what_is_wrong_with_its_arrays(indices, values, error, words):
+    with pytest.raises(error, match=words):
+        RowGrad.from_indices(indices, values)
+
+
+def test_from_indices_takes_half_precision_and_ids_of_any_shape():
+    grad = RowGrad.from_indices(np.array([[3, 1], [3, 0]]), np.ones((2, 2, 4), dtype=np.float16))
+    np.testing.assert_array_equal(grad.rows, [0, 1, 3])
+    np.testing.assert_array_equal(grad.values, [[1.0] * 4, [1.0] * 4, [2.0] * 4])
+    assert grad.values.dtype == np.float64  # summed in 64 bits: the kernels take float32 or float64

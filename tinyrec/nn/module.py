@@ -39,7 +39,7 @@ import numpy as np
 from ..errors import BackwardBeforeForwardError, DTypeError, IndexOutOfRangeError, ShapeError, TinyrecError
 from ..kernels.embedding import index_span, sum_repeats
 from ..validation import resolve_dtype
-from .spec import check_inputs
+from .spec import check_inputs, check_row_gradient
 
 
 class RowGrad:
@@ -137,10 +137,7 @@ class RowGrad:
 
         ``values`` holds one gradient vector per index (``(*indices.shape, dim)``, or ``(n, dim)``).
         """
-        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-        values = np.asarray(values)
-        # (n, dim) even for an empty batch, where reshape(0, -1) cannot infer dim
-        values = values.reshape(indices.shape[0], values.shape[-1])
+        indices, values = check_row_gradient(indices, values)  # flat int64 indices, (n, dim) values
         span = tuple(map(int, index_span(indices))) if indices.size else None
         if span is not None and span[0] < 0:
             raise IndexOutOfRangeError(

@@ -184,6 +184,31 @@ def check_mask(mask, where: str, shapes) -> np.ndarray:
     return mask
 
 
+def check_row_gradient(indices, values) -> tuple[np.ndarray, np.ndarray]:
+    """``RowGrad.from_indices``' arguments checked: ``(indices, values)`` as flat int64 ``(n,)`` and
+    ``(n, dim)`` (float16 and long double values as float64, the widths the kernels add in)."""
+    indices, values = np.asarray(indices), np.asarray(values)
+    if indices.size and indices.dtype.kind not in "iu":
+        raise DTypeError(
+            f"RowGrad.from_indices needs integer indices (rows of a table); got dtype {indices.dtype}"
+        )
+    require(
+        values.ndim > 0 and values.shape[:-1] in (indices.shape, (indices.size,)),
+        f"RowGrad.from_indices needs one gradient vector per index, values of shape indices.shape + (dim,); "
+        f"got indices of shape {indices.shape} and values of shape {values.shape}",
+    )
+    if values.dtype.kind not in "fiu":
+        raise DTypeError(
+            f"RowGrad.from_indices needs real gradients; got values of dtype {values.dtype}: cast them with "
+            f".astype(np.float32) or .astype(np.float64)"
+        )
+    if values.dtype.kind == "f" and values.dtype.itemsize not in (4, 8):
+        values = values.astype(np.float64)
+    indices = indices.astype(np.int64, copy=False).reshape(-1)
+    # (n, dim) even for an empty batch, where reshape(0, -1) cannot infer dim
+    return indices, values.reshape(indices.shape[0], values.shape[-1])
+
+
 def require(condition: bool, message: str, error: type[Exception] = ShapeError) -> None:
     """Raise ``error(message)`` unless ``condition``: one line per relation in ``check_inputs``."""
     if not condition:
